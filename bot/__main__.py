@@ -1,0 +1,94 @@
+"""Command line: `python -m bot [--config PATH] [run | sync [--guild ID] | migrate]`.
+
+`run` (the default) starts the bot and migrates the database to head first. Starting never
+syncs commands: `sync` does, globally or to one guild for fast testing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+
+import discord
+
+from bot.app import ImageBot
+from bot.config import Config, ConfigError, load_config
+from bot.db.engine import make_engine, migrate_to_head
+from bot.logs import setup_logging
+
+log = logging.getLogger("bot")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="imagebot", description="An image-generation bot for Discord.")
+    parser.add_argument("--config", default="config.toml", help="path to the TOML config (default: config.toml)")
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("run", help="start the bot (the default)")
+    sync = commands.add_parser("sync", help="publish the slash commands to Discord")
+    sync.add_argument("--guild", type=int, help="sync to this guild only (appears at once)")
+    commands.add_parser("migrate", help="migrate the database to the latest schema and exit")
+    return parser
+
+
+async def _run(config: Config) -> None:
+    bot = ImageBot(config)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, lambda: asyncio.ensure_future(bot.close()))
+    async with bot:
+        await bot.start(config.discord.token.get_secret_value())
+
+
+async def _sync(config: Config, guild_id: int | None) -> None:
+    async with ImageBot(config) as bot:
+        await bot.login(config.discord.token.get_secret_value())
+        if guild_id is None:
+            synced = await bot.tree.sync()
+            print(f"synced {len(synced)} global commands (Discord may take up to an hour to show them)")
+        else:
+            guild = discord.Object(id=guild_id)
+            bot.tree.copy_global_to(guild=guild)
+            synced = await bot.tree.sync(guild=guild)
+            print(f"synced {len(synced)} commands to guild {guild_id}")
+
+
+async def _migrate(config: Config) -> None:
+    engine = make_engine(config.database.url)
+    try:
+        await migrate_to_head(engine)
+    finally:
+        await engine.dispose()
+    print("database is at the latest schema")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(f"imagebot: config error: {exc}", file=sys.stderr)
+        return 2
+    setup_logging(config.logging.level, config.secrets())
+    try:
+        if args.command == "sync":
+            asyncio.run(_sync(config, args.guild))
+        elif args.command == "migrate":
+            asyncio.run(_migrate(config))
+        else:
+            asyncio.run(_run(config))
+    except discord.LoginFailure:
+        print("imagebot: Discord rejected the token; check discord.token or DISCORD_TOKEN", file=sys.stderr)
+        return 1
+    except discord.PrivilegedIntentsRequired:
+        print("imagebot: Discord refused the requested intents; enable them in the developer portal", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

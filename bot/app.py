@@ -1,0 +1,111 @@
+"""The Discord client: owns the HTTP session, the database, the images client and the cogs."""
+
+from __future__ import annotations
+
+import logging
+
+import aiohttp
+import discord
+import yarl
+from discord.ext import commands
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.config import Config, DiscordConfig
+from bot.db.engine import make_engine, make_sessionmaker, migrate_to_head
+from bot.db.models import UsageRecord
+from bot.db.usage import add_usage
+from bot.errors import InvalidRequest
+from bot.images import ImagesClient, ModelRegistry, ModelSpec
+from bot.threads import BoundedThreads
+from bot.tree import ImageBotTree
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = ("cogs.imagine",)
+
+
+def point_discord_at(config: DiscordConfig) -> None:
+    """Send discord.py's REST calls and gateway connection to a Discord-compatible server."""
+    if config.api_base_url:
+        discord.http.Route.BASE = config.api_base_url
+    if config.gateway_url:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(config.gateway_url)
+
+
+class ImageBot(commands.Bot):
+    http_session: aiohttp.ClientSession
+    db_engine: AsyncEngine
+    db: async_sessionmaker[AsyncSession]
+    images: ImagesClient
+    threads: BoundedThreads
+
+    def __init__(self, config: Config) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            tree_cls=ImageBotTree,
+            help_command=None,
+            allowed_mentions=discord.AllowedMentions.none(),
+            chunk_guilds_at_startup=False,
+            max_messages=None,
+        )
+        self.config = config
+        self.models = ModelRegistry(config.images.models)
+        point_discord_at(config.discord)
+
+    async def setup_hook(self) -> None:
+        self.http_session = aiohttp.ClientSession()
+        self.db_engine = make_engine(self.config.database.url)
+        await migrate_to_head(self.db_engine)
+        self.db = make_sessionmaker(self.db_engine)
+        images = self.config.images
+        self.images = ImagesClient(
+            self.http_session,
+            base_url=images.base_url,
+            api_key=images.api_key.get_secret_value(),
+            timeout=images.timeout_seconds,
+            max_retries=images.max_retries,
+            retry_base_delay=images.retry_base_delay,
+            max_retry_wait=images.max_retry_wait,
+            max_parallel_requests=images.max_parallel_requests,
+        )
+        self.threads = BoundedThreads(self.config.imaging.worker_threads)
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+
+    async def close(self) -> None:
+        await super().close()
+        if hasattr(self, "http_session"):
+            await self.http_session.close()
+        if hasattr(self, "db_engine"):
+            await self.db_engine.dispose()
+
+    async def on_ready(self) -> None:
+        log.info("connected as %s (%s) to %d guilds", self.user, self.user.id if self.user else "?", len(self.guilds))
+
+    def offered_models(self) -> list[str]:
+        """The models members may pick, the configured default first."""
+        names = [self.config.images.model, *self.config.images.offered_models]
+        return list(dict.fromkeys(names))
+
+    def resolve_model(self, name: str | None) -> ModelSpec:
+        """The model a member asked for (or the default), if members may use it."""
+        if name is None or name == self.config.images.model:
+            return self.models.get(self.config.images.model)
+        if name not in self.offered_models():
+            raise InvalidRequest(f"`{discord.utils.escape_markdown(name)[:100]}` is not available here. "
+                                 f"Pick one of: {', '.join(self.offered_models())}.")
+        return self.models.get(name)
+
+    async def log_usage(self, record: UsageRecord) -> None:
+        """Write a usage row. A database failure is logged with the row, never raised."""
+        try:
+            async with self.db() as session:
+                await add_usage(session, record)
+        except Exception:
+            log.exception(
+                "could not write usage row: guild=%s user=%s command=%s status=%s code=%s",
+                record.guild_id, record.user_id, record.command, record.status, record.error_code,
+            )

@@ -1,0 +1,173 @@
+"""Operator configuration: one TOML file, secrets from the environment.
+
+`load_config` returns a validated `Config` or raises `ConfigError` whose text names the
+offending key and says how to fix it, in one line.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from bot.images.models import ModelOverride, ModelRegistry
+
+ENV_DISCORD_TOKEN = "DISCORD_TOKEN"
+ENV_OPENAI_API_KEY = "OPENAI_API_KEY"
+
+
+class ConfigError(Exception):
+    """A configuration problem, phrased for the operator: which key, and how to fix it."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _http_url(value: str, *, websocket: bool = False) -> str:
+    value = value.strip().rstrip("/")
+    schemes = ("ws://", "wss://") if websocket else ("http://", "https://")
+    if value and not value.startswith(schemes):
+        example = "ws://127.0.0.1:8080/gateway" if websocket else "https://api.openai.com/v1"
+        raise ValueError(f"must start with {' or '.join(schemes)}, for example {example}")
+    return value
+
+
+class DiscordConfig(_Section):
+    token: SecretStr = SecretStr("")
+    api_base_url: str = ""
+    gateway_url: str = ""
+    cdn_hosts: list[str] = Field(default_factory=list)
+
+    @field_validator("api_base_url")
+    @classmethod
+    def _check_api_base_url(cls, value: str) -> str:
+        return _http_url(value)
+
+    @field_validator("gateway_url")
+    @classmethod
+    def _check_gateway_url(cls, value: str) -> str:
+        return _http_url(value, websocket=True)
+
+
+class ImagesConfig(_Section):
+    base_url: str = "https://api.openai.com/v1"
+    api_key: SecretStr = SecretStr("")
+    model: str = "gpt-image-2"
+    offered_models: list[str] = Field(default_factory=lambda: ["gpt-image-2", "gpt-image-1.5", "gpt-image-1-mini"])
+    timeout_seconds: float = Field(default=180.0, gt=0, le=900)
+    max_retries: int = Field(default=3, ge=0, le=10)
+    retry_base_delay: float = Field(default=1.0, ge=0, le=60)
+    max_retry_wait: float = Field(default=30.0, ge=0, le=600)
+    max_parallel_requests: int = Field(default=4, ge=1, le=16)
+    models: dict[str, ModelOverride] = Field(default_factory=dict)
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_base_url(cls, value: str) -> str:
+        value = _http_url(value)
+        if not value:
+            raise ValueError("must not be empty; use https://api.openai.com/v1 or your compatible server's URL")
+        return value
+
+    @field_validator("model")
+    @classmethod
+    def _check_model(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError('must name a model, for example "gpt-image-2"')
+        return value.strip()
+
+
+class DatabaseConfig(_Section):
+    url: str = "sqlite+aiosqlite:///data/imagebot.db"
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "must be an async SQLAlchemy URL: sqlite+aiosqlite:///path/to.db "
+                "or postgresql+asyncpg://user@host/dbname"
+            )
+        return value
+
+
+class ImagingConfig(_Section):
+    worker_threads: int = Field(default=2, ge=1, le=32)
+
+
+class LoggingConfig(_Section):
+    level: str = "INFO"
+
+    @field_validator("level")
+    @classmethod
+    def _check_level(cls, value: str) -> str:
+        value = value.upper()
+        if value not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR")
+        return value
+
+
+class Config(_Section):
+    discord: DiscordConfig = Field(default_factory=DiscordConfig)
+    images: ImagesConfig = Field(default_factory=ImagesConfig)
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    imaging: ImagingConfig = Field(default_factory=ImagingConfig)
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
+
+    def secrets(self) -> list[str]:
+        """Every secret value in force, so logging can redact them."""
+        values = [self.discord.token.get_secret_value(), self.images.api_key.get_secret_value()]
+        return [value for value in values if value]
+
+
+def _describe(error: dict[str, Any]) -> str:
+    key = ".".join(str(part) for part in error["loc"])
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return f"{key}: unknown key; check its spelling against config.example.toml"
+    if kind == "missing":
+        return f"{key}: required; see config.example.toml"
+    message = error["msg"].removeprefix("Value error, ")
+    return f"{key}: {message}"
+
+
+def parse_config(data: dict[str, Any], environ: dict[str, str] | None = None, *, source: str = "config") -> Config:
+    """Validate raw TOML data, letting DISCORD_TOKEN and OPENAI_API_KEY win over the file."""
+    environ = os.environ if environ is None else environ
+    data = {section: dict(values) if isinstance(values, dict) else values for section, values in data.items()}
+    if environ.get(ENV_DISCORD_TOKEN):
+        data.setdefault("discord", {})["token"] = environ[ENV_DISCORD_TOKEN]
+    if environ.get(ENV_OPENAI_API_KEY):
+        data.setdefault("images", {})["api_key"] = environ[ENV_OPENAI_API_KEY]
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"{source}: {_describe(exc.errors()[0])}") from None
+    try:
+        ModelRegistry(config.images.models)
+    except ValueError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+    if not config.discord.token.get_secret_value():
+        raise ConfigError(f"{source}: discord.token is empty; set the {ENV_DISCORD_TOKEN} environment variable or [discord] token")
+    if not config.images.api_key.get_secret_value():
+        raise ConfigError(f"{source}: images.api_key is empty; set the {ENV_OPENAI_API_KEY} environment variable or [images] api_key")
+    return config
+
+
+def load_config(path: str | os.PathLike[str], environ: dict[str, str] | None = None) -> Config:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found; copy config.example.toml to {path} and fill it in") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    return parse_config(data, environ, source=str(path))

@@ -1,0 +1,1 @@
+"""The database layer: models, the engine and migrations, and query functions."""

@@ -1,0 +1,53 @@
+"""Turning an Images API result into a Discord reply: attachments that fit, and the text."""
+
+from __future__ import annotations
+
+import io
+
+import discord
+
+from bot.images import ImagesResult, ModelSpec
+from bot.imaging import fit_to_limit
+from bot.threads import BoundedThreads
+
+MESSAGE_LIMIT = 2000
+_PROMPT_SHARE = 900
+
+
+def _quote(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return discord.utils.escape_markdown(text)
+
+
+def render_result(
+    result: ImagesResult, *, prompt: str | None, model: ModelSpec, size: str | None, requested: int
+) -> str:
+    """The reply's text: the prompt shown back, the revised prompt, and what was made."""
+    lines = []
+    if prompt:
+        lines.append(f"**Prompt:** {_quote(prompt, _PROMPT_SHARE)}")
+    revised = next((image.revised_prompt for image in result.images if image.revised_prompt), None)
+    if revised and revised.strip() != (prompt or "").strip():
+        lines.append(f"**Revised prompt:** {_quote(revised, _PROMPT_SHARE)}")
+    count = len(result.images)
+    details = [model.name, size or model.default_size or "", f"{count} image{'s' if count != 1 else ''}"]
+    lines.append("-# " + " · ".join(part for part in details if part))
+    if result.failures:
+        lines.append(
+            f"-# {requested - count} of {requested} images could not be made "
+            f"({result.failures[0].kind.replace('_', ' ')}); run the command again for more."
+        )
+    return "\n".join(lines)[:MESSAGE_LIMIT]
+
+
+async def prepare_files(
+    threads: BoundedThreads, result: ImagesResult, *, size_limit: int, stem: str
+) -> list[discord.File]:
+    """Re-encode each image, in worker threads, until it fits Discord's attachment limit."""
+    files = []
+    for index, image in enumerate(result.images, start=1):
+        encoded = await threads.run(fit_to_limit, image.data, size_limit)
+        files.append(discord.File(io.BytesIO(encoded.data), filename=f"{stem}-{index}.{encoded.extension}"))
+    return files

@@ -1,0 +1,199 @@
+"""What each image model can do, in one table that config can extend.
+
+The table decides which parameters the client sends: a parameter a model does not take is
+never sent. Models the table does not know are allowed with conservative defaults (one
+1024x1024 image, no optional parameters), and `[images.models."name"]` in config describes
+them properly, optionally starting `like` a known model.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict, Field
+
+_SIZE_PATTERN = re.compile(r"^(\d{2,5})x(\d{2,5})$")
+
+
+@dataclass(frozen=True)
+class CustomSizeRule:
+    """Arbitrary WIDTHxHEIGHT sizes, as `gpt-image-2` takes them."""
+
+    multiple_of: int = 16
+    max_long_edge: int = 3840
+    max_short_edge: int = 2160
+    max_aspect_ratio: float = 3.0
+
+    def problem(self, width: int, height: int) -> str | None:
+        if width % self.multiple_of or height % self.multiple_of:
+            return f"Width and height must both be multiples of {self.multiple_of}"
+        if max(width, height) > self.max_long_edge or min(width, height) > self.max_short_edge:
+            return f"The largest size is {self.max_long_edge}x{self.max_short_edge}"
+        if max(width, height) / min(width, height) > self.max_aspect_ratio:
+            return "The aspect ratio must be between 1:3 and 3:1"
+        return None
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    sizes: tuple[str, ...] = ("1024x1024",)
+    custom_sizes: CustomSizeRule | None = None
+    default_size: str | None = None
+    max_n: int = 1
+    qualities: tuple[str, ...] = ()
+    output_formats: tuple[str, ...] = ()
+    styles: tuple[str, ...] = ()
+    response_format: bool = False
+    max_prompt_chars: int = 1000
+    edits: bool = False
+    masks: bool = False
+    max_edit_images: int = 0
+    variations: bool = False
+    streaming: bool = False
+    input_fidelity: bool = False
+    background: bool = False
+    moderation: bool = False
+    known: bool = True
+
+    def size_problem(self, size: str) -> str | None:
+        """Why `size` does not suit this model, or None when it does."""
+        if size in self.sizes:
+            return None
+        match = _SIZE_PATTERN.match(size)
+        if self.custom_sizes is not None and match:
+            return self.custom_sizes.problem(int(match.group(1)), int(match.group(2)))
+        allowed = ", ".join(self.sizes)
+        if self.custom_sizes is not None:
+            allowed += ", or WIDTHxHEIGHT in multiples of 16"
+        return f"`{self.name}` makes these sizes: {allowed}"
+
+    def quality_problem(self, quality: str) -> str | None:
+        if quality in self.qualities:
+            return None
+        if not self.qualities:
+            return f"`{self.name}` has no quality setting; leave quality empty"
+        return f"`{self.name}` offers these qualities: {', '.join(self.qualities)}"
+
+    def prompt_problem(self, prompt: str) -> str | None:
+        if not prompt.strip():
+            return "The prompt is empty; describe the image you want"
+        if len(prompt) > self.max_prompt_chars:
+            return f"`{self.name}` takes prompts of up to {self.max_prompt_chars} characters; yours has {len(prompt)}"
+        return None
+
+
+_GPT_IMAGE = ModelSpec(
+    name="gpt-image",
+    sizes=("auto", "1024x1024", "1536x1024", "1024x1536"),
+    default_size="auto",
+    max_n=10,
+    qualities=("auto", "low", "medium", "high"),
+    output_formats=("png", "jpeg", "webp"),
+    max_prompt_chars=32000,
+    edits=True,
+    masks=True,
+    max_edit_images=16,
+    streaming=True,
+    input_fidelity=True,
+    background=True,
+    moderation=True,
+)
+
+BUILTIN_MODELS: dict[str, ModelSpec] = {
+    spec.name: spec
+    for spec in (
+        dataclasses.replace(_GPT_IMAGE, name="gpt-image-2", custom_sizes=CustomSizeRule()),
+        dataclasses.replace(_GPT_IMAGE, name="gpt-image-2-2026-04-21", custom_sizes=CustomSizeRule()),
+        dataclasses.replace(_GPT_IMAGE, name="gpt-image-1.5"),
+        dataclasses.replace(_GPT_IMAGE, name="gpt-image-1"),
+        dataclasses.replace(_GPT_IMAGE, name="gpt-image-1-mini", input_fidelity=False),
+        dataclasses.replace(_GPT_IMAGE, name="chatgpt-image-latest"),
+        ModelSpec(
+            name="dall-e-3",
+            sizes=("1024x1024", "1792x1024", "1024x1792"),
+            max_n=1,
+            qualities=("standard", "hd"),
+            styles=("vivid", "natural"),
+            response_format=True,
+            max_prompt_chars=4000,
+        ),
+        ModelSpec(
+            name="dall-e-2",
+            sizes=("256x256", "512x512", "1024x1024"),
+            default_size="1024x1024",
+            max_n=10,
+            response_format=True,
+            max_prompt_chars=1000,
+            edits=True,
+            masks=True,
+            max_edit_images=1,
+            variations=True,
+        ),
+    )
+}
+
+
+class ModelOverride(BaseModel):
+    """A `[images.models."name"]` table in config: every field optional."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    like: str | None = None
+    sizes: list[str] | None = None
+    custom_sizes: bool | None = None
+    default_size: str | None = None
+    max_n: int | None = Field(default=None, ge=1, le=10)
+    qualities: list[str] | None = None
+    output_formats: list[str] | None = None
+    styles: list[str] | None = None
+    response_format: bool | None = None
+    max_prompt_chars: int | None = Field(default=None, ge=1)
+    edits: bool | None = None
+    masks: bool | None = None
+    max_edit_images: int | None = Field(default=None, ge=0, le=16)
+    variations: bool | None = None
+    streaming: bool | None = None
+    input_fidelity: bool | None = None
+    background: bool | None = None
+    moderation: bool | None = None
+
+
+class ModelRegistry:
+    """The built-in table extended by config; unknown names get conservative defaults."""
+
+    def __init__(self, overrides: dict[str, ModelOverride] | None = None) -> None:
+        self._models = dict(BUILTIN_MODELS)
+        for name, override in (overrides or {}).items():
+            self._models[name] = self._apply(name, override)
+
+    def _apply(self, name: str, override: ModelOverride) -> ModelSpec:
+        if override.like is not None:
+            if override.like not in self._models:
+                raise ValueError(
+                    f'images.models."{name}".like: "{override.like}" is not a known model; '
+                    f"use one of {', '.join(self._models)}"
+                )
+            base = dataclasses.replace(self._models[override.like], name=name)
+        else:
+            base = self._models.get(name, ModelSpec(name=name))
+        changes: dict[str, object] = {}
+        for field, value in override.model_dump(exclude={"like"}, exclude_none=True).items():
+            if field == "custom_sizes":
+                changes[field] = CustomSizeRule() if value else None
+            elif isinstance(value, list):
+                changes[field] = tuple(value)
+            else:
+                changes[field] = value
+        return dataclasses.replace(base, **changes, known=True)
+
+    def get(self, name: str) -> ModelSpec:
+        return self._models.get(name) or ModelSpec(name=name, known=False)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._models
+
+    def names(self) -> list[str]:
+        return list(self._models)

@@ -1,0 +1,121 @@
+"""The command tree, and with it the bot's one error path.
+
+Every failure of an application command ends in `ImageBotTree.on_error`: it maps our error
+types to a short ephemeral message, records the failure in the usage log, and logs what we
+did not expect with its traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+
+from bot.db.models import UsageStatus
+from bot.errors import UserFacingError
+from bot.images import errors as images_errors
+from bot.imaging import ImageDataError
+from bot.logs import redact
+from bot.usage import finish_failed, record_for
+
+if TYPE_CHECKING:
+    from bot.app import ImageBot
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Failure:
+    message: str
+    status: str
+    code: str
+    expected: bool = True
+
+
+_PROVIDER_MESSAGES: list[tuple[type[images_errors.ImagesError], str]] = [
+    (images_errors.ContentPolicyError,
+     "The image service's safety system refused this request. Try rephrasing the prompt."),
+    (images_errors.QuotaExceededError,
+     "The bot's image credit has run out. Please let a server moderator know."),
+    (images_errors.RateLimitError,
+     "The image service is busy right now. Please try again in a minute."),
+    (images_errors.APITimeoutError,
+     "The image service took too long to answer. Please try again."),
+    (images_errors.AuthenticationError,
+     "The bot's image service key was rejected. Please let the bot's operator know."),
+    (images_errors.PermissionDeniedError,
+     "The bot's image service account may not use this model. Try another model."),
+    (images_errors.NotFoundError,
+     "The image service does not know this model. Try another model."),
+    (images_errors.InternalServerError,
+     "The image service is having trouble. Please try again shortly."),
+    (images_errors.APIConnectionError,
+     "The image service could not be reached. Please try again shortly."),
+]
+
+
+def describe_failure(error: BaseException) -> Failure:
+    """What the member is told, and what the usage row records, for an error."""
+    if isinstance(error, UserFacingError):
+        return Failure(error.message, error.status, error.code)
+    if isinstance(error, ImageDataError):
+        return Failure(f"The image could not be used: {error}.", UsageStatus.FAILED, "image_data")
+    if isinstance(error, images_errors.ImagesError):
+        status = UsageStatus.REFUSED if isinstance(error, images_errors.ContentPolicyError) else UsageStatus.FAILED
+        for kind, message in _PROVIDER_MESSAGES:
+            if isinstance(error, kind):
+                expected = not isinstance(error, (images_errors.AuthenticationError, images_errors.PermissionDeniedError))
+                return Failure(message, status, error.kind, expected)
+        if isinstance(error, images_errors.BadRequestError):
+            detail = discord.utils.escape_markdown(redact(error.message))[:300]
+            return Failure(f"The image service could not do that: {detail}", status, error.kind)
+        return Failure("The image service gave an answer we could not use. Please try again.", status, error.kind, False)
+    if isinstance(error, app_commands.CommandOnCooldown):
+        return Failure(f"Slow down: try again in {error.retry_after:.0f} seconds.", UsageStatus.INVALID, "cooldown")
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return Failure("This command only works in a server.", UsageStatus.INVALID, "no_dm")
+    if isinstance(error, app_commands.CheckFailure):
+        return Failure("You can't use this command here.", UsageStatus.INVALID, "check_failed")
+    if isinstance(error, app_commands.TransformerError):
+        return Failure(f"That value doesn't work: {error.value!r}.", UsageStatus.INVALID, "bad_option")
+    if isinstance(error, discord.HTTPException):
+        return Failure(
+            "Discord did not accept the reply. Please try again.", UsageStatus.FAILED, f"discord_{error.status}", False
+        )
+    return Failure("Something went wrong on our side. It has been logged; please try again.", UsageStatus.FAILED,
+                   "crash", False)
+
+
+class ImageBotTree(app_commands.CommandTree["ImageBot"]):
+    async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+        failure = describe_failure(original)
+        command = interaction.command.qualified_name if interaction.command else "?"
+        if failure.expected:
+            log.info("/%s for user %s failed: %s (%s)", command, interaction.user.id, failure.code, original)
+        else:
+            log.error("/%s for user %s failed unexpectedly", command, interaction.user.id, exc_info=original)
+
+        record = record_for(interaction)
+        finish_failed(interaction, record, status=failure.status, code=failure.code, detail=str(original) or None)
+        await self.client.log_usage(record)
+        await send_ephemeral_error(interaction, failure.message)
+
+
+async def send_ephemeral_error(interaction: discord.Interaction, message: str) -> None:
+    """Tell the member privately, replacing a public "thinking..." reply if there is one."""
+    try:
+        if not interaction.response.is_done():
+            await interaction.response.send_message(message, ephemeral=True)
+            return
+        if interaction.response.type == discord.InteractionResponseType.deferred_channel_message:
+            try:
+                await interaction.delete_original_response()
+            except discord.HTTPException:
+                log.warning("could not delete the deferred reply of interaction %s", interaction.id)
+        await interaction.followup.send(message, ephemeral=True)
+    except discord.HTTPException:
+        log.exception("could not tell user %s about a failure of interaction %s", interaction.user.id, interaction.id)

@@ -1,0 +1,72 @@
+"""Building a request's usage row as it goes, from the interaction to its outcome."""
+
+from __future__ import annotations
+
+import time
+
+import discord
+
+from bot.db.models import UsageRecord, UsageStatus, utcnow
+from bot.images import ImagesResult
+from bot.logs import redact
+
+USAGE_KEY = "imagebot.usage"
+_STARTED_KEY = "imagebot.started"
+
+
+def start_record(interaction: discord.Interaction, *, command: str, **fields: object) -> UsageRecord:
+    """Create the request's row and attach it to the interaction for the error path."""
+    values: dict[str, object] = {"n": 1, **fields}
+    record = UsageRecord(
+        guild_id=interaction.guild_id,
+        channel_id=interaction.channel_id,
+        user_id=interaction.user.id,
+        interaction_id=interaction.id,
+        command=command,
+        status=UsageStatus.FAILED,
+        image_count=0,
+        created_at=utcnow(),
+        **values,
+    )
+    interaction.extras[USAGE_KEY] = record
+    interaction.extras.setdefault(_STARTED_KEY, time.monotonic())
+    return record
+
+
+def record_for(interaction: discord.Interaction) -> UsageRecord:
+    """The interaction's row, or a new one for failures raised before the command began."""
+    record = interaction.extras.get(USAGE_KEY)
+    if record is None:
+        command = interaction.command.qualified_name if interaction.command else "unknown"
+        record = start_record(interaction, command=command)
+    return record
+
+
+def _finish(interaction: discord.Interaction, record: UsageRecord) -> None:
+    started = interaction.extras.get(_STARTED_KEY, time.monotonic())
+    record.latency_ms = int((time.monotonic() - started) * 1000)
+    record.completed_at = utcnow()
+
+
+def finish_ok(interaction: discord.Interaction, record: UsageRecord, result: ImagesResult) -> None:
+    record.status = UsageStatus.PARTIAL if result.failures else UsageStatus.OK
+    record.image_count = len(result.images)
+    revised = next((image.revised_prompt for image in result.images if image.revised_prompt), None)
+    record.revised_prompt = revised
+    if result.usage is not None:
+        record.input_tokens = result.usage.input_tokens
+        record.output_tokens = result.usage.output_tokens
+        record.total_tokens = result.usage.total_tokens
+    if result.failures:
+        record.error_code = result.failures[0].kind
+        record.error_detail = redact(str(result.failures[0]))[:500]
+    _finish(interaction, record)
+
+
+def finish_failed(
+    interaction: discord.Interaction, record: UsageRecord, *, status: str, code: str, detail: str | None
+) -> None:
+    record.status = status
+    record.error_code = code
+    record.error_detail = redact(detail)[:500] if detail else None
+    _finish(interaction, record)

@@ -1,0 +1,85 @@
+"""Shared fixtures: both stand-ins on loopback, a config pointing at them, and the real bot."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import discord
+import pytest
+
+from bot.app import ImageBot
+from bot.config import Config, parse_config
+from tests.standins.discord_api import DiscordStandIn
+from tests.standins.images_api import ExtraModel, ImagesStandIn
+
+
+@pytest.fixture
+async def images_api() -> AsyncIterator[ImagesStandIn]:
+    standin = ImagesStandIn(extra_models={"acme-diffusion": ExtraModel()})
+    await standin.start()
+    yield standin
+    await standin.close()
+    assert not standin.violations, standin.violations
+
+
+@pytest.fixture
+async def discord_api() -> AsyncIterator[DiscordStandIn]:
+    standin = DiscordStandIn()
+    await standin.start()
+    yield standin
+    await standin.close()
+    assert not standin.violations, standin.violations
+
+
+@pytest.fixture
+def config_data(tmp_path: Path, images_api: ImagesStandIn, discord_api: DiscordStandIn) -> dict[str, Any]:
+    return {
+        "discord": {"token": discord_api.token, "api_base_url": discord_api.api_base_url,
+                    "gateway_url": discord_api.gateway_url},
+        "images": {"base_url": images_api.base_url, "api_key": images_api.api_key, "model": "gpt-image-2",
+                   "offered_models": ["gpt-image-2", "gpt-image-1-mini", "dall-e-3", "dall-e-2"],
+                   "retry_base_delay": 0.01, "max_retry_wait": 0.05, "timeout_seconds": 10},
+        "database": {"url": f"sqlite+aiosqlite:///{tmp_path / 'data' / 'imagebot.db'}"},
+    }
+
+
+@pytest.fixture
+def make_config(config_data: dict[str, Any]) -> Callable[..., Config]:
+    def make(**sections: dict[str, Any]) -> Config:
+        data = copy.deepcopy(config_data)
+        for section, values in sections.items():
+            data.setdefault(section, {}).update(values)
+        return parse_config(data, environ={})
+
+    return make
+
+
+@pytest.fixture
+async def start_bot(discord_api: DiscordStandIn) -> AsyncIterator[Callable[[Config], Any]]:
+    """Start the real bot against the stand-ins; every bot started is closed at teardown."""
+    running: list[tuple[ImageBot, asyncio.Task[None]]] = []
+    original_base = discord.http.Route.BASE
+    original_gateway = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+
+    async def start(config: Config) -> ImageBot:
+        bot = ImageBot(config)
+        task = asyncio.create_task(bot.start(config.discord.token.get_secret_value()))
+        running.append((bot, task))
+        ready = asyncio.create_task(bot.wait_until_ready())
+        done, _ = await asyncio.wait({ready, task}, timeout=20, return_when=asyncio.FIRST_COMPLETED)
+        if task in done:
+            ready.cancel()
+            task.result()
+        assert ready in done, "the bot did not become ready"
+        return bot
+
+    yield start
+    for bot, task in running:
+        await bot.close()
+        await asyncio.wait_for(task, 10)
+    discord.http.Route.BASE = original_base
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = original_gateway

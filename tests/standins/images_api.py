@@ -1,0 +1,407 @@
+"""A local Images API server, for tests and the offline sandbox.
+
+It speaks `POST /v1/images/{generations,edits,variations}` as the OpenAI document describes:
+every request is validated against `../shared/specs/openai-images.openapi.yaml`, each model's
+documented rules are enforced (written here from the document, not imported from the bot),
+answers are real PNGs checked against the response schemas, and it can be told to fail in
+each way the real service does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import io
+import json
+import re
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from PIL import Image, ImageDraw
+
+from tests.standins.spec import OPENAI_IMAGES, SpecViolation, load_spec
+
+API_KEY = "sk-standin-0123456789abcdef"
+GPT_IMAGE = {"gpt-image-2", "gpt-image-2-2026-04-21", "gpt-image-1.5", "gpt-image-1", "gpt-image-1-mini",
+             "chatgpt-image-latest"}
+GPT_ONLY_FIELDS = ("output_format", "output_compression", "background", "moderation", "stream", "partial_images",
+                   "input_fidelity")
+PROMPT_LIMITS = {"dall-e-2": 1000, "dall-e-3": 4000}
+SIZES = {
+    "gpt": {"auto", "1024x1024", "1536x1024", "1024x1536"},
+    "dall-e-2": {"256x256", "512x512", "1024x1024"},
+    "dall-e-3": {"1024x1024", "1792x1024", "1024x1792"},
+}
+QUALITIES = {"gpt": {"low", "medium", "high", "auto"}, "dall-e-2": {"standard", "auto"},
+             "dall-e-3": {"standard", "hd", "auto"}}
+ERROR_SCHEMA_KEYS = {"message", "type", "param", "code"}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, *, code: str | None = None, error_type: str = "invalid_request_error",
+                 param: str | None = None, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.code, self.error_type, self.param = status, message, code, error_type, param
+        self.headers = headers or {}
+
+    def response(self) -> web.Response:
+        body = {"error": {"message": self.message, "type": self.error_type, "param": self.param, "code": self.code}}
+        return web.json_response(body, status=self.status, headers=self.headers)
+
+
+@dataclass
+class PlannedFailure:
+    kind: str
+    retry_after: float | None = None
+    delay: float = 0.0
+
+
+@dataclass
+class ExtraModel:
+    """A model of an OpenAI-compatible server: basic parameters only, answers with URLs."""
+
+    sizes: set[str] = field(default_factory=lambda: {"1024x1024"})
+    max_n: int = 1
+    variations: bool = False
+
+
+@dataclass
+class RecordedRequest:
+    operation: str
+    fields: dict[str, Any]
+    files: dict[str, list[bytes]]
+    authorization: str | None
+
+
+def _family(model: str) -> str:
+    return "gpt" if model in GPT_IMAGE else model
+
+
+def make_png(width: int, height: int, seed: str, *, noise: bool = False, alpha: bool = False) -> bytes:
+    """A real PNG, different per seed; `noise` makes it large and incompressible."""
+    digest = hashlib.sha256(seed.encode()).digest()
+    if noise:
+        image = Image.merge("RGB", [Image.effect_noise((width, height), 90 + channel * 10) for channel in range(3)])
+    else:
+        image = Image.new("RGB", (width, height), tuple(digest[:3]))
+        draw = ImageDraw.Draw(image)
+        for step in range(8):
+            box = (step * width // 16, step * height // 16, width - step * width // 16, height - step * height // 16)
+            draw.rectangle(box, outline=tuple(digest[3 + step: 6 + step]), width=max(1, width // 64))
+    if alpha:
+        image.putalpha(Image.linear_gradient("L").resize((width, height)))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+def _dimensions(size: str | None) -> tuple[int, int]:
+    if not size or size == "auto":
+        return 1024, 1024
+    width, height = size.split("x")
+    return int(width), int(height)
+
+
+class ImagesStandIn:
+    def __init__(self, *, api_key: str = API_KEY, extra_models: dict[str, ExtraModel] | None = None) -> None:
+        self.api_key = api_key
+        self.extra_models = extra_models or {}
+        self.spec = load_spec(OPENAI_IMAGES, "/v1")
+        self.requests: list[RecordedRequest] = []
+        self.violations: list[str] = []
+        self.noise_images = False
+        self._planned: deque[PlannedFailure] = deque()
+        self._files: dict[str, bytes] = {}
+        self._runner: web.AppRunner | None = None
+        self.base_url = ""
+
+    def fail_next(self, kind: str, *, times: int = 1, retry_after: float | None = None, delay: float = 0.0) -> None:
+        """Make the next `times` requests fail: rate_limit, quota, server_error, overloaded,
+        refuse, timeout (answer after `delay` seconds), garbage (2xx that is not JSON)."""
+        for _ in range(times):
+            self._planned.append(PlannedFailure(kind, retry_after, delay))
+
+    async def start(self) -> str:
+        app = web.Application(client_max_size=200 * 1024 * 1024)
+        app.router.add_post("/v1/images/generations", self._generations)
+        app.router.add_post("/v1/images/edits", self._edits)
+        app.router.add_post("/v1/images/variations", self._variations)
+        app.router.add_get("/files/{name}", self._file)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.base_url = f"http://127.0.0.1:{port}/v1"
+        return self.base_url
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # Request intake -----------------------------------------------------------------------
+
+    async def _intake(self, request: web.Request, schema_name: str) -> RecordedRequest:
+        fields: dict[str, Any] = {}
+        files: dict[str, list[bytes]] = {}
+        media = request.content_type
+        if media == "multipart/form-data":
+            properties = self.spec._schema_at(f"/components/schemas/{schema_name}")["properties"]
+            reader = await request.multipart()
+            async for part in reader:
+                name = (part.name or "").removesuffix("[]")
+                data = await part.read(decode=False)
+                if part.filename is not None:
+                    files.setdefault(name, []).append(bytes(data))
+                else:
+                    schema = properties.get(name, {})
+                    if "$ref" in schema:
+                        schema = self.spec._schema_at(schema["$ref"].removeprefix("#"))
+                    fields[name] = _coerce(bytes(data).decode(), schema)
+            body: Any = dict(fields)
+            for name, blobs in files.items():
+                body[name] = ["<binary>"] * len(blobs) if len(blobs) > 1 else "<binary>"
+        else:
+            body = await request.json() if request.can_read_body else None
+            fields = dict(body) if isinstance(body, dict) else {}
+        recorded = RecordedRequest(request.path, fields, files, request.headers.get("Authorization"))
+        self.requests.append(recorded)
+        try:
+            self.spec.validate_request(request.method, request.path, dict(request.query), media, body)
+        except SpecViolation as exc:
+            self.violations.append(str(exc))
+            raise ApiError(400, f"Invalid request: {exc}") from None
+        if request.headers.get("Authorization") != f"Bearer {self.api_key}":
+            given = request.headers.get("Authorization", "").removeprefix("Bearer ")
+            raise ApiError(401, f"Incorrect API key provided: {given}.", code="invalid_api_key")
+        return recorded
+
+    async def _planned_failure(self, model: str) -> web.StreamResponse | None:
+        if not self._planned:
+            return None
+        failure = self._planned.popleft()
+        if failure.kind == "timeout":
+            await asyncio.sleep(failure.delay)
+            return None
+        if failure.kind == "garbage":
+            return web.Response(text="<html>upstream error</html>", content_type="text/html")
+        headers = {}
+        if failure.retry_after is not None:
+            headers = {"retry-after-ms": str(int(failure.retry_after * 1000)), "retry-after": str(int(failure.retry_after))}
+        errors = {
+            "rate_limit": ApiError(429, "Rate limit reached for images per minute.", code="rate_limit_exceeded",
+                                   error_type="requests", headers=headers),
+            "quota": ApiError(429, "You exceeded your current quota, please check your plan and billing details.",
+                              code="insufficient_quota", error_type="insufficient_quota"),
+            "server_error": ApiError(500, "The server had an error while processing your request.",
+                                     error_type="server_error"),
+            "overloaded": ApiError(503, "The engine is currently overloaded, please try again later.",
+                                   error_type="server_error", headers=headers),
+            "refuse": ApiError(400, "Your request was rejected as a result of our safety system.",
+                               code="moderation_blocked" if model in GPT_IMAGE else "content_policy_violation",
+                               error_type="image_generation_user_error"),
+        }
+        raise errors[failure.kind]
+
+    # Model rules ----------------------------------------------------------------------------
+
+    def _check_model(self, fields: dict[str, Any], *, default: str, operation: str) -> str:
+        model = fields.get("model") or default
+        known = model in GPT_IMAGE or model in {"dall-e-2", "dall-e-3"}
+        if model in self.extra_models:
+            extra = self.extra_models[model]
+            allowed = {"model", "prompt", "n", "size", "image"}
+            unknown = sorted(set(fields) - allowed)
+            if unknown:
+                raise ApiError(400, f"Unknown parameter: '{unknown[0]}'.", param=unknown[0])
+            if fields.get("size", "1024x1024") not in extra.sizes:
+                raise ApiError(400, "Unsupported size.", param="size")
+            if int(fields.get("n") or 1) > extra.max_n:
+                raise ApiError(400, f"n must be at most {extra.max_n}.", param="n")
+            return model
+        if not known:
+            raise ApiError(404, f"The model `{model}` does not exist or you do not have access to it.",
+                           code="model_not_found")
+        family = _family(model)
+        if operation == "variations" and model != "dall-e-2":
+            raise ApiError(400, "Variations are only supported for dall-e-2.", param="model")
+        if operation == "edits" and model == "dall-e-3":
+            raise ApiError(400, "Edits are not supported for dall-e-3.", param="model")
+        prompt = fields.get("prompt")
+        if prompt is not None and len(prompt) > PROMPT_LIMITS.get(model, 32000):
+            raise ApiError(400, "The prompt is too long.", param="prompt", code="string_above_max_length")
+        if model == "dall-e-3" and int(fields.get("n") or 1) != 1:
+            raise ApiError(400, "dall-e-3 only supports n=1.", param="n")
+        if family == "gpt" and fields.get("response_format") is not None:
+            raise ApiError(400, "Unknown parameter: 'response_format'.", param="response_format")
+        if family != "gpt":
+            for name in GPT_ONLY_FIELDS:
+                if fields.get(name) is not None:
+                    raise ApiError(400, f"'{name}' is only supported for GPT image models.", param=name)
+        if model == "gpt-image-1-mini" and fields.get("input_fidelity") is not None:
+            raise ApiError(400, "input_fidelity is not supported for gpt-image-1-mini.", param="input_fidelity")
+        if fields.get("style") is not None and model != "dall-e-3":
+            raise ApiError(400, "'style' is only supported for dall-e-3.", param="style")
+        quality = fields.get("quality")
+        if quality is not None and quality not in QUALITIES[family]:
+            raise ApiError(400, f"Invalid quality '{quality}' for {model}.", param="quality")
+        size = fields.get("size")
+        if size is not None and size not in SIZES[family] and not self._custom_size_ok(model, size):
+            raise ApiError(400, f"Invalid size '{size}' for {model}.", param="size")
+        return model
+
+    @staticmethod
+    def _custom_size_ok(model: str, size: str) -> bool:
+        match = re.fullmatch(r"(\d+)x(\d+)", size)
+        if not model.startswith("gpt-image-2") or not match:
+            return False
+        width, height = int(match.group(1)), int(match.group(2))
+        return (width % 16 == 0 and height % 16 == 0 and max(width, height) <= 3840 and min(width, height) <= 2160
+                and max(width, height) / min(width, height) <= 3)
+
+    @staticmethod
+    def _check_input_image(data: bytes, model: str, what: str) -> Image.Image:
+        try:
+            image = Image.open(io.BytesIO(data))
+            image.load()
+        except Exception:
+            raise ApiError(400, f"Invalid {what}: the file is not a supported image.", param=what) from None
+        if model == "dall-e-2" or what == "mask":
+            if image.format != "PNG" or len(data) >= 4 * 1024 * 1024:
+                raise ApiError(400, f"Invalid {what}: must be a PNG under 4 MB.", param=what)
+        elif image.format not in {"PNG", "JPEG", "WEBP"} or len(data) >= 50 * 1024 * 1024:
+            raise ApiError(400, f"Invalid {what}: must be PNG, JPEG or WebP under 50 MB.", param=what)
+        if model == "dall-e-2" and image.width != image.height:
+            raise ApiError(400, f"Invalid {what}: must be square.", param=what)
+        return image
+
+    # Answers --------------------------------------------------------------------------------
+
+    def _images_response(self, model: str, fields: dict[str, Any], seed: str) -> dict[str, Any]:
+        width, height = _dimensions(fields.get("size"))
+        n = int(fields.get("n") or 1)
+        use_url = model in self.extra_models or (model in {"dall-e-2", "dall-e-3"}
+                                                  and fields.get("response_format", "url") == "url")
+        data = []
+        for index in range(n):
+            png = make_png(width, height, f"{seed}:{index}:{time.time_ns()}", noise=self.noise_images)
+            if use_url:
+                name = hashlib.sha256(png).hexdigest()[:16] + ".png"
+                self._files[name] = png
+                item: dict[str, Any] = {"url": f"{self.base_url.removesuffix('/v1')}/files/{name}"}
+            else:
+                item = {"b64_json": base64.b64encode(png).decode()}
+            if model == "dall-e-3":
+                item["revised_prompt"] = f"{fields.get('prompt', '')}, painted in rich detail"
+            data.append(item)
+        body: dict[str, Any] = {"created": int(time.time()), "data": data}
+        if model in GPT_IMAGE:
+            prompt_tokens = max(1, len(str(fields.get("prompt", "")).split()))
+            body["usage"] = {"input_tokens": prompt_tokens, "output_tokens": 1056 * n,
+                             "total_tokens": prompt_tokens + 1056 * n,
+                             "input_tokens_details": {"text_tokens": prompt_tokens, "image_tokens": 0}}
+            body["output_format"] = fields.get("output_format") or "png"
+            if fields.get("size") in {"1024x1024", "1024x1536", "1536x1024"}:
+                body["size"] = fields["size"]
+            if fields.get("quality") in {"low", "medium", "high"}:
+                body["quality"] = fields["quality"]
+        return body
+
+    async def _respond(self, request: web.Request, body: dict[str, Any]) -> web.Response:
+        operation, _ = self.spec.find(request.method, request.path)
+        try:
+            self.spec.validate_response(operation, 200, "application/json", body)
+        except SpecViolation as exc:
+            self.violations.append(str(exc))
+            raise
+        return web.json_response(body)
+
+    async def _stream(self, request: web.Request, model: str, fields: dict[str, Any], kind: str) -> web.StreamResponse:
+        operation, _ = self.spec.find(request.method, request.path)
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        width, height = _dimensions(fields.get("size"))
+        seed = str(fields.get("prompt"))
+        partials = int(fields.get("partial_images") or 0)
+        for index in range(partials):
+            small = make_png(max(16, width // 8), max(16, height // 8), f"{seed}:partial:{index}")
+            event = {"type": f"{kind}.partial_image", "b64_json": base64.b64encode(small).decode(),
+                     "created_at": int(time.time()), "size": fields.get("size") or "auto",
+                     "quality": fields.get("quality") or "auto", "background": fields.get("background") or "auto",
+                     "output_format": fields.get("output_format") or "png", "partial_image_index": index}
+            await self._send_event(response, operation, event)
+        final = make_png(width, height, seed, noise=self.noise_images)
+        completed = {"type": f"{kind}.completed", "b64_json": base64.b64encode(final).decode(),
+                     "created_at": int(time.time()), "size": fields.get("size") or "auto",
+                     "quality": fields.get("quality") or "auto", "background": fields.get("background") or "auto",
+                     "output_format": fields.get("output_format") or "png",
+                     "usage": {"total_tokens": 1100, "input_tokens": 44, "output_tokens": 1056,
+                               "input_tokens_details": {"text_tokens": 44, "image_tokens": 0}}}
+        await self._send_event(response, operation, completed)
+        await response.write_eof()
+        return response
+
+    async def _send_event(self, response: web.StreamResponse, operation: Any, event: dict[str, Any]) -> None:
+        self.spec.validate_response(operation, 200, "text/event-stream", event)
+        await response.write(f"event: {event['type']}\ndata: {json.dumps(event)}\n\n".encode())
+
+    async def _handle(self, request: web.Request, operation: str, schema: str, default_model: str) -> web.StreamResponse:
+        try:
+            recorded = await self._intake(request, schema)
+            fields = recorded.fields
+            model = fields.get("model") or default_model
+            planned = await self._planned_failure(model)
+            if planned is not None:
+                return planned
+            model = self._check_model(fields, default=default_model, operation=operation)
+            if operation in {"edits", "variations"}:
+                images = recorded.files.get("image", [])
+                limit = 1 if model in {"dall-e-2"} or model in self.extra_models else 16
+                if not images or len(images) > limit:
+                    raise ApiError(400, f"Provide between 1 and {limit} images.", param="image")
+                first = self._check_input_image(images[0], model, "image")
+                for extra in images[1:]:
+                    self._check_input_image(extra, model, "image")
+                for mask in recorded.files.get("mask", []):
+                    mask_image = self._check_input_image(mask, model, "mask")
+                    if mask_image.size != first.size or "A" not in mask_image.getbands():
+                        raise ApiError(400, "Invalid mask: must have an alpha channel and match the image's size.",
+                                       param="mask")
+            if fields.get("stream"):
+                kind = "image_generation" if operation == "generations" else "image_edit"
+                return await self._stream(request, model, fields, kind)
+            return await self._respond(request, self._images_response(model, fields, str(fields.get("prompt"))))
+        except ApiError as exc:
+            return exc.response()
+
+    async def _generations(self, request: web.Request) -> web.StreamResponse:
+        return await self._handle(request, "generations", "CreateImageRequest", "dall-e-2")
+
+    async def _edits(self, request: web.Request) -> web.StreamResponse:
+        return await self._handle(request, "edits", "CreateImageEditRequest", "gpt-image-1.5")
+
+    async def _variations(self, request: web.Request) -> web.StreamResponse:
+        return await self._handle(request, "variations", "CreateImageVariationRequest", "dall-e-2")
+
+    async def _file(self, request: web.Request) -> web.Response:
+        data = self._files.get(request.match_info["name"])
+        if data is None:
+            raise web.HTTPNotFound()
+        return web.Response(body=data, content_type="image/png")
+
+
+def _coerce(value: str, schema: dict[str, Any]) -> Any:
+    """A multipart form field as the JSON value the schema describes."""
+    kinds: set[str] = set()
+    for option in [schema, *schema.get("anyOf", [])]:
+        kind = option.get("type")
+        kinds.update(kind if isinstance(kind, list) else [kind] if kind else [])
+    if "integer" in kinds and re.fullmatch(r"-?\d+", value):
+        return int(value)
+    if "boolean" in kinds and value in {"true", "false"}:
+        return value == "true"
+    return value
