@@ -40,7 +40,6 @@ class DiscordConfig(_Section):
     token: SecretStr = SecretStr("")
     api_base_url: str = ""
     gateway_url: str = ""
-    cdn_hosts: list[str] = Field(default_factory=list)
 
     @field_validator("api_base_url")
     @classmethod

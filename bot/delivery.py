@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 
 import discord
@@ -22,7 +23,7 @@ def _quote(text: str, limit: int) -> str:
 
 
 def render_result(
-    result: ImagesResult, *, prompt: str | None, model: ModelSpec, size: str | None, requested: int
+    result: ImagesResult, *, prompt: str | None, model: ModelSpec, dimensions: str, requested: int
 ) -> str:
     """The reply's text: the prompt shown back, the revised prompt, and what was made."""
     lines = []
@@ -32,8 +33,7 @@ def render_result(
     if revised and revised.strip() != (prompt or "").strip():
         lines.append(f"**Revised prompt:** {_quote(revised, _PROMPT_SHARE)}")
     count = len(result.images)
-    details = [model.name, size or model.default_size or "", f"{count} image{'s' if count != 1 else ''}"]
-    lines.append("-# " + " · ".join(part for part in details if part))
+    lines.append(f"-# {model.name} · {dimensions} · {count} image{'s' if count != 1 else ''}")
     if result.failures:
         lines.append(
             f"-# {requested - count} of {requested} images could not be made "
@@ -44,10 +44,15 @@ def render_result(
 
 async def prepare_files(
     threads: BoundedThreads, result: ImagesResult, *, size_limit: int, stem: str
-) -> list[discord.File]:
-    """Re-encode each image, in worker threads, until it fits Discord's attachment limit."""
-    files = []
-    for index, image in enumerate(result.images, start=1):
-        encoded = await threads.run(fit_to_limit, image.data, size_limit)
-        files.append(discord.File(io.BytesIO(encoded.data), filename=f"{stem}-{index}.{encoded.extension}"))
-    return files
+) -> tuple[list[discord.File], str]:
+    """Re-encode each image, in worker threads, until it fits Discord's attachment limit.
+
+    Returns the files and their dimensions as text ("1024x1024", or "512x512, 1024x1024").
+    """
+    encoded = await asyncio.gather(*(threads.run(fit_to_limit, image.data, size_limit) for image in result.images))
+    files = [
+        discord.File(io.BytesIO(image.data), filename=f"{stem}-{index}.{image.extension}")
+        for index, image in enumerate(encoded, start=1)
+    ]
+    dimensions = ", ".join(dict.fromkeys(f"{image.width}x{image.height}" for image in encoded))
+    return files, dimensions

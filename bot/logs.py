@@ -21,6 +21,13 @@ def redact(text: str) -> str:
     return text
 
 
+class _NoVoiceWarnings(logging.Filter):
+    """The bot never joins voice, so discord.py's missing-voice-library warnings are noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "voice will NOT be supported" not in record.getMessage()
+
+
 class RedactingFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         return redact(super().format(record))
@@ -30,6 +37,7 @@ def setup_logging(level: str, secrets: list[str]) -> None:
     register_secrets(secrets)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    handler.addFilter(_NoVoiceWarnings())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

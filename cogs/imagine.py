@@ -66,10 +66,10 @@ class Imagine(commands.Cog):
         result = await self.bot.images.generate(
             prompt, model=spec, n=n, size=size, quality=quality, user=provider_user_id(interaction.user.id)
         )
-        files = await prepare_files(
+        files, dimensions = await prepare_files(
             self.bot.threads, result, size_limit=interaction.filesize_limit, stem=f"imagine-{interaction.id}"
         )
-        content = render_result(result, prompt=prompt, model=spec, size=size, requested=n)
+        content = render_result(result, prompt=prompt, model=spec, dimensions=dimensions, requested=n)
         await interaction.edit_original_response(
             content=content, attachments=files, allowed_mentions=discord.AllowedMentions.none()
         )

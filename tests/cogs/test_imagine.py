@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from PIL import Image
 from sqlalchemy import select
 
 from bot.db.models import UsageRecord
+from bot.logs import RedactingFormatter, register_secrets
 
 
 async def usage_rows(bot) -> list[UsageRecord]:
@@ -35,3 +37,128 @@ async def test_imagine_replies_with_attachments_and_logs_usage(make_config, star
     assert (row.status, row.command, row.model, row.n, row.image_count) == ("ok", "imagine", "gpt-image-2", 2, 2)
     assert row.guild_id == int(discord_api.guild_id) and row.user_id == int(discord_api.member["id"])
     assert row.prompt == "a lighthouse at dusk" and row.output_tokens == 2112 and row.latency_ms is not None
+
+
+async def test_n_above_the_model_limit_is_served_by_parallel_requests(make_config, start_bot, discord_api, images_api):
+    bot = await start_bot(make_config())
+    state = await discord_api.send_slash_command("imagine", {"prompt": "a fox", "n": 3, "model": "dall-e-3"})
+    reply = await discord_api.wait_for_reply(state)
+    assert len(reply.attachment_bytes()) == 3
+    assert [request.fields["n"] for request in images_api.requests] == [1, 1, 1]
+    assert "**Revised prompt:** a fox, painted in rich detail" in reply.payload["content"]
+    [row] = await usage_rows(bot)
+    assert row.image_count == 3 and row.revised_prompt == "a fox, painted in rich detail"
+
+
+async def test_images_over_the_attachment_limit_are_reencoded(make_config, start_bot, discord_api, images_api):
+    await start_bot(make_config())
+    images_api.noise_images = True
+    limit = 400_000
+    state = await discord_api.send_slash_command("imagine", {"prompt": "static"}, attachment_size_limit=limit)
+    reply = await discord_api.wait_for_reply(state)
+    [data] = reply.attachment_bytes()
+    assert len(data) <= limit
+    assert Image.open(io.BytesIO(data)).format == "JPEG"
+    assert reply.payload["attachments"][0]["filename"].endswith(".jpg")
+
+
+async def test_refused_prompt_gets_a_private_message_and_a_row(make_config, start_bot, discord_api, images_api):
+    bot = await start_bot(make_config())
+    images_api.fail_next("refuse")
+    state = await discord_api.send_slash_command("imagine", {"prompt": "something not allowed"})
+    reply = await discord_api.wait_for_reply(state)
+    assert reply.ephemeral and "safety system refused" in reply.payload["content"]
+    assert state.original_deleted
+    [row] = await usage_rows(bot)
+    assert (row.status, row.error_code, row.image_count) == ("refused", "refused", 0)
+
+
+@pytest.mark.parametrize(
+    ("kind", "times", "requests", "message", "code"),
+    [
+        ("rate_limit", 2, 3, None, None),
+        ("server_error", 10, 3, "having trouble", "server_error"),
+        ("quota", 10, 1, "credit has run out", "quota"),
+    ],
+)
+async def test_provider_faults(make_config, start_bot, discord_api, images_api, kind, times, requests, message, code):
+    bot = await start_bot(make_config(images={"max_retries": 2}))
+    images_api.fail_next(kind, times=times, retry_after=3600 if kind == "rate_limit" else None)
+    state = await discord_api.send_slash_command("imagine", {"prompt": "a fox"})
+    reply = await discord_api.wait_for_reply(state)
+    assert len(images_api.requests) == requests
+    [row] = await usage_rows(bot)
+    if message is None:
+        assert reply.attachment_bytes() and row.status == "ok"
+    else:
+        assert reply.ephemeral and message in reply.payload["content"]
+        assert (row.status, row.error_code) == ("failed", code)
+
+
+async def test_timeouts_are_bounded_and_reported(make_config, start_bot, discord_api, images_api):
+    bot = await start_bot(make_config(images={"timeout_seconds": 0.5, "max_retries": 0}))
+    images_api.fail_next("timeout", delay=3)
+    state = await discord_api.send_slash_command("imagine", {"prompt": "a fox"})
+    reply = await discord_api.wait_for_reply(state)
+    assert reply.ephemeral and "took too long" in reply.payload["content"]
+    [row] = await usage_rows(bot)
+    assert row.error_code == "timeout"
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"size": "999x999"}, "multiples of 16"),
+        ({"size": "1536x864", "model": "gpt-image-1-mini"}, "`gpt-image-1-mini` makes these sizes"),
+        ({"quality": "hd"}, "offers these qualities: auto, low, medium, high"),
+        ({"model": "gpt-image-0"}, "`gpt-image-0` is not available here"),
+        ({"model": "dall-e-2", "prompt": "x" * 1200}, "up to 1000 characters"),
+    ],
+)
+async def test_bad_input_gets_an_immediate_private_answer(make_config, start_bot, discord_api, images_api,
+                                                          options, message):
+    bot = await start_bot(make_config())
+    state = await discord_api.send_slash_command("imagine", {"prompt": "a fox", **options})
+    reply = await discord_api.wait_for_reply(state)
+    assert state.callback_type == 4 and reply.ephemeral and message in reply.payload["content"]
+    assert images_api.requests == []
+    [row] = await usage_rows(bot)
+    assert (row.status, row.error_code) == ("invalid", "invalid_request")
+
+
+async def test_mentions_in_the_prompt_never_ping(make_config, start_bot, discord_api, images_api):
+    await start_bot(make_config())
+    prompt = f"@everyone look <@{discord_api.moderator['id']}> and <@&{discord_api.guild_id}> **bold**"
+    state = await discord_api.send_slash_command("imagine", {"prompt": prompt})
+    reply = await discord_api.wait_for_reply(state)
+    assert "@everyone" in reply.payload["content"] and "\\*\\*bold\\*\\*" in reply.payload["content"]
+    assert reply.pings == set()
+
+
+async def test_an_unknown_model_from_config_works_with_conservative_defaults(make_config, start_bot, discord_api,
+                                                                             images_api):
+    bot = await start_bot(make_config(images={"model": "acme-diffusion"}))
+    state = await discord_api.send_slash_command("imagine", {"prompt": "a fox", "n": 2})
+    reply = await discord_api.wait_for_reply(state)
+    assert len(reply.attachment_bytes()) == 2
+    assert all(set(request.fields) == {"prompt", "model", "n"} for request in images_api.requests)
+    [row] = await usage_rows(bot)
+    assert row.model == "acme-diffusion" and row.status == "ok"
+
+
+async def test_secrets_never_reach_replies_logs_or_the_database(make_config, start_bot, discord_api, images_api,
+                                                                caplog):
+    wrong_key = "sk-operator-typo-9876543210"
+    bot = await start_bot(make_config(images={"api_key": wrong_key}))
+    register_secrets(bot.config.secrets())
+    state = await discord_api.send_slash_command("imagine", {"prompt": "a fox"})
+    reply = await discord_api.wait_for_reply(state)
+    assert "key was rejected" in reply.payload["content"]
+    [row] = await usage_rows(bot)
+    assert row.error_code == "auth" and wrong_key not in (row.error_detail or "")
+    assert "[redacted]" in row.error_detail
+    everything = " ".join(str(call.body) for call in discord_api.calls)
+    assert wrong_key not in everything and discord_api.token not in everything
+    formatter = RedactingFormatter("%(message)s")
+    logged = "\n".join(formatter.format(record) for record in caplog.records)
+    assert "Incorrect API key provided" in logged and wrong_key not in logged

@@ -361,10 +361,15 @@ class DiscordStandIn:
             "total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}}
 
     def _store_commands(self, guild_id: str | None, body: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        stored = [{**command, "id": snowflake(), "application_id": self.application_id, "version": snowflake(),
-                   "default_member_permissions": command.get("default_member_permissions"),
-                   "type": command.get("type", 1), "description": command.get("description", ""),
-                   **({"guild_id": guild_id} if guild_id else {})} for command in body]
+        stored = []
+        for command in body:
+            given = {key: value for key, value in command.items() if value is not None}
+            stored.append({
+                "integration_types": [0], "contexts": [0, 1, 2], "nsfw": False, "type": 1, "description": "",
+                **given, "id": snowflake(), "application_id": self.application_id, "version": snowflake(),
+                "default_member_permissions": command.get("default_member_permissions"),
+                **({"guild_id": guild_id} if guild_id else {}),
+            })
         self.commands[guild_id] = stored
         return stored
 

@@ -1,0 +1,39 @@
+# Two commands do all the set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+CONFIG ?= config.toml
+
+.PHONY: run test sandbox sync migrate bench clean
+
+$(VENV)/.installed-run: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed-run
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+run: $(VENV)/.installed-run
+	@test -f $(CONFIG) || { echo "$(CONFIG) not found: cp config.example.toml $(CONFIG), then set the token and API key (or DISCORD_TOKEN / OPENAI_API_KEY)"; exit 2; }
+	$(PY) -m bot --config $(CONFIG)
+
+sync: $(VENV)/.installed-run
+	$(PY) -m bot --config $(CONFIG) sync $(if $(GUILD),--guild $(GUILD))
+
+migrate: $(VENV)/.installed-run
+	$(PY) -m bot --config $(CONFIG) migrate
+
+test: $(VENV)/.installed-test
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+sandbox: $(VENV)/.installed-test
+	$(PY) -m tests.sandbox $(if $(PROMPT),--prompt "$(PROMPT)")
+
+bench: $(VENV)/.installed-test
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) sandbox-output

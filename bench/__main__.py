@@ -1,0 +1,108 @@
+"""Benchmarks: `make bench`. Figures go in README.md's Performance section.
+
+1. Re-encoding a result that is over Discord's attachment limit (Pillow, in a worker thread).
+2. /imagine through the real bot and both stand-ins: the bot's own latency, from
+   INTERACTION_CREATE to the final message with attachments (the stand-in answers at once,
+   so this is everything but the provider's time), sequential and 8 at a time.
+3. Usage-log writes to a real SQLite file, one session per unit of work, as the bot does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import discord
+
+from bot.app import ImageBot
+from bot.config import parse_config
+from bot.db.engine import make_engine, make_sessionmaker, migrate_to_head
+from bot.db.models import UsageRecord
+from bot.db.usage import add_usage
+from bot.imaging import fit_to_limit
+from tests.standins.discord_api import DiscordStandIn
+from tests.standins.images_api import ImagesStandIn, make_png
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def bench_reencode(rounds: int = 10) -> None:
+    data = make_png(1024, 1024, "bench", noise=True)
+    timings = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        result = fit_to_limit(data, 1_000_000)
+        timings.append(time.perf_counter() - start)
+    print(f"re-encode 1024x1024 noise PNG ({len(data) / 1e6:.1f} MB) to fit 1 MB -> {result.extension} "
+          f"{len(result.data) / 1e3:.0f} kB: median {statistics.median(timings) * 1000:.0f} ms, "
+          f"max {max(timings) * 1000:.0f} ms over {rounds}")
+
+
+async def bench_imagine(sequential: int = 20, concurrent: int = 8, rounds: int = 3) -> None:
+    discord_api, images_api = DiscordStandIn(), ImagesStandIn()
+    await discord_api.start()
+    await images_api.start()
+    with tempfile.TemporaryDirectory() as folder:
+        config = parse_config({
+            "discord": {"token": discord_api.token, "api_base_url": discord_api.api_base_url,
+                        "gateway_url": discord_api.gateway_url},
+            "images": {"base_url": images_api.base_url, "api_key": images_api.api_key},
+            "database": {"url": f"sqlite+aiosqlite:///{folder}/bench.db"},
+            "logging": {"level": "WARNING"},
+        }, environ={})
+        bot = ImageBot(config)
+        task = asyncio.create_task(bot.start(discord_api.token))
+        await asyncio.wait_for(bot.wait_until_ready(), 30)
+
+        async def one(prompt: str) -> float:
+            start = time.perf_counter()
+            state = await discord_api.send_slash_command("imagine", {"prompt": prompt, "size": "1024x1024"},
+                                                         attachment_size_limit=25 * 1024 * 1024)
+            await discord_api.wait_for_reply(state, 60)
+            return time.perf_counter() - start
+
+        timings = [await one(f"sequential {index}") for index in range(sequential)]
+        print(f"/imagine n=1, one at a time: p50 {_percentile(timings, 0.5) * 1000:.0f} ms, "
+              f"p95 {_percentile(timings, 0.95) * 1000:.0f} ms over {sequential}")
+        for round_index in range(rounds):
+            start = time.perf_counter()
+            batch = await asyncio.gather(*(one(f"burst {round_index}-{index}") for index in range(concurrent)))
+            wall = time.perf_counter() - start
+            print(f"/imagine n=1, {concurrent} at once: wall {wall * 1000:.0f} ms, "
+                  f"slowest {max(batch) * 1000:.0f} ms, {concurrent / wall:.1f} requests/s")
+        await bot.close()
+        await task
+    await discord_api.close()
+    await images_api.close()
+
+
+async def bench_usage_writes(rows: int = 2000) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        engine = make_engine(f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}")
+        await migrate_to_head(engine)
+        sessions = make_sessionmaker(engine)
+        start = time.perf_counter()
+        for index in range(rows):
+            async with sessions() as session:
+                await add_usage(session, UsageRecord(guild_id=index % 50, user_id=index % 500, command="imagine",
+                                                     status="ok", n=1, image_count=1, prompt="bench prompt"))
+        elapsed = time.perf_counter() - start
+        await engine.dispose()
+    print(f"usage rows to SQLite (WAL), one session each: {rows / elapsed:.0f} rows/s over {rows}")
+
+
+def main() -> None:
+    discord.utils.setup_logging(level=40)
+    bench_reencode()
+    asyncio.run(bench_usage_writes())
+    asyncio.run(bench_imagine())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""Migrations on a real SQLite file and on PostgreSQL; the models match the migrations."""
+
+import uuid
+
+import asyncpg
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from bot.db.engine import make_engine, make_sessionmaker, migrate_to_head
+from bot.db.models import Base, UsageRecord
+from bot.db.usage import add_usage, recent_usage
+
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def _diff(connection):
+    return compare_metadata(MigrationContext.configure(connection), Base.metadata)
+
+
+async def _check_database(url):
+    engine = make_engine(url)
+    try:
+        await migrate_to_head(engine)
+        await migrate_to_head(engine)
+        async with engine.connect() as connection:
+            assert await connection.run_sync(_diff) == []
+            tables = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
+            assert {"usage", "alembic_version"} <= set(tables)
+            version = (await connection.execute(text("select version_num from alembic_version"))).scalar_one()
+            assert version == "0001"
+        sessions = make_sessionmaker(engine)
+        async with sessions() as session:
+            for index in range(3):
+                await add_usage(session, UsageRecord(guild_id=42, user_id=7, command="imagine", status="ok",
+                                                     n=1, image_count=1, prompt=f"p{index}"))
+            await add_usage(session, UsageRecord(guild_id=43, user_id=7, command="imagine", status="ok",
+                                                 n=1, image_count=1))
+        async with sessions() as session:
+            rows = await recent_usage(session, 42, limit=2)
+            assert [row.prompt for row in rows] == ["p2", "p1"]
+    finally:
+        await engine.dispose()
+
+
+async def test_sqlite_file_migrates_to_head_and_matches_models(tmp_path):
+    await _check_database(f"sqlite+aiosqlite:///{tmp_path / 'nested' / 'bot.db'}")
+    assert (tmp_path / "nested" / "bot.db").exists()
+
+
+@pytest.fixture
+async def postgres_url():
+    name = f"imagebot_test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(PG_ADMIN)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+async def test_postgresql_migrates_to_head_and_matches_models(postgres_url):
+    await _check_database(postgres_url)

@@ -1,0 +1,50 @@
+import pytest
+
+from bot.images.models import ModelOverride, ModelRegistry
+
+
+def test_builtin_table_covers_the_documented_models():
+    registry = ModelRegistry()
+    assert registry.get("gpt-image-2").size_problem("1536x864") is None
+    assert "multiples of 16" in registry.get("gpt-image-2").size_problem("1000x1000")
+    assert "1:3 and 3:1" in registry.get("gpt-image-2").size_problem("2048x512")
+    assert "3840x2160" in registry.get("gpt-image-2").size_problem("3840x3840")
+    assert "makes these sizes" in registry.get("gpt-image-1.5").size_problem("1536x864")
+    assert registry.get("dall-e-3").max_n == 1 and registry.get("dall-e-3").response_format
+    assert registry.get("dall-e-2").variations and not registry.get("gpt-image-2").variations
+    assert not registry.get("gpt-image-1-mini").input_fidelity
+    assert registry.get("gpt-image-2").max_edit_images == 16
+
+
+def test_unknown_models_get_conservative_defaults():
+    spec = ModelRegistry().get("someone-elses-model")
+    assert not spec.known
+    assert (spec.sizes, spec.max_n, spec.qualities, spec.output_formats) == (("1024x1024",), 1, (), ())
+    assert not (spec.response_format or spec.edits or spec.variations or spec.streaming)
+
+
+def test_config_extends_and_overrides_the_table():
+    registry = ModelRegistry({
+        "gpt-image-3": ModelOverride(like="gpt-image-2", max_n=4),
+        "local-sd": ModelOverride(sizes=["512x512"], max_n=2, variations=True),
+        "dall-e-2": ModelOverride(max_n=2),
+    })
+    assert registry.get("gpt-image-3").custom_sizes is not None and registry.get("gpt-image-3").max_n == 4
+    assert registry.get("local-sd").sizes == ("512x512",) and registry.get("local-sd").variations
+    assert registry.get("local-sd").known
+    assert registry.get("dall-e-2").max_n == 2 and registry.get("dall-e-2").variations
+
+
+@pytest.mark.parametrize(
+    ("model", "prompt", "problem"),
+    [("dall-e-2", "x" * 1001, "up to 1000 characters"), ("gpt-image-2", "   ", "The prompt is empty")],
+)
+def test_prompt_rules(model, prompt, problem):
+    assert problem in ModelRegistry().get(model).prompt_problem(prompt)
+
+
+def test_quality_rules():
+    registry = ModelRegistry()
+    assert registry.get("gpt-image-2").quality_problem("high") is None
+    assert "no quality setting" in registry.get("dall-e-2").quality_problem("hd")
+    assert "standard, hd" in registry.get("dall-e-3").quality_problem("high")

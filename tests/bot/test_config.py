@@ -1,0 +1,59 @@
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_config, parse_config
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRETS = {"DISCORD_TOKEN": "env-discord-token", "OPENAI_API_KEY": "sk-env-key-123"}
+
+
+def test_example_config_is_valid_with_secrets_from_env():
+    data = tomllib.loads((ROOT / "config.example.toml").read_text())
+    config = parse_config(data, SECRETS)
+    assert config.discord.token.get_secret_value() == "env-discord-token"
+    assert config.images.api_key.get_secret_value() == "sk-env-key-123"
+    assert config.database.url.startswith("sqlite+aiosqlite://")
+
+
+def test_environment_wins_over_file():
+    data = {"discord": {"token": "file-token"}, "images": {"api_key": "sk-file"}}
+    config = parse_config(data, SECRETS)
+    assert config.discord.token.get_secret_value() == "env-discord-token"
+    assert config.images.api_key.get_secret_value() == "sk-env-key-123"
+    assert "env-discord-token" not in repr(config) and "sk-env-key-123" not in repr(config)
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ({"images": {"api_key": "sk-x"}}, "discord.token is empty; set the DISCORD_TOKEN"),
+        ({"discord": {"token": "t"}}, "images.api_key is empty; set the OPENAI_API_KEY"),
+        ({"discord": {"token": "t", "tokn": "x"}, "images": {"api_key": "k"}}, "discord.tokn: unknown key"),
+        ({**{"discord": {"token": "t"}}, "images": {"api_key": "k", "base_url": "api.example.com"}},
+         "images.base_url: must start with http:// or https://"),
+        ({"discord": {"token": "t"}, "images": {"api_key": "k", "max_retries": -1}}, "images.max_retries:"),
+        ({"discord": {"token": "t"}, "images": {"api_key": "k"}, "database": {"url": "sqlite:///x.db"}},
+         "database.url: must be an async SQLAlchemy URL"),
+        ({"discord": {"token": "t"}, "images": {"api_key": "k", "models": {"m": {"like": "nope"}}}},
+         'images.models."m".like: "nope" is not a known model'),
+    ],
+)
+def test_errors_name_the_key_and_the_fix(data, expected):
+    with pytest.raises(ConfigError) as caught:
+        parse_config(data, {})
+    assert expected in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_missing_file_says_to_copy_the_example(tmp_path):
+    with pytest.raises(ConfigError, match="copy config.example.toml"):
+        load_config(tmp_path / "config.toml", {})
+
+
+def test_invalid_toml_is_reported(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text("[discord\ntoken = 1")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(path, {})

@@ -1,0 +1,76 @@
+"""The command line: the real bot process, command sync, and start-up errors."""
+
+import asyncio
+import io
+import os
+import sys
+from pathlib import Path
+
+from PIL import Image
+
+from bot.__main__ import _sync
+from tests.sandbox import ROOT, run_sandbox, write_config
+
+
+async def _run_cli(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *args, cwd=ROOT, env={**os.environ, **(env or {})},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await asyncio.wait_for(process.communicate(), 60)
+    return process.returncode, output.decode()
+
+
+async def test_the_bot_process_serves_imagine_and_stops_cleanly_on_sigterm(tmp_path):
+    run = await run_sandbox("a lighthouse <@&1> at dusk", tmp_path / "out", n=2)
+    assert [Image.open(io.BytesIO(path.read_bytes())).format for path in run.saved] == ["PNG", "PNG"]
+    assert "a lighthouse" in run.content
+    assert run.returncode == 0
+    assert "Running upgrade  -> 0001" in run.output
+    assert "standin.bot-token" not in run.output and "sk-standin" not in run.output
+    assert "Traceback" not in run.output and "voice will NOT" not in run.output
+
+
+async def test_config_errors_stop_start_up_with_one_line(tmp_path):
+    code, output = await _run_cli("--config", str(tmp_path / "missing.toml"))
+    assert code == 2
+    assert output.strip().count("\n") == 0 and "copy config.example.toml" in output
+
+    config = tmp_path / "config.toml"
+    config.write_text('[images]\nbase_url = "ftp://x"\n')
+    code, output = await _run_cli("--config", str(config), env={"DISCORD_TOKEN": "secret-token-1", "OPENAI_API_KEY": "k"})
+    assert code == 2 and "images.base_url: must start with http:// or https://" in output
+    assert "secret-token-1" not in output
+
+
+async def test_a_rejected_token_is_reported_without_echoing_it(tmp_path, discord_api, images_api):
+    config = write_config(tmp_path, discord_api, images_api)
+    code, output = await _run_cli("--config", str(config),
+                                  env={"DISCORD_TOKEN": "not-the-right-token", "OPENAI_API_KEY": images_api.api_key})
+    assert code == 1 and "Discord rejected the token" in output
+    assert "not-the-right-token" not in output and images_api.api_key not in output
+
+
+async def test_migrate_command(tmp_path, discord_api, images_api):
+    config = write_config(tmp_path, discord_api, images_api)
+    code, output = await _run_cli("--config", str(config), "migrate",
+                                  env={"DISCORD_TOKEN": "t" * 8, "OPENAI_API_KEY": "k" * 8})
+    assert code == 0 and "latest schema" in output
+    assert (Path(tmp_path) / "imagebot.db").exists()
+
+
+async def test_sync_publishes_commands_only_when_asked(make_config, start_bot, discord_api):
+    await start_bot(make_config())
+    assert not discord_api.commands, "starting the bot must never sync commands"
+
+    config = make_config()
+    await _sync(config, int(discord_api.guild_id))
+    [imagine] = discord_api.commands[discord_api.guild_id]
+    assert imagine["name"] == "imagine" and imagine["contexts"] == [0]
+    options = {option["name"]: option for option in imagine["options"]}
+    assert options["prompt"]["required"] and options["prompt"]["max_length"] == 4000
+    assert options["n"]["min_value"] == 1 and options["n"]["max_value"] == 10
+    assert options["size"]["autocomplete"] and options["model"]["autocomplete"]
+
+    await _sync(config, None)
+    assert [command["name"] for command in discord_api.commands[None]] == ["imagine"]

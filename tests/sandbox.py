@@ -1,0 +1,92 @@
+"""Try the whole bot offline: both stand-ins, the real bot process, one /imagine.
+
+    make sandbox PROMPT="a lighthouse at dusk"
+
+No account is needed. The images the bot posted are saved to sandbox-output/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.standins.discord_api import DiscordStandIn
+from tests.standins.images_api import ImagesStandIn
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class SandboxRun:
+    saved: list[Path]
+    content: str
+    returncode: int
+    output: str
+
+
+def write_config(folder: Path, discord_api: DiscordStandIn, images_api: ImagesStandIn) -> Path:
+    path = folder / "config.toml"
+    path.write_text(
+        f'[discord]\napi_base_url = "{discord_api.api_base_url}"\ngateway_url = "{discord_api.gateway_url}"\n'
+        f'[images]\nbase_url = "{images_api.base_url}"\n'
+        f'[database]\nurl = "sqlite+aiosqlite:///{folder / "imagebot.db"}"\n'
+    )
+    return path
+
+
+async def run_sandbox(prompt: str, out_dir: Path, *, n: int = 1, timeout: float = 60.0) -> SandboxRun:
+    discord_api, images_api = DiscordStandIn(), ImagesStandIn()
+    await discord_api.start()
+    await images_api.start()
+    with tempfile.TemporaryDirectory(prefix="imagebot-sandbox-") as folder:
+        config = write_config(Path(folder), discord_api, images_api)
+        env = {**os.environ, "DISCORD_TOKEN": discord_api.token, "OPENAI_API_KEY": images_api.api_key}
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "--config", str(config), cwd=ROOT, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )
+        output = asyncio.create_task(process.stdout.read())  # type: ignore[union-attr]
+        try:
+            await asyncio.wait_for(discord_api.identified.wait(), timeout)
+            state = await discord_api.send_slash_command("imagine", {"prompt": prompt, "n": n})
+            reply = await discord_api.wait_for_reply(state, timeout)
+        finally:
+            if process.returncode is None:
+                process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(process.wait(), 20)
+            except asyncio.TimeoutError:
+                process.kill()
+                await process.wait()
+            await discord_api.close()
+            await images_api.close()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    saved = []
+    for attachment, data in zip(reply.payload["attachments"], reply.attachment_bytes()):
+        path = out_dir / attachment["filename"]
+        path.write_bytes(data)
+        saved.append(path)
+    return SandboxRun(saved, reply.payload["content"], process.returncode or 0, (await output).decode())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--prompt", default="a lighthouse at dusk, watercolour")
+    parser.add_argument("-n", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=ROOT / "sandbox-output")
+    args = parser.parse_args()
+    run = asyncio.run(run_sandbox(args.prompt, args.out, n=args.n))
+    print(run.output, end="")
+    print(f"\nThe bot replied:\n{run.content}\n")
+    for path in run.saved:
+        print(f"saved {path}")
+
+
+if __name__ == "__main__":
+    main()
