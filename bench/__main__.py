@@ -21,7 +21,7 @@ from bot.app import ImageBot
 from bot.config import parse_config
 from bot.db.engine import make_engine, make_sessionmaker, migrate_to_head
 from bot.db.models import UsageRecord
-from bot.db.usage import add_usage
+from bot.db.usage import save_usage
 from bot.imaging import fit_to_limit
 from tests.standins.discord_api import DiscordStandIn
 from tests.standins.images_api import ImagesStandIn, make_png
@@ -90,7 +90,7 @@ async def bench_usage_writes(rows: int = 2000) -> None:
         start = time.perf_counter()
         for index in range(rows):
             async with sessions() as session:
-                await add_usage(session, UsageRecord(guild_id=index % 50, user_id=index % 500, command="imagine",
+                await save_usage(session, UsageRecord(guild_id=index % 50, user_id=index % 500, command="imagine",
                                                      status="ok", n=1, image_count=1, prompt="bench prompt"))
         elapsed = time.perf_counter() - start
         await engine.dispose()

@@ -13,15 +13,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.config import Config, DiscordConfig
 from bot.db.engine import make_engine, make_sessionmaker, migrate_to_head
 from bot.db.models import UsageRecord
-from bot.db.usage import add_usage
+from bot.db.usage import save_usage
 from bot.errors import InvalidRequest
 from bot.images import ImagesClient, ModelRegistry, ModelSpec
+from bot.components import DYNAMIC_ITEMS
+from bot.downloads import DISCORD_CDN_HOSTS, AttachmentDownloader
+from bot.service import ImageService
 from bot.threads import BoundedThreads
 from bot.tree import ImageBotTree
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.imagine",)
+EXTENSIONS = ("cogs.imagine", "cogs.edit", "cogs.vary")
 
 
 def point_discord_at(config: DiscordConfig) -> None:
@@ -38,6 +41,8 @@ class ImageBot(commands.Bot):
     db: async_sessionmaker[AsyncSession]
     images: ImagesClient
     threads: BoundedThreads
+    downloads: AttachmentDownloader
+    service: ImageService
 
     def __init__(self, config: Config) -> None:
         intents = discord.Intents.none()
@@ -72,6 +77,13 @@ class ImageBot(commands.Bot):
             max_parallel_requests=images.max_parallel_requests,
         )
         self.threads = BoundedThreads(self.config.imaging.worker_threads)
+        self.downloads = AttachmentDownloader(
+            self.http_session,
+            allowed_hosts=self.allowed_image_hosts(),
+            max_bytes=int(self.config.imaging.max_download_mb * 1024 * 1024),
+        )
+        self.service = ImageService(self)
+        self.add_dynamic_items(*DYNAMIC_ITEMS)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
 
@@ -84,6 +96,13 @@ class ImageBot(commands.Bot):
 
     async def on_ready(self) -> None:
         log.info("connected as %s (%s) to %d guilds", self.user, self.user.id if self.user else "?", len(self.guilds))
+
+    def allowed_image_hosts(self) -> set[str]:
+        """Discord's CDN, the configured extra hosts, and a Discord-compatible server's host."""
+        hosts = set(DISCORD_CDN_HOSTS) | set(self.config.discord.cdn_hosts)
+        if self.config.discord.api_base_url:
+            hosts.add(yarl.URL(self.config.discord.api_base_url).host or "")
+        return hosts - {""}
 
     def offered_models(self) -> list[str]:
         """The models members may pick, the configured default first."""
@@ -103,7 +122,7 @@ class ImageBot(commands.Bot):
         """Write a usage row. A database failure is logged with the row, never raised."""
         try:
             async with self.db() as session:
-                await add_usage(session, record)
+                await save_usage(session, record)
         except Exception:
             log.exception(
                 "could not write usage row: guild=%s user=%s command=%s status=%s code=%s",

@@ -40,6 +40,7 @@ class DiscordConfig(_Section):
     token: SecretStr = SecretStr("")
     api_base_url: str = ""
     gateway_url: str = ""
+    cdn_hosts: list[str] = Field(default_factory=list)
 
     @field_validator("api_base_url")
     @classmethod
@@ -96,6 +97,7 @@ class DatabaseConfig(_Section):
 
 class ImagingConfig(_Section):
     worker_threads: int = Field(default=2, ge=1, le=32)
+    max_download_mb: float = Field(default=25.0, gt=0, le=500)
 
 
 class LoggingConfig(_Section):

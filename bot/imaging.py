@@ -9,11 +9,15 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_PIXELS = 64_000_000
 MIN_EDGE = 64
+MAX_INPUT_EDGE = 12_000
+MIN_INPUT_EDGE = 16
+MAX_ASPECT_RATIO = 20
 _EXTENSIONS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp", "GIF": "gif"}
+_DALLE2_SIDES = (1024, 512, 256)
 
 
 class ImageDataError(ValueError):
@@ -35,6 +39,10 @@ def _open(data: bytes) -> Image.Image:
         image = Image.open(io.BytesIO(data))
     except UnidentifiedImageError:
         raise ImageDataError("the file is not an image") from None
+    except Image.DecompressionBombError:
+        raise ImageDataError("the image has more pixels than we handle") from None
+    except (OSError, SyntaxError, ValueError):
+        raise ImageDataError("the file is truncated or corrupt") from None
     width, height = image.size
     if width * height > MAX_PIXELS:
         raise ImageDataError(f"the image is {width}x{height}, more pixels than we handle")
@@ -82,3 +90,124 @@ def fit_to_limit(data: bytes, limit: int) -> EncodedImage:
         new_size = (max(1, int(scaled.width * 0.75)), max(1, int(scaled.height * 0.75)))
         scaled = image.resize(new_size, Image.Resampling.LANCZOS)
     raise ImageDataError(f"the image cannot be made smaller than {limit} bytes")
+
+
+@dataclass(frozen=True)
+class PreparedEdit:
+    """Inputs ready for upload: the image, and the mask (PNG, transparent = change) if any."""
+
+    image: EncodedImage
+    mask: bytes | None
+
+
+def load_image(data: bytes) -> Image.Image:
+    """Decode an upload safely: pixels capped before decoding, first frame, EXIF orientation
+    applied, and any mode (P, LA, CMYK, 16-bit, ...) turned into RGB or RGBA."""
+    image = _open(data)
+    width, height = image.size
+    if max(width, height) > MAX_INPUT_EDGE or min(width, height) < MIN_INPUT_EDGE:
+        raise ImageDataError(f"the image is {width}x{height}; sides must be {MIN_INPUT_EDGE} to {MAX_INPUT_EDGE} pixels")
+    if max(width, height) / min(width, height) > MAX_ASPECT_RATIO:
+        raise ImageDataError(f"the image is {width}x{height}, too long and thin to use")
+    try:
+        image.seek(0)
+        image.load()
+    except (OSError, SyntaxError, ValueError):
+        raise ImageDataError("the file is truncated or corrupt") from None
+    image = ImageOps.exif_transpose(image)
+    return _normalize_mode(image)
+
+
+def _normalize_mode(image: Image.Image) -> Image.Image:
+    if image.mode.startswith("I"):
+        image = image.convert("I").point(lambda value: value * (1 / 256)).convert("L")
+    elif image.mode == "F":
+        image = image.convert("L")
+    has_alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info
+    return image.convert("RGBA" if has_alpha else "RGB")
+
+
+def _binary_alpha(alpha: Image.Image) -> Image.Image:
+    """0 where the pixel is to change, 255 where it stays."""
+    return alpha.point(lambda value: 0 if value < 128 else 255)
+
+
+def mask_alpha(data: bytes, size: tuple[int, int]) -> Image.Image:
+    """A mask upload as an alpha channel of `size`: an alpha mask's transparent pixels, or a
+    black-and-white mask's white pixels, mark what changes."""
+    mask = load_image(data)
+    alpha = mask.getchannel("A") if mask.mode == "RGBA" else None
+    if alpha is None or alpha.getextrema() == (255, 255):
+        alpha = mask.convert("L").point(lambda value: 0 if value >= 128 else 255)
+    if alpha.size != size:
+        alpha = alpha.resize(size, Image.Resampling.BILINEAR)
+    return _binary_alpha(alpha)
+
+
+def _fit_square(image: Image.Image, fit: str) -> Image.Image:
+    side = min(image.size) if fit == "crop" else max(image.size)
+    if fit == "crop":
+        return ImageOps.fit(image, (side, side), Image.Resampling.LANCZOS)
+    fill = (0, 0, 0, 0) if image.mode == "RGBA" else (0, 0, 0)
+    if image.mode == "L":
+        fill = 255
+    canvas = Image.new(image.mode, (side, side), fill)
+    canvas.paste(image, ((side - image.width) // 2, (side - image.height) // 2))
+    return canvas
+
+
+def _png(image: Image.Image) -> bytes:
+    return _encode(image, "PNG", optimize=image.width * image.height <= 1_100_000)
+
+
+def prepare_edit(
+    data: bytes, mask: bytes | None, *, square_png: bool, max_bytes: int, fit: str = "crop", use_own_alpha: bool = True
+) -> PreparedEdit:
+    """Fit an image (and its mask) to a model's input rules.
+
+    `square_png` (dall-e-2): centre-crop or pad to a square PNG, then shrink through 1024,
+    512 and 256 pixels until under `max_bytes`. Otherwise a PNG under `max_bytes`, shrunk if
+    need be. Without a mask, a partly transparent image is used as its own mask. A mask that
+    marks nothing, or everything, is refused.
+    """
+    image = load_image(data)
+    alpha: Image.Image | None = None
+    if mask is not None:
+        alpha = mask_alpha(mask, image.size)
+    elif use_own_alpha and image.mode == "RGBA":
+        own = _binary_alpha(image.getchannel("A"))
+        if own.getextrema() == (0, 0):
+            raise ImageDataError("the image is completely transparent")
+        if own.getextrema() == (0, 255):
+            alpha = own
+    if alpha is not None:
+        low, high = alpha.getextrema()
+        if low == 255:
+            raise ImageDataError("the mask marks nothing to change; paint the area to change white (or transparent)")
+        if high == 0:
+            raise ImageDataError("the mask marks the whole image; leave the mask out to change everything")
+    if alpha is not None and image.mode == "RGBA":
+        image = image.convert("RGB")
+
+    if square_png:
+        image = _fit_square(image, fit)
+        alpha = _fit_square(alpha, fit) if alpha is not None else None
+        sides = [side for side in _DALLE2_SIDES if side <= image.width] or [_DALLE2_SIDES[-1]]
+    else:
+        sides = [max(image.size)]
+    for side in sides:
+        scale = side / max(image.size)
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        scaled = image.resize(size, Image.Resampling.LANCZOS) if size != image.size else image
+        encoded = _png(scaled)
+        while len(encoded) >= max_bytes and min(scaled.size) > MIN_EDGE and not square_png:
+            scaled = scaled.resize((scaled.width * 3 // 4, scaled.height * 3 // 4), Image.Resampling.LANCZOS)
+            encoded = _png(scaled)
+        if len(encoded) < max_bytes:
+            mask_png = None
+            if alpha is not None:
+                mask_image = Image.new("RGBA", scaled.size, (0, 0, 0, 255))
+                mask_image.putalpha(alpha.resize(scaled.size, Image.Resampling.NEAREST))
+                mask_png = _png(mask_image)
+            return PreparedEdit(EncodedImage(encoded, "png", scaled.width, scaled.height), mask_png)
+    raise ImageDataError(f"the image cannot be made smaller than {max_bytes // (1024 * 1024)} MB")

@@ -19,7 +19,7 @@ from bot.errors import UserFacingError
 from bot.images import errors as images_errors
 from bot.imaging import ImageDataError
 from bot.logs import redact
-from bot.usage import finish_failed, record_for
+from bot.usage import command_name, finish_failed, record_for
 
 if TYPE_CHECKING:
     from bot.app import ImageBot
@@ -92,8 +92,12 @@ def describe_failure(error: BaseException) -> Failure:
 class ImageBotTree(app_commands.CommandTree["ImageBot"]):
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+        await self.report_failure(interaction, original)
+
+    async def report_failure(self, interaction: discord.Interaction, original: BaseException) -> None:
+        """Log the failure, finish its usage row and tell the member, privately."""
         failure = describe_failure(original)
-        command = interaction.command.qualified_name if interaction.command else "?"
+        command = command_name(interaction)
         if failure.expected:
             log.info("/%s for user %s failed: %s (%s)", command, interaction.user.id, failure.code, original)
         else:

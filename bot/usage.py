@@ -23,7 +23,7 @@ def start_record(interaction: discord.Interaction, *, command: str, **fields: ob
         user_id=interaction.user.id,
         interaction_id=interaction.id,
         command=command,
-        status=UsageStatus.FAILED,
+        status=UsageStatus.PENDING,
         image_count=0,
         created_at=utcnow(),
         **values,
@@ -33,12 +33,20 @@ def start_record(interaction: discord.Interaction, *, command: str, **fields: ob
     return record
 
 
+def command_name(interaction: discord.Interaction) -> str:
+    """The command, context menu or button an interaction came from, for the usage log."""
+    if interaction.command is not None:
+        return interaction.command.qualified_name.lower().replace(" image", "")
+    custom_id = str((interaction.data or {}).get("custom_id", ""))
+    parts = custom_id.split(":")
+    return parts[1] if len(parts) > 1 else "unknown"
+
+
 def record_for(interaction: discord.Interaction) -> UsageRecord:
-    """The interaction's row, or a new one for failures raised before the command began."""
+    """The interaction's row, or a new one for failures raised before the request began."""
     record = interaction.extras.get(USAGE_KEY)
     if record is None:
-        command = interaction.command.qualified_name if interaction.command else "unknown"
-        record = start_record(interaction, command=command)
+        record = start_record(interaction, command=command_name(interaction))
     return record
 
 

@@ -27,6 +27,7 @@ class Base(DeclarativeBase):
 class UsageStatus:
     """Values of `UsageRecord.status`. Failures carry the error's kind in `error_code`."""
 
+    PENDING = "pending"
     OK = "ok"
     PARTIAL = "partial"
     REFUSED = "refused"

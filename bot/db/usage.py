@@ -10,9 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import UsageRecord
 
 
-async def add_usage(session: AsyncSession, record: UsageRecord) -> None:
+async def save_usage(session: AsyncSession, record: UsageRecord) -> None:
+    """Insert a new row, or write the changes of one saved earlier."""
     session.add(record)
     await session.commit()
+
+
+async def get_usage(session: AsyncSession, usage_id: int) -> UsageRecord | None:
+    return await session.get(UsageRecord, usage_id)
 
 
 async def recent_usage(session: AsyncSession, guild_id: int | None, limit: int = 50) -> Sequence[UsageRecord]:

@@ -56,6 +56,8 @@ class ModelSpec:
     input_fidelity: bool = False
     background: bool = False
     moderation: bool = False
+    square_inputs: bool = True
+    max_input_mb: int = 4
     known: bool = True
 
     def size_problem(self, size: str) -> str | None:
@@ -100,6 +102,8 @@ _GPT_IMAGE = ModelSpec(
     input_fidelity=True,
     background=True,
     moderation=True,
+    square_inputs=False,
+    max_input_mb=50,
 )
 
 BUILTIN_MODELS: dict[str, ModelSpec] = {
@@ -159,6 +163,8 @@ class ModelOverride(BaseModel):
     input_fidelity: bool | None = None
     background: bool | None = None
     moderation: bool | None = None
+    square_inputs: bool | None = None
+    max_input_mb: int | None = Field(default=None, ge=1, le=50)
 
 
 class ModelRegistry:

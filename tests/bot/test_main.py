@@ -65,12 +65,17 @@ async def test_sync_publishes_commands_only_when_asked(make_config, start_bot, d
 
     config = make_config()
     await _sync(config, int(discord_api.guild_id))
-    [imagine] = discord_api.commands[discord_api.guild_id]
-    assert imagine["name"] == "imagine" and imagine["contexts"] == [0]
+    synced = {(command["name"], command["type"]): command for command in discord_api.commands[discord_api.guild_id]}
+    assert set(synced) == {("imagine", 1), ("edit", 1), ("vary", 1), ("Edit image", 3), ("Vary image", 3)}
+    imagine = synced["imagine", 1]
+    assert imagine["contexts"] == [0] and synced["Vary image", 3]["contexts"] == [0]
+    edit_options = {option["name"]: option for option in synced["edit", 1]["options"]}
+    assert edit_options["image"]["type"] == 11 and edit_options["mask"]["type"] == 11
+    assert len([name for name in edit_options if name.startswith("reference_")]) == 15
     options = {option["name"]: option for option in imagine["options"]}
     assert options["prompt"]["required"] and options["prompt"]["max_length"] == 4000
     assert options["n"]["min_value"] == 1 and options["n"]["max_value"] == 10
     assert options["size"]["autocomplete"] and options["model"]["autocomplete"]
 
     await _sync(config, None)
-    assert [command["name"] for command in discord_api.commands[None]] == ["imagine"]
+    assert len(discord_api.commands[None]) == 5

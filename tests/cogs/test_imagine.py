@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 
 import pytest
 from PIL import Image
-from sqlalchemy import select
 
-from bot.db.models import UsageRecord
 from bot.logs import RedactingFormatter, register_secrets
-
-
-async def usage_rows(bot, count: int = 1, timeout: float = 10.0) -> list[UsageRecord]:
-    """The usage rows, once `count` are written: the bot writes a row after its reply lands."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        async with bot.db() as session:
-            rows = list((await session.scalars(select(UsageRecord).order_by(UsageRecord.id))).all())
-        if len(rows) >= count or asyncio.get_running_loop().time() > deadline:
-            return rows
-        await asyncio.sleep(0.02)
+from tests.helpers import usage_rows
 
 
 async def test_imagine_replies_with_attachments_and_logs_usage(make_config, start_bot, discord_api, images_api):

@@ -30,7 +30,10 @@ EPHEMERAL = 1 << 6
 ACK_DEADLINE = 3.0
 TOKEN_LIFETIME = 15 * 60.0
 MANAGE_GUILD = 1 << 5
+MANAGE_MESSAGES = 1 << 13
 ALL_MEMBER_PERMISSIONS = (1 << 41) - 1
+MEMBER_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 15) | (1 << 16) | (1 << 31)
+MODERATOR_PERMISSIONS = MEMBER_PERMISSIONS | MANAGE_MESSAGES | MANAGE_GUILD
 _snowflakes = itertools.count(((int(time.time() * 1000) - 1420070400000) << 22))
 
 
@@ -74,6 +77,7 @@ class InteractionState:
     original: StoredMessage | None = None
     original_deleted: bool = False
     followups: list[StoredMessage] = field(default_factory=list)
+    modal: dict[str, Any] | None = None
 
     @property
     def id(self) -> str:
@@ -121,6 +125,7 @@ class DiscordStandIn:
         self.messages: dict[str, StoredMessage] = {}
         self.commands: dict[str | None, list[dict[str, Any]]] = {}
         self.identified = asyncio.Event()
+        self._uploads: dict[str, bytes] = {}
         self.ack_deadline = ACK_DEADLINE
         self.token_lifetime = TOKEN_LIFETIME
         self._changed = asyncio.Condition()
@@ -169,9 +174,93 @@ class DiscordStandIn:
 
     # Interactions sent to the bot -----------------------------------------------------------
 
-    def member_payload(self, user: dict[str, Any], *, permissions: int = ALL_MEMBER_PERMISSIONS & ~MANAGE_GUILD) -> dict:
+    def permissions_for(self, user: dict[str, Any]) -> int:
+        if user["id"] == self.moderator["id"]:
+            return MODERATOR_PERMISSIONS
+        if user["id"] == self.bot_user["id"]:
+            return ALL_MEMBER_PERMISSIONS
+        return MEMBER_PERMISSIONS
+
+    def member_payload(self, user: dict[str, Any]) -> dict:
         return {"user": user, "roles": [], "joined_at": _now(), "deaf": False, "mute": False, "flags": 0,
-                "pending": False, "nick": None, "avatar": None, "permissions": str(permissions)}
+                "pending": False, "nick": None, "avatar": None, "permissions": str(self.permissions_for(user))}
+
+    def upload(self, filename: str, data: bytes, content_type: str | None = None) -> dict[str, Any]:
+        """Put a file on the stand-in's CDN, as a member's upload; returns its attachment object."""
+        attachment_id = snowflake()
+        url = f"{self.base_url}/attachments/{self.channel_id}/{attachment_id}/{filename}"
+        self._uploads[attachment_id] = data
+        return {"id": attachment_id, "filename": filename, "size": len(data), "url": url, "proxy_url": url,
+                "content_type": content_type or _content_type(filename)}
+
+    def post_message(self, attachments: list[dict[str, Any]], *, author: dict[str, Any] | None = None,
+                     content: str = "") -> StoredMessage:
+        """A message a member posted in the channel (the bot only sees it through interactions)."""
+        payload = {
+            "id": snowflake(), "type": 0, "channel_id": self.channel_id, "content": content,
+            "author": author or self.member, "attachments": attachments, "embeds": [], "components": [],
+            "mentions": [], "mention_roles": [], "mention_everyone": False, "pinned": False, "tts": False,
+            "timestamp": _now(), "edited_timestamp": None, "flags": 0,
+        }
+        message = StoredMessage(payload)
+        self.messages[message.id] = message
+        return message
+
+    def _base_interaction(self, kind: int, data: dict[str, Any], user: dict[str, Any], locale: str,
+                          attachment_size_limit: int) -> dict[str, Any]:
+        return {
+            "id": snowflake(), "application_id": self.application_id, "type": kind, "data": data,
+            "token": f"interaction-token-{snowflake()}", "version": 1, "locale": locale,
+            "app_permissions": str(ALL_MEMBER_PERMISSIONS), "entitlements": [],
+            "authorizing_integration_owners": {"0": self.guild_id}, "attachment_size_limit": attachment_size_limit,
+            "channel_id": self.channel_id, "guild_id": self.guild_id, "guild_locale": "en-US", "context": 0,
+            "member": self.member_payload(user),
+            "channel": {"id": self.channel_id, "type": 0, "guild_id": self.guild_id, "name": "general",
+                        "position": 0, "permission_overwrites": [], "nsfw": False, "flags": 0},
+        }
+
+    async def _send(self, payload: dict[str, Any], original: StoredMessage | None = None) -> InteractionState:
+        state = InteractionState(payload, original=original)
+        self.interactions[state.id] = state
+        await self.dispatch("INTERACTION_CREATE", payload)
+        return state
+
+    async def send_message_command(self, name: str, message: StoredMessage, *, user: dict[str, Any] | None = None,
+                                   attachment_size_limit: int = 10 * 1024 * 1024) -> InteractionState:
+        """Right-click `message` and pick the message command `name`."""
+        data = {"id": snowflake(), "name": name, "type": 3, "target_id": message.id, "guild_id": self.guild_id,
+                "resolved": {"messages": {message.id: message.payload}}}
+        return await self._send(self._base_interaction(2, data, user or self.member, "en-US", attachment_size_limit))
+
+    async def click(self, message: StoredMessage, custom_id: str, *, user: dict[str, Any] | None = None,
+                    attachment_size_limit: int = 10 * 1024 * 1024) -> InteractionState:
+        """Click the button `custom_id` on `message`."""
+        buttons = [child for row in message.payload["components"] for child in row.get("components", [])]
+        assert any(button.get("custom_id") == custom_id for button in buttons), f"no button {custom_id}"
+        payload = self._base_interaction(3, {"custom_id": custom_id, "component_type": 2}, user or self.member,
+                                         "en-US", attachment_size_limit)
+        payload["message"] = message.payload
+        return await self._send(payload, original=message)
+
+    async def submit_modal(self, state: InteractionState, values: list[str], *,
+                           attachment_size_limit: int = 10 * 1024 * 1024) -> InteractionState:
+        """Fill the text inputs of the modal the bot opened for `state`, in order, and submit it."""
+        assert state.modal is not None, "the bot opened no modal"
+        answers = iter(values)
+
+        def fill(component: dict[str, Any]) -> dict[str, Any]:
+            if component["type"] == 1:
+                return {"type": 1, "components": [fill(child) for child in component["components"]]}
+            if component["type"] == 18:
+                return {"type": 18, "id": component.get("id", 1), "component": fill(component["component"])}
+            return {"type": component["type"], "custom_id": component["custom_id"], "value": next(answers)}
+
+        data = {"custom_id": state.modal["custom_id"], "components": [fill(c) for c in state.modal["components"]]}
+        user = state.payload["member"]["user"]
+        payload = self._base_interaction(5, data, user, "en-US", attachment_size_limit)
+        if state.original is not None:
+            payload["message"] = state.original.payload
+        return await self._send(payload)
 
     async def send_slash_command(
         self,
@@ -184,12 +273,16 @@ class DiscordStandIn:
         guild: bool = True,
     ) -> InteractionState:
         """Dispatch INTERACTION_CREATE for `/name` with options, as a member would trigger it."""
-        option_types = {bool: 5, int: 4, float: 10, str: 3}
-        data = {
+        option_types = {bool: 5, int: 4, float: 10, str: 3, dict: 11}
+        data: dict[str, Any] = {
             "id": snowflake(), "name": name, "type": 1,
-            "options": [{"name": key, "type": option_types[type(value)], "value": value}
+            "options": [{"name": key, "type": option_types[type(value)],
+                         "value": value["id"] if isinstance(value, dict) else value}
                         for key, value in (options or {}).items()],
         }
+        uploads = {value["id"]: value for value in (options or {}).values() if isinstance(value, dict)}
+        if uploads:
+            data["resolved"] = {"attachments": uploads}
         payload: dict[str, Any] = {
             "id": snowflake(), "application_id": self.application_id, "type": 2, "data": data,
             "token": f"interaction-token-{snowflake()}", "version": 1, "locale": locale,
@@ -423,7 +516,8 @@ class DiscordStandIn:
             "id": message_id, "type": 19 if previous is None and state.callback_type == 4 else 20,
             "channel_id": self.channel_id, "content": content, "author": self.bot_user, "attachments": attachments,
             "embeds": data.get("embeds", previous.payload["embeds"] if previous else []) or [],
-            "components": data.get("components", previous.payload["components"] if previous else []) or [],
+            "components": _response_components(data["components"]) if data.get("components") is not None
+            else (previous.payload["components"] if previous else []),
             "mentions": [], "mention_roles": [], "mention_everyone": False, "pinned": False, "tts": False,
             "timestamp": previous.payload["timestamp"] if previous else _now(),
             "edited_timestamp": _now() if previous else None, "flags": flags,
@@ -444,14 +538,18 @@ class DiscordStandIn:
         state.callback_data = body.get("data") or {}
         if state.callback_type in (4, 5):
             state.original = self._make_message(state, state.callback_data, files)
+        elif state.callback_type == 9:
+            state.modal = state.callback_data
+        elif state.callback_type == 7 and state.original is not None:
+            state.original = self._make_message(state, state.callback_data, files, previous=state.original)
         if request.query.get("with_response") not in ("1", "true"):
             return 204, None
-        answer: dict[str, Any] = {"interaction": {
-            "id": state.id, "type": state.payload["type"],
-            "response_message_id": state.original.id if state.original else None,
-            "response_message_loading": state.callback_type == 5,
-            "response_message_ephemeral": bool(state.original and state.original.ephemeral),
-        }}
+        interaction: dict[str, Any] = {"id": state.id, "type": state.payload["type"]}
+        if state.callback_type in (4, 5) and state.original is not None:
+            interaction.update(response_message_id=state.original.id,
+                               response_message_loading=state.callback_type == 5,
+                               response_message_ephemeral=state.original.ephemeral)
+        answer: dict[str, Any] = {"interaction": interaction}
         if state.callback_type == 4 and state.original is not None:
             answer["resource"] = {"type": 4, "message": state.original.payload}
         return 200, answer
@@ -486,11 +584,13 @@ class DiscordStandIn:
         return 200, message.payload
 
     async def _attachment(self, request: web.Request) -> web.Response:
+        attachment_id = request.match_info["attachment"]
+        data = self._uploads.get(attachment_id)
         for message in self.messages.values():
-            data = message.files.get(request.match_info["attachment"])
-            if data is not None:
-                return web.Response(body=data, content_type=_content_type(request.match_info["filename"]))
-        raise web.HTTPNotFound()
+            data = data if data is not None else message.files.get(attachment_id)
+        if data is None:
+            raise web.HTTPNotFound()
+        return web.Response(body=data, content_type=_content_type(request.match_info["filename"]))
 
 
 class _GatewaySocket:
@@ -504,6 +604,22 @@ class _GatewaySocket:
             await self.ws.send_str(text)
         else:
             await self.ws.send_bytes(self.compressor.compress(text.encode()) + self.compressor.flush(zlib.Z_SYNC_FLUSH))
+
+
+def _response_components(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Components as Discord returns them: numbered in order, null fields dropped."""
+    counter = itertools.count(1)
+
+    def convert(component: dict[str, Any]) -> dict[str, Any]:
+        result = {key: value for key, value in component.items() if value is not None and key != "components"}
+        if isinstance(result.get("emoji"), dict):
+            result["emoji"] = {key: value for key, value in result["emoji"].items() if value is not None}
+        result["id"] = component.get("id") or next(counter)
+        if "components" in component:
+            result["components"] = [convert(child) for child in component["components"]]
+        return result
+
+    return [convert(component) for component in components]
 
 
 def _content_type(filename: str) -> str:

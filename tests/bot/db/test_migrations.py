@@ -10,7 +10,7 @@ from sqlalchemy import inspect, text
 
 from bot.db.engine import make_engine, make_sessionmaker, migrate_to_head
 from bot.db.models import Base, UsageRecord
-from bot.db.usage import add_usage, recent_usage
+from bot.db.usage import save_usage, recent_usage
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -33,9 +33,9 @@ async def _check_database(url):
         sessions = make_sessionmaker(engine)
         async with sessions() as session:
             for index in range(3):
-                await add_usage(session, UsageRecord(guild_id=42, user_id=7, command="imagine", status="ok",
+                await save_usage(session, UsageRecord(guild_id=42, user_id=7, command="imagine", status="ok",
                                                      n=1, image_count=1, prompt=f"p{index}"))
-            await add_usage(session, UsageRecord(guild_id=43, user_id=7, command="imagine", status="ok",
+            await save_usage(session, UsageRecord(guild_id=43, user_id=7, command="imagine", status="ok",
                                                  n=1, image_count=1))
         async with sessions() as session:
             rows = await recent_usage(session, 42, limit=2)

@@ -1,0 +1,109 @@
+"""/edit and the "Edit image" message command: change an image from a prompt, with an optional mask."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.app import ImageBot
+from bot.components import EditPromptModal
+from bot.service import SourceImage, message_image
+from cogs.imagine import choices, model_in_namespace
+
+FIT_CHOICES = [
+    app_commands.Choice(name="crop to a square (keeps the centre)", value="crop"),
+    app_commands.Choice(name="pad to a square (keeps everything)", value="pad"),
+]
+
+
+class Edit(commands.Cog):
+    def __init__(self, bot: ImageBot) -> None:
+        self.bot = bot
+        self.menu = app_commands.ContextMenu(
+            name="Edit image", callback=self.edit_message_image,
+            allowed_contexts=app_commands.AppCommandContext(guild=True),
+        )
+
+    async def cog_load(self) -> None:
+        self.bot.tree.add_command(self.menu)
+
+    async def cog_unload(self) -> None:
+        self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
+
+    @app_commands.command(name="edit", description="Change an image from a prompt; a mask limits where")
+    @app_commands.describe(
+        image="The image to edit (PNG, JPEG, WebP, GIF, BMP or TIFF)",
+        prompt="What should change",
+        mask="Optional: white (or transparent) where the image should change, black where it stays",
+        size="Output size; the choices depend on the model",
+        n="How many results, 1 to 10",
+        model="The image model to use",
+        fit="For models that need square images: crop or pad",
+        reference_1="Another reference image",
+        reference_2="Another reference image",
+        reference_3="Another reference image",
+        reference_4="Another reference image",
+        reference_5="Another reference image",
+        reference_6="Another reference image",
+        reference_7="Another reference image",
+        reference_8="Another reference image",
+        reference_9="Another reference image",
+        reference_10="Another reference image",
+        reference_11="Another reference image",
+        reference_12="Another reference image",
+        reference_13="Another reference image",
+        reference_14="Another reference image",
+        reference_15="Another reference image",
+    )
+    @app_commands.choices(fit=FIT_CHOICES)
+    @app_commands.guild_only()
+    async def edit(
+        self,
+        interaction: discord.Interaction,
+        image: discord.Attachment,
+        prompt: app_commands.Range[str, 1, 4000],
+        mask: discord.Attachment | None = None,
+        size: str | None = None,
+        n: app_commands.Range[int, 1, 10] = 1,
+        model: str | None = None,
+        fit: str = "crop",
+        reference_1: discord.Attachment | None = None,
+        reference_2: discord.Attachment | None = None,
+        reference_3: discord.Attachment | None = None,
+        reference_4: discord.Attachment | None = None,
+        reference_5: discord.Attachment | None = None,
+        reference_6: discord.Attachment | None = None,
+        reference_7: discord.Attachment | None = None,
+        reference_8: discord.Attachment | None = None,
+        reference_9: discord.Attachment | None = None,
+        reference_10: discord.Attachment | None = None,
+        reference_11: discord.Attachment | None = None,
+        reference_12: discord.Attachment | None = None,
+        reference_13: discord.Attachment | None = None,
+        reference_14: discord.Attachment | None = None,
+        reference_15: discord.Attachment | None = None,
+    ) -> None:
+        references = [reference for reference in (reference_1, reference_2, reference_3, reference_4, reference_5, reference_6, reference_7, reference_8, reference_9, reference_10, reference_11, reference_12, reference_13, reference_14, reference_15) if reference is not None]
+        await self.bot.service.edit(
+            interaction, command="edit", image=SourceImage.from_attachment(image), prompt=prompt,
+            mask=SourceImage.from_attachment(mask) if mask else None,
+            references=[SourceImage.from_attachment(reference) for reference in references],
+            model=model, size=size, n=n, fit=fit,
+        )
+
+    @edit.autocomplete("model")
+    async def _complete_model(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return choices([name for name in self.bot.offered_models() if self.bot.models.get(name).edits], current)
+
+    @edit.autocomplete("size")
+    async def _complete_size(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return choices(model_in_namespace(self.bot, interaction).sizes, current)
+
+    async def edit_message_image(self, interaction: discord.Interaction, message: discord.Message) -> None:
+        """Right-click a message: ask for the prompt, then edit its first image."""
+        await interaction.response.send_modal(EditPromptModal(message_image(message)))
+
+
+async def setup(bot: ImageBot) -> None:
+    await bot.add_cog(Edit(bot))
