@@ -39,105 +39,78 @@ def _source(interaction: discord.Interaction, index: int) -> SourceImage:
     return message_image(interaction.message, index)
 
 
-class VaryButton(discord.ui.DynamicItem[discord.ui.Button], template=r"ib:vary:(?P<usage>\d+):(?P<index>\d+)"):
-    def __init__(self, usage_id: int, index: int, label: str = "Vary") -> None:
-        super().__init__(discord.ui.Button(label=label, style=discord.ButtonStyle.secondary,
-                                           custom_id=f"ib:vary:{usage_id}:{index}", emoji="🔀"))
-        self.usage_id, self.index = usage_id, index
+_ACTIONS = {
+    "vary": ("Vary", discord.ButtonStyle.secondary, "🔀"),
+    "edit": ("Edit", discord.ButtonStyle.secondary, "✏️"),
+    "reroll": ("Reroll", discord.ButtonStyle.primary, "🎲"),
+    "delete": ("Delete", discord.ButtonStyle.danger, "🗑️"),
+}
+
+
+class ResultButton(
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"ib:(?P<action>vary|edit|reroll|delete):(?P<usage>\d+)(?::(?P<index>\d+))?",
+):
+    """One button on a result: `ib:ACTION:USAGE_ID[:IMAGE_INDEX]`."""
+
+    def __init__(self, action: str, usage_id: int, index: int | None = None, label: str | None = None) -> None:
+        default_label, style, emoji = _ACTIONS[action]
+        custom_id = f"ib:{action}:{usage_id}" + (f":{index}" if index is not None else "")
+        super().__init__(discord.ui.Button(label=label or default_label, style=style, custom_id=custom_id, emoji=emoji))
+        self.action, self.usage_id, self.index = action, usage_id, index or 0
 
     @classmethod
     async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]):
-        return cls(int(match["usage"]), int(match["index"]), item.label or "Vary")
+        index = int(match["index"]) if match["index"] is not None else None
+        return cls(match["action"], int(match["usage"]), index, item.label)
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        async def work() -> None:
-            await interaction.client.service.vary(  # type: ignore[attr-defined]
-                interaction, command="vary", image=_source(interaction, self.index)
-            )
+        await guarded(interaction, getattr(self, f"_{self.action}")(interaction))
 
-        await guarded(interaction, work())
+    async def _vary(self, interaction: discord.Interaction) -> None:
+        await interaction.client.service.vary(  # type: ignore[attr-defined]
+            interaction, command="vary", image=_source(interaction, self.index)
+        )
 
+    async def _edit(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_modal(EditPromptModal(_source(interaction, self.index)))
 
-class EditButton(discord.ui.DynamicItem[discord.ui.Button], template=r"ib:edit:(?P<usage>\d+):(?P<index>\d+)"):
-    def __init__(self, usage_id: int, index: int, label: str = "Edit") -> None:
-        super().__init__(discord.ui.Button(label=label, style=discord.ButtonStyle.secondary,
-                                           custom_id=f"ib:edit:{usage_id}:{index}", emoji="✏️"))
-        self.usage_id, self.index = usage_id, index
+    async def _reroll(self, interaction: discord.Interaction) -> None:
+        bot = interaction.client
+        async with bot.db() as session:  # type: ignore[attr-defined]
+            row = await get_usage(session, self.usage_id)
+        if row is None or row.guild_id != interaction.guild_id or not row.prompt:
+            raise InvalidRequest("This result can't be rerolled any more. Run /imagine again.")
+        await bot.service.generate(  # type: ignore[attr-defined]
+            interaction, command="reroll", prompt=row.prompt, model=row.model, size=row.size,
+            quality=row.quality, n=row.n,
+        )
 
-    @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]):
-        return cls(int(match["usage"]), int(match["index"]), item.label or "Edit")
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        async def work() -> None:
-            await interaction.response.send_modal(EditPromptModal(_source(interaction, self.index)))
-
-        await guarded(interaction, work())
-
-
-class RerollButton(discord.ui.DynamicItem[discord.ui.Button], template=r"ib:reroll:(?P<usage>\d+)"):
-    def __init__(self, usage_id: int) -> None:
-        super().__init__(discord.ui.Button(label="Reroll", style=discord.ButtonStyle.primary,
-                                           custom_id=f"ib:reroll:{usage_id}", emoji="🎲"))
-        self.usage_id = usage_id
-
-    @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]):
-        return cls(int(match["usage"]))
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        async def work() -> None:
-            bot = interaction.client
-            async with bot.db() as session:  # type: ignore[attr-defined]
-                row = await get_usage(session, self.usage_id)
-            if row is None or row.guild_id != interaction.guild_id or not row.prompt:
-                raise InvalidRequest("This result can't be rerolled any more. Run /imagine again.")
-            await bot.service.generate(  # type: ignore[attr-defined]
-                interaction, command="reroll", prompt=row.prompt, model=row.model, size=row.size,
-                quality=row.quality, n=row.n,
-            )
-
-        await guarded(interaction, work())
+    async def _delete(self, interaction: discord.Interaction) -> None:
+        async with interaction.client.db() as session:  # type: ignore[attr-defined]
+            row = await get_usage(session, self.usage_id)
+        requester = row is not None and row.user_id == interaction.user.id
+        if not (requester or interaction.permissions.manage_messages):
+            raise InvalidRequest("Only the member who asked for these images, or a moderator, can delete them.")
+        await interaction.response.defer()
+        await interaction.delete_original_response()
 
 
-class DeleteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"ib:delete:(?P<usage>\d+)"):
-    def __init__(self, usage_id: int) -> None:
-        super().__init__(discord.ui.Button(label="Delete", style=discord.ButtonStyle.danger,
-                                           custom_id=f"ib:delete:{usage_id}", emoji="🗑️"))
-        self.usage_id = usage_id
-
-    @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]):
-        return cls(int(match["usage"]))
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        async def work() -> None:
-            async with interaction.client.db() as session:  # type: ignore[attr-defined]
-                row = await get_usage(session, self.usage_id)
-            requester = row is not None and row.user_id == interaction.user.id
-            if not (requester or interaction.permissions.manage_messages):
-                raise InvalidRequest("Only the member who asked for these images, or a moderator, can delete them.")
-            await interaction.response.defer()
-            await interaction.delete_original_response()
-
-        await guarded(interaction, work())
-
-
-DYNAMIC_ITEMS = (VaryButton, EditButton, RerollButton, DeleteButton)
+DYNAMIC_ITEMS = (ResultButton,)
 
 
 def result_view(usage_id: int, count: int, *, rerollable: bool) -> discord.ui.View:
     """Vary and Edit for each image (V1, E1, ... when there are several), Reroll and Delete."""
     view = discord.ui.View(timeout=None)
     single = count == 1
-    for kind, button in (("V", VaryButton), ("E", EditButton)):
+    for first_row, action in ((0, "vary"), (2, "edit")):
         for index in range(count):
-            label = ("Vary" if kind == "V" else "Edit") if single else f"{kind}{index + 1}"
-            item = button(usage_id, index, label)
+            item = ResultButton(action, usage_id, index, None if single else f"{action[0].upper()}{index + 1}")
             if not single:
-                item.item.row = (0 if kind == "V" else 2) + index // BUTTONS_PER_ROW
+                item.item.row = first_row + index // BUTTONS_PER_ROW
             view.add_item(item)
-    for item in ([RerollButton(usage_id)] if rerollable else []) + [DeleteButton(usage_id)]:
+    for action in (["reroll"] if rerollable else []) + ["delete"]:
+        item = ResultButton(action, usage_id)
         if not single:
             item.item.row = 4
         view.add_item(item)

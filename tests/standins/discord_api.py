@@ -311,9 +311,9 @@ class DiscordStandIn:
             if state.followups:
                 return state.followups[-1]
             original = state.original
-            if original is not None and not state.original_deleted and state.callback_type == 4:
-                return original
-            if original is not None and not state.original_deleted and original.payload.get("edited_timestamp"):
+            if original is None or state.original_deleted:
+                return None
+            if state.callback_type == 4 or (state.callback_type == 5 and original.payload.get("edited_timestamp")):
                 return original
             return None
 
