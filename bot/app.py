@@ -18,13 +18,15 @@ from bot.errors import InvalidRequest
 from bot.images import ImagesClient, ModelRegistry, ModelSpec
 from bot.components import DYNAMIC_ITEMS
 from bot.downloads import DISCORD_CDN_HOSTS, AttachmentDownloader
+from bot.policy import Policy
+from bot.pricing import PriceTable
 from bot.service import ImageService
 from bot.threads import BoundedThreads
 from bot.tree import ImageBotTree
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.imagine", "cogs.edit", "cogs.vary")
+EXTENSIONS = ("cogs.imagine", "cogs.edit", "cogs.vary", "cogs.usage", "cogs.settings", "cogs.account")
 
 
 def point_discord_at(config: DiscordConfig) -> None:
@@ -58,6 +60,8 @@ class ImageBot(commands.Bot):
         )
         self.config = config
         self.models = ModelRegistry(config.images.models)
+        self.prices = PriceTable(config.prices)
+        self.policy = Policy(self)
         point_discord_at(config.discord)
 
     async def setup_hook(self) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from bot.images.models import ModelOverride, ModelRegistry
+from bot.pricing import ModelPrice
 
 ENV_DISCORD_TOKEN = "DISCORD_TOKEN"
 ENV_OPENAI_API_KEY = "OPENAI_API_KEY"
@@ -83,6 +84,7 @@ class ImagesConfig(_Section):
 
 class DatabaseConfig(_Section):
     url: str = "sqlite+aiosqlite:///data/imagebot.db"
+    prune_every_minutes: float = Field(default=60.0, gt=0, le=1440)
 
     @field_validator("url")
     @classmethod
@@ -118,6 +120,7 @@ class Config(_Section):
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
     imaging: ImagingConfig = Field(default_factory=ImagingConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    prices: dict[str, ModelPrice] = Field(default_factory=dict)
 
     def secrets(self) -> list[str]:
         """Every secret value in force, so logging can redact them."""

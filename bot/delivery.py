@@ -15,7 +15,7 @@ MESSAGE_LIMIT = 2000
 _PROMPT_SHARE = 900
 
 
-def _quote(text: str, limit: int) -> str:
+def quote(text: str, limit: int) -> str:
     text = " ".join(text.split())
     if len(text) > limit:
         text = text[: limit - 1] + "…"
@@ -28,10 +28,10 @@ def render_result(
     """The reply's text: the prompt shown back, the revised prompt, and what was made."""
     lines = []
     if prompt:
-        lines.append(f"**Prompt:** {_quote(prompt, _PROMPT_SHARE)}")
+        lines.append(f"**Prompt:** {quote(prompt, _PROMPT_SHARE)}")
     revised = next((image.revised_prompt for image in result.images if image.revised_prompt), None)
     if revised and revised.strip() != (prompt or "").strip():
-        lines.append(f"**Revised prompt:** {_quote(revised, _PROMPT_SHARE)}")
+        lines.append(f"**Revised prompt:** {quote(revised, _PROMPT_SHARE)}")
     count = len(result.images)
     lines.append(f"-# {model.name} · {dimensions} · {count} image{'s' if count != 1 else ''}")
     if result.failures:

@@ -21,3 +21,23 @@ class InvalidRequest(UserFacingError):
 
     status = UsageStatus.INVALID
     code = "invalid_request"
+
+
+class LimitReached(UserFacingError):
+    """A daily limit, a cooldown or the guild's budget stops the request; the message says when it resets."""
+
+    status = UsageStatus.LIMITED
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class Blocked(UserFacingError):
+    status = UsageStatus.BLOCKED
+    code = "blocked"
+
+
+class MissingPermission(UserFacingError):
+    status = UsageStatus.INVALID
+    code = "missing_permission"

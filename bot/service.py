@@ -9,6 +9,7 @@ command tree's one error path, which finishes the row and tells the member.
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,8 @@ from bot.usage import finish_ok, start_record
 
 if TYPE_CHECKING:
     from bot.app import ImageBot
+
+log = logging.getLogger(__name__)
 
 VARIATION_PROMPT = (
     "Make a variation of this image: keep its subject, composition, palette and style, "
@@ -78,8 +81,12 @@ class ImageService:
         await self.bot.log_usage(record)
         return record
 
-    @staticmethod
-    async def _defer(interaction: discord.Interaction) -> None:
+    async def _admit_and_defer(
+        self, interaction: discord.Interaction, record, spec: ModelSpec, size: str | None, quality: str | None, n: int
+    ) -> None:
+        """Apply the guild's policy (reserving images and budget), then show "thinking..."."""
+        await self.bot.policy.admit(interaction, record, spec, size, quality, n)
+        await self.bot.log_usage(record)
         if not interaction.response.is_done():
             await interaction.response.defer(thinking=True)
 
@@ -105,10 +112,15 @@ class ImageService:
         )
         content = render_result(result, prompt=prompt, model=spec, dimensions=dimensions, requested=n)
         view = result_view(record.id, len(files), rerollable=rerollable) if record.id is not None else discord.utils.MISSING
-        await interaction.edit_original_response(
+        message = await interaction.edit_original_response(
             content=content, attachments=files, view=view, allowed_mentions=discord.AllowedMentions.none()
         )
+        record.message_id = message.id
         finish_ok(interaction, record, result)
+        try:
+            await self.bot.policy.settle(record, result)
+        except Exception:
+            log.exception("could not settle the cost of usage row %s", record.id)
         await self.bot.log_usage(record)
 
     async def generate(
@@ -120,7 +132,7 @@ class ImageService:
         _problem(spec.prompt_problem(prompt))
         _problem(spec.size_problem(size) if size else None)
         _problem(spec.quality_problem(quality) if quality else None)
-        await self._defer(interaction)
+        await self._admit_and_defer(interaction, record, spec, size, quality, n)
         result = await self.bot.images.generate(
             prompt, model=spec, n=n, size=size, quality=quality, user=provider_user_id(interaction.user.id)
         )
@@ -143,7 +155,7 @@ class ImageService:
                                  f"you gave {1 + len(references)}.")
         _problem(spec.prompt_problem(prompt))
         _problem(spec.size_problem(size) if size else None)
-        await self._defer(interaction)
+        await self._admit_and_defer(interaction, record, spec, size, None, n)
         prepared = await self._fetch_prepared(image, mask, spec, fit, use_own_alpha=True)
         inputs = [InputImage(prepared.image.data)]
         for reference in references:
@@ -163,7 +175,7 @@ class ImageService:
         spec = self.bot.resolve_model(model)
         if not (spec.variations or spec.edits):
             raise InvalidRequest(f"`{spec.name}` can't make variations. Pick a GPT image model.")
-        await self._defer(interaction)
+        await self._admit_and_defer(interaction, record, spec, None, None, n)
         prepared = await self._fetch_prepared(image, None, spec, fit, use_own_alpha=False)
         user = provider_user_id(interaction.user.id)
         if spec.variations:

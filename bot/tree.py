@@ -61,6 +61,8 @@ def describe_failure(error: BaseException) -> Failure:
     """What the member is told, and what the usage row records, for an error."""
     if isinstance(error, UserFacingError):
         return Failure(error.message, error.status, error.code)
+    if isinstance(error, app_commands.MissingPermissions):
+        return Failure("You need the Manage Server permission for this.", UsageStatus.INVALID, "missing_permission")
     if isinstance(error, ImageDataError):
         return Failure(f"The image could not be used: {error}.", UsageStatus.FAILED, "image_data")
     if isinstance(error, images_errors.ImagesError):
@@ -105,6 +107,10 @@ class ImageBotTree(app_commands.CommandTree["ImageBot"]):
 
         record = record_for(interaction)
         finish_failed(interaction, record, status=failure.status, code=failure.code, detail=str(original) or None)
+        try:
+            await self.client.policy.release(record)
+        except Exception:
+            log.exception("could not release the reservation of usage row %s", record.id)
         await self.client.log_usage(record)
         await send_ephemeral_error(interaction, failure.message)
 

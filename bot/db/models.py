@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import BigInteger, DateTime, Index, Integer, MetaData, String, Text
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, DateTime, Float, Index, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -32,6 +34,8 @@ class UsageStatus:
     PARTIAL = "partial"
     REFUSED = "refused"
     INVALID = "invalid"
+    LIMITED = "limited"
+    BLOCKED = "blocked"
     FAILED = "failed"
 
 
@@ -60,6 +64,10 @@ class UsageRecord(Base):
     output_tokens: Mapped[int | None] = mapped_column(Integer)
     total_tokens: Mapped[int | None] = mapped_column(Integer)
     latency_ms: Mapped[int | None] = mapped_column(Integer)
+    cost_usd: Mapped[float | None] = mapped_column(Float)
+    reserved_usd: Mapped[float] = mapped_column(Float, default=0.0)
+    reserved_images: Mapped[int] = mapped_column(Integer, default=0)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -68,3 +76,54 @@ class UsageRecord(Base):
         Index("ix_usage_guild_user_created", "guild_id", "user_id", "created_at"),
         Index("ix_usage_created", "created_at"),
     )
+
+
+class GuildSettings(Base):
+    """A guild's policy, set by its moderators with /settings. Empty lists mean "no restriction"."""
+
+    __tablename__ = "guild_settings"
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    images_per_day: Mapped[int | None] = mapped_column(Integer)
+    cooldown_seconds: Mapped[int | None] = mapped_column(Integer)
+    monthly_budget_usd: Mapped[float | None] = mapped_column(Float)
+    alert_channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    allowed_models: Mapped[list[str]] = mapped_column(JSON, default=list)
+    allowed_sizes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    channel_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    exempt_role_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    blocked_user_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    prompt_retention_days: Mapped[int | None] = mapped_column(Integer)
+    budget_alert_period: Mapped[str | None] = mapped_column(String(7))
+    budget_alert_percent: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SettingsChange(Base):
+    """Who changed which setting of a guild, when, from what to what."""
+
+    __tablename__ = "settings_change"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    setting: Mapped[str] = mapped_column(String(40))
+    old_value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    new_value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class UsageCounter(Base):
+    """Reserved and spent amounts per guild and period, changed only by conditional updates so
+    that concurrent requests, in any number of processes, cannot pass a limit together.
+
+    subject "budget" counts USD per month ("2026-11"); subject "images:USER_ID" counts images
+    per day ("2026-11-23").
+    """
+
+    __tablename__ = "usage_counter"
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    subject: Mapped[str] = mapped_column(String(40), primary_key=True)
+    period: Mapped[str] = mapped_column(String(10), primary_key=True)
+    amount: Mapped[float] = mapped_column(Float, default=0.0)

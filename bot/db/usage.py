@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import UsageRecord
@@ -29,3 +32,74 @@ async def recent_usage(session: AsyncSession, guild_id: int | None, limit: int =
         .limit(limit)
     )
     return (await session.scalars(statement)).all()
+
+
+@dataclass
+class UsageSummary:
+    requests: int = 0
+    images: int = 0
+    cost_usd: float = 0.0
+    by_status: dict[str, int] = field(default_factory=dict)
+    top_users: list[tuple[int, int, int]] = field(default_factory=list)
+    top_models: list[tuple[str, int]] = field(default_factory=list)
+    per_day: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+def _conditions(guild_id: int, since: datetime | None, user_id: int | None) -> list[Any]:
+    conditions: list[Any] = [UsageRecord.guild_id == guild_id]
+    if since is not None:
+        conditions.append(UsageRecord.created_at >= since)
+    if user_id is not None:
+        conditions.append(UsageRecord.user_id == user_id)
+    return conditions
+
+
+async def summarize(session: AsyncSession, guild_id: int, since: datetime | None, user_id: int | None = None
+                    ) -> UsageSummary:
+    """Totals, statuses, top members and models, and requests per day, for one guild."""
+    where = _conditions(guild_id, since, user_id)
+    summary = UsageSummary()
+    totals = select(UsageRecord.status, func.count(), func.sum(UsageRecord.image_count), func.sum(UsageRecord.cost_usd))
+    for status, count, images, cost in await session.execute(totals.where(*where).group_by(UsageRecord.status)):
+        summary.by_status[status] = count
+        summary.requests += count
+        summary.images += int(images or 0)
+        summary.cost_usd += float(cost or 0.0)
+    users = (select(UsageRecord.user_id, func.count().label("n"), func.sum(UsageRecord.image_count))
+             .where(*where).group_by(UsageRecord.user_id).order_by(text("n DESC")).limit(5))
+    summary.top_users = [(user, count, int(images or 0)) for user, count, images in await session.execute(users)]
+    models = (select(UsageRecord.model, func.count().label("n")).where(*where, UsageRecord.model.is_not(None))
+              .group_by(UsageRecord.model).order_by(text("n DESC")).limit(5))
+    summary.top_models = [(model, count) for model, count in await session.execute(models)]
+    day = func.date(UsageRecord.created_at)
+    for date, status, count in await session.execute(
+        select(day, UsageRecord.status, func.count()).where(*where).group_by(day, UsageRecord.status)
+    ):
+        summary.per_day.setdefault(str(date), {})[status] = count
+    return summary
+
+
+async def recent_page(
+    session: AsyncSession, guild_id: int, *, since: datetime | None = None, user_id: int | None = None,
+    status: str | None = None, command: str | None = None, offset: int = 0, limit: int = 10,
+) -> tuple[list[UsageRecord], int]:
+    """One page of the guild's rows, newest first, and how many rows match in all."""
+    where = _conditions(guild_id, since, user_id)
+    if status is not None:
+        where.append(UsageRecord.status == status)
+    if command is not None:
+        where.append(UsageRecord.command == command)
+    total = await session.scalar(select(func.count()).select_from(UsageRecord).where(*where)) or 0
+    statement = (select(UsageRecord).where(*where).order_by(UsageRecord.created_at.desc(), UsageRecord.id.desc())
+                 .offset(offset).limit(limit))
+    return list((await session.scalars(statement)).all()), total
+
+
+async def stream_rows(session: AsyncSession, guild_id: int, since: datetime | None,
+                      batch: int = 500) -> AsyncIterator[Sequence[UsageRecord]]:
+    """The guild's rows, oldest first, in batches, without loading them all."""
+    statement = (select(UsageRecord).where(*_conditions(guild_id, since, None))
+                 .order_by(UsageRecord.created_at, UsageRecord.id).execution_options(yield_per=batch))
+    result = await session.stream_scalars(statement)
+    async for partition in result.partitions(batch):
+        yield partition

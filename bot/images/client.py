@@ -41,22 +41,26 @@ class TokenUsage:
     input_tokens: int = 0
     output_tokens: int = 0
     total_tokens: int = 0
+    input_image_tokens: int = 0
 
     def __add__(self, other: TokenUsage) -> TokenUsage:
         return TokenUsage(
             self.input_tokens + other.input_tokens,
             self.output_tokens + other.output_tokens,
             self.total_tokens + other.total_tokens,
+            self.input_image_tokens + other.input_image_tokens,
         )
 
     @classmethod
     def from_payload(cls, payload: Any) -> TokenUsage | None:
         if not isinstance(payload, dict):
             return None
+        details = payload.get("input_tokens_details")
         return cls(
             int(payload.get("input_tokens") or 0),
             int(payload.get("output_tokens") or 0),
             int(payload.get("total_tokens") or 0),
+            int(details.get("image_tokens") or 0) if isinstance(details, dict) else 0,
         )
 
 

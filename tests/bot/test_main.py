@@ -66,7 +66,11 @@ async def test_sync_publishes_commands_only_when_asked(make_config, start_bot, d
     config = make_config()
     await _sync(config, int(discord_api.guild_id))
     synced = {(command["name"], command["type"]): command for command in discord_api.commands[discord_api.guild_id]}
-    assert set(synced) == {("imagine", 1), ("edit", 1), ("vary", 1), ("Edit image", 3), ("Vary image", 3)}
+    assert set(synced) == {("imagine", 1), ("edit", 1), ("vary", 1), ("Edit image", 3), ("Vary image", 3),
+                           ("usage", 1), ("settings", 1), ("quota", 1), ("forget-me", 1)}
+    assert synced["usage", 1]["default_member_permissions"] == "32"
+    assert synced["settings", 1]["default_member_permissions"] == "32"
+    assert {option["name"] for option in synced["usage", 1]["options"]} == {"summary", "user", "recent", "export"}
     imagine = synced["imagine", 1]
     assert imagine["contexts"] == [0] and synced["Vary image", 3]["contexts"] == [0]
     edit_options = {option["name"]: option for option in synced["edit", 1]["options"]}
@@ -78,4 +82,4 @@ async def test_sync_publishes_commands_only_when_asked(make_config, start_bot, d
     assert options["size"]["autocomplete"] and options["model"]["autocomplete"]
 
     await _sync(config, None)
-    assert len(discord_api.commands[None]) == 5
+    assert len(discord_api.commands[None]) == 9

@@ -460,7 +460,8 @@ class DiscordStandIn:
             stored.append({
                 "integration_types": [0], "contexts": [0, 1, 2], "nsfw": False, "type": 1, "description": "",
                 **given, "id": snowflake(), "application_id": self.application_id, "version": snowflake(),
-                "default_member_permissions": command.get("default_member_permissions"),
+                "default_member_permissions": None if command.get("default_member_permissions") is None
+                else str(command["default_member_permissions"]),
                 **({"guild_id": guild_id} if guild_id else {}),
             })
         self.commands[guild_id] = stored

@@ -1,0 +1,127 @@
+"""Query functions for guild policy: settings, their change log, and the usage counters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import GuildSettings, SettingsChange, UsageCounter, UsageRecord, UsageStatus, utcnow
+
+COUNTED_STATUSES = (UsageStatus.PENDING, UsageStatus.OK, UsageStatus.PARTIAL)
+
+
+async def get_settings(session: AsyncSession, guild_id: int) -> GuildSettings:
+    """The guild's settings, or defaults (not saved) when it has none."""
+    settings = await session.get(GuildSettings, guild_id)
+    if settings is None:
+        settings = GuildSettings(guild_id=guild_id, allowed_models=[], allowed_sizes=[], channel_ids=[],
+                                 exempt_role_ids=[], blocked_user_ids=[], budget_alert_percent=0)
+    return settings
+
+
+async def change_setting(session: AsyncSession, guild_id: int, user_id: int, setting: str, value: Any) -> Any:
+    """Set one setting, log who changed it from what, and commit. Returns the old value."""
+    settings = await get_settings(session, guild_id)
+    old = getattr(settings, setting)
+    setattr(settings, setting, value)
+    settings.updated_at = utcnow()
+    session.add(settings)
+    session.add(SettingsChange(guild_id=guild_id, user_id=user_id, setting=setting, old_value=old, new_value=value))
+    await session.commit()
+    return old
+
+
+async def settings_changes(session: AsyncSession, guild_id: int, limit: int = 10) -> list[SettingsChange]:
+    statement = (select(SettingsChange).where(SettingsChange.guild_id == guild_id)
+                 .order_by(SettingsChange.id.desc()).limit(limit))
+    return list((await session.scalars(statement)).all())
+
+
+async def add_to_counter(
+    session: AsyncSession, guild_id: int, subject: str, period: str, amount: float, limit: float | None = None
+) -> bool:
+    """Add `amount` to a counter in one conditional UPDATE, atomic in SQLite and PostgreSQL:
+    with a `limit`, nothing changes (and False is returned) if the total would exceed it."""
+    dialect = session.bind.dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    await session.execute(
+        insert(UsageCounter).values(guild_id=guild_id, subject=subject, period=period, amount=0.0)
+        .on_conflict_do_nothing()
+    )
+    statement = (
+        update(UsageCounter)
+        .where(UsageCounter.guild_id == guild_id, UsageCounter.subject == subject, UsageCounter.period == period)
+        .values(amount=UsageCounter.amount + amount)
+        .execution_options(synchronize_session=False)
+    )
+    if limit is not None:
+        statement = statement.where(UsageCounter.amount + amount <= limit + 1e-9)
+    result = await session.execute(statement)
+    return result.rowcount == 1
+
+
+async def counter_value(session: AsyncSession, guild_id: int, subject: str, period: str) -> float:
+    statement = select(UsageCounter.amount).where(
+        UsageCounter.guild_id == guild_id, UsageCounter.subject == subject, UsageCounter.period == period
+    )
+    return float((await session.scalar(statement)) or 0.0)
+
+
+async def last_request_at(session: AsyncSession, guild_id: int, user_id: int, excluding: int | None) -> datetime | None:
+    """When the member's latest counted request in the guild began, other than `excluding`."""
+    conditions = [UsageRecord.guild_id == guild_id, UsageRecord.user_id == user_id,
+                  UsageRecord.status.in_(COUNTED_STATUSES)]
+    if excluding is not None:
+        conditions.append(UsageRecord.id != excluding)
+    return await session.scalar(select(func.max(UsageRecord.created_at)).where(and_(*conditions)))
+
+
+async def mark_budget_alert(session: AsyncSession, guild_id: int, period: str, percent: int) -> bool:
+    """Record that the guild was told it reached `percent` this period; False if it already was."""
+    statement = (
+        update(GuildSettings)
+        .where(GuildSettings.guild_id == guild_id)
+        .where((GuildSettings.budget_alert_period != period) | (GuildSettings.budget_alert_period.is_(None))
+               | (GuildSettings.budget_alert_percent < percent))
+        .values(budget_alert_period=period, budget_alert_percent=percent)
+        .execution_options(synchronize_session=False)
+    )
+    result = await session.execute(statement)
+    await session.commit()
+    return result.rowcount == 1
+
+
+async def prune_prompts(session: AsyncSession, guild_id: int, before: datetime) -> int:
+    """Redact prompts older than `before` in one guild; returns how many rows changed."""
+    statement = (
+        update(UsageRecord)
+        .where(UsageRecord.guild_id == guild_id, UsageRecord.created_at < before, UsageRecord.prompt.is_not(None))
+        .values(prompt=None, revised_prompt=None)
+        .execution_options(synchronize_session=False)
+    )
+    result = await session.execute(statement)
+    await session.commit()
+    return result.rowcount
+
+
+async def guilds_with_retention(session: AsyncSession) -> list[GuildSettings]:
+    statement = select(GuildSettings).where(GuildSettings.prompt_retention_days.is_not(None))
+    return list((await session.scalars(statement)).all())
+
+
+async def forget_member(session: AsyncSession, user_id: int) -> int:
+    """Remove a member's prompts and identity from every guild's usage rows."""
+    statement = (
+        update(UsageRecord)
+        .where(UsageRecord.user_id == user_id)
+        .values(prompt=None, revised_prompt=None, error_detail=None, user_id=0)
+        .execution_options(synchronize_session=False)
+    )
+    result = await session.execute(statement)
+    await session.commit()
+    return result.rowcount

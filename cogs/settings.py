@@ -1,0 +1,188 @@
+"""/settings: a guild's policy, viewed and changed by moderators; every change is logged.
+
+Also owns the retention task, which redacts prompts older than each guild's retention period.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands, tasks
+
+from bot.app import ImageBot
+from bot.db.models import GuildSettings
+from bot.db.policy import change_setting, get_settings, guilds_with_retention, prune_prompts, settings_changes
+from bot.errors import InvalidRequest
+
+log = logging.getLogger(__name__)
+
+ACTIONS = [app_commands.Choice(name=name, value=name) for name in ("add", "remove", "clear")]
+
+
+def describe_settings(settings: GuildSettings) -> discord.Embed:
+    def listing(values: list[Any], render) -> str:
+        return ", ".join(render(value) for value in values) if values else "any"
+
+    embed = discord.Embed(title="Image bot settings", colour=discord.Colour.blurple())
+    embed.add_field(name="Images per member per day", value=str(settings.images_per_day or "no limit"))
+    embed.add_field(name="Cooldown", value=f"{settings.cooldown_seconds} s" if settings.cooldown_seconds else "none")
+    budget = f"${settings.monthly_budget_usd:.2f}" if settings.monthly_budget_usd else "no budget"
+    if settings.monthly_budget_usd and settings.alert_channel_id:
+        budget += f", alerts in <#{settings.alert_channel_id}>"
+    embed.add_field(name="Monthly budget", value=budget)
+    embed.add_field(name="Models", value=listing(settings.allowed_models, lambda name: f"`{name}`"))
+    embed.add_field(name="Sizes", value=listing(settings.allowed_sizes, str))
+    embed.add_field(name="Channels", value=listing(settings.channel_ids, lambda channel: f"<#{channel}>"))
+    embed.add_field(name="Roles exempt from limits", value=listing(settings.exempt_role_ids, lambda role: f"<@&{role}>"))
+    embed.add_field(name="Blocked members", value=listing(settings.blocked_user_ids, lambda user: f"<@{user}>")
+                    .replace("any", "none"))
+    embed.add_field(name="Prompts kept for",
+                    value=f"{settings.prompt_retention_days} days" if settings.prompt_retention_days else "ever")
+    return embed
+
+
+def edit_list(values: list[int], action: str, item: int | None) -> list[int]:
+    if action == "clear":
+        return []
+    if item is None:
+        raise InvalidRequest(f"Say which one to {action}.")
+    if action == "add":
+        return values if item in values else [*values, item]
+    return [value for value in values if value != item]
+
+
+class Settings(commands.Cog):
+    settings = app_commands.Group(
+        name="settings", description="This server's image bot policy", guild_only=True,
+        default_permissions=discord.Permissions(manage_guild=True),
+    )
+
+    def __init__(self, bot: ImageBot) -> None:
+        self.bot = bot
+
+    async def cog_load(self) -> None:
+        self.prune_prompts.change_interval(minutes=self.bot.config.database.prune_every_minutes)
+        self.prune_prompts.start()
+
+    async def cog_unload(self) -> None:
+        self.prune_prompts.cancel()
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if not interaction.permissions.manage_guild:
+            raise app_commands.MissingPermissions(["manage_guild"])
+        return True
+
+    async def _change(self, interaction: discord.Interaction, changes: dict[str, Any]) -> None:
+        async with self.bot.db() as session:
+            for setting, value in changes.items():
+                await change_setting(session, interaction.guild_id, interaction.user.id, setting, value)
+            current = await get_settings(session, interaction.guild_id)
+        await interaction.response.send_message("Saved.", embed=describe_settings(current), ephemeral=True,
+                                                allowed_mentions=discord.AllowedMentions.none())
+
+    @settings.command(name="show", description="The current settings and the latest changes")
+    async def show(self, interaction: discord.Interaction) -> None:
+        async with self.bot.db() as session:
+            current = await get_settings(session, interaction.guild_id)
+            changes = await settings_changes(session, interaction.guild_id, limit=5)
+        embed = describe_settings(current)
+        history = "\n".join(
+            f"{discord.utils.format_dt(change.created_at.replace(tzinfo=timezone.utc), 'R')} <@{change.user_id}> "
+            f"`{change.setting}`: {change.old_value!r} → {change.new_value!r}" for change in changes
+        )
+        embed.add_field(name="Latest changes", value=history[:1024] or "none yet", inline=False)
+        await interaction.response.send_message(embed=embed, ephemeral=True,
+                                                allowed_mentions=discord.AllowedMentions.none())
+
+    @settings.command(name="limits", description="Per-member limits; 0 removes a limit")
+    @app_commands.describe(images_per_day="Images each member may make per day (UTC)",
+                           cooldown_seconds="Seconds a member waits between requests")
+    async def limits(self, interaction: discord.Interaction,
+                     images_per_day: app_commands.Range[int, 0, 10000] | None = None,
+                     cooldown_seconds: app_commands.Range[int, 0, 86400] | None = None) -> None:
+        changes: dict[str, Any] = {}
+        if images_per_day is not None:
+            changes["images_per_day"] = images_per_day or None
+        if cooldown_seconds is not None:
+            changes["cooldown_seconds"] = cooldown_seconds or None
+        if not changes:
+            raise InvalidRequest("Give images_per_day, cooldown_seconds, or both.")
+        await self._change(interaction, changes)
+
+    @settings.command(name="budget", description="A monthly budget in USD; 0 removes it")
+    @app_commands.describe(monthly_usd="The most the server may spend per month (UTC)",
+                           alert_channel="Where to warn at 80% and 100%")
+    async def budget(self, interaction: discord.Interaction, monthly_usd: app_commands.Range[float, 0, 1_000_000],
+                     alert_channel: discord.TextChannel | None = None) -> None:
+        changes: dict[str, Any] = {"monthly_budget_usd": monthly_usd or None}
+        if alert_channel is not None:
+            changes["alert_channel_id"] = alert_channel.id
+        await self._change(interaction, changes)
+
+    @settings.command(name="models", description="Which models members may use")
+    @app_commands.describe(allowed='Comma-separated model names, or "all"')
+    async def models(self, interaction: discord.Interaction, allowed: str) -> None:
+        names = [] if allowed.strip().lower() == "all" else [name.strip() for name in allowed.split(",") if name.strip()]
+        unknown = [name for name in names if name not in self.bot.offered_models()]
+        if unknown:
+            raise InvalidRequest(f"Not offered by this bot: {', '.join(unknown)}. "
+                                 f"Choose from: {', '.join(self.bot.offered_models())}.")
+        await self._change(interaction, {"allowed_models": names})
+
+    @settings.command(name="sizes", description="Which sizes members may ask for")
+    @app_commands.describe(allowed='Comma-separated sizes like 1024x1024, or "all"')
+    async def sizes(self, interaction: discord.Interaction, allowed: str) -> None:
+        sizes = [] if allowed.strip().lower() == "all" else [size.strip() for size in allowed.split(",") if size.strip()]
+        bad = [size for size in sizes if size != "auto" and not all(part.isdigit() for part in size.split("x", 1))]
+        if bad:
+            raise InvalidRequest(f"Sizes look like 1024x1024 or auto; these don't: {', '.join(bad)}.")
+        await self._change(interaction, {"allowed_sizes": sizes})
+
+    @settings.command(name="channels", description="Channels where the bot works (none: everywhere)")
+    @app_commands.choices(action=ACTIONS)
+    async def channels(self, interaction: discord.Interaction, action: str,
+                       channel: discord.TextChannel | None = None) -> None:
+        async with self.bot.db() as session:
+            current = (await get_settings(session, interaction.guild_id)).channel_ids
+        await self._change(interaction, {"channel_ids": edit_list(current, action, channel.id if channel else None)})
+
+    @settings.command(name="exempt", description="Roles exempt from per-member limits")
+    @app_commands.choices(action=ACTIONS)
+    async def exempt(self, interaction: discord.Interaction, action: str, role: discord.Role | None = None) -> None:
+        async with self.bot.db() as session:
+            current = (await get_settings(session, interaction.guild_id)).exempt_role_ids
+        await self._change(interaction, {"exempt_role_ids": edit_list(current, action, role.id if role else None)})
+
+    @settings.command(name="block", description="Members who may not use the bot here")
+    @app_commands.choices(action=ACTIONS)
+    async def block(self, interaction: discord.Interaction, action: str, member: discord.User | None = None) -> None:
+        async with self.bot.db() as session:
+            current = (await get_settings(session, interaction.guild_id)).blocked_user_ids
+        await self._change(interaction, {"blocked_user_ids": edit_list(current, action, member.id if member else None)})
+
+    @settings.command(name="retention", description="Redact prompts older than this many days; 0 keeps them")
+    async def retention(self, interaction: discord.Interaction, days: app_commands.Range[int, 0, 3650]) -> None:
+        await self._change(interaction, {"prompt_retention_days": days or None})
+
+    @tasks.loop(minutes=60)
+    async def prune_prompts(self) -> None:
+        now = datetime.now(timezone.utc)
+        async with self.bot.db() as session:
+            for settings in await guilds_with_retention(session):
+                pruned = await prune_prompts(session, settings.guild_id,
+                                             now - timedelta(days=settings.prompt_retention_days or 0))
+                if pruned:
+                    log.info("redacted %d prompts older than %d days in guild %s", pruned,
+                             settings.prompt_retention_days, settings.guild_id)
+
+    @prune_prompts.error
+    async def _prune_failed(self, error: BaseException) -> None:
+        log.error("pruning prompts failed; it runs again at the next interval", exc_info=error)
+
+
+async def setup(bot: ImageBot) -> None:
+    await bot.add_cog(Settings(bot))

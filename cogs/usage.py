@@ -1,0 +1,215 @@
+"""/usage: moderators review the guild's requests, see totals and a chart, and export CSV.
+
+The group needs Manage Server by default, and the cog checks it again at run time because
+server admins can change who sees a command. Every query is scoped to the invoking guild.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+from datetime import datetime, timedelta, timezone
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.app import ImageBot
+from bot.charts import day_range, render_usage_chart
+from bot.db.models import UsageRecord, UsageStatus
+from bot.db.usage import UsageSummary, recent_page, stream_rows, summarize
+from bot.delivery import quote
+
+PERIODS = {"today": "today", "7d": "last 7 days", "30d": "last 30 days", "month": "this month", "all": "all time"}
+PERIOD_CHOICES = [app_commands.Choice(name=label, value=key) for key, label in PERIODS.items()]
+STATUS_CHOICES = [app_commands.Choice(name=status, value=status) for status in
+                  (UsageStatus.OK, UsageStatus.PARTIAL, UsageStatus.REFUSED, UsageStatus.FAILED, UsageStatus.LIMITED,
+                   UsageStatus.INVALID, UsageStatus.BLOCKED)]
+PAGE_SIZE = 10
+CSV_COLUMNS = [column.name for column in UsageRecord.__table__.columns]
+
+
+def period_start(period: str, now: datetime) -> datetime | None:
+    midnight = datetime(now.year, now.month, now.day, tzinfo=timezone.utc)
+    return {
+        "today": midnight,
+        "7d": midnight - timedelta(days=6),
+        "30d": midnight - timedelta(days=29),
+        "month": midnight.replace(day=1),
+    }.get(period)
+
+
+def jump_url(row: UsageRecord) -> str | None:
+    if row.message_id is None or row.guild_id is None or row.channel_id is None:
+        return None
+    return f"https://discord.com/channels/{row.guild_id}/{row.channel_id}/{row.message_id}"
+
+
+def summary_embed(summary: UsageSummary, title: str) -> discord.Embed:
+    by_status = summary.by_status
+    embed = discord.Embed(title=title, colour=discord.Colour.blurple())
+    embed.add_field(name="Requests", value=str(summary.requests))
+    embed.add_field(name="Images", value=str(summary.images))
+    embed.add_field(name="Estimated cost", value=f"${summary.cost_usd:.2f}")
+    embed.add_field(name="Refused", value=str(by_status.get(UsageStatus.REFUSED, 0)))
+    embed.add_field(name="Failed", value=str(by_status.get(UsageStatus.FAILED, 0)))
+    embed.add_field(name="Limited or blocked",
+                    value=str(by_status.get(UsageStatus.LIMITED, 0) + by_status.get(UsageStatus.BLOCKED, 0)))
+    members = "\n".join(f"<@{user}> · {count} requests · {images} images" for user, count, images in summary.top_users)
+    models = "\n".join(f"`{model}` · {count}" for model, count in summary.top_models)
+    embed.add_field(name="Top members", value=members or "—", inline=False)
+    embed.add_field(name="Top models", value=models or "—", inline=False)
+    embed.set_image(url="attachment://usage.png")
+    return embed
+
+
+def recent_lines(rows: list[UsageRecord]) -> str:
+    lines = []
+    for row in rows:
+        created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=timezone.utc)
+        prompt = quote(row.prompt, 80) if row.prompt else "—"
+        link = jump_url(row)
+        lines.append(f"{discord.utils.format_dt(created, 'f')} <@{row.user_id}> `/{row.command}` **{row.status}** "
+                     f"{prompt}" + (f" [↗]({link})" if link else ""))
+    return "\n".join(lines) or "No requests match."
+
+
+class RecentPages(discord.ui.View):
+    """Older/Newer buttons for /usage recent; only the moderator who asked can page."""
+
+    def __init__(self, cog: Usage, owner_id: int, guild_id: int, filters: dict[str, object], total: int) -> None:
+        super().__init__(timeout=600)
+        self.cog, self.owner_id, self.guild_id, self.filters, self.total = cog, owner_id, guild_id, filters, total
+        self.offset = 0
+        self._refresh_buttons()
+
+    def _refresh_buttons(self) -> None:
+        self.newer.disabled = self.offset == 0
+        self.older.disabled = self.offset + PAGE_SIZE >= self.total
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.user.id != self.owner_id:
+            await interaction.response.send_message("These pages belong to another moderator.", ephemeral=True)
+            return False
+        return True
+
+    async def _show(self, interaction: discord.Interaction, offset: int) -> None:
+        self.offset = max(0, offset)
+        embed, self.total = await self.cog.recent_embed(self.guild_id, self.filters, self.offset)
+        self._refresh_buttons()
+        await interaction.response.edit_message(embed=embed, view=self, allowed_mentions=discord.AllowedMentions.none())
+
+    @discord.ui.button(label="Newer", emoji="◀️", style=discord.ButtonStyle.secondary)
+    async def newer(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        await self._show(interaction, self.offset - PAGE_SIZE)
+
+    @discord.ui.button(label="Older", emoji="▶️", style=discord.ButtonStyle.secondary)
+    async def older(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        await self._show(interaction, self.offset + PAGE_SIZE)
+
+
+class Usage(commands.Cog):
+    usage = app_commands.Group(
+        name="usage", description="Review this server's image requests", guild_only=True,
+        default_permissions=discord.Permissions(manage_guild=True),
+    )
+
+    def __init__(self, bot: ImageBot) -> None:
+        self.bot = bot
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if not interaction.permissions.manage_guild:
+            raise app_commands.MissingPermissions(["manage_guild"])
+        return True
+
+    async def _summary_reply(self, interaction: discord.Interaction, period: str, user: discord.abc.User | None) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        now = datetime.now(timezone.utc)
+        since = period_start(period, now)
+        async with self.bot.db() as session:
+            summary = await summarize(session, interaction.guild_id, since, user.id if user else None)
+            recent = (await recent_page(session, interaction.guild_id, since=since, user_id=user.id, limit=5))[0] \
+                if user else []
+        days = day_range((since or now - timedelta(days=29)).date(), now.date())
+        if since is None and summary.per_day:
+            days = day_range(datetime.fromisoformat(min(summary.per_day)).date(), now.date())[-90:]
+        who = f"{user.display_name}" if user else (interaction.guild.name if interaction.guild else "this server")
+        title = f"Usage · {who} · {PERIODS[period]}"
+        chart = await self.bot.threads.run(render_usage_chart, days, summary.per_day, "Requests per day")
+        embed = summary_embed(summary, title)
+        if user:
+            embed.add_field(name="Recent prompts", value=recent_lines(recent)[:1024], inline=False)
+        await interaction.followup.send(embed=embed, file=discord.File(chart, filename="usage.png"),
+                                        ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
+
+    @usage.command(name="summary", description="Requests, images, refusals, failures and cost, with a chart")
+    @app_commands.describe(period="Which period (default: last 30 days)")
+    @app_commands.choices(period=PERIOD_CHOICES)
+    async def summary(self, interaction: discord.Interaction, period: str = "30d") -> None:
+        await self._summary_reply(interaction, period, None)
+
+    @usage.command(name="user", description="The same for one member, with their recent prompts")
+    @app_commands.describe(member="Whose usage", period="Which period (default: last 30 days)")
+    @app_commands.choices(period=PERIOD_CHOICES)
+    async def user(self, interaction: discord.Interaction, member: discord.User, period: str = "30d") -> None:
+        await self._summary_reply(interaction, period, member)
+
+    async def recent_embed(self, guild_id: int, filters: dict[str, object], offset: int) -> tuple[discord.Embed, int]:
+        async with self.bot.db() as session:
+            rows, total = await recent_page(session, guild_id, offset=offset, limit=PAGE_SIZE, **filters)  # type: ignore[arg-type]
+        embed = discord.Embed(title="Recent requests", description=recent_lines(rows)[:4096],
+                              colour=discord.Colour.blurple())
+        embed.set_footer(text=f"{offset + 1 if rows else 0}–{offset + len(rows)} of {total}")
+        return embed, total
+
+    @usage.command(name="recent", description="The latest requests, newest first")
+    @app_commands.describe(member="Only this member", status="Only this outcome", command="Only this command")
+    @app_commands.choices(status=STATUS_CHOICES)
+    async def recent(self, interaction: discord.Interaction, member: discord.User | None = None,
+                     status: str | None = None, command: str | None = None) -> None:
+        filters = {"user_id": member.id if member else None, "status": status,
+                   "command": command.strip().lstrip("/").lower() if command else None}
+        embed, total = await self.recent_embed(interaction.guild_id, filters, 0)
+        view = RecentPages(self, interaction.user.id, interaction.guild_id, filters, total)
+        await interaction.response.send_message(embed=embed, view=view, ephemeral=True,
+                                                allowed_mentions=discord.AllowedMentions.none())
+
+    @usage.command(name="export", description="Download the requests as a CSV file")
+    @app_commands.describe(period="Which period (default: all time)")
+    @app_commands.choices(period=PERIOD_CHOICES)
+    async def export(self, interaction: discord.Interaction, period: str = "all") -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        since = period_start(period, datetime.now(timezone.utc))
+        handle = tempfile.NamedTemporaryFile("w", newline="", encoding="utf-8", suffix=".csv", delete=False)
+        try:
+            writer = csv.writer(handle)
+            await self.bot.threads.run(writer.writerow, CSV_COLUMNS)
+            rows = 0
+            async with self.bot.db() as session:
+                async for batch in stream_rows(session, interaction.guild_id, since):
+                    values = [[_csv_value(getattr(row, column)) for column in CSV_COLUMNS] for row in batch]
+                    await self.bot.threads.run(writer.writerows, values)
+                    rows += len(values)
+            await self.bot.threads.run(handle.close)
+            size = os.path.getsize(handle.name)
+            if size > interaction.filesize_limit:
+                await interaction.followup.send(f"The export is {size / 1_048_576:.1f} MB, more than Discord takes. "
+                                                "Pick a shorter period.", ephemeral=True)
+                return
+            filename = f"usage-{interaction.guild_id}-{period}.csv"
+            await interaction.followup.send(f"{rows} requests, {PERIODS[period]}.",
+                                            file=discord.File(handle.name, filename=filename), ephemeral=True)
+        finally:
+            handle.close()
+            os.unlink(handle.name)
+
+
+def _csv_value(value: object) -> object:
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).isoformat()
+    return "" if value is None else value
+
+
+async def setup(bot: ImageBot) -> None:
+    await bot.add_cog(Usage(bot))
