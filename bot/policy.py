@@ -61,10 +61,14 @@ class Policy:
     async def admit(
         self, interaction: discord.Interaction, record: UsageRecord, spec: ModelSpec, size: str | None,
         quality: str | None, n: int,
-    ) -> None:
-        """Refuse what the guild's policy does not allow; reserve images and budget for the rest."""
+    ) -> str | None:
+        """Refuse what the guild's policy does not allow; reserve images and budget for the rest.
+
+        Returns the size to ask for: the member's, or, when the guild limits sizes and the member
+        gave none, the first allowed size the model makes.
+        """
         if interaction.guild_id is None:
-            return
+            return size
         guild_id, user_id = interaction.guild_id, interaction.user.id
         async with self.bot.db() as session:
             settings = await get_settings(session, guild_id)
@@ -75,6 +79,11 @@ class Policy:
                 raise InvalidRequest(f"This bot works in {channels} on this server. Try there.")
             if settings.allowed_models and spec.name not in settings.allowed_models:
                 raise InvalidRequest(f"`{spec.name}` is not allowed here. Allowed: {', '.join(settings.allowed_models)}.")
+            if size is None and settings.allowed_sizes:
+                size = next((allowed for allowed in settings.allowed_sizes if spec.size_problem(allowed) is None), None)
+                if size is None:
+                    raise InvalidRequest(f"`{spec.name}` makes none of the sizes allowed here "
+                                         f"({', '.join(settings.allowed_sizes)}). Pick another model.")
             effective_size = size or spec.default_size or spec.sizes[0]
             if settings.allowed_sizes and effective_size not in settings.allowed_sizes:
                 raise InvalidRequest(f"Size {effective_size} is not allowed here. Allowed: "
@@ -91,20 +100,22 @@ class Policy:
                                            "cooldown")
             estimate = self.bot.prices.estimate(spec.name, effective_size, quality, n)
             daily_limit = None if exempt else settings.images_per_day
+            budget = settings.monthly_budget_usd
             if not await add_to_counter(session, guild_id, images_subject(user_id), day_period(now), n, daily_limit):
                 await session.rollback()
                 used = await counter_value(session, guild_id, images_subject(user_id), day_period(now))
                 raise LimitReached(
                     f"That would go over your {daily_limit} images a day here (you have used {used:g}). "
                     f"Your limit resets {discord.utils.format_dt(next_day(now), 'R')}.", "daily_limit")
-            if not await add_to_counter(session, guild_id, BUDGET, month_period(now), estimate,
-                                        settings.monthly_budget_usd):
+            if not await add_to_counter(session, guild_id, BUDGET, month_period(now), estimate, budget):
                 await session.rollback()
                 raise LimitReached(
-                    f"This server's monthly image budget (${settings.monthly_budget_usd:.2f}) is used up. It "
+                    f"This server's monthly image budget (${budget:.2f}) is used up. It "
                     f"resets {discord.utils.format_dt(next_month(now), 'R')}.", "budget")
             await session.commit()
         record.reserved_images, record.reserved_usd = n, estimate
+        record.size = size
+        return size
 
     async def _adjust(self, record: UsageRecord, images: float, dollars: float) -> None:
         when = record.created_at if record.created_at.tzinfo else record.created_at.replace(tzinfo=timezone.utc)

@@ -20,7 +20,7 @@ class ModelPrice(BaseModel):
 
     def image_price(self, size: str | None, quality: str | None) -> float:
         """Most specific first: "quality size", quality, size, then "default"."""
-        keys = [f"{quality} {size}", quality, size, "default"]
+        keys = [f"{quality} {size}" if quality and size else None, quality, size, "default"]
         for key in keys:
             if key and key in self.per_image:
                 return self.per_image[key]

@@ -83,12 +83,14 @@ class ImageService:
 
     async def _admit_and_defer(
         self, interaction: discord.Interaction, record, spec: ModelSpec, size: str | None, quality: str | None, n: int
-    ) -> None:
-        """Apply the guild's policy (reserving images and budget), then show "thinking..."."""
-        await self.bot.policy.admit(interaction, record, spec, size, quality, n)
+    ) -> str | None:
+        """Apply the guild's policy (reserving images and budget), then show "thinking...".
+        Returns the size to ask for."""
+        size = await self.bot.policy.admit(interaction, record, spec, size, quality, n)
         await self.bot.log_usage(record)
         if not interaction.response.is_done():
             await interaction.response.defer(thinking=True)
+        return size
 
     async def _fetch_prepared(
         self, source: SourceImage, mask: SourceImage | None, spec: ModelSpec, fit: str, *, use_own_alpha: bool
@@ -132,7 +134,7 @@ class ImageService:
         _problem(spec.prompt_problem(prompt))
         _problem(spec.size_problem(size) if size else None)
         _problem(spec.quality_problem(quality) if quality else None)
-        await self._admit_and_defer(interaction, record, spec, size, quality, n)
+        size = await self._admit_and_defer(interaction, record, spec, size, quality, n)
         result = await self.bot.images.generate(
             prompt, model=spec, n=n, size=size, quality=quality, user=provider_user_id(interaction.user.id)
         )
@@ -155,7 +157,7 @@ class ImageService:
                                  f"you gave {1 + len(references)}.")
         _problem(spec.prompt_problem(prompt))
         _problem(spec.size_problem(size) if size else None)
-        await self._admit_and_defer(interaction, record, spec, size, None, n)
+        size = await self._admit_and_defer(interaction, record, spec, size, None, n)
         prepared = await self._fetch_prepared(image, mask, spec, fit, use_own_alpha=True)
         inputs = [InputImage(prepared.image.data)]
         for reference in references:

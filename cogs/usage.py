@@ -7,6 +7,7 @@ server admins can change who sees a command. Every query is scoped to the invoki
 from __future__ import annotations
 
 import csv
+import io
 import os
 import tempfile
 from datetime import datetime, timedelta, timezone
@@ -140,7 +141,7 @@ class Usage(commands.Cog):
         embed = summary_embed(summary, title)
         if user:
             embed.add_field(name="Recent prompts", value=recent_lines(recent)[:1024], inline=False)
-        await interaction.followup.send(embed=embed, file=discord.File(chart, filename="usage.png"),
+        await interaction.followup.send(embed=embed, file=discord.File(io.BytesIO(chart), filename="usage.png"),
                                         ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
 
     @usage.command(name="summary", description="Requests, images, refusals, failures and cost, with a chart")

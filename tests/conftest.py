@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import discord
 import pytest
 
@@ -15,6 +17,8 @@ from bot.app import ImageBot
 from bot.config import Config, parse_config
 from tests.standins.discord_api import DiscordStandIn
 from tests.standins.images_api import ExtraModel, ImagesStandIn
+
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 @pytest.fixture
@@ -83,3 +87,16 @@ async def start_bot(discord_api: DiscordStandIn) -> AsyncIterator[Callable[[Conf
         await asyncio.wait_for(task, 10)
     discord.http.Route.BASE = original_base
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = original_gateway
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    """A fresh PostgreSQL database for one test, dropped afterwards."""
+    name = f"imagebot_test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(PG_ADMIN)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        await admin.close()

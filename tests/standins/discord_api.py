@@ -92,6 +92,21 @@ class InteractionState:
         return messages + self.followups
 
 
+@dataclass(frozen=True)
+class UserOption:
+    user: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ChannelOption:
+    channel_id: str
+
+
+@dataclass(frozen=True)
+class RoleOption:
+    role_id: str
+
+
 @dataclass
 class Call:
     method: str
@@ -117,6 +132,9 @@ class DiscordStandIn:
         self.owner = user_payload(snowflake(), "owner")
         self.guild_id = snowflake()
         self.channel_id = snowflake()
+        self.alerts_channel_id = snowflake()
+        self.art_channel_id = snowflake()
+        self.artist_role_id = snowflake()
         self.member = user_payload(snowflake(), "member")
         self.moderator = user_payload(snowflake(), "moderator")
         self.calls: list[Call] = []
@@ -126,6 +144,8 @@ class DiscordStandIn:
         self.commands: dict[str | None, list[dict[str, Any]]] = {}
         self.identified = asyncio.Event()
         self._uploads: dict[str, bytes] = {}
+        self.member_roles: dict[str, list[str]] = {}
+        self.channel_messages: dict[str, list[StoredMessage]] = {}
         self.ack_deadline = ACK_DEADLINE
         self.token_lifetime = TOKEN_LIFETIME
         self._changed = asyncio.Condition()
@@ -181,8 +201,13 @@ class DiscordStandIn:
             return ALL_MEMBER_PERMISSIONS
         return MEMBER_PERMISSIONS
 
+    def role_payload(self, role_id: str) -> dict[str, Any]:
+        return {"id": role_id, "name": f"role-{role_id}", "permissions": "0", "position": 1, "color": 0,
+                "hoist": False, "managed": False, "mentionable": False, "flags": 0}
+
     def member_payload(self, user: dict[str, Any]) -> dict:
-        return {"user": user, "roles": [], "joined_at": _now(), "deaf": False, "mute": False, "flags": 0,
+        return {"user": user, "roles": list(self.member_roles.get(user["id"], [])), "joined_at": _now(),
+                "deaf": False, "mute": False, "flags": 0,
                 "pending": False, "nick": None, "avatar": None, "permissions": str(self.permissions_for(user))}
 
     def upload(self, filename: str, data: bytes, content_type: str | None = None) -> dict[str, Any]:
@@ -271,31 +296,53 @@ class DiscordStandIn:
         locale: str = "en-US",
         attachment_size_limit: int = 10 * 1024 * 1024,
         guild: bool = True,
+        subcommand: str | None = None,
+        channel_id: str | None = None,
     ) -> InteractionState:
         """Dispatch INTERACTION_CREATE for `/name` with options, as a member would trigger it."""
-        option_types = {bool: 5, int: 4, float: 10, str: 3, dict: 11}
-        data: dict[str, Any] = {
-            "id": snowflake(), "name": name, "type": 1,
-            "options": [{"name": key, "type": option_types[type(value)],
-                         "value": value["id"] if isinstance(value, dict) else value}
-                        for key, value in (options or {}).items()],
-        }
-        uploads = {value["id"]: value for value in (options or {}).values() if isinstance(value, dict)}
-        if uploads:
-            data["resolved"] = {"attachments": uploads}
+        option_types = {bool: 5, int: 4, float: 10, str: 3, dict: 11, UserOption: 6, ChannelOption: 7, RoleOption: 8}
+        resolved: dict[str, dict[str, Any]] = {}
+
+        def option(key: str, value: Any) -> dict[str, Any]:
+            if isinstance(value, dict):
+                resolved.setdefault("attachments", {})[value["id"]] = value
+                value = value["id"]
+            elif isinstance(value, UserOption):
+                resolved.setdefault("users", {})[value.user["id"]] = value.user
+                member = self.member_payload(value.user)
+                resolved.setdefault("members", {})[value.user["id"]] = {k: v for k, v in member.items() if k != "user"}
+                value = value.user["id"]
+            elif isinstance(value, ChannelOption):
+                resolved.setdefault("channels", {})[value.channel_id] = {
+                    "id": value.channel_id, "type": 0, "name": "channel", "permissions": str(ALL_MEMBER_PERMISSIONS),
+                    "guild_id": self.guild_id, "position": 1, "permission_overwrites": [], "nsfw": False, "flags": 0}
+                value = value.channel_id
+            elif isinstance(value, RoleOption):
+                resolved.setdefault("roles", {})[value.role_id] = self.role_payload(value.role_id)
+                value = value.role_id
+            return {"name": key, "type": kinds[key], "value": value}
+
+        kinds = {key: option_types[type(value)] for key, value in (options or {}).items()}
+        built = [option(key, value) for key, value in (options or {}).items()]
+        if subcommand is not None:
+            built = [{"name": subcommand, "type": 1, "options": built}]
+        data: dict[str, Any] = {"id": snowflake(), "name": name, "type": 1, "options": built}
+        if resolved:
+            data["resolved"] = resolved
         payload: dict[str, Any] = {
             "id": snowflake(), "application_id": self.application_id, "type": 2, "data": data,
             "token": f"interaction-token-{snowflake()}", "version": 1, "locale": locale,
             "app_permissions": str(ALL_MEMBER_PERMISSIONS), "entitlements": [],
             "authorizing_integration_owners": {"0": self.guild_id}, "attachment_size_limit": attachment_size_limit,
-            "channel_id": self.channel_id,
+            "channel_id": channel_id or self.channel_id,
         }
         user = user or self.member
         if guild:
             data["guild_id"] = self.guild_id
             payload.update(guild_id=self.guild_id, guild_locale="en-US", context=0,
                            member=self.member_payload(user),
-                           channel={"id": self.channel_id, "type": 0, "guild_id": self.guild_id, "name": "general",
+                           channel={"id": channel_id or self.channel_id, "type": 0, "guild_id": self.guild_id,
+                                    "name": "general",
                                     "position": 0, "permission_overwrites": [], "nsfw": False, "flags": 0})
         else:
             payload.update(user=user, context=1, channel={"id": self.channel_id, "type": 1, "recipients": [user],
@@ -333,14 +380,17 @@ class DiscordStandIn:
         return {
             "id": self.guild_id, "name": "Stand-in Guild", "icon": None, "owner_id": self.owner["id"],
             "unavailable": False, "member_count": 3, "large": False, "features": [], "emojis": [], "stickers": [],
-            "roles": [everyone], "preferred_locale": "en-US", "verification_level": 0, "mfa_level": 0,
+            "roles": [everyone, self.role_payload(self.artist_role_id)], "preferred_locale": "en-US", "verification_level": 0, "mfa_level": 0,
             "premium_tier": 0, "nsfw_level": 0, "explicit_content_filter": 0, "default_message_notifications": 0,
             "system_channel_flags": 0, "afk_timeout": 300, "joined_at": _now(), "threads": [], "stage_instances": [],
             "guild_scheduled_events": [], "voice_states": [], "presences": [],
             "members": [self.member_payload(self.bot_user)],
-            "channels": [{"id": self.channel_id, "type": 0, "name": "general", "position": 0, "guild_id": self.guild_id,
+            "channels": [{"id": channel_id, "type": 0, "name": name, "position": position, "guild_id": self.guild_id,
                           "permission_overwrites": [], "nsfw": False, "flags": 0, "topic": None,
-                          "last_message_id": None, "rate_limit_per_user": 0, "parent_id": None}],
+                          "last_message_id": None, "rate_limit_per_user": 0, "parent_id": None}
+                         for position, (channel_id, name) in enumerate([(self.channel_id, "general"),
+                                                                        (self.alerts_channel_id, "mod-alerts"),
+                                                                        (self.art_channel_id, "art")])],
         }
 
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
@@ -583,6 +633,20 @@ class DiscordStandIn:
         message = self._make_message(state, body, files)
         state.followups.append(message)
         return 200, message.payload
+
+    async def _op_create_message(self, request: web.Request, body: Any, files: Any) -> tuple[int, Any]:
+        channel_id = request.match_info["tail"].split("/")[1]
+        content = body.get("content") or ""
+        payload = {
+            "id": snowflake(), "type": 0, "channel_id": channel_id, "content": content, "author": self.bot_user,
+            "attachments": [], "embeds": body.get("embeds") or [], "components": [], "mentions": [],
+            "mention_roles": [], "mention_everyone": False, "pinned": False, "tts": False, "timestamp": _now(),
+            "edited_timestamp": None, "flags": 0,
+        }
+        message = StoredMessage(payload, pings=_pings(content, body.get("allowed_mentions")))
+        self.messages[message.id] = message
+        self.channel_messages.setdefault(channel_id, []).append(message)
+        return 200, payload
 
     async def _attachment(self, request: web.Request) -> web.Response:
         attachment_id = request.match_info["attachment"]

@@ -1,18 +1,12 @@
 """Migrations on a real SQLite file and on PostgreSQL; the models match the migrations."""
 
-import uuid
-
-import asyncpg
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from bot.db.engine import make_engine, make_sessionmaker, migrate_to_head
 from bot.db.models import Base, UsageRecord
-from bot.db.usage import save_usage, recent_usage
-
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+from bot.db.usage import recent_usage, save_usage
 
 
 def _diff(connection):
@@ -47,18 +41,6 @@ async def _check_database(url):
 async def test_sqlite_file_migrates_to_head_and_matches_models(tmp_path):
     await _check_database(f"sqlite+aiosqlite:///{tmp_path / 'nested' / 'bot.db'}")
     assert (tmp_path / "nested" / "bot.db").exists()
-
-
-@pytest.fixture
-async def postgres_url():
-    name = f"imagebot_test_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(PG_ADMIN)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 async def test_postgresql_migrates_to_head_and_matches_models(postgres_url):
