@@ -5,6 +5,8 @@
    INTERACTION_CREATE to the final message with attachments (the stand-in answers at once,
    so this is everything but the provider's time), sequential and 8 at a time.
 3. Usage-log writes to a real SQLite file, one session per unit of work, as the bot does.
+4. Moderators' queries over a large usage table (100,000 rows, 50 guilds, 90 days): /usage
+   summary's aggregates, one /usage recent page, and streaming a guild's rows for export.
 """
 
 from __future__ import annotations
@@ -13,15 +15,17 @@ import asyncio
 import statistics
 import tempfile
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import discord
+from sqlalchemy import insert
 
 from bot.app import ImageBot
 from bot.config import parse_config
 from bot.db.engine import make_engine, make_sessionmaker, migrate_to_head
 from bot.db.models import UsageRecord
-from bot.db.usage import save_usage
+from bot.db.usage import recent_page, save_usage, stream_rows, summarize
 from bot.imaging import fit_to_limit
 from tests.standins.discord_api import DiscordStandIn
 from tests.standins.images_api import ImagesStandIn, make_png
@@ -97,10 +101,46 @@ async def bench_usage_writes(rows: int = 2000) -> None:
     print(f"usage rows to SQLite (WAL), one session each: {rows / elapsed:.0f} rows/s over {rows}")
 
 
+async def bench_reports(rows: int = 100_000, guilds: int = 50) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        engine = make_engine(f"sqlite+aiosqlite:///{Path(folder) / 'reports.db'}")
+        await migrate_to_head(engine)
+        now = datetime.now(timezone.utc)
+        statuses = ["ok"] * 8 + ["failed", "refused"]
+        values = [{"guild_id": index % guilds, "user_id": index % 997, "command": "imagine", "status": statuses[index % 10],
+                   "n": 1, "image_count": 1, "prompt": f"prompt {index}", "model": "gpt-image-2", "cost_usd": 0.04,
+                   "reserved_usd": 0.0, "reserved_images": 0,
+                   "created_at": now - timedelta(minutes=index * 90 * 24 * 60 // rows)} for index in range(rows)]
+        async with engine.begin() as connection:
+            await connection.execute(insert(UsageRecord), values)
+        sessions = make_sessionmaker(engine)
+
+        async def timed(label: str, work) -> None:
+            timings = []
+            for _ in range(5):
+                start = time.perf_counter()
+                async with sessions() as session:
+                    await work(session)
+                timings.append(time.perf_counter() - start)
+            print(f"{label}: median {statistics.median(timings) * 1000:.1f} ms")
+
+        async def export(session) -> None:
+            async for _ in stream_rows(session, 7, None):
+                pass
+
+        print(f"reports over {rows:,} usage rows in {guilds} guilds (SQLite):")
+        await timed("  /usage summary, 30 days, one guild", lambda session: summarize(session, 7, now - timedelta(days=30)))
+        await timed("  /usage summary, all time, one guild", lambda session: summarize(session, 7, None))
+        await timed("  /usage recent, one page", lambda session: recent_page(session, 7, limit=10))
+        await timed(f"  /usage export, one guild ({rows // guilds:,} rows streamed)", export)
+        await engine.dispose()
+
+
 def main() -> None:
     discord.utils.setup_logging(level=40)
     bench_reencode()
     asyncio.run(bench_usage_writes())
+    asyncio.run(bench_reports())
     asyncio.run(bench_imagine())
 
 
