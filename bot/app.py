@@ -14,7 +14,10 @@ from bot.config import Config, DiscordConfig
 from bot.db.engine import make_engine, make_sessionmaker, migrate_to_head
 from bot.db.models import UsageRecord
 from bot.db.usage import save_usage
+from bot.db.models import GuildSettings
+from bot.db.policy import get_settings
 from bot.errors import InvalidRequest
+from bot.i18n import CatalogueTranslator, _, choose_locale
 from bot.images import ImagesClient, ModelRegistry, ModelSpec
 from bot.components import DYNAMIC_ITEMS
 from bot.downloads import DISCORD_CDN_HOSTS, AttachmentDownloader
@@ -88,6 +91,7 @@ class ImageBot(commands.Bot):
         )
         self.service = ImageService(self)
         self.add_dynamic_items(*DYNAMIC_ITEMS)
+        await self.tree.set_translator(CatalogueTranslator())
         for extension in EXTENSIONS:
             await self.load_extension(extension)
 
@@ -118,9 +122,24 @@ class ImageBot(commands.Bot):
         if name is None or name == self.config.images.model:
             return self.models.get(self.config.images.model)
         if name not in self.offered_models():
-            raise InvalidRequest(f"`{discord.utils.escape_markdown(name)[:100]}` is not available here. "
-                                 f"Pick one of: {', '.join(self.offered_models())}.")
+            raise InvalidRequest(_("`{model}` is not available here. Pick one of: {models}.",
+                                   model=discord.utils.escape_markdown(name)[:100],
+                                   models=", ".join(self.offered_models())))
         return self.models.get(name)
+
+    @staticmethod
+    def guild_locale(settings: GuildSettings, guild: discord.Guild | None) -> str:
+        """The guild's language: pinned by its moderators, else Discord's community locale."""
+        return choose_locale(None, settings.language, guild.preferred_locale.value if guild else None)
+
+    async def locale_for(self, interaction: discord.Interaction) -> str:
+        """The reader's language: theirs if we have it, else the guild's, else en-US."""
+        pinned = None
+        if interaction.guild_id is not None:
+            async with self.db() as session:
+                pinned = (await get_settings(session, interaction.guild_id)).language
+        guild_locale = interaction.guild_locale.value if interaction.guild_locale else None
+        return choose_locale(interaction.locale.value, pinned, guild_locale)
 
     async def log_usage(self, record: UsageRecord) -> None:
         """Write a usage row. A database failure is logged with the row, never raised."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 from datetime import date, timedelta
+from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -26,6 +27,7 @@ STATUS_COLOURS = {
     "pending": (181, 186, 193),
 }
 LEFT, RIGHT, TOP, BOTTOM = 56, 24, 56, 48
+FONT_PATH = Path(__file__).resolve().parent / "fonts" / "NotoSansSC-imagebot.otf"
 
 
 def day_range(first: date, last: date) -> list[str]:
@@ -39,21 +41,25 @@ def _nice_ceiling(value: int) -> int:
     return value
 
 
-def render_usage_chart(days: list[str], per_day: dict[str, dict[str, int]], title: str) -> bytes:
-    """A PNG of WIDTH x HEIGHT: one stacked bar per day in `days`, a legend, and the title."""
+def render_usage_chart(
+    days: list[str], per_day: dict[str, dict[str, int]], title: str, labels: dict[str, str] | None = None
+) -> bytes:
+    """A PNG of WIDTH x HEIGHT: one stacked bar per day in `days`, a legend (status names shown
+    as `labels` gives them), and the title, in a font that has Chinese as well as Latin."""
+    labels = labels or {}
     image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
     draw = ImageDraw.Draw(image)
-    font = ImageFont.load_default(size=14)
-    title_font = ImageFont.load_default(size=18)
+    font = ImageFont.truetype(str(FONT_PATH), 14)
+    title_font = ImageFont.truetype(str(FONT_PATH), 18)
     draw.text((LEFT, 16), title, fill=TEXT, font=title_font)
 
     statuses = [status for status in STATUS_COLOURS if any(status in per_day.get(day, {}) for day in days)]
     legend_x = WIDTH - RIGHT
     for status in reversed(statuses):
-        label_width = draw.textlength(status, font=font)
-        legend_x -= label_width + 28
+        label = labels.get(status, status)
+        legend_x -= draw.textlength(label, font=font) + 28
         draw.rectangle((legend_x, 20, legend_x + 12, 32), fill=STATUS_COLOURS[status])
-        draw.text((legend_x + 16, 18), status, fill=MUTED, font=font)
+        draw.text((legend_x + 16, 16), label, fill=MUTED, font=font)
 
     plot_height = HEIGHT - TOP - BOTTOM
     peak = max([sum(per_day.get(day, {}).values()) for day in days] + [1])

@@ -16,6 +16,7 @@ import discord
 
 from bot.db.usage import get_usage
 from bot.errors import InvalidRequest
+from bot.i18n import SOURCE_LOCALE, _
 
 if TYPE_CHECKING:
     from bot.service import SourceImage
@@ -35,15 +36,15 @@ def _source(interaction: discord.Interaction, index: int) -> SourceImage:
     from bot.service import message_image
 
     if interaction.message is None:
-        raise InvalidRequest("That result message is gone.")
+        raise InvalidRequest(_("That result message is gone."))
     return message_image(interaction.message, index)
 
 
 _ACTIONS = {
-    "vary": ("Vary", discord.ButtonStyle.secondary, "🔀"),
-    "edit": ("Edit", discord.ButtonStyle.secondary, "✏️"),
-    "reroll": ("Reroll", discord.ButtonStyle.primary, "🎲"),
-    "delete": ("Delete", discord.ButtonStyle.danger, "🗑️"),
+    "vary": (_("Vary"), discord.ButtonStyle.secondary, "🔀"),
+    "edit": (_("Edit"), discord.ButtonStyle.secondary, "✏️"),
+    "reroll": (_("Reroll"), discord.ButtonStyle.primary, "🎲"),
+    "delete": (_("Delete"), discord.ButtonStyle.danger, "🗑️"),
 }
 
 
@@ -56,7 +57,8 @@ class ResultButton(
     def __init__(self, action: str, usage_id: int, index: int | None = None, label: str | None = None) -> None:
         default_label, style, emoji = _ACTIONS[action]
         custom_id = f"ib:{action}:{usage_id}" + (f":{index}" if index is not None else "")
-        super().__init__(discord.ui.Button(label=label or default_label, style=style, custom_id=custom_id, emoji=emoji))
+        super().__init__(discord.ui.Button(label=label or str(default_label), style=style, custom_id=custom_id,
+                                           emoji=emoji))
         self.action, self.usage_id, self.index = action, usage_id, index or 0
 
     @classmethod
@@ -73,14 +75,15 @@ class ResultButton(
         )
 
     async def _edit(self, interaction: discord.Interaction) -> None:
-        await interaction.response.send_modal(EditPromptModal(_source(interaction, self.index)))
+        locale = await interaction.client.locale_for(interaction)  # type: ignore[attr-defined]
+        await interaction.response.send_modal(EditPromptModal(_source(interaction, self.index), locale))
 
     async def _reroll(self, interaction: discord.Interaction) -> None:
         bot = interaction.client
         async with bot.db() as session:  # type: ignore[attr-defined]
             row = await get_usage(session, self.usage_id)
         if row is None or row.guild_id != interaction.guild_id or not row.prompt:
-            raise InvalidRequest("This result can't be rerolled any more. Run /imagine again.")
+            raise InvalidRequest(_("This result can't be rerolled any more. Run /imagine again."))
         await bot.service.generate(  # type: ignore[attr-defined]
             interaction, command="reroll", prompt=row.prompt, model=row.model, size=row.size,
             quality=row.quality, n=row.n,
@@ -91,7 +94,7 @@ class ResultButton(
             row = await get_usage(session, self.usage_id)
         requester = row is not None and row.user_id == interaction.user.id
         if not (requester or interaction.permissions.manage_messages):
-            raise InvalidRequest("Only the member who asked for these images, or a moderator, can delete them.")
+            raise InvalidRequest(_("Only the member who asked for these images, or a moderator, can delete them."))
         await interaction.response.defer()
         await interaction.delete_original_response()
 
@@ -99,34 +102,35 @@ class ResultButton(
 DYNAMIC_ITEMS = (ResultButton,)
 
 
-def result_view(usage_id: int, count: int, *, rerollable: bool) -> discord.ui.View:
+def result_view(usage_id: int, count: int, *, rerollable: bool, locale: str = SOURCE_LOCALE) -> discord.ui.View:
     """Vary and Edit for each image (V1, E1, ... when there are several), Reroll and Delete."""
     view = discord.ui.View(timeout=None)
     single = count == 1
     for first_row, action in ((0, "vary"), (2, "edit")):
         for index in range(count):
-            item = ResultButton(action, usage_id, index, None if single else f"{action[0].upper()}{index + 1}")
+            label = _ACTIONS[action][0].render(locale)
+            item = ResultButton(action, usage_id, index, label if single else f"{action[0].upper()}{index + 1}")
             if not single:
                 item.item.row = first_row + index // BUTTONS_PER_ROW
             view.add_item(item)
     for action in (["reroll"] if rerollable else []) + ["delete"]:
-        item = ResultButton(action, usage_id)
+        item = ResultButton(action, usage_id, label=_ACTIONS[action][0].render(locale))
         if not single:
             item.item.row = 4
         view.add_item(item)
     return view
 
 
-class EditPromptModal(discord.ui.Modal, title="Edit image"):
-    prompt: discord.ui.Label[Any] = discord.ui.Label(
-        text="What should change?",
-        component=discord.ui.TextInput(style=discord.TextStyle.paragraph, max_length=4000,
-                                       placeholder="Give the cat a red scarf"),
-    )
-
-    def __init__(self, source: SourceImage) -> None:
-        super().__init__(timeout=15 * 60)
+class EditPromptModal(discord.ui.Modal):
+    def __init__(self, source: SourceImage, locale: str) -> None:
+        super().__init__(title=_("Edit image").render(locale), timeout=15 * 60)
         self.source = source
+        self.prompt: discord.ui.Label[Any] = discord.ui.Label(
+            text=_("What should change?").render(locale),
+            component=discord.ui.TextInput(style=discord.TextStyle.paragraph, max_length=4000,
+                                           placeholder=_("Give the cat a red scarf").render(locale)),
+        )
+        self.add_item(self.prompt)
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         text_input = self.prompt.component

@@ -7,6 +7,7 @@ import io
 
 import discord
 
+from bot.i18n import _
 from bot.images import ImagesResult, ModelSpec
 from bot.imaging import fit_to_limit
 from bot.threads import BoundedThreads
@@ -23,22 +24,22 @@ def quote(text: str, limit: int) -> str:
 
 
 def render_result(
-    result: ImagesResult, *, prompt: str | None, model: ModelSpec, dimensions: str, requested: int
+    result: ImagesResult, *, prompt: str | None, model: ModelSpec, dimensions: str, requested: int, locale: str
 ) -> str:
     """The reply's text: the prompt shown back, the revised prompt, and what was made."""
     lines = []
     if prompt:
-        lines.append(f"**Prompt:** {quote(prompt, _PROMPT_SHARE)}")
+        lines.append(_("**Prompt:** {prompt}", prompt=quote(prompt, _PROMPT_SHARE)).render(locale))
     revised = next((image.revised_prompt for image in result.images if image.revised_prompt), None)
     if revised and revised.strip() != (prompt or "").strip():
-        lines.append(f"**Revised prompt:** {quote(revised, _PROMPT_SHARE)}")
+        lines.append(_("**Revised prompt:** {prompt}", prompt=quote(revised, _PROMPT_SHARE)).render(locale))
     count = len(result.images)
-    lines.append(f"-# {model.name} · {dimensions} · {count} image{'s' if count != 1 else ''}")
+    made = _("{count} image", count=count) if count == 1 else _("{count} images", count=count)
+    lines.append(f"-# {model.name} · {dimensions} · {made.render(locale)}")
     if result.failures:
-        lines.append(
-            f"-# {requested - count} of {requested} images could not be made "
-            f"({result.failures[0].kind.replace('_', ' ')}); run the command again for more."
-        )
+        missing = _("{missing} of {requested} images could not be made ({reason}); run the command again for more.",
+                    missing=requested - count, requested=requested, reason=result.failures[0].kind.replace("_", " "))
+        lines.append("-# " + missing.render(locale))
     return "\n".join(lines)[:MESSAGE_LIMIT]
 
 

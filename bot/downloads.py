@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from bot.errors import InvalidRequest
+from bot.i18n import _
 
 DISCORD_CDN_HOSTS = frozenset({"cdn.discordapp.com", "media.discordapp.net"})
 CHUNK = 65536
@@ -34,33 +35,36 @@ class AttachmentDownloader:
     def check_url(self, url: str) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("https", "http") or (parts.hostname or "").lower() not in self._allowed_hosts:
-            raise InvalidRequest("That image isn't hosted on Discord, so it can't be used. Upload it to Discord first.")
+            raise InvalidRequest(_("That image isn't hosted on Discord, so it can't be used. Upload it to Discord first."))
 
-    async def fetch(self, url: str, *, declared_size: int | None = None, what: str = "image") -> bytes:
+    async def fetch(self, url: str, *, declared_size: int | None = None, mask: bool = False) -> bytes:
         """The attachment's bytes, refused if too large (checked before and while reading) or empty."""
         self.check_url(url)
+        what = _("mask") if mask else _("image")
+        too_large = _("The {what} is larger than {limit}. Post a smaller file.", what=what, limit=self._limit_text())
         if declared_size is not None and declared_size > self._max_bytes:
-            raise InvalidRequest(f"The {what} is {human_size(declared_size)}; the limit is "
-                                 f"{self._limit_text()}. Post a smaller file.")
+            raise InvalidRequest(_("The {what} is {size}; the limit is {limit}. Post a smaller file.",
+                                   what=what, size=human_size(declared_size), limit=self._limit_text()))
         if declared_size == 0:
-            raise InvalidRequest(f"The {what} is an empty file. Post the image again.")
+            raise InvalidRequest(_("The {what} is an empty file. Post it again.", what=what))
         try:
             async with self._session.get(
                 url, allow_redirects=False, timeout=aiohttp.ClientTimeout(total=self._timeout)
             ) as response:
                 if response.status != 200:
-                    raise InvalidRequest(f"The {what} could not be downloaded (HTTP {response.status}); it may "
-                                         "have been deleted. Post it again.")
+                    raise InvalidRequest(_("The {what} could not be downloaded (HTTP {status}); it may have been "
+                                           "deleted. Post it again.", what=what, status=response.status))
                 if response.content_length is not None and response.content_length > self._max_bytes:
-                    raise InvalidRequest(f"The {what} is larger than {self._limit_text()}. Post a smaller file.")
+                    raise InvalidRequest(too_large)
                 chunks, size = [], 0
                 async for chunk in response.content.iter_chunked(CHUNK):
                     size += len(chunk)
                     if size > self._max_bytes:
-                        raise InvalidRequest(f"The {what} is larger than {self._limit_text()}. Post a smaller file.")
+                        raise InvalidRequest(too_large)
                     chunks.append(chunk)
         except (aiohttp.ClientError, asyncio.TimeoutError):
-            raise InvalidRequest(f"The {what} could not be downloaded from Discord. Please try again.") from None
+            raise InvalidRequest(_("The {what} could not be downloaded from Discord. Please try again.",
+                                   what=what)) from None
         if not chunks:
-            raise InvalidRequest(f"The {what} is an empty file. Post the image again.")
+            raise InvalidRequest(_("The {what} is an empty file. Post it again.", what=what))
         return b"".join(chunks)

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from bot.db.models import UsageStatus
+from bot.i18n import Text
 
 
 class UserFacingError(Exception):
-    """An error whose message is written for the member and is shown as it is."""
+    """An error whose message is written for the member, shown in the member's language."""
 
     status = UsageStatus.FAILED
     code = "user_error"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: Text) -> None:
         super().__init__(message)
         self.message = message
 
@@ -28,7 +29,7 @@ class LimitReached(UserFacingError):
 
     status = UsageStatus.LIMITED
 
-    def __init__(self, message: str, code: str) -> None:
+    def __init__(self, message: Text, code: str) -> None:
         super().__init__(message)
         self.code = code
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from bot.i18n import Text, _
+
 MAX_PIXELS = 64_000_000
 MIN_EDGE = 64
 MAX_INPUT_EDGE = 12_000
@@ -21,7 +23,11 @@ _DALLE2_SIDES = (1024, 512, 256)
 
 
 class ImageDataError(ValueError):
-    """The bytes are not an image we can work with; the message says why, for a person."""
+    """The bytes are not an image we can work with; `reason` says why, for a person."""
+
+    def __init__(self, reason: Text) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -34,18 +40,18 @@ class EncodedImage:
 
 def _open(data: bytes) -> Image.Image:
     if not data:
-        raise ImageDataError("the image is empty")
+        raise ImageDataError(_("the image is empty"))
     try:
         image = Image.open(io.BytesIO(data))
     except UnidentifiedImageError:
-        raise ImageDataError("the file is not an image") from None
+        raise ImageDataError(_("the file is not an image")) from None
     except Image.DecompressionBombError:
-        raise ImageDataError("the image has more pixels than we handle") from None
+        raise ImageDataError(_("the image has more pixels than we handle")) from None
     except (OSError, SyntaxError, ValueError):
-        raise ImageDataError("the file is truncated or corrupt") from None
+        raise ImageDataError(_("the file is truncated or corrupt")) from None
     width, height = image.size
     if width * height > MAX_PIXELS:
-        raise ImageDataError(f"the image is {width}x{height}, more pixels than we handle")
+        raise ImageDataError(_("the image has more pixels than we handle"))
     return image
 
 
@@ -89,7 +95,7 @@ def fit_to_limit(data: bytes, limit: int) -> EncodedImage:
                 return EncodedImage(candidate, extension, scaled.width, scaled.height)
         new_size = (max(1, int(scaled.width * 0.75)), max(1, int(scaled.height * 0.75)))
         scaled = image.resize(new_size, Image.Resampling.LANCZOS)
-    raise ImageDataError(f"the image cannot be made smaller than {limit} bytes")
+    raise ImageDataError(_("the image cannot be made small enough for Discord"))
 
 
 @dataclass(frozen=True)
@@ -106,14 +112,15 @@ def load_image(data: bytes) -> Image.Image:
     image = _open(data)
     width, height = image.size
     if max(width, height) > MAX_INPUT_EDGE or min(width, height) < MIN_INPUT_EDGE:
-        raise ImageDataError(f"the image is {width}x{height}; sides must be {MIN_INPUT_EDGE} to {MAX_INPUT_EDGE} pixels")
+        raise ImageDataError(_("the image is {width}x{height}; sides must be {low} to {high} pixels",
+                                width=width, height=height, low=MIN_INPUT_EDGE, high=MAX_INPUT_EDGE))
     if max(width, height) / min(width, height) > MAX_ASPECT_RATIO:
-        raise ImageDataError(f"the image is {width}x{height}, too long and thin to use")
+        raise ImageDataError(_("the image is {width}x{height}, too long and thin to use", width=width, height=height))
     try:
         image.seek(0)
         image.load()
     except (OSError, SyntaxError, ValueError):
-        raise ImageDataError("the file is truncated or corrupt") from None
+        raise ImageDataError(_("the file is truncated or corrupt")) from None
     image = ImageOps.exif_transpose(image)
     return _normalize_mode(image)
 
@@ -177,15 +184,15 @@ def prepare_edit(
     elif use_own_alpha and image.mode == "RGBA":
         own = _binary_alpha(image.getchannel("A"))
         if own.getextrema() == (0, 0):
-            raise ImageDataError("the image is completely transparent")
+            raise ImageDataError(_("the image is completely transparent"))
         if own.getextrema() == (0, 255):
             alpha = own
     if alpha is not None:
         low, high = alpha.getextrema()
         if low == 255:
-            raise ImageDataError("the mask marks nothing to change; paint the area to change white (or transparent)")
+            raise ImageDataError(_("the mask marks nothing to change; paint the area to change white (or transparent)"))
         if high == 0:
-            raise ImageDataError("the mask marks the whole image; leave the mask out to change everything")
+            raise ImageDataError(_("the mask marks the whole image; leave the mask out to change everything"))
     if alpha is not None and image.mode == "RGBA":
         image = image.convert("RGB")
 
@@ -210,4 +217,4 @@ def prepare_edit(
                 mask_image.putalpha(alpha.resize(scaled.size, Image.Resampling.NEAREST))
                 mask_png = _png(mask_image)
             return PreparedEdit(EncodedImage(encoded, "png", scaled.width, scaled.height), mask_png)
-    raise ImageDataError(f"the image cannot be made smaller than {max_bytes // (1024 * 1024)} MB")
+    raise ImageDataError(_("the image cannot be made smaller than {size} MB", size=max_bytes // (1024 * 1024)))

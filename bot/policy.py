@@ -18,6 +18,7 @@ import discord
 from bot.db.models import GuildSettings, UsageRecord
 from bot.db.policy import add_to_counter, counter_value, get_settings, last_request_at, mark_budget_alert
 from bot.errors import Blocked, InvalidRequest, LimitReached
+from bot.i18n import _
 from bot.images import ImagesResult, ModelSpec
 
 if TYPE_CHECKING:
@@ -73,21 +74,22 @@ class Policy:
         async with self.bot.db() as session:
             settings = await get_settings(session, guild_id)
             if user_id in settings.blocked_user_ids:
-                raise Blocked("A moderator has blocked you from using this bot here.")
+                raise Blocked(_("A moderator has blocked you from using this bot here."))
             if settings.channel_ids and interaction.channel_id not in settings.channel_ids:
                 channels = ", ".join(f"<#{channel_id}>" for channel_id in settings.channel_ids)
-                raise InvalidRequest(f"This bot works in {channels} on this server. Try there.")
+                raise InvalidRequest(_("This bot works in {channels} on this server. Try there.", channels=channels))
             if settings.allowed_models and spec.name not in settings.allowed_models:
-                raise InvalidRequest(f"`{spec.name}` is not allowed here. Allowed: {', '.join(settings.allowed_models)}.")
+                raise InvalidRequest(_("`{model}` is not allowed here. Allowed: {allowed}.", model=spec.name,
+                                       allowed=", ".join(settings.allowed_models)))
             if size is None and settings.allowed_sizes:
                 size = next((allowed for allowed in settings.allowed_sizes if spec.size_problem(allowed) is None), None)
                 if size is None:
-                    raise InvalidRequest(f"`{spec.name}` makes none of the sizes allowed here "
-                                         f"({', '.join(settings.allowed_sizes)}). Pick another model.")
+                    raise InvalidRequest(_("`{model}` makes none of the sizes allowed here ({allowed}). Pick "
+                                           "another model.", model=spec.name, allowed=", ".join(settings.allowed_sizes)))
             effective_size = size or spec.default_size or spec.sizes[0]
             if settings.allowed_sizes and effective_size not in settings.allowed_sizes:
-                raise InvalidRequest(f"Size {effective_size} is not allowed here. Allowed: "
-                                     f"{', '.join(settings.allowed_sizes)}.")
+                raise InvalidRequest(_("Size {size} is not allowed here. Allowed: {allowed}.", size=effective_size,
+                                       allowed=", ".join(settings.allowed_sizes)))
             exempt = is_exempt(interaction, settings)
             now = record.created_at
             if settings.cooldown_seconds and not exempt:
@@ -96,22 +98,22 @@ class Policy:
                     last = last if last.tzinfo else last.replace(tzinfo=timezone.utc)
                     ready = last + timedelta(seconds=settings.cooldown_seconds)
                     if ready > now:
-                        raise LimitReached(f"Slow down: you can ask again {discord.utils.format_dt(ready, 'R')}.",
-                                           "cooldown")
+                        raise LimitReached(_("Slow down: you can ask again {when}.",
+                                             when=discord.utils.format_dt(ready, "R")), "cooldown")
             estimate = self.bot.prices.estimate(spec.name, effective_size, quality, n)
             daily_limit = None if exempt else settings.images_per_day
             budget = settings.monthly_budget_usd
             if not await add_to_counter(session, guild_id, images_subject(user_id), day_period(now), n, daily_limit):
                 await session.rollback()
                 used = await counter_value(session, guild_id, images_subject(user_id), day_period(now))
-                raise LimitReached(
-                    f"That would go over your {daily_limit} images a day here (you have used {used:g}). "
-                    f"Your limit resets {discord.utils.format_dt(next_day(now), 'R')}.", "daily_limit")
+                raise LimitReached(_("That would go over your {limit} images a day here (you have used {used}). "
+                                     "Your limit resets {when}.", limit=daily_limit, used=f"{used:g}",
+                                     when=discord.utils.format_dt(next_day(now), "R")), "daily_limit")
             if not await add_to_counter(session, guild_id, BUDGET, month_period(now), estimate, budget):
                 await session.rollback()
-                raise LimitReached(
-                    f"This server's monthly image budget (${budget:.2f}) is used up. It "
-                    f"resets {discord.utils.format_dt(next_month(now), 'R')}.", "budget")
+                raise LimitReached(_("This server's monthly image budget ({budget}) is used up. It resets {when}.",
+                                     budget=f"${budget:.2f}", when=discord.utils.format_dt(next_month(now), "R")),
+                                   "budget")
             await session.commit()
         record.reserved_images, record.reserved_usd = n, estimate
         record.size = size
@@ -148,6 +150,7 @@ class Policy:
         period = month_period(datetime.now(timezone.utc))
         async with self.bot.db() as session:
             settings = await get_settings(session, guild_id)
+            locale = self.bot.guild_locale(settings, self.bot.get_guild(guild_id))
             if not settings.monthly_budget_usd or settings.alert_channel_id is None:
                 return
             spent = await counter_value(session, guild_id, BUDGET, period)
@@ -155,8 +158,11 @@ class Policy:
             reached = next((level for level in ALERT_PERCENTS if percent >= level), None)
             if reached is None or not await mark_budget_alert(session, guild_id, period, reached):
                 return
-        text = (f"⚠️ This server has used {percent:.0f}% of its ${settings.monthly_budget_usd:.2f} monthly image "
-                f"budget (${spent:.2f})." + (" New requests are refused until next month." if reached >= 100 else ""))
+        alert = _("⚠️ This server has used {percent}% of its {budget} monthly image budget ({spent}).",
+                  percent=f"{percent:.0f}", budget=f"${settings.monthly_budget_usd:.2f}", spent=f"${spent:.2f}")
+        text = alert.render(locale)
+        if reached >= 100:
+            text += " " + _("New requests are refused until next month.").render(locale)
         try:
             await self.bot.get_partial_messageable(settings.alert_channel_id).send(
                 text, allowed_mentions=discord.AllowedMentions.none())

@@ -18,6 +18,7 @@ import discord
 from bot.components import result_view
 from bot.delivery import prepare_files, render_result
 from bot.errors import InvalidRequest
+from bot.i18n import Text, _
 from bot.images import ImagesResult, InputImage, ModelSpec
 from bot.imaging import ImageDataError, PreparedEdit, prepare_edit
 from bot.usage import finish_ok, start_record
@@ -56,9 +57,9 @@ def message_image(message: discord.Message, index: int = 0) -> SourceImage:
     """The message's `index`-th image attachment, or a clear refusal."""
     images = [attachment for attachment in message.attachments if is_image(attachment)]
     if not images:
-        raise InvalidRequest("That message has no image attached. Right-click a message with an image.")
+        raise InvalidRequest(_("That message has no image attached. Right-click a message with an image."))
     if index >= len(images):
-        raise InvalidRequest("That image is no longer on the message.")
+        raise InvalidRequest(_("That image is no longer on the message."))
     return SourceImage.from_attachment(images[index])
 
 
@@ -67,9 +68,9 @@ def provider_user_id(user_id: int) -> str:
     return "discord-" + hashlib.sha256(str(user_id).encode()).hexdigest()[:24]
 
 
-def _problem(problem: str | None) -> None:
+def _problem(problem: Text | None) -> None:
     if problem:
-        raise InvalidRequest(problem + ".")
+        raise InvalidRequest(problem)
 
 
 class ImageService:
@@ -96,14 +97,14 @@ class ImageService:
         self, source: SourceImage, mask: SourceImage | None, spec: ModelSpec, fit: str, *, use_own_alpha: bool
     ) -> PreparedEdit:
         data = await self.bot.downloads.fetch(source.url, declared_size=source.size)
-        mask_data = await self.bot.downloads.fetch(mask.url, declared_size=mask.size, what="mask") if mask else None
+        mask_data = await self.bot.downloads.fetch(mask.url, declared_size=mask.size, mask=True) if mask else None
         try:
             return await self.bot.threads.run(
                 prepare_edit, data, mask_data, square_png=spec.square_inputs,
                 max_bytes=spec.max_input_mb * 1024 * 1024, fit=fit, use_own_alpha=use_own_alpha,
             )
         except ImageDataError as exc:
-            raise InvalidRequest(f"That image can't be used: {exc}.") from None
+            raise InvalidRequest(_("That image can't be used: {reason}.", reason=exc.reason)) from None
 
     async def _deliver(
         self, interaction: discord.Interaction, record, result: ImagesResult, *, prompt: str | None,
@@ -112,8 +113,10 @@ class ImageService:
         files, dimensions = await prepare_files(
             self.bot.threads, result, size_limit=interaction.filesize_limit, stem=f"{record.command}-{interaction.id}"
         )
-        content = render_result(result, prompt=prompt, model=spec, dimensions=dimensions, requested=n)
-        view = result_view(record.id, len(files), rerollable=rerollable) if record.id is not None else discord.utils.MISSING
+        locale = await self.bot.locale_for(interaction)
+        content = render_result(result, prompt=prompt, model=spec, dimensions=dimensions, requested=n, locale=locale)
+        view = (result_view(record.id, len(files), rerollable=rerollable, locale=locale) if record.id is not None
+                else discord.utils.MISSING)
         message = await interaction.edit_original_response(
             content=content, attachments=files, view=view, allowed_mentions=discord.AllowedMentions.none()
         )
@@ -149,12 +152,13 @@ class ImageService:
         record = await self._begin(interaction, command, model, size=size, n=n, prompt=prompt)
         spec = self.bot.resolve_model(model)
         if not spec.edits:
-            raise InvalidRequest(f"`{spec.name}` can't edit images. Pick a GPT image model.")
+            raise InvalidRequest(_("`{model}` can't edit images. Pick a GPT image model.", model=spec.name))
         if mask is not None and not spec.masks:
-            raise InvalidRequest(f"`{spec.name}` doesn't take masks. Leave the mask out or pick another model.")
+            raise InvalidRequest(_("`{model}` doesn't take masks. Leave the mask out or pick another model.",
+                                   model=spec.name))
         if 1 + len(references) > spec.max_edit_images:
-            raise InvalidRequest(f"`{spec.name}` takes at most {spec.max_edit_images} image(s) in all; "
-                                 f"you gave {1 + len(references)}.")
+            raise InvalidRequest(_("`{model}` takes at most {limit} images in all; you gave {count}.",
+                                   model=spec.name, limit=spec.max_edit_images, count=1 + len(references)))
         _problem(spec.prompt_problem(prompt))
         _problem(spec.size_problem(size) if size else None)
         size = await self._admit_and_defer(interaction, record, spec, size, None, n)
@@ -176,7 +180,7 @@ class ImageService:
         record = await self._begin(interaction, command, model, n=n)
         spec = self.bot.resolve_model(model)
         if not (spec.variations or spec.edits):
-            raise InvalidRequest(f"`{spec.name}` can't make variations. Pick a GPT image model.")
+            raise InvalidRequest(_("`{model}` can't make variations. Pick a GPT image model.", model=spec.name))
         await self._admit_and_defer(interaction, record, spec, None, None, n)
         prepared = await self._fetch_prepared(image, None, spec, fit, use_own_alpha=False)
         user = provider_user_id(interaction.user.id)

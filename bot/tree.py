@@ -16,6 +16,7 @@ from discord import app_commands
 
 from bot.db.models import UsageStatus
 from bot.errors import UserFacingError
+from bot.i18n import Text, _
 from bot.images import errors as images_errors
 from bot.imaging import ImageDataError
 from bot.logs import redact
@@ -29,31 +30,31 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Failure:
-    message: str
+    message: Text
     status: str
     code: str
     expected: bool = True
 
 
-_PROVIDER_MESSAGES: list[tuple[type[images_errors.ImagesError], str]] = [
+_PROVIDER_MESSAGES: list[tuple[type[images_errors.ImagesError], Text]] = [
     (images_errors.ContentPolicyError,
-     "The image service's safety system refused this request. Try rephrasing the prompt."),
+     _("The image service's safety system refused this request. Try rephrasing the prompt.")),
     (images_errors.QuotaExceededError,
-     "The bot's image credit has run out. Please let a server moderator know."),
+     _("The bot's image credit has run out. Please let a server moderator know.")),
     (images_errors.RateLimitError,
-     "The image service is busy right now. Please try again in a minute."),
+     _("The image service is busy right now. Please try again in a minute.")),
     (images_errors.APITimeoutError,
-     "The image service took too long to answer. Please try again."),
+     _("The image service took too long to answer. Please try again.")),
     (images_errors.AuthenticationError,
-     "The bot's image service key was rejected. Please let the bot's operator know."),
+     _("The bot's image service key was rejected. Please let the bot's operator know.")),
     (images_errors.PermissionDeniedError,
-     "The bot's image service account may not use this model. Try another model."),
+     _("The bot's image service account may not use this model. Try another model.")),
     (images_errors.NotFoundError,
-     "The image service does not know this model. Try another model."),
+     _("The image service does not know this model. Try another model.")),
     (images_errors.InternalServerError,
-     "The image service is having trouble. Please try again shortly."),
+     _("The image service is having trouble. Please try again shortly.")),
     (images_errors.APIConnectionError,
-     "The image service could not be reached. Please try again shortly."),
+     _("The image service could not be reached. Please try again shortly.")),
 ]
 
 
@@ -62,9 +63,11 @@ def describe_failure(error: BaseException) -> Failure:
     if isinstance(error, UserFacingError):
         return Failure(error.message, error.status, error.code)
     if isinstance(error, app_commands.MissingPermissions):
-        return Failure("You need the Manage Server permission for this.", UsageStatus.INVALID, "missing_permission")
+        return Failure(_("You need the Manage Server permission for this."), UsageStatus.INVALID,
+                       "missing_permission")
     if isinstance(error, ImageDataError):
-        return Failure(f"The image could not be used: {error}.", UsageStatus.FAILED, "image_data")
+        return Failure(_("The image could not be used: {reason}.", reason=error.reason), UsageStatus.FAILED,
+                       "image_data")
     if isinstance(error, images_errors.ImagesError):
         status = UsageStatus.REFUSED if isinstance(error, images_errors.ContentPolicyError) else UsageStatus.FAILED
         for kind, message in _PROVIDER_MESSAGES:
@@ -73,22 +76,21 @@ def describe_failure(error: BaseException) -> Failure:
                 return Failure(message, status, error.kind, expected)
         if isinstance(error, images_errors.BadRequestError):
             detail = discord.utils.escape_markdown(redact(error.message))[:300]
-            return Failure(f"The image service could not do that: {detail}", status, error.kind)
-        return Failure("The image service gave an answer we could not use. Please try again.", status, error.kind, False)
-    if isinstance(error, app_commands.CommandOnCooldown):
-        return Failure(f"Slow down: try again in {error.retry_after:.0f} seconds.", UsageStatus.INVALID, "cooldown")
+            return Failure(_("The image service could not do that: {detail}", detail=detail), status, error.kind)
+        return Failure(_("The image service gave an answer we could not use. Please try again."), status,
+                       error.kind, False)
     if isinstance(error, app_commands.NoPrivateMessage):
-        return Failure("This command only works in a server.", UsageStatus.INVALID, "no_dm")
+        return Failure(_("This command only works in a server."), UsageStatus.INVALID, "no_dm")
     if isinstance(error, app_commands.CheckFailure):
-        return Failure("You can't use this command here.", UsageStatus.INVALID, "check_failed")
+        return Failure(_("You can't use this command here."), UsageStatus.INVALID, "check_failed")
     if isinstance(error, app_commands.TransformerError):
-        return Failure(f"That value doesn't work: {error.value!r}.", UsageStatus.INVALID, "bad_option")
+        return Failure(_("That value doesn't work: {value}.", value=str(error.value)[:100]), UsageStatus.INVALID,
+                       "bad_option")
     if isinstance(error, discord.HTTPException):
-        return Failure(
-            "Discord did not accept the reply. Please try again.", UsageStatus.FAILED, f"discord_{error.status}", False
-        )
-    return Failure("Something went wrong on our side. It has been logged; please try again.", UsageStatus.FAILED,
-                   "crash", False)
+        return Failure(_("Discord did not accept the reply. Please try again."), UsageStatus.FAILED,
+                       f"discord_{error.status}", False)
+    return Failure(_("Something went wrong on our side. It has been logged; please try again."),
+                   UsageStatus.FAILED, "crash", False)
 
 
 class ImageBotTree(app_commands.CommandTree["ImageBot"]):
@@ -112,7 +114,7 @@ class ImageBotTree(app_commands.CommandTree["ImageBot"]):
         except Exception:
             log.exception("could not release the reservation of usage row %s", record.id)
         await self.client.log_usage(record)
-        await send_ephemeral_error(interaction, failure.message)
+        await send_ephemeral_error(interaction, failure.message.render(await self.client.locale_for(interaction)))
 
 
 async def send_ephemeral_error(interaction: discord.Interaction, message: str) -> None:

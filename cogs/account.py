@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot.app import ImageBot
 from bot.db.policy import counter_value, forget_member, get_settings, last_request_at
+from bot.i18n import _
 from bot.policy import BUDGET, day_period, images_subject, is_exempt, month_period, next_day, next_month
 
 
@@ -30,31 +31,36 @@ class Account(commands.Cog):
         exempt = is_exempt(interaction, settings)
         lines = []
         if user_id in settings.blocked_user_ids:
-            lines.append("A moderator has blocked you from using this bot here.")
+            lines.append(_("A moderator has blocked you from using this bot here."))
         if settings.images_per_day and not exempt:
             left = max(0, settings.images_per_day - int(used))
-            lines.append(f"Images today: **{used:g}** of {settings.images_per_day} ({left} left); resets "
-                         f"{discord.utils.format_dt(next_day(now), 'R')}.")
+            lines.append(_("Images today: **{used}** of {limit} ({left} left); resets {when}.", used=f"{used:g}",
+                           limit=settings.images_per_day, left=left, when=discord.utils.format_dt(next_day(now), "R")))
+        elif exempt:
+            lines.append(_("Images today: **{used}** (your role is exempt from limits).", used=f"{used:g}"))
         else:
-            lines.append(f"Images today: **{used:g}**" + (" (your role is exempt from limits)." if exempt else
-                                                         "; no daily limit here."))
+            lines.append(_("Images today: **{used}**; no daily limit here.", used=f"{used:g}"))
         if settings.cooldown_seconds and not exempt and last is not None:
             ready = (last if last.tzinfo else last.replace(tzinfo=timezone.utc)) + timedelta(
                 seconds=settings.cooldown_seconds)
-            lines.append(f"Next request: {'now' if ready <= now else discord.utils.format_dt(ready, 'R')}.")
+            lines.append(_("Next request: now.") if ready <= now else
+                         _("Next request: {when}.", when=discord.utils.format_dt(ready, "R")))
         if settings.monthly_budget_usd:
             percent = spent / settings.monthly_budget_usd * 100
-            lines.append(f"Server budget this month: {percent:.0f}% used; resets "
-                         f"{discord.utils.format_dt(next_month(now), 'R')}.")
-        await interaction.response.send_message("\n".join(lines), ephemeral=True)
+            lines.append(_("Server budget this month: {percent}% used; resets {when}.", percent=f"{percent:.0f}",
+                           when=discord.utils.format_dt(next_month(now), "R")))
+        locale = await self.bot.locale_for(interaction)
+        await interaction.response.send_message("\n".join(line.render(locale) for line in lines), ephemeral=True)
 
     @app_commands.command(name="forget-me", description="Delete your prompts and history from this bot, everywhere")
     async def forget_me(self, interaction: discord.Interaction) -> None:
         async with self.bot.db() as session:
             count = await forget_member(session, interaction.user.id)
-        await interaction.response.send_message(
-            f"Done: your prompts and your name are gone from {count} request{'s' if count != 1 else ''}. "
-            "Counts without your name stay, so servers' totals still add up.", ephemeral=True)
+        done = (_("Done: your prompts and your name are gone from {count} request.", count=count) if count == 1 else
+                _("Done: your prompts and your name are gone from {count} requests.", count=count))
+        keep = _("Counts without your name stay, so servers' totals still add up.")
+        locale = await self.bot.locale_for(interaction)
+        await interaction.response.send_message(f"{done.render(locale)} {keep.render(locale)}", ephemeral=True)
 
 
 async def setup(bot: ImageBot) -> None:

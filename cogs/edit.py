@@ -102,7 +102,8 @@ class Edit(commands.Cog):
 
     async def edit_message_image(self, interaction: discord.Interaction, message: discord.Message) -> None:
         """Right-click a message: ask for the prompt, then edit its first image."""
-        await interaction.response.send_modal(EditPromptModal(message_image(message)))
+        source = message_image(message)
+        await interaction.response.send_modal(EditPromptModal(source, await self.bot.locale_for(interaction)))
 
 
 async def setup(bot: ImageBot) -> None:

@@ -17,31 +17,38 @@ from bot.app import ImageBot
 from bot.db.models import GuildSettings
 from bot.db.policy import change_setting, get_settings, guilds_with_retention, prune_prompts, settings_changes
 from bot.errors import InvalidRequest
+from bot.i18n import LANGUAGE_NAMES, Text, _
 
 log = logging.getLogger(__name__)
 
 ACTIONS = [app_commands.Choice(name=name, value=name) for name in ("add", "remove", "clear")]
+LANGUAGE_CHOICES = [app_commands.Choice(name="auto", value="auto")] + [
+    app_commands.Choice(name=name, value=code) for code, name in LANGUAGE_NAMES.items()]
 
 
-def describe_settings(settings: GuildSettings) -> discord.Embed:
-    def listing(values: list[Any], render) -> str:
-        return ", ".join(render(value) for value in values) if values else "any"
+def describe_settings(settings: GuildSettings, locale: str) -> discord.Embed:
+    def listing(values: list[Any], render, empty: Text) -> str:
+        return ", ".join(render(value) for value in values) if values else empty.render(locale)
 
-    embed = discord.Embed(title="Image bot settings", colour=discord.Colour.blurple())
-    embed.add_field(name="Images per member per day", value=str(settings.images_per_day or "no limit"))
-    embed.add_field(name="Cooldown", value=f"{settings.cooldown_seconds} s" if settings.cooldown_seconds else "none")
-    budget = f"${settings.monthly_budget_usd:.2f}" if settings.monthly_budget_usd else "no budget"
+    def add(name: Text, value: str) -> None:
+        embed.add_field(name=name.render(locale), value=value)
+
+    embed = discord.Embed(title=_("Image bot settings").render(locale), colour=discord.Colour.blurple())
+    add(_("Images per member per day"), str(settings.images_per_day or _("no limit").render(locale)))
+    add(_("Cooldown"), _("{seconds} s", seconds=settings.cooldown_seconds).render(locale)
+        if settings.cooldown_seconds else _("none").render(locale))
+    budget = f"${settings.monthly_budget_usd:.2f}" if settings.monthly_budget_usd else _("no budget").render(locale)
     if settings.monthly_budget_usd and settings.alert_channel_id:
-        budget += f", alerts in <#{settings.alert_channel_id}>"
-    embed.add_field(name="Monthly budget", value=budget)
-    embed.add_field(name="Models", value=listing(settings.allowed_models, lambda name: f"`{name}`"))
-    embed.add_field(name="Sizes", value=listing(settings.allowed_sizes, str))
-    embed.add_field(name="Channels", value=listing(settings.channel_ids, lambda channel: f"<#{channel}>"))
-    embed.add_field(name="Roles exempt from limits", value=listing(settings.exempt_role_ids, lambda role: f"<@&{role}>"))
-    embed.add_field(name="Blocked members", value=listing(settings.blocked_user_ids, lambda user: f"<@{user}>")
-                    .replace("any", "none"))
-    embed.add_field(name="Prompts kept for",
-                    value=f"{settings.prompt_retention_days} days" if settings.prompt_retention_days else "ever")
+        budget += _(", alerts in {channel}", channel=f"<#{settings.alert_channel_id}>").render(locale)
+    add(_("Monthly budget"), budget)
+    add(_("Models"), listing(settings.allowed_models, lambda name: f"`{name}`", _("any")))
+    add(_("Sizes"), listing(settings.allowed_sizes, str, _("any")))
+    add(_("Channels"), listing(settings.channel_ids, lambda channel: f"<#{channel}>", _("any")))
+    add(_("Roles exempt from limits"), listing(settings.exempt_role_ids, lambda role: f"<@&{role}>", _("none")))
+    add(_("Blocked members"), listing(settings.blocked_user_ids, lambda user: f"<@{user}>", _("none")))
+    add(_("Prompts kept for"), _("{days} days", days=settings.prompt_retention_days).render(locale)
+        if settings.prompt_retention_days else _("ever").render(locale))
+    add(_("Language"), LANGUAGE_NAMES.get(settings.language or "", _("each member's own").render(locale)))
     return embed
 
 
@@ -49,7 +56,7 @@ def edit_list(values: list[int], action: str, item: int | None) -> list[int]:
     if action == "clear":
         return []
     if item is None:
-        raise InvalidRequest(f"Say which one to {action}.")
+        raise InvalidRequest(_("Say which one to {action}.", action=_(action)))
     if action == "add":
         return values if item in values else [*values, item]
     return [value for value in values if value != item]
@@ -81,20 +88,23 @@ class Settings(commands.Cog):
             for setting, value in changes.items():
                 await change_setting(session, interaction.guild_id, interaction.user.id, setting, value)
             current = await get_settings(session, interaction.guild_id)
-        await interaction.response.send_message("Saved.", embed=describe_settings(current), ephemeral=True,
-                                                allowed_mentions=discord.AllowedMentions.none())
+        locale = await self.bot.locale_for(interaction)
+        await interaction.response.send_message(_("Saved.").render(locale), embed=describe_settings(current, locale),
+                                                ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
 
     @settings.command(name="show", description="The current settings and the latest changes")
     async def show(self, interaction: discord.Interaction) -> None:
         async with self.bot.db() as session:
             current = await get_settings(session, interaction.guild_id)
             changes = await settings_changes(session, interaction.guild_id, limit=5)
-        embed = describe_settings(current)
+        locale = await self.bot.locale_for(interaction)
+        embed = describe_settings(current, locale)
         history = "\n".join(
             f"{discord.utils.format_dt(change.created_at.replace(tzinfo=timezone.utc), 'R')} <@{change.user_id}> "
             f"`{change.setting}`: {change.old_value!r} → {change.new_value!r}" for change in changes
         )
-        embed.add_field(name="Latest changes", value=history[:1024] or "none yet", inline=False)
+        embed.add_field(name=_("Latest changes").render(locale),
+                        value=history[:1024] or _("none yet").render(locale), inline=False)
         await interaction.response.send_message(embed=embed, ephemeral=True,
                                                 allowed_mentions=discord.AllowedMentions.none())
 
@@ -110,7 +120,7 @@ class Settings(commands.Cog):
         if cooldown_seconds is not None:
             changes["cooldown_seconds"] = cooldown_seconds or None
         if not changes:
-            raise InvalidRequest("Give images_per_day, cooldown_seconds, or both.")
+            raise InvalidRequest(_("Give images_per_day, cooldown_seconds, or both."))
         await self._change(interaction, changes)
 
     @settings.command(name="budget", description="A monthly budget in USD; 0 removes it")
@@ -129,8 +139,8 @@ class Settings(commands.Cog):
         names = [] if allowed.strip().lower() == "all" else [name.strip() for name in allowed.split(",") if name.strip()]
         unknown = [name for name in names if name not in self.bot.offered_models()]
         if unknown:
-            raise InvalidRequest(f"Not offered by this bot: {', '.join(unknown)}. "
-                                 f"Choose from: {', '.join(self.bot.offered_models())}.")
+            raise InvalidRequest(_("Not offered by this bot: {unknown}. Choose from: {models}.",
+                                   unknown=", ".join(unknown), models=", ".join(self.bot.offered_models())))
         await self._change(interaction, {"allowed_models": names})
 
     @settings.command(name="sizes", description="Which sizes members may ask for")
@@ -139,10 +149,11 @@ class Settings(commands.Cog):
         sizes = [] if allowed.strip().lower() == "all" else [size.strip() for size in allowed.split(",") if size.strip()]
         bad = [size for size in sizes if size != "auto" and not all(part.isdigit() for part in size.split("x", 1))]
         if bad:
-            raise InvalidRequest(f"Sizes look like 1024x1024 or auto; these don't: {', '.join(bad)}.")
+            raise InvalidRequest(_("Sizes look like 1024x1024 or auto; these don't: {sizes}.", sizes=", ".join(bad)))
         await self._change(interaction, {"allowed_sizes": sizes})
 
     @settings.command(name="channels", description="Channels where the bot works (none: everywhere)")
+    @app_commands.describe(action="Add or remove a channel, or clear the list", channel="The channel")
     @app_commands.choices(action=ACTIONS)
     async def channels(self, interaction: discord.Interaction, action: str,
                        channel: discord.TextChannel | None = None) -> None:
@@ -151,6 +162,7 @@ class Settings(commands.Cog):
         await self._change(interaction, {"channel_ids": edit_list(current, action, channel.id if channel else None)})
 
     @settings.command(name="exempt", description="Roles exempt from per-member limits")
+    @app_commands.describe(action="Add or remove a role, or clear the list", role="The role")
     @app_commands.choices(action=ACTIONS)
     async def exempt(self, interaction: discord.Interaction, action: str, role: discord.Role | None = None) -> None:
         async with self.bot.db() as session:
@@ -158,6 +170,7 @@ class Settings(commands.Cog):
         await self._change(interaction, {"exempt_role_ids": edit_list(current, action, role.id if role else None)})
 
     @settings.command(name="block", description="Members who may not use the bot here")
+    @app_commands.describe(action="Block or unblock a member, or clear the list", member="The member")
     @app_commands.choices(action=ACTIONS)
     async def block(self, interaction: discord.Interaction, action: str, member: discord.User | None = None) -> None:
         async with self.bot.db() as session:
@@ -165,8 +178,15 @@ class Settings(commands.Cog):
         await self._change(interaction, {"blocked_user_ids": edit_list(current, action, member.id if member else None)})
 
     @settings.command(name="retention", description="Redact prompts older than this many days; 0 keeps them")
+    @app_commands.describe(days="Days to keep prompts")
     async def retention(self, interaction: discord.Interaction, days: app_commands.Range[int, 0, 3650]) -> None:
         await self._change(interaction, {"prompt_retention_days": days or None})
+
+    @settings.command(name="language", description="The language for members whose own Discord language the bot lacks")
+    @app_commands.describe(language="auto follows each member's Discord language")
+    @app_commands.choices(language=LANGUAGE_CHOICES)
+    async def language(self, interaction: discord.Interaction, language: str) -> None:
+        await self._change(interaction, {"language": None if language == "auto" else language})
 
     @tasks.loop(minutes=60)
     async def prune_prompts(self) -> None:
@@ -178,6 +198,10 @@ class Settings(commands.Cog):
                 if pruned:
                     log.info("redacted %d prompts older than %d days in guild %s", pruned,
                              settings.prompt_retention_days, settings.guild_id)
+
+    @prune_prompts.before_loop
+    async def _wait_until_ready(self) -> None:
+        await self.bot.wait_until_ready()
 
     @prune_prompts.error
     async def _prune_failed(self, error: BaseException) -> None:

@@ -21,10 +21,15 @@ from bot.charts import day_range, render_usage_chart
 from bot.db.models import UsageRecord, UsageStatus
 from bot.db.usage import UsageSummary, recent_page, stream_rows, summarize
 from bot.delivery import quote
+from bot.i18n import Text, _
 
-PERIODS = {"today": "today", "7d": "last 7 days", "30d": "last 30 days", "month": "this month", "all": "all time"}
-PERIOD_CHOICES = [app_commands.Choice(name=label, value=key) for key, label in PERIODS.items()]
-STATUS_CHOICES = [app_commands.Choice(name=status, value=status) for status in
+PERIODS = {"today": _("today"), "7d": _("last 7 days"), "30d": _("last 30 days"), "month": _("this month"),
+           "all": _("all time")}
+PERIOD_CHOICES = [app_commands.Choice(name=label.message, value=key) for key, label in PERIODS.items()]
+STATUS_LABELS = {UsageStatus.OK: _("ok"), UsageStatus.PARTIAL: _("partial"), UsageStatus.REFUSED: _("refused"),
+                 UsageStatus.FAILED: _("failed"), UsageStatus.LIMITED: _("limited"), UsageStatus.INVALID: _("invalid"),
+                 UsageStatus.BLOCKED: _("blocked"), UsageStatus.PENDING: _("pending")}
+STATUS_CHOICES = [app_commands.Choice(name=STATUS_LABELS[status].message, value=status) for status in
                   (UsageStatus.OK, UsageStatus.PARTIAL, UsageStatus.REFUSED, UsageStatus.FAILED, UsageStatus.LIMITED,
                    UsageStatus.INVALID, UsageStatus.BLOCKED)]
 PAGE_SIZE = 10
@@ -47,42 +52,50 @@ def jump_url(row: UsageRecord) -> str | None:
     return f"https://discord.com/channels/{row.guild_id}/{row.channel_id}/{row.message_id}"
 
 
-def summary_embed(summary: UsageSummary, title: str) -> discord.Embed:
+def summary_embed(summary: UsageSummary, title: str, locale: str) -> discord.Embed:
+    def add(name: Text, value: str, inline: bool = True) -> None:
+        embed.add_field(name=name.render(locale), value=value, inline=inline)
+
     by_status = summary.by_status
     embed = discord.Embed(title=title, colour=discord.Colour.blurple())
-    embed.add_field(name="Requests", value=str(summary.requests))
-    embed.add_field(name="Images", value=str(summary.images))
-    embed.add_field(name="Estimated cost", value=f"${summary.cost_usd:.2f}")
-    embed.add_field(name="Refused", value=str(by_status.get(UsageStatus.REFUSED, 0)))
-    embed.add_field(name="Failed", value=str(by_status.get(UsageStatus.FAILED, 0)))
-    embed.add_field(name="Limited or blocked",
-                    value=str(by_status.get(UsageStatus.LIMITED, 0) + by_status.get(UsageStatus.BLOCKED, 0)))
-    members = "\n".join(f"<@{user}> · {count} requests · {images} images" for user, count, images in summary.top_users)
+    add(_("Requests"), str(summary.requests))
+    add(_("Images"), str(summary.images))
+    add(_("Estimated cost"), f"${summary.cost_usd:.2f}")
+    add(_("Refused"), str(by_status.get(UsageStatus.REFUSED, 0)))
+    add(_("Failed"), str(by_status.get(UsageStatus.FAILED, 0)))
+    add(_("Limited or blocked"), str(by_status.get(UsageStatus.LIMITED, 0) + by_status.get(UsageStatus.BLOCKED, 0)))
+    members = "\n".join(_("<@{user}> · {count} requests · {images} images", user=user, count=count,
+                          images=images).render(locale) for user, count, images in summary.top_users)
     models = "\n".join(f"`{model}` · {count}" for model, count in summary.top_models)
-    embed.add_field(name="Top members", value=members or "—", inline=False)
-    embed.add_field(name="Top models", value=models or "—", inline=False)
+    add(_("Top members"), members or "—", inline=False)
+    add(_("Top models"), models or "—", inline=False)
     embed.set_image(url="attachment://usage.png")
     return embed
 
 
-def recent_lines(rows: list[UsageRecord]) -> str:
+def recent_lines(rows: list[UsageRecord], locale: str) -> str:
     lines = []
     for row in rows:
         created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=timezone.utc)
         prompt = quote(row.prompt, 80) if row.prompt else "—"
         link = jump_url(row)
-        lines.append(f"{discord.utils.format_dt(created, 'f')} <@{row.user_id}> `/{row.command}` **{row.status}** "
+        status = STATUS_LABELS.get(row.status, _(row.status)).render(locale)
+        lines.append(f"{discord.utils.format_dt(created, 'f')} <@{row.user_id}> `/{row.command}` **{status}** "
                      f"{prompt}" + (f" [↗]({link})" if link else ""))
-    return "\n".join(lines) or "No requests match."
+    return "\n".join(lines) or _("No requests match.").render(locale)
 
 
 class RecentPages(discord.ui.View):
     """Older/Newer buttons for /usage recent; only the moderator who asked can page."""
 
-    def __init__(self, cog: Usage, owner_id: int, guild_id: int, filters: dict[str, object], total: int) -> None:
+    def __init__(self, cog: Usage, owner_id: int, guild_id: int, filters: dict[str, object], total: int,
+                 locale: str) -> None:
         super().__init__(timeout=600)
         self.cog, self.owner_id, self.guild_id, self.filters, self.total = cog, owner_id, guild_id, filters, total
+        self.locale = locale
         self.offset = 0
+        self.newer.label = _("Newer").render(locale)
+        self.older.label = _("Older").render(locale)
         self._refresh_buttons()
 
     def _refresh_buttons(self) -> None:
@@ -91,13 +104,14 @@ class RecentPages(discord.ui.View):
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         if interaction.user.id != self.owner_id:
-            await interaction.response.send_message("These pages belong to another moderator.", ephemeral=True)
+            await interaction.response.send_message(
+                _("These pages belong to another moderator.").render(self.locale), ephemeral=True)
             return False
         return True
 
     async def _show(self, interaction: discord.Interaction, offset: int) -> None:
         self.offset = max(0, offset)
-        embed, self.total = await self.cog.recent_embed(self.guild_id, self.filters, self.offset)
+        embed, self.total = await self.cog.recent_embed(self.guild_id, self.filters, self.offset, self.locale)
         self._refresh_buttons()
         await interaction.response.edit_message(embed=embed, view=self, allowed_mentions=discord.AllowedMentions.none())
 
@@ -126,6 +140,7 @@ class Usage(commands.Cog):
 
     async def _summary_reply(self, interaction: discord.Interaction, period: str, user: discord.abc.User | None) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
+        locale = await self.bot.locale_for(interaction)
         now = datetime.now(timezone.utc)
         since = period_start(period, now)
         async with self.bot.db() as session:
@@ -135,12 +150,15 @@ class Usage(commands.Cog):
         days = day_range((since or now - timedelta(days=29)).date(), now.date())
         if since is None and summary.per_day:
             days = day_range(datetime.fromisoformat(min(summary.per_day)).date(), now.date())[-90:]
-        who = f"{user.display_name}" if user else (interaction.guild.name if interaction.guild else "this server")
-        title = f"Usage · {who} · {PERIODS[period]}"
-        chart = await self.bot.threads.run(render_usage_chart, days, summary.per_day, "Requests per day")
-        embed = summary_embed(summary, title)
+        who = user.display_name if user else (interaction.guild.name if interaction.guild else "")
+        title = _("Usage · {who} · {period}", who=who, period=PERIODS[period]).render(locale)
+        labels = {status: label.render(locale) for status, label in STATUS_LABELS.items()}
+        chart = await self.bot.threads.run(render_usage_chart, days, summary.per_day,
+                                           _("Requests per day").render(locale), labels)
+        embed = summary_embed(summary, title, locale)
         if user:
-            embed.add_field(name="Recent prompts", value=recent_lines(recent)[:1024], inline=False)
+            embed.add_field(name=_("Recent prompts").render(locale), value=recent_lines(recent, locale)[:1024],
+                            inline=False)
         await interaction.followup.send(embed=embed, file=discord.File(io.BytesIO(chart), filename="usage.png"),
                                         ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
 
@@ -156,12 +174,14 @@ class Usage(commands.Cog):
     async def user(self, interaction: discord.Interaction, member: discord.User, period: str = "30d") -> None:
         await self._summary_reply(interaction, period, member)
 
-    async def recent_embed(self, guild_id: int, filters: dict[str, object], offset: int) -> tuple[discord.Embed, int]:
+    async def recent_embed(self, guild_id: int, filters: dict[str, object], offset: int,
+                           locale: str) -> tuple[discord.Embed, int]:
         async with self.bot.db() as session:
             rows, total = await recent_page(session, guild_id, offset=offset, limit=PAGE_SIZE, **filters)  # type: ignore[arg-type]
-        embed = discord.Embed(title="Recent requests", description=recent_lines(rows)[:4096],
+        embed = discord.Embed(title=_("Recent requests").render(locale), description=recent_lines(rows, locale)[:4096],
                               colour=discord.Colour.blurple())
-        embed.set_footer(text=f"{offset + 1 if rows else 0}–{offset + len(rows)} of {total}")
+        embed.set_footer(text=_("{first}–{last} of {total}", first=offset + 1 if rows else 0, last=offset + len(rows),
+                                total=total).render(locale))
         return embed, total
 
     @usage.command(name="recent", description="The latest requests, newest first")
@@ -171,8 +191,9 @@ class Usage(commands.Cog):
                      status: str | None = None, command: str | None = None) -> None:
         filters = {"user_id": member.id if member else None, "status": status,
                    "command": command.strip().lstrip("/").lower() if command else None}
-        embed, total = await self.recent_embed(interaction.guild_id, filters, 0)
-        view = RecentPages(self, interaction.user.id, interaction.guild_id, filters, total)
+        locale = await self.bot.locale_for(interaction)
+        embed, total = await self.recent_embed(interaction.guild_id, filters, 0, locale)
+        view = RecentPages(self, interaction.user.id, interaction.guild_id, filters, total, locale)
         await interaction.response.send_message(embed=embed, view=view, ephemeral=True,
                                                 allowed_mentions=discord.AllowedMentions.none())
 
@@ -181,6 +202,7 @@ class Usage(commands.Cog):
     @app_commands.choices(period=PERIOD_CHOICES)
     async def export(self, interaction: discord.Interaction, period: str = "all") -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
+        locale = await self.bot.locale_for(interaction)
         since = period_start(period, datetime.now(timezone.utc))
         handle = tempfile.NamedTemporaryFile("w", newline="", encoding="utf-8", suffix=".csv", delete=False)
         try:
@@ -195,11 +217,13 @@ class Usage(commands.Cog):
             await self.bot.threads.run(handle.close)
             size = os.path.getsize(handle.name)
             if size > interaction.filesize_limit:
-                await interaction.followup.send(f"The export is {size / 1_048_576:.1f} MB, more than Discord takes. "
-                                                "Pick a shorter period.", ephemeral=True)
+                await interaction.followup.send(_("The export is {size} MB, more than Discord takes. Pick a shorter "
+                                                  "period.", size=f"{size / 1_048_576:.1f}").render(locale),
+                                                ephemeral=True)
                 return
             filename = f"usage-{interaction.guild_id}-{period}.csv"
-            await interaction.followup.send(f"{rows} requests, {PERIODS[period]}.",
+            await interaction.followup.send(_("{rows} requests, {period}.", rows=rows,
+                                              period=PERIODS[period]).render(locale),
                                             file=discord.File(handle.name, filename=filename), ephemeral=True)
         finally:
             handle.close()

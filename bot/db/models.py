@@ -94,6 +94,7 @@ class GuildSettings(Base):
     exempt_role_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     blocked_user_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     prompt_retention_days: Mapped[int | None] = mapped_column(Integer)
+    language: Mapped[str | None] = mapped_column(String(10))
     budget_alert_period: Mapped[str | None] = mapped_column(String(7))
     budget_alert_percent: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

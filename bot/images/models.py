@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.i18n import Text, _
+
 _SIZE_PATTERN = re.compile(r"^(\d{2,5})x(\d{2,5})$")
 
 
@@ -26,13 +28,13 @@ class CustomSizeRule:
     max_short_edge: int = 2160
     max_aspect_ratio: float = 3.0
 
-    def problem(self, width: int, height: int) -> str | None:
+    def problem(self, width: int, height: int) -> Text | None:
         if width % self.multiple_of or height % self.multiple_of:
-            return f"Width and height must both be multiples of {self.multiple_of}"
+            return _("Width and height must both be multiples of {multiple}.", multiple=self.multiple_of)
         if max(width, height) > self.max_long_edge or min(width, height) > self.max_short_edge:
-            return f"The largest size is {self.max_long_edge}x{self.max_short_edge}"
+            return _("The largest size is {size}.", size=f"{self.max_long_edge}x{self.max_short_edge}")
         if max(width, height) / min(width, height) > self.max_aspect_ratio:
-            return "The aspect ratio must be between 1:3 and 3:1"
+            return _("The aspect ratio must be between 1:3 and 3:1.")
         return None
 
 
@@ -60,30 +62,31 @@ class ModelSpec:
     max_input_mb: int = 4
     known: bool = True
 
-    def size_problem(self, size: str) -> str | None:
+    def size_problem(self, size: str) -> Text | None:
         """Why `size` does not suit this model, or None when it does."""
         if size in self.sizes:
             return None
         match = _SIZE_PATTERN.match(size)
         if self.custom_sizes is not None and match:
             return self.custom_sizes.problem(int(match.group(1)), int(match.group(2)))
-        allowed = ", ".join(self.sizes)
         if self.custom_sizes is not None:
-            allowed += ", or WIDTHxHEIGHT in multiples of 16"
-        return f"`{self.name}` makes these sizes: {allowed}"
+            return _("`{model}` makes these sizes: {sizes}, or WIDTHxHEIGHT in multiples of 16.",
+                     model=self.name, sizes=", ".join(self.sizes))
+        return _("`{model}` makes these sizes: {sizes}.", model=self.name, sizes=", ".join(self.sizes))
 
-    def quality_problem(self, quality: str) -> str | None:
+    def quality_problem(self, quality: str) -> Text | None:
         if quality in self.qualities:
             return None
         if not self.qualities:
-            return f"`{self.name}` has no quality setting; leave quality empty"
-        return f"`{self.name}` offers these qualities: {', '.join(self.qualities)}"
+            return _("`{model}` has no quality setting; leave quality empty.", model=self.name)
+        return _("`{model}` offers these qualities: {qualities}.", model=self.name, qualities=", ".join(self.qualities))
 
-    def prompt_problem(self, prompt: str) -> str | None:
+    def prompt_problem(self, prompt: str) -> Text | None:
         if not prompt.strip():
-            return "The prompt is empty; describe the image you want"
+            return _("The prompt is empty; describe the image you want.")
         if len(prompt) > self.max_prompt_chars:
-            return f"`{self.name}` takes prompts of up to {self.max_prompt_chars} characters; yours has {len(prompt)}"
+            return _("`{model}` takes prompts of up to {limit} characters; yours has {length}.",
+                     model=self.name, limit=self.max_prompt_chars, length=len(prompt))
         return None
 
 

@@ -34,7 +34,7 @@ def test_tiny_limits_scale_down():
 
 
 def test_impossible_limits_are_refused():
-    with pytest.raises(ImageDataError, match="cannot be made smaller"):
+    with pytest.raises(ImageDataError, match="cannot be made small enough"):
         fit_to_limit(make_png(256, 256, "x", noise=True), 50)
 
 
