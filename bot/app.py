@@ -18,6 +18,7 @@ from bot.db.models import GuildSettings
 from bot.db.policy import get_settings
 from bot.errors import InvalidRequest
 from bot.i18n import CatalogueTranslator, _, choose_locale
+from bot.jobs import Scheduler
 from bot.images import ImagesClient, ModelRegistry, ModelSpec
 from bot.components import DYNAMIC_ITEMS
 from bot.downloads import DISCORD_CDN_HOSTS, AttachmentDownloader
@@ -48,6 +49,7 @@ class ImageBot(commands.Bot):
     threads: BoundedThreads
     downloads: AttachmentDownloader
     service: ImageService
+    scheduler: Scheduler
 
     def __init__(self, config: Config) -> None:
         intents = discord.Intents.none()
@@ -90,12 +92,19 @@ class ImageBot(commands.Bot):
             max_bytes=int(self.config.imaging.max_download_mb * 1024 * 1024),
         )
         self.service = ImageService(self)
+        jobs = self.config.jobs
+        self.scheduler = Scheduler(self, max_running=jobs.max_running, per_guild=jobs.per_guild,
+                                   per_member=jobs.per_member, shutdown_grace=jobs.shutdown_grace_seconds)
         self.add_dynamic_items(*DYNAMIC_ITEMS)
         await self.tree.set_translator(CatalogueTranslator())
         for extension in EXTENSIONS:
             await self.load_extension(extension)
+        await self.scheduler.recover()
+        self.scheduler.start()
 
     async def close(self) -> None:
+        if hasattr(self, "scheduler"):
+            await self.scheduler.shutdown()
         await super().close()
         if hasattr(self, "http_session"):
             await self.http_session.close()

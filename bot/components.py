@@ -45,14 +45,15 @@ _ACTIONS = {
     "edit": (_("Edit"), discord.ButtonStyle.secondary, "✏️"),
     "reroll": (_("Reroll"), discord.ButtonStyle.primary, "🎲"),
     "delete": (_("Delete"), discord.ButtonStyle.danger, "🗑️"),
+    "cancel": (_("Cancel"), discord.ButtonStyle.secondary, "✖️"),
 }
 
 
 class ResultButton(
     discord.ui.DynamicItem[discord.ui.Button],
-    template=r"ib:(?P<action>vary|edit|reroll|delete):(?P<usage>\d+)(?::(?P<index>\d+))?",
+    template=r"ib:(?P<action>vary|edit|reroll|delete|cancel):(?P<usage>\d+)(?::(?P<index>\d+))?",
 ):
-    """One button on a result: `ib:ACTION:USAGE_ID[:IMAGE_INDEX]`."""
+    """One button on a result, `ib:ACTION:USAGE_ID[:IMAGE_INDEX]`, or on a queued request, `ib:cancel:JOB_ID`."""
 
     def __init__(self, action: str, usage_id: int, index: int | None = None, label: str | None = None) -> None:
         default_label, style, emoji = _ACTIONS[action]
@@ -99,7 +100,24 @@ class ResultButton(
         await interaction.delete_original_response()
 
 
+    async def _cancel(self, interaction: discord.Interaction) -> None:
+        scheduler = interaction.client.scheduler  # type: ignore[attr-defined]
+        job = scheduler.queued_job(self.usage_id)
+        if job is None:
+            raise InvalidRequest(_("This request has already started or finished."))
+        if job.user_id != interaction.user.id and not interaction.permissions.manage_messages:
+            raise InvalidRequest(_("Only the member who asked, or a moderator, can cancel this."))
+        await scheduler.cancel(job)
+        await interaction.response.edit_message(content=_("Cancelled.").render(job.locale), view=None)
+
+
 DYNAMIC_ITEMS = (ResultButton,)
+
+
+def cancel_view(job_id: int, locale: str) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(ResultButton("cancel", job_id, label=_ACTIONS["cancel"][0].render(locale)))
+    return view
 
 
 def result_view(usage_id: int, count: int, *, rerollable: bool, locale: str = SOURCE_LOCALE) -> discord.ui.View:

@@ -102,6 +102,14 @@ class ImagingConfig(_Section):
     max_download_mb: float = Field(default=25.0, gt=0, le=500)
 
 
+class JobsConfig(_Section):
+    max_running: int = Field(default=4, ge=1, le=64)
+    per_guild: int = Field(default=2, ge=1, le=64)
+    per_member: int = Field(default=1, ge=1, le=16)
+    shutdown_grace_seconds: float = Field(default=30.0, ge=0, le=600)
+    interaction_minutes: float = Field(default=15.0, gt=0, le=15)
+
+
 class LoggingConfig(_Section):
     level: str = "INFO"
 
@@ -119,6 +127,7 @@ class Config(_Section):
     images: ImagesConfig = Field(default_factory=ImagesConfig)
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
     imaging: ImagingConfig = Field(default_factory=ImagingConfig)
+    jobs: JobsConfig = Field(default_factory=JobsConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     prices: dict[str, ModelPrice] = Field(default_factory=dict)
 

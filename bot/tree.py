@@ -108,7 +108,7 @@ class ImageBotTree(app_commands.CommandTree["ImageBot"]):
             log.error("/%s for user %s failed unexpectedly", command, interaction.user.id, exc_info=original)
 
         record = record_for(interaction)
-        finish_failed(interaction, record, status=failure.status, code=failure.code, detail=str(original) or None)
+        finish_failed(record, status=failure.status, code=failure.code, detail=str(original) or None)
         try:
             await self.client.policy.release(record)
         except Exception:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+from datetime import timezone
 
 import discord
 
@@ -11,7 +11,6 @@ from bot.images import ImagesResult
 from bot.logs import redact
 
 USAGE_KEY = "imagebot.usage"
-_STARTED_KEY = "imagebot.started"
 
 
 def start_record(interaction: discord.Interaction, *, command: str, **fields: object) -> UsageRecord:
@@ -29,7 +28,6 @@ def start_record(interaction: discord.Interaction, *, command: str, **fields: ob
         **values,
     )
     interaction.extras[USAGE_KEY] = record
-    interaction.extras.setdefault(_STARTED_KEY, time.monotonic())
     return record
 
 
@@ -50,13 +48,13 @@ def record_for(interaction: discord.Interaction) -> UsageRecord:
     return record
 
 
-def _finish(interaction: discord.Interaction, record: UsageRecord) -> None:
-    started = interaction.extras.get(_STARTED_KEY, time.monotonic())
-    record.latency_ms = int((time.monotonic() - started) * 1000)
+def _finish(record: UsageRecord) -> None:
     record.completed_at = utcnow()
+    started = record.created_at if record.created_at.tzinfo else record.created_at.replace(tzinfo=timezone.utc)
+    record.latency_ms = max(0, int((record.completed_at - started).total_seconds() * 1000))
 
 
-def finish_ok(interaction: discord.Interaction, record: UsageRecord, result: ImagesResult) -> None:
+def finish_ok(record: UsageRecord, result: ImagesResult) -> None:
     record.status = UsageStatus.PARTIAL if result.failures else UsageStatus.OK
     record.image_count = len(result.images)
     revised = next((image.revised_prompt for image in result.images if image.revised_prompt), None)
@@ -68,13 +66,11 @@ def finish_ok(interaction: discord.Interaction, record: UsageRecord, result: Ima
     if result.failures:
         record.error_code = result.failures[0].kind
         record.error_detail = redact(str(result.failures[0]))[:500]
-    _finish(interaction, record)
+    _finish(record)
 
 
-def finish_failed(
-    interaction: discord.Interaction, record: UsageRecord, *, status: str, code: str, detail: str | None
-) -> None:
+def finish_failed(record: UsageRecord, *, status: str, code: str, detail: str | None) -> None:
     record.status = status
     record.error_code = code
     record.error_detail = redact(detail)[:500] if detail else None
-    _finish(interaction, record)
+    _finish(record)

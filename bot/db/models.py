@@ -36,6 +36,7 @@ class UsageStatus:
     INVALID = "invalid"
     LIMITED = "limited"
     BLOCKED = "blocked"
+    CANCELLED = "cancelled"
     FAILED = "failed"
 
 
@@ -128,3 +129,41 @@ class UsageCounter(Base):
     subject: Mapped[str] = mapped_column(String(40), primary_key=True)
     period: Mapped[str] = mapped_column(String(10), primary_key=True)
     amount: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class JobState:
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    INTERRUPTED = "interrupted"
+    UNFINISHED = (QUEUED, RUNNING)
+
+
+class Job(Base):
+    """An accepted request, from the moment it is accepted until its reply is delivered.
+
+    `params` holds what running it needs (prompt, model, sources...). The interaction token is
+    kept only while the job is unfinished: it is how the reply is edited, even after a restart.
+    """
+
+    __tablename__ = "job"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    usage_id: Mapped[int] = mapped_column(Integer, index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    guild_id: Mapped[int | None] = mapped_column(BigInteger)
+    channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    locale: Mapped[str] = mapped_column(String(10))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    application_id: Mapped[int] = mapped_column(BigInteger)
+    interaction_token: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    attachment_limit: Mapped[int] = mapped_column(Integer)
+    interaction_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

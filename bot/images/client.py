@@ -14,6 +14,7 @@ import email.utils
 import json
 import logging
 import random
+import re
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +34,8 @@ from bot.images.models import ModelSpec
 log = logging.getLogger(__name__)
 
 MAX_DOWNLOAD_BYTES = 64 * 1024 * 1024
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 MAX_BACKOFF_SECONDS = 20.0
 
 
@@ -100,6 +103,14 @@ class StreamEvent:
         return self.type.endswith(".completed")
 
 
+def parse_duration(value: str) -> float | None:
+    """OpenAI's reset durations: "1s", "6m0s", "20ms", "1h2m3.5s"."""
+    parts = _DURATION_PART.findall(value or "")
+    if not parts:
+        return None
+    return sum(float(number) * _DURATION_UNITS[unit] for number, unit in parts)
+
+
 def parse_retry_after(headers: Any) -> float | None:
     """Seconds to wait from `retry-after-ms` or `retry-after` (seconds or an HTTP date)."""
     value = headers.get("retry-after-ms")
@@ -141,9 +152,28 @@ class ImagesClient:
         self._retry_base_delay = retry_base_delay
         self._max_retry_wait = max_retry_wait
         self._parallel = asyncio.Semaphore(max_parallel_requests)
+        self._requests_reset_at: float | None = None
 
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._api_key}", "User-Agent": "imagebot/0.1"}
+
+    def _note_rate_limit(self, headers: Any) -> None:
+        """Remember when the request budget resets if the last answer said none is left."""
+        remaining = headers.get("x-ratelimit-remaining-requests")
+        reset = parse_duration(headers.get("x-ratelimit-reset-requests", ""))
+        if remaining is not None and remaining.strip() == "0" and reset:
+            self._requests_reset_at = time.monotonic() + min(reset, self._max_retry_wait)
+        elif remaining is not None:
+            self._requests_reset_at = None
+
+    async def wait_for_rate_limit(self) -> None:
+        """Back off before being refused: sleep until the request budget resets, if it is spent."""
+        if self._requests_reset_at is not None:
+            delay = self._requests_reset_at - time.monotonic()
+            if delay > 0:
+                log.info("the Images API request budget is spent; waiting %.1fs", delay)
+                await asyncio.sleep(delay)
+            self._requests_reset_at = None
 
     def _retry_delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
@@ -186,6 +216,7 @@ class ImagesClient:
                 headers=self._headers(),
                 timeout=aiohttp.ClientTimeout(total=self._timeout),
             ) as response:
+                self._note_rate_limit(response.headers)
                 body = await self._read_json(response)
                 if response.status >= 400:
                     raise error_from_response(
@@ -413,11 +444,27 @@ class ImagesClient:
                 model, size=size, quality=quality, output_format=output_format, background=background, user=user
             ),
         }
-        url = f"{self._base_url}/images/generations"
+        for attempt in range(self._max_retries + 1):
+            started = False
+            try:
+                async for event in self._stream_once("/images/generations", body):
+                    started = True
+                    yield event
+                return
+            except ImagesError as exc:
+                if started or not exc.retryable or attempt >= self._max_retries:
+                    raise
+                delay = self._retry_delay(attempt, exc.retry_after)
+                log.warning("images stream failed (%s, %s); retry %d in %.1fs", exc.kind, exc, attempt + 1, delay)
+                await asyncio.sleep(delay)
+
+    async def _stream_once(self, path: str, body: dict[str, Any]) -> AsyncIterator[StreamEvent]:
         try:
             async with self._session.post(
-                url, json=body, headers=self._headers(), timeout=aiohttp.ClientTimeout(total=self._timeout)
+                f"{self._base_url}{path}", json=body, headers=self._headers(),
+                timeout=aiohttp.ClientTimeout(total=self._timeout),
             ) as response:
+                self._note_rate_limit(response.headers)
                 if response.status >= 400:
                     raise error_from_response(
                         response.status,
@@ -454,23 +501,31 @@ def _decode_b64(value: Any) -> bytes:
 
 
 async def _server_sent_events(response: aiohttp.ClientResponse) -> AsyncIterator[dict[str, Any]]:
+    """Parse text/event-stream from raw chunks: an event's data line can be megabytes of base64,
+    more than aiohttp's line reader takes, so lines are split here, each event capped in size."""
+    buffer = b""
     data_lines: list[str] = []
-    async for raw in response.content:
-        line = raw.decode("utf-8").rstrip("\r\n")
-        if line.startswith("data:"):
-            data_lines.append(line[5:].lstrip())
-        elif not line and data_lines:
-            text = "\n".join(data_lines)
-            data_lines = []
-            if text == "[DONE]":
-                return
-            try:
-                payload = json.loads(text)
-            except ValueError:
-                raise InvalidResponseError("the image stream sent an event that is not JSON") from None
-            if isinstance(payload, dict) and "error" in payload:
-                raise error_from_response(400, payload, request_id=None, retry_after=None)
-            yield payload
+    async for chunk in response.content.iter_any():
+        buffer += chunk
+        if len(buffer) > MAX_DOWNLOAD_BYTES:
+            raise InvalidResponseError("an image stream event is larger than 64 MiB")
+        *lines, buffer = buffer.split(b"\n")
+        for raw in lines:
+            line = raw.decode("utf-8").rstrip("\r")
+            if line.startswith("data:"):
+                data_lines.append(line[5:].lstrip())
+            elif not line and data_lines:
+                text = "\n".join(data_lines)
+                data_lines = []
+                if text == "[DONE]":
+                    return
+                try:
+                    payload = json.loads(text)
+                except ValueError:
+                    raise InvalidResponseError("the image stream sent an event that is not JSON") from None
+                if isinstance(payload, dict) and "error" in payload:
+                    raise error_from_response(400, payload, request_id=None, retry_after=None)
+                yield payload
 
 
 def _stream_event(payload: dict[str, Any]) -> StreamEvent:

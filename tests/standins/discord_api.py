@@ -55,6 +55,7 @@ class StoredMessage:
     payload: dict[str, Any]
     files: dict[str, bytes] = field(default_factory=dict)
     pings: set[str] = field(default_factory=set)
+    history: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def id(self) -> str:
@@ -353,14 +354,17 @@ class DiscordStandIn:
         return state
 
     async def wait_for_reply(self, state: InteractionState, timeout: float = 20.0) -> StoredMessage:
-        """The message a member finally sees: an edited original with content, or a follow-up."""
+        """The message a member finally sees: an immediate reply, a deferred reply once it carries
+        its attachments and buttons (previews have no buttons), or a follow-up (which is how
+        failures after a deferral arrive)."""
         def settled() -> StoredMessage | None:
             if state.followups:
                 return state.followups[-1]
             original = state.original
             if original is None or state.original_deleted:
                 return None
-            if state.callback_type == 4 or (state.callback_type == 5 and original.payload.get("edited_timestamp")):
+            if state.callback_type == 4 or (state.callback_type == 5 and original.payload["attachments"]
+                                            and original.payload["components"]):
                 return original
             return None
 
@@ -574,7 +578,8 @@ class DiscordStandIn:
             "edited_timestamp": _now() if previous else None, "flags": flags,
             "webhook_id": self.application_id, "application_id": self.application_id,
         }
-        message = StoredMessage(payload, stored_files, _pings(content, data.get("allowed_mentions")))
+        history = [*previous.history, previous.payload] if previous else []
+        message = StoredMessage(payload, stored_files, _pings(content, data.get("allowed_mentions")), history)
         self.messages[message.id] = message
         return message
 
@@ -623,6 +628,36 @@ class DiscordStandIn:
     async def _op_delete_original_webhook_message(self, request: web.Request, body: Any, files: Any):
         state, _ = self._original(request)
         state.original_deleted = True
+        return 204, None
+
+    def _webhook_message(self, request: web.Request) -> tuple[InteractionState, StoredMessage]:
+        application_id, token, _, message_id = request.match_info["tail"].split("/")[1:5]
+        state = self._by_token(application_id, token)
+        if state.original is not None and state.original.id == message_id and not state.original_deleted:
+            return state, state.original
+        for followup in state.followups:
+            if followup.id == message_id:
+                return state, followup
+        raise DiscordError(404, 10008, "Unknown Message")
+
+    async def _op_update_webhook_message(self, request: web.Request, body: Any, files: Any):
+        state, message = self._webhook_message(request)
+        edited = self._make_message(state, body, files, previous=message)
+        if message is state.original:
+            state.original = edited
+        else:
+            state.followups[state.followups.index(message)] = edited
+        return 200, edited.payload
+
+    async def _op_get_webhook_message(self, request: web.Request, body: Any, files: Any):
+        return 200, self._webhook_message(request)[1].payload
+
+    async def _op_delete_webhook_message(self, request: web.Request, body: Any, files: Any):
+        state, message = self._webhook_message(request)
+        if message is state.original:
+            state.original_deleted = True
+        else:
+            state.followups.remove(message)
         return 204, None
 
     async def _op_execute_webhook(self, request: web.Request, body: Any, files: Any):
