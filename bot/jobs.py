@@ -1,8 +1,8 @@
 """The job scheduler: a fair queue with bounded concurrency, live positions, cancel, recovery.
 
 Jobs run at most `max_running` at a time, `per_guild` per guild and `per_member` per member.
-Guilds take turns: the next job comes from the guild after the one served last, so a busy guild
-cannot starve the others. Before a job starts, the images client's rate-limit headers are
+Guilds take turns: the next job comes from the guild served least recently (a guild never served
+first), so a busy guild cannot starve the others. Before a job starts, the images client's rate-limit headers are
 honoured. Members see their position while they wait, with a Cancel button.
 
 On start, jobs a crash left queued or running are re-queued if their interaction can still
@@ -43,6 +43,8 @@ class Scheduler:
         self.shutdown_grace = shutdown_grace
         self.accepting = True
         self._queues: OrderedDict[int | None, deque[Job]] = OrderedDict()
+        self._served: dict[int | None, int] = {}
+        self._turns = 0
         self._running: dict[int, tuple[Job, asyncio.Task[None]]] = {}
         self._shown: dict[int, int] = {}
         self._recovered: set[int] = set()
@@ -51,14 +53,20 @@ class Scheduler:
 
     # Queue order ------------------------------------------------------------------------------
 
+    def _guilds_by_turn(self, served: dict[int | None, int]) -> list[int | None]:
+        """Guilds with queued jobs, least recently served first; ties keep queue order."""
+        return sorted(self._queues, key=lambda guild_id: served.get(guild_id, -1))
+
     def _order(self) -> list[Job]:
-        """Queued jobs in the order guilds' turns would start them."""
-        queues = [list(queue) for queue in self._queues.values()]
+        """Queued jobs in the order guilds' turns would start them, capacity aside."""
+        queues = {guild_id: list(queue) for guild_id, queue in self._queues.items()}
+        served = dict(self._served)
         order: list[Job] = []
-        while any(queues):
-            for queue in queues:
-                if queue:
-                    order.append(queue.pop(0))
+        turn = self._turns
+        while any(queues.values()):
+            guild_id = min((guild for guild, queue in queues.items() if queue), key=lambda g: served.get(g, -1))
+            order.append(queues[guild_id].pop(0))
+            served[guild_id] = turn = turn + 1
         return order
 
     def position(self, job_id: int) -> int | None:
@@ -71,15 +79,17 @@ class Scheduler:
         if len(self._running) >= self.max_running:
             return None
         running = [job for job, _ in self._running.values()]
-        for guild_id, queue in list(self._queues.items()):
+        for guild_id in self._guilds_by_turn(self._served):
             if sum(1 for job in running if job.guild_id == guild_id) >= self.per_guild:
                 continue
+            queue = self._queues[guild_id]
             for job in queue:
                 if sum(1 for other in running if other.user_id == job.user_id) < self.per_member:
                     queue.remove(job)
-                    self._queues.move_to_end(guild_id)
                     if not queue:
                         del self._queues[guild_id]
+                    self._turns += 1
+                    self._served[guild_id] = self._turns
                     return job
         return None
 

@@ -93,24 +93,25 @@ class ImageService:
 
     # Accepting: checks, policy, deferral, a job in the queue -----------------------------------
 
-    async def _begin(self, interaction: discord.Interaction, command: str, model: str | None, **fields: object):
+    def _begin(self, interaction: discord.Interaction, command: str, model: str | None, **fields: object):
+        """The request's usage row, in memory until the deferral is sent (the error path saves it)."""
         if not self.bot.scheduler.accepting:
             raise InvalidRequest(_("The bot is restarting. Please try again in a minute."))
-        record = start_record(interaction, command=command, model=model or self.bot.config.images.model, **fields)
-        await self.bot.log_usage(record)
-        return record
+        return start_record(interaction, command=command, model=model or self.bot.config.images.model, **fields)
 
     async def _accept(
         self, interaction: discord.Interaction, record: UsageRecord, spec: ModelSpec, kind: str,
         params: dict[str, Any], *, size: str | None, quality: str | None, n: int,
     ) -> None:
-        """Apply the guild's policy (reserving images and budget), show "thinking...", and queue the job."""
-        params["size"] = await self.bot.policy.admit(interaction, record, spec, size, quality, n)
-        await self.bot.log_usage(record)
+        """Show "thinking..." first (Discord allows 3 seconds), then save the row, apply the guild's
+        policy (reserving images and budget), and queue the job."""
         message_id = None
         if not interaction.response.is_done():
             response = await interaction.response.defer(thinking=True)
             message_id = getattr(response, "message_id", None)
+        await self.bot.log_usage(record)
+        params["size"] = await self.bot.policy.admit(interaction, record, spec, size, quality, n)
+        await self.bot.log_usage(record)
         if message_id is None:
             message_id = (await interaction.original_response()).id
         job = Job(
@@ -129,7 +130,7 @@ class ImageService:
         self, interaction: discord.Interaction, *, command: str, prompt: str, model: str | None,
         size: str | None, quality: str | None, n: int,
     ) -> None:
-        record = await self._begin(interaction, command, model, size=size, quality=quality, n=n, prompt=prompt)
+        record = self._begin(interaction, command, model, size=size, quality=quality, n=n, prompt=prompt)
         spec = self.bot.resolve_model(model)
         _problem(spec.prompt_problem(prompt))
         _problem(spec.size_problem(size) if size else None)
@@ -143,7 +144,7 @@ class ImageService:
         size: str | None = None, n: int = 1, fit: str = "crop",
     ) -> None:
         references = references or []
-        record = await self._begin(interaction, command, model, size=size, n=n, prompt=prompt)
+        record = self._begin(interaction, command, model, size=size, n=n, prompt=prompt)
         spec = self.bot.resolve_model(model)
         if not spec.edits:
             raise InvalidRequest(_("`{model}` can't edit images. Pick a GPT image model.", model=spec.name))
@@ -163,7 +164,7 @@ class ImageService:
         self, interaction: discord.Interaction, *, command: str, image: SourceImage, model: str | None = None,
         n: int = 1, fit: str = "crop",
     ) -> None:
-        record = await self._begin(interaction, command, model, n=n)
+        record = self._begin(interaction, command, model, n=n)
         spec = self.bot.resolve_model(model)
         if not (spec.variations or spec.edits):
             raise InvalidRequest(_("`{model}` can't make variations. Pick a GPT image model.", model=spec.name))
@@ -173,9 +174,9 @@ class ImageService:
     # Talking to the member through the interaction's webhook ----------------------------------
 
     def token_valid(self, job: Job) -> bool:
-        """Whether the interaction can still be answered, with a minute to spare."""
-        return job.interaction_token is not None and lifetime_left(job, self.interaction_lifetime) > timedelta(
-            minutes=1)
+        """Whether the interaction can still be answered, with a minute (or a tenth of it) to spare."""
+        margin = min(timedelta(minutes=1), self.interaction_lifetime / 10)
+        return job.interaction_token is not None and lifetime_left(job, self.interaction_lifetime) > margin
 
     def _webhook(self, job: Job) -> discord.Webhook:
         data = {"id": job.application_id, "type": 3, "token": job.interaction_token}

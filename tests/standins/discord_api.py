@@ -299,6 +299,7 @@ class DiscordStandIn:
         guild: bool = True,
         subcommand: str | None = None,
         channel_id: str | None = None,
+        guild_id: str | None = None,
     ) -> InteractionState:
         """Dispatch INTERACTION_CREATE for `/name` with options, as a member would trigger it."""
         option_types = {bool: 5, int: 4, float: 10, str: 3, dict: 11, UserOption: 6, ChannelOption: 7, RoleOption: 8}
@@ -339,8 +340,8 @@ class DiscordStandIn:
         }
         user = user or self.member
         if guild:
-            data["guild_id"] = self.guild_id
-            payload.update(guild_id=self.guild_id, guild_locale="en-US", context=0,
+            data["guild_id"] = guild_id or self.guild_id
+            payload.update(guild_id=guild_id or self.guild_id, guild_locale="en-US", context=0,
                            member=self.member_payload(user),
                            channel={"id": channel_id or self.channel_id, "type": 0, "guild_id": self.guild_id,
                                     "name": "general",
@@ -672,13 +673,23 @@ class DiscordStandIn:
     async def _op_create_message(self, request: web.Request, body: Any, files: Any) -> tuple[int, Any]:
         channel_id = request.match_info["tail"].split("/")[1]
         content = body.get("content") or ""
+        stored: dict[str, bytes] = {}
+        attachments = []
+        for item in body.get("attachments") or []:
+            data = files[f"files[{item['id']}]"]
+            attachment_id = snowflake()
+            stored[attachment_id] = data
+            url = f"{self.base_url}/attachments/{channel_id}/{attachment_id}/{item['filename']}"
+            attachments.append({"id": attachment_id, "filename": item["filename"], "size": len(data), "url": url,
+                                "proxy_url": url, "content_type": _content_type(item["filename"])})
         payload = {
             "id": snowflake(), "type": 0, "channel_id": channel_id, "content": content, "author": self.bot_user,
-            "attachments": [], "embeds": body.get("embeds") or [], "components": [], "mentions": [],
+            "attachments": attachments, "embeds": body.get("embeds") or [],
+            "components": _response_components(body.get("components") or []), "mentions": [],
             "mention_roles": [], "mention_everyone": False, "pinned": False, "tts": False, "timestamp": _now(),
             "edited_timestamp": None, "flags": 0,
         }
-        message = StoredMessage(payload, pings=_pings(content, body.get("allowed_mentions")))
+        message = StoredMessage(payload, stored, pings=_pings(content, body.get("allowed_mentions")))
         self.messages[message.id] = message
         self.channel_messages.setdefault(channel_id, []).append(message)
         return 200, payload
@@ -731,8 +742,8 @@ def _content_type(filename: str) -> str:
 def _pings(content: str, allowed: dict[str, Any] | None) -> set[str]:
     """Who a message notifies, by Discord's allowed_mentions rules (all parse types if absent)."""
     parse = set(allowed.get("parse", [])) if allowed is not None else {"users", "roles", "everyone"}
-    users = set(allowed.get("users", [])) if allowed is not None else set()
-    roles = set(allowed.get("roles", [])) if allowed is not None else set()
+    users = {str(user) for user in allowed.get("users", [])} if allowed is not None else set()
+    roles = {str(role) for role in allowed.get("roles", [])} if allowed is not None else set()
     pings = set()
     if "everyone" in parse and re.search(r"@(everyone|here)", content):
         pings.add("@everyone")

@@ -114,6 +114,7 @@ class ImagesStandIn:
         self.requests: list[RecordedRequest] = []
         self.violations: list[str] = []
         self.noise_images = False
+        self.delay = 0.0
         self._planned: deque[PlannedFailure] = deque()
         self._files: dict[str, bytes] = {}
         self._runner: web.AppRunner | None = None
@@ -352,6 +353,7 @@ class ImagesStandIn:
     async def _handle(self, request: web.Request, operation: str, schema: str, default_model: str) -> web.StreamResponse:
         try:
             recorded = await self._intake(request, schema)
+            await asyncio.sleep(self.delay)
             fields = recorded.fields
             model = fields.get("model") or default_model
             planned = await self._planned_failure(model)

@@ -1,0 +1,200 @@
+"""Jobs end to end: fair turns, live positions, cancel, previews, expiry, shutdown and crash recovery."""
+
+import asyncio
+import os
+import signal
+import sys
+import time
+
+from sqlalchemy import select
+
+from bot.db.models import Job, UsageRecord
+from tests.helpers import usage_rows
+from tests.sandbox import ROOT, write_config
+
+
+def member(name: str) -> dict:
+    return {"id": str(abs(hash(name)) % 10**17 + 10**17), "username": name, "global_name": name, "avatar": None,
+            "discriminator": "0", "public_flags": 0, "flags": 0, "bot": False, "primary_guild": None}
+
+
+async def poll(predicate, timeout: float = 30.0) -> None:
+    """Wait for something the Discord stand-in is not told about (the provider's side)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.05)
+
+
+async def wait_queued(discord_api, state, text="In the queue"):
+    return await discord_api.wait_for(lambda: state.original and text in state.original.payload["content"]
+                                      and state.original)
+
+
+def contents(message) -> list[str]:
+    return [snapshot["content"] for snapshot in [*message.history, message.payload]]
+
+
+async def test_guilds_take_turns(make_config, start_bot, discord_api, images_api):
+    await start_bot(make_config(jobs={"max_running": 1, "per_guild": 1}))
+    images_api.delay = 0.3
+    burst = [("A", "1"), ("A", "2"), ("A", "3"), ("B", "4"), ("B", "5"), ("C", "6")]
+    guilds = {"A": discord_api.guild_id, "B": "9100000000000001", "C": "9100000000000002"}
+    states = []
+    for guild, tag in burst:
+        state = await discord_api.send_slash_command("imagine", {"prompt": f"{guild}{tag}"},
+                                                     user=member(guild + tag), guild_id=guilds[guild])
+        await discord_api.wait_for(lambda: state.original and state.original.payload["content"])
+        states.append(state)
+    for state in states:
+        await discord_api.wait_for_reply(state, 30)
+    order = [request.fields["prompt"] for request in images_api.requests]
+    assert order == ["A1", "B4", "C6", "A2", "B5", "A3"]
+
+
+async def test_queue_positions_update_and_cancel_works(make_config, start_bot, discord_api, images_api):
+    bot = await start_bot(make_config(jobs={"max_running": 1}))
+    images_api.delay = 2.5
+    first = await discord_api.send_slash_command("imagine", {"prompt": "first"}, user=member("m1"))
+    await wait_queued(discord_api, first, "Working on it")
+    second = await discord_api.send_slash_command("imagine", {"prompt": "second"}, user=member("m2"))
+    queued = await wait_queued(discord_api, second, "#1")
+    third = await discord_api.send_slash_command("imagine", {"prompt": "third"}, user=member("m3"))
+    await wait_queued(discord_api, third, "#2")
+    cancel = next(c["custom_id"] for row in queued.payload["components"] for c in row["components"])
+    refused = await discord_api.click(queued, cancel, user=member("m3"))
+    assert "Only the member who asked" in (await discord_api.wait_for_reply(refused)).payload["content"]
+    click = await discord_api.click(queued, cancel, user=member("m2"))
+    await discord_api.wait_for(lambda: click.callback_type == 7)
+    assert click.original.payload["content"] == "Cancelled." and not click.original.payload["components"]
+    await wait_queued(discord_api, third, "#1")
+    images_api.delay = 0.0
+
+    await discord_api.wait_for_reply(first)
+    final = await discord_api.wait_for_reply(third)
+    assert any("#2" in text for text in contents(final)) and any("#1" in text for text in contents(final))
+    assert [request.fields["prompt"] for request in images_api.requests] == ["first", "third"]
+    rows = await usage_rows(bot, 4)
+    assert [(row.prompt, row.status) for row in rows if row.command == "imagine"] == [
+        ("first", "ok"), ("second", "cancelled"), ("third", "ok")]
+    async with bot.db() as session:
+        jobs = list((await session.scalars(select(Job).order_by(Job.id))).all())
+    assert [job.state for job in jobs] == ["done", "cancelled", "done"]
+    assert all(job.interaction_token is None for job in jobs)
+
+
+async def test_partial_images_show_before_the_final_one(make_config, start_bot, discord_api, images_api):
+    await start_bot(make_config())
+    reply = await discord_api.wait_for_reply(await discord_api.send_slash_command("imagine", {"prompt": "fox"}))
+    previews = [snapshot for snapshot in reply.history if snapshot["attachments"]]
+    assert [snapshot["content"] for snapshot in previews] == ["🎨 Working on it… preview 1",
+                                                               "🎨 Working on it… preview 2"]
+    assert reply.payload["attachments"][0]["size"] > previews[-1]["attachments"][0]["size"]
+    [request] = images_api.requests
+    assert request.fields["stream"] is True and request.fields["partial_images"] == 2
+
+
+async def test_a_job_that_outlives_its_interaction_ends_in_a_channel_message(make_config, start_bot, discord_api,
+                                                                             images_api):
+    bot = await start_bot(make_config(jobs={"interaction_minutes": 0.05}))
+    images_api.delay = 3.5
+    await discord_api.send_slash_command("imagine", {"prompt": "slow fox", "n": 2})
+    channel = discord_api.channel_id
+    [message] = await discord_api.wait_for(lambda: discord_api.channel_messages.get(channel), 20)
+    assert message.payload["content"].startswith(f"<@{discord_api.member['id']}> **Prompt:** slow fox")
+    assert len(message.payload["attachments"]) == 2 and message.payload["components"]
+    assert message.pings == {f"user:{discord_api.member['id']}"}
+    [row] = await usage_rows(bot)
+    assert row.status == "ok" and row.message_id == int(message.id)
+
+
+async def test_shutdown_lets_running_jobs_finish_within_the_grace_and_interrupts_the_rest(
+        make_config, start_bot, discord_api, images_api):
+    bot = await start_bot(make_config(jobs={"max_running": 1, "shutdown_grace_seconds": 0.3}))
+    images_api.delay = 2.0
+    running = await discord_api.send_slash_command("imagine", {"prompt": "one"}, user=member("s1"))
+    await wait_queued(discord_api, running, "Working on it")
+    queued = await discord_api.send_slash_command("imagine", {"prompt": "two"}, user=member("s2"))
+    await wait_queued(discord_api, queued)
+    await bot.close()
+    for state in (running, queued):
+        told = await discord_api.wait_for_reply(state)
+        assert told.ephemeral and "restarting and had to stop your request" in told.payload["content"]
+    async with bot.db() as session:
+        rows = list((await session.scalars(select(UsageRecord).order_by(UsageRecord.id))).all())
+        jobs = list((await session.scalars(select(Job).order_by(Job.id))).all())
+    assert [(row.status, row.error_code) for row in rows] == [("failed", "interrupted")] * 2
+    assert [job.state for job in jobs] == ["interrupted"] * 2
+
+
+async def _start_process(config, env):
+    return await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "--config", str(config), cwd=ROOT,
+                                                env=env, stdout=asyncio.subprocess.DEVNULL,
+                                                stderr=asyncio.subprocess.DEVNULL)
+
+
+async def test_a_killed_bot_recovers_its_jobs_on_restart(tmp_path, discord_api, images_api):
+    config = write_config(tmp_path, discord_api, images_api)
+    config.write_text(config.read_text() + "[jobs]\nmax_running = 1\n")
+    env = {**os.environ, "DISCORD_TOKEN": discord_api.token, "OPENAI_API_KEY": images_api.api_key}
+    images_api.delay = 2.0
+    process = await _start_process(config, env)
+    try:
+        await asyncio.wait_for(discord_api.identified.wait(), 30)
+        first = await discord_api.send_slash_command("imagine", {"prompt": "first"}, user=member("k1"))
+        await wait_queued(discord_api, first, "Working on it")
+        second = await discord_api.send_slash_command("imagine", {"prompt": "second"}, user=member("k2"))
+        await wait_queued(discord_api, second)
+        process.send_signal(signal.SIGKILL)
+        await process.wait()
+        await discord_api.wait_for(lambda: not discord_api.identified.is_set())
+
+        images_api.delay = 0.0
+        process = await _start_process(config, env)
+        replies = [await discord_api.wait_for_reply(state, 40) for state in (first, second)]
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(process.wait(), 30)
+    assert all(reply.attachment_bytes() for reply in replies)
+    assert any("The bot restarted; your request is back in the queue" in text for text in contents(replies[1]))
+    from bot.db.engine import make_engine, make_sessionmaker
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'imagebot.db'}")
+    async with make_sessionmaker(engine)() as session:
+        rows = list((await session.scalars(select(UsageRecord).order_by(UsageRecord.id))).all())
+        jobs = list((await session.scalars(select(Job).order_by(Job.id))).all())
+    await engine.dispose()
+    assert [(row.prompt, row.status, row.image_count) for row in rows] == [("first", "ok", 1), ("second", "ok", 1)]
+    assert [job.state for job in jobs] == ["done", "done"]
+
+
+async def test_jobs_whose_interaction_expired_during_a_crash_are_reported_once(tmp_path, discord_api, images_api):
+    config = write_config(tmp_path, discord_api, images_api)
+    config.write_text(config.read_text() + "[jobs]\nmax_running = 1\ninteraction_minutes = 0.1\n")
+    env = {**os.environ, "DISCORD_TOKEN": discord_api.token, "OPENAI_API_KEY": images_api.api_key}
+    images_api.delay = 30.0
+    process = await _start_process(config, env)
+    try:
+        await asyncio.wait_for(discord_api.identified.wait(), 30)
+        lost = await discord_api.send_slash_command("imagine", {"prompt": "lost"})
+        await poll(lambda: images_api.requests)
+        process.send_signal(signal.SIGKILL)
+        await process.wait()
+        await asyncio.sleep(max(0.0, lost.created + 6.5 - time.monotonic()))
+        process = await _start_process(config, env)
+        channel = discord_api.channel_id
+        [notice] = await discord_api.wait_for(lambda: discord_api.channel_messages.get(channel), 30)
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(process.wait(), 30)
+    assert "was interrupted when the bot restarted" in notice.payload["content"]
+    assert notice.pings == {f"user:{discord_api.member['id']}"}
+    from bot.db.engine import make_engine, make_sessionmaker
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'imagebot.db'}")
+    async with make_sessionmaker(engine)() as session:
+        [row] = list((await session.scalars(select(UsageRecord))).all())
+        [job] = list((await session.scalars(select(Job))).all())
+    await engine.dispose()
+    assert (row.status, row.error_code, row.reserved_images) == ("failed", "interrupted", 0)
+    assert job.state == "interrupted" and job.interaction_token is None
