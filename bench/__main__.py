@@ -2,8 +2,9 @@
 
 1. Re-encoding a result that is over Discord's attachment limit (Pillow, in a worker thread).
 2. /imagine through the real bot and both stand-ins: the bot's own latency, from
-   INTERACTION_CREATE to the final message with attachments (the stand-in answers at once,
-   so this is everything but the provider's time), sequential and 8 at a time.
+   INTERACTION_CREATE to the final message with attachments and buttons (the stand-in answers
+   at once, so this is everything but the provider's time: the job queue, status edits and
+   streamed previews included), sequential and 8 at a time.
 3. Usage-log writes to a real SQLite file, one session per unit of work, as the bot does.
 4. Moderators' queries over a large usage table (100,000 rows, 50 guilds, 90 days): /usage
    summary's aggregates, one /usage recent page, and streaming a guild's rows for export.

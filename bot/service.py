@@ -27,8 +27,8 @@ from bot.i18n import Text, _
 from bot.images import GeneratedImage, ImagesResult, InputImage, ModelSpec
 from bot.imaging import ImageDataError, PreparedEdit, fit_to_limit, prepare_edit
 from bot.jobs import lifetime_left
-from bot.tree import describe_failure
-from bot.usage import finish_failed, finish_ok, start_record
+from bot.tree import record_failure
+from bot.usage import finish_ok, start_record
 
 if TYPE_CHECKING:
     from bot.app import ImageBot
@@ -305,16 +305,6 @@ class ImageService:
         await self.bot.scheduler.finish(job, JobState.DONE)
 
     async def _fail(self, job: Job, record: UsageRecord, error: Exception) -> None:
-        failure = describe_failure(error)
-        if failure.expected:
-            log.info("job %s (/%s) failed: %s (%s)", job.id, record.command, failure.code, error)
-        else:
-            log.error("job %s (/%s) failed unexpectedly", job.id, record.command, exc_info=error)
-        finish_failed(record, status=failure.status, code=failure.code, detail=str(error) or None)
-        try:
-            await self.bot.policy.release(record)
-        except Exception:
-            log.exception("could not release the reservation of usage row %s", record.id)
-        await self.bot.log_usage(record)
+        failure = await record_failure(self.bot, record, error, what=f"job {job.id} (/{record.command})")
         await self.tell_member(job, failure.message.render(job.locale))
         await self.bot.scheduler.finish(job, JobState.FAILED)

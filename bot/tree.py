@@ -24,6 +24,7 @@ from bot.usage import command_name, finish_failed, record_for
 
 if TYPE_CHECKING:
     from bot.app import ImageBot
+    from bot.db.models import UsageRecord
 
 log = logging.getLogger(__name__)
 
@@ -93,27 +94,32 @@ def describe_failure(error: BaseException) -> Failure:
                    UsageStatus.FAILED, "crash", False)
 
 
+async def record_failure(bot: ImageBot, record: UsageRecord, error: BaseException, *, what: str) -> Failure:
+    """The one failure path: describe the error, log it (with its traceback if unexpected),
+    finish the usage row, give back its reservation, and save it. Returns what to tell the member."""
+    failure = describe_failure(error)
+    if failure.expected:
+        log.info("%s failed: %s (%s)", what, failure.code, error)
+    else:
+        log.error("%s failed unexpectedly", what, exc_info=error)
+    finish_failed(record, status=failure.status, code=failure.code, detail=str(error) or None)
+    try:
+        await bot.policy.release(record)
+    except Exception:
+        log.exception("could not release the reservation of usage row %s", record.id)
+    await bot.log_usage(record)
+    return failure
+
+
 class ImageBotTree(app_commands.CommandTree["ImageBot"]):
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
         await self.report_failure(interaction, original)
 
     async def report_failure(self, interaction: discord.Interaction, original: BaseException) -> None:
-        """Log the failure, finish its usage row and tell the member, privately."""
-        failure = describe_failure(original)
-        command = command_name(interaction)
-        if failure.expected:
-            log.info("/%s for user %s failed: %s (%s)", command, interaction.user.id, failure.code, original)
-        else:
-            log.error("/%s for user %s failed unexpectedly", command, interaction.user.id, exc_info=original)
-
-        record = record_for(interaction)
-        finish_failed(record, status=failure.status, code=failure.code, detail=str(original) or None)
-        try:
-            await self.client.policy.release(record)
-        except Exception:
-            log.exception("could not release the reservation of usage row %s", record.id)
-        await self.client.log_usage(record)
+        """Record the failure and tell the member, privately."""
+        what = f"/{command_name(interaction)} for user {interaction.user.id}"
+        failure = await record_failure(self.client, record_for(interaction), original, what=what)
         await send_ephemeral_error(interaction, failure.message.render(await self.client.locale_for(interaction)))
 
 

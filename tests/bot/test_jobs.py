@@ -8,6 +8,7 @@ import time
 
 from sqlalchemy import select
 
+from bot.db.engine import make_engine, make_sessionmaker
 from bot.db.models import Job, UsageRecord
 from tests.helpers import usage_rows
 from tests.sandbox import ROOT, write_config
@@ -127,16 +128,31 @@ async def test_shutdown_lets_running_jobs_finish_within_the_grace_and_interrupts
     assert [job.state for job in jobs] == ["interrupted"] * 2
 
 
+def process_config(tmp_path, discord_api, images_api, jobs: str):
+    """A config file for a real bot process, and the environment holding its secrets."""
+    config = write_config(tmp_path, discord_api, images_api)
+    config.write_text(config.read_text() + f"[jobs]\n{jobs}\n")
+    return config, {**os.environ, "DISCORD_TOKEN": discord_api.token, "OPENAI_API_KEY": images_api.api_key}
+
+
 async def _start_process(config, env):
     return await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "--config", str(config), cwd=ROOT,
                                                 env=env, stdout=asyncio.subprocess.DEVNULL,
                                                 stderr=asyncio.subprocess.DEVNULL)
 
 
+async def saved_rows(tmp_path):
+    """The usage rows and jobs in a bot process's SQLite file."""
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'imagebot.db'}")
+    async with make_sessionmaker(engine)() as session:
+        rows = list((await session.scalars(select(UsageRecord).order_by(UsageRecord.id))).all())
+        jobs = list((await session.scalars(select(Job).order_by(Job.id))).all())
+    await engine.dispose()
+    return rows, jobs
+
+
 async def test_a_killed_bot_recovers_its_jobs_on_restart(tmp_path, discord_api, images_api):
-    config = write_config(tmp_path, discord_api, images_api)
-    config.write_text(config.read_text() + "[jobs]\nmax_running = 1\n")
-    env = {**os.environ, "DISCORD_TOKEN": discord_api.token, "OPENAI_API_KEY": images_api.api_key}
+    config, env = process_config(tmp_path, discord_api, images_api, "max_running = 1")
     images_api.delay = 2.0
     process = await _start_process(config, env)
     try:
@@ -158,20 +174,13 @@ async def test_a_killed_bot_recovers_its_jobs_on_restart(tmp_path, discord_api, 
             await asyncio.wait_for(process.wait(), 30)
     assert all(reply.attachment_bytes() for reply in replies)
     assert any("The bot restarted; your request is back in the queue" in text for text in contents(replies[1]))
-    from bot.db.engine import make_engine, make_sessionmaker
-    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'imagebot.db'}")
-    async with make_sessionmaker(engine)() as session:
-        rows = list((await session.scalars(select(UsageRecord).order_by(UsageRecord.id))).all())
-        jobs = list((await session.scalars(select(Job).order_by(Job.id))).all())
-    await engine.dispose()
+    rows, jobs = await saved_rows(tmp_path)
     assert [(row.prompt, row.status, row.image_count) for row in rows] == [("first", "ok", 1), ("second", "ok", 1)]
     assert [job.state for job in jobs] == ["done", "done"]
 
 
 async def test_jobs_whose_interaction_expired_during_a_crash_are_reported_once(tmp_path, discord_api, images_api):
-    config = write_config(tmp_path, discord_api, images_api)
-    config.write_text(config.read_text() + "[jobs]\nmax_running = 1\ninteraction_minutes = 0.1\n")
-    env = {**os.environ, "DISCORD_TOKEN": discord_api.token, "OPENAI_API_KEY": images_api.api_key}
+    config, env = process_config(tmp_path, discord_api, images_api, "max_running = 1\ninteraction_minutes = 0.1")
     images_api.delay = 30.0
     process = await _start_process(config, env)
     try:
@@ -190,11 +199,6 @@ async def test_jobs_whose_interaction_expired_during_a_crash_are_reported_once(t
             await asyncio.wait_for(process.wait(), 30)
     assert "was interrupted when the bot restarted" in notice.payload["content"]
     assert notice.pings == {f"user:{discord_api.member['id']}"}
-    from bot.db.engine import make_engine, make_sessionmaker
-    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'imagebot.db'}")
-    async with make_sessionmaker(engine)() as session:
-        [row] = list((await session.scalars(select(UsageRecord))).all())
-        [job] = list((await session.scalars(select(Job))).all())
-    await engine.dispose()
+    [row], [job] = await saved_rows(tmp_path)
     assert (row.status, row.error_code, row.reserved_images) == ("failed", "interrupted", 0)
     assert job.state == "interrupted" and job.interaction_token is None
