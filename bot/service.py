@@ -17,7 +17,6 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import discord
-from sqlalchemy import select
 
 from bot.components import cancel_view, result_view
 from bot.db.models import Job, JobState, UsageRecord
