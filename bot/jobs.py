@@ -102,10 +102,13 @@ class Scheduler:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            while self.accepting and (job := self._startable()) is not None:
-                await self.bot.images.wait_for_rate_limit()
-                self._running[job.id] = (job, asyncio.create_task(self._run(job), name=f"imagebot-job-{job.id}"))
-            await self._show_positions()
+            try:
+                while self.accepting and (job := self._startable()) is not None:
+                    await self.bot.images.wait_for_rate_limit()
+                    self._running[job.id] = (job, asyncio.create_task(self._run(job), name=f"imagebot-job-{job.id}"))
+                await self._show_positions()
+            except Exception:
+                log.exception("the scheduler hit an error; it carries on with the next wake-up")
 
     async def submit(self, job: Job) -> None:
         self._queues.setdefault(job.guild_id, deque()).append(job)
@@ -115,6 +118,8 @@ class Scheduler:
         try:
             await self._save_state(job, JobState.RUNNING, started_at=utcnow())
             await self.bot.service.run_job(job)
+        except Exception:
+            log.exception("job %s could not be run or recorded", job.id)
         finally:
             self._running.pop(job.id, None)
             self._shown.pop(job.id, None)
