@@ -11,9 +11,10 @@ from typing import Any
 
 import discord
 from discord import app_commands
-from discord.ext import commands, tasks
+from discord.ext import tasks
 
 from bot.app import ImageBot
+from bot.checks import ModeratorCog
 from bot.db.models import GuildSettings
 from bot.db.policy import change_setting, get_settings, guilds_with_retention, prune_prompts, settings_changes
 from bot.errors import InvalidRequest
@@ -62,7 +63,7 @@ def edit_list(values: list[int], action: str, item: int | None) -> list[int]:
     return [value for value in values if value != item]
 
 
-class Settings(commands.Cog):
+class Settings(ModeratorCog):
     settings = app_commands.Group(
         name="settings", description="This server's image bot policy", guild_only=True,
         default_permissions=discord.Permissions(manage_guild=True),
@@ -77,11 +78,6 @@ class Settings(commands.Cog):
 
     async def cog_unload(self) -> None:
         self.prune_prompts.cancel()
-
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if not interaction.permissions.manage_guild:
-            raise app_commands.MissingPermissions(["manage_guild"])
-        return True
 
     async def _change(self, interaction: discord.Interaction, changes: dict[str, Any]) -> None:
         async with self.bot.db() as session:

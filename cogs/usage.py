@@ -14,9 +14,9 @@ from datetime import datetime, timedelta, timezone
 
 import discord
 from discord import app_commands
-from discord.ext import commands
 
 from bot.app import ImageBot
+from bot.checks import ModeratorCog
 from bot.charts import day_range, render_usage_chart
 from bot.db.models import UsageRecord, UsageStatus
 from bot.db.usage import UsageSummary, recent_page, stream_rows, summarize
@@ -124,7 +124,7 @@ class RecentPages(discord.ui.View):
         await self._show(interaction, self.offset + PAGE_SIZE)
 
 
-class Usage(commands.Cog):
+class Usage(ModeratorCog):
     usage = app_commands.Group(
         name="usage", description="Review this server's image requests", guild_only=True,
         default_permissions=discord.Permissions(manage_guild=True),
@@ -132,11 +132,6 @@ class Usage(commands.Cog):
 
     def __init__(self, bot: ImageBot) -> None:
         self.bot = bot
-
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if not interaction.permissions.manage_guild:
-            raise app_commands.MissingPermissions(["manage_guild"])
-        return True
 
     async def _summary_reply(self, interaction: discord.Interaction, period: str, user: discord.abc.User | None) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)

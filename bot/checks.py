@@ -1,0 +1,18 @@
+"""Checks shared by command families."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+
+class ModeratorCog(commands.Cog):
+    """A cog for moderators only. Its commands are hidden from members by default permissions,
+    and this check enforces Manage Server again at run time, since server admins can change who
+    sees a command."""
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if not interaction.permissions.manage_guild:
+            raise app_commands.MissingPermissions(["manage_guild"])
+        return True
