@@ -141,10 +141,11 @@ class ImageBot(commands.Bot):
         """The guild's language: pinned by its moderators, else Discord's community locale."""
         return choose_locale(None, settings.language, guild.preferred_locale.value if guild else None)
 
-    async def locale_for(self, interaction: discord.Interaction) -> str:
-        """The reader's language: theirs if we have it, else the guild's, else en-US."""
-        pinned = None
-        if interaction.guild_id is not None:
+    async def locale_for(self, interaction: discord.Interaction, settings: GuildSettings | None = None) -> str:
+        """The reader's language: theirs if we have it, else the guild's, else en-US. Pass the
+        guild's settings when they are already loaded."""
+        pinned = settings.language if settings is not None else None
+        if settings is None and interaction.guild_id is not None:
             async with self.db() as session:
                 pinned = (await get_settings(session, interaction.guild_id)).language
         guild_locale = interaction.guild_locale.value if interaction.guild_locale else None

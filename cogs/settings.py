@@ -84,7 +84,19 @@ class Settings(ModeratorCog):
             for setting, value in changes.items():
                 await change_setting(session, interaction.guild_id, interaction.user.id, setting, value)
             current = await get_settings(session, interaction.guild_id)
-        locale = await self.bot.locale_for(interaction)
+        await self._saved(interaction, current)
+
+    async def _edit_list(self, interaction: discord.Interaction, setting: str, action: str, item: int | None) -> None:
+        """Add to, remove from or clear one list setting, read and written in one session."""
+        async with self.bot.db() as session:
+            current = getattr(await get_settings(session, interaction.guild_id), setting)
+            await change_setting(session, interaction.guild_id, interaction.user.id, setting,
+                                 edit_list(current, action, item))
+            settings = await get_settings(session, interaction.guild_id)
+        await self._saved(interaction, settings)
+
+    async def _saved(self, interaction: discord.Interaction, current: GuildSettings) -> None:
+        locale = await self.bot.locale_for(interaction, current)
         await interaction.response.send_message(_("Saved.").render(locale), embed=describe_settings(current, locale),
                                                 ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
 
@@ -93,7 +105,7 @@ class Settings(ModeratorCog):
         async with self.bot.db() as session:
             current = await get_settings(session, interaction.guild_id)
             changes = await settings_changes(session, interaction.guild_id, limit=5)
-        locale = await self.bot.locale_for(interaction)
+        locale = await self.bot.locale_for(interaction, current)
         embed = describe_settings(current, locale)
         history = "\n".join(
             f"{discord.utils.format_dt(change.created_at.replace(tzinfo=timezone.utc), 'R')} <@{change.user_id}> "
@@ -153,25 +165,19 @@ class Settings(ModeratorCog):
     @app_commands.choices(action=ACTIONS)
     async def channels(self, interaction: discord.Interaction, action: str,
                        channel: discord.TextChannel | None = None) -> None:
-        async with self.bot.db() as session:
-            current = (await get_settings(session, interaction.guild_id)).channel_ids
-        await self._change(interaction, {"channel_ids": edit_list(current, action, channel.id if channel else None)})
+        await self._edit_list(interaction, "channel_ids", action, channel.id if channel else None)
 
     @settings.command(name="exempt", description="Roles exempt from per-member limits")
     @app_commands.describe(action="Add or remove a role, or clear the list", role="The role")
     @app_commands.choices(action=ACTIONS)
     async def exempt(self, interaction: discord.Interaction, action: str, role: discord.Role | None = None) -> None:
-        async with self.bot.db() as session:
-            current = (await get_settings(session, interaction.guild_id)).exempt_role_ids
-        await self._change(interaction, {"exempt_role_ids": edit_list(current, action, role.id if role else None)})
+        await self._edit_list(interaction, "exempt_role_ids", action, role.id if role else None)
 
     @settings.command(name="block", description="Members who may not use the bot here")
     @app_commands.describe(action="Block or unblock a member, or clear the list", member="The member")
     @app_commands.choices(action=ACTIONS)
     async def block(self, interaction: discord.Interaction, action: str, member: discord.User | None = None) -> None:
-        async with self.bot.db() as session:
-            current = (await get_settings(session, interaction.guild_id)).blocked_user_ids
-        await self._change(interaction, {"blocked_user_ids": edit_list(current, action, member.id if member else None)})
+        await self._edit_list(interaction, "blocked_user_ids", action, member.id if member else None)
 
     @settings.command(name="retention", description="Redact prompts older than this many days; 0 keeps them")
     @app_commands.describe(days="Days to keep prompts")

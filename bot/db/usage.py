@@ -23,17 +23,6 @@ async def get_usage(session: AsyncSession, usage_id: int) -> UsageRecord | None:
     return await session.get(UsageRecord, usage_id)
 
 
-async def recent_usage(session: AsyncSession, guild_id: int | None, limit: int = 50) -> Sequence[UsageRecord]:
-    """The guild's latest rows, newest first."""
-    statement = (
-        select(UsageRecord)
-        .where(UsageRecord.guild_id == guild_id)
-        .order_by(UsageRecord.created_at.desc(), UsageRecord.id.desc())
-        .limit(limit)
-    )
-    return (await session.scalars(statement)).all()
-
-
 @dataclass
 class UsageSummary:
     requests: int = 0

@@ -141,6 +141,12 @@ async def _start_process(config, env):
                                                 stderr=asyncio.subprocess.DEVNULL)
 
 
+async def stop_process(process) -> None:
+    if process.returncode is None:
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.wait(), 30)
+
+
 async def saved_rows(tmp_path):
     """The usage rows and jobs in a bot process's SQLite file."""
     engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'imagebot.db'}")
@@ -169,9 +175,7 @@ async def test_a_killed_bot_recovers_its_jobs_on_restart(tmp_path, discord_api, 
         process = await _start_process(config, env)
         replies = [await discord_api.wait_for_reply(state, 40) for state in (first, second)]
     finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-            await asyncio.wait_for(process.wait(), 30)
+        await stop_process(process)
     assert all(reply.attachment_bytes() for reply in replies)
     assert any("The bot restarted; your request is back in the queue" in text for text in contents(replies[1]))
     rows, jobs = await saved_rows(tmp_path)
@@ -194,9 +198,7 @@ async def test_jobs_whose_interaction_expired_during_a_crash_are_reported_once(t
         channel = discord_api.channel_id
         [notice] = await discord_api.wait_for(lambda: discord_api.channel_messages.get(channel), 30)
     finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-            await asyncio.wait_for(process.wait(), 30)
+        await stop_process(process)
     assert "was interrupted when the bot restarted" in notice.payload["content"]
     assert notice.pings == {f"user:{discord_api.member['id']}"}
     [row], [job] = await saved_rows(tmp_path)

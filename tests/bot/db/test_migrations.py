@@ -6,7 +6,7 @@ from sqlalchemy import inspect, text
 
 from bot.db.engine import make_engine, make_sessionmaker, migrate_to_head
 from bot.db.models import Base, UsageRecord
-from bot.db.usage import recent_usage, save_usage
+from bot.db.usage import recent_page, save_usage
 
 
 def _diff(connection):
@@ -32,8 +32,8 @@ async def _check_database(url):
             await save_usage(session, UsageRecord(guild_id=43, user_id=7, command="imagine", status="ok",
                                                  n=1, image_count=1))
         async with sessions() as session:
-            rows = await recent_usage(session, 42, limit=2)
-            assert [row.prompt for row in rows] == ["p2", "p1"]
+            rows, total = await recent_page(session, 42, limit=2)
+            assert [row.prompt for row in rows] == ["p2", "p1"] and total == 3
     finally:
         await engine.dispose()
 
