@@ -17,8 +17,16 @@ from bot.app import ImageBot
 from bot.config import Config, parse_config
 from tests.standins.discord_api import DiscordStandIn
 from tests.standins.images_api import ExtraModel, ImagesStandIn
+from tests.standins.spec import DISCORD, OPENAI_IMAGES, SPECS_DIR, missing_specs_message
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Stop at once, with one line, when the API documents the stand-ins check against are absent."""
+    for name in (OPENAI_IMAGES, DISCORD):
+        if not (SPECS_DIR / name).exists():
+            pytest.exit(missing_specs_message(SPECS_DIR / name), returncode=4)
 
 
 @pytest.fixture

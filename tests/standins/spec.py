@@ -171,6 +171,11 @@ class OpenAPISpec:
         self.check(f"{pointer}/content/{_escape(media)}/schema", body, f"{operation.operation_id} response {status}")
 
 
+def missing_specs_message(path: Path) -> str:
+    return (f"{path} is missing: the tests read the API documents from ../shared/specs beside the project; "
+            "clone the project there, or set IMAGEBOT_SPECS_DIR to that folder")
+
+
 @functools.lru_cache(maxsize=None)
 def load_spec(name: str, server_prefix: str, *, integer_snowflakes: bool = False) -> OpenAPISpec:
     """The document at `../shared/specs/name`. `integer_snowflakes` accepts ids sent as JSON
@@ -178,5 +183,5 @@ def load_spec(name: str, server_prefix: str, *, integer_snowflakes: bool = False
     though the preview document types every snowflake as a string; use it for requests only."""
     path = SPECS_DIR / name
     if not path.exists():
-        raise FileNotFoundError(f"{path} is missing: the API documents live in ../shared/specs beside the project")
+        raise FileNotFoundError(missing_specs_message(path))
     return OpenAPISpec(path, server_prefix=server_prefix, integer_snowflakes=integer_snowflakes)
