@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 CONFIG ?= config.toml
 
-.PHONY: run test sandbox sync migrate bench clean
+.PHONY: run test lint format sandbox sync migrate bench clean
 
 $(VENV)/.installed-run: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +14,10 @@ $(VENV)/.installed-run: pyproject.toml
 
 $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed-run
 	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+$(VENV)/.installed-lint: pyproject.toml $(VENV)/.installed-run
+	$(PY) -m pip install --quiet -e '.[lint]'
 	touch $@
 
 run: $(VENV)/.installed-run
@@ -28,6 +32,15 @@ migrate: $(VENV)/.installed-run
 
 test: $(VENV)/.installed-test
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-lint
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+
+format: $(VENV)/.installed-lint
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 sandbox: $(VENV)/.installed-test
 	$(PY) -m tests.sandbox $(if $(PROMPT),--prompt "$(PROMPT)")

@@ -85,8 +85,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except aiohttp.ClientConnectionError as exc:
         where = config.discord.api_base_url or "https://discord.com/api/v10"
-        print(f"imagebot: could not reach Discord at {where} ({exc.__class__.__name__}); check the network "
-              "or discord.api_base_url", file=sys.stderr)
+        print(
+            f"imagebot: could not reach Discord at {where} ({exc.__class__.__name__}); check the network "
+            "or discord.api_base_url",
+            file=sys.stderr,
+        )
         return 1
     except discord.PrivilegedIntentsRequired:
         print("imagebot: Discord refused the requested intents; enable them in the developer portal", file=sys.stderr)

@@ -1,8 +1,16 @@
-"""The Discord client: owns the HTTP session, the database, the images client and the cogs."""
+"""Wiring: the discord.py client, and every part of the bot built with exactly what it needs.
+
+`setup_hook` opens the HTTP session and the database (migrated to head), builds the parts,
+adds the cogs and button handlers, and starts the job runner, the status sender and the
+prompt-retention chore. Nothing but `__main__` (and tools that list the commands) imports this.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from dataclasses import dataclass
+from datetime import timedelta
 
 import aiohttp
 import discord
@@ -10,27 +18,38 @@ import yarl
 from discord.ext import commands
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.billing.policy import Policy
+from bot.billing.prices import PriceTable
+from bot.billing.retention import PromptRetention
+from bot.billing.usage import UsageLog
+from bot.clock import SystemClock
 from bot.config import Config, DiscordConfig
 from bot.db.engine import make_engine, make_sessionmaker, migrate_to_head
-from bot.db.models import UsageRecord
-from bot.db.usage import save_usage
-from bot.db.models import GuildSettings
-from bot.db.policy import get_settings
-from bot.errors import InvalidRequest
-from bot.i18n import CatalogueTranslator, _, choose_locale
-from bot.jobs import Scheduler
-from bot.images import ImagesClient, ModelRegistry, ModelSpec
-from bot.components import DYNAMIC_ITEMS
 from bot.downloads import DISCORD_CDN_HOSTS, AttachmentDownloader
-from bot.policy import Policy
-from bot.pricing import PriceTable
-from bot.service import ImageService
+from bot.flow.catalog import ModelCatalog
+from bot.flow.delivery import Delivery
+from bot.flow.failures import Failures
+from bot.flow.intake import Intake
+from bot.flow.locales import Locales
+from bot.flow.pipeline import Pipeline
+from bot.flow.production import Production
+from bot.flow.replies import MemberReplies
+from bot.flow.status import StatusSender
+from bot.i18n import CatalogueTranslator
+from bot.images import ImagesClient, ModelRegistry
+from bot.jobs.queue import FairQueue
+from bot.jobs.runner import Runner
+from bot.surface.errors import ErrorReporter
+from bot.surface.views import ResultActions, ResultButtons
 from bot.threads import BoundedThreads
-from bot.tree import ImageBotTree
+from cogs.account import Account
+from cogs.edit import Edit
+from cogs.imagine import Imagine
+from cogs.settings import Settings
+from cogs.usage import Usage
+from cogs.vary import Vary
 
 log = logging.getLogger(__name__)
-
-EXTENSIONS = ("cogs.imagine", "cogs.edit", "cogs.vary", "cogs.usage", "cogs.settings", "cogs.account")
 
 
 def point_discord_at(config: DiscordConfig) -> None:
@@ -41,15 +60,29 @@ def point_discord_at(config: DiscordConfig) -> None:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(config.gateway_url)
 
 
+def image_hosts(config: DiscordConfig) -> set[str]:
+    """Discord's CDN, the configured extra hosts, and a Discord-compatible server's host."""
+    hosts = set(DISCORD_CDN_HOSTS) | set(config.cdn_hosts)
+    if config.api_base_url:
+        hosts.add(yarl.URL(config.api_base_url).host or "")
+    return hosts - {""}
+
+
+@dataclass(frozen=True)
+class Parts:
+    """The long-lived parts that `setup_hook` starts and `close` stops."""
+
+    runner: Runner
+    pipeline: Pipeline
+    status: StatusSender
+    retention: PromptRetention
+
+
 class ImageBot(commands.Bot):
     http_session: aiohttp.ClientSession
     db_engine: AsyncEngine
-    db: async_sessionmaker[AsyncSession]
-    images: ImagesClient
-    threads: BoundedThreads
-    downloads: AttachmentDownloader
-    service: ImageService
-    scheduler: Scheduler
+    sessions: async_sessionmaker[AsyncSession]
+    parts: Parts
 
     def __init__(self, config: Config) -> None:
         intents = discord.Intents.none()
@@ -57,54 +90,120 @@ class ImageBot(commands.Bot):
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents,
-            tree_cls=ImageBotTree,
             help_command=None,
             allowed_mentions=discord.AllowedMentions.none(),
             chunk_guilds_at_startup=False,
             max_messages=None,
         )
         self.config = config
-        self.models = ModelRegistry(config.images.models)
-        self.prices = PriceTable(config.prices)
-        self.policy = Policy(self)
+        self._tasks: list[asyncio.Task[None]] = []
         point_discord_at(config.discord)
 
     async def setup_hook(self) -> None:
         self.http_session = aiohttp.ClientSession()
         self.db_engine = make_engine(self.config.database.url)
         await migrate_to_head(self.db_engine)
-        self.db = make_sessionmaker(self.db_engine)
-        images = self.config.images
-        self.images = ImagesClient(
-            self.http_session,
-            base_url=images.base_url,
-            api_key=images.api_key.get_secret_value(),
-            timeout=images.timeout_seconds,
-            max_retries=images.max_retries,
-            retry_base_delay=images.retry_base_delay,
-            max_retry_wait=images.max_retry_wait,
-            max_parallel_requests=images.max_parallel_requests,
+        self.sessions = make_sessionmaker(self.db_engine)
+        self.parts = await self.assemble(self.http_session, self.sessions)
+        await self.parts.runner.start(self.parts.pipeline)
+        self._tasks = [
+            asyncio.create_task(self.parts.status.run(), name="imagebot-status"),
+            asyncio.create_task(self.parts.retention.run(), name="imagebot-retention"),
+        ]
+
+    async def assemble(self, http: aiohttp.ClientSession, sessions: async_sessionmaker[AsyncSession]) -> Parts:
+        """Build every part, add the cogs, buttons and error path; start nothing."""
+        config, clock = self.config, SystemClock()
+        registry = ModelRegistry(config.images.models)
+        catalog = ModelCatalog(config.images, registry)
+        threads = BoundedThreads(config.imaging.worker_threads)
+        images = ImagesClient(
+            http,
+            base_url=config.images.base_url,
+            api_key=config.images.api_key.get_secret_value(),
+            timeout=config.images.timeout_seconds,
+            max_retries=config.images.max_retries,
+            retry_base_delay=config.images.retry_base_delay,
+            max_retry_wait=config.images.max_retry_wait,
+            max_parallel_requests=config.images.max_parallel_requests,
         )
-        self.threads = BoundedThreads(self.config.imaging.worker_threads)
-        self.downloads = AttachmentDownloader(
-            self.http_session,
-            allowed_hosts=self.allowed_image_hosts(),
-            max_bytes=int(self.config.imaging.max_download_mb * 1024 * 1024),
+        downloads = AttachmentDownloader(
+            http, allowed_hosts=image_hosts(config.discord), max_bytes=int(config.imaging.max_download_mb * 1024 * 1024)
         )
-        self.service = ImageService(self)
-        jobs = self.config.jobs
-        self.scheduler = Scheduler(self, max_running=jobs.max_running, per_guild=jobs.per_guild,
-                                   per_member=jobs.per_member, shutdown_grace=jobs.shutdown_grace_seconds)
-        self.add_dynamic_items(*DYNAMIC_ITEMS)
+        policy = Policy(PriceTable(config.prices))
+        locales = Locales(sessions, self._community_locale)
+        failures = Failures(sessions, policy)
+        errors = ErrorReporter(failures, locales)
+        jobs = config.jobs
+        runner = Runner(
+            queue=FairQueue(max_running=jobs.max_running, per_guild=jobs.per_guild, per_member=jobs.per_member),
+            sessions=sessions,
+            policy=policy,
+            before_start=images.wait_for_rate_limit,
+            shutdown_grace=jobs.shutdown_grace_seconds,
+        )
+        intake = Intake(
+            catalog=catalog, policy=policy, sessions=sessions, usage=UsageLog(sessions), locales=locales, runner=runner
+        )
+        actions = ResultActions(intake=intake, runner=runner, sessions=sessions, locales=locales, errors=errors)
+        buttons = ResultButtons(actions)
+        replies = MemberReplies(
+            webhook=self._interaction_webhook,
+            channel=self.get_partial_messageable,
+            views=buttons,
+            clock=clock,
+            lifetime=timedelta(minutes=jobs.interaction_minutes),
+        )
+        status = StatusSender(
+            replies,
+            clock,
+            runner.waiting,
+            every=jobs.status_every_seconds,
+            calls_per_second=config.discord.status_calls_per_second,
+        )
+        pipeline = Pipeline(
+            sessions=sessions,
+            models=registry,
+            status=status,
+            replies=replies,
+            threads=threads,
+            production=Production(images=images, downloads=downloads, threads=threads),
+            delivery=Delivery(sessions=sessions, policy=policy, threads=threads, replies=replies, locales=locales),
+            failures=failures,
+        )
+        self.tree.error(errors.on_tree_error)
         await self.tree.set_translator(CatalogueTranslator())
-        for extension in EXTENSIONS:
-            await self.load_extension(extension)
-        await self.scheduler.recover()
-        self.scheduler.start()
+        self.add_dynamic_items(*buttons.items)
+        for cog in (
+            Imagine(intake, catalog),
+            Edit(intake, catalog, self.tree, actions.open_edit_form),
+            Vary(intake, catalog, self.tree),
+            Usage(sessions, threads, locales),
+            Settings(sessions, locales, catalog),
+            Account(sessions, locales),
+        ):
+            await self.add_cog(cog)
+        return Parts(
+            runner,
+            pipeline,
+            status,
+            PromptRetention(sessions, clock, every_minutes=config.database.prune_every_minutes),
+        )
+
+    def _community_locale(self, guild_id: int) -> str | None:
+        guild = self.get_guild(guild_id)
+        return guild.preferred_locale.value if guild else None
+
+    def _interaction_webhook(self, data: dict) -> discord.Webhook:
+        return discord.Webhook.from_state(data, self._connection)  # type: ignore[arg-type]
 
     async def close(self) -> None:
-        if hasattr(self, "scheduler"):
-            await self.scheduler.shutdown()
+        if hasattr(self, "parts"):
+            await self.parts.runner.shutdown()
+            for task in self._tasks:
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            await self.parts.status.close()
         await super().close()
         if hasattr(self, "http_session"):
             await self.http_session.close()
@@ -113,51 +212,3 @@ class ImageBot(commands.Bot):
 
     async def on_ready(self) -> None:
         log.info("connected as %s (%s) to %d guilds", self.user, self.user.id if self.user else "?", len(self.guilds))
-
-    def allowed_image_hosts(self) -> set[str]:
-        """Discord's CDN, the configured extra hosts, and a Discord-compatible server's host."""
-        hosts = set(DISCORD_CDN_HOSTS) | set(self.config.discord.cdn_hosts)
-        if self.config.discord.api_base_url:
-            hosts.add(yarl.URL(self.config.discord.api_base_url).host or "")
-        return hosts - {""}
-
-    def offered_models(self) -> list[str]:
-        """The models members may pick, the configured default first."""
-        names = [self.config.images.model, *self.config.images.offered_models]
-        return list(dict.fromkeys(names))
-
-    def resolve_model(self, name: str | None) -> ModelSpec:
-        """The model a member asked for (or the default), if members may use it."""
-        if name is None or name == self.config.images.model:
-            return self.models.get(self.config.images.model)
-        if name not in self.offered_models():
-            raise InvalidRequest(_("`{model}` is not available here. Pick one of: {models}.",
-                                   model=discord.utils.escape_markdown(name)[:100],
-                                   models=", ".join(self.offered_models())))
-        return self.models.get(name)
-
-    @staticmethod
-    def guild_locale(settings: GuildSettings, guild: discord.Guild | None) -> str:
-        """The guild's language: pinned by its moderators, else Discord's community locale."""
-        return choose_locale(None, settings.language, guild.preferred_locale.value if guild else None)
-
-    async def locale_for(self, interaction: discord.Interaction, settings: GuildSettings | None = None) -> str:
-        """The reader's language: theirs if we have it, else the guild's, else en-US. Pass the
-        guild's settings when they are already loaded."""
-        pinned = settings.language if settings is not None else None
-        if settings is None and interaction.guild_id is not None:
-            async with self.db() as session:
-                pinned = (await get_settings(session, interaction.guild_id)).language
-        guild_locale = interaction.guild_locale.value if interaction.guild_locale else None
-        return choose_locale(interaction.locale.value, pinned, guild_locale)
-
-    async def log_usage(self, record: UsageRecord) -> None:
-        """Write a usage row. A database failure is logged with the row, never raised."""
-        try:
-            async with self.db() as session:
-                await save_usage(session, record)
-        except Exception:
-            log.exception(
-                "could not write usage row: guild=%s user=%s command=%s status=%s code=%s",
-                record.guild_id, record.user_id, record.command, record.status, record.error_code,
-            )

@@ -14,7 +14,6 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from bot.images.models import ModelOverride, ModelRegistry
-from bot.pricing import ModelPrice
 
 ENV_DISCORD_TOKEN = "DISCORD_TOKEN"
 ENV_OPENAI_API_KEY = "OPENAI_API_KEY"
@@ -42,6 +41,7 @@ class DiscordConfig(_Section):
     api_base_url: str = ""
     gateway_url: str = ""
     cdn_hosts: list[str] = Field(default_factory=list)
+    status_calls_per_second: float = Field(default=40.0, gt=0, le=50)
 
     @field_validator("api_base_url")
     @classmethod
@@ -108,6 +108,26 @@ class JobsConfig(_Section):
     per_member: int = Field(default=1, ge=1, le=16)
     shutdown_grace_seconds: float = Field(default=30.0, ge=0, le=600)
     interaction_minutes: float = Field(default=15.0, gt=0, le=15)
+    status_every_seconds: float = Field(default=5.0, ge=0, le=60)
+
+
+class ModelPrice(BaseModel):
+    """A `[prices."model"]` table: USD per image by quality and size, and per million tokens."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    per_image: dict[str, float] = Field(default_factory=lambda: {"default": 0.04})
+    input_text_per_million: float | None = None
+    input_image_per_million: float | None = None
+    output_per_million: float | None = None
+
+    def image_price(self, size: str | None, quality: str | None) -> float:
+        """Most specific first: "quality size", quality, size, then "default"."""
+        keys = [f"{quality} {size}" if quality and size else None, quality, size, "default"]
+        for key in keys:
+            if key and key in self.per_image:
+                return self.per_image[key]
+        return 0.0
 
 
 class LoggingConfig(_Section):
@@ -165,9 +185,13 @@ def parse_config(data: dict[str, Any], environ: dict[str, str] | None = None, *,
     except ValueError as exc:
         raise ConfigError(f"{source}: {exc}") from None
     if not config.discord.token.get_secret_value():
-        raise ConfigError(f"{source}: discord.token is empty; set the {ENV_DISCORD_TOKEN} environment variable or [discord] token")
+        raise ConfigError(
+            f"{source}: discord.token is empty; set the {ENV_DISCORD_TOKEN} environment variable or [discord] token"
+        )
     if not config.images.api_key.get_secret_value():
-        raise ConfigError(f"{source}: images.api_key is empty; set the {ENV_OPENAI_API_KEY} environment variable or [images] api_key")
+        raise ConfigError(
+            f"{source}: images.api_key is empty; set the {ENV_OPENAI_API_KEY} environment variable or [images] api_key"
+        )
     return config
 
 

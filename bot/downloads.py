@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -35,7 +34,9 @@ class AttachmentDownloader:
     def check_url(self, url: str) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("https", "http") or (parts.hostname or "").lower() not in self._allowed_hosts:
-            raise InvalidRequest(_("That image isn't hosted on Discord, so it can't be used. Upload it to Discord first."))
+            raise InvalidRequest(
+                _("That image isn't hosted on Discord, so it can't be used. Upload it to Discord first.")
+            )
 
     async def fetch(self, url: str, *, declared_size: int | None = None, mask: bool = False) -> bytes:
         """The attachment's bytes, refused if too large (checked before and while reading) or empty."""
@@ -43,8 +44,14 @@ class AttachmentDownloader:
         what = _("mask") if mask else _("image")
         too_large = _("The {what} is larger than {limit}. Post a smaller file.", what=what, limit=self._limit_text())
         if declared_size is not None and declared_size > self._max_bytes:
-            raise InvalidRequest(_("The {what} is {size}; the limit is {limit}. Post a smaller file.",
-                                   what=what, size=human_size(declared_size), limit=self._limit_text()))
+            raise InvalidRequest(
+                _(
+                    "The {what} is {size}; the limit is {limit}. Post a smaller file.",
+                    what=what,
+                    size=human_size(declared_size),
+                    limit=self._limit_text(),
+                )
+            )
         if declared_size == 0:
             raise InvalidRequest(_("The {what} is an empty file. Post it again.", what=what))
         try:
@@ -52,8 +59,14 @@ class AttachmentDownloader:
                 url, allow_redirects=False, timeout=aiohttp.ClientTimeout(total=self._timeout)
             ) as response:
                 if response.status != 200:
-                    raise InvalidRequest(_("The {what} could not be downloaded (HTTP {status}); it may have been "
-                                           "deleted. Post it again.", what=what, status=response.status))
+                    raise InvalidRequest(
+                        _(
+                            "The {what} could not be downloaded (HTTP {status}); it may have been "
+                            "deleted. Post it again.",
+                            what=what,
+                            status=response.status,
+                        )
+                    )
                 if response.content_length is not None and response.content_length > self._max_bytes:
                     raise InvalidRequest(too_large)
                 chunks, size = [], 0
@@ -62,9 +75,10 @@ class AttachmentDownloader:
                     if size > self._max_bytes:
                         raise InvalidRequest(too_large)
                     chunks.append(chunk)
-        except (aiohttp.ClientError, asyncio.TimeoutError):
-            raise InvalidRequest(_("The {what} could not be downloaded from Discord. Please try again.",
-                                   what=what)) from None
+        except (TimeoutError, aiohttp.ClientError):
+            raise InvalidRequest(
+                _("The {what} could not be downloaded from Discord. Please try again.", what=what)
+            ) from None
         if not chunks:
             raise InvalidRequest(_("The {what} is an empty file. Post it again.", what=what))
         return b"".join(chunks)

@@ -52,8 +52,11 @@ def _catalogue(locale: str) -> dict[tuple[str | None, str], str]:
     path = LOCALES_DIR / LOCALES[locale] / "LC_MESSAGES" / f"{DOMAIN}.po"
     with path.open("rb") as handle:
         catalog = read_po(handle, locale=LOCALES[locale])
-    return {(message.context, str(message.id)): str(message.string) for message in catalog
-            if message.id and message.string and not message.fuzzy}
+    return {
+        (message.context, str(message.id)): str(message.string)
+        for message in catalog
+        if message.id and message.string and not message.fuzzy
+    }
 
 
 def translate(locale: str, message: str, context: str | None = None) -> str:

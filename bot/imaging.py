@@ -112,8 +112,15 @@ def load_image(data: bytes) -> Image.Image:
     image = _open(data)
     width, height = image.size
     if max(width, height) > MAX_INPUT_EDGE or min(width, height) < MIN_INPUT_EDGE:
-        raise ImageDataError(_("the image is {width}x{height}; sides must be {low} to {high} pixels",
-                                width=width, height=height, low=MIN_INPUT_EDGE, high=MAX_INPUT_EDGE))
+        raise ImageDataError(
+            _(
+                "the image is {width}x{height}; sides must be {low} to {high} pixels",
+                width=width,
+                height=height,
+                low=MIN_INPUT_EDGE,
+                high=MAX_INPUT_EDGE,
+            )
+        )
     if max(width, height) / min(width, height) > MAX_ASPECT_RATIO:
         raise ImageDataError(_("the image is {width}x{height}, too long and thin to use", width=width, height=height))
     try:

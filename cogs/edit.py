@@ -2,34 +2,42 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.app import ImageBot
-from bot.components import EditPromptModal
-from bot.service import SourceImage, message_image
-from cogs.imagine import choices, model_in_namespace
-
-FIT_CHOICES = [
-    app_commands.Choice(name="crop to a square (keeps the centre)", value="crop"),
-    app_commands.Choice(name="pad to a square (keeps everything)", value="pad"),
-]
+from bot.flow.catalog import ModelCatalog
+from bot.flow.intake import Intake
+from bot.flow.sources import SourceImage, message_image
+from bot.surface.options import FIT_CHOICES, choices
 
 
 class Edit(commands.Cog):
-    def __init__(self, bot: ImageBot) -> None:
-        self.bot = bot
+    def __init__(
+        self,
+        intake: Intake,
+        catalog: ModelCatalog,
+        tree: app_commands.CommandTree,
+        open_edit_form: Callable[[discord.Interaction, SourceImage], Awaitable[None]],
+    ) -> None:
+        """`open_edit_form` asks for the prompt of an edit in a form."""
+        self.intake = intake
+        self.catalog = catalog
+        self.tree = tree
+        self.open_edit_form = open_edit_form
         self.menu = app_commands.ContextMenu(
-            name="Edit image", callback=self.edit_message_image,
+            name="Edit image",
+            callback=self.edit_message_image,
             allowed_contexts=app_commands.AppCommandContext(guild=True),
         )
 
     async def cog_load(self) -> None:
-        self.bot.tree.add_command(self.menu)
+        self.tree.add_command(self.menu)
 
     async def cog_unload(self) -> None:
-        self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
+        self.tree.remove_command(self.menu.name, type=self.menu.type)
 
     @app_commands.command(name="edit", description="Change an image from a prompt; a mask limits where")
     @app_commands.describe(
@@ -84,27 +92,48 @@ class Edit(commands.Cog):
         reference_14: discord.Attachment | None = None,
         reference_15: discord.Attachment | None = None,
     ) -> None:
-        references = [reference for reference in (reference_1, reference_2, reference_3, reference_4, reference_5, reference_6, reference_7, reference_8, reference_9, reference_10, reference_11, reference_12, reference_13, reference_14, reference_15) if reference is not None]
-        await self.bot.service.edit(
-            interaction, command="edit", image=SourceImage.from_attachment(image), prompt=prompt,
+        references = [
+            reference
+            for reference in (
+                reference_1,
+                reference_2,
+                reference_3,
+                reference_4,
+                reference_5,
+                reference_6,
+                reference_7,
+                reference_8,
+                reference_9,
+                reference_10,
+                reference_11,
+                reference_12,
+                reference_13,
+                reference_14,
+                reference_15,
+            )
+            if reference is not None
+        ]
+        await self.intake.edit(
+            interaction,
+            command="edit",
+            image=SourceImage.from_attachment(image),
+            prompt=prompt,
             mask=SourceImage.from_attachment(mask) if mask else None,
             references=[SourceImage.from_attachment(reference) for reference in references],
-            model=model, size=size, n=n, fit=fit,
+            model=model,
+            size=size,
+            n=n,
+            fit=fit,
         )
 
     @edit.autocomplete("model")
     async def _complete_model(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return choices([name for name in self.bot.offered_models() if self.bot.models.get(name).edits], current)
+        return choices([name for name in self.catalog.offered if self.catalog.get(name).edits], current)
 
     @edit.autocomplete("size")
     async def _complete_size(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return choices(model_in_namespace(self.bot, interaction).sizes, current)
+        return choices(self.catalog.picked(getattr(interaction.namespace, "model", None)).sizes, current)
 
     async def edit_message_image(self, interaction: discord.Interaction, message: discord.Message) -> None:
         """Right-click a message: ask for the prompt, then edit its first image."""
-        source = message_image(message)
-        await interaction.response.send_modal(EditPromptModal(source, await self.bot.locale_for(interaction)))
-
-
-async def setup(bot: ImageBot) -> None:
-    await bot.add_cog(Edit(bot))
+        await self.open_edit_form(interaction, message_image(message))

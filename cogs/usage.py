@@ -8,36 +8,60 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import tempfile
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from typing import BinaryIO
 
 import discord
 from discord import app_commands
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.app import ImageBot
-from bot.checks import ModeratorCog
 from bot.charts import day_range, render_usage_chart
+from bot.clock import utcnow
 from bot.db.models import UsageRecord, UsageStatus
 from bot.db.usage import UsageSummary, recent_page, stream_rows, summarize
-from bot.delivery import quote
+from bot.flow.delivery import quote
+from bot.flow.locales import Locales
 from bot.i18n import Text, _
+from bot.surface.checks import ModeratorCog
+from bot.threads import BoundedThreads
 
-PERIODS = {"today": _("today"), "7d": _("last 7 days"), "30d": _("last 30 days"), "month": _("this month"),
-           "all": _("all time")}
+PERIODS = {
+    "today": _("today"),
+    "7d": _("last 7 days"),
+    "30d": _("last 30 days"),
+    "month": _("this month"),
+    "all": _("all time"),
+}
 PERIOD_CHOICES = [app_commands.Choice(name=label.message, value=key) for key, label in PERIODS.items()]
-STATUS_LABELS = {UsageStatus.OK: _("ok"), UsageStatus.PARTIAL: _("partial"), UsageStatus.REFUSED: _("refused"),
-                 UsageStatus.FAILED: _("failed"), UsageStatus.LIMITED: _("limited"), UsageStatus.INVALID: _("invalid"),
-                 UsageStatus.BLOCKED: _("blocked"), UsageStatus.PENDING: _("pending")}
-STATUS_CHOICES = [app_commands.Choice(name=STATUS_LABELS[status].message, value=status) for status in
-                  (UsageStatus.OK, UsageStatus.PARTIAL, UsageStatus.REFUSED, UsageStatus.FAILED, UsageStatus.LIMITED,
-                   UsageStatus.INVALID, UsageStatus.BLOCKED)]
+STATUS_LABELS = {
+    UsageStatus.OK: _("ok"),
+    UsageStatus.PARTIAL: _("partial"),
+    UsageStatus.REFUSED: _("refused"),
+    UsageStatus.FAILED: _("failed"),
+    UsageStatus.LIMITED: _("limited"),
+    UsageStatus.INVALID: _("invalid"),
+    UsageStatus.BLOCKED: _("blocked"),
+    UsageStatus.PENDING: _("pending"),
+}
+STATUS_CHOICES = [
+    app_commands.Choice(name=STATUS_LABELS[status].message, value=status)
+    for status in (
+        UsageStatus.OK,
+        UsageStatus.PARTIAL,
+        UsageStatus.REFUSED,
+        UsageStatus.FAILED,
+        UsageStatus.LIMITED,
+        UsageStatus.INVALID,
+        UsageStatus.BLOCKED,
+    )
+]
 PAGE_SIZE = 10
 CSV_COLUMNS = [column.name for column in UsageRecord.__table__.columns]
 
 
 def period_start(period: str, now: datetime) -> datetime | None:
-    midnight = datetime(now.year, now.month, now.day, tzinfo=timezone.utc)
+    midnight = datetime(now.year, now.month, now.day, tzinfo=UTC)
     return {
         "today": midnight,
         "7d": midnight - timedelta(days=6),
@@ -64,8 +88,10 @@ def summary_embed(summary: UsageSummary, title: str, locale: str) -> discord.Emb
     add(_("Refused"), str(by_status.get(UsageStatus.REFUSED, 0)))
     add(_("Failed"), str(by_status.get(UsageStatus.FAILED, 0)))
     add(_("Limited or blocked"), str(by_status.get(UsageStatus.LIMITED, 0) + by_status.get(UsageStatus.BLOCKED, 0)))
-    members = "\n".join(_("<@{user}> · {count} requests · {images} images", user=user, count=count,
-                          images=images).render(locale) for user, count, images in summary.top_users)
+    members = "\n".join(
+        _("<@{user}> · {count} requests · {images} images", user=user, count=count, images=images).render(locale)
+        for user, count, images in summary.top_users
+    )
     models = "\n".join(f"`{model}` · {count}" for model, count in summary.top_models)
     add(_("Top members"), members or "—", inline=False)
     add(_("Top models"), models or "—", inline=False)
@@ -76,20 +102,22 @@ def summary_embed(summary: UsageSummary, title: str, locale: str) -> discord.Emb
 def recent_lines(rows: list[UsageRecord], locale: str) -> str:
     lines = []
     for row in rows:
-        created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=timezone.utc)
         prompt = quote(row.prompt, 80) if row.prompt else "—"
         link = jump_url(row)
         status = STATUS_LABELS.get(row.status, _(row.status)).render(locale)
-        lines.append(f"{discord.utils.format_dt(created, 'f')} <@{row.user_id}> `/{row.command}` **{status}** "
-                     f"{prompt}" + (f" [↗]({link})" if link else ""))
+        lines.append(
+            f"{discord.utils.format_dt(row.created_at, 'f')} <@{row.user_id}> `/{row.command}` **{status}** "
+            f"{prompt}" + (f" [↗]({link})" if link else "")
+        )
     return "\n".join(lines) or _("No requests match.").render(locale)
 
 
 class RecentPages(discord.ui.View):
     """Older/Newer buttons for /usage recent; only the moderator who asked can page."""
 
-    def __init__(self, cog: Usage, owner_id: int, guild_id: int, filters: dict[str, object], total: int,
-                 locale: str) -> None:
+    def __init__(
+        self, cog: Usage, owner_id: int, guild_id: int, filters: dict[str, object], total: int, locale: str
+    ) -> None:
         super().__init__(timeout=600)
         self.cog, self.owner_id, self.guild_id, self.filters, self.total = cog, owner_id, guild_id, filters, total
         self.locale = locale
@@ -105,7 +133,8 @@ class RecentPages(discord.ui.View):
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         if interaction.user.id != self.owner_id:
             await interaction.response.send_message(
-                _("These pages belong to another moderator.").render(self.locale), ephemeral=True)
+                _("These pages belong to another moderator.").render(self.locale), ephemeral=True
+            )
             return False
         return True
 
@@ -126,36 +155,51 @@ class RecentPages(discord.ui.View):
 
 class Usage(ModeratorCog):
     usage = app_commands.Group(
-        name="usage", description="Review this server's image requests", guild_only=True,
+        name="usage",
+        description="Review this server's image requests",
+        guild_only=True,
         default_permissions=discord.Permissions(manage_guild=True),
     )
 
-    def __init__(self, bot: ImageBot) -> None:
-        self.bot = bot
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], threads: BoundedThreads, locales: Locales) -> None:
+        self.sessions = sessions
+        self.threads = threads
+        self.locales = locales
 
-    async def _summary_reply(self, interaction: discord.Interaction, period: str, user: discord.abc.User | None) -> None:
+    async def _summary_reply(
+        self, interaction: discord.Interaction, period: str, user: discord.abc.User | None
+    ) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        locale = await self.bot.locale_for(interaction)
-        now = datetime.now(timezone.utc)
+        locale = await self.locales.for_interaction(interaction)
+        now = utcnow()
         since = period_start(period, now)
-        async with self.bot.db() as session:
+        async with self.sessions() as session:
             summary = await summarize(session, interaction.guild_id, since, user.id if user else None)
-            recent = (await recent_page(session, interaction.guild_id, since=since, user_id=user.id, limit=5))[0] \
-                if user else []
+            recent = (
+                (await recent_page(session, interaction.guild_id, since=since, user_id=user.id, limit=5))[0]
+                if user
+                else []
+            )
         days = day_range((since or now - timedelta(days=29)).date(), now.date())
         if since is None and summary.per_day:
             days = day_range(datetime.fromisoformat(min(summary.per_day)).date(), now.date())[-90:]
         who = user.display_name if user else (interaction.guild.name if interaction.guild else "")
         title = _("Usage · {who} · {period}", who=who, period=PERIODS[period]).render(locale)
         labels = {status: label.render(locale) for status, label in STATUS_LABELS.items()}
-        chart = await self.bot.threads.run(render_usage_chart, days, summary.per_day,
-                                           _("Requests per day").render(locale), labels)
+        chart = await self.threads.run(
+            render_usage_chart, days, summary.per_day, _("Requests per day").render(locale), labels
+        )
         embed = summary_embed(summary, title, locale)
         if user:
-            embed.add_field(name=_("Recent prompts").render(locale), value=recent_lines(recent, locale)[:1024],
-                            inline=False)
-        await interaction.followup.send(embed=embed, file=discord.File(io.BytesIO(chart), filename="usage.png"),
-                                        ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
+            embed.add_field(
+                name=_("Recent prompts").render(locale), value=recent_lines(recent, locale)[:1024], inline=False
+            )
+        await interaction.followup.send(
+            embed=embed,
+            file=discord.File(io.BytesIO(chart), filename="usage.png"),
+            ephemeral=True,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
 
     @usage.command(name="summary", description="Requests, images, refusals, failures and cost, with a chart")
     @app_commands.describe(period="Which period (default: last 30 days)")
@@ -169,67 +213,86 @@ class Usage(ModeratorCog):
     async def user(self, interaction: discord.Interaction, member: discord.User, period: str = "30d") -> None:
         await self._summary_reply(interaction, period, member)
 
-    async def recent_embed(self, guild_id: int, filters: dict[str, object], offset: int,
-                           locale: str) -> tuple[discord.Embed, int]:
-        async with self.bot.db() as session:
+    async def recent_embed(
+        self, guild_id: int, filters: dict[str, object], offset: int, locale: str
+    ) -> tuple[discord.Embed, int]:
+        async with self.sessions() as session:
             rows, total = await recent_page(session, guild_id, offset=offset, limit=PAGE_SIZE, **filters)  # type: ignore[arg-type]
-        embed = discord.Embed(title=_("Recent requests").render(locale), description=recent_lines(rows, locale)[:4096],
-                              colour=discord.Colour.blurple())
-        embed.set_footer(text=_("{first}–{last} of {total}", first=offset + 1 if rows else 0, last=offset + len(rows),
-                                total=total).render(locale))
+        embed = discord.Embed(
+            title=_("Recent requests").render(locale),
+            description=recent_lines(rows, locale)[:4096],
+            colour=discord.Colour.blurple(),
+        )
+        embed.set_footer(
+            text=_(
+                "{first}–{last} of {total}", first=offset + 1 if rows else 0, last=offset + len(rows), total=total
+            ).render(locale)
+        )
         return embed, total
 
     @usage.command(name="recent", description="The latest requests, newest first")
     @app_commands.describe(member="Only this member", status="Only this outcome", command="Only this command")
     @app_commands.choices(status=STATUS_CHOICES)
-    async def recent(self, interaction: discord.Interaction, member: discord.User | None = None,
-                     status: str | None = None, command: str | None = None) -> None:
-        filters = {"user_id": member.id if member else None, "status": status,
-                   "command": command.strip().lstrip("/").lower() if command else None}
-        locale = await self.bot.locale_for(interaction)
+    async def recent(
+        self,
+        interaction: discord.Interaction,
+        member: discord.User | None = None,
+        status: str | None = None,
+        command: str | None = None,
+    ) -> None:
+        filters = {
+            "user_id": member.id if member else None,
+            "status": status,
+            "command": command.strip().lstrip("/").lower() if command else None,
+        }
+        locale = await self.locales.for_interaction(interaction)
         embed, total = await self.recent_embed(interaction.guild_id, filters, 0, locale)
         view = RecentPages(self, interaction.user.id, interaction.guild_id, filters, total, locale)
-        await interaction.response.send_message(embed=embed, view=view, ephemeral=True,
-                                                allowed_mentions=discord.AllowedMentions.none())
+        await interaction.response.send_message(
+            embed=embed, view=view, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+        )
 
     @usage.command(name="export", description="Download the requests as a CSV file")
     @app_commands.describe(period="Which period (default: all time)")
     @app_commands.choices(period=PERIOD_CHOICES)
     async def export(self, interaction: discord.Interaction, period: str = "all") -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        locale = await self.bot.locale_for(interaction)
-        since = period_start(period, datetime.now(timezone.utc))
-        handle = tempfile.NamedTemporaryFile("w", newline="", encoding="utf-8", suffix=".csv", delete=False)
-        try:
-            writer = csv.writer(handle)
-            await self.bot.threads.run(writer.writerow, CSV_COLUMNS)
+        locale = await self.locales.for_interaction(interaction)
+        since = period_start(period, utcnow())
+        with tempfile.TemporaryFile("w+b", suffix=".csv") as handle:
+            await self.threads.run(_write_csv, handle, [CSV_COLUMNS])
             rows = 0
-            async with self.bot.db() as session:
+            async with self.sessions() as session:
                 async for batch in stream_rows(session, interaction.guild_id, since):
                     values = [[_csv_value(getattr(row, column)) for column in CSV_COLUMNS] for row in batch]
-                    await self.bot.threads.run(writer.writerows, values)
+                    await self.threads.run(_write_csv, handle, values)
                     rows += len(values)
-            await self.bot.threads.run(handle.close)
-            size = os.path.getsize(handle.name)
+            size = handle.tell()
             if size > interaction.filesize_limit:
-                await interaction.followup.send(_("The export is {size} MB, more than Discord takes. Pick a shorter "
-                                                  "period.", size=f"{size / 1_048_576:.1f}").render(locale),
-                                                ephemeral=True)
+                await interaction.followup.send(
+                    _(
+                        "The export is {size} MB, more than Discord takes. Pick a shorter period.",
+                        size=f"{size / 1_048_576:.1f}",
+                    ).render(locale),
+                    ephemeral=True,
+                )
                 return
-            filename = f"usage-{interaction.guild_id}-{period}.csv"
-            await interaction.followup.send(_("{rows} requests, {period}.", rows=rows,
-                                              period=PERIODS[period]).render(locale),
-                                            file=discord.File(handle.name, filename=filename), ephemeral=True)
-        finally:
-            handle.close()
-            os.unlink(handle.name)
+            handle.seek(0)
+            await interaction.followup.send(
+                _("{rows} requests, {period}.", rows=rows, period=PERIODS[period]).render(locale),
+                file=discord.File(handle, filename=f"usage-{interaction.guild_id}-{period}.csv"),
+                ephemeral=True,
+            )
+
+
+def _write_csv(handle: BinaryIO, rows: list[list[object]]) -> None:
+    """Append rows to the file as UTF-8 CSV."""
+    text = io.StringIO(newline="")
+    csv.writer(text).writerows(rows)
+    handle.write(text.getvalue().encode())
 
 
 def _csv_value(value: object) -> object:
     if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).isoformat()
+        return value.isoformat()
     return "" if value is None else value
-
-
-async def setup(bot: ImageBot) -> None:
-    await bot.add_cog(Usage(bot))

@@ -6,25 +6,28 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.app import ImageBot
-from bot.service import SourceImage, message_image
-from cogs.edit import FIT_CHOICES
-from cogs.imagine import choices
+from bot.flow.catalog import ModelCatalog
+from bot.flow.intake import Intake
+from bot.flow.sources import SourceImage, message_image
+from bot.surface.options import FIT_CHOICES, choices
 
 
 class Vary(commands.Cog):
-    def __init__(self, bot: ImageBot) -> None:
-        self.bot = bot
+    def __init__(self, intake: Intake, catalog: ModelCatalog, tree: app_commands.CommandTree) -> None:
+        self.intake = intake
+        self.catalog = catalog
+        self.tree = tree
         self.menu = app_commands.ContextMenu(
-            name="Vary image", callback=self.vary_message_image,
+            name="Vary image",
+            callback=self.vary_message_image,
             allowed_contexts=app_commands.AppCommandContext(guild=True),
         )
 
     async def cog_load(self) -> None:
-        self.bot.tree.add_command(self.menu)
+        self.tree.add_command(self.menu)
 
     async def cog_unload(self) -> None:
-        self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
+        self.tree.remove_command(self.menu.name, type=self.menu.type)
 
     @app_commands.command(name="vary", description="Make variations of an image")
     @app_commands.describe(
@@ -43,20 +46,17 @@ class Vary(commands.Cog):
         model: str | None = None,
         fit: str = "crop",
     ) -> None:
-        await self.bot.service.vary(
+        await self.intake.vary(
             interaction, command="vary", image=SourceImage.from_attachment(image), model=model, n=n, fit=fit
         )
 
     @vary.autocomplete("model")
     async def _complete_model(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        models = self.bot.models
-        offered = [name for name in self.bot.offered_models() if models.get(name).variations or models.get(name).edits]
+        offered = [
+            name for name in self.catalog.offered if self.catalog.get(name).variations or self.catalog.get(name).edits
+        ]
         return choices(offered, current)
 
     async def vary_message_image(self, interaction: discord.Interaction, message: discord.Message) -> None:
         """Right-click a message: variations of its first image, at once."""
-        await self.bot.service.vary(interaction, command="vary", image=message_image(message))
-
-
-async def setup(bot: ImageBot) -> None:
-    await bot.add_cog(Vary(bot))
+        await self.intake.vary(interaction, command="vary", image=message_image(message))

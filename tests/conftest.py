@@ -12,9 +12,11 @@ from typing import Any
 import asyncpg
 import discord
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import ImageBot
 from bot.config import Config, parse_config
+from bot.db.engine import make_engine, make_sessionmaker, migrate_to_head
 from tests.standins.discord_api import DiscordStandIn
 from tests.standins.images_api import ExtraModel, ImagesStandIn
 from tests.standins.spec import DISCORD, OPENAI_IMAGES, SPECS_DIR, missing_specs_message
@@ -50,12 +52,22 @@ async def discord_api() -> AsyncIterator[DiscordStandIn]:
 @pytest.fixture
 def config_data(tmp_path: Path, images_api: ImagesStandIn, discord_api: DiscordStandIn) -> dict[str, Any]:
     return {
-        "discord": {"token": discord_api.token, "api_base_url": discord_api.api_base_url,
-                    "gateway_url": discord_api.gateway_url},
-        "images": {"base_url": images_api.base_url, "api_key": images_api.api_key, "model": "gpt-image-2",
-                   "offered_models": ["gpt-image-2", "gpt-image-1-mini", "dall-e-3", "dall-e-2"],
-                   "retry_base_delay": 0.01, "max_retry_wait": 0.05, "timeout_seconds": 10},
+        "discord": {
+            "token": discord_api.token,
+            "api_base_url": discord_api.api_base_url,
+            "gateway_url": discord_api.gateway_url,
+        },
+        "images": {
+            "base_url": images_api.base_url,
+            "api_key": images_api.api_key,
+            "model": "gpt-image-2",
+            "offered_models": ["gpt-image-2", "gpt-image-1-mini", "dall-e-3", "dall-e-2"],
+            "retry_base_delay": 0.01,
+            "max_retry_wait": 0.05,
+            "timeout_seconds": 10,
+        },
         "database": {"url": f"sqlite+aiosqlite:///{tmp_path / 'data' / 'imagebot.db'}"},
+        "jobs": {"status_every_seconds": 0},
     }
 
 
@@ -95,6 +107,15 @@ async def start_bot(discord_api: DiscordStandIn) -> AsyncIterator[Callable[[Conf
         await asyncio.wait_for(task, 10)
     discord.http.Route.BASE = original_base
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = original_gateway
+
+
+@pytest.fixture
+async def sessions(tmp_path: Path) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """A migrated SQLite database in a file of its own, for tests below the Discord surface."""
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'unit.db'}")
+    await migrate_to_head(engine)
+    yield make_sessionmaker(engine)
+    await engine.dispose()
 
 
 @pytest.fixture

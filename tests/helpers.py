@@ -15,7 +15,7 @@ async def usage_rows(bot, count: int = 1, timeout: float = 10.0) -> list[UsageRe
     """The usage rows, once `count` are finished: the bot finishes a row after its reply lands."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
-        async with bot.db() as session:
+        async with bot.sessions() as session:
             rows = list((await session.scalars(select(UsageRecord).order_by(UsageRecord.id))).all())
         finished = [row for row in rows if row.status != "pending"]
         if len(finished) >= count or asyncio.get_running_loop().time() > deadline:

@@ -16,7 +16,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.standins.discord_api import DiscordStandIn
+from tests.standins.discord_api import DiscordStandIn, StoredMessage
 from tests.standins.images_api import ImagesStandIn
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,6 +40,16 @@ def write_config(folder: Path, discord_api: DiscordStandIn, images_api: ImagesSt
     return path
 
 
+def _save_images(out_dir: Path, reply: StoredMessage) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    saved = []
+    for attachment, data in zip(reply.payload["attachments"], reply.attachment_bytes(), strict=True):
+        path = out_dir / attachment["filename"]
+        path.write_bytes(data)
+        saved.append(path)
+    return saved
+
+
 async def run_sandbox(prompt: str, out_dir: Path, *, n: int = 1, timeout: float = 60.0) -> SandboxRun:
     discord_api, images_api = DiscordStandIn(), ImagesStandIn()
     await discord_api.start()
@@ -48,8 +58,15 @@ async def run_sandbox(prompt: str, out_dir: Path, *, n: int = 1, timeout: float 
         config = write_config(Path(folder), discord_api, images_api)
         env = {**os.environ, "DISCORD_TOKEN": discord_api.token, "OPENAI_API_KEY": images_api.api_key}
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "--config", str(config), cwd=ROOT, env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            sys.executable,
+            "-m",
+            "bot",
+            "--config",
+            str(config),
+            cwd=ROOT,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
         )
         output = asyncio.create_task(process.stdout.read())  # type: ignore[union-attr]
         try:
@@ -61,17 +78,12 @@ async def run_sandbox(prompt: str, out_dir: Path, *, n: int = 1, timeout: float 
                 process.send_signal(signal.SIGTERM)
             try:
                 await asyncio.wait_for(process.wait(), 20)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 process.kill()
                 await process.wait()
             await discord_api.close()
             await images_api.close()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    saved = []
-    for attachment, data in zip(reply.payload["attachments"], reply.attachment_bytes()):
-        path = out_dir / attachment["filename"]
-        path.write_bytes(data)
-        saved.append(path)
+    saved = await asyncio.to_thread(_save_images, out_dir, reply)
     return SandboxRun(saved, reply.payload["content"], process.returncode or 0, (await output).decode())
 
 

@@ -21,16 +21,19 @@ from discord import Locale, app_commands
 from bot.i18n import DOMAIN, LOCALES, LOCALES_DIR, NAME_CONTEXT
 
 ROOT = Path(__file__).resolve().parents[1]
-NAME_LOCATIONS = (app_commands.TranslationContextLocation.command_name,
-                  app_commands.TranslationContextLocation.group_name,
-                  app_commands.TranslationContextLocation.parameter_name)
+NAME_LOCATIONS = (
+    app_commands.TranslationContextLocation.command_name,
+    app_commands.TranslationContextLocation.group_name,
+    app_commands.TranslationContextLocation.parameter_name,
+)
 
 
 def code_messages() -> set[tuple[str | None, str]]:
     found = set()
     for folder in ("bot", "cogs"):
-        for _, _, message, _, context in extract_from_dir(ROOT / folder, keywords={"_": None},
-                                                          comment_tags=(), strip_comment_tags=True):
+        for _, _, message, _, context in extract_from_dir(
+            ROOT / folder, keywords={"_": None}, comment_tags=(), strip_comment_tags=True
+        ):
             found.add((context, message))
     return found
 
@@ -47,15 +50,20 @@ class _Recorder(app_commands.Translator):
 
 async def command_messages() -> set[tuple[str | None, str]]:
     """Every name, description and choice of every command, as the sync would send them."""
-    from bot.app import EXTENSIONS, ImageBot
+    import aiohttp
+
+    from bot.app import ImageBot
     from bot.config import parse_config
+    from bot.db.engine import make_engine, make_sessionmaker
 
     bot = ImageBot(parse_config({}, {"DISCORD_TOKEN": "catalogue", "OPENAI_API_KEY": "catalogue"}))
-    for extension in EXTENSIONS:
-        await bot.load_extension(extension)
-    recorder = _Recorder()
-    for command in bot.tree.get_commands(type=None):
-        await command.get_translated_payload(bot.tree, recorder)
+    engine = make_engine("sqlite+aiosqlite:///:memory:")
+    async with aiohttp.ClientSession() as http:
+        await bot.assemble(http, make_sessionmaker(engine))
+        recorder = _Recorder()
+        for command in bot.tree.get_commands(type=None):
+            await command.get_translated_payload(bot.tree, recorder)
+    await engine.dispose()
     await bot.close()
     return recorder.seen
 

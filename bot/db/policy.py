@@ -1,4 +1,7 @@
-"""Query functions for guild policy: settings, their change log, and the usage counters."""
+"""Query functions for guild policy: settings, their change log, and the usage counters.
+
+Each takes the session of its caller's unit of work and never commits.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,8 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import GuildSettings, SettingsChange, UsageCounter, UsageRecord, UsageStatus, utcnow
+from bot.clock import utcnow
+from bot.db.models import GuildSettings, SettingsChange, UsageCounter, UsageRecord, UsageStatus
 
 COUNTED_STATUSES = (UsageStatus.PENDING, UsageStatus.OK, UsageStatus.PARTIAL)
 
@@ -19,26 +23,36 @@ async def get_settings(session: AsyncSession, guild_id: int) -> GuildSettings:
     """The guild's settings, or defaults (not saved) when it has none."""
     settings = await session.get(GuildSettings, guild_id)
     if settings is None:
-        settings = GuildSettings(guild_id=guild_id, allowed_models=[], allowed_sizes=[], channel_ids=[],
-                                 exempt_role_ids=[], blocked_user_ids=[], budget_alert_percent=0)
+        settings = GuildSettings(
+            guild_id=guild_id,
+            allowed_models=[],
+            allowed_sizes=[],
+            channel_ids=[],
+            exempt_role_ids=[],
+            blocked_user_ids=[],
+            budget_alert_percent=0,
+        )
     return settings
 
 
 async def change_setting(session: AsyncSession, guild_id: int, user_id: int, setting: str, value: Any) -> Any:
-    """Set one setting, log who changed it from what, and commit. Returns the old value."""
+    """Set one setting and log who changed it from what. Returns the old value."""
     settings = await get_settings(session, guild_id)
     old = getattr(settings, setting)
     setattr(settings, setting, value)
     settings.updated_at = utcnow()
     session.add(settings)
     session.add(SettingsChange(guild_id=guild_id, user_id=user_id, setting=setting, old_value=old, new_value=value))
-    await session.commit()
     return old
 
 
 async def settings_changes(session: AsyncSession, guild_id: int, limit: int = 10) -> list[SettingsChange]:
-    statement = (select(SettingsChange).where(SettingsChange.guild_id == guild_id)
-                 .order_by(SettingsChange.id.desc()).limit(limit))
+    statement = (
+        select(SettingsChange)
+        .where(SettingsChange.guild_id == guild_id)
+        .order_by(SettingsChange.id.desc())
+        .limit(limit)
+    )
     return list((await session.scalars(statement)).all())
 
 
@@ -50,7 +64,8 @@ async def add_to_counter(
     dialect = session.bind.dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     await session.execute(
-        insert(UsageCounter).values(guild_id=guild_id, subject=subject, period=period, amount=0.0)
+        insert(UsageCounter)
+        .values(guild_id=guild_id, subject=subject, period=period, amount=0.0)
         .on_conflict_do_nothing()
     )
     statement = (
@@ -74,8 +89,11 @@ async def counter_value(session: AsyncSession, guild_id: int, subject: str, peri
 
 async def last_request_at(session: AsyncSession, guild_id: int, user_id: int, excluding: int | None) -> datetime | None:
     """When the member's latest counted request in the guild began, other than `excluding`."""
-    conditions = [UsageRecord.guild_id == guild_id, UsageRecord.user_id == user_id,
-                  UsageRecord.status.in_(COUNTED_STATUSES)]
+    conditions = [
+        UsageRecord.guild_id == guild_id,
+        UsageRecord.user_id == user_id,
+        UsageRecord.status.in_(COUNTED_STATUSES),
+    ]
     if excluding is not None:
         conditions.append(UsageRecord.id != excluding)
     return await session.scalar(select(func.max(UsageRecord.created_at)).where(and_(*conditions)))
@@ -86,13 +104,15 @@ async def mark_budget_alert(session: AsyncSession, guild_id: int, period: str, p
     statement = (
         update(GuildSettings)
         .where(GuildSettings.guild_id == guild_id)
-        .where((GuildSettings.budget_alert_period != period) | (GuildSettings.budget_alert_period.is_(None))
-               | (GuildSettings.budget_alert_percent < percent))
+        .where(
+            (GuildSettings.budget_alert_period != period)
+            | (GuildSettings.budget_alert_period.is_(None))
+            | (GuildSettings.budget_alert_percent < percent)
+        )
         .values(budget_alert_period=period, budget_alert_percent=percent)
         .execution_options(synchronize_session=False)
     )
     result = await session.execute(statement)
-    await session.commit()
     return result.rowcount == 1
 
 
@@ -105,7 +125,6 @@ async def prune_prompts(session: AsyncSession, guild_id: int, before: datetime) 
         .execution_options(synchronize_session=False)
     )
     result = await session.execute(statement)
-    await session.commit()
     return result.rowcount
 
 
@@ -123,5 +142,4 @@ async def forget_member(session: AsyncSession, user_id: int) -> int:
         .execution_options(synchronize_session=False)
     )
     result = await session.execute(statement)
-    await session.commit()
     return result.rowcount

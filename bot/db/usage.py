@@ -1,4 +1,4 @@
-"""Query functions for the usage log; each takes the session of its unit of work."""
+"""Query functions for the usage log; each takes the session of its caller's unit of work and never commits."""
 
 from __future__ import annotations
 
@@ -11,12 +11,6 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import UsageRecord
-
-
-async def save_usage(session: AsyncSession, record: UsageRecord) -> None:
-    """Insert a new row, or write the changes of one saved earlier."""
-    session.add(record)
-    await session.commit()
 
 
 async def get_usage(session: AsyncSession, usage_id: int) -> UsageRecord | None:
@@ -43,8 +37,9 @@ def _conditions(guild_id: int, since: datetime | None, user_id: int | None) -> l
     return conditions
 
 
-async def summarize(session: AsyncSession, guild_id: int, since: datetime | None, user_id: int | None = None
-                    ) -> UsageSummary:
+async def summarize(
+    session: AsyncSession, guild_id: int, since: datetime | None, user_id: int | None = None
+) -> UsageSummary:
     """Totals, statuses, top members and models, and requests per day, for one guild."""
     where = _conditions(guild_id, since, user_id)
     summary = UsageSummary()
@@ -54,11 +49,21 @@ async def summarize(session: AsyncSession, guild_id: int, since: datetime | None
         summary.requests += count
         summary.images += int(images or 0)
         summary.cost_usd += float(cost or 0.0)
-    users = (select(UsageRecord.user_id, func.count().label("n"), func.sum(UsageRecord.image_count))
-             .where(*where).group_by(UsageRecord.user_id).order_by(text("n DESC")).limit(5))
+    users = (
+        select(UsageRecord.user_id, func.count().label("n"), func.sum(UsageRecord.image_count))
+        .where(*where)
+        .group_by(UsageRecord.user_id)
+        .order_by(text("n DESC"))
+        .limit(5)
+    )
     summary.top_users = [(user, count, int(images or 0)) for user, count, images in await session.execute(users)]
-    models = (select(UsageRecord.model, func.count().label("n")).where(*where, UsageRecord.model.is_not(None))
-              .group_by(UsageRecord.model).order_by(text("n DESC")).limit(5))
+    models = (
+        select(UsageRecord.model, func.count().label("n"))
+        .where(*where, UsageRecord.model.is_not(None))
+        .group_by(UsageRecord.model)
+        .order_by(text("n DESC"))
+        .limit(5)
+    )
     summary.top_models = [(model, count) for model, count in await session.execute(models)]
     day = func.date(UsageRecord.created_at)
     for date, status, count in await session.execute(
@@ -69,8 +74,15 @@ async def summarize(session: AsyncSession, guild_id: int, since: datetime | None
 
 
 async def recent_page(
-    session: AsyncSession, guild_id: int, *, since: datetime | None = None, user_id: int | None = None,
-    status: str | None = None, command: str | None = None, offset: int = 0, limit: int = 10,
+    session: AsyncSession,
+    guild_id: int,
+    *,
+    since: datetime | None = None,
+    user_id: int | None = None,
+    status: str | None = None,
+    command: str | None = None,
+    offset: int = 0,
+    limit: int = 10,
 ) -> tuple[list[UsageRecord], int]:
     """One page of the guild's rows, newest first, and how many rows match in all."""
     where = _conditions(guild_id, since, user_id)
@@ -79,16 +91,26 @@ async def recent_page(
     if command is not None:
         where.append(UsageRecord.command == command)
     total = await session.scalar(select(func.count()).select_from(UsageRecord).where(*where)) or 0
-    statement = (select(UsageRecord).where(*where).order_by(UsageRecord.created_at.desc(), UsageRecord.id.desc())
-                 .offset(offset).limit(limit))
+    statement = (
+        select(UsageRecord)
+        .where(*where)
+        .order_by(UsageRecord.created_at.desc(), UsageRecord.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
     return list((await session.scalars(statement)).all()), total
 
 
-async def stream_rows(session: AsyncSession, guild_id: int, since: datetime | None,
-                      batch: int = 500) -> AsyncIterator[Sequence[UsageRecord]]:
+async def stream_rows(
+    session: AsyncSession, guild_id: int, since: datetime | None, batch: int = 500
+) -> AsyncIterator[Sequence[UsageRecord]]:
     """The guild's rows, oldest first, in batches, without loading them all."""
-    statement = (select(UsageRecord).where(*_conditions(guild_id, since, None))
-                 .order_by(UsageRecord.created_at, UsageRecord.id).execution_options(yield_per=batch))
+    statement = (
+        select(UsageRecord)
+        .where(*_conditions(guild_id, since, None))
+        .order_by(UsageRecord.created_at, UsageRecord.id)
+        .execution_options(yield_per=batch)
+    )
     result = await session.stream_scalars(statement)
     async for partition in result.partitions(batch):
         yield partition

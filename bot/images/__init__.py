@@ -1,8 +1,9 @@
 """The async Images API client, its errors and the model table."""
 
-from bot.images.client import GeneratedImage, ImagesClient, ImagesResult, InputImage, StreamEvent, TokenUsage
+from bot.images.client import ImagesClient
 from bot.images.errors import ImagesError
 from bot.images.models import ModelRegistry, ModelSpec
+from bot.images.results import GeneratedImage, ImagesResult, InputImage, StreamEvent, TokenUsage
 
 __all__ = [
     "GeneratedImage",

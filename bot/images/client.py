@@ -1,27 +1,25 @@
 """An async client for OpenAI-compatible Images APIs: generations, edits and variations.
 
-One `request()` does transport, error mapping and retries; the public methods only build
-bodies. Which parameters are sent is decided by the model's `ModelSpec`. Result bytes stay in
-memory: `b64_json` is decoded, and `url` results are downloaded at once, since they expire.
+Every call goes through one transport, `_post`, and one retry loop, `_retrying`: JSON,
+multipart and streamed requests share the same timeout, error mapping and retry policy
+(backoff with jitter, a capped Retry-After, a stream retried only before its first event).
+Which parameters are sent is decided by the model's `ModelSpec`. Result bytes stay in memory:
+`b64_json` is decoded, and `url` results are downloaded at once, since they expire.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
-import email.utils
+import contextlib
 import json
 import logging
 import random
-import re
-import time
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 
+from bot.images.bodies import common_options, multipart
 from bot.images.errors import (
     APIConnectionError,
     APITimeoutError,
@@ -30,105 +28,22 @@ from bot.images.errors import (
     error_from_response,
 )
 from bot.images.models import ModelSpec
+from bot.images.ratelimit import RequestBudget, parse_retry_after
+from bot.images.results import GeneratedImage, ImagesResult, InputImage, StreamEvent, TokenUsage, decode_b64
+from bot.images.sse import server_sent_events
 
 log = logging.getLogger(__name__)
 
 MAX_DOWNLOAD_BYTES = 64 * 1024 * 1024
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
-_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 MAX_BACKOFF_SECONDS = 20.0
+T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class TokenUsage:
-    input_tokens: int = 0
-    output_tokens: int = 0
-    total_tokens: int = 0
-    input_image_tokens: int = 0
-
-    def __add__(self, other: TokenUsage) -> TokenUsage:
-        return TokenUsage(
-            self.input_tokens + other.input_tokens,
-            self.output_tokens + other.output_tokens,
-            self.total_tokens + other.total_tokens,
-            self.input_image_tokens + other.input_image_tokens,
-        )
-
-    @classmethod
-    def from_payload(cls, payload: Any) -> TokenUsage | None:
-        if not isinstance(payload, dict):
-            return None
-        details = payload.get("input_tokens_details")
-        return cls(
-            int(payload.get("input_tokens") or 0),
-            int(payload.get("output_tokens") or 0),
-            int(payload.get("total_tokens") or 0),
-            int(details.get("image_tokens") or 0) if isinstance(details, dict) else 0,
-        )
-
-
-@dataclass(frozen=True)
-class GeneratedImage:
-    data: bytes
-    revised_prompt: str | None = None
-
-
-@dataclass(frozen=True)
-class ImagesResult:
-    images: list[GeneratedImage]
-    usage: TokenUsage | None = None
-    failures: list[ImagesError] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class InputImage:
-    """An image to upload, already in a form the model accepts."""
-
-    data: bytes
-    filename: str = "image.png"
-    content_type: str = "image/png"
-
-
-@dataclass(frozen=True)
-class StreamEvent:
-    """One server-sent event of a streamed generation or edit."""
-
-    type: str
-    image: bytes
-    partial_index: int | None = None
-    usage: TokenUsage | None = None
-
-    @property
-    def completed(self) -> bool:
-        return self.type.endswith(".completed")
-
-
-def parse_duration(value: str) -> float | None:
-    """OpenAI's reset durations: "1s", "6m0s", "20ms", "1h2m3.5s"."""
-    parts = _DURATION_PART.findall(value or "")
-    if not parts:
-        return None
-    return sum(float(number) * _DURATION_UNITS[unit] for number, unit in parts)
-
-
-def parse_retry_after(headers: Any) -> float | None:
-    """Seconds to wait from `retry-after-ms` or `retry-after` (seconds or an HTTP date)."""
-    value = headers.get("retry-after-ms")
-    if value:
-        try:
-            return max(float(value) / 1000, 0.0)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
+async def _error_body(response: aiohttp.ClientResponse) -> Any:
     try:
-        return max(float(value), 0.0)
+        return json.loads(await response.text())
     except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value) if value else None
-        if parsed is None:
-            return None
-        return max(parsed.timestamp() - time.time(), 0.0)
+        return None
 
 
 class ImagesClient:
@@ -152,28 +67,11 @@ class ImagesClient:
         self._retry_base_delay = retry_base_delay
         self._max_retry_wait = max_retry_wait
         self._parallel = asyncio.Semaphore(max_parallel_requests)
-        self._requests_reset_at: float | None = None
-
-    def _headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self._api_key}", "User-Agent": "imagebot/0.1"}
-
-    def _note_rate_limit(self, headers: Any) -> None:
-        """Remember when the request budget resets if the last answer said none is left."""
-        remaining = headers.get("x-ratelimit-remaining-requests")
-        reset = parse_duration(headers.get("x-ratelimit-reset-requests", ""))
-        if remaining is not None and remaining.strip() == "0" and reset:
-            self._requests_reset_at = time.monotonic() + min(reset, self._max_retry_wait)
-        elif remaining is not None:
-            self._requests_reset_at = None
+        self._budget = RequestBudget(max_retry_wait)
 
     async def wait_for_rate_limit(self) -> None:
-        """Back off before being refused: sleep until the request budget resets, if it is spent."""
-        if self._requests_reset_at is not None:
-            delay = self._requests_reset_at - time.monotonic()
-            if delay > 0:
-                log.info("the Images API request budget is spent; waiting %.1fs", delay)
-                await asyncio.sleep(delay)
-            self._requests_reset_at = None
+        """Sleep until the account's request budget resets, if the last answer said it is spent."""
+        await self._budget.wait()
 
     def _retry_delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
@@ -181,73 +79,101 @@ class ImagesClient:
         backoff = min(self._retry_base_delay * 2**attempt, MAX_BACKOFF_SECONDS)
         return backoff / 2 + random.uniform(0, backoff / 2)
 
-    async def request(
-        self,
-        path: str,
-        *,
-        json_body: dict[str, Any] | None = None,
-        form: Callable[[], aiohttp.FormData] | None = None,
-    ) -> dict[str, Any]:
-        """POST to the API with retries; return the JSON body of a 2xx answer."""
-        for attempt in range(self._max_retries + 1):
-            try:
-                return await self._send_once(path, json_body=json_body, form=form)
-            except ImagesError as exc:
-                if not exc.retryable or attempt >= self._max_retries:
-                    raise
-                delay = self._retry_delay(attempt, exc.retry_after)
-                log.warning("images %s failed (%s, %s); retry %d in %.1fs", path, exc.kind, exc, attempt + 1, delay)
-                await asyncio.sleep(delay)
-        raise AssertionError("unreachable")
+    # The one request path -----------------------------------------------------------------------
 
-    async def _send_once(
-        self,
-        path: str,
-        *,
-        json_body: dict[str, Any] | None,
-        form: Callable[[], aiohttp.FormData] | None,
-    ) -> dict[str, Any]:
-        url = f"{self._base_url}{path}"
+    @contextlib.asynccontextmanager
+    async def _post(
+        self, path: str, *, json_body: dict[str, Any] | None = None, form: aiohttp.FormData | None = None
+    ) -> AsyncIterator[aiohttp.ClientResponse]:
+        """One POST: a 2xx response to read, or the typed error for whatever went wrong,
+        reading included."""
         try:
             async with self._session.post(
-                url,
+                f"{self._base_url}{path}",
                 json=json_body,
-                data=form() if form is not None else None,
-                headers=self._headers(),
+                data=form,
+                headers={"Authorization": f"Bearer {self._api_key}", "User-Agent": "imagebot/0.1"},
                 timeout=aiohttp.ClientTimeout(total=self._timeout),
             ) as response:
-                self._note_rate_limit(response.headers)
-                body = await self._read_json(response)
+                self._budget.note(response.headers)
                 if response.status >= 400:
                     raise error_from_response(
                         response.status,
-                        body,
+                        await _error_body(response),
                         request_id=response.headers.get("x-request-id"),
                         retry_after=parse_retry_after(response.headers),
                     )
-                if not isinstance(body, dict):
-                    raise InvalidResponseError("the Images API answered without a JSON object", status=response.status)
-                return body
-        except asyncio.TimeoutError:
+                yield response
+        except TimeoutError:
             raise APITimeoutError(f"no answer from the Images API within {self._timeout:g}s") from None
         except aiohttp.ClientError as exc:
             raise APIConnectionError(f"could not reach the Images API ({type(exc).__name__})") from None
 
-    @staticmethod
-    async def _read_json(response: aiohttp.ClientResponse) -> Any:
-        text = await response.text()
-        try:
-            return json.loads(text) if text else None
-        except ValueError:
-            if response.status < 400:
-                raise InvalidResponseError("the Images API answered with a body that is not JSON", status=response.status)
-            return None
+    async def _retrying(self, path: str, attempt: Callable[[], AsyncIterator[T]]) -> AsyncIterator[T]:
+        """Run `attempt` until it succeeds, retrying retryable errors that come before its first item."""
+        for number in range(self._max_retries + 1):
+            started = False
+            try:
+                async with contextlib.aclosing(attempt()) as items:
+                    async for item in items:
+                        started = True
+                        yield item
+                return
+            except ImagesError as exc:
+                if started or not exc.retryable or number >= self._max_retries:
+                    raise
+                delay = self._retry_delay(number, exc.retry_after)
+                log.warning("images %s failed (%s, %s); retry %d in %.1fs", path, exc.kind, exc, number + 1, delay)
+                await asyncio.sleep(delay)
+
+    async def request(
+        self, path: str, *, json_body: dict[str, Any] | None = None, form: Callable[[], aiohttp.FormData] | None = None
+    ) -> dict[str, Any]:
+        """POST with retries; return the JSON object of a 2xx answer."""
+
+        async def attempt() -> AsyncIterator[dict[str, Any]]:
+            async with self._post(path, json_body=json_body, form=form() if form else None) as response:
+                text = await response.text()
+            try:
+                body = json.loads(text)
+            except ValueError:
+                raise InvalidResponseError("the Images API answered with a body that is not JSON") from None
+            if not isinstance(body, dict):
+                raise InvalidResponseError("the Images API answered without a JSON object", status=response.status)
+            yield body
+
+        async with contextlib.aclosing(self._retrying(path, attempt)) as bodies:
+            async for body in bodies:
+                return body
+        raise InvalidResponseError("the Images API gave no answer")
+
+    async def stream(self, path: str, body: dict[str, Any]) -> AsyncIterator[StreamEvent]:
+        """POST a streamed request; its events up to and including the completed one."""
+
+        async def attempt() -> AsyncIterator[StreamEvent]:
+            async with self._post(path, json_body=body) as response:
+                events = server_sent_events(response.content.iter_any(), max_event=MAX_DOWNLOAD_BYTES)
+                async with contextlib.aclosing(events):
+                    async for payload in events:
+                        event = StreamEvent.from_payload(payload)
+                        yield event
+                        if event.completed:
+                            return
+            raise InvalidResponseError("the image stream ended before the image was completed")
+
+        async with contextlib.aclosing(self._retrying(path, attempt)) as events:
+            async for event in events:
+                yield event
+
+    # Results ----------------------------------------------------------------------------------
 
     async def _download(self, url: str) -> bytes:
         try:
             async with self._session.get(url, timeout=aiohttp.ClientTimeout(total=self._timeout)) as response:
                 if response.status != 200:
-                    raise InvalidResponseError(f"image download answered HTTP {response.status}", status=response.status)
+                    raise InvalidResponseError(
+                        f"image download answered HTTP {response.status}", status=response.status
+                    )
                 chunks, size = [], 0
                 async for chunk in response.content.iter_chunked(65536):
                     size += len(chunk)
@@ -255,7 +181,7 @@ class ImagesClient:
                         raise InvalidResponseError("the image to download is larger than 64 MiB")
                     chunks.append(chunk)
                 return b"".join(chunks)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise APITimeoutError("the image download timed out") from None
         except aiohttp.ClientError as exc:
             raise APIConnectionError(f"could not download the image ({type(exc).__name__})") from None
@@ -269,7 +195,7 @@ class ImagesClient:
             if not isinstance(item, dict):
                 raise InvalidResponseError("the Images API answered with a malformed image entry")
             if item.get("b64_json"):
-                data = _decode_b64(item["b64_json"])
+                data = decode_b64(item["b64_json"])
             elif item.get("url"):
                 data = await self._download(str(item["url"]))
             else:
@@ -302,31 +228,7 @@ class ImagesClient:
             raise failures[0]
         return ImagesResult(images=images, usage=usage, failures=failures)
 
-    @staticmethod
-    def _common_options(
-        model: ModelSpec,
-        *,
-        size: str | None,
-        quality: str | None,
-        output_format: str | None,
-        background: str | None,
-        user: str | None,
-    ) -> dict[str, Any]:
-        options: dict[str, Any] = {"model": model.name}
-        size = size or model.default_size
-        if size:
-            options["size"] = size
-        if quality and quality in model.qualities:
-            options["quality"] = quality
-        if output_format and output_format in model.output_formats:
-            options["output_format"] = output_format
-        if background and model.background:
-            options["background"] = background
-        if model.response_format:
-            options["response_format"] = "b64_json"
-        if user and model.known:
-            options["user"] = user
-        return options
+    # The API's operations -----------------------------------------------------------------------
 
     async def generate(
         self,
@@ -341,9 +243,12 @@ class ImagesClient:
         background: str | None = None,
         user: str | None = None,
     ) -> ImagesResult:
-        body = {"prompt": prompt, **self._common_options(
-            model, size=size, quality=quality, output_format=output_format, background=background, user=user
-        )}
+        body = {
+            "prompt": prompt,
+            **common_options(
+                model, size=size, quality=quality, user=user, output_format=output_format, background=background
+            ),
+        }
         if style and style in model.styles:
             body["style"] = style
 
@@ -351,21 +256,6 @@ class ImagesClient:
             return await self._parse_images(await self.request("/images/generations", json_body={**body, "n": count}))
 
         return await self._fan_out(n, model, run)
-
-    def _edit_form(
-        self, images: Sequence[InputImage], mask: InputImage | None, fields: dict[str, Any]
-    ) -> Callable[[], aiohttp.FormData]:
-        def build() -> aiohttp.FormData:
-            form = aiohttp.FormData()
-            for image in images:
-                form.add_field("image", image.data, filename=image.filename, content_type=image.content_type)
-            if mask is not None:
-                form.add_field("mask", mask.data, filename=mask.filename, content_type=mask.content_type)
-            for name, value in fields.items():
-                form.add_field(name, _form_value(value))
-            return form
-
-        return build
 
     async def edit(
         self,
@@ -384,27 +274,24 @@ class ImagesClient:
     ) -> ImagesResult:
         if not images:
             raise ValueError("an edit needs at least one image")
-        fields = {"prompt": prompt, **self._common_options(
-            model, size=size, quality=quality, output_format=output_format, background=background, user=user
-        )}
+        fields = {
+            "prompt": prompt,
+            **common_options(
+                model, size=size, quality=quality, user=user, output_format=output_format, background=background
+            ),
+        }
         if input_fidelity and model.input_fidelity:
             fields["input_fidelity"] = input_fidelity
         images = list(images)[: max(model.max_edit_images, 1)]
 
         async def run(count: int) -> ImagesResult:
-            form = self._edit_form(images, mask if model.masks else None, {**fields, "n": count})
+            form = multipart(images, mask if model.masks else None, {**fields, "n": count})
             return await self._parse_images(await self.request("/images/edits", form=form))
 
         return await self._fan_out(n, model, run)
 
     async def create_variation(
-        self,
-        image: InputImage,
-        *,
-        model: ModelSpec,
-        n: int = 1,
-        size: str | None = None,
-        user: str | None = None,
+        self, image: InputImage, *, model: ModelSpec, n: int = 1, size: str | None = None, user: str | None = None
     ) -> ImagesResult:
         fields: dict[str, Any] = {"model": model.name}
         size = size or model.default_size
@@ -416,12 +303,12 @@ class ImagesClient:
             fields["user"] = user
 
         async def run(count: int) -> ImagesResult:
-            form = self._edit_form([image], None, {**fields, "n": count})
+            form = multipart([image], None, {**fields, "n": count})
             return await self._parse_images(await self.request("/images/variations", form=form))
 
         return await self._fan_out(n, model, run)
 
-    async def stream_generate(
+    def stream_generate(
         self,
         prompt: str,
         *,
@@ -440,103 +327,8 @@ class ImagesClient:
             "prompt": prompt,
             "stream": True,
             "partial_images": max(0, min(partial_images, 3)),
-            **self._common_options(
-                model, size=size, quality=quality, output_format=output_format, background=background, user=user
+            **common_options(
+                model, size=size, quality=quality, user=user, output_format=output_format, background=background
             ),
         }
-        for attempt in range(self._max_retries + 1):
-            started = False
-            try:
-                async for event in self._stream_once("/images/generations", body):
-                    started = True
-                    yield event
-                return
-            except ImagesError as exc:
-                if started or not exc.retryable or attempt >= self._max_retries:
-                    raise
-                delay = self._retry_delay(attempt, exc.retry_after)
-                log.warning("images stream failed (%s, %s); retry %d in %.1fs", exc.kind, exc, attempt + 1, delay)
-                await asyncio.sleep(delay)
-
-    async def _stream_once(self, path: str, body: dict[str, Any]) -> AsyncIterator[StreamEvent]:
-        try:
-            async with self._session.post(
-                f"{self._base_url}{path}", json=body, headers=self._headers(),
-                timeout=aiohttp.ClientTimeout(total=self._timeout),
-            ) as response:
-                self._note_rate_limit(response.headers)
-                if response.status >= 400:
-                    raise error_from_response(
-                        response.status,
-                        await self._read_json(response),
-                        request_id=response.headers.get("x-request-id"),
-                        retry_after=parse_retry_after(response.headers),
-                    )
-                async for payload in _server_sent_events(response):
-                    event = _stream_event(payload)
-                    yield event
-                    if event.completed:
-                        return
-                raise InvalidResponseError("the image stream ended before the image was completed")
-        except asyncio.TimeoutError:
-            raise APITimeoutError(f"no answer from the Images API within {self._timeout:g}s") from None
-        except aiohttp.ClientError as exc:
-            raise APIConnectionError(f"could not reach the Images API ({type(exc).__name__})") from None
-
-
-def _form_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _decode_b64(value: Any) -> bytes:
-    try:
-        data = base64.b64decode(str(value), validate=True)
-    except (binascii.Error, ValueError):
-        raise InvalidResponseError("an image's b64_json is not valid base64") from None
-    if not data:
-        raise InvalidResponseError("an image's b64_json is empty")
-    return data
-
-
-async def _server_sent_events(response: aiohttp.ClientResponse) -> AsyncIterator[dict[str, Any]]:
-    """Parse text/event-stream from raw chunks: an event's data line can be megabytes of base64,
-    more than aiohttp's line reader takes, so lines are split here, each event capped in size."""
-    buffer = b""
-    data_lines: list[str] = []
-    async for chunk in response.content.iter_any():
-        buffer += chunk
-        if len(buffer) > MAX_DOWNLOAD_BYTES:
-            raise InvalidResponseError("an image stream event is larger than 64 MiB")
-        *lines, buffer = buffer.split(b"\n")
-        for raw in lines:
-            line = raw.decode("utf-8").rstrip("\r")
-            if line.startswith("data:"):
-                data_lines.append(line[5:].lstrip())
-            elif not line and data_lines:
-                text = "\n".join(data_lines)
-                data_lines = []
-                if text == "[DONE]":
-                    return
-                try:
-                    payload = json.loads(text)
-                except ValueError:
-                    raise InvalidResponseError("the image stream sent an event that is not JSON") from None
-                if isinstance(payload, dict) and "error" in payload:
-                    raise error_from_response(400, payload, request_id=None, retry_after=None)
-                yield payload
-
-
-def _stream_event(payload: dict[str, Any]) -> StreamEvent:
-    kind = str(payload.get("type", ""))
-    if not kind.endswith((".partial_image", ".completed")):
-        raise InvalidResponseError(f"the image stream sent an unknown event {kind!r}")
-    index = payload.get("partial_image_index")
-    return StreamEvent(
-        type=kind,
-        image=_decode_b64(payload.get("b64_json")),
-        partial_index=int(index) if isinstance(index, int) else None,
-        usage=TokenUsage.from_payload(payload.get("usage")),
-    )
-
+        return self.stream("/images/generations", body)

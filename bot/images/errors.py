@@ -106,6 +106,13 @@ class QuotaExceededError(RateLimitError):
     retryable = False
 
 
+class RequestTimeoutError(APIStatusError, APITimeoutError):
+    """HTTP 408: the server gave up waiting; the same as a timeout of ours."""
+
+    kind = "timeout"
+    retryable = True
+
+
 class InternalServerError(APIStatusError):
     kind = "server_error"
     retryable = True
@@ -116,7 +123,7 @@ STATUS_ERRORS: dict[int, type[APIStatusError]] = {
     401: AuthenticationError,
     403: PermissionDeniedError,
     404: NotFoundError,
-    408: ConflictError,
+    408: RequestTimeoutError,
     409: ConflictError,
     422: UnprocessableEntityError,
     429: RateLimitError,

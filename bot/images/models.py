@@ -70,8 +70,11 @@ class ModelSpec:
         if self.custom_sizes is not None and match:
             return self.custom_sizes.problem(int(match.group(1)), int(match.group(2)))
         if self.custom_sizes is not None:
-            return _("`{model}` makes these sizes: {sizes}, or WIDTHxHEIGHT in multiples of 16.",
-                     model=self.name, sizes=", ".join(self.sizes))
+            return _(
+                "`{model}` makes these sizes: {sizes}, or WIDTHxHEIGHT in multiples of 16.",
+                model=self.name,
+                sizes=", ".join(self.sizes),
+            )
         return _("`{model}` makes these sizes: {sizes}.", model=self.name, sizes=", ".join(self.sizes))
 
     def quality_problem(self, quality: str) -> Text | None:
@@ -85,8 +88,12 @@ class ModelSpec:
         if not prompt.strip():
             return _("The prompt is empty; describe the image you want.")
         if len(prompt) > self.max_prompt_chars:
-            return _("`{model}` takes prompts of up to {limit} characters; yours has {length}.",
-                     model=self.name, limit=self.max_prompt_chars, length=len(prompt))
+            return _(
+                "`{model}` takes prompts of up to {limit} characters; yours has {length}.",
+                model=self.name,
+                limit=self.max_prompt_chars,
+                length=len(prompt),
+            )
         return None
 
 

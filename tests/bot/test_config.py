@@ -31,13 +31,19 @@ def test_environment_wins_over_file():
         ({"images": {"api_key": "sk-x"}}, "discord.token is empty; set the DISCORD_TOKEN"),
         ({"discord": {"token": "t"}}, "images.api_key is empty; set the OPENAI_API_KEY"),
         ({"discord": {"token": "t", "tokn": "x"}, "images": {"api_key": "k"}}, "discord.tokn: unknown key"),
-        ({**{"discord": {"token": "t"}}, "images": {"api_key": "k", "base_url": "api.example.com"}},
-         "images.base_url: must start with http:// or https://"),
+        (
+            {**{"discord": {"token": "t"}}, "images": {"api_key": "k", "base_url": "api.example.com"}},
+            "images.base_url: must start with http:// or https://",
+        ),
         ({"discord": {"token": "t"}, "images": {"api_key": "k", "max_retries": -1}}, "images.max_retries:"),
-        ({"discord": {"token": "t"}, "images": {"api_key": "k"}, "database": {"url": "sqlite:///x.db"}},
-         "database.url: must be an async SQLAlchemy URL"),
-        ({"discord": {"token": "t"}, "images": {"api_key": "k", "models": {"m": {"like": "nope"}}}},
-         'images.models."m".like: "nope" is not a known model'),
+        (
+            {"discord": {"token": "t"}, "images": {"api_key": "k"}, "database": {"url": "sqlite:///x.db"}},
+            "database.url: must be an async SQLAlchemy URL",
+        ),
+        (
+            {"discord": {"token": "t"}, "images": {"api_key": "k", "models": {"m": {"like": "nope"}}}},
+            'images.models."m".like: "nope" is not a known model',
+        ),
     ],
 )
 def test_errors_name_the_key_and_the_fix(data, expected):
@@ -48,7 +54,7 @@ def test_errors_name_the_key_and_the_fix(data, expected):
 
 
 def test_missing_file_says_to_copy_the_example(tmp_path):
-    with pytest.raises(ConfigError, match="copy config.example.toml"):
+    with pytest.raises(ConfigError, match=r"copy config\.example\.toml"):
         load_config(tmp_path / "config.toml", {})
 
 

@@ -20,7 +20,7 @@ async def test_a_file_within_the_cap_is_read(downloader, discord_api):
 
 async def test_the_cap_holds_while_reading_when_the_declared_size_lies(downloader, discord_api):
     attachment = discord_api.upload("a.png", b"x" * 5000)
-    with pytest.raises(InvalidRequest, match="larger than 1000 B|larger than 1 kB"):
+    with pytest.raises(InvalidRequest, match=r"larger than 1000 B|larger than 1 kB"):
         await downloader.fetch(attachment["url"], declared_size=10)
 
 

@@ -39,22 +39,35 @@ def test_the_bundled_font_draws_every_letter_digit_and_punctuation_of_the_catalo
     drawable = ("L", "N", "P")
     for locale in LOCALES:
         for entry in read_catalog(locale):
-            missing = {char for char in str(entry.string)
-                       if unicodedata.category(char).startswith(drawable) and ord(char) not in cmap}
+            missing = {
+                char
+                for char in str(entry.string)
+                if unicodedata.category(char).startswith(drawable) and ord(char) not in cmap
+            }
             assert not missing, f"{locale}: the chart font lacks {''.join(sorted(missing))}"
 
 
 def test_a_chinese_chart_renders():
     labels = {"ok": _("ok").render("zh-CN"), "failed": _("failed").render("zh-CN")}
-    png = render_usage_chart(["2026-11-22", "2026-11-23"], {"2026-11-23": {"ok": 3, "failed": 1}},
-                             _("Requests per day").render("zh-CN"), labels)
+    png = render_usage_chart(
+        ["2026-11-22", "2026-11-23"],
+        {"2026-11-23": {"ok": 3, "failed": 1}},
+        _("Requests per day").render("zh-CN"),
+        labels,
+    )
     assert decode(png).size == (WIDTH, HEIGHT)
 
 
 @pytest.mark.parametrize(
     ("user", "pinned", "guild", "expected"),
-    [("zh-CN", None, "en-US", "zh-CN"), ("en-GB", "zh-CN", "zh-CN", "en-US"), ("fr", "zh-CN", "en-US", "zh-CN"),
-     ("fr", None, "zh-CN", "zh-CN"), ("fr", None, "de", "en-US"), (None, None, None, "en-US")],
+    [
+        ("zh-CN", None, "en-US", "zh-CN"),
+        ("en-GB", "zh-CN", "zh-CN", "en-US"),
+        ("fr", "zh-CN", "en-US", "zh-CN"),
+        ("fr", None, "zh-CN", "zh-CN"),
+        ("fr", None, "de", "en-US"),
+        (None, None, None, "en-US"),
+    ],
 )
 def test_language_follows_the_member_then_the_guild_then_english(user, pinned, guild, expected):
     assert choose_locale(user, pinned, guild) == expected
@@ -75,28 +88,39 @@ async def test_a_chinese_member_gets_chinese_replies_and_buttons(make_config, st
     assert labels == ["变体", "编辑", "重新生成", "删除"]
 
     refused = await discord_api.wait_for_reply(
-        await discord_api.send_slash_command("imagine", {"prompt": "x", "size": "999x999"}, locale="zh-CN"))
+        await discord_api.send_slash_command("imagine", {"prompt": "x", "size": "999x999"}, locale="zh-CN")
+    )
     assert refused.payload["content"] == "宽和高都必须是 16 的倍数。"
     images_api.fail_next("refuse")
     failed = await discord_api.wait_for_reply(
-        await discord_api.send_slash_command("imagine", {"prompt": "x"}, locale="zh-CN"))
+        await discord_api.send_slash_command("imagine", {"prompt": "x"}, locale="zh-CN")
+    )
     assert "安全系统拒绝了此请求" in failed.payload["content"]
     assert [row.status for row in await usage_rows(bot, 3)] == ["ok", "invalid", "refused"]
 
 
-async def test_a_pinned_guild_language_serves_members_we_have_no_language_for(make_config, start_bot, discord_api,
-                                                                             images_api):
+async def test_a_pinned_guild_language_serves_members_we_have_no_language_for(
+    make_config, start_bot, discord_api, images_api
+):
     await start_bot(make_config())
     french = await discord_api.wait_for_reply(
-        await discord_api.send_slash_command("imagine", {"prompt": "x", "size": "999x999"}, locale="fr"))
+        await discord_api.send_slash_command("imagine", {"prompt": "x", "size": "999x999"}, locale="fr")
+    )
     assert french.payload["content"].startswith("Width and height")
-    await discord_api.wait_for_reply(await discord_api.send_slash_command(
-        "settings", {"language": "zh-CN"}, subcommand="language", user=discord_api.moderator))
+    await discord_api.wait_for_reply(
+        await discord_api.send_slash_command(
+            "settings", {"language": "zh-CN"}, subcommand="language", user=discord_api.moderator
+        )
+    )
     pinned = await discord_api.wait_for_reply(
-        await discord_api.send_slash_command("imagine", {"prompt": "x", "size": "999x999"}, locale="fr"))
+        await discord_api.send_slash_command("imagine", {"prompt": "x", "size": "999x999"}, locale="fr")
+    )
     assert pinned.payload["content"] == "宽和高都必须是 16 的倍数。"
-    summary = await discord_api.wait_for_reply(await discord_api.send_slash_command(
-        "usage", {}, subcommand="summary", user=discord_api.moderator, locale="zh-CN"))
+    summary = await discord_api.wait_for_reply(
+        await discord_api.send_slash_command(
+            "usage", {}, subcommand="summary", user=discord_api.moderator, locale="zh-CN"
+        )
+    )
     assert [f["name"] for f in summary.payload["embeds"][0]["fields"]][:3] == ["请求", "图片", "估算费用"]
 
 

@@ -77,8 +77,12 @@ def test_alpha_masks_keep_their_meaning():
 @pytest.mark.parametrize(("fill", "message"), [(0, "marks nothing"), (255, "whole image")])
 def test_empty_and_full_masks_are_refused(fill, message):
     with pytest.raises(ImageDataError, match=message):
-        prepare_edit(encode(Image.new("RGB", (64, 64))), encode(Image.new("L", (64, 64), fill)),
-                     square_png=False, max_bytes=4 << 20)
+        prepare_edit(
+            encode(Image.new("RGB", (64, 64))),
+            encode(Image.new("L", (64, 64), fill)),
+            square_png=False,
+            max_bytes=4 << 20,
+        )
 
 
 def test_partly_transparent_image_is_its_own_mask():
@@ -114,7 +118,9 @@ def test_large_dalle2_inputs_shrink_under_four_megabytes():
 def test_gpt_inputs_shrink_under_their_limit():
     noisy = Image.merge("RGB", [Image.effect_noise((900, 600), 120) for _ in range(3)])
     prepared = prepare_edit(encode(noisy, "JPEG"), None, square_png=False, max_bytes=400_000)
-    assert len(prepared.image.data) < 400_000 and prepared.image.width / prepared.image.height == pytest.approx(1.5, 0.02)
+    assert len(prepared.image.data) < 400_000 and prepared.image.width / prepared.image.height == pytest.approx(
+        1.5, 0.02
+    )
 
 
 def test_a_jpeg_cut_inside_its_header_is_corrupt():

@@ -14,8 +14,14 @@ from tests.sandbox import ROOT, run_sandbox, write_config
 
 async def _run_cli(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", *args, cwd=ROOT, env={**os.environ, **(env or {})},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     output, _ = await asyncio.wait_for(process.communicate(), 60)
     return process.returncode, output.decode()
@@ -38,23 +44,27 @@ async def test_config_errors_stop_start_up_with_one_line(tmp_path):
 
     config = tmp_path / "config.toml"
     config.write_text('[images]\nbase_url = "ftp://x"\n')
-    code, output = await _run_cli("--config", str(config), env={"DISCORD_TOKEN": "secret-token-1", "OPENAI_API_KEY": "k"})
+    code, output = await _run_cli(
+        "--config", str(config), env={"DISCORD_TOKEN": "secret-token-1", "OPENAI_API_KEY": "k"}
+    )
     assert code == 2 and "images.base_url: must start with http:// or https://" in output
     assert "secret-token-1" not in output
 
 
 async def test_a_rejected_token_is_reported_without_echoing_it(tmp_path, discord_api, images_api):
     config = write_config(tmp_path, discord_api, images_api)
-    code, output = await _run_cli("--config", str(config),
-                                  env={"DISCORD_TOKEN": "not-the-right-token", "OPENAI_API_KEY": images_api.api_key})
+    code, output = await _run_cli(
+        "--config", str(config), env={"DISCORD_TOKEN": "not-the-right-token", "OPENAI_API_KEY": images_api.api_key}
+    )
     assert code == 1 and "Discord rejected the token" in output
     assert "not-the-right-token" not in output and images_api.api_key not in output
 
 
 async def test_migrate_command(tmp_path, discord_api, images_api):
     config = write_config(tmp_path, discord_api, images_api)
-    code, output = await _run_cli("--config", str(config), "migrate",
-                                  env={"DISCORD_TOKEN": "t" * 8, "OPENAI_API_KEY": "k" * 8})
+    code, output = await _run_cli(
+        "--config", str(config), "migrate", env={"DISCORD_TOKEN": "t" * 8, "OPENAI_API_KEY": "k" * 8}
+    )
     assert code == 0 and "latest schema" in output
     assert (Path(tmp_path) / "imagebot.db").exists()
 
@@ -66,8 +76,17 @@ async def test_sync_publishes_commands_only_when_asked(make_config, start_bot, d
     config = make_config()
     await _sync(config, int(discord_api.guild_id))
     synced = {(command["name"], command["type"]): command for command in discord_api.commands[discord_api.guild_id]}
-    assert set(synced) == {("imagine", 1), ("edit", 1), ("vary", 1), ("Edit image", 3), ("Vary image", 3),
-                           ("usage", 1), ("settings", 1), ("quota", 1), ("forget-me", 1)}
+    assert set(synced) == {
+        ("imagine", 1),
+        ("edit", 1),
+        ("vary", 1),
+        ("Edit image", 3),
+        ("Vary image", 3),
+        ("usage", 1),
+        ("settings", 1),
+        ("quota", 1),
+        ("forget-me", 1),
+    }
     assert synced["usage", 1]["default_member_permissions"] == "32"
     assert synced["settings", 1]["default_member_permissions"] == "32"
     assert {option["name"] for option in synced["usage", 1]["options"]} == {"summary", "user", "recent", "export"}
@@ -87,8 +106,10 @@ async def test_sync_publishes_commands_only_when_asked(make_config, start_bot, d
 
 async def test_an_unreachable_discord_is_one_clear_line(tmp_path):
     config = tmp_path / "config.toml"
-    config.write_text('[discord]\napi_base_url = "http://127.0.0.1:9/api/v10"\n'
-                      f'[database]\nurl = "sqlite+aiosqlite:///{tmp_path / "bot.db"}"\n')
+    config.write_text(
+        '[discord]\napi_base_url = "http://127.0.0.1:9/api/v10"\n'
+        f'[database]\nurl = "sqlite+aiosqlite:///{tmp_path / "bot.db"}"\n'
+    )
     code, output = await _run_cli("--config", str(config), env={"DISCORD_TOKEN": "t" * 8, "OPENAI_API_KEY": "k" * 8})
     assert code == 1 and "could not reach Discord at http://127.0.0.1:9/api/v10" in output
     assert "Traceback" not in output

@@ -44,7 +44,8 @@ async def test_partly_transparent_image_is_its_own_mask(make_config, start_bot, 
     image = Image.new("RGBA", (256, 256), (200, 0, 0, 255))
     image.paste((0, 0, 0, 0), (0, 0, 128, 128))
     state = await discord_api.send_slash_command(
-        "edit", {"image": discord_api.upload("hole.png", encode(image)), "prompt": "fill the hole"})
+        "edit", {"image": discord_api.upload("hole.png", encode(image)), "prompt": "fill the hole"}
+    )
     await discord_api.wait_for_reply(state)
     assert decode(images_api.requests[0].files["mask"][0]).getpixel((5, 5))[3] == 0
 
@@ -52,8 +53,14 @@ async def test_partly_transparent_image_is_its_own_mask(make_config, start_bot, 
 async def test_dalle2_edit_gets_a_square_png(make_config, start_bot, discord_api, images_api):
     await start_bot(make_config())
     state = await discord_api.send_slash_command(
-        "edit", {"image": discord_api.upload("wide.jpg", photo((900, 500))), "prompt": "snow", "model": "dall-e-2",
-                 "fit": "pad"})
+        "edit",
+        {
+            "image": discord_api.upload("wide.jpg", photo((900, 500))),
+            "prompt": "snow",
+            "model": "dall-e-2",
+            "fit": "pad",
+        },
+    )
     await discord_api.wait_for_reply(state)
     sent = decode(images_api.requests[0].files["image"][0])
     assert sent.format == "PNG" and sent.width == sent.height == 512
@@ -69,8 +76,9 @@ async def test_dalle2_edit_gets_a_square_png(make_config, start_bot, discord_api
         (("ok.jpg", photo(), "image/jpeg"), {"model": "dall-e-3"}, "can't edit images"),
     ],
 )
-async def test_bad_images_are_refused_with_a_row(make_config, start_bot, discord_api, images_api, upload, options,
-                                                 message):
+async def test_bad_images_are_refused_with_a_row(
+    make_config, start_bot, discord_api, images_api, upload, options, message
+):
     bot = await start_bot(make_config(images={"offered_models": ["gpt-image-2", "dall-e-3"]}))
     attachment = discord_api.upload(*upload)
     state = await discord_api.send_slash_command("edit", {"image": attachment, "prompt": "x", **options})
@@ -84,7 +92,8 @@ async def test_bad_images_are_refused_with_a_row(make_config, start_bot, discord
 async def test_files_over_the_download_cap_are_refused_before_reading(make_config, start_bot, discord_api, images_api):
     bot = await start_bot(make_config(imaging={"max_download_mb": 0.01}))
     state = await discord_api.send_slash_command(
-        "edit", {"image": discord_api.upload("big.png", encode(Image.effect_noise((200, 200), 100))), "prompt": "x"})
+        "edit", {"image": discord_api.upload("big.png", encode(Image.effect_noise((200, 200), 100))), "prompt": "x"}
+    )
     reply = await discord_api.wait_for_reply(state)
     assert "the limit is 10 kB" in reply.payload["content"]
     assert [row.status for row in await usage_rows(bot)] == ["invalid"]
@@ -102,17 +111,23 @@ async def test_images_outside_discord_are_never_fetched(make_config, start_bot, 
 @pytest.mark.parametrize(("fill", "message"), [(0, "marks nothing to change"), (255, "marks the whole image")])
 async def test_empty_and_full_masks_are_refused(make_config, start_bot, discord_api, images_api, fill, message):
     await start_bot(make_config())
-    state = await discord_api.send_slash_command("edit", {
-        "image": discord_api.upload("a.png", photo()), "prompt": "x",
-        "mask": discord_api.upload("m.png", encode(Image.new("L", (64, 64), fill)))})
+    state = await discord_api.send_slash_command(
+        "edit",
+        {
+            "image": discord_api.upload("a.png", photo()),
+            "prompt": "x",
+            "mask": discord_api.upload("m.png", encode(Image.new("L", (64, 64), fill))),
+        },
+    )
     reply = await discord_api.wait_for_reply(state)
     assert message in reply.payload["content"]
 
 
 async def test_edit_image_message_command_opens_a_modal(make_config, start_bot, discord_api, images_api):
     bot = await start_bot(make_config())
-    message = discord_api.post_message([discord_api.upload("first.png", photo(colour="navy")),
-                                        discord_api.upload("second.png", photo(colour="red"))])
+    message = discord_api.post_message(
+        [discord_api.upload("first.png", photo(colour="navy")), discord_api.upload("second.png", photo(colour="red"))]
+    )
     menu = await discord_api.send_message_command("Edit image", message)
     await discord_api.wait_for(lambda: menu.modal)
     submitted = await discord_api.submit_modal(menu, ["make it night time"])

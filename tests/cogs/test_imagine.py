@@ -109,8 +109,9 @@ async def test_timeouts_are_bounded_and_reported(make_config, start_bot, discord
         ({"model": "dall-e-2", "prompt": "x" * 1200}, "up to 1000 characters"),
     ],
 )
-async def test_bad_input_gets_an_immediate_private_answer(make_config, start_bot, discord_api, images_api,
-                                                          options, message):
+async def test_bad_input_gets_an_immediate_private_answer(
+    make_config, start_bot, discord_api, images_api, options, message
+):
     bot = await start_bot(make_config())
     state = await discord_api.send_slash_command("imagine", {"prompt": "a fox", **options})
     reply = await discord_api.wait_for_reply(state)
@@ -129,8 +130,9 @@ async def test_mentions_in_the_prompt_never_ping(make_config, start_bot, discord
     assert reply.pings == set()
 
 
-async def test_an_unknown_model_from_config_works_with_conservative_defaults(make_config, start_bot, discord_api,
-                                                                             images_api):
+async def test_an_unknown_model_from_config_works_with_conservative_defaults(
+    make_config, start_bot, discord_api, images_api
+):
     bot = await start_bot(make_config(images={"model": "acme-diffusion"}))
     state = await discord_api.send_slash_command("imagine", {"prompt": "a fox", "n": 2})
     reply = await discord_api.wait_for_reply(state)
@@ -140,8 +142,9 @@ async def test_an_unknown_model_from_config_works_with_conservative_defaults(mak
     assert row.model == "acme-diffusion" and row.status == "ok"
 
 
-async def test_secrets_never_reach_replies_logs_or_the_database(make_config, start_bot, discord_api, images_api,
-                                                                caplog):
+async def test_secrets_never_reach_replies_logs_or_the_database(
+    make_config, start_bot, discord_api, images_api, caplog
+):
     wrong_key = "sk-operator-typo-9876543210"
     bot = await start_bot(make_config(images={"api_key": wrong_key}))
     register_secrets(bot.config.secrets())

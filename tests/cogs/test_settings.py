@@ -1,25 +1,26 @@
 """/settings, /quota and /forget-me end to end; limits and budgets as members meet them."""
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
 from bot.db.models import SettingsChange, UsageRecord
-from bot.db.usage import save_usage
 from tests.helpers import usage_rows
 from tests.standins.discord_api import ChannelOption, RoleOption, UserOption
 
 
 async def settings(discord_api, subcommand, options, *, user=None):
-    state = await discord_api.send_slash_command("settings", options, subcommand=subcommand,
-                                                 user=user or discord_api.moderator)
+    state = await discord_api.send_slash_command(
+        "settings", options, subcommand=subcommand, user=user or discord_api.moderator
+    )
     return await discord_api.wait_for_reply(state)
 
 
 async def imagine(discord_api, **options):
-    state = await discord_api.send_slash_command("imagine", {"prompt": "a fox", **options},
-                                                 user=options.pop("user", None) if "user" in options else None)
+    state = await discord_api.send_slash_command(
+        "imagine", {"prompt": "a fox", **options}, user=options.pop("user", None) if "user" in options else None
+    )
     return await discord_api.wait_for_reply(state)
 
 
@@ -39,8 +40,9 @@ async def test_a_daily_limit_stops_the_request_that_would_cross_it(make_config, 
     assert "Images today: **3** of 3 (0 left)" in quota.payload["content"]
 
 
-async def test_a_budget_stops_the_request_that_would_cross_it_and_alerts(make_config, start_bot, discord_api,
-                                                                         images_api):
+async def test_a_budget_stops_the_request_that_would_cross_it_and_alerts(
+    make_config, start_bot, discord_api, images_api
+):
     bot = await start_bot(make_config())
     alerts = discord_api.alerts_channel_id
     await settings(discord_api, "budget", {"monthly_usd": 0.05, "alert_channel": ChannelOption(alerts)})
@@ -60,8 +62,9 @@ async def test_a_budget_stops_the_request_that_would_cross_it_and_alerts(make_co
 async def test_simultaneous_requests_cannot_both_take_the_last_slot(make_config, start_bot, discord_api, images_api):
     bot = await start_bot(make_config())
     await settings(discord_api, "limits", {"images_per_day": 1})
-    states = await asyncio.gather(*(discord_api.send_slash_command("imagine", {"prompt": f"race {index}"})
-                                    for index in range(4)))
+    states = await asyncio.gather(
+        *(discord_api.send_slash_command("imagine", {"prompt": f"race {index}"}) for index in range(4))
+    )
     replies = [await discord_api.wait_for_reply(state) for state in states]
     assert sum(1 for reply in replies if reply.attachment_bytes()) == 1
     assert sum(1 for reply in replies if "a day" in reply.payload["content"]) == 3
@@ -111,11 +114,12 @@ async def test_changes_are_logged_and_shown(make_config, start_bot, discord_api,
     bot = await start_bot(make_config())
     await settings(discord_api, "limits", {"images_per_day": 5})
     await settings(discord_api, "limits", {"images_per_day": 0})
-    async with bot.db() as session:
+    async with bot.sessions() as session:
         changes = list((await session.scalars(select(SettingsChange).order_by(SettingsChange.id))).all())
     assert [(c.setting, c.old_value, c.new_value, c.user_id) for c in changes] == [
         ("images_per_day", None, 5, int(discord_api.moderator["id"])),
-        ("images_per_day", 5, None, int(discord_api.moderator["id"]))]
+        ("images_per_day", 5, None, int(discord_api.moderator["id"])),
+    ]
     shown = await settings(discord_api, "show", {})
     history = {f["name"]: f["value"] for f in shown.payload["embeds"][0]["fields"]}["Latest changes"]
     assert "`images_per_day`: 5 → None" in history
@@ -126,12 +130,22 @@ async def test_changes_are_logged_and_shown(make_config, start_bot, discord_api,
 async def test_forget_me_and_retention(make_config, start_bot, discord_api, images_api):
     bot = await start_bot(make_config())
     await imagine(discord_api)
-    async with bot.db() as session:
-        await save_usage(session, UsageRecord(guild_id=int(discord_api.guild_id), user_id=5, command="imagine",
-                                              status="ok", n=1, image_count=1, prompt="old prompt",
-                                              created_at=datetime.now(timezone.utc) - timedelta(days=10)))
+    async with bot.sessions() as session:
+        session.add(
+            UsageRecord(
+                guild_id=int(discord_api.guild_id),
+                user_id=5,
+                command="imagine",
+                status="ok",
+                n=1,
+                image_count=1,
+                prompt="old prompt",
+                created_at=datetime.now(UTC) - timedelta(days=10),
+            )
+        )
+        await session.commit()
     await settings(discord_api, "retention", {"days": 7})
-    await bot.get_cog("Settings").prune_prompts()
+    await bot.parts.retention.prune()
     rows = await usage_rows(bot, 2)
     assert [row.prompt for row in rows] == ["a fox", None]
 
@@ -144,15 +158,20 @@ async def test_forget_me_and_retention(make_config, start_bot, discord_api, imag
 async def test_the_whole_bot_on_postgresql(make_config, start_bot, discord_api, images_api, postgres_url):
     bot = await start_bot(make_config(database={"url": postgres_url}))
     await settings(discord_api, "limits", {"images_per_day": 1})
-    states = await asyncio.gather(*(discord_api.send_slash_command("imagine", {"prompt": f"pg {index}"})
-                                    for index in range(3)))
+    states = await asyncio.gather(
+        *(discord_api.send_slash_command("imagine", {"prompt": f"pg {index}"}) for index in range(3))
+    )
     replies = [await discord_api.wait_for_reply(state) for state in states]
     assert sum(1 for reply in replies if reply.attachment_bytes()) == 1
-    summary = await discord_api.wait_for_reply(await discord_api.send_slash_command(
-        "usage", {"period": "today"}, subcommand="summary", user=discord_api.moderator))
+    summary = await discord_api.wait_for_reply(
+        await discord_api.send_slash_command(
+            "usage", {"period": "today"}, subcommand="summary", user=discord_api.moderator
+        )
+    )
     fields = {f["name"]: f["value"] for f in summary.payload["embeds"][0]["fields"]}
     assert fields["Requests"] == "3" and fields["Limited or blocked"] == "2"
-    export = await discord_api.wait_for_reply(await discord_api.send_slash_command(
-        "usage", {}, subcommand="export", user=discord_api.moderator))
+    export = await discord_api.wait_for_reply(
+        await discord_api.send_slash_command("usage", {}, subcommand="export", user=discord_api.moderator)
+    )
     assert export.attachment_bytes()[0].decode().count("\n") == 4
     await bot.close()

@@ -2,38 +2,43 @@
 
 import csv
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from bot.charts import HEIGHT, WIDTH
 from bot.db.models import UsageRecord
-from bot.db.usage import save_usage
 from tests.helpers import decode, usage_rows
 from tests.standins.discord_api import UserOption
 
 
 async def run(discord_api, subcommand, options=None, *, user=None):
-    state = await discord_api.send_slash_command("usage", options or {}, subcommand=subcommand,
-                                                 user=user or discord_api.moderator)
+    state = await discord_api.send_slash_command(
+        "usage", options or {}, subcommand=subcommand, user=user or discord_api.moderator
+    )
     return state, await discord_api.wait_for_reply(state)
 
 
 async def seed(bot, discord_api, count=3):
     for index in range(count):
         await discord_api.wait_for_reply(
-            await discord_api.send_slash_command("imagine", {"prompt": f"fox number {index} @everyone"}))
+            await discord_api.send_slash_command("imagine", {"prompt": f"fox number {index} @everyone"})
+        )
     return await usage_rows(bot, count)
 
 
 async def test_members_without_manage_server_are_refused_even_if_the_command_reaches_the_bot(
-        make_config, start_bot, discord_api, images_api):
+    make_config, start_bot, discord_api, images_api
+):
     bot = await start_bot(make_config())
     for subcommand in ("summary", "recent", "export"):
         _, reply = await run(discord_api, subcommand, user=discord_api.member)
         assert reply.ephemeral and "Manage Server" in reply.payload["content"]
         assert not reply.payload["attachments"] and not reply.payload["embeds"]
     rows = await usage_rows(bot, 3)
-    assert [(row.command, row.status) for row in rows] == [("usage summary", "invalid"), ("usage recent", "invalid"),
-                                                           ("usage export", "invalid")]
+    assert [(row.command, row.status) for row in rows] == [
+        ("usage summary", "invalid"),
+        ("usage recent", "invalid"),
+        ("usage export", "invalid"),
+    ]
 
 
 async def test_summary_has_totals_and_a_dark_chart(make_config, start_bot, discord_api, images_api):
@@ -41,9 +46,9 @@ async def test_summary_has_totals_and_a_dark_chart(make_config, start_bot, disco
     await seed(bot, discord_api, 2)
     images_api.fail_next("refuse")
     await discord_api.wait_for_reply(await discord_api.send_slash_command("imagine", {"prompt": "nope"}))
-    async with bot.db() as session:
-        await save_usage(session, UsageRecord(guild_id=999, user_id=1, command="imagine", status="ok", n=1,
-                                              image_count=5))
+    async with bot.sessions() as session:
+        session.add(UsageRecord(guild_id=999, user_id=1, command="imagine", status="ok", n=1, image_count=5))
+        await session.commit()
     _, reply = await run(discord_api, "summary", {"period": "7d"})
     [embed] = reply.payload["embeds"]
     fields = {field["name"]: field["value"] for field in embed["fields"]}
@@ -67,14 +72,17 @@ async def test_user_shows_one_members_recent_prompts(make_config, start_bot, dis
 async def test_recent_pages_with_buttons(make_config, start_bot, discord_api, images_api):
     bot = await start_bot(make_config())
     rows = await seed(bot, discord_api, 12)
-    state, reply = await run(discord_api, "recent")
+    _, reply = await run(discord_api, "recent")
     first_page = reply.payload["embeds"][0]["description"].splitlines()
     assert len(first_page) == 10 and "fox number 11" in first_page[0]
-    assert f"https://discord.com/channels/{discord_api.guild_id}/{discord_api.channel_id}/{rows[11].message_id}" \
+    assert (
+        f"https://discord.com/channels/{discord_api.guild_id}/{discord_api.channel_id}/{rows[11].message_id}"
         in first_page[0]
+    )
     assert reply.payload["embeds"][0]["footer"]["text"] == "1–10 of 12"
-    older = next(c["custom_id"] for row in reply.payload["components"] for c in row["components"]
-                 if c["label"] == "Older")
+    older = next(
+        c["custom_id"] for row in reply.payload["components"] for c in row["components"] if c["label"] == "Older"
+    )
     click = await discord_api.click(reply, older, user=discord_api.moderator)
     await discord_api.wait_for(lambda: click.callback_type == 7)
     page_two = click.original.payload["embeds"][0]
@@ -88,18 +96,27 @@ async def test_export_is_a_csv_that_parses_back_into_the_rows(make_config, start
     [data] = reply.attachment_bytes()
     parsed = list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
     assert [int(row["id"]) for row in parsed] == [row.id for row in rows]
-    for record, line in zip(rows, parsed):
+    for record, line in zip(rows, parsed, strict=True):
         assert line["prompt"] == record.prompt and line["status"] == record.status
         assert int(line["user_id"]) == record.user_id and float(line["cost_usd"]) == record.cost_usd
-        assert datetime.fromisoformat(line["created_at"]) == record.created_at.replace(tzinfo=timezone.utc)
+        assert datetime.fromisoformat(line["created_at"]) == record.created_at.replace(tzinfo=UTC)
 
 
 async def test_periods_leave_out_older_rows(make_config, start_bot, discord_api, images_api):
     bot = await start_bot(make_config())
-    async with bot.db() as session:
-        await save_usage(session, UsageRecord(guild_id=int(discord_api.guild_id), user_id=1, command="imagine",
-                                              status="ok", n=1, image_count=1,
-                                              created_at=datetime.now(timezone.utc) - timedelta(days=40)))
+    async with bot.sessions() as session:
+        session.add(
+            UsageRecord(
+                guild_id=int(discord_api.guild_id),
+                user_id=1,
+                command="imagine",
+                status="ok",
+                n=1,
+                image_count=1,
+                created_at=datetime.now(UTC) - timedelta(days=40),
+            )
+        )
+        await session.commit()
     await seed(bot, discord_api, 1)
     _, reply = await run(discord_api, "summary", {"period": "30d"})
     assert {f["name"]: f["value"] for f in reply.payload["embeds"][0]["fields"]}["Requests"] == "1"

@@ -5,8 +5,9 @@ from PIL import Image
 from tests.helpers import decode, encode, usage_rows
 
 
-async def test_vary_with_a_gpt_image_model_is_an_edit_with_high_fidelity(make_config, start_bot, discord_api,
-                                                                          images_api):
+async def test_vary_with_a_gpt_image_model_is_an_edit_with_high_fidelity(
+    make_config, start_bot, discord_api, images_api
+):
     bot = await start_bot(make_config())
     image = discord_api.upload("tall.webp", encode(Image.new("RGB", (300, 500), "orange"), "WEBP"))
     state = await discord_api.send_slash_command("vary", {"image": image, "n": 2})
@@ -34,8 +35,12 @@ async def test_vary_with_dalle2_uses_the_variations_endpoint(make_config, start_
 
 async def test_vary_image_message_command_runs_at_once(make_config, start_bot, discord_api, images_api):
     bot = await start_bot(make_config())
-    message = discord_api.post_message([discord_api.upload("notes.txt", b"words", "text/plain"),
-                                        discord_api.upload("cat.bmp", encode(Image.new("RGB", (64, 64)), "BMP"))])
+    message = discord_api.post_message(
+        [
+            discord_api.upload("notes.txt", b"words", "text/plain"),
+            discord_api.upload("cat.bmp", encode(Image.new("RGB", (64, 64)), "BMP")),
+        ]
+    )
     state = await discord_api.send_message_command("Vary image", message)
     reply = await discord_api.wait_for_reply(state)
     assert state.callback_type == 5 and reply.attachment_bytes()

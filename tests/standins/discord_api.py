@@ -18,7 +18,7 @@ import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -34,20 +34,33 @@ MANAGE_MESSAGES = 1 << 13
 ALL_MEMBER_PERMISSIONS = (1 << 41) - 1
 MEMBER_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 15) | (1 << 16) | (1 << 31)
 MODERATOR_PERMISSIONS = MEMBER_PERMISSIONS | MANAGE_MESSAGES | MANAGE_GUILD
-_snowflakes = itertools.count(((int(time.time() * 1000) - 1420070400000) << 22))
+_snowflakes = itertools.count((int(time.time() * 1000) - 1420070400000) << 22)
 
 
-def snowflake() -> str:
-    return str(next(_snowflakes))
+def snowflake(age: float = 0.0) -> str:
+    """A new id; `age` seconds old when the id is to say it was made in the past."""
+    sequence = next(_snowflakes)
+    if not age:
+        return str(sequence)
+    return str(((int((time.time() - age) * 1000) - 1420070400000) << 22) | (sequence & 0x3FFFFF))
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat()
+    return datetime.now(UTC).isoformat()
 
 
 def user_payload(user_id: str, username: str, *, bot: bool = False) -> dict[str, Any]:
-    return {"id": user_id, "username": username, "global_name": username, "avatar": None, "discriminator": "0",
-            "public_flags": 0, "flags": 0, "bot": bot, "primary_guild": None}
+    return {
+        "id": user_id,
+        "username": username,
+        "global_name": username,
+        "avatar": None,
+        "discriminator": "0",
+        "public_flags": 0,
+        "flags": 0,
+        "bot": bot,
+        "primary_guild": None,
+    }
 
 
 @dataclass
@@ -73,6 +86,7 @@ class StoredMessage:
 class InteractionState:
     payload: dict[str, Any]
     created: float = field(default_factory=time.monotonic)
+    age: float = 0.0
     callback_type: int | None = None
     callback_data: dict[str, Any] | None = None
     original: StoredMessage | None = None
@@ -185,6 +199,7 @@ class DiscordStandIn:
 
     async def wait_for(self, predicate: Callable[[], Any], timeout: float = 15.0) -> Any:
         """Wait until `predicate()` is truthy (checked after every change), and return it."""
+
         async def waiter() -> Any:
             async with self._changed:
                 while not (result := predicate()):
@@ -203,73 +218,151 @@ class DiscordStandIn:
         return MEMBER_PERMISSIONS
 
     def role_payload(self, role_id: str) -> dict[str, Any]:
-        return {"id": role_id, "name": f"role-{role_id}", "permissions": "0", "position": 1, "color": 0,
-                "hoist": False, "managed": False, "mentionable": False, "flags": 0}
+        return {
+            "id": role_id,
+            "name": f"role-{role_id}",
+            "permissions": "0",
+            "position": 1,
+            "color": 0,
+            "hoist": False,
+            "managed": False,
+            "mentionable": False,
+            "flags": 0,
+        }
 
     def member_payload(self, user: dict[str, Any]) -> dict:
-        return {"user": user, "roles": list(self.member_roles.get(user["id"], [])), "joined_at": _now(),
-                "deaf": False, "mute": False, "flags": 0,
-                "pending": False, "nick": None, "avatar": None, "permissions": str(self.permissions_for(user))}
+        return {
+            "user": user,
+            "roles": list(self.member_roles.get(user["id"], [])),
+            "joined_at": _now(),
+            "deaf": False,
+            "mute": False,
+            "flags": 0,
+            "pending": False,
+            "nick": None,
+            "avatar": None,
+            "permissions": str(self.permissions_for(user)),
+        }
 
     def upload(self, filename: str, data: bytes, content_type: str | None = None) -> dict[str, Any]:
         """Put a file on the stand-in's CDN, as a member's upload; returns its attachment object."""
         attachment_id = snowflake()
         url = f"{self.base_url}/attachments/{self.channel_id}/{attachment_id}/{filename}"
         self._uploads[attachment_id] = data
-        return {"id": attachment_id, "filename": filename, "size": len(data), "url": url, "proxy_url": url,
-                "content_type": content_type or _content_type(filename)}
+        return {
+            "id": attachment_id,
+            "filename": filename,
+            "size": len(data),
+            "url": url,
+            "proxy_url": url,
+            "content_type": content_type or _content_type(filename),
+        }
 
-    def post_message(self, attachments: list[dict[str, Any]], *, author: dict[str, Any] | None = None,
-                     content: str = "") -> StoredMessage:
+    def post_message(
+        self, attachments: list[dict[str, Any]], *, author: dict[str, Any] | None = None, content: str = ""
+    ) -> StoredMessage:
         """A message a member posted in the channel (the bot only sees it through interactions)."""
         payload = {
-            "id": snowflake(), "type": 0, "channel_id": self.channel_id, "content": content,
-            "author": author or self.member, "attachments": attachments, "embeds": [], "components": [],
-            "mentions": [], "mention_roles": [], "mention_everyone": False, "pinned": False, "tts": False,
-            "timestamp": _now(), "edited_timestamp": None, "flags": 0,
+            "id": snowflake(),
+            "type": 0,
+            "channel_id": self.channel_id,
+            "content": content,
+            "author": author or self.member,
+            "attachments": attachments,
+            "embeds": [],
+            "components": [],
+            "mentions": [],
+            "mention_roles": [],
+            "mention_everyone": False,
+            "pinned": False,
+            "tts": False,
+            "timestamp": _now(),
+            "edited_timestamp": None,
+            "flags": 0,
         }
         message = StoredMessage(payload)
         self.messages[message.id] = message
         return message
 
-    def _base_interaction(self, kind: int, data: dict[str, Any], user: dict[str, Any], locale: str,
-                          attachment_size_limit: int) -> dict[str, Any]:
+    def _base_interaction(
+        self, kind: int, data: dict[str, Any], user: dict[str, Any], locale: str, attachment_size_limit: int
+    ) -> dict[str, Any]:
         return {
-            "id": snowflake(), "application_id": self.application_id, "type": kind, "data": data,
-            "token": f"interaction-token-{snowflake()}", "version": 1, "locale": locale,
-            "app_permissions": str(ALL_MEMBER_PERMISSIONS), "entitlements": [],
-            "authorizing_integration_owners": {"0": self.guild_id}, "attachment_size_limit": attachment_size_limit,
-            "channel_id": self.channel_id, "guild_id": self.guild_id, "guild_locale": "en-US", "context": 0,
+            "id": snowflake(),
+            "application_id": self.application_id,
+            "type": kind,
+            "data": data,
+            "token": f"interaction-token-{snowflake()}",
+            "version": 1,
+            "locale": locale,
+            "app_permissions": str(ALL_MEMBER_PERMISSIONS),
+            "entitlements": [],
+            "authorizing_integration_owners": {"0": self.guild_id},
+            "attachment_size_limit": attachment_size_limit,
+            "channel_id": self.channel_id,
+            "guild_id": self.guild_id,
+            "guild_locale": "en-US",
+            "context": 0,
             "member": self.member_payload(user),
-            "channel": {"id": self.channel_id, "type": 0, "guild_id": self.guild_id, "name": "general",
-                        "position": 0, "permission_overwrites": [], "nsfw": False, "flags": 0},
+            "channel": {
+                "id": self.channel_id,
+                "type": 0,
+                "guild_id": self.guild_id,
+                "name": "general",
+                "position": 0,
+                "permission_overwrites": [],
+                "nsfw": False,
+                "flags": 0,
+            },
         }
 
-    async def _send(self, payload: dict[str, Any], original: StoredMessage | None = None) -> InteractionState:
-        state = InteractionState(payload, original=original)
+    async def _send(
+        self, payload: dict[str, Any], original: StoredMessage | None = None, age: float = 0.0
+    ) -> InteractionState:
+        state = InteractionState(payload, original=original, age=age)
         self.interactions[state.id] = state
         await self.dispatch("INTERACTION_CREATE", payload)
         return state
 
-    async def send_message_command(self, name: str, message: StoredMessage, *, user: dict[str, Any] | None = None,
-                                   attachment_size_limit: int = 10 * 1024 * 1024) -> InteractionState:
+    async def send_message_command(
+        self,
+        name: str,
+        message: StoredMessage,
+        *,
+        user: dict[str, Any] | None = None,
+        attachment_size_limit: int = 10 * 1024 * 1024,
+    ) -> InteractionState:
         """Right-click `message` and pick the message command `name`."""
-        data = {"id": snowflake(), "name": name, "type": 3, "target_id": message.id, "guild_id": self.guild_id,
-                "resolved": {"messages": {message.id: message.payload}}}
+        data = {
+            "id": snowflake(),
+            "name": name,
+            "type": 3,
+            "target_id": message.id,
+            "guild_id": self.guild_id,
+            "resolved": {"messages": {message.id: message.payload}},
+        }
         return await self._send(self._base_interaction(2, data, user or self.member, "en-US", attachment_size_limit))
 
-    async def click(self, message: StoredMessage, custom_id: str, *, user: dict[str, Any] | None = None,
-                    attachment_size_limit: int = 10 * 1024 * 1024) -> InteractionState:
+    async def click(
+        self,
+        message: StoredMessage,
+        custom_id: str,
+        *,
+        user: dict[str, Any] | None = None,
+        attachment_size_limit: int = 10 * 1024 * 1024,
+    ) -> InteractionState:
         """Click the button `custom_id` on `message`."""
         buttons = [child for row in message.payload["components"] for child in row.get("components", [])]
         assert any(button.get("custom_id") == custom_id for button in buttons), f"no button {custom_id}"
-        payload = self._base_interaction(3, {"custom_id": custom_id, "component_type": 2}, user or self.member,
-                                         "en-US", attachment_size_limit)
+        payload = self._base_interaction(
+            3, {"custom_id": custom_id, "component_type": 2}, user or self.member, "en-US", attachment_size_limit
+        )
         payload["message"] = message.payload
         return await self._send(payload, original=message)
 
-    async def submit_modal(self, state: InteractionState, values: list[str], *,
-                           attachment_size_limit: int = 10 * 1024 * 1024) -> InteractionState:
+    async def submit_modal(
+        self, state: InteractionState, values: list[str], *, attachment_size_limit: int = 10 * 1024 * 1024
+    ) -> InteractionState:
         """Fill the text inputs of the modal the bot opened for `state`, in order, and submit it."""
         assert state.modal is not None, "the bot opened no modal"
         answers = iter(values)
@@ -300,8 +393,10 @@ class DiscordStandIn:
         subcommand: str | None = None,
         channel_id: str | None = None,
         guild_id: str | None = None,
+        age: float = 0.0,
     ) -> InteractionState:
-        """Dispatch INTERACTION_CREATE for `/name` with options, as a member would trigger it."""
+        """Dispatch INTERACTION_CREATE for `/name` with options, as a member would trigger it;
+        `age` makes it an interaction created that many seconds ago (its token expires sooner)."""
         option_types = {bool: 5, int: 4, float: 10, str: 3, dict: 11, UserOption: 6, ChannelOption: 7, RoleOption: 8}
         resolved: dict[str, dict[str, Any]] = {}
 
@@ -316,8 +411,16 @@ class DiscordStandIn:
                 value = value.user["id"]
             elif isinstance(value, ChannelOption):
                 resolved.setdefault("channels", {})[value.channel_id] = {
-                    "id": value.channel_id, "type": 0, "name": "channel", "permissions": str(ALL_MEMBER_PERMISSIONS),
-                    "guild_id": self.guild_id, "position": 1, "permission_overwrites": [], "nsfw": False, "flags": 0}
+                    "id": value.channel_id,
+                    "type": 0,
+                    "name": "channel",
+                    "permissions": str(ALL_MEMBER_PERMISSIONS),
+                    "guild_id": self.guild_id,
+                    "position": 1,
+                    "permission_overwrites": [],
+                    "nsfw": False,
+                    "flags": 0,
+                }
                 value = value.channel_id
             elif isinstance(value, RoleOption):
                 resolved.setdefault("roles", {})[value.role_id] = self.role_payload(value.role_id)
@@ -332,40 +435,58 @@ class DiscordStandIn:
         if resolved:
             data["resolved"] = resolved
         payload: dict[str, Any] = {
-            "id": snowflake(), "application_id": self.application_id, "type": 2, "data": data,
-            "token": f"interaction-token-{snowflake()}", "version": 1, "locale": locale,
-            "app_permissions": str(ALL_MEMBER_PERMISSIONS), "entitlements": [],
-            "authorizing_integration_owners": {"0": self.guild_id}, "attachment_size_limit": attachment_size_limit,
+            "id": snowflake(age),
+            "application_id": self.application_id,
+            "type": 2,
+            "data": data,
+            "token": f"interaction-token-{snowflake()}",
+            "version": 1,
+            "locale": locale,
+            "app_permissions": str(ALL_MEMBER_PERMISSIONS),
+            "entitlements": [],
+            "authorizing_integration_owners": {"0": self.guild_id},
+            "attachment_size_limit": attachment_size_limit,
             "channel_id": channel_id or self.channel_id,
         }
         user = user or self.member
         if guild:
             data["guild_id"] = guild_id or self.guild_id
-            payload.update(guild_id=guild_id or self.guild_id, guild_locale="en-US", context=0,
-                           member=self.member_payload(user),
-                           channel={"id": channel_id or self.channel_id, "type": 0, "guild_id": self.guild_id,
-                                    "name": "general",
-                                    "position": 0, "permission_overwrites": [], "nsfw": False, "flags": 0})
+            payload.update(
+                guild_id=guild_id or self.guild_id,
+                guild_locale="en-US",
+                context=0,
+                member=self.member_payload(user),
+                channel={
+                    "id": channel_id or self.channel_id,
+                    "type": 0,
+                    "guild_id": self.guild_id,
+                    "name": "general",
+                    "position": 0,
+                    "permission_overwrites": [],
+                    "nsfw": False,
+                    "flags": 0,
+                },
+            )
         else:
-            payload.update(user=user, context=1, channel={"id": self.channel_id, "type": 1, "recipients": [user],
-                                                          "flags": 0})
-        state = InteractionState(payload)
-        self.interactions[state.id] = state
-        await self.dispatch("INTERACTION_CREATE", payload)
-        return state
+            payload.update(
+                user=user, context=1, channel={"id": self.channel_id, "type": 1, "recipients": [user], "flags": 0}
+            )
+        return await self._send(payload, age=age)
 
     async def wait_for_reply(self, state: InteractionState, timeout: float = 20.0) -> StoredMessage:
         """The message a member finally sees: an immediate reply, a deferred reply once it carries
         its attachments and buttons (previews have no buttons), or a follow-up (which is how
         failures after a deferral arrive)."""
+
         def settled() -> StoredMessage | None:
             if state.followups:
                 return state.followups[-1]
             original = state.original
             if original is None or state.original_deleted:
                 return None
-            if state.callback_type == 4 or (state.callback_type == 5 and original.payload["attachments"]
-                                            and original.payload["components"]):
+            if state.callback_type == 4 or (
+                state.callback_type == 5 and original.payload["attachments"] and original.payload["components"]
+            ):
                 return original
             return None
 
@@ -380,22 +501,64 @@ class DiscordStandIn:
             await socket.send({"op": 0, "t": event, "s": self._sequence, "d": data})
 
     def _guild_payload(self) -> dict[str, Any]:
-        everyone = {"id": self.guild_id, "name": "@everyone", "permissions": str(ALL_MEMBER_PERMISSIONS & ~MANAGE_GUILD),
-                    "position": 0, "color": 0, "hoist": False, "managed": False, "mentionable": False, "flags": 0}
+        everyone = {
+            "id": self.guild_id,
+            "name": "@everyone",
+            "permissions": str(ALL_MEMBER_PERMISSIONS & ~MANAGE_GUILD),
+            "position": 0,
+            "color": 0,
+            "hoist": False,
+            "managed": False,
+            "mentionable": False,
+            "flags": 0,
+        }
         return {
-            "id": self.guild_id, "name": "Stand-in Guild", "icon": None, "owner_id": self.owner["id"],
-            "unavailable": False, "member_count": 3, "large": False, "features": [], "emojis": [], "stickers": [],
-            "roles": [everyone, self.role_payload(self.artist_role_id)], "preferred_locale": "en-US", "verification_level": 0, "mfa_level": 0,
-            "premium_tier": 0, "nsfw_level": 0, "explicit_content_filter": 0, "default_message_notifications": 0,
-            "system_channel_flags": 0, "afk_timeout": 300, "joined_at": _now(), "threads": [], "stage_instances": [],
-            "guild_scheduled_events": [], "voice_states": [], "presences": [],
+            "id": self.guild_id,
+            "name": "Stand-in Guild",
+            "icon": None,
+            "owner_id": self.owner["id"],
+            "unavailable": False,
+            "member_count": 3,
+            "large": False,
+            "features": [],
+            "emojis": [],
+            "stickers": [],
+            "roles": [everyone, self.role_payload(self.artist_role_id)],
+            "preferred_locale": "en-US",
+            "verification_level": 0,
+            "mfa_level": 0,
+            "premium_tier": 0,
+            "nsfw_level": 0,
+            "explicit_content_filter": 0,
+            "default_message_notifications": 0,
+            "system_channel_flags": 0,
+            "afk_timeout": 300,
+            "joined_at": _now(),
+            "threads": [],
+            "stage_instances": [],
+            "guild_scheduled_events": [],
+            "voice_states": [],
+            "presences": [],
             "members": [self.member_payload(self.bot_user)],
-            "channels": [{"id": channel_id, "type": 0, "name": name, "position": position, "guild_id": self.guild_id,
-                          "permission_overwrites": [], "nsfw": False, "flags": 0, "topic": None,
-                          "last_message_id": None, "rate_limit_per_user": 0, "parent_id": None}
-                         for position, (channel_id, name) in enumerate([(self.channel_id, "general"),
-                                                                        (self.alerts_channel_id, "mod-alerts"),
-                                                                        (self.art_channel_id, "art")])],
+            "channels": [
+                {
+                    "id": channel_id,
+                    "type": 0,
+                    "name": name,
+                    "position": position,
+                    "guild_id": self.guild_id,
+                    "permission_overwrites": [],
+                    "nsfw": False,
+                    "flags": 0,
+                    "topic": None,
+                    "last_message_id": None,
+                    "rate_limit_per_user": 0,
+                    "parent_id": None,
+                }
+                for position, (channel_id, name) in enumerate(
+                    [(self.channel_id, "general"), (self.alerts_channel_id, "mod-alerts"), (self.art_channel_id, "art")]
+                )
+            ],
         }
 
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
@@ -421,12 +584,27 @@ class DiscordStandIn:
                         break
                     self._sockets.append(socket)
                     self._sequence += 1
-                    await socket.send({"op": 0, "t": "READY", "s": self._sequence, "d": {
-                        "v": 10, "user": self.bot_user, "guilds": [{"id": self.guild_id, "unavailable": True}],
-                        "session_id": snowflake(), "resume_gateway_url": self.gateway_url, "shard": [0, 1],
-                        "application": {"id": self.application_id, "flags": 0}, "private_channels": [],
-                        "relationships": [], "presences": [], "user_settings": {}, "guild_join_requests": [],
-                    }})
+                    await socket.send(
+                        {
+                            "op": 0,
+                            "t": "READY",
+                            "s": self._sequence,
+                            "d": {
+                                "v": 10,
+                                "user": self.bot_user,
+                                "guilds": [{"id": self.guild_id, "unavailable": True}],
+                                "session_id": snowflake(),
+                                "resume_gateway_url": self.gateway_url,
+                                "shard": [0, 1],
+                                "application": {"id": self.application_id, "flags": 0},
+                                "private_channels": [],
+                                "relationships": [],
+                                "presences": [],
+                                "user_settings": {},
+                                "guild_join_requests": [],
+                            },
+                        }
+                    )
                     self._sequence += 1
                     await socket.send({"op": 0, "t": "GUILD_CREATE", "s": self._sequence, "d": self._guild_payload()})
                     self.identified.set()
@@ -464,17 +642,24 @@ class DiscordStandIn:
     async def _rest(self, request: web.Request) -> web.StreamResponse:
         body, files, spec_body = await self._read_body(request)
         try:
-            operation = self.request_spec.validate_request(request.method, request.path, dict(request.query),
-                                                   request.content_type if spec_body is not None else None, spec_body)
+            operation = self.request_spec.validate_request(
+                request.method,
+                request.path,
+                dict(request.query),
+                request.content_type if spec_body is not None else None,
+                spec_body,
+            )
         except SpecViolation as exc:
             self.violations.append(str(exc))
             return web.json_response({"message": f"Invalid Form Body: {exc}", "code": 50035}, status=400)
         self.calls.append(Call(request.method, request.path, operation.operation_id, body, files))
         handler = getattr(self, f"_op_{operation.operation_id}", None)
         try:
-            if not operation.template.startswith(("/webhooks/{webhook_id}/{webhook_token}", "/interactions/")):
-                if request.headers.get("Authorization") != f"Bot {self.token}":
-                    raise DiscordError(401, 0, "401: Unauthorized")
+            needs_token = not operation.template.startswith(
+                ("/webhooks/{webhook_id}/{webhook_token}", "/interactions/")
+            )
+            if needs_token and request.headers.get("Authorization") != f"Bot {self.token}":
+                raise DiscordError(401, 0, "401: Unauthorized")
             if handler is None:
                 raise DiscordError(405, 0, f"the stand-in does not serve {operation.operation_id}")
             status, answer = await handler(request, body or {}, files)
@@ -495,30 +680,58 @@ class DiscordStandIn:
 
     async def _op_get_my_oauth2_application(self, request: web.Request, body: Any, files: Any) -> tuple[int, Any]:
         return 200, {
-            "id": self.application_id, "name": "imagebot", "icon": None, "description": "", "type": None,
-            "verify_key": "0" * 64, "flags": 0, "flags_new": "0", "redirect_uris": [],
-            "interactions_endpoint_url": None, "role_connections_verification_url": None, "owner": self.owner,
-            "approximate_guild_count": 1, "approximate_user_install_count": 0,
-            "approximate_user_authorization_count": 0, "explicit_content_filter": 0, "team": None,
-            "eligible_oauth2_scopes": [], "bot_public": True, "bot_require_code_grant": False,
-            "bot": self.bot_user, "rpc_origins": [],
+            "id": self.application_id,
+            "name": "imagebot",
+            "icon": None,
+            "description": "",
+            "type": None,
+            "verify_key": "0" * 64,
+            "flags": 0,
+            "flags_new": "0",
+            "redirect_uris": [],
+            "interactions_endpoint_url": None,
+            "role_connections_verification_url": None,
+            "owner": self.owner,
+            "approximate_guild_count": 1,
+            "approximate_user_install_count": 0,
+            "approximate_user_authorization_count": 0,
+            "explicit_content_filter": 0,
+            "team": None,
+            "eligible_oauth2_scopes": [],
+            "bot_public": True,
+            "bot_require_code_grant": False,
+            "bot": self.bot_user,
+            "rpc_origins": [],
         }
 
     async def _op_get_bot_gateway(self, request: web.Request, body: Any, files: Any) -> tuple[int, Any]:
-        return 200, {"url": self.gateway_url, "shards": 1, "session_start_limit": {
-            "total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}}
+        return 200, {
+            "url": self.gateway_url,
+            "shards": 1,
+            "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1},
+        }
 
     def _store_commands(self, guild_id: str | None, body: list[dict[str, Any]]) -> list[dict[str, Any]]:
         stored = []
         for command in body:
             given = {key: value for key, value in command.items() if value is not None}
-            stored.append({
-                "integration_types": [0], "contexts": [0, 1, 2], "nsfw": False, "type": 1, "description": "",
-                **given, "id": snowflake(), "application_id": self.application_id, "version": snowflake(),
-                "default_member_permissions": None if command.get("default_member_permissions") is None
-                else str(command["default_member_permissions"]),
-                **({"guild_id": guild_id} if guild_id else {}),
-            })
+            stored.append(
+                {
+                    "integration_types": [0],
+                    "contexts": [0, 1, 2],
+                    "nsfw": False,
+                    "type": 1,
+                    "description": "",
+                    **given,
+                    "id": snowflake(),
+                    "application_id": self.application_id,
+                    "version": snowflake(),
+                    "default_member_permissions": None
+                    if command.get("default_member_permissions") is None
+                    else str(command["default_member_permissions"]),
+                    **({"guild_id": guild_id} if guild_id else {}),
+                }
+            )
         self.commands[guild_id] = stored
         return stored
 
@@ -539,13 +752,18 @@ class DiscordStandIn:
             raise DiscordError(404, 10015, "Unknown Webhook")
         for state in self.interactions.values():
             if state.token == token:
-                if time.monotonic() - state.created > self.token_lifetime:
+                if time.monotonic() - state.created + state.age > self.token_lifetime:
                     raise DiscordError(401, 50027, "Invalid Webhook Token")
                 return state
         raise DiscordError(404, 10015, "Unknown Webhook")
 
-    def _make_message(self, state: InteractionState, data: dict[str, Any], files: dict[str, bytes],
-                      previous: StoredMessage | None = None) -> StoredMessage:
+    def _make_message(
+        self,
+        state: InteractionState,
+        data: dict[str, Any],
+        files: dict[str, bytes],
+        previous: StoredMessage | None = None,
+    ) -> StoredMessage:
         message_id = previous.id if previous else snowflake()
         flags = (previous.payload["flags"] if previous else 0) | (int(data.get("flags") or 0) & EPHEMERAL)
         stored_files = dict(previous.files) if previous else {}
@@ -565,19 +783,38 @@ class DiscordStandIn:
                     raise DiscordError(413, 40005, "Request entity too large")
                 stored_files[attachment_id] = upload
                 url = f"{self.base_url}/attachments/{self.channel_id}/{attachment_id}/{filename}"
-                attachments.append({"id": attachment_id, "filename": filename, "size": len(upload), "url": url,
-                                    "proxy_url": url, "content_type": _content_type(filename)})
+                attachments.append(
+                    {
+                        "id": attachment_id,
+                        "filename": filename,
+                        "size": len(upload),
+                        "url": url,
+                        "proxy_url": url,
+                        "content_type": _content_type(filename),
+                    }
+                )
         content = data.get("content", previous.payload["content"] if previous else "") or ""
         payload = {
-            "id": message_id, "type": 19 if previous is None and state.callback_type == 4 else 20,
-            "channel_id": self.channel_id, "content": content, "author": self.bot_user, "attachments": attachments,
+            "id": message_id,
+            "type": 19 if previous is None and state.callback_type == 4 else 20,
+            "channel_id": self.channel_id,
+            "content": content,
+            "author": self.bot_user,
+            "attachments": attachments,
             "embeds": data.get("embeds", previous.payload["embeds"] if previous else []) or [],
-            "components": _response_components(data["components"]) if data.get("components") is not None
+            "components": _response_components(data["components"])
+            if data.get("components") is not None
             else (previous.payload["components"] if previous else []),
-            "mentions": [], "mention_roles": [], "mention_everyone": False, "pinned": False, "tts": False,
+            "mentions": [],
+            "mention_roles": [],
+            "mention_everyone": False,
+            "pinned": False,
+            "tts": False,
             "timestamp": previous.payload["timestamp"] if previous else _now(),
-            "edited_timestamp": _now() if previous else None, "flags": flags,
-            "webhook_id": self.application_id, "application_id": self.application_id,
+            "edited_timestamp": _now() if previous else None,
+            "flags": flags,
+            "webhook_id": self.application_id,
+            "application_id": self.application_id,
         }
         history = [*previous.history, previous.payload] if previous else []
         message = StoredMessage(payload, stored_files, _pings(content, data.get("allowed_mentions")), history)
@@ -603,9 +840,11 @@ class DiscordStandIn:
             return 204, None
         interaction: dict[str, Any] = {"id": state.id, "type": state.payload["type"]}
         if state.callback_type in (4, 5) and state.original is not None:
-            interaction.update(response_message_id=state.original.id,
-                               response_message_loading=state.callback_type == 5,
-                               response_message_ephemeral=state.original.ephemeral)
+            interaction.update(
+                response_message_id=state.original.id,
+                response_message_loading=state.callback_type == 5,
+                response_message_ephemeral=state.original.ephemeral,
+            )
         answer: dict[str, Any] = {"interaction": interaction}
         if state.callback_type == 4 and state.original is not None:
             answer["resource"] = {"type": 4, "message": state.original.payload}
@@ -680,14 +919,33 @@ class DiscordStandIn:
             attachment_id = snowflake()
             stored[attachment_id] = data
             url = f"{self.base_url}/attachments/{channel_id}/{attachment_id}/{item['filename']}"
-            attachments.append({"id": attachment_id, "filename": item["filename"], "size": len(data), "url": url,
-                                "proxy_url": url, "content_type": _content_type(item["filename"])})
+            attachments.append(
+                {
+                    "id": attachment_id,
+                    "filename": item["filename"],
+                    "size": len(data),
+                    "url": url,
+                    "proxy_url": url,
+                    "content_type": _content_type(item["filename"]),
+                }
+            )
         payload = {
-            "id": snowflake(), "type": 0, "channel_id": channel_id, "content": content, "author": self.bot_user,
-            "attachments": attachments, "embeds": body.get("embeds") or [],
-            "components": _response_components(body.get("components") or []), "mentions": [],
-            "mention_roles": [], "mention_everyone": False, "pinned": False, "tts": False, "timestamp": _now(),
-            "edited_timestamp": None, "flags": 0,
+            "id": snowflake(),
+            "type": 0,
+            "channel_id": channel_id,
+            "content": content,
+            "author": self.bot_user,
+            "attachments": attachments,
+            "embeds": body.get("embeds") or [],
+            "components": _response_components(body.get("components") or []),
+            "mentions": [],
+            "mention_roles": [],
+            "mention_everyone": False,
+            "pinned": False,
+            "tts": False,
+            "timestamp": _now(),
+            "edited_timestamp": None,
+            "flags": 0,
         }
         message = StoredMessage(payload, stored, pings=_pings(content, body.get("allowed_mentions")))
         self.messages[message.id] = message
@@ -735,8 +993,13 @@ def _response_components(components: list[dict[str, Any]]) -> list[dict[str, Any
 
 def _content_type(filename: str) -> str:
     extension = filename.rsplit(".", 1)[-1].lower()
-    return {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": "image/webp",
-            "gif": "image/gif"}.get(extension, "application/octet-stream")
+    return {
+        "png": "image/png",
+        "jpg": "image/jpeg",
+        "jpeg": "image/jpeg",
+        "webp": "image/webp",
+        "gif": "image/gif",
+    }.get(extension, "application/octet-stream")
 
 
 def _pings(content: str, allowed: dict[str, Any] | None) -> set[str]:

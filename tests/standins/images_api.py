@@ -26,24 +26,48 @@ from PIL import Image, ImageDraw
 from tests.standins.spec import OPENAI_IMAGES, SpecViolation, load_spec
 
 API_KEY = "sk-standin-0123456789abcdef"
-GPT_IMAGE = {"gpt-image-2", "gpt-image-2-2026-04-21", "gpt-image-1.5", "gpt-image-1", "gpt-image-1-mini",
-             "chatgpt-image-latest"}
-GPT_ONLY_FIELDS = ("output_format", "output_compression", "background", "moderation", "stream", "partial_images",
-                   "input_fidelity")
+GPT_IMAGE = {
+    "gpt-image-2",
+    "gpt-image-2-2026-04-21",
+    "gpt-image-1.5",
+    "gpt-image-1",
+    "gpt-image-1-mini",
+    "chatgpt-image-latest",
+}
+GPT_ONLY_FIELDS = (
+    "output_format",
+    "output_compression",
+    "background",
+    "moderation",
+    "stream",
+    "partial_images",
+    "input_fidelity",
+)
 PROMPT_LIMITS = {"dall-e-2": 1000, "dall-e-3": 4000}
 SIZES = {
     "gpt": {"auto", "1024x1024", "1536x1024", "1024x1536"},
     "dall-e-2": {"256x256", "512x512", "1024x1024"},
     "dall-e-3": {"1024x1024", "1792x1024", "1024x1792"},
 }
-QUALITIES = {"gpt": {"low", "medium", "high", "auto"}, "dall-e-2": {"standard", "auto"},
-             "dall-e-3": {"standard", "hd", "auto"}}
+QUALITIES = {
+    "gpt": {"low", "medium", "high", "auto"},
+    "dall-e-2": {"standard", "auto"},
+    "dall-e-3": {"standard", "hd", "auto"},
+}
 ERROR_SCHEMA_KEYS = {"message", "type", "param", "code"}
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str, *, code: str | None = None, error_type: str = "invalid_request_error",
-                 param: str | None = None, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        code: str | None = None,
+        error_type: str = "invalid_request_error",
+        param: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status, self.message, self.code, self.error_type, self.param = status, message, code, error_type, param
         self.headers = headers or {}
@@ -91,7 +115,7 @@ def make_png(width: int, height: int, seed: str, *, noise: bool = False, alpha: 
         draw = ImageDraw.Draw(image)
         for step in range(8):
             box = (step * width // 16, step * height // 16, width - step * width // 16, height - step * height // 16)
-            draw.rectangle(box, outline=tuple(digest[3 + step: 6 + step]), width=max(1, width // 64))
+            draw.rectangle(box, outline=tuple(digest[3 + step : 6 + step]), width=max(1, width // 64))
     if alpha:
         image.putalpha(Image.linear_gradient("L").resize((width, height)))
     buffer = io.BytesIO()
@@ -115,6 +139,8 @@ class ImagesStandIn:
         self.violations: list[str] = []
         self.noise_images = False
         self.delay = 0.0
+        self.stream_gap = 0.0
+        self._received = asyncio.Condition()
         self._planned: deque[PlannedFailure] = deque()
         self._files: dict[str, bytes] = {}
         self._runner: web.AppRunner | None = None
@@ -122,9 +148,18 @@ class ImagesStandIn:
 
     def fail_next(self, kind: str, *, times: int = 1, retry_after: float | None = None, delay: float = 0.0) -> None:
         """Make the next `times` requests fail: rate_limit, quota, server_error, overloaded,
-        refuse, timeout (answer after `delay` seconds), garbage (2xx that is not JSON)."""
+        request_timeout (HTTP 408), refuse, timeout (answer after `delay` seconds), garbage (2xx that is not JSON)."""
         for _ in range(times):
             self._planned.append(PlannedFailure(kind, retry_after, delay))
+
+    async def wait_for_requests(self, count: int = 1, timeout: float = 30.0) -> None:
+        """Wait until `count` requests have arrived."""
+
+        async def waiter() -> None:
+            async with self._received:
+                await self._received.wait_for(lambda: len(self.requests) >= count)
+
+        await asyncio.wait_for(waiter(), timeout)
 
     async def start(self) -> str:
         app = web.Application(client_max_size=200 * 1024 * 1024)
@@ -171,6 +206,8 @@ class ImagesStandIn:
             fields = dict(body) if isinstance(body, dict) else {}
         recorded = RecordedRequest(request.path, fields, files, request.headers.get("Authorization"))
         self.requests.append(recorded)
+        async with self._received:
+            self._received.notify_all()
         try:
             self.spec.validate_request(request.method, request.path, dict(request.query), media, body)
         except SpecViolation as exc:
@@ -192,19 +229,40 @@ class ImagesStandIn:
             return web.Response(text="<html>upstream error</html>", content_type="text/html")
         headers = {}
         if failure.retry_after is not None:
-            headers = {"retry-after-ms": str(int(failure.retry_after * 1000)), "retry-after": str(int(failure.retry_after))}
+            headers = {
+                "retry-after-ms": str(int(failure.retry_after * 1000)),
+                "retry-after": str(int(failure.retry_after)),
+            }
         errors = {
-            "rate_limit": ApiError(429, "Rate limit reached for images per minute.", code="rate_limit_exceeded",
-                                   error_type="requests", headers=headers),
-            "quota": ApiError(429, "You exceeded your current quota, please check your plan and billing details.",
-                              code="insufficient_quota", error_type="insufficient_quota"),
-            "server_error": ApiError(500, "The server had an error while processing your request.",
-                                     error_type="server_error"),
-            "overloaded": ApiError(503, "The engine is currently overloaded, please try again later.",
-                                   error_type="server_error", headers=headers),
-            "refuse": ApiError(400, "Your request was rejected as a result of our safety system.",
-                               code="moderation_blocked" if model in GPT_IMAGE else "content_policy_violation",
-                               error_type="image_generation_user_error"),
+            "rate_limit": ApiError(
+                429,
+                "Rate limit reached for images per minute.",
+                code="rate_limit_exceeded",
+                error_type="requests",
+                headers=headers,
+            ),
+            "quota": ApiError(
+                429,
+                "You exceeded your current quota, please check your plan and billing details.",
+                code="insufficient_quota",
+                error_type="insufficient_quota",
+            ),
+            "server_error": ApiError(
+                500, "The server had an error while processing your request.", error_type="server_error"
+            ),
+            "overloaded": ApiError(
+                503,
+                "The engine is currently overloaded, please try again later.",
+                error_type="server_error",
+                headers=headers,
+            ),
+            "request_timeout": ApiError(408, "Request timed out.", error_type="timeout", headers=headers),
+            "refuse": ApiError(
+                400,
+                "Your request was rejected as a result of our safety system.",
+                code="moderation_blocked" if model in GPT_IMAGE else "content_policy_violation",
+                error_type="image_generation_user_error",
+            ),
         }
         raise errors[failure.kind]
 
@@ -225,8 +283,9 @@ class ImagesStandIn:
                 raise ApiError(400, f"n must be at most {extra.max_n}.", param="n")
             return model
         if not known:
-            raise ApiError(404, f"The model `{model}` does not exist or you do not have access to it.",
-                           code="model_not_found")
+            raise ApiError(
+                404, f"The model `{model}` does not exist or you do not have access to it.", code="model_not_found"
+            )
         family = _family(model)
         if operation == "variations" and model != "dall-e-2":
             raise ApiError(400, "Variations are only supported for dall-e-2.", param="model")
@@ -261,8 +320,13 @@ class ImagesStandIn:
         if not model.startswith("gpt-image-2") or not match:
             return False
         width, height = int(match.group(1)), int(match.group(2))
-        return (width % 16 == 0 and height % 16 == 0 and max(width, height) <= 3840 and min(width, height) <= 2160
-                and max(width, height) / min(width, height) <= 3)
+        return (
+            width % 16 == 0
+            and height % 16 == 0
+            and max(width, height) <= 3840
+            and min(width, height) <= 2160
+            and max(width, height) / min(width, height) <= 3
+        )
 
     @staticmethod
     def _check_input_image(data: bytes, model: str, what: str) -> Image.Image:
@@ -285,8 +349,9 @@ class ImagesStandIn:
     def _images_response(self, model: str, fields: dict[str, Any], seed: str) -> dict[str, Any]:
         width, height = _dimensions(fields.get("size"))
         n = int(fields.get("n") or 1)
-        use_url = model in self.extra_models or (model in {"dall-e-2", "dall-e-3"}
-                                                  and fields.get("response_format", "url") == "url")
+        use_url = model in self.extra_models or (
+            model in {"dall-e-2", "dall-e-3"} and fields.get("response_format", "url") == "url"
+        )
         data = []
         for index in range(n):
             png = make_png(width, height, f"{seed}:{index}:{time.time_ns()}", noise=self.noise_images)
@@ -302,9 +367,12 @@ class ImagesStandIn:
         body: dict[str, Any] = {"created": int(time.time()), "data": data}
         if model in GPT_IMAGE:
             prompt_tokens = max(1, len(str(fields.get("prompt", "")).split()))
-            body["usage"] = {"input_tokens": prompt_tokens, "output_tokens": 1056 * n,
-                             "total_tokens": prompt_tokens + 1056 * n,
-                             "input_tokens_details": {"text_tokens": prompt_tokens, "image_tokens": 0}}
+            body["usage"] = {
+                "input_tokens": prompt_tokens,
+                "output_tokens": 1056 * n,
+                "total_tokens": prompt_tokens + 1056 * n,
+                "input_tokens_details": {"text_tokens": prompt_tokens, "image_tokens": 0},
+            }
             body["output_format"] = fields.get("output_format") or "png"
             if fields.get("size") in {"1024x1024", "1024x1536", "1536x1024"}:
                 body["size"] = fields["size"]
@@ -330,18 +398,34 @@ class ImagesStandIn:
         partials = int(fields.get("partial_images") or 0)
         for index in range(partials):
             small = make_png(max(16, width // 8), max(16, height // 8), f"{seed}:partial:{index}")
-            event = {"type": f"{kind}.partial_image", "b64_json": base64.b64encode(small).decode(),
-                     "created_at": int(time.time()), "size": fields.get("size") or "auto",
-                     "quality": fields.get("quality") or "auto", "background": fields.get("background") or "auto",
-                     "output_format": fields.get("output_format") or "png", "partial_image_index": index}
+            event = {
+                "type": f"{kind}.partial_image",
+                "b64_json": base64.b64encode(small).decode(),
+                "created_at": int(time.time()),
+                "size": fields.get("size") or "auto",
+                "quality": fields.get("quality") or "auto",
+                "background": fields.get("background") or "auto",
+                "output_format": fields.get("output_format") or "png",
+                "partial_image_index": index,
+            }
             await self._send_event(response, operation, event)
+            await asyncio.sleep(self.stream_gap)
         final = make_png(width, height, seed, noise=self.noise_images)
-        completed = {"type": f"{kind}.completed", "b64_json": base64.b64encode(final).decode(),
-                     "created_at": int(time.time()), "size": fields.get("size") or "auto",
-                     "quality": fields.get("quality") or "auto", "background": fields.get("background") or "auto",
-                     "output_format": fields.get("output_format") or "png",
-                     "usage": {"total_tokens": 1100, "input_tokens": 44, "output_tokens": 1056,
-                               "input_tokens_details": {"text_tokens": 44, "image_tokens": 0}}}
+        completed = {
+            "type": f"{kind}.completed",
+            "b64_json": base64.b64encode(final).decode(),
+            "created_at": int(time.time()),
+            "size": fields.get("size") or "auto",
+            "quality": fields.get("quality") or "auto",
+            "background": fields.get("background") or "auto",
+            "output_format": fields.get("output_format") or "png",
+            "usage": {
+                "total_tokens": 1100,
+                "input_tokens": 44,
+                "output_tokens": 1056,
+                "input_tokens_details": {"text_tokens": 44, "image_tokens": 0},
+            },
+        }
         await self._send_event(response, operation, completed)
         await response.write_eof()
         return response
@@ -350,7 +434,9 @@ class ImagesStandIn:
         self.spec.validate_response(operation, 200, "text/event-stream", event)
         await response.write(f"event: {event['type']}\ndata: {json.dumps(event)}\n\n".encode())
 
-    async def _handle(self, request: web.Request, operation: str, schema: str, default_model: str) -> web.StreamResponse:
+    async def _handle(
+        self, request: web.Request, operation: str, schema: str, default_model: str
+    ) -> web.StreamResponse:
         try:
             recorded = await self._intake(request, schema)
             await asyncio.sleep(self.delay)
@@ -371,8 +457,9 @@ class ImagesStandIn:
                 for mask in recorded.files.get("mask", []):
                     mask_image = self._check_input_image(mask, model, "mask")
                     if mask_image.size != first.size or "A" not in mask_image.getbands():
-                        raise ApiError(400, "Invalid mask: must have an alpha channel and match the image's size.",
-                                       param="mask")
+                        raise ApiError(
+                            400, "Invalid mask: must have an alpha channel and match the image's size.", param="mask"
+                        )
             if fields.get("stream"):
                 kind = "image_generation" if operation == "generations" else "image_edit"
                 return await self._stream(request, model, fields, kind)

@@ -59,6 +59,7 @@ class OpenAPISpec:
         self.registry: Registry = Registry().with_resource(self.uri, resource)
         self.server_prefix = server_prefix.rstrip("/")
         self._operations: list[tuple[re.Pattern[str], Operation]] = []
+        self._validators: dict[str, OAS31Validator] = {}
         for template, item in self.document["paths"].items():
             regex = re.compile("^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template)) + "$")
             shared_parameters = item.get("parameters", [])
@@ -71,16 +72,26 @@ class OpenAPISpec:
                     parameters.append((parameter, f"{pointer}/parameters/{index}/schema"))
                 for index, parameter in enumerate(shared_parameters):
                     parameters.append((parameter, f"/paths/{_escape(template)}/parameters/{index}/schema"))
-                self._operations.append((regex, Operation(
-                    method.upper(), template, pointer, data,
-                    tuple((p["name"], p, schema_pointer) for p, schema_pointer in parameters),
-                )))
+                self._operations.append(
+                    (
+                        regex,
+                        Operation(
+                            method.upper(),
+                            template,
+                            pointer,
+                            data,
+                            tuple((p["name"], p, schema_pointer) for p, schema_pointer in parameters),
+                        ),
+                    )
+                )
 
-    @functools.lru_cache(maxsize=None)
     def _validator(self, pointer: str) -> OAS31Validator:
-        return OAS31Validator(
-            {"$ref": f"{self.uri}#{pointer}"}, registry=self.registry, format_checker=OAS31Validator.FORMAT_CHECKER
-        )
+        validator = self._validators.get(pointer)
+        if validator is None:
+            validator = self._validators[pointer] = OAS31Validator(
+                {"$ref": f"{self.uri}#{pointer}"}, registry=self.registry, format_checker=OAS31Validator.FORMAT_CHECKER
+            )
+        return validator
 
     def check(self, pointer: str, instance: Any, where: str) -> None:
         errors = sorted(self._validator(pointer).iter_errors(instance), key=lambda error: len(list(error.path)))
@@ -92,7 +103,7 @@ class OpenAPISpec:
     def find(self, method: str, path: str) -> tuple[Operation, dict[str, str]]:
         if not path.startswith(self.server_prefix):
             raise SpecViolation(f"{method} {path}: not under {self.server_prefix}")
-        relative = path[len(self.server_prefix):] or "/"
+        relative = path[len(self.server_prefix) :] or "/"
         for regex, operation in self._operations:
             match = regex.match(relative)
             if match and operation.method == method:
@@ -172,11 +183,13 @@ class OpenAPISpec:
 
 
 def missing_specs_message(path: Path) -> str:
-    return (f"{path} is missing: the tests read the API documents from ../shared/specs beside the project; "
-            "clone the project there, or set IMAGEBOT_SPECS_DIR to that folder")
+    return (
+        f"{path} is missing: the tests read the API documents from ../shared/specs beside the project; "
+        "clone the project there, or set IMAGEBOT_SPECS_DIR to that folder"
+    )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_spec(name: str, server_prefix: str, *, integer_snowflakes: bool = False) -> OpenAPISpec:
     """The document at `../shared/specs/name`. `integer_snowflakes` accepts ids sent as JSON
     integers, which Discord takes on input (discord.py sends `{"id": 0}` for a new upload)

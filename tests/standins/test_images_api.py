@@ -17,18 +17,28 @@ import pytest
     ],
 )
 async def test_invalid_generation_requests_are_refused(images_api, body, param):
-    async with aiohttp.ClientSession() as session:
-        async with session.post(f"{images_api.base_url}/images/generations", json=body,
-                                headers={"Authorization": f"Bearer {images_api.api_key}"}) as response:
-            answer = await response.json()
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"{images_api.base_url}/images/generations",
+            json=body,
+            headers={"Authorization": f"Bearer {images_api.api_key}"},
+        ) as response,
+    ):
+        answer = await response.json()
     assert response.status == 400
     assert answer["error"]["param"] == param
     images_api.violations.clear()
 
 
 async def test_unknown_models_are_not_found(images_api):
-    async with aiohttp.ClientSession() as session:
-        async with session.post(f"{images_api.base_url}/images/generations", json={"prompt": "x", "model": "nope"},
-                                headers={"Authorization": f"Bearer {images_api.api_key}"}) as response:
-            answer = await response.json()
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"{images_api.base_url}/images/generations",
+            json={"prompt": "x", "model": "nope"},
+            headers={"Authorization": f"Bearer {images_api.api_key}"},
+        ) as response,
+    ):
+        answer = await response.json()
     assert response.status == 404 and answer["error"]["code"] == "model_not_found"

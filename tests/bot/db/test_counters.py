@@ -29,9 +29,12 @@ asyncio.run(main(sys.argv[1], int(sys.argv[2]), float(sys.argv[3])))
 
 
 async def _race(url: str, processes: int, attempts: int, limit: int) -> list[int]:
-    racers = [await asyncio.create_subprocess_exec(sys.executable, "-c", RACER, url, str(attempts), str(limit),
-                                                   cwd=ROOT, stdout=asyncio.subprocess.PIPE)
-              for _ in range(processes)]
+    racers = [
+        await asyncio.create_subprocess_exec(
+            sys.executable, "-c", RACER, url, str(attempts), str(limit), cwd=ROOT, stdout=asyncio.subprocess.PIPE
+        )
+        for _ in range(processes)
+    ]
     outputs = [await asyncio.wait_for(racer.communicate(), 60) for racer in racers]
     assert all(racer.returncode == 0 for racer in racers)
     return [int(output.strip()) for output, _ in outputs]

@@ -6,7 +6,7 @@ from sqlalchemy import inspect, text
 
 from bot.db.engine import make_engine, make_sessionmaker, migrate_to_head
 from bot.db.models import Base, UsageRecord
-from bot.db.usage import recent_page, save_usage
+from bot.db.usage import recent_page
 
 
 def _diff(connection):
@@ -27,10 +27,14 @@ async def _check_database(url):
         sessions = make_sessionmaker(engine)
         async with sessions() as session:
             for index in range(3):
-                await save_usage(session, UsageRecord(guild_id=42, user_id=7, command="imagine", status="ok",
-                                                     n=1, image_count=1, prompt=f"p{index}"))
-            await save_usage(session, UsageRecord(guild_id=43, user_id=7, command="imagine", status="ok",
-                                                 n=1, image_count=1))
+                session.add(
+                    UsageRecord(
+                        guild_id=42, user_id=7, command="imagine", status="ok", n=1, image_count=1, prompt=f"p{index}"
+                    )
+                )
+                await session.commit()
+            session.add(UsageRecord(guild_id=43, user_id=7, command="imagine", status="ok", n=1, image_count=1))
+            await session.commit()
         async with sessions() as session:
             rows, total = await recent_page(session, 42, limit=2)
             assert [row.prompt for row in rows] == ["p2", "p1"] and total == 3

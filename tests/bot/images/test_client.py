@@ -6,9 +6,8 @@ import aiohttp
 import pytest
 from PIL import Image
 
-from bot.images import ImagesClient, InputImage, ModelRegistry
-from bot.images import errors
-from bot.images.client import parse_retry_after
+from bot.images import ImagesClient, InputImage, ModelRegistry, errors
+from bot.images.ratelimit import parse_retry_after
 from tests.standins.images_api import make_png
 
 MODELS = ModelRegistry()
@@ -17,18 +16,32 @@ MODELS = ModelRegistry()
 @pytest.fixture
 async def client(images_api):
     async with aiohttp.ClientSession() as session:
-        yield ImagesClient(session, base_url=images_api.base_url, api_key=images_api.api_key, timeout=5,
-                           max_retries=2, retry_base_delay=0.01, max_retry_wait=0.05)
+        yield ImagesClient(
+            session,
+            base_url=images_api.base_url,
+            api_key=images_api.api_key,
+            timeout=5,
+            max_retries=2,
+            retry_base_delay=0.01,
+            max_retry_wait=0.05,
+        )
 
 
 async def test_generate_decodes_b64_and_sends_only_what_the_model_takes(client, images_api):
-    result = await client.generate("a fox", model=MODELS.get("gpt-image-2"), n=2, size="1536x864",
-                                   quality="high", style="vivid", user="u1")
+    result = await client.generate(
+        "a fox", model=MODELS.get("gpt-image-2"), n=2, size="1536x864", quality="high", style="vivid", user="u1"
+    )
     assert [Image.open(io.BytesIO(image.data)).size for image in result.images] == [(1536, 864)] * 2
     assert result.usage.output_tokens == 2112
     fields = images_api.requests[0].fields
-    assert fields == {"prompt": "a fox", "model": "gpt-image-2", "size": "1536x864", "quality": "high",
-                      "n": 2, "user": "u1"}
+    assert fields == {
+        "prompt": "a fox",
+        "model": "gpt-image-2",
+        "size": "1536x864",
+        "quality": "high",
+        "n": 2,
+        "user": "u1",
+    }
 
 
 async def test_dalle3_fans_out_and_keeps_revised_prompts(client, images_api):
@@ -57,8 +70,9 @@ async def test_partial_failure_keeps_what_succeeded(client, images_api):
 async def test_edit_sends_repeated_images_and_mask_as_multipart(client, images_api):
     image = InputImage(make_png(64, 64, "src"))
     mask = InputImage(make_png(64, 64, "mask", alpha=True), filename="mask.png")
-    result = await client.edit([image, image], "add a hat", model=MODELS.get("gpt-image-2"), mask=mask,
-                               input_fidelity="high", size="1024x1024")
+    result = await client.edit(
+        [image, image], "add a hat", model=MODELS.get("gpt-image-2"), mask=mask, input_fidelity="high", size="1024x1024"
+    )
     assert len(result.images) == 1
     request = images_api.requests[0]
     assert len(request.files["image"]) == 2 and len(request.files["mask"]) == 1
@@ -66,15 +80,20 @@ async def test_edit_sends_repeated_images_and_mask_as_multipart(client, images_a
 
 
 async def test_variation_for_dalle2(client, images_api):
-    result = await client.create_variation(InputImage(make_png(256, 256, "v")), model=MODELS.get("dall-e-2"),
-                                           n=2, size="256x256")
+    result = await client.create_variation(
+        InputImage(make_png(256, 256, "v")), model=MODELS.get("dall-e-2"), n=2, size="256x256"
+    )
     assert len(result.images) == 2
     assert images_api.requests[0].operation == "/v1/images/variations"
 
 
 async def test_stream_yields_partials_then_the_completed_image(client, images_api):
-    events = [event async for event in client.stream_generate("a fox", model=MODELS.get("gpt-image-2"),
-                                                              partial_images=2, size="1024x1024")]
+    events = [
+        event
+        async for event in client.stream_generate(
+            "a fox", model=MODELS.get("gpt-image-2"), partial_images=2, size="1024x1024"
+        )
+    ]
     assert [event.type for event in events] == ["image_generation.partial_image"] * 2 + ["image_generation.completed"]
     assert events[-1].completed and events[-1].usage.total_tokens == 1100
     assert Image.open(io.BytesIO(events[-1].image)).size == (1024, 1024)
@@ -88,6 +107,7 @@ async def test_stream_yields_partials_then_the_completed_image(client, images_ap
         ("rate_limit", errors.RateLimitError, 3),
         ("server_error", errors.InternalServerError, 3),
         ("overloaded", errors.InternalServerError, 3),
+        ("request_timeout", errors.APITimeoutError, 3),
         ("garbage", errors.InvalidResponseError, 1),
     ],
 )
@@ -97,7 +117,7 @@ async def test_errors_are_typed_and_only_transient_ones_retried(client, images_a
         await client.generate("a fox", model=MODELS.get("gpt-image-2"))
     assert len(images_api.requests) == attempts
     if kind != "garbage":
-        assert caught.value.status in (400, 429, 500, 503) and caught.value.message
+        assert caught.value.status in (400, 408, 429, 500, 503) and caught.value.message
 
 
 async def test_transient_errors_then_success(client, images_api):
@@ -109,8 +129,9 @@ async def test_transient_errors_then_success(client, images_api):
 async def test_timeout_is_bounded_and_typed(images_api):
     images_api.fail_next("timeout", delay=2)
     async with aiohttp.ClientSession() as session:
-        client = ImagesClient(session, base_url=images_api.base_url, api_key=images_api.api_key, timeout=0.3,
-                              max_retries=0)
+        client = ImagesClient(
+            session, base_url=images_api.base_url, api_key=images_api.api_key, timeout=0.3, max_retries=0
+        )
         with pytest.raises(errors.APITimeoutError):
             await client.generate("a fox", model=MODELS.get("gpt-image-2"))
 
@@ -125,8 +146,9 @@ async def test_bad_key_is_an_authentication_error(images_api):
 
 async def test_connection_refused_is_a_connection_error():
     async with aiohttp.ClientSession() as session:
-        client = ImagesClient(session, base_url="http://127.0.0.1:9/v1", api_key="k", max_retries=1,
-                              retry_base_delay=0.01)
+        client = ImagesClient(
+            session, base_url="http://127.0.0.1:9/v1", api_key="k", max_retries=1, retry_base_delay=0.01
+        )
         with pytest.raises(errors.APIConnectionError):
             await client.generate("a fox", model=MODELS.get("gpt-image-2"))
 
@@ -136,3 +158,9 @@ def test_retry_after_forms():
     assert parse_retry_after({"retry-after": "7"}) == 7
     assert parse_retry_after({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}) == 0
     assert parse_retry_after({}) is None
+
+
+async def test_a_stream_that_fails_before_its_first_event_is_retried_like_any_request(client, images_api):
+    images_api.fail_next("overloaded", times=2)
+    events = [event async for event in client.stream_generate("a fox", model=MODELS.get("gpt-image-2"))]
+    assert events[-1].completed and len(images_api.requests) == 3

@@ -24,11 +24,13 @@ def test_unknown_models_get_conservative_defaults():
 
 
 def test_config_extends_and_overrides_the_table():
-    registry = ModelRegistry({
-        "gpt-image-3": ModelOverride(like="gpt-image-2", max_n=4),
-        "local-sd": ModelOverride(sizes=["512x512"], max_n=2, variations=True),
-        "dall-e-2": ModelOverride(max_n=2),
-    })
+    registry = ModelRegistry(
+        {
+            "gpt-image-3": ModelOverride(like="gpt-image-2", max_n=4),
+            "local-sd": ModelOverride(sizes=["512x512"], max_n=2, variations=True),
+            "dall-e-2": ModelOverride(max_n=2),
+        }
+    )
     assert registry.get("gpt-image-3").custom_sizes is not None and registry.get("gpt-image-3").max_n == 4
     assert registry.get("local-sd").sizes == ("512x512",) and registry.get("local-sd").variations
     assert registry.get("local-sd").known

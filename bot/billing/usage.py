@@ -1,14 +1,18 @@
-"""Building a request's usage row as it goes, from the interaction to its outcome."""
+"""A request's usage row, built as the request goes, and saved as one unit of work."""
 
 from __future__ import annotations
 
-from datetime import timezone
+import logging
 
 import discord
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db.models import UsageRecord, UsageStatus, utcnow
+from bot.clock import aware, utcnow
+from bot.db.models import UsageRecord, UsageStatus
 from bot.images import ImagesResult
 from bot.logs import redact
+
+log = logging.getLogger(__name__)
 
 USAGE_KEY = "imagebot.usage"
 
@@ -50,15 +54,13 @@ def record_for(interaction: discord.Interaction) -> UsageRecord:
 
 def _finish(record: UsageRecord) -> None:
     record.completed_at = utcnow()
-    started = record.created_at if record.created_at.tzinfo else record.created_at.replace(tzinfo=timezone.utc)
-    record.latency_ms = max(0, int((record.completed_at - started).total_seconds() * 1000))
+    record.latency_ms = max(0, int((record.completed_at - aware(record.created_at)).total_seconds() * 1000))
 
 
 def finish_ok(record: UsageRecord, result: ImagesResult) -> None:
     record.status = UsageStatus.PARTIAL if result.failures else UsageStatus.OK
     record.image_count = len(result.images)
-    revised = next((image.revised_prompt for image in result.images if image.revised_prompt), None)
-    record.revised_prompt = revised
+    record.revised_prompt = next((image.revised_prompt for image in result.images if image.revised_prompt), None)
     if result.usage is not None:
         record.input_tokens = result.usage.input_tokens
         record.output_tokens = result.usage.output_tokens
@@ -74,3 +76,26 @@ def finish_failed(record: UsageRecord, *, status: str, code: str, detail: str | 
     record.error_code = code
     record.error_detail = redact(detail)[:500] if detail else None
     _finish(record)
+
+
+class UsageLog:
+    """Saves usage rows, each in a unit of work of its own."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def save(self, record: UsageRecord) -> None:
+        """Insert or update a row. A database failure is logged with the row, never raised."""
+        try:
+            async with self._sessions() as session:
+                session.add(record)
+                await session.commit()
+        except Exception:
+            log.exception(
+                "could not write usage row: guild=%s user=%s command=%s status=%s code=%s",
+                record.guild_id,
+                record.user_id,
+                record.command,
+                record.status,
+                record.error_code,
+            )

@@ -16,8 +16,12 @@ async def test_results_carry_vary_edit_reroll_and_delete(make_config, start_bot,
     bot = await start_bot(make_config())
     single = await imagine(discord_api)
     [row] = await usage_rows(bot)
-    assert button_ids(single) == [f"ib:vary:{row.id}:0", f"ib:edit:{row.id}:0", f"ib:reroll:{row.id}",
-                                  f"ib:delete:{row.id}"]
+    assert button_ids(single) == [
+        f"ib:vary:{row.id}:0",
+        f"ib:edit:{row.id}:0",
+        f"ib:reroll:{row.id}",
+        f"ib:delete:{row.id}",
+    ]
     several = await imagine(discord_api, n=7)
     rows = [len(action_row["components"]) for action_row in several.payload["components"]]
     assert rows == [5, 2, 5, 2, 2]
@@ -56,8 +60,9 @@ async def test_reroll_repeats_the_request(make_config, start_bot, discord_api, i
     click = await discord_api.click(result, f"ib:reroll:{row.id}", user=discord_api.moderator)
     await discord_api.wait_for_reply(click)
     first, second = images_api.requests
-    assert {k: v for k, v in first.fields.items() if k != "user"} == {k: v for k, v in second.fields.items()
-                                                                       if k != "user"}
+    assert {k: v for k, v in first.fields.items() if k != "user"} == {
+        k: v for k, v in second.fields.items() if k != "user"
+    }
     rows = await usage_rows(bot, 2)
     assert rows[1].command == "reroll" and rows[1].user_id == int(discord_api.moderator["id"])
 

@@ -4,7 +4,7 @@ import asyncio
 import os
 import signal
 import sys
-import time
+import zlib
 
 from sqlalchemy import select
 
@@ -15,21 +15,24 @@ from tests.sandbox import ROOT, write_config
 
 
 def member(name: str) -> dict:
-    return {"id": str(abs(hash(name)) % 10**17 + 10**17), "username": name, "global_name": name, "avatar": None,
-            "discriminator": "0", "public_flags": 0, "flags": 0, "bot": False, "primary_guild": None}
-
-
-async def poll(predicate, timeout: float = 30.0) -> None:
-    """Wait for something the Discord stand-in is not told about (the provider's side)."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.05)
+    """A member whose id follows from the name, the same in every run."""
+    return {
+        "id": str(10**17 + zlib.crc32(name.encode())),
+        "username": name,
+        "global_name": name,
+        "avatar": None,
+        "discriminator": "0",
+        "public_flags": 0,
+        "flags": 0,
+        "bot": False,
+        "primary_guild": None,
+    }
 
 
 async def wait_queued(discord_api, state, text="In the queue"):
-    return await discord_api.wait_for(lambda: state.original and text in state.original.payload["content"]
-                                      and state.original)
+    return await discord_api.wait_for(
+        lambda: state.original and text in state.original.payload["content"] and state.original
+    )
 
 
 def contents(message) -> list[str]:
@@ -43,9 +46,10 @@ async def test_guilds_take_turns(make_config, start_bot, discord_api, images_api
     guilds = {"A": discord_api.guild_id, "B": "9100000000000001", "C": "9100000000000002"}
     states = []
     for guild, tag in burst:
-        state = await discord_api.send_slash_command("imagine", {"prompt": f"{guild}{tag}"},
-                                                     user=member(guild + tag), guild_id=guilds[guild])
-        await discord_api.wait_for(lambda: state.original and state.original.payload["content"])
+        state = await discord_api.send_slash_command(
+            "imagine", {"prompt": f"{guild}{tag}"}, user=member(guild + tag), guild_id=guilds[guild]
+        )
+        await discord_api.wait_for(lambda state=state: state.original and state.original.payload["content"])
         states.append(state)
     for state in states:
         await discord_api.wait_for_reply(state, 30)
@@ -77,8 +81,11 @@ async def test_queue_positions_update_and_cancel_works(make_config, start_bot, d
     assert [request.fields["prompt"] for request in images_api.requests] == ["first", "third"]
     rows = await usage_rows(bot, 4)
     assert [(row.prompt, row.status) for row in rows if row.command == "imagine"] == [
-        ("first", "ok"), ("second", "cancelled"), ("third", "ok")]
-    async with bot.db() as session:
+        ("first", "ok"),
+        ("second", "cancelled"),
+        ("third", "ok"),
+    ]
+    async with bot.sessions() as session:
         jobs = list((await session.scalars(select(Job).order_by(Job.id))).all())
     assert [job.state for job in jobs] == ["done", "cancelled", "done"]
     assert all(job.interaction_token is None for job in jobs)
@@ -86,17 +93,21 @@ async def test_queue_positions_update_and_cancel_works(make_config, start_bot, d
 
 async def test_partial_images_show_before_the_final_one(make_config, start_bot, discord_api, images_api):
     await start_bot(make_config())
+    images_api.stream_gap = 0.3
     reply = await discord_api.wait_for_reply(await discord_api.send_slash_command("imagine", {"prompt": "fox"}))
     previews = [snapshot for snapshot in reply.history if snapshot["attachments"]]
-    assert [snapshot["content"] for snapshot in previews] == ["🎨 Working on it… preview 1",
-                                                               "🎨 Working on it… preview 2"]
+    assert [snapshot["content"] for snapshot in previews] == [
+        "🎨 Working on it… preview 1",
+        "🎨 Working on it… preview 2",
+    ]
     assert reply.payload["attachments"][0]["size"] > previews[-1]["attachments"][0]["size"]
     [request] = images_api.requests
     assert request.fields["stream"] is True and request.fields["partial_images"] == 2
 
 
-async def test_a_job_that_outlives_its_interaction_ends_in_a_channel_message(make_config, start_bot, discord_api,
-                                                                             images_api):
+async def test_a_job_that_outlives_its_interaction_ends_in_a_channel_message(
+    make_config, start_bot, discord_api, images_api
+):
     bot = await start_bot(make_config(jobs={"interaction_minutes": 0.05}))
     images_api.delay = 3.5
     await discord_api.send_slash_command("imagine", {"prompt": "slow fox", "n": 2})
@@ -110,7 +121,8 @@ async def test_a_job_that_outlives_its_interaction_ends_in_a_channel_message(mak
 
 
 async def test_shutdown_lets_running_jobs_finish_within_the_grace_and_interrupts_the_rest(
-        make_config, start_bot, discord_api, images_api):
+    make_config, start_bot, discord_api, images_api
+):
     bot = await start_bot(make_config(jobs={"max_running": 1, "shutdown_grace_seconds": 0.3}))
     images_api.delay = 2.0
     running = await discord_api.send_slash_command("imagine", {"prompt": "one"}, user=member("s1"))
@@ -121,7 +133,7 @@ async def test_shutdown_lets_running_jobs_finish_within_the_grace_and_interrupts
     for state in (running, queued):
         told = await discord_api.wait_for_reply(state)
         assert told.ephemeral and "restarting and had to stop your request" in told.payload["content"]
-    async with bot.db() as session:
+    async with bot.sessions() as session:
         rows = list((await session.scalars(select(UsageRecord).order_by(UsageRecord.id))).all())
         jobs = list((await session.scalars(select(Job).order_by(Job.id))).all())
     assert [(row.status, row.error_code) for row in rows] == [("failed", "interrupted")] * 2
@@ -136,9 +148,17 @@ def process_config(tmp_path, discord_api, images_api, jobs: str):
 
 
 async def _start_process(config, env):
-    return await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "--config", str(config), cwd=ROOT,
-                                                env=env, stdout=asyncio.subprocess.DEVNULL,
-                                                stderr=asyncio.subprocess.DEVNULL)
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "--config",
+        str(config),
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
 
 
 async def stop_process(process) -> None:
@@ -184,16 +204,16 @@ async def test_a_killed_bot_recovers_its_jobs_on_restart(tmp_path, discord_api, 
 
 
 async def test_jobs_whose_interaction_expired_during_a_crash_are_reported_once(tmp_path, discord_api, images_api):
-    config, env = process_config(tmp_path, discord_api, images_api, "max_running = 1\ninteraction_minutes = 0.1")
+    config, env = process_config(tmp_path, discord_api, images_api, "max_running = 1")
     images_api.delay = 30.0
     process = await _start_process(config, env)
     try:
         await asyncio.wait_for(discord_api.identified.wait(), 30)
-        lost = await discord_api.send_slash_command("imagine", {"prompt": "lost"})
-        await poll(lambda: images_api.requests)
+        # Made 14.5 minutes ago: by the time the bot is back, too late to answer through the interaction.
+        await discord_api.send_slash_command("imagine", {"prompt": "lost"}, age=14.5 * 60)
+        await images_api.wait_for_requests(1)
         process.send_signal(signal.SIGKILL)
         await process.wait()
-        await asyncio.sleep(max(0.0, lost.created + 6.5 - time.monotonic()))
         process = await _start_process(config, env)
         channel = discord_api.channel_id
         [notice] = await discord_api.wait_for(lambda: discord_api.channel_messages.get(channel), 30)

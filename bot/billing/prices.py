@@ -5,33 +5,25 @@ config overrides or adds any model.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
-
+from bot.config import ModelPrice
 from bot.images import TokenUsage
 
-
-class ModelPrice(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    per_image: dict[str, float] = Field(default_factory=lambda: {"default": 0.04})
-    input_text_per_million: float | None = None
-    input_image_per_million: float | None = None
-    output_per_million: float | None = None
-
-    def image_price(self, size: str | None, quality: str | None) -> float:
-        """Most specific first: "quality size", quality, size, then "default"."""
-        keys = [f"{quality} {size}" if quality and size else None, quality, size, "default"]
-        for key in keys:
-            if key and key in self.per_image:
-                return self.per_image[key]
-        return 0.0
-
-
-_GPT_IMAGE_SIZES = {"low": 0.011, "medium": 0.042, "high": 0.167, "auto": 0.167, "default": 0.167,
-                    "low 1536x1024": 0.016, "low 1024x1536": 0.016, "medium 1536x1024": 0.063,
-                    "medium 1024x1536": 0.063, "high 1536x1024": 0.25, "high 1024x1536": 0.25}
-_GPT_IMAGE = ModelPrice(per_image=_GPT_IMAGE_SIZES, input_text_per_million=5.0, input_image_per_million=10.0,
-                        output_per_million=40.0)
+_GPT_IMAGE_SIZES = {
+    "low": 0.011,
+    "medium": 0.042,
+    "high": 0.167,
+    "auto": 0.167,
+    "default": 0.167,
+    "low 1536x1024": 0.016,
+    "low 1024x1536": 0.016,
+    "medium 1536x1024": 0.063,
+    "medium 1024x1536": 0.063,
+    "high 1536x1024": 0.25,
+    "high 1024x1536": 0.25,
+}
+_GPT_IMAGE = ModelPrice(
+    per_image=_GPT_IMAGE_SIZES, input_text_per_million=5.0, input_image_per_million=10.0, output_per_million=40.0
+)
 
 DEFAULT_PRICES: dict[str, ModelPrice] = {
     "gpt-image-2": _GPT_IMAGE,
@@ -41,10 +33,20 @@ DEFAULT_PRICES: dict[str, ModelPrice] = {
     "chatgpt-image-latest": _GPT_IMAGE,
     "gpt-image-1-mini": ModelPrice(
         per_image={"low": 0.005, "medium": 0.011, "high": 0.036, "auto": 0.036, "default": 0.036},
-        input_text_per_million=2.0, input_image_per_million=2.5, output_per_million=8.0,
+        input_text_per_million=2.0,
+        input_image_per_million=2.5,
+        output_per_million=8.0,
     ),
-    "dall-e-3": ModelPrice(per_image={"default": 0.04, "hd": 0.08, "1792x1024": 0.08, "1024x1792": 0.08,
-                                      "hd 1792x1024": 0.12, "hd 1024x1792": 0.12}),
+    "dall-e-3": ModelPrice(
+        per_image={
+            "default": 0.04,
+            "hd": 0.08,
+            "1792x1024": 0.08,
+            "1024x1792": 0.08,
+            "hd 1792x1024": 0.12,
+            "hd 1024x1792": 0.12,
+        }
+    ),
     "dall-e-2": ModelPrice(per_image={"default": 0.02, "512x512": 0.018, "256x256": 0.016}),
 }
 UNKNOWN_MODEL_PRICE = ModelPrice()
@@ -65,8 +67,10 @@ class PriceTable:
         price = self.price(model)
         if usage is not None and usage.total_tokens and price.output_per_million is not None:
             text_tokens = usage.input_tokens - usage.input_image_tokens
-            cost = (text_tokens * (price.input_text_per_million or 0)
-                    + usage.input_image_tokens * (price.input_image_per_million or 0)
-                    + usage.output_tokens * price.output_per_million) / 1_000_000
+            cost = (
+                text_tokens * (price.input_text_per_million or 0)
+                + usage.input_image_tokens * (price.input_image_per_million or 0)
+                + usage.output_tokens * price.output_per_million
+            ) / 1_000_000
             return round(cost, 6)
         return round(price.image_price(size, quality) * images, 6)

@@ -1,0 +1,250 @@
+"""A guild's policy applied to each request: who and where, what, how often, how much.
+
+`admit` runs before any provider call and reserves the request's images against the member's
+daily limit and its estimated cost against the guild's monthly budget, with conditional
+updates that hold across processes. `settle` replaces the reservation with what the request
+really cost and says when the budget crossed 80% or 100%; `release` gives a failed request's
+reservation back. Each takes the caller's session; the caller commits its unit of work.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import discord
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.billing.prices import PriceTable
+from bot.clock import aware
+from bot.db.models import GuildSettings, UsageRecord
+from bot.db.policy import add_to_counter, counter_value, get_settings, last_request_at, mark_budget_alert
+from bot.errors import Blocked, InvalidRequest, LimitReached
+from bot.i18n import Text, _
+from bot.images import ImagesResult, ModelSpec
+
+log = logging.getLogger(__name__)
+
+BUDGET = "budget"
+ALERT_PERCENTS = (100, 80)
+
+
+def images_subject(user_id: int) -> str:
+    return f"images:{user_id}"
+
+
+def day_period(now: datetime) -> str:
+    return now.strftime("%Y-%m-%d")
+
+
+def month_period(now: datetime) -> str:
+    return now.strftime("%Y-%m")
+
+
+def next_day(now: datetime) -> datetime:
+    return datetime(now.year, now.month, now.day, tzinfo=UTC) + timedelta(days=1)
+
+
+def next_month(now: datetime) -> datetime:
+    return datetime(now.year + now.month // 12, now.month % 12 + 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Requester:
+    """Who asks, and where: what the policy needs to know of an interaction."""
+
+    guild_id: int | None
+    channel_id: int | None
+    user_id: int
+    role_ids: frozenset[int] = frozenset()
+
+    @classmethod
+    def from_interaction(cls, interaction: discord.Interaction) -> Requester:
+        roles = getattr(interaction.user, "roles", [])
+        return cls(
+            interaction.guild_id, interaction.channel_id, interaction.user.id, frozenset(role.id for role in roles)
+        )
+
+    def exempt(self, settings: GuildSettings) -> bool:
+        return bool(self.role_ids & set(settings.exempt_role_ids))
+
+
+@dataclass(frozen=True)
+class BudgetAlert:
+    """A guild's budget crossed a threshold this month: tell its alert channel."""
+
+    channel_id: int
+    parts: tuple[Text, ...]
+
+    def render(self, locale: str) -> str:
+        return " ".join(part.render(locale) for part in self.parts)
+
+
+def check_access(settings: GuildSettings, requester: Requester) -> None:
+    """Blocked members, and channels the bot is limited to."""
+    if requester.user_id in settings.blocked_user_ids:
+        raise Blocked(_("A moderator has blocked you from using this bot here."))
+    if settings.channel_ids and requester.channel_id not in settings.channel_ids:
+        channels = ", ".join(f"<#{channel_id}>" for channel_id in settings.channel_ids)
+        raise InvalidRequest(_("This bot works in {channels} on this server. Try there.", channels=channels))
+
+
+def choose_size(settings: GuildSettings, spec: ModelSpec, size: str | None) -> str | None:
+    """The size to ask for: the member's, or the first allowed one the model makes when sizes are
+    limited and the member gave none. Refuses models and sizes the guild does not allow."""
+    if settings.allowed_models and spec.name not in settings.allowed_models:
+        raise InvalidRequest(
+            _(
+                "`{model}` is not allowed here. Allowed: {allowed}.",
+                model=spec.name,
+                allowed=", ".join(settings.allowed_models),
+            )
+        )
+    if not settings.allowed_sizes:
+        return size
+    if size is None:
+        size = next((allowed for allowed in settings.allowed_sizes if spec.size_problem(allowed) is None), None)
+        if size is None:
+            raise InvalidRequest(
+                _(
+                    "`{model}` makes none of the sizes allowed here ({allowed}). Pick another model.",
+                    model=spec.name,
+                    allowed=", ".join(settings.allowed_sizes),
+                )
+            )
+    if size not in settings.allowed_sizes:
+        raise InvalidRequest(
+            _(
+                "Size {size} is not allowed here. Allowed: {allowed}.",
+                size=size,
+                allowed=", ".join(settings.allowed_sizes),
+            )
+        )
+    return size
+
+
+class Policy:
+    def __init__(self, prices: PriceTable) -> None:
+        self.prices = prices
+
+    async def admit(
+        self,
+        session: AsyncSession,
+        requester: Requester,
+        record: UsageRecord,
+        spec: ModelSpec,
+        size: str | None,
+        quality: str | None,
+        n: int,
+    ) -> str | None:
+        """Refuse what the guild's policy does not allow; reserve images and budget for the rest.
+        Returns the size to ask for (see `choose_size`). `record` must have its id."""
+        if requester.guild_id is None:
+            return size
+        settings = await get_settings(session, requester.guild_id)
+        check_access(settings, requester)
+        size = choose_size(settings, spec, size)
+        exempt = requester.exempt(settings)
+        if settings.cooldown_seconds and not exempt:
+            await self._check_cooldown(session, requester, record, settings.cooldown_seconds)
+        estimate = self.prices.estimate(spec.name, size or spec.default_size or spec.sizes[0], quality, n)
+        await self._reserve(session, requester, record, settings, n, estimate, exempt)
+        record.reserved_images, record.reserved_usd = n, estimate
+        record.size = size
+        return size
+
+    @staticmethod
+    async def _check_cooldown(session: AsyncSession, requester: Requester, record: UsageRecord, seconds: int) -> None:
+        assert requester.guild_id is not None
+        last = await last_request_at(session, requester.guild_id, requester.user_id, record.id)
+        if last is not None and (ready := last + timedelta(seconds=seconds)) > aware(record.created_at):
+            raise LimitReached(
+                _("Slow down: you can ask again {when}.", when=discord.utils.format_dt(ready, "R")), "cooldown"
+            )
+
+    @staticmethod
+    async def _reserve(
+        session: AsyncSession,
+        requester: Requester,
+        record: UsageRecord,
+        settings: GuildSettings,
+        n: int,
+        estimate: float,
+        exempt: bool,
+    ) -> None:
+        """Both reservations, or neither: a refusal raises, and the caller's rollback undoes the first."""
+        guild_id, now = settings.guild_id, aware(record.created_at)
+        daily_limit = None if exempt else settings.images_per_day
+        subject = images_subject(requester.user_id)
+        if not await add_to_counter(session, guild_id, subject, day_period(now), n, daily_limit):
+            used = await counter_value(session, guild_id, subject, day_period(now))
+            raise LimitReached(
+                _(
+                    "That would go over your {limit} images a day here (you have used {used}). "
+                    "Your limit resets {when}.",
+                    limit=daily_limit,
+                    used=f"{used:g}",
+                    when=discord.utils.format_dt(next_day(now), "R"),
+                ),
+                "daily_limit",
+            )
+        budget = settings.monthly_budget_usd
+        if not await add_to_counter(session, guild_id, BUDGET, month_period(now), estimate, budget):
+            raise LimitReached(
+                _(
+                    "This server's monthly image budget ({budget}) is used up. It resets {when}.",
+                    budget=f"${budget:.2f}",
+                    when=discord.utils.format_dt(next_month(now), "R"),
+                ),
+                "budget",
+            )
+
+    @staticmethod
+    async def _adjust(session: AsyncSession, record: UsageRecord, images: float, dollars: float) -> None:
+        """Change the counters of the day and month the request was made in."""
+        assert record.guild_id is not None
+        when = aware(record.created_at)
+        if images:
+            await add_to_counter(session, record.guild_id, images_subject(record.user_id), day_period(when), images)
+        if dollars:
+            await add_to_counter(session, record.guild_id, BUDGET, month_period(when), dollars)
+
+    async def release(self, session: AsyncSession, record: UsageRecord) -> None:
+        """Give back what a refused or failed request reserved."""
+        if record.guild_id is None or not (record.reserved_images or record.reserved_usd):
+            return
+        await self._adjust(session, record, -record.reserved_images, -record.reserved_usd)
+        record.reserved_images, record.reserved_usd = 0, 0.0
+
+    async def settle(self, session: AsyncSession, record: UsageRecord, result: ImagesResult) -> BudgetAlert | None:
+        """Count what the request really made and cost; returns an alert when the budget crossed 80% or 100%."""
+        record.cost_usd = self.prices.actual(
+            record.model or "", record.size, record.quality, len(result.images), result.usage
+        )
+        if record.guild_id is None:
+            return None
+        await self._adjust(
+            session, record, len(result.images) - record.reserved_images, record.cost_usd - record.reserved_usd
+        )
+        record.reserved_images, record.reserved_usd = 0, 0.0
+        return await self._budget_alert(session, record.guild_id, month_period(aware(record.created_at)))
+
+    @staticmethod
+    async def _budget_alert(session: AsyncSession, guild_id: int, period: str) -> BudgetAlert | None:
+        settings = await get_settings(session, guild_id)
+        if not settings.monthly_budget_usd or settings.alert_channel_id is None:
+            return None
+        spent = await counter_value(session, guild_id, BUDGET, period)
+        percent = spent / settings.monthly_budget_usd * 100
+        reached = next((level for level in ALERT_PERCENTS if percent >= level), None)
+        if reached is None or not await mark_budget_alert(session, guild_id, period, reached):
+            return None
+        alert = _(
+            "⚠️ This server has used {percent}% of its {budget} monthly image budget ({spent}).",
+            percent=f"{percent:.0f}",
+            budget=f"${settings.monthly_budget_usd:.2f}",
+            spent=f"${spent:.2f}",
+        )
+        refused = _("New requests are refused until next month.")
+        return BudgetAlert(settings.alert_channel_id, (alert, refused) if reached >= 100 else (alert,))

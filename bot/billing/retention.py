@@ -1,0 +1,43 @@
+"""Prompt retention: prompts older than each guild's retention period are redacted, on a timer."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.db.policy import guilds_with_retention, prune_prompts
+
+log = logging.getLogger(__name__)
+
+
+class PromptRetention:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock, *, every_minutes: float) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._every = every_minutes * 60
+
+    async def prune(self) -> int:
+        """Redact what is past every guild's retention, in one unit of work; returns how many rows changed."""
+        now, total = self._clock.now(), 0
+        async with self._sessions() as session:
+            for settings in await guilds_with_retention(session):
+                days = settings.prompt_retention_days or 0
+                pruned = await prune_prompts(session, settings.guild_id, now - timedelta(days=days))
+                if pruned:
+                    log.info("redacted %d prompts older than %d days in guild %s", pruned, days, settings.guild_id)
+                total += pruned
+            await session.commit()
+        return total
+
+    async def run(self) -> None:
+        """Prune now and then every period, until cancelled; a failure is logged and tried again."""
+        while True:
+            try:
+                await self.prune()
+            except Exception:
+                log.exception("pruning prompts failed; it runs again at the next interval")
+            await asyncio.sleep(self._every)

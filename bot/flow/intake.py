@@ -1,0 +1,190 @@
+"""Intake: a request from a command, a menu, a form or a button, checked and accepted as a job.
+
+Each request gets a usage row at once (the error path finishes it whatever happens), the
+model's rules are checked before anything is sent, "thinking..." is shown within Discord's
+3 seconds, and then one unit of work applies the guild's policy (reserving images and budget)
+and queues the job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+import discord
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.billing.policy import Policy, Requester
+from bot.billing.usage import UsageLog, start_record
+from bot.db.models import Job, JobState, UsageRecord
+from bot.errors import InvalidRequest
+from bot.flow.catalog import ModelCatalog
+from bot.flow.locales import Locales
+from bot.flow.sources import SourceImage
+from bot.i18n import Text, _
+from bot.images import ModelSpec
+from bot.jobs.runner import Runner
+
+
+def _check(problem: Text | None) -> None:
+    if problem:
+        raise InvalidRequest(problem)
+
+
+class Intake:
+    def __init__(
+        self,
+        *,
+        catalog: ModelCatalog,
+        policy: Policy,
+        sessions: async_sessionmaker[AsyncSession],
+        usage: UsageLog,
+        locales: Locales,
+        runner: Runner,
+    ) -> None:
+        self._catalog = catalog
+        self._policy = policy
+        self._sessions = sessions
+        self._usage = usage
+        self._locales = locales
+        self._runner = runner
+
+    def _begin(
+        self, interaction: discord.Interaction, command: str, model: str | None, **fields: object
+    ) -> UsageRecord:
+        """The request's usage row, in memory until the deferral is sent (the error path saves it)."""
+        if not self._runner.accepting:
+            raise InvalidRequest(_("The bot is restarting. Please try again in a minute."))
+        return start_record(interaction, command=command, model=model or self._catalog.default, **fields)
+
+    async def _accept(
+        self,
+        interaction: discord.Interaction,
+        record: UsageRecord,
+        spec: ModelSpec,
+        kind: str,
+        params: dict[str, Any],
+        *,
+        size: str | None,
+        quality: str | None,
+        n: int,
+    ) -> None:
+        """Show "thinking..." first, save the row, then admit and queue the job in one unit of work."""
+        message_id = None
+        if not interaction.response.is_done():
+            response = await interaction.response.defer(thinking=True)
+            message_id = getattr(response, "message_id", None)
+        locale = await self._locales.for_interaction(interaction)
+        await self._usage.save(record)
+        if message_id is None:
+            message_id = (await interaction.original_response()).id
+        async with self._sessions() as session:
+            params["size"] = await self._policy.admit(
+                session, Requester.from_interaction(interaction), record, spec, size, quality, n
+            )
+            job = Job(
+                usage_id=record.id,
+                kind=kind,
+                state=JobState.QUEUED,
+                guild_id=interaction.guild_id,
+                channel_id=interaction.channel_id,
+                user_id=interaction.user.id,
+                locale=locale,
+                params={**params, "model": spec.name, "n": n},
+                application_id=interaction.application_id,
+                interaction_token=interaction.token,
+                message_id=message_id,
+                attachment_limit=interaction.filesize_limit,
+                interaction_at=interaction.created_at,
+            )
+            session.add_all([record, job])
+            await session.commit()
+        self._runner.submit(job)
+
+    async def generate(
+        self,
+        interaction: discord.Interaction,
+        *,
+        command: str,
+        prompt: str,
+        model: str | None,
+        size: str | None,
+        quality: str | None,
+        n: int,
+    ) -> None:
+        record = self._begin(interaction, command, model, size=size, quality=quality, n=n, prompt=prompt)
+        spec = self._catalog.resolve(model)
+        _check(spec.prompt_problem(prompt))
+        _check(spec.size_problem(size) if size else None)
+        _check(spec.quality_problem(quality) if quality else None)
+        await self._accept(
+            interaction,
+            record,
+            spec,
+            "generate",
+            {"prompt": prompt, "quality": quality},
+            size=size,
+            quality=quality,
+            n=n,
+        )
+
+    async def edit(
+        self,
+        interaction: discord.Interaction,
+        *,
+        command: str,
+        image: SourceImage,
+        prompt: str,
+        mask: SourceImage | None = None,
+        references: list[SourceImage] | None = None,
+        model: str | None = None,
+        size: str | None = None,
+        n: int = 1,
+        fit: str = "crop",
+    ) -> None:
+        references = references or []
+        record = self._begin(interaction, command, model, size=size, n=n, prompt=prompt)
+        spec = self._catalog.resolve(model)
+        if not spec.edits:
+            raise InvalidRequest(_("`{model}` can't edit images. Pick a GPT image model.", model=spec.name))
+        if mask is not None and not spec.masks:
+            raise InvalidRequest(
+                _("`{model}` doesn't take masks. Leave the mask out or pick another model.", model=spec.name)
+            )
+        if 1 + len(references) > spec.max_edit_images:
+            raise InvalidRequest(
+                _(
+                    "`{model}` takes at most {limit} images in all; you gave {count}.",
+                    model=spec.name,
+                    limit=spec.max_edit_images,
+                    count=1 + len(references),
+                )
+            )
+        _check(spec.prompt_problem(prompt))
+        _check(spec.size_problem(size) if size else None)
+        params = {
+            "prompt": prompt,
+            "fit": fit,
+            "image": asdict(image),
+            "mask": asdict(mask) if mask else None,
+            "references": [asdict(reference) for reference in references],
+        }
+        await self._accept(interaction, record, spec, "edit", params, size=size, quality=None, n=n)
+
+    async def vary(
+        self,
+        interaction: discord.Interaction,
+        *,
+        command: str,
+        image: SourceImage,
+        model: str | None = None,
+        n: int = 1,
+        fit: str = "crop",
+    ) -> None:
+        record = self._begin(interaction, command, model, n=n)
+        spec = self._catalog.resolve(model)
+        if not (spec.variations or spec.edits):
+            raise InvalidRequest(_("`{model}` can't make variations. Pick a GPT image model.", model=spec.name))
+        await self._accept(
+            interaction, record, spec, "vary", {"fit": fit, "image": asdict(image)}, size=None, quality=None, n=n
+        )

@@ -1,0 +1,38 @@
+"""Which language to answer in: the reader's, else the guild's, else en-US."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import discord
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.db.models import GuildSettings
+from bot.db.policy import get_settings
+from bot.i18n import choose_locale
+
+
+class Locales:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], community_locale: Callable[[int], str | None]
+    ) -> None:
+        """`community_locale` gives a guild's Discord language from the gateway's cache, if known."""
+        self._sessions = sessions
+        self._community_locale = community_locale
+
+    def for_guild(self, settings: GuildSettings) -> str:
+        """The guild's language: pinned by its moderators, else Discord's community locale."""
+        return choose_locale(None, settings.language, self._community_locale(settings.guild_id))
+
+    async def of_guild(self, guild_id: int) -> str:
+        async with self._sessions() as session:
+            return self.for_guild(await get_settings(session, guild_id))
+
+    async def for_interaction(self, interaction: discord.Interaction, settings: GuildSettings | None = None) -> str:
+        """The reader's language. Pass the guild's settings when they are already loaded."""
+        pinned = settings.language if settings is not None else None
+        if settings is None and interaction.guild_id is not None:
+            async with self._sessions() as session:
+                pinned = (await get_settings(session, interaction.guild_id)).language
+        guild_locale = interaction.guild_locale.value if interaction.guild_locale else None
+        return choose_locale(interaction.locale.value, pinned, guild_locale)

@@ -1,0 +1,81 @@
+"""A job from start to end: production, then delivery, or the one failure path; the member's
+status shown on the way. This is what the job runner runs."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.db.models import Job, UsageRecord
+from bot.flow.delivery import Delivery
+from bot.flow.failures import Failures
+from bot.flow.production import Production
+from bot.flow.replies import MemberReplies
+from bot.flow.status import Status, StatusSender
+from bot.i18n import Text, _
+from bot.images import ModelRegistry
+from bot.imaging import fit_to_limit
+from bot.threads import BoundedThreads
+
+log = logging.getLogger(__name__)
+
+
+class Pipeline:
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        models: ModelRegistry,
+        production: Production,
+        delivery: Delivery,
+        failures: Failures,
+        replies: MemberReplies,
+        status: StatusSender,
+        threads: BoundedThreads,
+    ) -> None:
+        self._sessions = sessions
+        self._models = models
+        self._production = production
+        self._delivery = delivery
+        self._failures = failures
+        self._replies = replies
+        self._status = status
+        self._threads = threads
+
+    def answerable(self, job: Job) -> bool:
+        return self._replies.token_valid(job)
+
+    async def run(self, job: Job) -> bool:
+        """Run a job to its end: delivered, or failed with the member told and the row finished."""
+        async with self._sessions() as session:
+            record = await session.get(UsageRecord, job.usage_id)
+        assert record is not None, f"job {job.id} has no usage row"
+        spec = self._models.get(job.params["model"])
+
+        async def show_preview(image: bytes, number: int) -> None:
+            preview = await self._threads.run(fit_to_limit, image, job.attachment_limit)
+            self._status.show(
+                job, Status((_("🎨 Working on it… preview {index}", index=number),), preview=preview.data)
+            )
+
+        try:
+            self._status.show(job, Status((_("🎨 Working on it…"),)))
+            result = await self._production.produce(job, spec, show_preview)
+            await self._status.settle(job.id)
+            await self._delivery.deliver(job, record, result, spec)
+            return True
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            failure = await self._failures.record(record, exc, what=f"job {job.id} (/{record.command})")
+            await self.tell(job, failure.message)
+            return False
+
+    async def settle(self, job: Job) -> None:
+        await self._status.settle(job.id)
+
+    async def tell(self, job: Job, message: Text) -> None:
+        await self._status.settle(job.id)
+        await self._replies.tell(job, message.render(job.locale))

@@ -1,0 +1,99 @@
+"""Production: a job's inputs fetched and prepared in worker threads, then the provider call."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+
+from bot.db.models import Job
+from bot.downloads import AttachmentDownloader
+from bot.errors import InvalidRequest
+from bot.flow.sources import SourceImage
+from bot.i18n import _
+from bot.images import GeneratedImage, ImagesClient, ImagesResult, InputImage, ModelSpec
+from bot.imaging import ImageDataError, PreparedEdit, prepare_edit
+from bot.threads import BoundedThreads
+
+VARIATION_PROMPT = (
+    "Make a variation of this image: keep its subject, composition, palette and style, and vary the details."
+)
+OnPreview = Callable[[bytes, int], Awaitable[None]]
+
+
+def provider_user_id(user_id: int) -> str:
+    """A stable pseudonymous id for the provider's abuse monitoring; never the Discord id."""
+    return "discord-" + hashlib.sha256(str(user_id).encode()).hexdigest()[:24]
+
+
+class Production:
+    def __init__(self, *, images: ImagesClient, downloads: AttachmentDownloader, threads: BoundedThreads) -> None:
+        self._images = images
+        self._downloads = downloads
+        self._threads = threads
+
+    async def produce(self, job: Job, spec: ModelSpec, on_preview: OnPreview) -> ImagesResult:
+        """Make the job's images. A single GPT generation is streamed; each partial image goes to
+        `on_preview(image, number)` as it arrives."""
+        params, user = job.params, provider_user_id(job.user_id)
+        if job.kind == "generate":
+            if params["n"] == 1 and spec.streaming:
+                return await self._stream(params, spec, user, on_preview)
+            return await self._images.generate(
+                params["prompt"], model=spec, n=params["n"], size=params["size"], quality=params["quality"], user=user
+            )
+        if job.kind == "vary":
+            return await self._vary(params, spec, user)
+        return await self._edit(params, spec, user)
+
+    async def _stream(self, params: dict, spec: ModelSpec, user: str, on_preview: OnPreview) -> ImagesResult:
+        events = self._images.stream_generate(
+            params["prompt"], model=spec, size=params["size"], quality=params["quality"], user=user
+        )
+        async for event in events:
+            if event.completed:
+                return ImagesResult(images=[GeneratedImage(event.image)], usage=event.usage)
+            await on_preview(event.image, (event.partial_index or 0) + 1)
+        raise AssertionError("stream_generate ends with a completed event")
+
+    async def _vary(self, params: dict, spec: ModelSpec, user: str) -> ImagesResult:
+        prepared = await self._fetch_prepared(
+            SourceImage(**params["image"]), None, spec, params.get("fit", "crop"), use_own_alpha=False
+        )
+        image = InputImage(prepared.image.data)
+        if spec.variations:
+            return await self._images.create_variation(image, model=spec, n=params["n"], user=user)
+        return await self._images.edit(
+            [image], VARIATION_PROMPT, model=spec, n=params["n"], input_fidelity="high", user=user
+        )
+
+    async def _edit(self, params: dict, spec: ModelSpec, user: str) -> ImagesResult:
+        fit = params.get("fit", "crop")
+        prepared = await self._fetch_prepared(
+            SourceImage(**params["image"]), SourceImage.from_params(params["mask"]), spec, fit, use_own_alpha=True
+        )
+        inputs = [InputImage(prepared.image.data)]
+        for reference in params["references"]:
+            extra = await self._fetch_prepared(SourceImage(**reference), None, spec, fit, use_own_alpha=False)
+            inputs.append(InputImage(extra.image.data, filename=f"reference-{len(inputs)}.png"))
+        mask = InputImage(prepared.mask, filename="mask.png") if prepared.mask else None
+        return await self._images.edit(
+            inputs, params["prompt"], model=spec, mask=mask, n=params["n"], size=params["size"], user=user
+        )
+
+    async def _fetch_prepared(
+        self, source: SourceImage, mask: SourceImage | None, spec: ModelSpec, fit: str, *, use_own_alpha: bool
+    ) -> PreparedEdit:
+        data = await self._downloads.fetch(source.url, declared_size=source.size)
+        mask_data = await self._downloads.fetch(mask.url, declared_size=mask.size, mask=True) if mask else None
+        try:
+            return await self._threads.run(
+                prepare_edit,
+                data,
+                mask_data,
+                square_png=spec.square_inputs,
+                max_bytes=spec.max_input_mb * 1024 * 1024,
+                fit=fit,
+                use_own_alpha=use_own_alpha,
+            )
+        except ImageDataError as exc:
+            raise InvalidRequest(_("That image can't be used: {reason}.", reason=exc.reason)) from None

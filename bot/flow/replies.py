@@ -1,0 +1,109 @@
+"""Talking to a member about a job, through the interaction's webhook while its token lives
+(Discord gives 15 minutes), and through a channel message that mentions only them after that."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Any, Protocol
+
+import discord
+
+from bot.clock import Clock, aware
+from bot.db.models import Job
+
+log = logging.getLogger(__name__)
+
+NO_PINGS = discord.AllowedMentions.none()
+
+
+class ReplyViews(Protocol):
+    """The buttons under a reply; the Discord surface builds them."""
+
+    def result(self, usage_id: int, count: int, *, rerollable: bool, locale: str) -> discord.ui.View: ...
+
+    def cancel(self, job_id: int, locale: str) -> discord.ui.View: ...
+
+
+def only_member(user_id: int) -> discord.AllowedMentions:
+    return discord.AllowedMentions(everyone=False, roles=False, users=[discord.Object(user_id)])
+
+
+class MemberReplies:
+    def __init__(
+        self,
+        *,
+        webhook: Callable[[dict[str, Any]], discord.Webhook],
+        channel: Callable[[int], discord.abc.Messageable],
+        views: ReplyViews,
+        clock: Clock,
+        lifetime: timedelta,
+    ) -> None:
+        """`webhook` makes an interaction's webhook from its payload; `channel` a channel to send to."""
+        self._webhook = webhook
+        self._channel = channel
+        self.views = views
+        self._clock = clock
+        self._lifetime = lifetime
+
+    def token_valid(self, job: Job) -> bool:
+        """Whether the interaction can still be answered, with a minute (or a tenth of it) to spare."""
+        if job.interaction_token is None:
+            return False
+        left = aware(job.interaction_at) + self._lifetime - self._clock.now()
+        return left > min(timedelta(minutes=1), self._lifetime / 10)
+
+    def _hook(self, job: Job) -> discord.Webhook:
+        return self._webhook({"id": job.application_id, "type": 3, "token": job.interaction_token})
+
+    async def edit_status(self, job: Job, text: str, *, cancellable: bool, preview: bytes | None) -> None:
+        """Show where the job stands in the member's reply. Raises discord.HTTPException."""
+        if not self.token_valid(job) or job.message_id is None:
+            return
+        await self._hook(job).edit_message(
+            job.message_id,
+            content=text,
+            view=self.views.cancel(job.id, job.locale) if cancellable else None,
+            attachments=[discord.File(io.BytesIO(preview), filename="preview.png")] if preview else [],
+            allowed_mentions=NO_PINGS,
+        )
+
+    async def tell(self, job: Job, text: str) -> None:
+        """A private message through the interaction, or, once it has expired, a channel message."""
+        try:
+            if self.token_valid(job):
+                webhook = self._hook(job)
+                if job.message_id is not None:
+                    await webhook.delete_message(job.message_id)
+                await webhook.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
+            elif job.channel_id is not None:
+                await self._channel(job.channel_id).send(
+                    f"<@{job.user_id}> {text}", allowed_mentions=only_member(job.user_id)
+                )
+        except discord.HTTPException:
+            log.exception("could not tell user %s about job %s", job.user_id, job.id)
+
+    async def post_result(
+        self, job: Job, content: str, files: Sequence[discord.File], view: discord.ui.View
+    ) -> discord.Message | discord.WebhookMessage:
+        """The finished reply, replacing the status. Raises discord.HTTPException."""
+        if self.token_valid(job) and job.message_id is not None:
+            return await self._hook(job).edit_message(
+                job.message_id, content=content, attachments=list(files), view=view, allowed_mentions=NO_PINGS
+            )
+        assert job.channel_id is not None
+        return await self._channel(job.channel_id).send(
+            f"<@{job.user_id}> {content}"[:2000],
+            files=list(files),
+            view=view,
+            allowed_mentions=only_member(job.user_id),
+        )
+
+    async def post_notice(self, channel_id: int, text: str) -> None:
+        """A notice for moderators in a channel; a failure is logged."""
+        try:
+            await self._channel(channel_id).send(text, allowed_mentions=NO_PINGS)
+        except discord.HTTPException:
+            log.exception("could not post a notice in channel %s", channel_id)

@@ -1,0 +1,47 @@
+"""Images a member points at: an attachment of a command, or of a message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import discord
+
+from bot.errors import InvalidRequest
+from bot.i18n import _
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff")
+
+
+@dataclass(frozen=True)
+class SourceImage:
+    """Where to fetch an image and what Discord says its size is."""
+
+    url: str
+    size: int | None
+    filename: str
+
+    @classmethod
+    def from_attachment(cls, attachment: discord.Attachment) -> SourceImage:
+        return cls(attachment.url, attachment.size, attachment.filename)
+
+    @classmethod
+    def from_params(cls, data: dict[str, Any] | None) -> SourceImage | None:
+        return cls(**data) if data else None
+
+
+def is_image(attachment: discord.Attachment) -> bool:
+    content_type = (attachment.content_type or "").split(";")[0]
+    return content_type.startswith("image/") or attachment.filename.lower().endswith(IMAGE_SUFFIXES)
+
+
+def message_image(message: discord.Message | None, index: int = 0) -> SourceImage:
+    """The message's `index`-th image attachment, or a clear refusal."""
+    if message is None:
+        raise InvalidRequest(_("That result message is gone."))
+    images = [attachment for attachment in message.attachments if is_image(attachment)]
+    if not images:
+        raise InvalidRequest(_("That message has no image attached. Right-click a message with an image."))
+    if index >= len(images):
+        raise InvalidRequest(_("That image is no longer on the message."))
+    return SourceImage.from_attachment(images[index])

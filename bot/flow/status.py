@@ -1,0 +1,155 @@
+"""Members' status replies, paced and coalesced, sent by one task of their own.
+
+A job's status (its place in line, "working", a partial image) is only recorded when it
+changes; the sender edits each member's reply at most once every `every` seconds, a newer
+status replacing an unsent older one, within a bot-wide budget of REST calls a second.
+Places far back are shown coarsely ("among the next 200"), so a long queue draining does not
+edit every reply on every step. Nothing here is awaited by the loop that starts jobs, and a
+result is never held back: `settle` drops what is unsent and waits only for an edit in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import discord
+
+from bot.clock import Clock
+from bot.db.models import Job
+from bot.flow.replies import MemberReplies
+from bot.i18n import Text, _
+from bot.jobs.runner import Waiting
+
+log = logging.getLogger(__name__)
+
+EXACT_UP_TO = 10
+_STEPS = (1, 2, 5)
+
+
+@dataclass(frozen=True)
+class Status:
+    lines: tuple[Text, ...]
+    cancellable: bool = False
+    preview: bytes | None = None
+
+    def render(self, locale: str) -> str:
+        return "\n".join(line.render(locale) for line in self.lines)
+
+
+def shown_place(position: int) -> int:
+    """The place to show: exact up to 10, then the 1-2-5 step at or above it (20, 50, 100, 200...)."""
+    if position <= EXACT_UP_TO:
+        return position
+    scale = 10
+    while True:
+        for step in _STEPS:
+            if position <= step * scale:
+                return step * scale
+        scale *= 10
+
+
+def queue_status(position: int, recovered: bool) -> Status:
+    if position <= EXACT_UP_TO:
+        text = _("⏳ In the queue: #{position}. It starts when it reaches the front.", position=position)
+    else:
+        limit = shown_place(position)
+        text = _("⏳ In the queue: among the next {limit}. It starts when it reaches the front.", limit=limit)
+    note = _("🔁 The bot restarted; your request is back in the queue.")
+    return Status((note, text) if recovered else (text,), cancellable=True)
+
+
+@dataclass
+class _Reply:
+    job: Job
+    pending: Status | None = None
+    latest: Status | None = None
+    next_at: float = 0.0
+    sending: asyncio.Task[None] | None = None
+
+
+class StatusSender:
+    def __init__(
+        self,
+        replies: MemberReplies,
+        clock: Clock,
+        waiting: Callable[[], Iterable[Waiting]],
+        *,
+        every: float,
+        calls_per_second: float,
+    ) -> None:
+        """`waiting` lists the queued jobs with their places; it is read once a tick."""
+        self._replies = replies
+        self._clock = clock
+        self._waiting = waiting
+        self._every = every
+        self._rate = calls_per_second
+        self._tokens = calls_per_second
+        self._refilled_at = clock.monotonic()
+        self._replies_by_job: dict[int, _Reply] = {}
+        self.tick_seconds = max(0.02, min(0.5, every / 4))
+
+    def show(self, job: Job, status: Status) -> None:
+        """Record the job's newest status; it replaces an unsent older one."""
+        reply = self._replies_by_job.setdefault(job.id, _Reply(job))
+        reply.pending = None if status == reply.latest else status
+
+    def due(self, now: float) -> list[tuple[_Reply, Status]]:
+        """What to send now: queue places read afresh, then each reply whose turn has come,
+        longest waiting first, as far as the call budget goes."""
+        for waiting in self._waiting():
+            self.show(waiting.job, queue_status(waiting.position, waiting.recovered))
+        self._tokens = min(self._rate, self._tokens + (now - self._refilled_at) * self._rate)
+        self._refilled_at = now
+        ready = [
+            reply
+            for reply in self._replies_by_job.values()
+            if reply.pending is not None and reply.sending is None and reply.next_at <= now
+        ]
+        ready.sort(key=lambda reply: reply.next_at)
+        sends = []
+        for reply in ready[: int(self._tokens)]:
+            assert reply.pending is not None
+            sends.append((reply, reply.pending))
+            reply.latest, reply.pending, reply.next_at = reply.pending, None, now + self._every
+        self._tokens -= len(sends)
+        return sends
+
+    async def settle(self, job_id: int) -> None:
+        """Forget the job's statuses before its result or failure is shown: drop what is unsent,
+        and wait for an edit already under way so that it cannot land on top of the result."""
+        reply = self._replies_by_job.pop(job_id, None)
+        if reply is not None and reply.sending is not None:
+            await asyncio.wait([reply.sending])
+
+    async def run(self) -> None:
+        """Send what is due, once a tick, until cancelled."""
+        while True:
+            try:
+                for reply, status in self.due(self._clock.monotonic()):
+                    reply.sending = asyncio.create_task(self._send(reply, status), name=f"status-{reply.job.id}")
+            except Exception:
+                log.exception("the status sender hit an error; it carries on at the next tick")
+            await asyncio.sleep(self.tick_seconds)
+
+    async def _send(self, reply: _Reply, status: Status) -> None:
+        job = reply.job
+        try:
+            await self._replies.edit_status(
+                job, status.render(job.locale), cancellable=status.cancellable, preview=status.preview
+            )
+        except discord.HTTPException as exc:
+            log.warning("could not update the status of job %s (HTTP %s)", job.id, exc.status)
+        finally:
+            reply.sending = None
+
+    async def close(self) -> None:
+        """Wait for edits under way (they are short), and forget the rest."""
+        sending = [reply.sending for reply in self._replies_by_job.values() if reply.sending is not None]
+        self._replies_by_job.clear()
+        with contextlib.suppress(asyncio.CancelledError):
+            if sending:
+                await asyncio.wait(sending)

@@ -1,0 +1,56 @@
+"""Request bodies: which parameters a model is sent, and multipart forms for uploads."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import aiohttp
+
+from bot.images.models import ModelSpec
+from bot.images.results import InputImage
+
+
+def common_options(
+    model: ModelSpec,
+    *,
+    size: str | None,
+    quality: str | None,
+    user: str | None,
+    output_format: str | None = None,
+    background: str | None = None,
+) -> dict[str, Any]:
+    """The parameters generations and edits share, each only if the model takes it."""
+    options: dict[str, Any] = {"model": model.name}
+    size = size or model.default_size
+    if size:
+        options["size"] = size
+    if quality and quality in model.qualities:
+        options["quality"] = quality
+    if output_format and output_format in model.output_formats:
+        options["output_format"] = output_format
+    if background and model.background:
+        options["background"] = background
+    if model.response_format:
+        options["response_format"] = "b64_json"
+    if user and model.known:
+        options["user"] = user
+    return options
+
+
+def multipart(
+    images: Sequence[InputImage], mask: InputImage | None, fields: dict[str, Any]
+) -> Callable[[], aiohttp.FormData]:
+    """A builder for the multipart body: a FormData can be sent only once, so each attempt builds anew."""
+
+    def build() -> aiohttp.FormData:
+        form = aiohttp.FormData()
+        for image in images:
+            form.add_field("image", image.data, filename=image.filename, content_type=image.content_type)
+        if mask is not None:
+            form.add_field("mask", mask.data, filename=mask.filename, content_type=mask.content_type)
+        for name, value in fields.items():
+            form.add_field(name, ("true" if value else "false") if isinstance(value, bool) else str(value))
+        return form
+
+    return build

@@ -1,0 +1,97 @@
+"""What the Images API gives back, and what it is given: plain data, no I/O."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.images.errors import ImagesError, InvalidResponseError
+
+
+@dataclass(frozen=True)
+class TokenUsage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+    total_tokens: int = 0
+    input_image_tokens: int = 0
+
+    def __add__(self, other: TokenUsage) -> TokenUsage:
+        return TokenUsage(
+            self.input_tokens + other.input_tokens,
+            self.output_tokens + other.output_tokens,
+            self.total_tokens + other.total_tokens,
+            self.input_image_tokens + other.input_image_tokens,
+        )
+
+    @classmethod
+    def from_payload(cls, payload: Any) -> TokenUsage | None:
+        if not isinstance(payload, dict):
+            return None
+        details = payload.get("input_tokens_details")
+        return cls(
+            int(payload.get("input_tokens") or 0),
+            int(payload.get("output_tokens") or 0),
+            int(payload.get("total_tokens") or 0),
+            int(details.get("image_tokens") or 0) if isinstance(details, dict) else 0,
+        )
+
+
+@dataclass(frozen=True)
+class GeneratedImage:
+    data: bytes
+    revised_prompt: str | None = None
+
+
+@dataclass(frozen=True)
+class ImagesResult:
+    images: list[GeneratedImage]
+    usage: TokenUsage | None = None
+    failures: list[ImagesError] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class InputImage:
+    """An image to upload, already in a form the model accepts."""
+
+    data: bytes
+    filename: str = "image.png"
+    content_type: str = "image/png"
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    """One server-sent event of a streamed generation or edit."""
+
+    type: str
+    image: bytes
+    partial_index: int | None = None
+    usage: TokenUsage | None = None
+
+    @property
+    def completed(self) -> bool:
+        return self.type.endswith(".completed")
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> StreamEvent:
+        kind = str(payload.get("type", ""))
+        if not kind.endswith((".partial_image", ".completed")):
+            raise InvalidResponseError(f"the image stream sent an unknown event {kind!r}")
+        index = payload.get("partial_image_index")
+        return cls(
+            type=kind,
+            image=decode_b64(payload.get("b64_json")),
+            partial_index=int(index) if isinstance(index, int) else None,
+            usage=TokenUsage.from_payload(payload.get("usage")),
+        )
+
+
+def decode_b64(value: Any) -> bytes:
+    try:
+        data = base64.b64decode(str(value), validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidResponseError("an image's b64_json is not valid base64") from None
+    if not data:
+        raise InvalidResponseError("an image's b64_json is empty")
+    return data

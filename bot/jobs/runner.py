@@ -1,0 +1,218 @@
+"""The runner: starts queued jobs as the fair queue allows, records their states, and recovers
+and stops them.
+
+Starting a job awaits nothing but the provider's rate limit: the database write that marks it
+running, and everything the job says to Discord, happen in the job's own task. On start, jobs
+a crash left queued or running are re-queued if their interaction can still be answered, and
+otherwise marked interrupted with one message to the member. On shutdown, new requests are
+refused, running jobs get `shutdown_grace` seconds, and the rest are interrupted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import discord
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.billing.policy import Policy
+from bot.billing.usage import finish_failed
+from bot.clock import aware, utcnow
+from bot.db.jobs import unfinished_jobs
+from bot.db.models import Job, JobState, UsageRecord, UsageStatus
+from bot.i18n import Text, _
+from bot.jobs.queue import FairQueue
+
+log = logging.getLogger(__name__)
+
+RESTARTING = _("The bot is restarting and had to stop your request. Please run it again in a minute.")
+
+
+class JobWork(Protocol):
+    """What running a job means; the request flow provides it."""
+
+    def answerable(self, job: Job) -> bool:
+        """Whether the job's interaction can still be answered."""
+        ...
+
+    async def run(self, job: Job) -> bool:
+        """Run the job to its end, the member told either way; True when its result was delivered."""
+        ...
+
+    async def tell(self, job: Job, message: Text) -> None:
+        """Tell the member about their job, in place of any status."""
+        ...
+
+    async def settle(self, job: Job) -> None:
+        """Stop showing the job's status: it is about to end without running."""
+        ...
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A queued job and its place in line."""
+
+    job: Job
+    position: int
+    recovered: bool = False
+
+
+class Runner:
+    """Jobs wait in `queue`; `start(work)` recovers what a crash left and starts running them."""
+
+    def __init__(
+        self,
+        *,
+        queue: FairQueue[Job],
+        sessions: async_sessionmaker[AsyncSession],
+        policy: Policy,
+        before_start: Callable[[], Awaitable[None]],
+        shutdown_grace: float,
+    ) -> None:
+        """`before_start` is awaited before each start: the provider's rate limit."""
+        self._queue = queue
+        self._sessions = sessions
+        self._policy = policy
+        self._started_work: JobWork | None = None
+        self._before_start = before_start
+        self._shutdown_grace = shutdown_grace
+        self.accepting = True
+        self._tasks: dict[int, tuple[Job, asyncio.Task[None]]] = {}
+        self._recovered: set[int] = set()
+        self._wake = asyncio.Event()
+        self._loop_task: asyncio.Task[None] | None = None
+
+    @property
+    def _work(self) -> JobWork:
+        if self._started_work is None:
+            raise RuntimeError("the job runner has not been started")
+        return self._started_work
+
+    # Queue ------------------------------------------------------------------------------------
+
+    def submit(self, job: Job) -> None:
+        self._queue.push(job.id, job.guild_id, job.user_id, job)
+        self._wake.set()
+
+    def queued_job(self, job_id: int) -> Job | None:
+        return self._queue.get(job_id)
+
+    def waiting(self) -> list[Waiting]:
+        """Every queued job with its place in line; one pass over the queue."""
+        return [
+            Waiting(job, position, job.id in self._recovered)
+            for job_id, position in self._queue.positions().items()
+            if (job := self._queue.get(job_id)) is not None
+        ]
+
+    async def cancel(self, job: Job) -> None:
+        """Remove a queued job; its reservation is given back and its row says cancelled."""
+        if self._queue.remove(job.id) is not None:
+            await self._work.settle(job)
+            await self._end_unrun(job, JobState.CANCELLED, UsageStatus.CANCELLED, "cancelled", "cancelled by a member")
+
+    # Running ----------------------------------------------------------------------------------
+
+    async def start(self, work: JobWork) -> None:
+        """Run jobs with `work` from now on: first those a crash left, then the queue as it fills."""
+        self._started_work = work
+        await self._recover()
+        self._loop_task = asyncio.create_task(self._loop(), name="imagebot-jobs")
+
+    async def _loop(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            try:
+                while self.accepting and (job := self._queue.pop()) is not None:
+                    await self._before_start()
+                    self._tasks[job.id] = (job, asyncio.create_task(self._run(job), name=f"imagebot-job-{job.id}"))
+            except Exception:
+                log.exception("the job runner hit an error; it carries on with the next wake-up")
+
+    async def _run(self, job: Job) -> None:
+        try:
+            await self._save(job, JobState.RUNNING, started_at=utcnow())
+            delivered = await self._work.run(job)
+            await self._save(job, JobState.DONE if delivered else JobState.FAILED)
+        except Exception:
+            log.exception("job %s could not be run or recorded", job.id)
+        finally:
+            self._tasks.pop(job.id, None)
+            self._recovered.discard(job.id)
+            self._queue.finish(job.id)
+            self._wake.set()
+
+    async def _save(self, job: Job, state: str, **fields: object) -> None:
+        async with self._sessions() as session:
+            self._set_state(session, job, state, **fields)
+            await session.commit()
+
+    @staticmethod
+    def _set_state(session: AsyncSession, job: Job, state: str, **fields: object) -> None:
+        job.state = state
+        for name, value in fields.items():
+            setattr(job, name, value)
+        if state not in JobState.UNFINISHED:
+            job.interaction_token = None
+            job.finished_at = utcnow()
+        session.add(job)
+
+    async def _end_unrun(self, job: Job, state: str, status: str, code: str, detail: str) -> None:
+        """End a job that never ran: its row finished and its reservation released, with its state, at once."""
+        async with self._sessions() as session:
+            record = await session.get(UsageRecord, job.usage_id)
+            if record is not None and record.status == UsageStatus.PENDING:
+                finish_failed(record, status=status, code=code, detail=detail)
+                await self._policy.release(session, record)
+            self._set_state(session, job, state)
+            await session.commit()
+
+    async def _interrupt(self, job: Job, message: Text) -> None:
+        await self._work.tell(job, message)
+        await self._end_unrun(job, JobState.INTERRUPTED, UsageStatus.FAILED, "interrupted", "interrupted by a restart")
+
+    # Recovery and shutdown --------------------------------------------------------------------
+
+    async def _recover(self) -> None:
+        """Re-queue what a crash left unfinished, or tell the member, once, that it was lost."""
+        async with self._sessions() as session:
+            jobs = await unfinished_jobs(session)
+        for job in jobs:
+            if self._work.answerable(job):
+                await self._save(job, JobState.QUEUED)
+                self._recovered.add(job.id)
+                log.info("re-queued job %s after a restart", job.id)
+                self.submit(job)
+            else:
+                log.info("job %s outlived its interaction during a restart; telling the member", job.id)
+                when = discord.utils.format_dt(aware(job.interaction_at), "f")
+                await self._interrupt(
+                    job,
+                    _(
+                        "Your request from {when} was interrupted when the bot restarted. Please run it again.",
+                        when=when,
+                    ),
+                )
+
+    async def shutdown(self) -> None:
+        """Refuse new requests, let running jobs finish within the grace period, interrupt the rest."""
+        self.accepting = False
+        if self._started_work is None:
+            return
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+        running = [task for _, task in self._tasks.values()]
+        if running:
+            await asyncio.wait(running, timeout=self._shutdown_grace)
+        for job, task in list(self._tasks.values()):
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            await self._interrupt(job, RESTARTING)
+        for job in self._queue.queued():
+            self._queue.remove(job.id)
+            await self._interrupt(job, RESTARTING)

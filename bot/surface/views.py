@@ -1,0 +1,201 @@
+"""Buttons on results and queued requests, and the edit-prompt form.
+
+The buttons are `DynamicItem`s, so they keep working after a restart: a result button's custom
+id carries the usage row's id and the image's index (`ib:vary:USAGE_ID:INDEX`,
+`ib:reroll:USAGE_ID`), a queued request's Cancel the job's id (`ib:cancel:JOB_ID`); the
+database holds the rest. `ResultButtons` makes the two item classes bound to the
+`ResultActions` they run, builds the views the request flow attaches to replies, and is what
+`app.py` registers with discord.py.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import discord
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.db.usage import get_usage
+from bot.errors import InvalidRequest
+from bot.flow.intake import Intake
+from bot.flow.locales import Locales
+from bot.flow.sources import SourceImage, message_image
+from bot.i18n import _
+from bot.jobs.runner import Runner
+from bot.surface.errors import ErrorReporter
+
+BUTTONS_PER_ROW = 5
+_LOOKS = {
+    "vary": (_("Vary"), discord.ButtonStyle.secondary, "🔀"),
+    "edit": (_("Edit"), discord.ButtonStyle.secondary, "✏️"),
+    "reroll": (_("Reroll"), discord.ButtonStyle.primary, "🎲"),
+    "delete": (_("Delete"), discord.ButtonStyle.danger, "🗑️"),
+    "cancel": (_("Cancel"), discord.ButtonStyle.secondary, "✖️"),
+}
+
+
+def _button(custom_id: str, action: str, label: str | None, locale: str) -> discord.ui.Button[Any]:
+    text, style, emoji = _LOOKS[action]
+    return discord.ui.Button(label=label or text.render(locale), style=style, custom_id=custom_id, emoji=emoji)
+
+
+class EditPromptModal(discord.ui.Modal):
+    """Asks for the prompt of an edit of `source`, then hands it to intake."""
+
+    def __init__(self, source: SourceImage, locale: str, intake: Intake, errors: ErrorReporter) -> None:
+        super().__init__(title=_("Edit image").render(locale), timeout=15 * 60)
+        self.source, self.intake, self.errors = source, intake, errors
+        self.prompt: discord.ui.Label[Any] = discord.ui.Label(
+            text=_("What should change?").render(locale),
+            component=discord.ui.TextInput(
+                style=discord.TextStyle.paragraph,
+                max_length=4000,
+                placeholder=_("Give the cat a red scarf").render(locale),
+            ),
+        )
+        self.add_item(self.prompt)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        text_input = self.prompt.component
+        assert isinstance(text_input, discord.ui.TextInput)
+        await self.errors.guarded(
+            interaction, self.intake.edit(interaction, command="edit", image=self.source, prompt=text_input.value)
+        )
+
+
+class ResultActions:
+    """What the buttons do."""
+
+    def __init__(
+        self,
+        *,
+        intake: Intake,
+        runner: Runner,
+        sessions: async_sessionmaker[AsyncSession],
+        locales: Locales,
+        errors: ErrorReporter,
+    ) -> None:
+        self.intake, self.runner, self.sessions = intake, runner, sessions
+        self.locales, self.errors = locales, errors
+
+    async def open_edit_form(self, interaction: discord.Interaction, source: SourceImage) -> None:
+        locale = await self.locales.for_interaction(interaction)
+        await interaction.response.send_modal(EditPromptModal(source, locale, self.intake, self.errors))
+
+    async def vary(self, interaction: discord.Interaction, usage_id: int, index: int) -> None:
+        await self.intake.vary(interaction, command="vary", image=message_image(interaction.message, index))
+
+    async def edit(self, interaction: discord.Interaction, usage_id: int, index: int) -> None:
+        await self.open_edit_form(interaction, message_image(interaction.message, index))
+
+    async def reroll(self, interaction: discord.Interaction, usage_id: int, index: int) -> None:
+        async with self.sessions() as session:
+            row = await get_usage(session, usage_id)
+        if row is None or row.guild_id != interaction.guild_id or not row.prompt:
+            raise InvalidRequest(_("This result can't be rerolled any more. Run /imagine again."))
+        await self.intake.generate(
+            interaction,
+            command="reroll",
+            prompt=row.prompt,
+            model=row.model,
+            size=row.size,
+            quality=row.quality,
+            n=row.n,
+        )
+
+    async def delete(self, interaction: discord.Interaction, usage_id: int, index: int) -> None:
+        async with self.sessions() as session:
+            row = await get_usage(session, usage_id)
+        requester = row is not None and row.user_id == interaction.user.id
+        if not (requester or interaction.permissions.manage_messages):
+            raise InvalidRequest(_("Only the member who asked for these images, or a moderator, can delete them."))
+        await interaction.response.defer()
+        await interaction.delete_original_response()
+
+    async def cancel(self, interaction: discord.Interaction, job_id: int) -> None:
+        job = self.runner.queued_job(job_id)
+        if job is None:
+            raise InvalidRequest(_("This request has already started or finished."))
+        if job.user_id != interaction.user.id and not interaction.permissions.manage_messages:
+            raise InvalidRequest(_("Only the member who asked, or a moderator, can cancel this."))
+        await self.runner.cancel(job)
+        await interaction.response.edit_message(content=_("Cancelled.").render(job.locale), view=None)
+
+
+class ResultButtons:
+    """The button classes bound to `actions`, and the views made of them."""
+
+    def __init__(self, actions: ResultActions) -> None:
+        handlers = {"vary": actions.vary, "edit": actions.edit, "reroll": actions.reroll, "delete": actions.delete}
+
+        class ResultButton(
+            discord.ui.DynamicItem[discord.ui.Button[Any]],
+            template=r"ib:(?P<action>vary|edit|reroll|delete):(?P<usage>\d+)(?::(?P<index>\d+))?",
+        ):
+            """A button on a result: `ib:ACTION:USAGE_ID[:IMAGE_INDEX]`."""
+
+            def __init__(
+                self,
+                action: str,
+                usage_id: int,
+                index: int | None = None,
+                label: str | None = None,
+                locale: str = "en-US",
+            ) -> None:
+                custom_id = f"ib:{action}:{usage_id}" + (f":{index}" if index is not None else "")
+                super().__init__(_button(custom_id, action, label, locale))
+                self.action, self.usage_id, self.index = action, usage_id, index or 0
+
+            @classmethod
+            async def from_custom_id(
+                cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
+            ) -> ResultButton:
+                index = int(match["index"]) if match["index"] is not None else None
+                return cls(match["action"], int(match["usage"]), index, item.label)
+
+            async def callback(self, interaction: discord.Interaction) -> None:
+                work = handlers[self.action](interaction, self.usage_id, self.index)
+                await actions.errors.guarded(interaction, work)
+
+        class CancelButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"ib:cancel:(?P<job>\d+)"):
+            """Cancel on a queued request: `ib:cancel:JOB_ID`."""
+
+            def __init__(self, job_id: int, label: str | None = None, locale: str = "en-US") -> None:
+                super().__init__(_button(f"ib:cancel:{job_id}", "cancel", label, locale))
+                self.job_id = job_id
+
+            @classmethod
+            async def from_custom_id(
+                cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
+            ) -> CancelButton:
+                return cls(int(match["job"]), item.label)
+
+            async def callback(self, interaction: discord.Interaction) -> None:
+                await actions.errors.guarded(interaction, actions.cancel(interaction, self.job_id))
+
+        self.result_button, self.cancel_button = ResultButton, CancelButton
+        self.items = (ResultButton, CancelButton)
+
+    def cancel(self, job_id: int, locale: str) -> discord.ui.View:
+        view = discord.ui.View(timeout=None)
+        view.add_item(self.cancel_button(job_id, locale=locale))
+        return view
+
+    def result(self, usage_id: int, count: int, *, rerollable: bool, locale: str) -> discord.ui.View:
+        """Vary and Edit for each image (V1, E1, ... when there are several), Reroll and Delete."""
+        view = discord.ui.View(timeout=None)
+        single = count == 1
+        for first_row, action in ((0, "vary"), (2, "edit")):
+            for index in range(count):
+                label = None if single else f"{action[0].upper()}{index + 1}"
+                item = self.result_button(action, usage_id, index, label, locale)
+                if not single:
+                    item.item.row = first_row + index // BUTTONS_PER_ROW
+                view.add_item(item)
+        for action in (["reroll"] if rerollable else []) + ["delete"]:
+            item = self.result_button(action, usage_id, locale=locale)
+            if not single:
+                item.item.row = 4
+            view.add_item(item)
+        return view

@@ -1,0 +1,178 @@
+"""The guild policy on a real database: checks, reservations, settlement, release, months, races."""
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.billing.policy import (
+    BUDGET,
+    Policy,
+    Requester,
+    check_access,
+    choose_size,
+    day_period,
+    images_subject,
+    month_period,
+    next_month,
+)
+from bot.billing.prices import PriceTable
+from bot.db.models import GuildSettings, UsageRecord
+from bot.db.policy import counter_value, get_settings
+from bot.errors import Blocked, InvalidRequest, LimitReached
+from bot.images import GeneratedImage, ImagesResult, ModelRegistry, TokenUsage
+
+GUILD, MEMBER = 10, 20
+MODELS = ModelRegistry()
+GPT = MODELS.get("gpt-image-2")
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+policy = Policy(PriceTable())
+member = Requester(GUILD, 30, MEMBER)
+
+
+async def configure(sessions, **values) -> None:
+    async with sessions() as session:
+        settings = await get_settings(session, GUILD)
+        for name, value in values.items():
+            setattr(settings, name, value)
+        session.add(settings)
+        await session.commit()
+
+
+async def admit(sessions, n=1, *, quality="low", requester=member, created_at=NOW) -> UsageRecord:
+    """One request's row and reservation, in one unit of work as intake makes it."""
+    async with sessions() as session:
+        record = UsageRecord(
+            guild_id=requester.guild_id,
+            user_id=requester.user_id,
+            command="imagine",
+            status="pending",
+            n=n,
+            quality=quality,
+            model=GPT.name,
+            created_at=created_at,
+        )
+        session.add(record)
+        await session.flush()
+        await policy.admit(session, requester, record, GPT, "1024x1024", quality, n)
+        await session.commit()
+    return record
+
+
+async def counters(sessions, when=NOW) -> tuple[float, float]:
+    async with sessions() as session:
+        return (
+            await counter_value(session, GUILD, images_subject(MEMBER), day_period(when)),
+            await counter_value(session, GUILD, BUDGET, month_period(when)),
+        )
+
+
+def made(count: int, usage: TokenUsage | None = None) -> ImagesResult:
+    return ImagesResult(images=[GeneratedImage(b"png")] * count, usage=usage)
+
+
+async def test_admit_reserves_images_and_the_estimated_cost(sessions):
+    record = await admit(sessions, 3)
+    assert (record.reserved_images, record.reserved_usd) == (3, pytest.approx(0.033))
+    assert await counters(sessions) == (3, pytest.approx(0.033))
+
+
+async def test_the_daily_limit_refuses_and_leaves_the_counters_as_they_were(sessions):
+    await configure(sessions, images_per_day=4)
+    await admit(sessions, 3)
+    with pytest.raises(LimitReached) as refused:
+        await admit(sessions, 2)
+    assert refused.value.code == "daily_limit" and "4 images a day" in str(refused.value.message)
+    assert await counters(sessions) == (3, pytest.approx(0.033))
+
+
+async def test_a_refused_budget_rolls_back_the_images_reserved_with_it(sessions):
+    await configure(sessions, monthly_budget_usd=0.05)
+    await admit(sessions, 4)
+    with pytest.raises(LimitReached) as refused:
+        await admit(sessions, 2)
+    assert refused.value.code == "budget"
+    assert await counters(sessions) == (4, pytest.approx(0.044))
+
+
+async def test_two_racing_requests_cannot_both_take_the_last_slot(sessions):
+    await configure(sessions, images_per_day=1)
+    outcomes = await asyncio.gather(admit(sessions), admit(sessions), return_exceptions=True)
+    assert sorted(type(outcome).__name__ for outcome in outcomes) == ["LimitReached", "UsageRecord"]
+    assert (await counters(sessions))[0] == 1
+
+
+async def test_settle_counts_what_was_made_at_the_real_cost(sessions):
+    record = await admit(sessions, 2, quality="high")
+    usage = TokenUsage(input_tokens=50, output_tokens=4000, total_tokens=4050)
+    async with sessions() as session:
+        assert await policy.settle(session, record, made(1, usage)) is None
+        await session.commit()
+    assert record.cost_usd == pytest.approx((50 * 5 + 4000 * 40) / 1e6)
+    assert (record.reserved_images, record.reserved_usd) == (0, 0.0)
+    assert await counters(sessions) == (1, pytest.approx(record.cost_usd))
+
+
+async def test_release_gives_the_reservation_back(sessions):
+    record = await admit(sessions, 2)
+    async with sessions() as session:
+        await policy.release(session, record)
+        await session.commit()
+    assert await counters(sessions) == (0, pytest.approx(0))
+    assert (record.reserved_images, record.reserved_usd) == (0, 0.0)
+
+
+async def test_a_request_settled_after_midnight_counts_in_the_month_it_was_made(sessions):
+    last_second = datetime(2026, 10, 31, 23, 59, 59, tzinfo=UTC)
+    record = await admit(sessions, 1, created_at=last_second)
+    async with sessions() as session:
+        await policy.settle(session, record, made(1))
+        await session.commit()
+    assert (await counters(sessions, last_second))[1] == pytest.approx(0.011)
+    assert (await counters(sessions, NOW))[1] == 0
+    assert next_month(datetime(2026, 12, 5, tzinfo=UTC)) == datetime(2027, 1, 1, tzinfo=UTC)
+
+
+async def test_budget_alerts_go_out_once_at_80_and_once_at_100_percent(sessions):
+    await configure(sessions, monthly_budget_usd=0.21, alert_channel_id=77)
+    alerts = []
+    for _ in range(5):
+        record = await admit(sessions, 1, quality="medium")
+        async with sessions() as session:
+            alerts.append(await policy.settle(session, record, made(1)))
+            await session.commit()
+    sent = [(index, alert.channel_id, alert.render("en-US")) for index, alert in enumerate(alerts) if alert]
+    assert [index for index, _, _ in sent] == [3, 4]
+    assert [channel for _, channel, _ in sent] == [77, 77]
+    assert "used 80% of its $0.21 monthly image budget ($0.17)" in sent[0][2] and "refused" not in sent[0][2]
+    assert "New requests are refused until next month." in sent[1][2]
+
+
+def test_access_and_sizes_follow_the_guilds_settings():
+    settings = GuildSettings(
+        guild_id=GUILD,
+        blocked_user_ids=[MEMBER],
+        channel_ids=[],
+        allowed_models=[],
+        allowed_sizes=[],
+        exempt_role_ids=[5],
+    )
+    with pytest.raises(Blocked):
+        check_access(settings, member)
+    settings.blocked_user_ids, settings.channel_ids = [], [31]
+    with pytest.raises(InvalidRequest, match="works in <#31>"):
+        check_access(settings, member)
+    assert Requester(GUILD, 31, MEMBER, frozenset({5})).exempt(settings)
+    settings.allowed_sizes = ["100x100", "1536x1024"]
+    assert choose_size(settings, GPT, None) == "1536x1024"
+    with pytest.raises(InvalidRequest, match="not allowed here"):
+        choose_size(settings, GPT, "1024x1024")
+    settings.allowed_models = ["dall-e-2"]
+    with pytest.raises(InvalidRequest, match="`gpt-image-2` is not allowed"):
+        choose_size(settings, GPT, None)
+
+
+async def test_direct_messages_pass_without_reservation(sessions):
+    record = await admit(sessions, 2, requester=Requester(None, 5, MEMBER))
+    assert (record.reserved_images, record.reserved_usd) == (0, 0.0)
+    assert await counters(sessions) == (0, 0)
