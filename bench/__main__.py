@@ -29,7 +29,8 @@ from bot.db.models import UsageRecord
 from bot.db.usage import recent_page, stream_rows, summarize
 from bot.imaging import fit_to_limit
 from tests.standins.discord_api import DiscordStandIn
-from tests.standins.images_api import ImagesStandIn, make_png
+from tests.standins.images_api import ImagesStandIn
+from tests.standins.images_rules import make_png
 
 
 def _percentile(values: list[float], share: float) -> float:

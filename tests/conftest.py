@@ -18,7 +18,8 @@ from bot.app import ImageBot
 from bot.config import Config, parse_config
 from bot.db.engine import make_engine, make_sessionmaker, migrate_to_head
 from tests.standins.discord_api import DiscordStandIn
-from tests.standins.images_api import ExtraModel, ImagesStandIn
+from tests.standins.images_api import ImagesStandIn
+from tests.standins.images_rules import ExtraModel
 from tests.standins.spec import DISCORD, OPENAI_IMAGES, SPECS_DIR, missing_specs_message
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"

@@ -16,7 +16,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.standins.discord_api import DiscordStandIn, StoredMessage
+from tests.standins.discord_api import DiscordStandIn
+from tests.standins.discord_data import StoredMessage
 from tests.standins.images_api import ImagesStandIn
 
 ROOT = Path(__file__).resolve().parents[1]

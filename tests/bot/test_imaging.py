@@ -4,7 +4,7 @@ import pytest
 from PIL import Image
 
 from bot.imaging import ImageDataError, describe, fit_to_limit
-from tests.standins.images_api import make_png
+from tests.standins.images_rules import make_png
 
 
 def test_small_images_pass_through_untouched():

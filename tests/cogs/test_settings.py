@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from bot.db.models import SettingsChange, UsageRecord
 from tests.helpers import usage_rows
-from tests.standins.discord_api import ChannelOption, RoleOption, UserOption
+from tests.standins.discord_data import ChannelOption, RoleOption, UserOption
 
 
 async def settings(discord_api, subcommand, options, *, user=None):

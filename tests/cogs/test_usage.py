@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from bot.charts import HEIGHT, WIDTH
 from bot.db.models import UsageRecord
 from tests.helpers import decode, usage_rows
-from tests.standins.discord_api import UserOption
+from tests.standins.discord_data import UserOption
 
 
 async def run(discord_api, subcommand, options=None, *, user=None):

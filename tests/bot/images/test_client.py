@@ -8,7 +8,7 @@ from PIL import Image
 
 from bot.images import ImagesClient, InputImage, ModelRegistry, errors
 from bot.images.ratelimit import parse_retry_after
-from tests.standins.images_api import make_png
+from tests.standins.images_rules import make_png
 
 MODELS = ModelRegistry()
 

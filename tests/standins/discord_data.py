@@ -1,0 +1,182 @@
+"""What the Discord stand-in stores and sends: ids, users, messages, interactions, and the rules for mentions."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import time
+import zlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+BOT_TOKEN = "standin.bot-token.0123456789"
+EPHEMERAL = 1 << 6
+ACK_DEADLINE = 3.0
+TOKEN_LIFETIME = 15 * 60.0
+MANAGE_GUILD = 1 << 5
+MANAGE_MESSAGES = 1 << 13
+ALL_MEMBER_PERMISSIONS = (1 << 41) - 1
+MEMBER_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 15) | (1 << 16) | (1 << 31)
+MODERATOR_PERMISSIONS = MEMBER_PERMISSIONS | MANAGE_MESSAGES | MANAGE_GUILD
+_snowflakes = itertools.count((int(time.time() * 1000) - 1420070400000) << 22)
+
+
+def snowflake(age: float = 0.0) -> str:
+    """A new id; `age` seconds old when the id is to say it was made in the past."""
+    sequence = next(_snowflakes)
+    if not age:
+        return str(sequence)
+    return str(((int((time.time() - age) * 1000) - 1420070400000) << 22) | (sequence & 0x3FFFFF))
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def user_payload(user_id: str, username: str, *, bot: bool = False) -> dict[str, Any]:
+    return {
+        "id": user_id,
+        "username": username,
+        "global_name": username,
+        "avatar": None,
+        "discriminator": "0",
+        "public_flags": 0,
+        "flags": 0,
+        "bot": bot,
+        "primary_guild": None,
+    }
+
+
+@dataclass
+class StoredMessage:
+    payload: dict[str, Any]
+    files: dict[str, bytes] = field(default_factory=dict)
+    pings: set[str] = field(default_factory=set)
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return str(self.payload["id"])
+
+    @property
+    def ephemeral(self) -> bool:
+        return bool(self.payload["flags"] & EPHEMERAL)
+
+    def attachment_bytes(self) -> list[bytes]:
+        return [self.files[attachment["id"]] for attachment in self.payload["attachments"]]
+
+
+@dataclass
+class InteractionState:
+    payload: dict[str, Any]
+    created: float = field(default_factory=time.monotonic)
+    age: float = 0.0
+    callback_type: int | None = None
+    callback_data: dict[str, Any] | None = None
+    original: StoredMessage | None = None
+    original_deleted: bool = False
+    followups: list[StoredMessage] = field(default_factory=list)
+    modal: dict[str, Any] | None = None
+
+    @property
+    def id(self) -> str:
+        return str(self.payload["id"])
+
+    @property
+    def token(self) -> str:
+        return str(self.payload["token"])
+
+    def visible_messages(self) -> list[StoredMessage]:
+        messages = [] if self.original is None or self.original_deleted else [self.original]
+        return messages + self.followups
+
+
+@dataclass(frozen=True)
+class UserOption:
+    user: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ChannelOption:
+    channel_id: str
+
+
+@dataclass(frozen=True)
+class RoleOption:
+    role_id: str
+
+
+@dataclass
+class Call:
+    method: str
+    path: str
+    operation_id: str
+    body: Any
+    files: dict[str, bytes]
+
+
+class DiscordError(Exception):
+    def __init__(self, status: int, code: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+class GatewaySocket:
+    def __init__(self, ws: web.WebSocketResponse, compressor: Any) -> None:
+        self.ws = ws
+        self.compressor = compressor
+
+    async def send(self, payload: dict[str, Any]) -> None:
+        text = json.dumps(payload)
+        if self.compressor is None:
+            await self.ws.send_str(text)
+        else:
+            await self.ws.send_bytes(self.compressor.compress(text.encode()) + self.compressor.flush(zlib.Z_SYNC_FLUSH))
+
+
+def response_components(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Components as Discord returns them: numbered in order, null fields dropped."""
+    counter = itertools.count(1)
+
+    def convert(component: dict[str, Any]) -> dict[str, Any]:
+        result = {key: value for key, value in component.items() if value is not None and key != "components"}
+        if isinstance(result.get("emoji"), dict):
+            result["emoji"] = {key: value for key, value in result["emoji"].items() if value is not None}
+        result["id"] = component.get("id") or next(counter)
+        if "components" in component:
+            result["components"] = [convert(child) for child in component["components"]]
+        return result
+
+    return [convert(component) for component in components]
+
+
+def content_type_of(filename: str) -> str:
+    extension = filename.rsplit(".", 1)[-1].lower()
+    return {
+        "png": "image/png",
+        "jpg": "image/jpeg",
+        "jpeg": "image/jpeg",
+        "webp": "image/webp",
+        "gif": "image/gif",
+    }.get(extension, "application/octet-stream")
+
+
+def pings_in(content: str, allowed: dict[str, Any] | None) -> set[str]:
+    """Who a message notifies, by Discord's allowed_mentions rules (all parse types if absent)."""
+    parse = set(allowed.get("parse", [])) if allowed is not None else {"users", "roles", "everyone"}
+    users = {str(user) for user in allowed.get("users", [])} if allowed is not None else set()
+    roles = {str(role) for role in allowed.get("roles", [])} if allowed is not None else set()
+    pings = set()
+    if "everyone" in parse and re.search(r"@(everyone|here)", content):
+        pings.add("@everyone")
+    for user_id in re.findall(r"<@!?(\d+)>", content):
+        if "users" in parse or user_id in users:
+            pings.add(f"user:{user_id}")
+    for role_id in re.findall(r"<@&(\d+)>", content):
+        if "roles" in parse or role_id in roles:
+            pings.add(f"role:{role_id}")
+    return pings

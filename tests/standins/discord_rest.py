@@ -1,0 +1,369 @@
+"""The Discord stand-in's REST operations: each validated against Discord's document, with its rules."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from aiohttp import web
+
+from tests.standins.discord_data import (
+    EPHEMERAL,
+    Call,
+    DiscordError,
+    InteractionState,
+    StoredMessage,
+    content_type_of,
+    now_iso,
+    pings_in,
+    response_components,
+    snowflake,
+)
+from tests.standins.spec import SpecViolation
+
+
+class RestOperations:
+    """`/api/v10` operations, one `_op_<operationId>` method each, and the CDN for attachments."""
+
+    async def _read_body(self, request: web.Request) -> tuple[Any, dict[str, bytes], Any]:
+        """(body for handlers, uploaded files by field name, body as the spec sees it)."""
+        if request.content_type == "multipart/form-data":
+            body: Any = None
+            files: dict[str, bytes] = {}
+            reader = await request.multipart()
+            async for part in reader:
+                data = bytes(await part.read(decode=False))
+                if part.name == "payload_json":
+                    body = json.loads(data)
+                elif part.filename is not None and part.name:
+                    files[part.name] = data
+            spec_body = dict(body or {})
+            spec_body.update({name: "<binary>" for name in files})
+            return body or {}, files, spec_body
+        if request.can_read_body:
+            body = await request.json()
+            return body, {}, body
+        return None, {}, None
+
+    async def _rest(self, request: web.Request) -> web.StreamResponse:
+        body, files, spec_body = await self._read_body(request)
+        try:
+            operation = self.request_spec.validate_request(
+                request.method,
+                request.path,
+                dict(request.query),
+                request.content_type if spec_body is not None else None,
+                spec_body,
+            )
+        except SpecViolation as exc:
+            self.violations.append(str(exc))
+            return web.json_response({"message": f"Invalid Form Body: {exc}", "code": 50035}, status=400)
+        self.calls.append(Call(request.method, request.path, operation.operation_id, body, files))
+        handler = getattr(self, f"_op_{operation.operation_id}", None)
+        try:
+            needs_token = not operation.template.startswith(
+                ("/webhooks/{webhook_id}/{webhook_token}", "/interactions/")
+            )
+            if needs_token and request.headers.get("Authorization") != f"Bot {self.token}":
+                raise DiscordError(401, 0, "401: Unauthorized")
+            if handler is None:
+                raise DiscordError(405, 0, f"the stand-in does not serve {operation.operation_id}")
+            status, answer = await handler(request, body or {}, files)
+        except DiscordError as exc:
+            status, answer = exc.status, {"message": exc.message, "code": exc.code}
+        await self._notify()
+        try:
+            self.spec.validate_response(operation, status, "application/json" if answer is not None else None, answer)
+        except SpecViolation as exc:
+            self.violations.append(str(exc))
+            raise
+        if answer is None:
+            return web.Response(status=status)
+        return web.Response(body=json.dumps(answer).encode(), status=status, content_type="application/json")
+
+    async def _op_get_my_user(self, request: web.Request, body: Any, files: Any) -> tuple[int, Any]:
+        return 200, {**self.bot_user, "mfa_enabled": False, "locale": "en-US", "verified": True}
+
+    async def _op_get_my_oauth2_application(self, request: web.Request, body: Any, files: Any) -> tuple[int, Any]:
+        return 200, {
+            "id": self.application_id,
+            "name": "imagebot",
+            "icon": None,
+            "description": "",
+            "type": None,
+            "verify_key": "0" * 64,
+            "flags": 0,
+            "flags_new": "0",
+            "redirect_uris": [],
+            "interactions_endpoint_url": None,
+            "role_connections_verification_url": None,
+            "owner": self.owner,
+            "approximate_guild_count": 1,
+            "approximate_user_install_count": 0,
+            "approximate_user_authorization_count": 0,
+            "explicit_content_filter": 0,
+            "team": None,
+            "eligible_oauth2_scopes": [],
+            "bot_public": True,
+            "bot_require_code_grant": False,
+            "bot": self.bot_user,
+            "rpc_origins": [],
+        }
+
+    async def _op_get_bot_gateway(self, request: web.Request, body: Any, files: Any) -> tuple[int, Any]:
+        return 200, {
+            "url": self.gateway_url,
+            "shards": 1,
+            "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1},
+        }
+
+    def _store_commands(self, guild_id: str | None, body: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        stored = []
+        for command in body:
+            given = {key: value for key, value in command.items() if value is not None}
+            stored.append(
+                {
+                    "integration_types": [0],
+                    "contexts": [0, 1, 2],
+                    "nsfw": False,
+                    "type": 1,
+                    "description": "",
+                    **given,
+                    "id": snowflake(),
+                    "application_id": self.application_id,
+                    "version": snowflake(),
+                    "default_member_permissions": None
+                    if command.get("default_member_permissions") is None
+                    else str(command["default_member_permissions"]),
+                    **({"guild_id": guild_id} if guild_id else {}),
+                }
+            )
+        self.commands[guild_id] = stored
+        return stored
+
+    async def _op_bulk_set_application_commands(self, request: web.Request, body: Any, files: Any) -> tuple[int, Any]:
+        return 200, self._store_commands(None, body)
+
+    async def _op_bulk_set_guild_application_commands(self, request: web.Request, body: Any, files: Any):
+        return 200, self._store_commands(request.match_info["tail"].split("/")[3], body)
+
+    def _interaction(self, interaction_id: str, token: str) -> InteractionState:
+        state = self.interactions.get(interaction_id)
+        if state is None or state.token != token:
+            raise DiscordError(404, 10062, "Unknown interaction")
+        return state
+
+    def _by_token(self, application_id: str, token: str) -> InteractionState:
+        if application_id != self.application_id:
+            raise DiscordError(404, 10015, "Unknown Webhook")
+        for state in self.interactions.values():
+            if state.token == token:
+                if time.monotonic() - state.created + state.age > self.token_lifetime:
+                    raise DiscordError(401, 50027, "Invalid Webhook Token")
+                return state
+        raise DiscordError(404, 10015, "Unknown Webhook")
+
+    def _make_message(
+        self,
+        state: InteractionState,
+        data: dict[str, Any],
+        files: dict[str, bytes],
+        previous: StoredMessage | None = None,
+    ) -> StoredMessage:
+        message_id = previous.id if previous else snowflake()
+        flags = (previous.payload["flags"] if previous else 0) | (int(data.get("flags") or 0) & EPHEMERAL)
+        stored_files = dict(previous.files) if previous else {}
+        attachments = list(previous.payload["attachments"]) if previous else []
+        if "attachments" in data or files:
+            kept = {str(item["id"]) for item in data.get("attachments", []) if str(item["id"]) in stored_files}
+            attachments = [item for item in attachments if item["id"] in kept]
+            for item in data.get("attachments", []):
+                upload = files.get(f"files[{item['id']}]")
+                if upload is None:
+                    if str(item["id"]) not in stored_files:
+                        raise DiscordError(400, 50035, f"attachment {item['id']} has no uploaded file")
+                    continue
+                attachment_id = snowflake()
+                filename = item.get("filename") or f"file{item['id']}"
+                if len(upload) > int(state.payload["attachment_size_limit"]):
+                    raise DiscordError(413, 40005, "Request entity too large")
+                stored_files[attachment_id] = upload
+                url = f"{self.base_url}/attachments/{self.channel_id}/{attachment_id}/{filename}"
+                attachments.append(
+                    {
+                        "id": attachment_id,
+                        "filename": filename,
+                        "size": len(upload),
+                        "url": url,
+                        "proxy_url": url,
+                        "content_type": content_type_of(filename),
+                    }
+                )
+        content = data.get("content", previous.payload["content"] if previous else "") or ""
+        payload = {
+            "id": message_id,
+            "type": 19 if previous is None and state.callback_type == 4 else 20,
+            "channel_id": self.channel_id,
+            "content": content,
+            "author": self.bot_user,
+            "attachments": attachments,
+            "embeds": data.get("embeds", previous.payload["embeds"] if previous else []) or [],
+            "components": response_components(data["components"])
+            if data.get("components") is not None
+            else (previous.payload["components"] if previous else []),
+            "mentions": [],
+            "mention_roles": [],
+            "mention_everyone": False,
+            "pinned": False,
+            "tts": False,
+            "timestamp": previous.payload["timestamp"] if previous else now_iso(),
+            "edited_timestamp": now_iso() if previous else None,
+            "flags": flags,
+            "webhook_id": self.application_id,
+            "application_id": self.application_id,
+        }
+        history = [*previous.history, previous.payload] if previous else []
+        message = StoredMessage(payload, stored_files, pings_in(content, data.get("allowed_mentions")), history)
+        self.messages[message.id] = message
+        return message
+
+    async def _op_create_interaction_response(self, request: web.Request, body: Any, files: Any):
+        interaction_id, token = request.match_info["tail"].split("/")[1:3]
+        state = self._interaction(interaction_id, token)
+        if time.monotonic() - state.created > self.ack_deadline:
+            raise DiscordError(404, 10062, "Unknown interaction")
+        if state.callback_type is not None:
+            raise DiscordError(400, 40060, "Interaction has already been acknowledged.")
+        state.callback_type = int(body["type"])
+        state.callback_data = body.get("data") or {}
+        if state.callback_type in (4, 5):
+            state.original = self._make_message(state, state.callback_data, files)
+        elif state.callback_type == 9:
+            state.modal = state.callback_data
+        elif state.callback_type == 7 and state.original is not None:
+            state.original = self._make_message(state, state.callback_data, files, previous=state.original)
+        if request.query.get("with_response") not in ("1", "true"):
+            return 204, None
+        interaction: dict[str, Any] = {"id": state.id, "type": state.payload["type"]}
+        if state.callback_type in (4, 5) and state.original is not None:
+            interaction.update(
+                response_message_id=state.original.id,
+                response_message_loading=state.callback_type == 5,
+                response_message_ephemeral=state.original.ephemeral,
+            )
+        answer: dict[str, Any] = {"interaction": interaction}
+        if state.callback_type == 4 and state.original is not None:
+            answer["resource"] = {"type": 4, "message": state.original.payload}
+        return 200, answer
+
+    def _original(self, request: web.Request) -> tuple[InteractionState, StoredMessage]:
+        application_id, token = request.match_info["tail"].split("/")[1:3]
+        state = self._by_token(application_id, token)
+        if state.original is None or state.original_deleted:
+            raise DiscordError(404, 10008, "Unknown Message")
+        return state, state.original
+
+    async def _op_update_original_webhook_message(self, request: web.Request, body: Any, files: Any):
+        state, original = self._original(request)
+        state.original = self._make_message(state, body, files, previous=original)
+        return 200, state.original.payload
+
+    async def _op_get_original_webhook_message(self, request: web.Request, body: Any, files: Any):
+        return 200, self._original(request)[1].payload
+
+    async def _op_delete_original_webhook_message(self, request: web.Request, body: Any, files: Any):
+        state, _ = self._original(request)
+        state.original_deleted = True
+        return 204, None
+
+    def _webhook_message(self, request: web.Request) -> tuple[InteractionState, StoredMessage]:
+        application_id, token, _, message_id = request.match_info["tail"].split("/")[1:5]
+        state = self._by_token(application_id, token)
+        if state.original is not None and state.original.id == message_id and not state.original_deleted:
+            return state, state.original
+        for followup in state.followups:
+            if followup.id == message_id:
+                return state, followup
+        raise DiscordError(404, 10008, "Unknown Message")
+
+    async def _op_update_webhook_message(self, request: web.Request, body: Any, files: Any):
+        state, message = self._webhook_message(request)
+        edited = self._make_message(state, body, files, previous=message)
+        if message is state.original:
+            state.original = edited
+        else:
+            state.followups[state.followups.index(message)] = edited
+        return 200, edited.payload
+
+    async def _op_get_webhook_message(self, request: web.Request, body: Any, files: Any):
+        return 200, self._webhook_message(request)[1].payload
+
+    async def _op_delete_webhook_message(self, request: web.Request, body: Any, files: Any):
+        state, message = self._webhook_message(request)
+        if message is state.original:
+            state.original_deleted = True
+        else:
+            state.followups.remove(message)
+        return 204, None
+
+    async def _op_execute_webhook(self, request: web.Request, body: Any, files: Any):
+        application_id, token = request.match_info["tail"].split("/")[1:3]
+        state = self._by_token(application_id, token)
+        if state.callback_type is None:
+            raise DiscordError(404, 10015, "Unknown Webhook")
+        message = self._make_message(state, body, files)
+        state.followups.append(message)
+        return 200, message.payload
+
+    async def _op_create_message(self, request: web.Request, body: Any, files: Any) -> tuple[int, Any]:
+        channel_id = request.match_info["tail"].split("/")[1]
+        content = body.get("content") or ""
+        stored: dict[str, bytes] = {}
+        attachments = []
+        for item in body.get("attachments") or []:
+            data = files[f"files[{item['id']}]"]
+            attachment_id = snowflake()
+            stored[attachment_id] = data
+            url = f"{self.base_url}/attachments/{channel_id}/{attachment_id}/{item['filename']}"
+            attachments.append(
+                {
+                    "id": attachment_id,
+                    "filename": item["filename"],
+                    "size": len(data),
+                    "url": url,
+                    "proxy_url": url,
+                    "content_type": content_type_of(item["filename"]),
+                }
+            )
+        payload = {
+            "id": snowflake(),
+            "type": 0,
+            "channel_id": channel_id,
+            "content": content,
+            "author": self.bot_user,
+            "attachments": attachments,
+            "embeds": body.get("embeds") or [],
+            "components": response_components(body.get("components") or []),
+            "mentions": [],
+            "mention_roles": [],
+            "mention_everyone": False,
+            "pinned": False,
+            "tts": False,
+            "timestamp": now_iso(),
+            "edited_timestamp": None,
+            "flags": 0,
+        }
+        message = StoredMessage(payload, stored, pings=pings_in(content, body.get("allowed_mentions")))
+        self.messages[message.id] = message
+        self.channel_messages.setdefault(channel_id, []).append(message)
+        return 200, payload
+
+    async def _attachment(self, request: web.Request) -> web.Response:
+        attachment_id = request.match_info["attachment"]
+        data = self._uploads.get(attachment_id)
+        for message in self.messages.values():
+            data = data if data is not None else message.files.get(attachment_id)
+        if data is None:
+            raise web.HTTPNotFound()
+        return web.Response(body=data, content_type=content_type_of(request.match_info["filename"]))

@@ -1,0 +1,179 @@
+"""The Images API's documented rules, per model, as the stand-in enforces them (from the document,
+not from the bot), and the PNGs it answers with."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from PIL import Image, ImageDraw
+
+API_KEY = "sk-standin-0123456789abcdef"
+GPT_IMAGE = {
+    "gpt-image-2",
+    "gpt-image-2-2026-04-21",
+    "gpt-image-1.5",
+    "gpt-image-1",
+    "gpt-image-1-mini",
+    "chatgpt-image-latest",
+}
+GPT_ONLY_FIELDS = (
+    "output_format",
+    "output_compression",
+    "background",
+    "moderation",
+    "stream",
+    "partial_images",
+    "input_fidelity",
+)
+PROMPT_LIMITS = {"dall-e-2": 1000, "dall-e-3": 4000}
+SIZES = {
+    "gpt": {"auto", "1024x1024", "1536x1024", "1024x1536"},
+    "dall-e-2": {"256x256", "512x512", "1024x1024"},
+    "dall-e-3": {"1024x1024", "1792x1024", "1024x1792"},
+}
+QUALITIES = {
+    "gpt": {"low", "medium", "high", "auto"},
+    "dall-e-2": {"standard", "auto"},
+    "dall-e-3": {"standard", "hd", "auto"},
+}
+
+
+class ApiError(Exception):
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        code: str | None = None,
+        error_type: str = "invalid_request_error",
+        param: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status, self.message, self.code, self.error_type, self.param = status, message, code, error_type, param
+        self.headers = headers or {}
+
+    def response(self) -> web.Response:
+        body = {"error": {"message": self.message, "type": self.error_type, "param": self.param, "code": self.code}}
+        return web.json_response(body, status=self.status, headers=self.headers)
+
+
+@dataclass
+class ExtraModel:
+    """A model of an OpenAI-compatible server: basic parameters only, answers with URLs."""
+
+    sizes: set[str] = field(default_factory=lambda: {"1024x1024"})
+    max_n: int = 1
+    variations: bool = False
+
+
+def family_of(model: str) -> str:
+    return "gpt" if model in GPT_IMAGE else model
+
+
+def make_png(width: int, height: int, seed: str, *, noise: bool = False, alpha: bool = False) -> bytes:
+    """A real PNG, different per seed; `noise` makes it large and incompressible."""
+    digest = hashlib.sha256(seed.encode()).digest()
+    if noise:
+        image = Image.merge("RGB", [Image.effect_noise((width, height), 90 + channel * 10) for channel in range(3)])
+    else:
+        image = Image.new("RGB", (width, height), tuple(digest[:3]))
+        draw = ImageDraw.Draw(image)
+        for step in range(8):
+            box = (step * width // 16, step * height // 16, width - step * width // 16, height - step * height // 16)
+            draw.rectangle(box, outline=tuple(digest[3 + step : 6 + step]), width=max(1, width // 64))
+    if alpha:
+        image.putalpha(Image.linear_gradient("L").resize((width, height)))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+def dimensions_of(size: str | None) -> tuple[int, int]:
+    if not size or size == "auto":
+        return 1024, 1024
+    width, height = size.split("x")
+    return int(width), int(height)
+
+
+def check_model(fields: dict[str, Any], extra_models: dict[str, ExtraModel], *, default: str, operation: str) -> str:
+    """The model asked for, if the request keeps its documented rules; else the error the service gives."""
+    model = fields.get("model") or default
+    known = model in GPT_IMAGE or model in {"dall-e-2", "dall-e-3"}
+    if model in extra_models:
+        extra = extra_models[model]
+        allowed = {"model", "prompt", "n", "size", "image"}
+        unknown = sorted(set(fields) - allowed)
+        if unknown:
+            raise ApiError(400, f"Unknown parameter: '{unknown[0]}'.", param=unknown[0])
+        if fields.get("size", "1024x1024") not in extra.sizes:
+            raise ApiError(400, "Unsupported size.", param="size")
+        if int(fields.get("n") or 1) > extra.max_n:
+            raise ApiError(400, f"n must be at most {extra.max_n}.", param="n")
+        return model
+    if not known:
+        raise ApiError(
+            404, f"The model `{model}` does not exist or you do not have access to it.", code="model_not_found"
+        )
+    family = family_of(model)
+    if operation == "variations" and model != "dall-e-2":
+        raise ApiError(400, "Variations are only supported for dall-e-2.", param="model")
+    if operation == "edits" and model == "dall-e-3":
+        raise ApiError(400, "Edits are not supported for dall-e-3.", param="model")
+    prompt = fields.get("prompt")
+    if prompt is not None and len(prompt) > PROMPT_LIMITS.get(model, 32000):
+        raise ApiError(400, "The prompt is too long.", param="prompt", code="string_above_max_length")
+    if model == "dall-e-3" and int(fields.get("n") or 1) != 1:
+        raise ApiError(400, "dall-e-3 only supports n=1.", param="n")
+    if family == "gpt" and fields.get("response_format") is not None:
+        raise ApiError(400, "Unknown parameter: 'response_format'.", param="response_format")
+    if family != "gpt":
+        for name in GPT_ONLY_FIELDS:
+            if fields.get(name) is not None:
+                raise ApiError(400, f"'{name}' is only supported for GPT image models.", param=name)
+    if model == "gpt-image-1-mini" and fields.get("input_fidelity") is not None:
+        raise ApiError(400, "input_fidelity is not supported for gpt-image-1-mini.", param="input_fidelity")
+    if fields.get("style") is not None and model != "dall-e-3":
+        raise ApiError(400, "'style' is only supported for dall-e-3.", param="style")
+    quality = fields.get("quality")
+    if quality is not None and quality not in QUALITIES[family]:
+        raise ApiError(400, f"Invalid quality '{quality}' for {model}.", param="quality")
+    size = fields.get("size")
+    if size is not None and size not in SIZES[family] and not custom_size_ok(model, size):
+        raise ApiError(400, f"Invalid size '{size}' for {model}.", param="size")
+    return model
+
+
+def custom_size_ok(model: str, size: str) -> bool:
+    match = re.fullmatch(r"(\d+)x(\d+)", size)
+    if not model.startswith("gpt-image-2") or not match:
+        return False
+    width, height = int(match.group(1)), int(match.group(2))
+    return (
+        width % 16 == 0
+        and height % 16 == 0
+        and max(width, height) <= 3840
+        and min(width, height) <= 2160
+        and max(width, height) / min(width, height) <= 3
+    )
+
+
+def check_input_image(data: bytes, model: str, what: str) -> Image.Image:
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except Exception:
+        raise ApiError(400, f"Invalid {what}: the file is not a supported image.", param=what) from None
+    if model == "dall-e-2" or what == "mask":
+        if image.format != "PNG" or len(data) >= 4 * 1024 * 1024:
+            raise ApiError(400, f"Invalid {what}: must be a PNG under 4 MB.", param=what)
+    elif image.format not in {"PNG", "JPEG", "WEBP"} or len(data) >= 50 * 1024 * 1024:
+        raise ApiError(400, f"Invalid {what}: must be PNG, JPEG or WebP under 50 MB.", param=what)
+    if model == "dall-e-2" and image.width != image.height:
+        raise ApiError(400, f"Invalid {what}: must be square.", param=what)
+    return image
