@@ -133,9 +133,9 @@ class ImagesClient:
 
         async def attempt() -> AsyncIterator[dict[str, Any]]:
             async with self._post(path, json_body=json_body, form=form() if form else None) as response:
-                text = await response.text()
+                raw = await response.read()
             try:
-                body = json.loads(text)
+                body = json.loads(raw)
             except ValueError:
                 raise InvalidResponseError("the Images API answered with a body that is not JSON") from None
             if not isinstance(body, dict):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import base64
 import binascii
 from dataclasses import dataclass, field
 from typing import Any
+
+import pybase64
 
 from bot.images.errors import ImagesError, InvalidResponseError
 
@@ -89,7 +90,7 @@ class StreamEvent:
 
 def decode_b64(value: Any) -> bytes:
     try:
-        data = base64.b64decode(str(value), validate=True)
+        data = pybase64.b64decode(value if isinstance(value, str | bytes) else str(value), validate=True)
     except (binascii.Error, ValueError):
         raise InvalidResponseError("an image's b64_json is not valid base64") from None
     if not data:
