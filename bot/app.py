@@ -22,6 +22,7 @@ from bot.billing.policy import Policy
 from bot.billing.prices import PriceTable
 from bot.billing.retention import PromptRetention
 from bot.billing.usage import UsageLog
+from bot.callwindow import CallWindow
 from bot.clock import SystemClock
 from bot.config import Config, DiscordConfig
 from bot.db.engine import make_engine, make_sessionmaker, migrate_to_head
@@ -87,7 +88,10 @@ class ImageBot(commands.Bot):
     def __init__(self, config: Config) -> None:
         intents = discord.Intents.none()
         intents.guilds = True
+        self.clock = SystemClock()
+        self.calls = CallWindow(self.clock)
         super().__init__(
+            http_trace=self.calls.trace(),
             command_prefix=commands.when_mentioned,
             intents=intents,
             help_command=None,
@@ -113,7 +117,7 @@ class ImageBot(commands.Bot):
 
     async def assemble(self, http: aiohttp.ClientSession, sessions: async_sessionmaker[AsyncSession]) -> Parts:
         """Build every part, add the cogs, buttons and error path; start nothing."""
-        config, clock = self.config, SystemClock()
+        config, clock = self.config, self.clock
         registry = ModelRegistry(config.images.models)
         catalog = ModelCatalog(config.images, registry)
         threads = BoundedThreads(config.imaging.worker_threads)
@@ -158,6 +162,7 @@ class ImageBot(commands.Bot):
             replies,
             clock,
             runner.waiting,
+            self.calls,
             every=jobs.status_every_seconds,
             calls_per_second=config.discord.status_calls_per_second,
         )

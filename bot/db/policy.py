@@ -59,24 +59,20 @@ async def settings_changes(session: AsyncSession, guild_id: int, limit: int = 10
 async def add_to_counter(
     session: AsyncSession, guild_id: int, subject: str, period: str, amount: float, limit: float | None = None
 ) -> bool:
-    """Add `amount` to a counter in one conditional UPDATE, atomic in SQLite and PostgreSQL:
-    with a `limit`, nothing changes (and False is returned) if the total would exceed it."""
-    dialect = session.bind.dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    await session.execute(
-        insert(UsageCounter)
-        .values(guild_id=guild_id, subject=subject, period=period, amount=0.0)
-        .on_conflict_do_nothing()
+    """Add `amount` to a counter in one upsert, atomic in SQLite and PostgreSQL: with a `limit`,
+    nothing changes (and False is returned) if the total would exceed it."""
+    if limit is not None and amount > limit + 1e-9:
+        return False
+    insert = postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(UsageCounter).values(guild_id=guild_id, subject=subject, period=period, amount=amount)
+    total = UsageCounter.amount + statement.excluded.amount
+    result = await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[UsageCounter.guild_id, UsageCounter.subject, UsageCounter.period],
+            set_={"amount": total},
+            where=None if limit is None else total <= limit + 1e-9,
+        )
     )
-    statement = (
-        update(UsageCounter)
-        .where(UsageCounter.guild_id == guild_id, UsageCounter.subject == subject, UsageCounter.period == period)
-        .values(amount=UsageCounter.amount + amount)
-        .execution_options(synchronize_session=False)
-    )
-    if limit is not None:
-        statement = statement.where(UsageCounter.amount + amount <= limit + 1e-9)
-    result = await session.execute(statement)
     return result.rowcount == 1
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -47,11 +48,11 @@ class Pipeline:
     def answerable(self, job: Job) -> bool:
         return self._replies.token_valid(job)
 
-    async def run(self, job: Job) -> bool:
-        """Run a job to its end: delivered, or failed with the member told and the row finished."""
-        async with self._sessions() as session:
-            record = await session.get(UsageRecord, job.usage_id)
-        assert record is not None, f"job {job.id} has no usage row"
+    async def run(self, job: Job, provider_done: Callable[[], None]) -> bool:
+        """Run a job to its end: delivered, or failed with the member told and the row finished.
+        `provider_done()` is called when the provider's part is over. The usage row is read beside
+        the provider call, not before it."""
+        row = asyncio.create_task(self._usage_row(job))
         spec = self._models.get(job.params["model"])
 
         async def show_preview(image: bytes, number: int) -> None:
@@ -62,16 +63,28 @@ class Pipeline:
 
         try:
             self._status.show(job, Status((_("🎨 Working on it…"),)))
-            result = await self._production.produce(job, spec, show_preview)
+            try:
+                result = await self._production.produce(job, spec, show_preview)
+            finally:
+                provider_done()
             await self._status.settle(job.id)
-            await self._delivery.deliver(job, record, result, spec)
+            await self._delivery.deliver(job, await row, result, spec)
             return True
         except asyncio.CancelledError:
+            row.cancel()
             raise
         except Exception as exc:
+            record = await row
             failure = await self._failures.record(record, exc, what=f"job {job.id} (/{record.command})")
             await self.tell(job, failure.message)
             return False
+
+    async def _usage_row(self, job: Job) -> UsageRecord:
+        """The job's usage row, read while the provider works."""
+        async with self._sessions() as session:
+            record = await session.get(UsageRecord, job.usage_id)
+        assert record is not None, f"job {job.id} has no usage row"
+        return record
 
     async def settle(self, job: Job) -> None:
         await self._status.settle(job.id)

@@ -2,7 +2,8 @@
 
 A job's status (its place in line, "working", a partial image) is only recorded when it
 changes; the sender edits each member's reply at most once every `every` seconds, a newer
-status replacing an unsent older one, within a bot-wide budget of REST calls a second.
+status replacing an unsent older one, and only while the bot's REST calls of the last second
+(all of them, counted by `CallWindow`) leave room under the bot-wide budget.
 Places far back are shown coarsely ("among the next 200"), so a long queue draining does not
 edit every reply on every step. Nothing here is awaited by the loop that starts jobs, and a
 result is never held back: `settle` drops what is unsent and waits only for an edit in flight.
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 
 import discord
 
+from bot.callwindow import CallWindow
 from bot.clock import Clock
 from bot.db.models import Job
 from bot.flow.replies import MemberReplies
@@ -77,18 +79,19 @@ class StatusSender:
         replies: MemberReplies,
         clock: Clock,
         waiting: Callable[[], Iterable[Waiting]],
+        calls: CallWindow,
         *,
         every: float,
         calls_per_second: float,
     ) -> None:
-        """`waiting` lists the queued jobs with their places; it is read once a tick."""
+        """`waiting` lists the queued jobs with their places; it is read once a tick. `calls`
+        counts all of the bot's REST calls."""
         self._replies = replies
         self._clock = clock
         self._waiting = waiting
         self._every = every
-        self._rate = calls_per_second
-        self._tokens = calls_per_second
-        self._refilled_at = clock.monotonic()
+        self._calls = calls
+        self._budget = int(calls_per_second)
         self._replies_by_job: dict[int, _Reply] = {}
         self.tick_seconds = max(0.02, min(0.5, every / 4))
 
@@ -99,11 +102,12 @@ class StatusSender:
 
     def due(self, now: float) -> list[tuple[_Reply, Status]]:
         """What to send now: queue places read afresh, then each reply whose turn has come,
-        longest waiting first, as far as the call budget goes."""
+        longest waiting first, as far as the call budget goes. Edits still under way count
+        against it too: on a busy loop their calls may not have started yet."""
         for waiting in self._waiting():
             self.show(waiting.job, queue_status(waiting.position, waiting.recovered))
-        self._tokens = min(self._rate, self._tokens + (now - self._refilled_at) * self._rate)
-        self._refilled_at = now
+        sending = sum(1 for reply in self._replies_by_job.values() if reply.sending is not None)
+        room = max(0, self._budget - self._calls.count(now) - sending)
         ready = [
             reply
             for reply in self._replies_by_job.values()
@@ -111,11 +115,10 @@ class StatusSender:
         ]
         ready.sort(key=lambda reply: reply.next_at)
         sends = []
-        for reply in ready[: int(self._tokens)]:
+        for reply in ready[:room]:
             assert reply.pending is not None
             sends.append((reply, reply.pending))
             reply.latest, reply.pending, reply.next_at = reply.pending, None, now + self._every
-        self._tokens -= len(sends)
         return sends
 
     async def settle(self, job_id: int) -> None:

@@ -141,7 +141,8 @@ class FairQueue(Generic[P]):
         return ticket.payload
 
     def finish(self, job_id: int) -> None:
-        """A running job ended: its guild and member may start another."""
+        """A job no longer counts as running (its provider part is over): its guild and member may
+        start another. Finishing twice is harmless."""
         ticket = self._running.pop(job_id, None)
         if ticket is None:
             return

@@ -39,8 +39,9 @@ class JobWork(Protocol):
         """Whether the job's interaction can still be answered."""
         ...
 
-    async def run(self, job: Job) -> bool:
-        """Run the job to its end, the member told either way; True when its result was delivered."""
+    async def run(self, job: Job, provider_done: Callable[[], None]) -> bool:
+        """Run the job to its end, the member told either way; True when its result was delivered.
+        `provider_done()` is called once the provider's part is over, success or not."""
         ...
 
     async def tell(self, job: Job, message: Text) -> None:
@@ -135,17 +136,25 @@ class Runner:
                 log.exception("the job runner hit an error; it carries on with the next wake-up")
 
     async def _run(self, job: Job) -> None:
+        """Run one job. Its start is recorded beside the work rather than before it, so the provider
+        call waits on no commit; its place among the running ones is given back as soon as the
+        provider is done with it, since delivering the result takes no provider capacity."""
+
+        def provider_done() -> None:
+            self._queue.finish(job.id)
+            self._wake.set()
+
+        marked = asyncio.create_task(self._save(job, JobState.RUNNING, started_at=utcnow()))
         try:
-            await self._save(job, JobState.RUNNING, started_at=utcnow())
-            delivered = await self._work.run(job)
+            delivered = await self._work.run(job, provider_done)
+            await marked
             await self._save(job, JobState.DONE if delivered else JobState.FAILED)
         except Exception:
             log.exception("job %s could not be run or recorded", job.id)
         finally:
             self._tasks.pop(job.id, None)
             self._recovered.discard(job.id)
-            self._queue.finish(job.id)
-            self._wake.set()
+            provider_done()
 
     async def _save(self, job: Job, state: str, **fields: object) -> None:
         async with self._sessions() as session:

@@ -76,6 +76,7 @@ class InteractionState:
     created: float = field(default_factory=time.monotonic)
     age: float = 0.0
     callback_type: int | None = None
+    acknowledged: float | None = None  # when the callback reached the stand-in
     callback_data: dict[str, Any] | None = None
     original: StoredMessage | None = None
     original_deleted: bool = False
@@ -117,6 +118,7 @@ class Call:
     operation_id: str
     body: Any
     files: dict[str, bytes]
+    at: float = field(default_factory=time.monotonic)
 
 
 class DiscordError(Exception):

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.callwindow import CallWindow
 from bot.db.models import Job
 from bot.flow.status import Status, StatusSender, queue_status, shown_place
 from bot.i18n import _
@@ -35,7 +36,10 @@ def job(job_id: int) -> Job:
 
 def sender(waiting, *, every=5.0, calls=40.0):
     clock = FakeClock()
-    return StatusSender(Replies(), clock, lambda: waiting, every=every, calls_per_second=calls), clock
+    window = CallWindow(clock)
+    status = StatusSender(Replies(), clock, lambda: waiting, window, every=every, calls_per_second=calls)
+    status.window = window
+    return status, clock
 
 
 def texts(sends) -> list[tuple[int, str]]:
@@ -87,15 +91,20 @@ def test_a_newer_status_replaces_an_unsent_older_one():
     assert texts(status.due(clock.monotonic())) == [(1, "🎨 Working on it… preview 2")]
 
 
-def test_the_bot_wide_budget_spreads_edits_over_time_oldest_first():
+def test_status_edits_only_use_what_the_bots_other_calls_leave_of_the_budget():
     waiting = [Waiting(job(index), index) for index in range(1, 101)]
     status, clock = sender(waiting, calls=40)
+    for _call in range(15):
+        status.window.note()
     first = status.due(clock.monotonic())
-    assert len(first) == 40
-    assert status.due(clock.monotonic()) == []
+    assert len(first) == 25
+    for _send in first:
+        status.window.note()
     clock.seconds += 0.5
+    assert status.due(clock.monotonic()) == []
+    clock.seconds += 0.6
     second = status.due(clock.monotonic())
-    assert len(second) == 20
+    assert len(second) == 40
     assert {reply.job.id for reply, _ in first}.isdisjoint({reply.job.id for reply, _ in second})
 
 

@@ -117,3 +117,15 @@ def test_a_large_queue_drains_in_fair_order():
     assert len(started) == len(jobs) and len(queue) == 0
     guilds = [next(guild for (guild, _), job in jobs.items() if job == job_id) for job_id in started]
     assert all(guilds[index] != guilds[index + 1] for index in range(len(guilds) - 1))
+
+
+def test_finishing_a_job_twice_frees_its_place_once():
+    queue = FairQueue(max_running=1, per_guild=1, per_member=1)
+    first, second, third = push(queue, "A", 1), push(queue, "B", 2), push(queue, "C", 3)
+    queue.pop()
+    queue.finish(first)
+    queue.finish(first)
+    assert queue.pop() == f"B:2:{second}"
+    assert queue.pop() is None and queue.running == 1
+    queue.finish(second)
+    assert queue.pop() == f"C:3:{third}"
