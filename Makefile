@@ -45,8 +45,12 @@ format: $(VENV)/.installed-lint
 sandbox: $(VENV)/.installed-test
 	$(PY) -m tests.sandbox $(if $(PROMPT),--prompt "$(PROMPT)")
 
-bench: $(VENV)/.installed-test
-	$(PY) -m bench
+$(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed-test
+	$(PY) -m pip install --quiet -e '.[test,bench]'
+	touch $@
+
+bench: $(VENV)/.installed-bench
+	$(PY) -m bench $(if $(QUICK),--quick)
 
 clean:
 	rm -rf $(VENV) sandbox-output
