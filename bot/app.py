@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.billing.policy import Policy
 from bot.billing.prices import PriceTable
-from bot.billing.retention import PromptRetention
+from bot.billing.retention import Retention
 from bot.billing.usage import UsageLog
 from bot.callwindow import CallWindow
 from bot.clock import SystemClock
@@ -46,6 +46,7 @@ from bot.threads import BoundedThreads
 from cogs.account import Account
 from cogs.edit import Edit
 from cogs.imagine import Imagine
+from cogs.results import Results
 from cogs.settings import Settings
 from cogs.usage import Usage
 from cogs.vary import Vary
@@ -76,7 +77,7 @@ class Parts:
     runner: Runner
     pipeline: Pipeline
     status: StatusSender
-    retention: PromptRetention
+    retention: Retention
 
 
 class ImageBot(commands.Bot):
@@ -173,7 +174,16 @@ class ImageBot(commands.Bot):
             replies=replies,
             threads=threads,
             production=Production(images=images, downloads=downloads, threads=threads),
-            delivery=Delivery(sessions=sessions, policy=policy, threads=threads, replies=replies, locales=locales),
+            delivery=Delivery(
+                sessions=sessions,
+                policy=policy,
+                threads=threads,
+                replies=replies,
+                locales=locales,
+                clock=clock,
+                keep_for=timedelta(hours=config.results.keep_hours),
+                keep_bytes=int(config.results.keep_mb * 2**20),
+            ),
             failures=failures,
         )
         self.tree.error(errors.on_tree_error)
@@ -186,13 +196,14 @@ class ImageBot(commands.Bot):
             Usage(sessions, threads, locales),
             Settings(sessions, locales, catalog),
             Account(sessions, locales),
+            Results(sessions, locales),
         ):
             await self.add_cog(cog)
         return Parts(
             runner,
             pipeline,
             status,
-            PromptRetention(sessions, clock, every_minutes=config.database.prune_every_minutes),
+            Retention(sessions, clock, every_minutes=config.database.prune_every_minutes),
         )
 
     def _community_locale(self, guild_id: int) -> str | None:

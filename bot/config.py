@@ -130,6 +130,11 @@ class ModelPrice(BaseModel):
         return 0.0
 
 
+class ResultsConfig(_Section):
+    keep_hours: float = Field(default=24.0, gt=0, le=24 * 7)
+    keep_mb: float = Field(default=512.0, gt=0, le=100_000)
+
+
 class LoggingConfig(_Section):
     level: str = "INFO"
 
@@ -148,6 +153,7 @@ class Config(_Section):
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
     imaging: ImagingConfig = Field(default_factory=ImagingConfig)
     jobs: JobsConfig = Field(default_factory=JobsConfig)
+    results: ResultsConfig = Field(default_factory=ResultsConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     prices: dict[str, ModelPrice] = Field(default_factory=dict)
 

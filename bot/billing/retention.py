@@ -1,4 +1,5 @@
-"""Prompt retention: prompts older than each guild's retention period are redacted, on a timer."""
+"""Retention, on a timer: prompts older than each guild's retention period are redacted, and kept
+results past their time are removed (their rows say expired)."""
 
 from __future__ import annotations
 
@@ -10,18 +11,20 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.db.policy import guilds_with_retention, prune_prompts
+from bot.db.results import prune_kept
 
 log = logging.getLogger(__name__)
 
 
-class PromptRetention:
+class Retention:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock, *, every_minutes: float) -> None:
         self._sessions = sessions
         self._clock = clock
         self._every = every_minutes * 60
 
     async def prune(self) -> int:
-        """Redact what is past every guild's retention, in one unit of work; returns how many rows changed."""
+        """Redact what is past every guild's retention and drop expired kept results, in one unit of
+        work; returns how many rows changed."""
         now, total = self._clock.now(), 0
         async with self._sessions() as session:
             for settings in await guilds_with_retention(session):
@@ -30,6 +33,9 @@ class PromptRetention:
                 if pruned:
                     log.info("redacted %d prompts older than %d days in guild %s", pruned, days, settings.guild_id)
                 total += pruned
+            expired = await prune_kept(session, now)
+            if expired:
+                log.info("removed %d kept results nobody fetched in time", expired)
             await session.commit()
         return total
 

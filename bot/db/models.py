@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Float, Index, Integer, MetaData, String, Text
+from sqlalchemy import JSON, BigInteger, Float, Index, Integer, LargeBinary, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bot.clock import UTCDateTime, utcnow
@@ -66,6 +66,7 @@ class UsageRecord(Base):
     reserved_usd: Mapped[float] = mapped_column(Float, default=0.0)
     reserved_images: Mapped[int] = mapped_column(Integer, default=0)
     message_id: Mapped[int | None] = mapped_column(BigInteger)
+    delivery: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -74,6 +75,45 @@ class UsageRecord(Base):
         Index("ix_usage_guild_user_created", "guild_id", "user_id", "created_at"),
         Index("ix_usage_created", "created_at"),
     )
+
+
+class Delivery:
+    """Values of `UsageRecord.delivery`: what became of images the provider made."""
+
+    DELIVERED = "delivered"
+    DELIVERED_LATE = "delivered_late"
+    KEPT = "kept"
+    EXPIRED = "expired"
+
+
+class DeliveryAttempt(Base):
+    """One try at getting a result to its member: the route taken and what Discord said."""
+
+    __tablename__ = "delivery_attempt"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    usage_id: Mapped[int] = mapped_column(Integer, index=True)
+    route: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class KeptResult(Base):
+    """An image that could not be delivered, kept for its member until `expires_at`."""
+
+    __tablename__ = "kept_result"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    usage_id: Mapped[int] = mapped_column(Integer)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    guild_id: Mapped[int | None] = mapped_column(BigInteger)
+    filename: Mapped[str] = mapped_column(String(100))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+    __table_args__ = (Index("ix_kept_result_user_id", "user_id", "created_at"),)
 
 
 class GuildSettings(Base):

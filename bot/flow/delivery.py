@@ -1,28 +1,43 @@
-"""Delivery: an Images API result made into the member's reply, attachments that fit and the
-text, and the row settled at the real cost in the same unit of work."""
+"""Delivery: what the provider made, and charged for, reaches the member or is kept for them.
+
+The row is settled at the real cost as the first upload starts, in a unit of work of its own
+(a result never waits on that commit), so the cost is on record whatever Discord does next.
+Then the routes, each attempt logged: the member's reply (while the interaction lives),
+re-encoded smaller each time Discord says the files are too large (413 / 40005); a channel
+message that mentions only the member when the reply is gone (10015, 10008, 50027) or its token
+has expired; and when neither works (no permission in the channel, Discord failing), the images
+are kept for `/results` and the member is told privately.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import io
 import logging
+from datetime import timedelta
 
 import discord
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.billing.policy import BudgetAlert, Policy
 from bot.billing.usage import finish_ok
-from bot.db.models import Job, UsageRecord
+from bot.clock import Clock
+from bot.db.models import Delivery as Delivered
+from bot.db.models import Job, KeptResult, UsageRecord
+from bot.db.results import keep, log_attempt
 from bot.flow.locales import Locales
 from bot.flow.replies import MemberReplies
 from bot.i18n import _
 from bot.images import ImagesResult, ModelSpec
-from bot.imaging import fit_to_limit
+from bot.imaging import EncodedImage, ImageDataError, describe, fit_to_limit
 from bot.threads import BoundedThreads
 
 log = logging.getLogger(__name__)
 
 MESSAGE_LIMIT = 2000
+SMALLEST_UPLOAD = 256 * 1024
+TOO_LARGE = 40005
+GONE = {10008, 10015, 50027}
 _PROMPT_SHARE = 900
 
 
@@ -57,20 +72,26 @@ def render_result(
     return "\n".join(lines)[:MESSAGE_LIMIT]
 
 
-async def prepare_files(
-    threads: BoundedThreads, result: ImagesResult, *, size_limit: int, stem: str
-) -> tuple[list[discord.File], str]:
-    """Re-encode each image, in worker threads, until it fits Discord's attachment limit.
+async def encode(threads: BoundedThreads, result: ImagesResult, limit: int) -> list[EncodedImage]:
+    """Each image re-encoded, in worker threads, until it fits in `limit` bytes."""
+    return list(await asyncio.gather(*(threads.run(fit_to_limit, image.data, limit) for image in result.images)))
 
-    Returns the files and their dimensions as text ("1024x1024", or "512x512, 1024x1024").
-    """
-    encoded = await asyncio.gather(*(threads.run(fit_to_limit, image.data, size_limit) for image in result.images))
-    files = [
+
+def as_files(images: list[EncodedImage], stem: str) -> list[discord.File]:
+    """Fresh attachments (a discord.File is spent once sent)."""
+    return [
         discord.File(io.BytesIO(image.data), filename=f"{stem}-{index}.{image.extension}")
-        for index, image in enumerate(encoded, start=1)
+        for index, image in enumerate(images, start=1)
     ]
-    dimensions = ", ".join(dict.fromkeys(f"{image.width}x{image.height}" for image in encoded))
-    return files, dimensions
+
+
+def dimensions_of(images: list[EncodedImage]) -> str:
+    """ "1024x1024", or "512x512, 1024x1024" when they differ."""
+    return ", ".join(dict.fromkeys(f"{image.width}x{image.height}" for image in images))
+
+
+def outcome_of(error: discord.HTTPException) -> str:
+    return f"{error.status}/{error.code}"
 
 
 class Delivery:
@@ -82,35 +103,119 @@ class Delivery:
         threads: BoundedThreads,
         replies: MemberReplies,
         locales: Locales,
+        clock: Clock,
+        keep_for: timedelta,
+        keep_bytes: int,
     ) -> None:
+        """Undelivered results are kept `keep_for`, at most `keep_bytes` in all (oldest dropped first)."""
         self._sessions = sessions
         self._policy = policy
         self._threads = threads
         self._replies = replies
         self._locales = locales
+        self._clock = clock
+        self._keep_for = keep_for
+        self._keep_bytes = keep_bytes
 
     async def deliver(self, job: Job, record: UsageRecord, result: ImagesResult, spec: ModelSpec) -> None:
-        """Post the result, then finish and settle the row. Raises discord.HTTPException if Discord refuses."""
-        files, dimensions = await prepare_files(
-            self._threads, result, size_limit=job.attachment_limit, stem=f"{record.command}-{job.id}"
-        )
-        content = render_result(
-            result,
-            prompt=job.params.get("prompt"),
-            model=spec,
-            dimensions=dimensions,
-            requested=job.params["n"],
-            locale=job.locale,
-        )
-        view = self._replies.views.result(record.id, len(files), rerollable=job.kind == "generate", locale=job.locale)
-        message = await self._replies.post_result(job, content, files, view)
-        record.message_id = message.id
+        """Settle the row and, beside that, get the images to the member by the first route that
+        works, or keep them."""
         finish_ok(record, result)
-        alert = await self._settle(record, result)
+        settling = asyncio.create_task(self._settle(record, result))
+        attempts: list[tuple[str, str]] = []
+        try:
+            delivery, message_id = await self._send(job, record, result, spec, attempts)
+        finally:
+            alert = await settling
+        record.delivery, record.message_id = delivery, message_id
         if alert is not None and record.guild_id is not None:
             await self._replies.post_notice(
                 alert.channel_id, alert.render(await self._locales.of_guild(record.guild_id))
             )
+        kept = []
+        if record.delivery == Delivered.KEPT:
+            kept = await self._kept(job, record, result)
+            hours = round(self._keep_for.total_seconds() / 3600)
+            notice = _(
+                "Your images are ready, but Discord would not take them here. They are kept for {hours} "
+                "hours: run /results to get them.",
+                hours=hours,
+            )
+            if not await self._replies.whisper(job, notice.render(job.locale)):
+                log.warning("kept the images of job %s; its member could not be told (interaction expired)", job.id)
+        await self._record(record, attempts, kept)
+
+    async def _send(
+        self, job: Job, record: UsageRecord, result: ImagesResult, spec: ModelSpec, attempts: list[tuple[str, str]]
+    ) -> tuple[str, int | None]:
+        """Try the routes in turn; returns the row's delivery status and the message that has the
+        images. The row itself is left alone: it may be in the settling session still."""
+        in_channel = not (self._replies.token_valid(job) and job.message_id is not None)
+        limit = job.attachment_limit
+        view = self._replies.views.result(
+            record.id, len(result.images), rerollable=job.kind == "generate", locale=job.locale
+        )
+        while True:
+            route = "channel" if in_channel else "reply"
+            try:
+                images = await encode(self._threads, result, limit)
+                content = render_result(
+                    result,
+                    prompt=job.params.get("prompt"),
+                    model=spec,
+                    dimensions=dimensions_of(images),
+                    requested=job.params["n"],
+                    locale=job.locale,
+                )
+                files = as_files(images, f"{record.command}-{job.id}")
+                message = await self._replies.post_result(job, content, files, view, in_channel=in_channel)
+            except ImageDataError:
+                attempts.append((route, "cannot_shrink"))
+                return Delivered.KEPT, None
+            except discord.HTTPException as error:
+                attempts.append((route, outcome_of(error)))
+                log.warning("job %s: Discord refused the result by %s (%s)", job.id, route, outcome_of(error))
+                if (error.status == 413 or error.code == TOO_LARGE) and limit > SMALLEST_UPLOAD:
+                    limit = max(SMALLEST_UPLOAD, limit // 2)
+                elif error.code in GONE and not in_channel and job.channel_id is not None:
+                    in_channel = True
+                else:
+                    return Delivered.KEPT, None
+                continue
+            attempts.append((route, "ok"))
+            return (Delivered.DELIVERED_LATE if in_channel else Delivered.DELIVERED), message.id
+
+    async def _kept(self, job: Job, record: UsageRecord, result: ImagesResult) -> list[KeptResult]:
+        now = self._clock.now()
+        images = await asyncio.gather(*(self._threads.run(describe, image.data) for image in result.images))
+        return [
+            KeptResult(
+                usage_id=record.id,
+                user_id=record.user_id,
+                guild_id=record.guild_id,
+                data=image.data,
+                filename=f"{record.command}-{job.id}-{index}.{image.extension}",
+                size=len(image.data),
+                created_at=now,
+                expires_at=now + self._keep_for,
+            )
+            for index, image in enumerate(images, start=1)
+        ]
+
+    async def _record(self, record: UsageRecord, attempts: list[tuple[str, str]], kept: list[KeptResult]) -> None:
+        """The delivery's outcome, its attempts and anything kept, in one unit of work."""
+        try:
+            async with self._sessions() as session:
+                for route, outcome in attempts:
+                    log_attempt(session, record.id, route, outcome)
+                if kept:
+                    dropped = await keep(session, kept, self._keep_bytes)
+                    if dropped:
+                        log.warning("dropped the %d oldest kept results to stay within the cap", dropped)
+                session.add(record)
+                await session.commit()
+        except Exception:
+            log.exception("could not record the delivery of usage row %s (%s)", record.id, record.delivery)
 
     async def _settle(self, record: UsageRecord, result: ImagesResult) -> BudgetAlert | None:
         try:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 from collections.abc import Callable, Sequence
@@ -86,10 +87,11 @@ class MemberReplies:
             log.exception("could not tell user %s about job %s", job.user_id, job.id)
 
     async def post_result(
-        self, job: Job, content: str, files: Sequence[discord.File], view: discord.ui.View
+        self, job: Job, content: str, files: Sequence[discord.File], view: discord.ui.View, *, in_channel: bool
     ) -> discord.Message | discord.WebhookMessage:
-        """The finished reply, replacing the status. Raises discord.HTTPException."""
-        if self.token_valid(job) and job.message_id is not None:
+        """The finished reply: the member's reply edited, or a channel message that mentions only
+        them. Raises discord.HTTPException."""
+        if not in_channel:
             return await self._hook(job).edit_message(
                 job.message_id, content=content, attachments=list(files), view=view, allowed_mentions=NO_PINGS
             )
@@ -100,6 +102,22 @@ class MemberReplies:
             view=view,
             allowed_mentions=only_member(job.user_id),
         )
+
+    async def whisper(self, job: Job, text: str) -> bool:
+        """A private note in place of the member's pending reply, while the interaction lives;
+        False if that is not possible."""
+        if not self.token_valid(job):
+            return False
+        hook = self._hook(job)
+        if job.message_id is not None:
+            with contextlib.suppress(discord.HTTPException):
+                await hook.delete_message(job.message_id)
+        try:
+            await hook.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
+            return True
+        except discord.HTTPException:
+            log.exception("could not send user %s a private note about job %s", job.user_id, job.id)
+            return False
 
     async def post_notice(self, channel_id: int, text: str) -> None:
         """A notice for moderators in a channel; a failure is logged."""

@@ -5,6 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 REFUSAL_CODES = frozenset({"content_policy_violation", "moderation_blocked"})
+QUOTA_CODES = frozenset(
+    {
+        "insufficient_quota",
+        "credit_balance_exhausted",
+        "organization_spend_limit_exceeded",
+        "project_spend_limit_exceeded",
+        "organization_usage_limit_exceeded",
+    }
+)
 
 
 class ImagesError(Exception):
@@ -145,7 +154,7 @@ def error_from_response(status: int, body: Any, *, request_id: str | None, retry
         cls: type[APIStatusError] = InternalServerError
     elif code in REFUSAL_CODES:
         cls = ContentPolicyError
-    elif status == 429 and (code == "insufficient_quota" or error_type == "insufficient_quota"):
+    elif status == 429 and (code in QUOTA_CODES or error_type == "insufficient_quota"):
         cls = QuotaExceededError
     else:
         cls = STATUS_ERRORS.get(status, APIStatusError)

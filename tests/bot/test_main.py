@@ -86,6 +86,7 @@ async def test_sync_publishes_commands_only_when_asked(make_config, start_bot, d
         ("settings", 1),
         ("quota", 1),
         ("forget-me", 1),
+        ("results", 1),
     }
     assert synced["usage", 1]["default_member_permissions"] == "32"
     assert synced["settings", 1]["default_member_permissions"] == "32"
@@ -101,7 +102,7 @@ async def test_sync_publishes_commands_only_when_asked(make_config, start_bot, d
     assert options["size"]["autocomplete"] and options["model"]["autocomplete"]
 
     await _sync(config, None)
-    assert len(discord_api.commands[None]) == 9
+    assert len(discord_api.commands[None]) == 10
 
 
 async def test_an_unreachable_discord_is_one_clear_line(tmp_path):

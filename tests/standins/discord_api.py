@@ -25,6 +25,7 @@ from tests.standins.discord_data import (
     MANAGE_GUILD,
     TOKEN_LIFETIME,
     Call,
+    DiscordError,
     GatewaySocket,
     InteractionState,
     StoredMessage,
@@ -63,6 +64,7 @@ class DiscordStandIn(MemberActions, RestOperations):
         self.channel_messages: dict[str, list[StoredMessage]] = {}
         self.ack_deadline = ACK_DEADLINE
         self.latency = 0.0
+        self.planned_errors: dict[str, list[tuple[DiscordError, bool]]] = {}
         self.schema_checks = True  # benchmarks turn the schema checks off: they cost the stand-in ms a call
         self.token_lifetime = TOKEN_LIFETIME
         self._changed = asyncio.Condition()
@@ -94,6 +96,14 @@ class DiscordStandIn(MemberActions, RestOperations):
             await socket.ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
+
+    def fail_next(
+        self, operation_id: str, status: int, code: int, message: str, *, uploads: bool = False, times: int = 1
+    ) -> None:
+        """Answer the next `times` calls of `operation_id` (only those carrying files, with
+        `uploads`) with Discord's error `code`."""
+        errors = [(DiscordError(status, code, message), uploads) for _ in range(times)]
+        self.planned_errors.setdefault(operation_id, []).extend(errors)
 
     async def _notify(self) -> None:
         async with self._changed:

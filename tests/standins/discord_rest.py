@@ -78,6 +78,9 @@ class RestOperations:
                 raise DiscordError(401, 0, "401: Unauthorized")
             if handler is None:
                 raise DiscordError(405, 0, f"the stand-in does not serve {operation.operation_id}")
+            planned = self.planned_errors.get(operation.operation_id, [])
+            if planned and (files or not planned[0][1]):
+                raise planned.pop(0)[0]
             status, answer = await handler(request, body or {}, files)
         except DiscordError as exc:
             status, answer = exc.status, {"message": exc.message, "code": exc.code}

@@ -164,3 +164,23 @@ async def test_a_stream_that_fails_before_its_first_event_is_retried_like_any_re
     images_api.fail_next("overloaded", times=2)
     events = [event async for event in client.stream_generate("a fox", model=MODELS.get("gpt-image-2"))]
     assert events[-1].completed and len(images_api.requests) == 3
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "insufficient_quota",
+        "credit_balance_exhausted",
+        "organization_spend_limit_exceeded",
+        "project_spend_limit_exceeded",
+        "organization_usage_limit_exceeded",
+    ],
+)
+def test_every_kind_of_exhausted_credit_is_a_quota_error_not_a_rate_limit(code):
+    body = {"error": {"message": "out of credit", "type": "requests", "param": None, "code": code}}
+    error = errors.error_from_response(429, body, request_id=None, retry_after=None)
+    assert isinstance(error, errors.QuotaExceededError) and not error.retryable and error.kind == "quota"
+    limited = errors.error_from_response(
+        429, {"error": {**body["error"], "code": "rate_limit_exceeded"}}, request_id=None, retry_after=1.0
+    )
+    assert type(limited) is errors.RateLimitError and limited.retryable

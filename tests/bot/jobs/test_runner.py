@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.db.engine import make_engine, make_sessionmaker
 from bot.db.models import Job, UsageRecord
-from tests.helpers import usage_rows
+from tests.helpers import finished_jobs, usage_rows
 from tests.sandbox import ROOT, write_config
 
 
@@ -85,8 +85,7 @@ async def test_queue_positions_update_and_cancel_works(make_config, start_bot, d
         ("second", "cancelled"),
         ("third", "ok"),
     ]
-    async with bot.sessions() as session:
-        jobs = list((await session.scalars(select(Job).order_by(Job.id))).all())
+    jobs = await finished_jobs(bot)
     assert [job.state for job in jobs] == ["done", "cancelled", "done"]
     assert all(job.interaction_token is None for job in jobs)
 

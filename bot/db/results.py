@@ -1,0 +1,74 @@
+"""Query functions for delivery: attempts, and results kept for members who did not get them.
+Each takes the session of its caller's unit of work and never commits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import Delivery, DeliveryAttempt, KeptResult, UsageRecord
+
+
+def log_attempt(session: AsyncSession, usage_id: int, route: str, outcome: str) -> None:
+    session.add(DeliveryAttempt(usage_id=usage_id, route=route, outcome=outcome))
+
+
+async def attempts(session: AsyncSession, usage_id: int) -> list[DeliveryAttempt]:
+    statement = select(DeliveryAttempt).where(DeliveryAttempt.usage_id == usage_id).order_by(DeliveryAttempt.id)
+    return list((await session.scalars(statement)).all())
+
+
+async def keep(session: AsyncSession, results: list[KeptResult], cap_bytes: int) -> int:
+    """Keep `results`, first dropping the oldest kept ones (of anyone) that would take the total
+    over `cap_bytes`. Returns how many were dropped; their rows say expired."""
+    incoming = sum(result.size for result in results)
+    total = await session.scalar(select(func.coalesce(func.sum(KeptResult.size), 0))) or 0
+    dropped: list[KeptResult] = []
+    if total + incoming > cap_bytes:
+        for old in await session.scalars(select(KeptResult).order_by(KeptResult.id)):
+            if total + incoming <= cap_bytes:
+                break
+            dropped.append(old)
+            total -= old.size
+    await _expire(session, dropped)
+    session.add_all(results)
+    return len(dropped)
+
+
+async def kept_for(session: AsyncSession, user_id: int) -> list[KeptResult]:
+    """A member's kept results, oldest first."""
+    statement = select(KeptResult).where(KeptResult.user_id == user_id).order_by(KeptResult.id)
+    return list((await session.scalars(statement)).all())
+
+
+async def hand_over(session: AsyncSession, results: list[KeptResult]) -> None:
+    """The member has their kept results: remove them, and mark their rows delivered late."""
+    usage_ids = {result.usage_id for result in results}
+    await session.execute(delete(KeptResult).where(KeptResult.id.in_([result.id for result in results])))
+    await _mark(session, usage_ids, Delivery.DELIVERED_LATE)
+
+
+async def prune_kept(session: AsyncSession, now: datetime) -> int:
+    """Remove kept results past their time; their rows say expired. Returns how many went."""
+    expired = list((await session.scalars(select(KeptResult).where(KeptResult.expires_at <= now))).all())
+    await _expire(session, expired)
+    return len(expired)
+
+
+async def _expire(session: AsyncSession, results: list[KeptResult]) -> None:
+    if not results:
+        return
+    await session.execute(delete(KeptResult).where(KeptResult.id.in_([result.id for result in results])))
+    await _mark(session, {result.usage_id for result in results}, Delivery.EXPIRED)
+
+
+async def _mark(session: AsyncSession, usage_ids: set[int], delivery: str) -> None:
+    if usage_ids:
+        await session.execute(
+            update(UsageRecord)
+            .where(UsageRecord.id.in_(usage_ids))
+            .values(delivery=delivery)
+            .execution_options(synchronize_session=False)
+        )

@@ -1,0 +1,91 @@
+"""What Discord refuses after the provider was paid: the result still reaches the member, or is
+kept for /results, and the usage row records the cost and every attempt either way."""
+
+import asyncio
+
+from sqlalchemy import select
+
+from bot.db.models import KeptResult
+from bot.db.results import attempts
+from tests.helpers import usage_rows
+
+EDIT_REPLY = "update_webhook_message"
+
+
+async def imagine(discord_api):
+    """Two images (so nothing is streamed and only the result carries files), 4 MB allowed."""
+    return await discord_api.send_slash_command(
+        "imagine", {"prompt": "a paid fox", "n": 2}, attachment_size_limit=4 * 1024 * 1024
+    )
+
+
+async def delivery_becomes(bot, value: str, timeout: float = 10.0) -> bool:
+    """Whether the row's delivery comes to say `value` (the bot records it after the member has the files)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        [row] = await usage_rows(bot)
+        if row.delivery == value:
+            return True
+        await asyncio.sleep(0.02)
+    return False
+
+
+async def delivery_of(bot, row):
+    async with bot.sessions() as session:
+        return [(attempt.route, attempt.outcome) for attempt in await attempts(session, row.id)]
+
+
+async def test_too_large_for_the_guild_is_re_encoded_smaller_and_sent_again(
+    make_config, start_bot, discord_api, images_api
+):
+    bot = await start_bot(make_config())
+    images_api.noise_images = True
+    discord_api.fail_next(EDIT_REPLY, 413, 40005, "Request entity too large", uploads=True)
+    reply = await discord_api.wait_for_reply(await imagine(discord_api))
+    sizes = [len(data) for data in reply.attachment_bytes()]
+    assert len(sizes) == 2 and all(0 < size <= 2 * 1024 * 1024 for size in sizes)
+    [row] = await usage_rows(bot, delivered=True)
+    assert (row.status, row.delivery, row.message_id) == ("ok", "delivered", int(reply.id))
+    assert row.cost_usd > 0 and row.output_tokens
+    assert await delivery_of(bot, row) == [("reply", "413/40005"), ("reply", "ok")]
+
+
+async def test_a_reply_that_is_gone_becomes_a_channel_message_for_the_member(
+    make_config, start_bot, discord_api, images_api
+):
+    bot = await start_bot(make_config())
+    discord_api.fail_next(EDIT_REPLY, 404, 10015, "Unknown Webhook", uploads=True)
+    await imagine(discord_api)
+    channel = discord_api.channel_id
+    [message] = await discord_api.wait_for(lambda: discord_api.channel_messages.get(channel))
+    assert message.payload["content"].startswith(f"<@{discord_api.member['id']}> **Prompt:** a paid fox")
+    assert message.pings == {f"user:{discord_api.member['id']}"} and message.attachment_bytes()
+    [row] = await usage_rows(bot, delivered=True)
+    assert (row.status, row.delivery, row.message_id) == ("ok", "delivered_late", int(message.id))
+    assert await delivery_of(bot, row) == [("reply", "404/10015"), ("channel", "ok")]
+
+
+async def test_with_every_route_closed_the_result_is_kept_and_handed_over_by_results(
+    make_config, start_bot, discord_api, images_api
+):
+    bot = await start_bot(make_config())
+    discord_api.fail_next(EDIT_REPLY, 404, 10015, "Unknown Webhook", uploads=True)
+    discord_api.fail_next("create_message", 403, 50013, "Missing Permissions", uploads=True)
+    state = await imagine(discord_api)
+    notice = await discord_api.wait_for_reply(state)
+    assert notice.ephemeral and "kept for 24 hours: run /results" in notice.payload["content"]
+    [row] = await usage_rows(bot, delivered=True)
+    assert (row.status, row.delivery) == ("ok", "kept") and row.cost_usd > 0
+    assert await delivery_of(bot, row) == [("reply", "404/10015"), ("channel", "403/50013")]
+
+    other = await discord_api.wait_for_reply(
+        await discord_api.send_slash_command("results", user=discord_api.moderator)
+    )
+    assert (
+        other.ephemeral and other.payload["content"] == "Nothing is waiting for you." and not other.attachment_bytes()
+    )
+    handed = await discord_api.wait_for_reply(await discord_api.send_slash_command("results"))
+    assert handed.ephemeral and len(handed.attachment_bytes()) == 2
+    assert await delivery_becomes(bot, "delivered_late")
+    async with bot.sessions() as session:
+        assert list((await session.scalars(select(KeptResult))).all()) == []
