@@ -11,7 +11,6 @@ import asyncio
 import base64
 import io
 import json
-import os
 import signal
 import sys
 import tempfile
@@ -24,8 +23,8 @@ import aiohttp
 import psutil
 from PIL import Image
 
-from bench.report import ROOT, Figure, percentile
-from tests.sandbox import write_config
+from bench.report import Figure, percentile
+from tests.sandbox import secrets_env, start_bot_process, write_config
 from tests.standins.discord_api import DiscordStandIn
 from tests.standins.discord_data import InteractionState, user_payload
 from tests.standins.images_api import ImagesStandIn
@@ -151,12 +150,9 @@ async def run(sizes: list[int], *, per_image: float = 0.5, latency: float = 0.05
     with tempfile.TemporaryDirectory() as folder:
         config = write_config(Path(folder), discord_api, images_api)
         config.write_text(config.read_text() + f'[jobs]\nmax_running = {MAX_RUNNING}\n[logging]\nlevel = "WARNING"\n')
-        env = {**os.environ, "DISCORD_TOKEN": discord_api.token, "OPENAI_API_KEY": images_api.api_key}
         log_path = Path(folder) / "bot.log"
         with log_path.open("wb") as log:
-            bot = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "--config", str(config), cwd=ROOT, env=env, stdout=log, stderr=log
-            )
+            bot = await start_bot_process(config, secrets_env(discord_api, images_api), stdout=log, stderr=log)
             try:
                 await asyncio.wait_for(discord_api.identified.wait(), 60)
                 results = [await burst(discord_api, psutil.Process(bot.pid), n, per_image) for n in sizes]

@@ -9,6 +9,7 @@ import json
 
 from aiohttp import web
 
+from bench.serve import serve_forever
 from tests.standins.images_rules import make_png
 
 USAGE = {
@@ -55,12 +56,7 @@ async def main() -> None:
 
     app = web.Application()
     app.router.add_post("/v1/images/generations", generate)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    print(site._server.sockets[0].getsockname()[1], flush=True)  # type: ignore[union-attr]
-    await asyncio.Event().wait()
+    await serve_forever(app)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@ import asyncio
 
 from aiohttp import web
 
+from bench.serve import serve_forever
+
 
 async def main() -> None:
     async def accept(request: web.Request) -> web.Response:
@@ -14,12 +16,7 @@ async def main() -> None:
 
     app = web.Application(client_max_size=64 * 2**20)
     app.router.add_post("/{tail:.*}", accept)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    print(site._server.sockets[0].getsockname()[1], flush=True)  # type: ignore[union-attr]
-    await asyncio.Event().wait()
+    await serve_forever(app)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tests.standins.discord_api import DiscordStandIn
 from tests.standins.discord_data import StoredMessage
@@ -41,6 +42,18 @@ def write_config(folder: Path, discord_api: DiscordStandIn, images_api: ImagesSt
     return path
 
 
+def secrets_env(discord_api: DiscordStandIn, images_api: ImagesStandIn) -> dict[str, str]:
+    """The environment for a bot process: ours, plus the stand-ins' token and key."""
+    return {**os.environ, "DISCORD_TOKEN": discord_api.token, "OPENAI_API_KEY": images_api.api_key}
+
+
+async def start_bot_process(config: Path, env: dict[str, str], **streams: Any) -> asyncio.subprocess.Process:
+    """`python -m bot --config CONFIG`, as an operator runs it; `streams` are stdout and stderr."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "--config", str(config), cwd=ROOT, env=env, **streams
+    )
+
+
 def _save_images(out_dir: Path, reply: StoredMessage) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     saved = []
@@ -57,15 +70,9 @@ async def run_sandbox(prompt: str, out_dir: Path, *, n: int = 1, timeout: float 
     await images_api.start()
     with tempfile.TemporaryDirectory(prefix="imagebot-sandbox-") as folder:
         config = write_config(Path(folder), discord_api, images_api)
-        env = {**os.environ, "DISCORD_TOKEN": discord_api.token, "OPENAI_API_KEY": images_api.api_key}
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "--config",
-            str(config),
-            cwd=ROOT,
-            env=env,
+        process = await start_bot_process(
+            config,
+            secrets_env(discord_api, images_api),
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
         )

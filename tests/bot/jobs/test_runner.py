@@ -1,9 +1,7 @@
 """Jobs end to end: fair turns, live positions, cancel, previews, expiry, shutdown and crash recovery."""
 
 import asyncio
-import os
 import signal
-import sys
 import zlib
 
 from sqlalchemy import select
@@ -11,7 +9,7 @@ from sqlalchemy import select
 from bot.db.engine import make_engine, make_sessionmaker
 from bot.db.models import Job, UsageRecord
 from tests.helpers import finished_jobs, usage_rows
-from tests.sandbox import ROOT, write_config
+from tests.sandbox import secrets_env, start_bot_process, write_config
 
 
 def member(name: str) -> dict:
@@ -143,21 +141,11 @@ def process_config(tmp_path, discord_api, images_api, jobs: str):
     """A config file for a real bot process, and the environment holding its secrets."""
     config = write_config(tmp_path, discord_api, images_api)
     config.write_text(config.read_text() + f"[jobs]\n{jobs}\n")
-    return config, {**os.environ, "DISCORD_TOKEN": discord_api.token, "OPENAI_API_KEY": images_api.api_key}
+    return config, secrets_env(discord_api, images_api)
 
 
 async def _start_process(config, env):
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "--config",
-        str(config),
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+    return await start_bot_process(config, env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
 
 
 async def stop_process(process) -> None:
