@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.billing.policy import Policy, Requester
 from bot.billing.usage import UsageLog, start_record
 from bot.db.models import Job, JobState, UsageRecord
+from bot.db.policy import get_settings
 from bot.errors import InvalidRequest
 from bot.flow.catalog import ModelCatalog
 from bot.flow.locales import Locales
@@ -69,16 +70,19 @@ class Intake:
         quality: str | None,
         n: int,
     ) -> None:
-        """Show "thinking..." first, save the row, then admit and queue the job in one unit of work."""
+        """Show "thinking..." first, save the row, then admit and queue the job in one unit of work,
+        whose guild settings also give the member's language (admit finds them in the session)."""
         message_id = None
         if not interaction.response.is_done():
             response = await interaction.response.defer(thinking=True)
             message_id = getattr(response, "message_id", None)
-        locale = await self._locales.for_interaction(interaction)
         await self._usage.save(record)
         if message_id is None:
             message_id = (await interaction.original_response()).id
         async with self._sessions() as session:
+            guild_id = interaction.guild_id
+            settings = await get_settings(session, guild_id) if guild_id is not None else None
+            locale = await self._locales.for_interaction(interaction, settings)
             params["size"] = await self._policy.admit(
                 session, Requester.from_interaction(interaction), record, spec, size, quality, n
             )
