@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 CONFIG ?= config.toml
 
-.PHONY: run test lint format sandbox sync migrate bench clean
+.PHONY: run test lint format sandbox sync migrate bench soak clean
 
 $(VENV)/.installed-run: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,9 @@ $(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-bench
 	$(PY) -m bench $(if $(QUICK),--quick)
+
+soak: $(VENV)/.installed-bench
+	$(PY) -m tests.soak --write
 
 clean:
 	rm -rf $(VENV) sandbox-output

@@ -1,7 +1,8 @@
-"""Command line: `python -m bot [--config PATH] [run | sync [--guild ID] | migrate]`.
+"""Command line: `python -m bot [--config PATH] [run | sync [--guild ID] | migrate | copy-db --to URL]`.
 
 `run` (the default) starts the bot and migrates the database to head first. Starting never
-syncs commands: `sync` does, globally or to one guild for fast testing.
+syncs commands: `sync` does, globally or to one guild for fast testing. `copy-db` moves a
+SQLite database into a fresh PostgreSQL one, to run several processes.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ import sys
 
 import aiohttp
 import discord
+from sqlalchemy.engine import make_url
 
 from bot.app import ImageBot
 from bot.config import Config, ConfigError, load_config
+from bot.db.copy import CopyError, copy_database
 from bot.db.engine import make_engine, migrate_to_head
 from bot.logs import setup_logging
 
@@ -31,6 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     sync = commands.add_parser("sync", help="publish the slash commands to Discord")
     sync.add_argument("--guild", type=int, help="sync to this guild only (appears at once)")
     commands.add_parser("migrate", help="migrate the database to the latest schema and exit")
+    copy = commands.add_parser("copy-db", help="copy the configured SQLite database into a fresh PostgreSQL one")
+    copy.add_argument("--to", required=True, metavar="URL", help="postgresql+asyncpg://user@host/dbname")
     return parser
 
 
@@ -39,6 +44,7 @@ async def _run(config: Config) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, lambda: asyncio.ensure_future(bot.close()))
+    loop.add_signal_handler(signal.SIGUSR1, bot.log_state)
     async with bot:
         await bot.start(config.discord.token.get_secret_value())
 
@@ -57,12 +63,32 @@ async def _sync(config: Config, guild_id: int | None) -> None:
 
 
 async def _migrate(config: Config) -> None:
-    engine = make_engine(config.database.url)
+    engine = make_engine(
+        config.database.url,
+        busy_timeout=config.database.busy_timeout_seconds,
+        reconnect_seconds=config.database.reconnect_seconds,
+    )
     try:
         await migrate_to_head(engine)
     finally:
         await engine.dispose()
     print("database is at the latest schema")
+
+
+async def _copy_db(config: Config, target_url: str) -> None:
+    if not config.database.url.startswith("sqlite+aiosqlite://"):
+        raise CopyError(f"the configured database is not SQLite ({make_url(config.database.url).drivername})")
+    if not target_url.startswith("postgresql+asyncpg://"):
+        raise CopyError("--to must be a postgresql+asyncpg:// URL")
+    source, target = make_engine(config.database.url), make_engine(target_url)
+    try:
+        copies = await copy_database(source, target)
+    finally:
+        await source.dispose()
+        await target.dispose()
+    for copy in copies:
+        print(f"{copy.name}: {copy.rows} rows")
+    print(f"copied {sum(copy.rows for copy in copies)} rows; point database.url at the new database")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(_sync(config, args.guild))
         elif args.command == "migrate":
             asyncio.run(_migrate(config))
+        elif args.command == "copy-db":
+            asyncio.run(_copy_db(config, args.to))
         else:
             asyncio.run(_run(config))
     except discord.LoginFailure:
@@ -93,6 +121,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except discord.PrivilegedIntentsRequired:
         print("imagebot: Discord refused the requested intents; enable them in the developer portal", file=sys.stderr)
+        return 1
+    except CopyError as exc:
+        print(f"imagebot: copy-db: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         pass

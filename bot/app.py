@@ -26,12 +26,14 @@ from bot.callwindow import CallWindow
 from bot.clock import SystemClock
 from bot.config import Config, DiscordConfig
 from bot.db.engine import make_engine, make_sessionmaker, migrate_to_head
+from bot.db.models import Job
 from bot.downloads import DISCORD_CDN_HOSTS, AttachmentDownloader
 from bot.flow.catalog import ModelCatalog
 from bot.flow.delivery import Delivery
 from bot.flow.failures import Failures
 from bot.flow.intake import Intake
 from bot.flow.locales import Locales
+from bot.flow.notices import ModeratorNotices
 from bot.flow.pipeline import Pipeline
 from bot.flow.production import Production
 from bot.flow.replies import MemberReplies
@@ -80,7 +82,7 @@ class Parts:
     retention: Retention
 
 
-class ImageBot(commands.Bot):
+class ImageBot(commands.AutoShardedBot):
     http_session: aiohttp.ClientSession
     db_engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
@@ -99,6 +101,8 @@ class ImageBot(commands.Bot):
             allowed_mentions=discord.AllowedMentions.none(),
             chunk_guilds_at_startup=False,
             max_messages=None,
+            shard_count=config.discord.shard_count,
+            shard_ids=config.discord.shard_ids,
         )
         self.config = config
         self._tasks: list[asyncio.Task[None]] = []
@@ -106,7 +110,11 @@ class ImageBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         self.http_session = aiohttp.ClientSession()
-        self.db_engine = make_engine(self.config.database.url)
+        self.db_engine = make_engine(
+            self.config.database.url,
+            busy_timeout=self.config.database.busy_timeout_seconds,
+            reconnect_seconds=self.config.database.reconnect_seconds,
+        )
         await migrate_to_head(self.db_engine)
         self.sessions = make_sessionmaker(self.db_engine)
         self.parts = await self.assemble(self.http_session, self.sessions)
@@ -127,6 +135,8 @@ class ImageBot(commands.Bot):
             base_url=config.images.base_url,
             api_key=config.images.api_key.get_secret_value(),
             timeout=config.images.timeout_seconds,
+            connect_timeout=config.images.connect_timeout_seconds,
+            stall_timeout=config.images.stall_seconds,
             max_retries=config.images.max_retries,
             retry_base_delay=config.images.retry_base_delay,
             max_retry_wait=config.images.max_retry_wait,
@@ -146,6 +156,7 @@ class ImageBot(commands.Bot):
             policy=policy,
             before_start=images.wait_for_rate_limit,
             shutdown_grace=jobs.shutdown_grace_seconds,
+            owns=self._on_my_shards,
         )
         intake = Intake(
             catalog=catalog, policy=policy, sessions=sessions, usage=UsageLog(sessions), locales=locales, runner=runner
@@ -159,11 +170,13 @@ class ImageBot(commands.Bot):
             clock=clock,
             lifetime=timedelta(minutes=jobs.interaction_minutes),
         )
+        notices = ModeratorNotices(replies, locales)
         status = StatusSender(
             replies,
             clock,
             runner.waiting,
             self.calls,
+            runner.in_flight,
             every=jobs.status_every_seconds,
             calls_per_second=config.discord.status_calls_per_second,
         )
@@ -179,12 +192,13 @@ class ImageBot(commands.Bot):
                 policy=policy,
                 threads=threads,
                 replies=replies,
-                locales=locales,
+                notices=notices,
                 clock=clock,
                 keep_for=timedelta(hours=config.results.keep_hours),
                 keep_bytes=int(config.results.keep_mb * 2**20),
             ),
             failures=failures,
+            notices=notices,
         )
         self.tree.error(errors.on_tree_error)
         await self.tree.set_translator(CatalogueTranslator())
@@ -196,7 +210,7 @@ class ImageBot(commands.Bot):
             Usage(sessions, threads, locales),
             Settings(sessions, locales, catalog),
             Account(sessions, locales),
-            Results(sessions, locales),
+            Results(actions.hand_over_kept),
         ):
             await self.add_cog(cog)
         return Parts(
@@ -205,6 +219,14 @@ class ImageBot(commands.Bot):
             status,
             Retention(sessions, clock, every_minutes=config.database.prune_every_minutes),
         )
+
+    def _on_my_shards(self, job: Job) -> bool:
+        """Whether the job's guild is on a shard this process runs (requests outside a guild are
+        shard 0's), by Discord's formula."""
+        count, mine = self.config.discord.shard_count, self.config.discord.shard_ids
+        if count is None or mine is None:
+            return True
+        return ((job.guild_id or 0) >> 22) % count in mine
 
     def _community_locale(self, guild_id: int) -> str | None:
         guild = self.get_guild(guild_id)
@@ -225,6 +247,17 @@ class ImageBot(commands.Bot):
             await self.http_session.close()
         if hasattr(self, "db_engine"):
             await self.db_engine.dispose()
+
+    def log_state(self) -> None:
+        """One line of the process's state, for an operator (`kill -USR1 PID`) and the soak."""
+        runner = self.parts.runner if hasattr(self, "parts") else None
+        log.info(
+            "state: %d asyncio tasks, %d jobs queued, %d in flight, %d guilds",
+            len(asyncio.all_tasks()),
+            len(runner.waiting()) if runner else 0,
+            runner.in_flight() if runner else 0,
+            len(self.guilds),
+        )
 
     async def on_ready(self) -> None:
         log.info("connected as %s (%s) to %d guilds", self.user, self.user.id if self.user else "?", len(self.guilds))

@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from bot.images.models import ModelOverride, ModelRegistry
 
@@ -42,6 +42,19 @@ class DiscordConfig(_Section):
     gateway_url: str = ""
     cdn_hosts: list[str] = Field(default_factory=list)
     status_calls_per_second: float = Field(default=40.0, gt=0, le=50)
+    shard_count: int | None = Field(default=None, ge=1, le=10_000)
+    shard_ids: list[int] | None = None
+
+    @model_validator(mode="after")
+    def _check_shards(self) -> DiscordConfig:
+        if self.shard_ids is None:
+            return self
+        if self.shard_count is None:
+            raise ValueError("shard_ids needs shard_count: the total number of shards across all processes")
+        wrong = [shard for shard in self.shard_ids if not 0 <= shard < self.shard_count]
+        if wrong or not self.shard_ids or len(set(self.shard_ids)) != len(self.shard_ids):
+            raise ValueError(f"shard_ids must be distinct numbers from 0 to {self.shard_count - 1}")
+        return self
 
     @field_validator("api_base_url")
     @classmethod
@@ -60,6 +73,8 @@ class ImagesConfig(_Section):
     model: str = "gpt-image-2"
     offered_models: list[str] = Field(default_factory=lambda: ["gpt-image-2", "gpt-image-1.5", "gpt-image-1-mini"])
     timeout_seconds: float = Field(default=180.0, gt=0, le=900)
+    connect_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    stall_seconds: float = Field(default=60.0, gt=0, le=900)
     max_retries: int = Field(default=3, ge=0, le=10)
     retry_base_delay: float = Field(default=1.0, ge=0, le=60)
     max_retry_wait: float = Field(default=30.0, ge=0, le=600)
@@ -85,6 +100,8 @@ class ImagesConfig(_Section):
 class DatabaseConfig(_Section):
     url: str = "sqlite+aiosqlite:///data/imagebot.db"
     prune_every_minutes: float = Field(default=60.0, gt=0, le=1440)
+    busy_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    reconnect_seconds: float = Field(default=30.0, ge=0, le=600)
 
     @field_validator("url")
     @classmethod

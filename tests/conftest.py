@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import logging
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.app import ImageBot
 from bot.config import Config, parse_config
 from bot.db.engine import make_engine, make_sessionmaker, migrate_to_head
+from tests.postgres_cluster import PostgresCluster
+from tests.secrets_scan import LogLines, leaks, scan_calls, scan_database
 from tests.standins.discord_api import DiscordStandIn
 from tests.standins.images_api import ImagesStandIn
 from tests.standins.images_rules import ExtraModel
@@ -48,6 +51,21 @@ async def discord_api() -> AsyncIterator[DiscordStandIn]:
     yield standin
     await standin.close()
     assert not standin.violations, standin.violations
+    assert not (found := scan_calls(standin.calls, "sent to Discord")), found
+
+
+@pytest.fixture(autouse=True)
+def log_lines_hold_no_secrets() -> Iterator[None]:
+    """Every test runs under the secrets scan of its log lines (see tests/secrets_scan.py)."""
+    handler = LogLines()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+    found = [hit for line in handler.lines for hit in leaks(line, "log line")]
+    assert not found, found
 
 
 @pytest.fixture
@@ -103,11 +121,14 @@ async def start_bot(discord_api: DiscordStandIn) -> AsyncIterator[Callable[[Conf
         return bot
 
     yield start
+    found = []
     for bot, task in running:
+        found += await scan_database(bot.db_engine)
         await bot.close()
         await asyncio.wait_for(task, 10)
     discord.http.Route.BASE = original_base
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = original_gateway
+    assert not found, found
 
 
 @pytest.fixture
@@ -121,7 +142,8 @@ async def sessions(tmp_path: Path) -> AsyncIterator[async_sessionmaker[AsyncSess
 
 @pytest.fixture
 async def postgres_url() -> AsyncIterator[str]:
-    """A fresh PostgreSQL database for one test, dropped afterwards."""
+    """A fresh PostgreSQL database for one test, dropped afterwards. Name it before `start_bot`, so
+    that it is dropped after the bot's rows are scanned."""
     name = f"imagebot_test_{uuid.uuid4().hex[:12]}"
     admin = await asyncpg.connect(PG_ADMIN)
     await admin.execute(f'CREATE DATABASE "{name}"')
@@ -130,3 +152,15 @@ async def postgres_url() -> AsyncIterator[str]:
     finally:
         await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
         await admin.close()
+
+
+@pytest.fixture
+async def postgres_cluster() -> AsyncIterator[PostgresCluster]:
+    """A PostgreSQL server of the test's own, which it may stop and start; removed afterwards. Name
+    it before `start_bot`, so that it is removed after the bot's rows are scanned."""
+    cluster = PostgresCluster()
+    try:
+        await cluster.create()
+        yield cluster
+    finally:
+        await cluster.remove()

@@ -58,13 +58,12 @@ async def command_messages() -> set[tuple[str | None, str]]:
 
     bot = ImageBot(parse_config({}, {"DISCORD_TOKEN": "catalogue", "OPENAI_API_KEY": "catalogue"}))
     engine = make_engine("sqlite+aiosqlite:///:memory:")
-    async with aiohttp.ClientSession() as http:
+    async with bot, aiohttp.ClientSession() as http:  # entering sets the client up; it never logs in
         await bot.assemble(http, make_sessionmaker(engine))
         recorder = _Recorder()
         for command in bot.tree.get_commands(type=None):
             await command.get_translated_payload(bot.tree, recorder)
     await engine.dispose()
-    await bot.close()
     return recorder.seen
 
 

@@ -19,7 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.billing.prices import PriceTable
 from bot.clock import aware
 from bot.db.models import GuildSettings, UsageRecord
-from bot.db.policy import add_to_counter, counter_value, get_settings, last_request_at, mark_budget_alert
+from bot.db.policy import (
+    add_to_counter,
+    counter_value,
+    get_settings,
+    last_request_at,
+    mark_budget_alert,
+    mark_quota_notice,
+)
 from bot.errors import Blocked, InvalidRequest, LimitReached
 from bot.i18n import Text, _
 from bot.images import ImagesResult, ModelSpec
@@ -70,9 +77,13 @@ class Requester:
         return bool(self.role_ids & set(settings.exempt_role_ids))
 
 
+QUOTA_NOTICE_QUIET = timedelta(hours=1)
+
+
 @dataclass(frozen=True)
-class BudgetAlert:
-    """A guild's budget crossed a threshold this month: tell its alert channel."""
+class ModeratorNotice:
+    """Something a guild's moderators should hear in their alert channel: the budget crossed a
+    threshold this month, or the bot's image credit ran out."""
 
     channel_id: int
     parts: tuple[Text, ...]
@@ -217,7 +228,7 @@ class Policy:
         await self._adjust(session, record, -record.reserved_images, -record.reserved_usd)
         record.reserved_images, record.reserved_usd = 0, 0.0
 
-    async def settle(self, session: AsyncSession, record: UsageRecord, result: ImagesResult) -> BudgetAlert | None:
+    async def settle(self, session: AsyncSession, record: UsageRecord, result: ImagesResult) -> ModeratorNotice | None:
         """Count what the request really made and cost; returns an alert when the budget crossed 80% or 100%."""
         record.cost_usd = self.prices.actual(
             record.model or "", record.size, record.quality, len(result.images), result.usage
@@ -231,7 +242,20 @@ class Policy:
         return await self._budget_alert(session, record.guild_id, month_period(aware(record.created_at)))
 
     @staticmethod
-    async def _budget_alert(session: AsyncSession, guild_id: int, period: str) -> BudgetAlert | None:
+    async def credit_ran_out(session: AsyncSession, guild_id: int, now: datetime) -> ModeratorNotice | None:
+        """The notice that the bot's image credit ran out, at most once in `QUOTA_NOTICE_QUIET` per
+        guild, across processes; None when it was given lately or the guild has no alert channel."""
+        channel_id = await mark_quota_notice(session, guild_id, now, QUOTA_NOTICE_QUIET)
+        if channel_id is None:
+            return None
+        notice = _(
+            "⚠️ The bot's image credit has run out: requests here fail until the bot's operator adds "
+            "credit or raises the spending limit with the image service."
+        )
+        return ModeratorNotice(channel_id, (notice,))
+
+    @staticmethod
+    async def _budget_alert(session: AsyncSession, guild_id: int, period: str) -> ModeratorNotice | None:
         settings = await get_settings(session, guild_id)
         if not settings.monthly_budget_usd or settings.alert_channel_id is None:
             return None
@@ -247,4 +271,4 @@ class Policy:
             spent=f"${spent:.2f}",
         )
         refused = _("New requests are refused until next month.")
-        return BudgetAlert(settings.alert_channel_id, (alert, refused) if reached >= 100 else (alert,))
+        return ModeratorNotice(settings.alert_channel_id, (alert, refused) if reached >= 100 else (alert,))

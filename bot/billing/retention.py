@@ -1,5 +1,6 @@
 """Retention, on a timer: prompts older than each guild's retention period are redacted, and kept
-results past their time are removed (their rows say expired)."""
+results past their time are removed (their rows say expired). With several processes on one
+PostgreSQL database, one of them does it at a time."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
-from bot.db.policy import guilds_with_retention, prune_prompts
+from bot.db.policy import guilds_with_retention, prune_prompts, take_chore
 from bot.db.results import prune_kept
 
 log = logging.getLogger(__name__)
@@ -24,9 +25,11 @@ class Retention:
 
     async def prune(self) -> int:
         """Redact what is past every guild's retention and drop expired kept results, in one unit of
-        work; returns how many rows changed."""
+        work; returns how many rows changed (0 while another process is pruning)."""
         now, total = self._clock.now(), 0
         async with self._sessions() as session:
+            if not await take_chore(session, "retention"):
+                return 0
             for settings in await guilds_with_retention(session):
                 days = settings.prompt_retention_days or 0
                 pruned = await prune_prompts(session, settings.guild_id, now - timedelta(days=days))

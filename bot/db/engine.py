@@ -1,37 +1,76 @@
-"""Engine creation and migration to head, called from the bot's `setup_hook`."""
+"""Engine creation and migration to head, called from the bot's `setup_hook`.
+
+The database may be briefly away while the bot runs, and neither case loses a unit of work:
+SQLite waits `busy_timeout` for another writer's lock (a backup, an operator's shell), and a
+PostgreSQL restart drops the pool's connections, which are tested before use and replaced, with
+new connections retried while the server comes back.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from functools import partial
 from pathlib import Path
 
+import asyncpg
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+BUSY_TIMEOUT_SECONDS = 30.0
+RECONNECT_SECONDS = 30.0
+
+log = logging.getLogger(__name__)
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_connection, _record, *, busy_timeout: float) -> None:  # type: ignore[no-untyped-def]
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")  # WAL's recommended level: no fsync per commit, never corrupt
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
 
-def make_engine(url: str) -> AsyncEngine:
-    """Create the async engine; for SQLite, create the file's folder and use WAL."""
+def _postgres_connector(url: URL, patience: float) -> object:
+    """asyncpg connections for the pool, retried for `patience` seconds while the server refuses
+    them (starting, restarting, or not reachable yet)."""
+    dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+    async def connect() -> asyncpg.Connection:
+        loop = asyncio.get_running_loop()
+        deadline, pause = loop.time() + patience, 0.1
+        while True:
+            try:
+                return await asyncpg.connect(dsn)
+            except (OSError, asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError) as exc:
+                if loop.time() + pause > deadline:
+                    raise
+                log.warning("PostgreSQL refused a connection (%s); trying again in %.1fs", type(exc).__name__, pause)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 2.0)
+
+    return connect
+
+
+def make_engine(
+    url: str, *, busy_timeout: float = BUSY_TIMEOUT_SECONDS, reconnect_seconds: float = RECONNECT_SECONDS
+) -> AsyncEngine:
+    """Create the async engine. SQLite: create the file's folder, use WAL, and wait up to
+    `busy_timeout` for another writer. PostgreSQL: test pooled connections before use, and retry
+    new ones for up to `reconnect_seconds`."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url)
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", partial(_sqlite_pragmas, busy_timeout=busy_timeout))
         return engine
-    return create_async_engine(url, pool_pre_ping=True)
+    return create_async_engine(url, pool_pre_ping=True, async_creator=_postgres_connector(parsed, reconnect_seconds))
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

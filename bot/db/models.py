@@ -135,6 +135,7 @@ class GuildSettings(Base):
     language: Mapped[str | None] = mapped_column(String(10))
     budget_alert_period: Mapped[str | None] = mapped_column(String(7))
     budget_alert_percent: Mapped[int] = mapped_column(Integer, default=0)
+    quota_notice_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -5,7 +5,8 @@ Each takes the session of its caller's unit of work and never commits.
 
 from __future__ import annotations
 
-from datetime import datetime
+import zlib
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, select, update
@@ -112,6 +113,20 @@ async def mark_budget_alert(session: AsyncSession, guild_id: int, period: str, p
     return result.rowcount == 1
 
 
+async def mark_quota_notice(session: AsyncSession, guild_id: int, now: datetime, quiet: timedelta) -> int | None:
+    """Record that the guild's moderators are told now that the image credit ran out, unless they
+    were told within `quiet`; returns the channel to tell, or None."""
+    statement = (
+        update(GuildSettings)
+        .where(GuildSettings.guild_id == guild_id, GuildSettings.alert_channel_id.is_not(None))
+        .where(GuildSettings.quota_notice_at.is_(None) | (GuildSettings.quota_notice_at < now - quiet))
+        .values(quota_notice_at=now)
+        .returning(GuildSettings.alert_channel_id)
+        .execution_options(synchronize_session=False)
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
 async def prune_prompts(session: AsyncSession, guild_id: int, before: datetime) -> int:
     """Redact prompts older than `before` in one guild; returns how many rows changed."""
     statement = (
@@ -139,3 +154,12 @@ async def forget_member(session: AsyncSession, user_id: int) -> int:
     )
     result = await session.execute(statement)
     return result.rowcount
+
+
+async def take_chore(session: AsyncSession, chore: str) -> bool:
+    """Whether this unit of work may do `chore`: on PostgreSQL, only one process at a time holds it
+    (a transaction-scoped advisory lock, let go at commit or rollback); SQLite has one process."""
+    if session.bind.dialect.name != "postgresql":
+        return True
+    key = zlib.crc32(f"imagebot:{chore}".encode()) - 2**31  # a signed 32-bit key, the same in every process
+    return bool((await session.execute(select(func.pg_try_advisory_xact_lock(key)))).scalar_one())

@@ -19,13 +19,13 @@ from datetime import timedelta
 import discord
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.billing.policy import BudgetAlert, Policy
+from bot.billing.policy import ModeratorNotice, Policy
 from bot.billing.usage import finish_ok
 from bot.clock import Clock
 from bot.db.models import Delivery as Delivered
 from bot.db.models import Job, KeptResult, UsageRecord
 from bot.db.results import keep, log_attempt
-from bot.flow.locales import Locales
+from bot.flow.notices import ModeratorNotices
 from bot.flow.replies import MemberReplies
 from bot.i18n import _
 from bot.images import ImagesResult, ModelSpec
@@ -102,7 +102,7 @@ class Delivery:
         policy: Policy,
         threads: BoundedThreads,
         replies: MemberReplies,
-        locales: Locales,
+        notices: ModeratorNotices,
         clock: Clock,
         keep_for: timedelta,
         keep_bytes: int,
@@ -112,7 +112,7 @@ class Delivery:
         self._policy = policy
         self._threads = threads
         self._replies = replies
-        self._locales = locales
+        self._notices = notices
         self._clock = clock
         self._keep_for = keep_for
         self._keep_bytes = keep_bytes
@@ -129,19 +129,18 @@ class Delivery:
             alert = await settling
         record.delivery, record.message_id = delivery, message_id
         if alert is not None and record.guild_id is not None:
-            await self._replies.post_notice(
-                alert.channel_id, alert.render(await self._locales.of_guild(record.guild_id))
-            )
+            await self._notices.post(record.guild_id, alert)
         kept = []
         if record.delivery == Delivered.KEPT:
             kept = await self._kept(job, record, result)
             hours = round(self._keep_for.total_seconds() / 3600)
             notice = _(
                 "Your images are ready, but Discord would not take them here. They are kept for {hours} "
-                "hours: run /results to get them.",
+                "hours: press the button or run /results to get them.",
                 hours=hours,
             )
-            if not await self._replies.whisper(job, notice.render(job.locale)):
+            view = self._replies.views.kept(job.locale)
+            if not await self._replies.whisper(job, notice.render(job.locale), view):
                 log.warning("kept the images of job %s; its member could not be told (interaction expired)", job.id)
         await self._record(record, attempts, kept)
 
@@ -217,7 +216,7 @@ class Delivery:
         except Exception:
             log.exception("could not record the delivery of usage row %s (%s)", record.id, record.delivery)
 
-    async def _settle(self, record: UsageRecord, result: ImagesResult) -> BudgetAlert | None:
+    async def _settle(self, record: UsageRecord, result: ImagesResult) -> ModeratorNotice | None:
         try:
             async with self._sessions() as session:
                 alert = await self._policy.settle(session, record, result)

@@ -7,6 +7,7 @@ in one unit of work. Saying it to the member is the caller's part.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 
@@ -14,8 +15,9 @@ import discord
 from discord import app_commands
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.billing.policy import Policy
+from bot.billing.policy import ModeratorNotice, Policy
 from bot.billing.usage import finish_failed
+from bot.clock import utcnow
 from bot.db.models import UsageRecord, UsageStatus
 from bot.errors import UserFacingError
 from bot.i18n import Text, _
@@ -25,6 +27,8 @@ from bot.logs import redact
 
 log = logging.getLogger(__name__)
 
+UNKNOWN_INTERACTION = 10062
+
 
 @dataclass(frozen=True)
 class Failure:
@@ -32,6 +36,7 @@ class Failure:
     status: str
     code: str
     expected: bool = True
+    notice: ModeratorNotice | None = None  # for the guild's moderators
 
 
 _PROVIDER_MESSAGES: list[tuple[type[images_errors.ImagesError], Text]] = [
@@ -98,8 +103,8 @@ def describe_failure(error: BaseException) -> Failure:
         return Failure(
             _("Discord did not accept the reply. Please try again."),
             UsageStatus.FAILED,
-            f"discord_{error.status}",
-            False,
+            f"discord_{error.status}" + (f"_{error.code}" if error.code else ""),
+            error.code == UNKNOWN_INTERACTION,  # acknowledged too late: Discord's timing, not our fault
         )
     return Failure(
         _("Something went wrong on our side. It has been logged; please try again."), UsageStatus.FAILED, "crash", False
@@ -113,7 +118,8 @@ class Failures:
 
     async def record(self, record: UsageRecord, error: BaseException, *, what: str) -> Failure:
         """Describe and log the error, finish the row and release its reservation, in one unit of
-        work. Returns what to tell the member; a database failure is logged, never raised."""
+        work. Returns what to tell the member, and, when the image credit ran out, what to tell the
+        guild's moderators; a database failure is logged, never raised."""
         failure = describe_failure(error)
         if failure.expected:
             log.info("%s failed: %s (%s)", what, failure.code, error)
@@ -123,6 +129,9 @@ class Failures:
         try:
             async with self._sessions() as session:
                 await self._policy.release(session, record)
+                if isinstance(error, images_errors.QuotaExceededError) and record.guild_id is not None:
+                    notice = await self._policy.credit_ran_out(session, record.guild_id, utcnow())
+                    failure = dataclasses.replace(failure, notice=notice)
                 session.add(record)
                 await session.commit()
         except Exception:

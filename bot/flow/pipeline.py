@@ -7,11 +7,13 @@ import asyncio
 import logging
 from collections.abc import Callable
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import Job, UsageRecord
 from bot.flow.delivery import Delivery
 from bot.flow.failures import Failures
+from bot.flow.notices import ModeratorNotices
 from bot.flow.production import Production
 from bot.flow.replies import MemberReplies
 from bot.flow.status import Status, StatusSender
@@ -32,6 +34,7 @@ class Pipeline:
         production: Production,
         delivery: Delivery,
         failures: Failures,
+        notices: ModeratorNotices,
         replies: MemberReplies,
         status: StatusSender,
         threads: BoundedThreads,
@@ -41,6 +44,7 @@ class Pipeline:
         self._production = production
         self._delivery = delivery
         self._failures = failures
+        self._notices = notices
         self._replies = replies
         self._status = status
         self._threads = threads
@@ -77,12 +81,22 @@ class Pipeline:
             record = await row
             failure = await self._failures.record(record, exc, what=f"job {job.id} (/{record.command})")
             await self.tell(job, failure.message)
+            if failure.notice is not None and record.guild_id is not None:
+                await self._notices.post(record.guild_id, failure.notice)
             return False
 
     async def _usage_row(self, job: Job) -> UsageRecord:
-        """The job's usage row, read while the provider works."""
-        async with self._sessions() as session:
-            record = await session.get(UsageRecord, job.usage_id)
+        """The job's usage row, read while the provider works; read again on a fresh connection
+        if the database dropped the first (a restart), which a read may safely do."""
+        for attempt in (1, 2):
+            try:
+                async with self._sessions() as session:
+                    record = await session.get(UsageRecord, job.usage_id)
+                break
+            except DBAPIError as exc:
+                if not exc.connection_invalidated or attempt == 2:
+                    raise
+                log.warning("job %s: the database dropped the connection reading its row; reading again", job.id)
         assert record is not None, f"job {job.id} has no usage row"
         return record
 

@@ -27,6 +27,8 @@ class ReplyViews(Protocol):
 
     def cancel(self, job_id: int, locale: str) -> discord.ui.View: ...
 
+    def kept(self, locale: str) -> discord.ui.View: ...
+
 
 def only_member(user_id: int) -> discord.AllowedMentions:
     return discord.AllowedMentions(everyone=False, roles=False, users=[discord.Object(user_id)])
@@ -103,7 +105,7 @@ class MemberReplies:
             allowed_mentions=only_member(job.user_id),
         )
 
-    async def whisper(self, job: Job, text: str) -> bool:
+    async def whisper(self, job: Job, text: str, view: discord.ui.View | None = None) -> bool:
         """A private note in place of the member's pending reply, while the interaction lives;
         False if that is not possible."""
         if not self.token_valid(job):
@@ -113,7 +115,11 @@ class MemberReplies:
             with contextlib.suppress(discord.HTTPException):
                 await hook.delete_message(job.message_id)
         try:
-            await hook.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
+            await hook.send(text, ephemeral=True, allowed_mentions=NO_PINGS, **({"view": view} if view else {}))
+            if view is not None:
+                # Its buttons are DynamicItems, answered without the view: discord.py would otherwise
+                # keep an ephemeral message's view, and a timer, for 15 minutes.
+                view.stop()
             return True
         except discord.HTTPException:
             log.exception("could not send user %s a private note about job %s", job.user_id, job.id)

@@ -3,7 +3,8 @@
 A job's status (its place in line, "working", a partial image) is only recorded when it
 changes; the sender edits each member's reply at most once every `every` seconds, a newer
 status replacing an unsent older one, and only while the bot's REST calls of the last second
-(all of them, counted by `CallWindow`) leave room under the bot-wide budget.
+(all of them, counted by `CallWindow`) leave room under the bot-wide budget, after one call is
+set aside for each job in flight: its result goes out unpaced, and may come at any moment.
 Places far back are shown coarsely ("among the next 200"), so a long queue draining does not
 edit every reply on every step. Nothing here is awaited by the loop that starts jobs, and a
 result is never held back: `settle` drops what is unsent and waits only for an edit in flight.
@@ -80,17 +81,20 @@ class StatusSender:
         clock: Clock,
         waiting: Callable[[], Iterable[Waiting]],
         calls: CallWindow,
+        in_flight: Callable[[], int],
         *,
         every: float,
         calls_per_second: float,
     ) -> None:
         """`waiting` lists the queued jobs with their places; it is read once a tick. `calls`
-        counts all of the bot's REST calls."""
+        counts all of the bot's REST calls; `in_flight` is how many jobs are running or
+        delivering, each owed a call for its result."""
         self._replies = replies
         self._clock = clock
         self._waiting = waiting
         self._every = every
         self._calls = calls
+        self._in_flight = in_flight
         self._budget = int(calls_per_second)
         self._replies_by_job: dict[int, _Reply] = {}
         self.tick_seconds = max(0.02, min(0.5, every / 4))
@@ -103,11 +107,12 @@ class StatusSender:
     def due(self, now: float) -> list[tuple[_Reply, Status]]:
         """What to send now: queue places read afresh, then each reply whose turn has come,
         longest waiting first, as far as the call budget goes. Edits still under way count
-        against it too: on a busy loop their calls may not have started yet."""
+        against it too: on a busy loop their calls may not have started yet. So does one call for
+        each job in flight, kept for its result."""
         for waiting in self._waiting():
             self.show(waiting.job, queue_status(waiting.position, waiting.recovered))
         sending = sum(1 for reply in self._replies_by_job.values() if reply.sending is not None)
-        room = max(0, self._budget - self._calls.count(now) - sending)
+        room = max(0, self._budget - self._calls.count(now) - sending - self._in_flight())
         ready = [
             reply
             for reply in self._replies_by_job.values()

@@ -54,6 +54,8 @@ class ImagesClient:
         base_url: str,
         api_key: str,
         timeout: float = 180.0,
+        connect_timeout: float = 10.0,
+        stall_timeout: float = 60.0,
         max_retries: int = 3,
         retry_base_delay: float = 1.0,
         max_retry_wait: float = 30.0,
@@ -62,7 +64,10 @@ class ImagesClient:
         self._session = session
         self._base_url = base_url.rstrip("/")
         self._api_key = api_key
-        self._timeout = timeout
+        self._timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=connect_timeout)
+        self._stream_timeout = aiohttp.ClientTimeout(
+            total=timeout, sock_connect=connect_timeout, sock_read=stall_timeout
+        )
         self._max_retries = max_retries
         self._retry_base_delay = retry_base_delay
         self._max_retry_wait = max_retry_wait
@@ -83,17 +88,24 @@ class ImagesClient:
 
     @contextlib.asynccontextmanager
     async def _post(
-        self, path: str, *, json_body: dict[str, Any] | None = None, form: aiohttp.FormData | None = None
+        self,
+        path: str,
+        *,
+        json_body: dict[str, Any] | None = None,
+        form: aiohttp.FormData | None = None,
+        streamed: bool = False,
     ) -> AsyncIterator[aiohttp.ClientResponse]:
         """One POST: a 2xx response to read, or the typed error for whatever went wrong,
-        reading included."""
+        reading included. A plain answer may take the whole timeout to come (the image is made
+        first); a stream that sends nothing for the stall timeout has stalled."""
+        timeout = self._stream_timeout if streamed else self._timeout
         try:
             async with self._session.post(
                 f"{self._base_url}{path}",
                 json=json_body,
                 data=form,
                 headers={"Authorization": f"Bearer {self._api_key}", "User-Agent": "imagebot/0.1"},
-                timeout=aiohttp.ClientTimeout(total=self._timeout),
+                timeout=timeout,
             ) as response:
                 self._budget.note(response.headers)
                 if response.status >= 400:
@@ -104,8 +116,12 @@ class ImagesClient:
                         retry_after=parse_retry_after(response.headers),
                     )
                 yield response
+        except aiohttp.ConnectionTimeoutError:
+            raise APITimeoutError(f"could not connect to the Images API within {timeout.sock_connect:g}s") from None
+        except aiohttp.SocketTimeoutError:
+            raise APITimeoutError(f"the image stream sent nothing for {timeout.sock_read:g}s") from None
         except TimeoutError:
-            raise APITimeoutError(f"no answer from the Images API within {self._timeout:g}s") from None
+            raise APITimeoutError(f"no answer from the Images API within {timeout.total:g}s") from None
         except aiohttp.ClientError as exc:
             raise APIConnectionError(f"could not reach the Images API ({type(exc).__name__})") from None
 
@@ -151,7 +167,7 @@ class ImagesClient:
         """POST a streamed request; its events up to and including the completed one."""
 
         async def attempt() -> AsyncIterator[StreamEvent]:
-            async with self._post(path, json_body=body) as response:
+            async with self._post(path, json_body=body, streamed=True) as response:
                 events = server_sent_events(response.content.iter_any(), max_event=MAX_DOWNLOAD_BYTES)
                 async with contextlib.aclosing(events):
                     async for payload in events:
@@ -169,7 +185,7 @@ class ImagesClient:
 
     async def _download(self, url: str) -> bytes:
         try:
-            async with self._session.get(url, timeout=aiohttp.ClientTimeout(total=self._timeout)) as response:
+            async with self._session.get(url, timeout=self._timeout) as response:
                 if response.status != 200:
                     raise InvalidResponseError(
                         f"image download answered HTTP {response.status}", status=response.status

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.i18n import Text, _
 
-_SIZE_PATTERN = re.compile(r"^(\d{2,5})x(\d{2,5})$")
+_SIZE_PATTERN = re.compile(r"^([0-9]{2,5})x([0-9]{2,5})$")
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,8 @@ class CustomSizeRule:
     max_aspect_ratio: float = 3.0
 
     def problem(self, width: int, height: int) -> Text | None:
+        if min(width, height) < self.multiple_of:
+            return _("Width and height must be at least {multiple} pixels.", multiple=self.multiple_of)
         if width % self.multiple_of or height % self.multiple_of:
             return _("Width and height must both be multiples of {multiple}.", multiple=self.multiple_of)
         if max(width, height) > self.max_long_edge or min(width, height) > self.max_short_edge:

@@ -73,14 +73,18 @@ class Runner:
         policy: Policy,
         before_start: Callable[[], Awaitable[None]],
         shutdown_grace: float,
+        owns: Callable[[Job], bool] = lambda _job: True,
     ) -> None:
-        """`before_start` is awaited before each start: the provider's rate limit."""
+        """`before_start` is awaited before each start: the provider's rate limit. `owns` tells
+        this process's jobs from those of processes running other shards: only its own are
+        recovered after a restart."""
         self._queue = queue
         self._sessions = sessions
         self._policy = policy
         self._started_work: JobWork | None = None
         self._before_start = before_start
         self._shutdown_grace = shutdown_grace
+        self._owns = owns
         self.accepting = True
         self._tasks: dict[int, tuple[Job, asyncio.Task[None]]] = {}
         self._recovered: set[int] = set()
@@ -109,6 +113,10 @@ class Runner:
             for job_id, position in self._queue.positions().items()
             if (job := self._queue.get(job_id)) is not None
         ]
+
+    def in_flight(self) -> int:
+        """Jobs started and not yet ended: running at the provider, or delivering their result."""
+        return len(self._tasks)
 
     async def cancel(self, job: Job) -> None:
         """Remove a queued job; its reservation is given back and its row says cancelled."""
@@ -190,7 +198,7 @@ class Runner:
     async def _recover(self) -> None:
         """Re-queue what a crash left unfinished, or tell the member, once, that it was lost."""
         async with self._sessions() as session:
-            jobs = await unfinished_jobs(session)
+            jobs = [job for job in await unfinished_jobs(session) if self._owns(job)]
         for job in jobs:
             if self._work.answerable(job):
                 await self._save(job, JobState.QUEUED)

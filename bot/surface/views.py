@@ -2,20 +2,23 @@
 
 The buttons are `DynamicItem`s, so they keep working after a restart: a result button's custom
 id carries the usage row's id and the image's index (`ib:vary:USAGE_ID:INDEX`,
-`ib:reroll:USAGE_ID`), a queued request's Cancel the job's id (`ib:cancel:JOB_ID`); the
-database holds the rest. `ResultButtons` makes the two item classes bound to the
+`ib:reroll:USAGE_ID`), a queued request's Cancel the job's id (`ib:cancel:JOB_ID`), and the
+private notice about kept images `ib:results` (it hands over the clicking member's own); the
+database holds the rest. `ResultButtons` makes the item classes bound to the
 `ResultActions` they run, builds the views the request flow attaches to replies, and is what
 `app.py` registers with discord.py.
 """
 
 from __future__ import annotations
 
+import io
 import re
 from typing import Any
 
 import discord
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.db.results import hand_over, kept_for
 from bot.db.usage import get_usage
 from bot.errors import InvalidRequest
 from bot.flow.intake import Intake
@@ -26,13 +29,20 @@ from bot.jobs.runner import Runner
 from bot.surface.errors import ErrorReporter
 
 BUTTONS_PER_ROW = 5
+# Custom ids are the member's to forge: ids are ASCII digits, at most 18 (they fit a BIGINT).
+RESULT_TEMPLATE = r"ib:(?P<action>vary|edit|reroll|delete):(?P<usage>[0-9]{1,18})(?::(?P<index>[0-9]{1,2}))?"
+CANCEL_TEMPLATE = r"ib:cancel:(?P<job>[0-9]{1,18})"
+KEPT_TEMPLATE = r"ib:results"
+CUSTOM_ID_TEMPLATES = (RESULT_TEMPLATE, CANCEL_TEMPLATE, KEPT_TEMPLATE)
 _LOOKS = {
     "vary": (_("Vary"), discord.ButtonStyle.secondary, "🔀"),
     "edit": (_("Edit"), discord.ButtonStyle.secondary, "✏️"),
     "reroll": (_("Reroll"), discord.ButtonStyle.primary, "🎲"),
     "delete": (_("Delete"), discord.ButtonStyle.danger, "🗑️"),
     "cancel": (_("Cancel"), discord.ButtonStyle.secondary, "✖️"),
+    "results": (_("Get my images"), discord.ButtonStyle.primary, "📥"),
 }
+FILES_PER_MESSAGE = 10
 
 
 def _button(custom_id: str, action: str, label: str | None, locale: str) -> discord.ui.Button[Any]:
@@ -113,6 +123,24 @@ class ResultActions:
         await interaction.response.defer()
         await interaction.delete_original_response()
 
+    async def hand_over_kept(self, interaction: discord.Interaction) -> None:
+        """Send the member, privately, the images kept for them because Discord would not take
+        them; each is handed over once. Only the member's own are ever read."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        locale = await self.locales.for_interaction(interaction)
+        async with self.sessions() as session:
+            kept = await kept_for(session, interaction.user.id)
+        if not kept:
+            await interaction.followup.send(_("Nothing is waiting for you.").render(locale), ephemeral=True)
+            return
+        for start in range(0, len(kept), FILES_PER_MESSAGE):
+            batch = kept[start : start + FILES_PER_MESSAGE]
+            files = [discord.File(io.BytesIO(result.data), filename=result.filename) for result in batch]
+            await interaction.followup.send(files=files, ephemeral=True)
+        async with self.sessions() as session:
+            await hand_over(session, kept)
+            await session.commit()
+
     async def cancel(self, interaction: discord.Interaction, job_id: int) -> None:
         job = self.runner.queued_job(job_id)
         if job is None:
@@ -131,7 +159,7 @@ class ResultButtons:
 
         class ResultButton(
             discord.ui.DynamicItem[discord.ui.Button[Any]],
-            template=r"ib:(?P<action>vary|edit|reroll|delete):(?P<usage>\d+)(?::(?P<index>\d+))?",
+            template=RESULT_TEMPLATE,
         ):
             """A button on a result: `ib:ACTION:USAGE_ID[:IMAGE_INDEX]`."""
 
@@ -158,7 +186,7 @@ class ResultButtons:
                 work = handlers[self.action](interaction, self.usage_id, self.index)
                 await actions.errors.guarded(interaction, work)
 
-        class CancelButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"ib:cancel:(?P<job>\d+)"):
+        class CancelButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CANCEL_TEMPLATE):
             """Cancel on a queued request: `ib:cancel:JOB_ID`."""
 
             def __init__(self, job_id: int, label: str | None = None, locale: str = "en-US") -> None:
@@ -174,12 +202,32 @@ class ResultButtons:
             async def callback(self, interaction: discord.Interaction) -> None:
                 await actions.errors.guarded(interaction, actions.cancel(interaction, self.job_id))
 
-        self.result_button, self.cancel_button = ResultButton, CancelButton
-        self.items = (ResultButton, CancelButton)
+        class KeptButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=KEPT_TEMPLATE):
+            """On the private notice about kept images: hands them over, like /results."""
+
+            def __init__(self, label: str | None = None, locale: str = "en-US") -> None:
+                super().__init__(_button("ib:results", "results", label, locale))
+
+            @classmethod
+            async def from_custom_id(
+                cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
+            ) -> KeptButton:
+                return cls(item.label)
+
+            async def callback(self, interaction: discord.Interaction) -> None:
+                await actions.errors.guarded(interaction, actions.hand_over_kept(interaction))
+
+        self.result_button, self.cancel_button, self.kept_button = ResultButton, CancelButton, KeptButton
+        self.items = (ResultButton, CancelButton, KeptButton)
 
     def cancel(self, job_id: int, locale: str) -> discord.ui.View:
         view = discord.ui.View(timeout=None)
         view.add_item(self.cancel_button(job_id, locale=locale))
+        return view
+
+    def kept(self, locale: str) -> discord.ui.View:
+        view = discord.ui.View(timeout=None)
+        view.add_item(self.kept_button(locale=locale))
         return view
 
     def result(self, usage_id: int, count: int, *, rerollable: bool, locale: str) -> discord.ui.View:

@@ -155,7 +155,7 @@ async def test_forget_me_and_retention(make_config, start_bot, discord_api, imag
     assert rows[0].prompt is None and rows[0].user_id == 0 and rows[0].status == "ok"
 
 
-async def test_the_whole_bot_on_postgresql(make_config, start_bot, discord_api, images_api, postgres_url):
+async def test_the_whole_bot_on_postgresql(postgres_url, make_config, start_bot, discord_api, images_api):
     bot = await start_bot(make_config(database={"url": postgres_url}))
     await settings(discord_api, "limits", {"images_per_day": 1})
     states = await asyncio.gather(

@@ -26,10 +26,14 @@ from tests.standins.discord_data import (
     TOKEN_LIFETIME,
     Call,
     DiscordError,
+    EdgeAnswer,
+    GatewaySession,
     GatewaySocket,
     InteractionState,
+    RateLimited,
     StoredMessage,
     now_iso,
+    shard_of,
     snowflake,
     user_payload,
 )
@@ -68,8 +72,9 @@ class DiscordStandIn(MemberActions, RestOperations):
         self.schema_checks = True  # benchmarks turn the schema checks off: they cost the stand-in ms a call
         self.token_lifetime = TOKEN_LIFETIME
         self._changed = asyncio.Condition()
-        self._sockets: list[GatewaySocket] = []
-        self._sequence = 0
+        self.shard_count = 1  # as the bot identifies: each process names its shards and their total
+        self._sessions: dict[int, GatewaySession] = {}  # by shard
+        self.gateway_log: list[str] = []  # "identify", "resume", "invalid_session", "closed 4000"...
         self._runner: web.AppRunner | None = None
         self.base_url = ""
         self.api_base_url = ""
@@ -91,8 +96,18 @@ class DiscordStandIn(MemberActions, RestOperations):
         self.api_base_url = f"{self.base_url}/api/v10"
         self.gateway_url = f"ws://127.0.0.1:{port}/gateway"
 
+    @property
+    def _sockets(self) -> list[GatewaySocket]:
+        return [session.socket for session in self._sessions.values() if session.socket is not None]
+
+    def _all_shards_connected(self) -> bool:
+        return all(
+            (session := self._sessions.get(shard)) is not None and session.socket is not None
+            for shard in range(self.shard_count)
+        )
+
     async def close(self) -> None:
-        for socket in list(self._sockets):
+        for socket in self._sockets:
             await socket.ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -104,6 +119,46 @@ class DiscordStandIn(MemberActions, RestOperations):
         `uploads`) with Discord's error `code`."""
         errors = [(DiscordError(status, code, message), uploads) for _ in range(times)]
         self.planned_errors.setdefault(operation_id, []).extend(errors)
+
+    def rate_limit_next(
+        self,
+        operation_id: str,
+        retry_after: float = 0.05,
+        *,
+        is_global: bool = False,
+        via: bool = True,
+        uploads: bool = False,
+        times: int = 1,
+    ) -> None:
+        """Answer the next `times` calls of `operation_id` with a 429: Discord's own, per route or
+        global, which carries its rate-limit headers and `Via`; or, with `via=False`, a Cloudflare
+        block, an HTML page without `Via` (Cloudflare's answer, which the API document does not describe)."""
+        block = EdgeAnswer(429, "Error 1015: You are being rate limited.", {"Retry-After": "3600"})
+        error = RateLimited(retry_after, is_global) if via else block
+        self.planned_errors.setdefault(operation_id, []).extend((error, uploads) for _ in range(times))
+
+    def server_error_next(self, operation_id: str, status: int = 502, *, uploads: bool = False, times: int = 1) -> None:
+        """Answer the next `times` calls of `operation_id` with a server error page from Discord's edge."""
+        reason = {500: "Internal Server Error", 502: "Bad Gateway"}.get(status, "Service Unavailable")
+        error = EdgeAnswer(status, reason)
+        self.planned_errors.setdefault(operation_id, []).extend((error, uploads) for _ in range(times))
+
+    async def drop_gateway(self, code: int | None, *, resumable: bool = True) -> None:
+        """Close every gateway connection: with a close `code`, or (None) by cutting the TCP
+        connection without a close frame, which the bot sees as 1006. An unresumable drop ends
+        the session, so that the bot must identify afresh (Discord does this for 4009)."""
+        self.identified.clear()
+        for shard, session in list(self._sessions.items()):
+            socket, session.socket = session.socket, None
+            if not resumable:
+                del self._sessions[shard]
+            if socket is None:
+                continue
+            self.gateway_log.append(f"closed {code or 1006}")
+            if code is None:
+                socket.abort()
+            else:
+                await socket.ws.close(code=code, message=b"closed by the stand-in")
 
     async def _notify(self) -> None:
         async with self._changed:
@@ -123,10 +178,14 @@ class DiscordStandIn(MemberActions, RestOperations):
     # Interactions sent to the bot -----------------------------------------------------------
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
-        await self.identified.wait()
-        self._sequence += 1
-        for socket in list(self._sockets):
-            await socket.send({"op": 0, "t": event, "s": self._sequence, "d": data})
+        """Send an event to the bot, on the shard of its guild. While that shard's session is only
+        disconnected, the event waits in the session, and a resume delivers it; with no session,
+        it waits for an identify."""
+        shard = shard_of(data.get("guild_id"), self.shard_count)
+        session = await self.wait_for(lambda: self._sessions.get(shard), 30)
+        payload = session.event(event, data)
+        if session.socket is not None:
+            await session.socket.send(payload)
 
     def _guild_payload(self) -> dict[str, Any]:
         everyone = {
@@ -196,7 +255,7 @@ class DiscordStandIn(MemberActions, RestOperations):
         if request.query.get("encoding", "json") != "json" or compress not in (None, "zlib-stream"):
             await ws.close(code=4002, message=b"unsupported encoding or compression")
             return ws
-        socket = GatewaySocket(ws, zlib.compressobj() if compress else None)
+        socket = GatewaySocket(ws, zlib.compressobj() if compress else None, request.transport)
         await socket.send({"op": 10, "d": {"heartbeat_interval": 41250}})
         try:
             async for message in ws:
@@ -210,39 +269,61 @@ class DiscordStandIn(MemberActions, RestOperations):
                     if payload["d"].get("token") != self.token:
                         await ws.close(code=4004, message=b"Authentication failed.")
                         break
-                    self._sockets.append(socket)
-                    self._sequence += 1
-                    await socket.send(
-                        {
-                            "op": 0,
-                            "t": "READY",
-                            "s": self._sequence,
-                            "d": {
-                                "v": 10,
-                                "user": self.bot_user,
-                                "guilds": [{"id": self.guild_id, "unavailable": True}],
-                                "session_id": snowflake(),
-                                "resume_gateway_url": self.gateway_url,
-                                "shard": [0, 1],
-                                "application": {"id": self.application_id, "flags": 0},
-                                "private_channels": [],
-                                "relationships": [],
-                                "presences": [],
-                                "user_settings": {},
-                                "guild_join_requests": [],
-                            },
-                        }
-                    )
-                    self._sequence += 1
-                    await socket.send({"op": 0, "t": "GUILD_CREATE", "s": self._sequence, "d": self._guild_payload()})
-                    self.identified.set()
+                    await self._identify(socket, payload["d"])
                 elif op == 6:
-                    await socket.send({"op": 9, "d": False})
+                    await self._resume(socket, payload["d"])
         finally:
-            if socket in self._sockets:
-                self._sockets.remove(socket)
-            if not self._sockets:
-                self.identified.clear()
+            for session in self._sessions.values():
+                if session.socket is socket:
+                    session.socket = None
+                    self.identified.clear()
         return ws
+
+    async def _identify(self, socket: GatewaySocket, data: dict[str, Any]) -> None:
+        """A new session for the shard the bot names: READY, and its guilds on that shard."""
+        shard, self.shard_count = data.get("shard") or [0, 1]
+        session = self._sessions[shard] = GatewaySession(shard, self.shard_count, socket=socket)
+        self.gateway_log.append("identify" if self.shard_count == 1 else f"identify {shard}/{self.shard_count}")
+        on_shard = shard_of(self.guild_id, self.shard_count) == shard
+        ready = {
+            "v": 10,
+            "user": self.bot_user,
+            "guilds": [{"id": self.guild_id, "unavailable": True}] if on_shard else [],
+            "session_id": session.session_id,
+            "resume_gateway_url": self.gateway_url,
+            "shard": [shard, self.shard_count],
+            "application": {"id": self.application_id, "flags": 0},
+            "private_channels": [],
+            "relationships": [],
+            "presences": [],
+            "user_settings": {},
+            "guild_join_requests": [],
+        }
+        await socket.send(session.event("READY", ready, replayable=False))
+        if on_shard:
+            await socket.send(session.event("GUILD_CREATE", self._guild_payload(), replayable=False))
+        if self._all_shards_connected():
+            self.identified.set()
+        await self._notify()
+
+    async def _resume(self, socket: GatewaySocket, data: dict[str, Any]) -> None:
+        """Replay what the bot missed and say RESUMED, if its session still lives; otherwise an
+        invalid session (not resumable), after which the bot identifies afresh."""
+        session = next(
+            (session for session in self._sessions.values() if session.session_id == data.get("session_id")), None
+        )
+        if data.get("token") != self.token or session is None:
+            self.gateway_log.append("invalid_session")
+            await socket.send({"op": 9, "d": False})
+            return
+        self.gateway_log.append("resume")
+        session.socket = socket
+        for payload in session.dispatched:
+            if payload["s"] > (data.get("seq") or 0):
+                await socket.send(payload)
+        await socket.send(session.event("RESUMED", {}, replayable=False))
+        if self._all_shards_connected():
+            self.identified.set()
+        await self._notify()
 
     # REST -------------------------------------------------------------------------------------

@@ -126,11 +126,63 @@ class DiscordError(Exception):
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
 
+    def answer(self) -> tuple[dict[str, Any] | str, dict[str, str]]:
+        """The body and headers Discord answers with."""
+        return {"message": self.message, "code": self.code}, {}
+
+
+class RateLimited(DiscordError):
+    """Discord's own 429: the body says how long to wait and whether the limit is global; the
+    headers carry the route's bucket, and `Via`, which tells a client that Discord answered."""
+
+    def __init__(self, retry_after: float, is_global: bool) -> None:
+        super().__init__(429, 0, "You are being rate limited.")
+        self.retry_after, self.is_global = retry_after, is_global
+
+    def answer(self) -> tuple[dict[str, Any] | str, dict[str, str]]:
+        body = {"message": self.message, "code": self.code, "retry_after": self.retry_after, "global": self.is_global}
+        headers = {
+            "Via": "1.1 google",
+            "Retry-After": str(max(1, round(self.retry_after))),
+            "X-RateLimit-Limit": "5",
+            "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset": f"{time.time() + self.retry_after:.3f}",
+            "X-RateLimit-Reset-After": f"{self.retry_after:.3f}",
+            "X-RateLimit-Bucket": "stand-in-bucket",
+            "X-RateLimit-Scope": "global" if self.is_global else "user",
+        }
+        if self.is_global:
+            headers["X-RateLimit-Global"] = "true"
+        return body, headers
+
+
+class EdgeAnswer(DiscordError):
+    """An answer from Cloudflare in front of Discord rather than from its API (so the API document
+    does not describe it): an HTML page with no `Via`, such as a 429 block or a 502."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(status, 0, message)
+        self.headers = headers or {}
+
+    def answer(self) -> tuple[dict[str, Any] | str, dict[str, str]]:
+        return f"<html><body><h1>{self.message}</h1></body></html>", self.headers
+
+
+def shard_of(guild_id: str | None, count: int) -> int:
+    """The shard a guild's events go to (Discord's formula); events with no guild go to shard 0."""
+    return (int(guild_id) >> 22) % count if guild_id else 0
+
 
 class GatewaySocket:
-    def __init__(self, ws: web.WebSocketResponse, compressor: Any) -> None:
+    def __init__(self, ws: web.WebSocketResponse, compressor: Any, transport: Any = None) -> None:
         self.ws = ws
         self.compressor = compressor
+        self._transport = transport
+
+    def abort(self) -> None:
+        """Cut the TCP connection with no close frame (the client sees 1006)."""
+        if self._transport is not None:
+            self._transport.abort()
 
     async def send(self, payload: dict[str, Any]) -> None:
         text = json.dumps(payload)
@@ -182,3 +234,22 @@ def pings_in(content: str, allowed: dict[str, Any] | None) -> set[str]:
         if "roles" in parse or role_id in roles:
             pings.add(f"role:{role_id}")
     return pings
+
+
+@dataclass
+class GatewaySession:
+    """One shard's gateway session: its sequence, and its events in order for a resume to replay."""
+
+    shard: int
+    count: int
+    session_id: str = field(default_factory=snowflake)
+    sequence: int = 0
+    dispatched: list[dict[str, Any]] = field(default_factory=list)
+    socket: GatewaySocket | None = None
+
+    def event(self, name: str, data: dict[str, Any], *, replayable: bool = True) -> dict[str, Any]:
+        self.sequence += 1
+        payload = {"op": 0, "t": name, "s": self.sequence, "d": data}
+        if replayable:
+            self.dispatched.append(payload)
+        return payload

@@ -13,6 +13,7 @@ from tests.standins.discord_data import (
     EPHEMERAL,
     Call,
     DiscordError,
+    EdgeAnswer,
     InteractionState,
     StoredMessage,
     content_type_of,
@@ -51,6 +52,7 @@ class RestOperations:
 
     async def _rest(self, request: web.Request) -> web.StreamResponse:
         arrived = request[ARRIVED] = time.monotonic()
+        headers: dict[str, str] = {}
         if self.latency:
             await asyncio.sleep(self.latency)
         body, files, spec_body = await self._read_body(request)
@@ -82,8 +84,13 @@ class RestOperations:
             if planned and (files or not planned[0][1]):
                 raise planned.pop(0)[0]
             status, answer = await handler(request, body or {}, files)
+        except EdgeAnswer as exc:
+            page, headers = exc.answer()
+            await self._notify()
+            return web.Response(text=str(page), status=exc.status, content_type="text/html", headers=headers)
         except DiscordError as exc:
-            status, answer = exc.status, {"message": exc.message, "code": exc.code}
+            answer, headers = exc.answer()
+            status = exc.status
         await self._notify()
         try:
             if self.schema_checks:
@@ -94,8 +101,10 @@ class RestOperations:
             self.violations.append(str(exc))
             raise
         if answer is None:
-            return web.Response(status=status)
-        return web.Response(body=json.dumps(answer).encode(), status=status, content_type="application/json")
+            return web.Response(status=status, headers=headers)
+        return web.Response(
+            body=json.dumps(answer).encode(), status=status, content_type="application/json", headers=headers
+        )
 
     async def _op_get_my_user(self, request: web.Request, body: Any, files: Any) -> tuple[int, Any]:
         return 200, {**self.bot_user, "mfa_enabled": False, "locale": "en-US", "verified": True}

@@ -39,6 +39,10 @@ class PlannedFailure:
     kind: str
     retry_after: float | None = None
     delay: float = 0.0
+    code: str | None = None
+
+
+STREAM_FAULTS = {"stream_cut", "stall"}
 
 
 @dataclass
@@ -66,11 +70,23 @@ class ImagesStandIn:
         self._runner: web.AppRunner | None = None
         self.base_url = ""
 
-    def fail_next(self, kind: str, *, times: int = 1, retry_after: float | None = None, delay: float = 0.0) -> None:
-        """Make the next `times` requests fail: rate_limit, quota, server_error, overloaded,
-        request_timeout (HTTP 408), refuse, timeout (answer after `delay` seconds), garbage (2xx that is not JSON)."""
+    def fail_next(
+        self,
+        kind: str,
+        *,
+        times: int = 1,
+        retry_after: float | None = None,
+        delay: float = 0.0,
+        code: str | None = None,
+    ) -> None:
+        """Make the next `times` requests fail: rate_limit, quota (`code` one of the exhausted-credit
+        codes, insufficient_quota by default), server_error, overloaded, request_timeout (HTTP 408),
+        refuse, timeout (answer after `delay` seconds), garbage (2xx that is not JSON), truncated
+        (2xx JSON cut short), no_images (2xx with an empty `data`); for streams, stream_cut (ends
+        after the partial images, with no completed event) and stall (one partial image, then
+        silence for `delay` seconds)."""
         for _ in range(times):
-            self._planned.append(PlannedFailure(kind, retry_after, delay))
+            self._planned.append(PlannedFailure(kind, retry_after, delay, code))
 
     async def wait_for_requests(self, count: int = 1, timeout: float = 30.0) -> None:
         """Wait until `count` requests have arrived."""
@@ -139,15 +155,19 @@ class ImagesStandIn:
             raise ApiError(401, f"Incorrect API key provided: {given}.", code="invalid_api_key")
         return recorded
 
-    async def _planned_failure(self, model: str) -> web.StreamResponse | None:
-        if not self._planned:
-            return None
-        failure = self._planned.popleft()
+    async def _planned_failure(
+        self, failure: PlannedFailure, model: str, fields: dict[str, Any]
+    ) -> web.StreamResponse | None:
         if failure.kind == "timeout":
             await asyncio.sleep(failure.delay)
             return None
         if failure.kind == "garbage":
             return web.Response(text="<html>upstream error</html>", content_type="text/html")
+        if failure.kind == "truncated":
+            whole = json.dumps(self._images_response(model, fields, str(fields.get("prompt"))))
+            return web.Response(text=whole[: len(whole) // 2], content_type="application/json")
+        if failure.kind == "no_images":
+            return web.json_response({"created": int(time.time()), "data": []})
         headers = {}
         if failure.retry_after is not None:
             headers = {
@@ -165,7 +185,7 @@ class ImagesStandIn:
             "quota": ApiError(
                 429,
                 "You exceeded your current quota, please check your plan and billing details.",
-                code="insufficient_quota",
+                code=failure.code or "insufficient_quota",
                 error_type="insufficient_quota",
             ),
             "server_error": ApiError(
@@ -233,7 +253,15 @@ class ImagesStandIn:
             raise
         return web.json_response(body)
 
-    async def _stream(self, request: web.Request, model: str, fields: dict[str, Any], kind: str) -> web.StreamResponse:
+    async def _stream(
+        self,
+        request: web.Request,
+        model: str,
+        fields: dict[str, Any],
+        kind: str,
+        fault: str | None = None,
+        stall: float = 0.0,
+    ) -> web.StreamResponse:
         operation, _ = self.spec.find(request.method, request.path)
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await response.prepare(request)
@@ -253,7 +281,13 @@ class ImagesStandIn:
                 "partial_image_index": index,
             }
             await self._send_event(response, operation, event)
+            if fault == "stall":
+                await asyncio.sleep(stall)
+                return response
             await asyncio.sleep(self.stream_gap)
+        if fault == "stream_cut":
+            await response.write_eof()
+            return response
         final = make_png(width, height, seed, noise=self.noise_images)
         completed = {
             "type": f"{kind}.completed",
@@ -287,9 +321,11 @@ class ImagesStandIn:
             await asyncio.sleep(self.delay)
             fields = recorded.fields
             model = fields.get("model") or default_model
-            planned = await self._planned_failure(model)
-            if planned is not None:
-                return planned
+            failure = self._planned.popleft() if self._planned else None
+            if failure is not None and failure.kind not in STREAM_FAULTS:
+                planned = await self._planned_failure(failure, model, fields)
+                if planned is not None:
+                    return planned
             model = check_model(fields, self.extra_models, default=default_model, operation=operation)
             if operation in {"edits", "variations"}:
                 images = recorded.files.get("image", [])
@@ -307,7 +343,8 @@ class ImagesStandIn:
                         )
             if fields.get("stream"):
                 kind = "image_generation" if operation == "generations" else "image_edit"
-                return await self._stream(request, model, fields, kind)
+                fault = failure.kind if failure is not None else None
+                return await self._stream(request, model, fields, kind, fault, failure.delay if failure else 0.0)
             return await self._respond(request, self._images_response(model, fields, str(fields.get("prompt"))))
         except ApiError as exc:
             return exc.response()

@@ -73,7 +73,7 @@ async def test_with_every_route_closed_the_result_is_kept_and_handed_over_by_res
     discord_api.fail_next("create_message", 403, 50013, "Missing Permissions", uploads=True)
     state = await imagine(discord_api)
     notice = await discord_api.wait_for_reply(state)
-    assert notice.ephemeral and "kept for 24 hours: run /results" in notice.payload["content"]
+    assert notice.ephemeral and "kept for 24 hours: press the button or run /results" in notice.payload["content"]
     [row] = await usage_rows(bot, delivered=True)
     assert (row.status, row.delivery) == ("ok", "kept") and row.cost_usd > 0
     assert await delivery_of(bot, row) == [("reply", "404/10015"), ("channel", "403/50013")]
@@ -89,3 +89,21 @@ async def test_with_every_route_closed_the_result_is_kept_and_handed_over_by_res
     assert await delivery_becomes(bot, "delivered_late")
     async with bot.sessions() as session:
         assert list((await session.scalars(select(KeptResult))).all()) == []
+
+
+async def test_the_button_on_the_private_notice_hands_over_the_kept_images(
+    make_config, start_bot, discord_api, images_api
+):
+    bot = await start_bot(make_config())
+    discord_api.fail_next(EDIT_REPLY, 404, 10015, "Unknown Webhook", uploads=True)
+    discord_api.fail_next("create_message", 403, 50013, "Missing Permissions", uploads=True)
+    notice = await discord_api.wait_for_reply(await imagine(discord_api))
+    [button] = [component for row in notice.payload["components"] for component in row["components"]]
+    assert button["custom_id"] == "ib:results" and button["label"] == "Get my images"
+    await usage_rows(bot, delivered=True)
+    someone_else = await discord_api.click(notice, "ib:results", user=discord_api.moderator)
+    assert "Nothing is waiting for you." in (await discord_api.wait_for_reply(someone_else)).payload["content"]
+    pressed = await discord_api.click(notice, "ib:results")
+    handed = await discord_api.wait_for_reply(pressed)
+    assert handed.ephemeral and handed.attachment_bytes()
+    assert await delivery_becomes(bot, "delivered_late")

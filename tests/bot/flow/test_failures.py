@@ -15,7 +15,8 @@ from bot.imaging import ImageDataError
 
 
 class Response:
-    status, reason = 413, "Payload Too Large"
+    def __init__(self, status: int = 413) -> None:
+        self.status, self.reason = status, "Payload Too Large" if status == 413 else "Not Found"
 
 
 @pytest.mark.parametrize(
@@ -55,10 +56,17 @@ class Response:
         ),
         (app_commands.NoPrivateMessage(), UsageStatus.INVALID, "no_dm", True, "only works in a server"),
         (
-            discord.HTTPException(Response(), "too big"),
+            discord.HTTPException(Response(413), "too big"),
             UsageStatus.FAILED,
             "discord_413",
             False,
+            "Discord did not accept",
+        ),
+        (
+            discord.NotFound(Response(404), {"message": "Unknown interaction", "code": 10062}),
+            UsageStatus.FAILED,
+            "discord_404_10062",
+            True,
             "Discord did not accept",
         ),
         (RuntimeError("boom"), UsageStatus.FAILED, "crash", False, "Something went wrong on our side"),

@@ -1,6 +1,7 @@
 """The images client against the Images API stand-in, which validates every request."""
 
 import io
+import socket
 
 import aiohttp
 import pytest
@@ -134,6 +135,40 @@ async def test_timeout_is_bounded_and_typed(images_api):
         )
         with pytest.raises(errors.APITimeoutError):
             await client.generate("a fox", model=MODELS.get("gpt-image-2"))
+
+
+async def test_a_connection_that_never_opens_is_a_bounded_timeout():
+    """A server whose accept queue is full drops new connections' SYNs: connecting hangs."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(0)
+        port = server.getsockname()[1]
+        fillers = [socket.socket() for _ in range(3)]
+        try:
+            for filler in fillers:
+                filler.setblocking(False)
+                filler.connect_ex(("127.0.0.1", port))
+            async with aiohttp.ClientSession() as session:
+                client = ImagesClient(
+                    session, base_url=f"http://127.0.0.1:{port}/v1", api_key="k", connect_timeout=0.3, max_retries=0
+                )
+                with pytest.raises(errors.APITimeoutError, match="could not connect"):
+                    await client.generate("a fox", model=MODELS.get("gpt-image-2"))
+        finally:
+            for filler in fillers:
+                filler.close()
+
+
+async def test_a_stream_that_stalls_is_a_bounded_timeout(images_api):
+    images_api.fail_next("stall", delay=3)
+    async with aiohttp.ClientSession() as session:
+        client = ImagesClient(
+            session, base_url=images_api.base_url, api_key=images_api.api_key, stall_timeout=0.3, max_retries=0
+        )
+        events = client.stream_generate("a fox", model=MODELS.get("gpt-image-2"))
+        with pytest.raises(errors.APITimeoutError, match=r"sent nothing for 0\.3s"):
+            async for _event in events:
+                pass
 
 
 async def test_bad_key_is_an_authentication_error(images_api):

@@ -60,6 +60,7 @@ async def test_queue_positions_update_and_cancel_works(make_config, start_bot, d
     images_api.delay = 2.5
     first = await discord_api.send_slash_command("imagine", {"prompt": "first"}, user=member("m1"))
     await wait_queued(discord_api, first, "Working on it")
+    assert bot.parts.runner.in_flight() == 1
     second = await discord_api.send_slash_command("imagine", {"prompt": "second"}, user=member("m2"))
     queued = await wait_queued(discord_api, second, "#1")
     third = await discord_api.send_slash_command("imagine", {"prompt": "third"}, user=member("m3"))
@@ -113,7 +114,7 @@ async def test_a_job_that_outlives_its_interaction_ends_in_a_channel_message(
     assert message.payload["content"].startswith(f"<@{discord_api.member['id']}> **Prompt:** slow fox")
     assert len(message.payload["attachments"]) == 2 and message.payload["components"]
     assert message.pings == {f"user:{discord_api.member['id']}"}
-    [row] = await usage_rows(bot)
+    [row] = await usage_rows(bot, delivered=True)
     assert row.status == "ok" and row.message_id == int(message.id)
 
 

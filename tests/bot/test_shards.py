@@ -1,0 +1,107 @@
+"""Shards by config: one process running several shards, and processes each running their own,
+with each guild's interactions arriving on the connection of its shard."""
+
+import asyncio
+import signal
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from bot.db.engine import make_engine, make_sessionmaker, migrate_to_head
+from bot.db.models import Job, UsageRecord
+from tests.helpers import usage_rows
+from tests.sandbox import secrets_env, start_bot_process
+from tests.standins.discord_data import shard_of
+
+
+def guild_on_shard(shard: int, count: int) -> str:
+    guild = 9_100_000_000_000_001
+    while shard_of(str(guild), count) != shard:
+        guild += 1 << 22
+    return str(guild)
+
+
+async def test_one_process_runs_every_shard_it_is_given(make_config, start_bot, discord_api, images_api):
+    bot = await start_bot(make_config(discord={"shard_count": 2}))
+    assert sorted(bot.shards) == [0, 1]
+    assert sorted(entry for entry in discord_api.gateway_log if entry.startswith("identify")) == [
+        "identify 0/2",
+        "identify 1/2",
+    ]
+    for shard in (0, 1):
+        state = await discord_api.send_slash_command(
+            "imagine", {"prompt": f"on shard {shard}"}, guild_id=guild_on_shard(shard, 2)
+        )
+        assert (await discord_api.wait_for_reply(state)).attachment_bytes()
+    rows = await usage_rows(bot, 2)
+    assert sorted(row.guild_id for row in rows) == sorted(int(guild_on_shard(shard, 2)) for shard in (0, 1))
+
+
+async def test_processes_each_run_their_shards_on_one_postgresql_database(
+    postgres_url, tmp_path, discord_api, images_api
+):
+    processes = []
+    try:
+        for shard in range(3):
+            config = tmp_path / f"shard-{shard}.toml"
+            config.write_text(
+                f'[discord]\napi_base_url = "{discord_api.api_base_url}"\ngateway_url = "{discord_api.gateway_url}"\n'
+                f"shard_count = 3\nshard_ids = [{shard}]\n"
+                f'[images]\nbase_url = "{images_api.base_url}"\n[database]\nurl = "{postgres_url}"\n'
+            )
+            process = await start_bot_process(
+                config,
+                secrets_env(discord_api, images_api),
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.DEVNULL,
+            )
+            processes.append(process)
+            await discord_api.wait_for(lambda shard=shard: f"identify {shard}/3" in discord_api.gateway_log, 60)
+        await asyncio.wait_for(discord_api.identified.wait(), 60)
+        states = [
+            await discord_api.send_slash_command(
+                "imagine", {"prompt": f"shard {shard}"}, guild_id=guild_on_shard(shard, 3)
+            )
+            for shard in range(3)
+        ]
+        for state in states:
+            assert (await discord_api.wait_for_reply(state, 30)).attachment_bytes()
+    finally:
+        for process in processes:
+            if process.returncode is None:
+                process.send_signal(signal.SIGTERM)
+        for process in processes:
+            await asyncio.wait_for(process.wait(), 30)
+
+
+async def test_a_restarted_process_recovers_only_the_jobs_of_its_own_shards(make_config, start_bot, discord_api):
+    config = make_config(discord={"shard_count": 2, "shard_ids": [1]})
+    engine = make_engine(config.database.url)
+    await migrate_to_head(engine)
+    long_ago = datetime.now(UTC) - timedelta(hours=1)
+    async with make_sessionmaker(engine)() as session:
+        for shard in (0, 1):
+            record = UsageRecord(guild_id=int(guild_on_shard(shard, 2)), user_id=7, command="imagine", status="pending")
+            session.add(record)
+            await session.flush()
+            session.add(
+                Job(
+                    usage_id=record.id,
+                    kind="generate",
+                    state="running",
+                    guild_id=record.guild_id,
+                    user_id=7,
+                    locale="en-US",
+                    params={"prompt": "left behind", "n": 1},
+                    application_id=int(discord_api.application_id),
+                    interaction_token="expired-token",
+                    attachment_limit=2**20,
+                    interaction_at=long_ago,
+                )
+            )
+        await session.commit()
+    await engine.dispose()
+    bot = await start_bot(config)  # recovery is over before the bot is ready
+    async with bot.sessions() as session:
+        jobs = (await session.scalars(select(Job))).all()
+    assert {shard_of(str(job.guild_id), 2): job.state for job in jobs} == {0: "running", 1: "interrupted"}
