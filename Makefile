@@ -30,8 +30,12 @@ sync: $(VENV)/.installed-run
 migrate: $(VENV)/.installed-run
 	$(PY) -m bot --config $(CONFIG) migrate
 
+# The suite runs twice, the bot on SQLite and then on PostgreSQL (127.0.0.1:5432), each spread
+# over $(WORKERS) processes: most tests wait on their stand-ins more than they compute.
+WORKERS ?= 4
 test: $(VENV)/.installed-test
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(WORKERS) $(PYTEST_ARGS)
+	IMAGEBOT_TEST_DATABASE=postgresql $(PY) -m pytest -n $(WORKERS) $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-lint
 	$(VENV)/bin/ruff check .

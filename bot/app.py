@@ -128,7 +128,14 @@ class ImageBot(commands.AutoShardedBot):
         """Build every part, add the cogs, buttons and error path; start nothing."""
         config, clock = self.config, self.clock
         registry = ModelRegistry(config.images.models)
-        catalog = ModelCatalog(config.images, registry)
+        catalog = ModelCatalog(config.images, registry, clock)
+        for spec in catalog.retiring_soon():
+            log.warning(
+                "OpenAI retires the model %s on %s; offer %s instead (images.model / images.offered_models)",
+                spec.name,
+                spec.retires,
+                spec.replacement or "another model",
+            )
         threads = BoundedThreads(config.imaging.worker_threads)
         images = ImagesClient(
             http,

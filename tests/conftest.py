@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import logging
+import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -68,8 +70,37 @@ def log_lines_hold_no_secrets() -> Iterator[None]:
     assert not found, found
 
 
+BOT_DATABASE = os.environ.get("IMAGEBOT_TEST_DATABASE", "sqlite")
+
+
+@contextlib.asynccontextmanager
+async def fresh_postgres() -> AsyncIterator[str]:
+    """A new PostgreSQL database on the shared server, dropped afterwards."""
+    name = f"imagebot_test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(PG_ADMIN)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        await admin.close()
+
+
 @pytest.fixture
-def config_data(tmp_path: Path, images_api: ImagesStandIn, discord_api: DiscordStandIn) -> dict[str, Any]:
+async def bot_database_url(tmp_path: Path) -> AsyncIterator[str]:
+    """The database of the test's bot: a SQLite file, or, with IMAGEBOT_TEST_DATABASE=postgresql
+    (the suite's second run in CI), a fresh PostgreSQL database."""
+    if BOT_DATABASE == "postgresql":
+        async with fresh_postgres() as url:
+            yield url
+    else:
+        yield f"sqlite+aiosqlite:///{tmp_path / 'data' / 'imagebot.db'}"
+
+
+@pytest.fixture
+def config_data(
+    tmp_path: Path, images_api: ImagesStandIn, discord_api: DiscordStandIn, bot_database_url: str
+) -> dict[str, Any]:
     return {
         "discord": {
             "token": discord_api.token,
@@ -85,7 +116,7 @@ def config_data(tmp_path: Path, images_api: ImagesStandIn, discord_api: DiscordS
             "max_retry_wait": 0.05,
             "timeout_seconds": 10,
         },
-        "database": {"url": f"sqlite+aiosqlite:///{tmp_path / 'data' / 'imagebot.db'}"},
+        "database": {"url": bot_database_url},
         "jobs": {"status_every_seconds": 0},
     }
 
@@ -132,9 +163,9 @@ async def start_bot(discord_api: DiscordStandIn) -> AsyncIterator[Callable[[Conf
 
 
 @pytest.fixture
-async def sessions(tmp_path: Path) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    """A migrated SQLite database in a file of its own, for tests below the Discord surface."""
-    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'unit.db'}")
+async def sessions(bot_database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """A migrated database of the test's own (see `bot_database_url`), for tests below the Discord surface."""
+    engine = make_engine(bot_database_url)
     await migrate_to_head(engine)
     yield make_sessionmaker(engine)
     await engine.dispose()
@@ -144,14 +175,8 @@ async def sessions(tmp_path: Path) -> AsyncIterator[async_sessionmaker[AsyncSess
 async def postgres_url() -> AsyncIterator[str]:
     """A fresh PostgreSQL database for one test, dropped afterwards. Name it before `start_bot`, so
     that it is dropped after the bot's rows are scanned."""
-    name = f"imagebot_test_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(PG_ADMIN)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        await admin.close()
+    async with fresh_postgres() as url:
+        yield url
 
 
 @pytest.fixture

@@ -1,28 +1,61 @@
-"""The models members may use: the configured default first, then the offered ones."""
+"""The models members may use: the configured default first, then the offered ones.
+
+On OpenAI's own API a model past its retirement date is refused before any call, naming its
+replacement; an OpenAI-compatible server keeps whatever models it serves.
+"""
 
 from __future__ import annotations
 
-import discord
+from datetime import timedelta
 
+import discord
+import yarl
+
+from bot.clock import Clock
 from bot.config import ImagesConfig
 from bot.errors import InvalidRequest
 from bot.i18n import _
 from bot.images import ModelRegistry, ModelSpec
 
+OPENAI_HOST = "api.openai.com"
+RETIREMENT_WARNING = timedelta(days=30)
+
 
 class ModelCatalog:
-    def __init__(self, config: ImagesConfig, registry: ModelRegistry) -> None:
+    def __init__(self, config: ImagesConfig, registry: ModelRegistry, clock: Clock) -> None:
         self.default = config.model
         self.registry = registry
         self.offered = list(dict.fromkeys([config.model, *config.offered_models]))
+        self._on_openai = yarl.URL(config.base_url).host == OPENAI_HOST
+        self._clock = clock
 
     def get(self, name: str) -> ModelSpec:
         return self.registry.get(name)
 
+    def retiring_soon(self) -> list[ModelSpec]:
+        """Configured models that OpenAI retires within 30 days, or has retired (for a warning at start)."""
+        if not self._on_openai:
+            return []
+        soon = self._clock.now().date() + RETIREMENT_WARNING
+        specs = [self.registry.get(name) for name in self.offered]
+        return [spec for spec in specs if spec.retires is not None and spec.retires <= soon]
+
+    def _check_retired(self, spec: ModelSpec) -> ModelSpec:
+        if self._on_openai and spec.retires is not None and self._clock.now().date() >= spec.retires:
+            raise InvalidRequest(
+                _(
+                    "OpenAI retired `{model}` on {date}. Use `{replacement}` instead.",
+                    model=spec.name,
+                    date=spec.retires.isoformat(),
+                    replacement=spec.replacement or self.default,
+                )
+            )
+        return spec
+
     def resolve(self, name: str | None) -> ModelSpec:
-        """The model a member asked for (or the default), if members may use it."""
+        """The model a member asked for (or the default), if members may use it and it still runs."""
         if name is None or name == self.default:
-            return self.registry.get(self.default)
+            return self._check_retired(self.registry.get(self.default))
         if name not in self.offered:
             raise InvalidRequest(
                 _(
@@ -31,7 +64,7 @@ class ModelCatalog:
                     models=", ".join(self.offered),
                 )
             )
-        return self.registry.get(name)
+        return self._check_retired(self.registry.get(name))
 
     def picked(self, name: str | None) -> ModelSpec:
         """The model named in a half-typed command if it is offered, else the default."""

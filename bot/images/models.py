@@ -3,7 +3,8 @@
 The table decides which parameters the client sends: a parameter a model does not take is
 never sent. Models the table does not know are allowed with conservative defaults (one
 1024x1024 image, no optional parameters), and `[images.models."name"]` in config describes
-them properly, optionally starting `like` a known model.
+them properly, optionally starting `like` a known model. Each model may carry the date OpenAI
+retires it and its replacement; config extends those as OpenAI announces more.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -63,6 +65,8 @@ class ModelSpec:
     square_inputs: bool = True
     max_input_mb: int = 4
     known: bool = True
+    retires: date | None = None  # when OpenAI turns the model off on its own API
+    replacement: str | None = None  # what to use instead, once it is retired
 
     def size_problem(self, size: str) -> Text | None:
         """Why `size` does not suit this model, or None when it does."""
@@ -124,7 +128,7 @@ BUILTIN_MODELS: dict[str, ModelSpec] = {
         dataclasses.replace(_GPT_IMAGE, name="gpt-image-2", custom_sizes=CustomSizeRule()),
         dataclasses.replace(_GPT_IMAGE, name="gpt-image-2-2026-04-21", custom_sizes=CustomSizeRule()),
         dataclasses.replace(_GPT_IMAGE, name="gpt-image-1.5"),
-        dataclasses.replace(_GPT_IMAGE, name="gpt-image-1"),
+        dataclasses.replace(_GPT_IMAGE, name="gpt-image-1", retires=date(2026, 10, 23), replacement="gpt-image-2"),
         dataclasses.replace(_GPT_IMAGE, name="gpt-image-1-mini", input_fidelity=False),
         dataclasses.replace(_GPT_IMAGE, name="chatgpt-image-latest"),
         ModelSpec(
@@ -135,6 +139,8 @@ BUILTIN_MODELS: dict[str, ModelSpec] = {
             styles=("vivid", "natural"),
             response_format=True,
             max_prompt_chars=4000,
+            retires=date(2026, 5, 12),
+            replacement="gpt-image-2",
         ),
         ModelSpec(
             name="dall-e-2",
@@ -147,6 +153,8 @@ BUILTIN_MODELS: dict[str, ModelSpec] = {
             masks=True,
             max_edit_images=1,
             variations=True,
+            retires=date(2026, 5, 12),
+            replacement="gpt-image-2",
         ),
     )
 }
@@ -177,6 +185,8 @@ class ModelOverride(BaseModel):
     moderation: bool | None = None
     square_inputs: bool | None = None
     max_input_mb: int | None = Field(default=None, ge=1, le=50)
+    retires: date | None = None
+    replacement: str | None = None
 
 
 class ModelRegistry:

@@ -22,7 +22,7 @@ async def seed(bot, discord_api, count=3):
         await discord_api.wait_for_reply(
             await discord_api.send_slash_command("imagine", {"prompt": f"fox number {index} @everyone"})
         )
-    return await usage_rows(bot, count)
+    return await usage_rows(bot, count, delivered=True)
 
 
 async def test_members_without_manage_server_are_refused_even_if_the_command_reaches_the_bot(

@@ -25,6 +25,10 @@ async def test_one_process_at_a_time_holds_a_chore_until_its_unit_of_work_ends(p
         await second_engine.dispose()
 
 
-async def test_on_sqlite_the_one_process_always_holds_its_chores(sessions):
-    async with sessions() as session:
-        assert await take_chore(session, "retention")
+async def test_on_sqlite_the_one_process_always_holds_its_chores(tmp_path):
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'unit.db'}")
+    try:
+        async with make_sessionmaker(engine)() as session, session.begin():
+            assert await take_chore(session, "retention")
+    finally:
+        await engine.dispose()

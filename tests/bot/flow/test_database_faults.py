@@ -23,9 +23,10 @@ async def job_state_becomes(bot, state: str, timeout: float = 10.0) -> bool:
 
 
 async def test_sqlite_locked_by_another_writer_only_delays_the_requests(
-    make_config, start_bot, discord_api, images_api
+    tmp_path, make_config, start_bot, discord_api, images_api
 ):
-    bot = await start_bot(make_config(database={"busy_timeout_seconds": 20}))
+    database = f"sqlite+aiosqlite:///{tmp_path / 'imagebot.db'}"  # this test is about SQLite on any run
+    bot = await start_bot(make_config(database={"url": database, "busy_timeout_seconds": 20}))
     other = sqlite3.connect(make_url(str(bot.db_engine.url)).database, isolation_level=None)
     try:
         other.execute("BEGIN IMMEDIATE")  # another writer takes the write lock and holds it
