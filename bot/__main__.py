@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"imagebot: config error: {exc}", file=sys.stderr)
         return 2
-    setup_logging(config.logging.level, config.secrets())
+    setup_logging(config.logging.level, config.secrets(), config.logging.format)
     try:
         if args.command == "sync":
             asyncio.run(_sync(config, args.guild))

@@ -26,7 +26,7 @@ from bot.callwindow import CallWindow
 from bot.clock import SystemClock
 from bot.config import Config, DiscordConfig
 from bot.db.engine import make_engine, make_sessionmaker, migrate_to_head
-from bot.db.models import Job
+from bot.db.jobs import Caps
 from bot.downloads import DISCORD_CDN_HOSTS, AttachmentDownloader
 from bot.flow.catalog import ModelCatalog
 from bot.flow.delivery import Delivery
@@ -42,6 +42,7 @@ from bot.i18n import CatalogueTranslator
 from bot.images import ImagesClient, ModelRegistry
 from bot.jobs.queue import FairQueue
 from bot.jobs.runner import Runner
+from bot.jobs.shared import SharedQueue
 from bot.surface.errors import ErrorReporter
 from bot.surface.views import ResultActions, ResultButtons
 from bot.threads import BoundedThreads
@@ -117,14 +118,17 @@ class ImageBot(commands.AutoShardedBot):
         )
         await migrate_to_head(self.db_engine)
         self.sessions = make_sessionmaker(self.db_engine)
-        self.parts = await self.assemble(self.http_session, self.sessions)
+        shared = self.db_engine.dialect.name == "postgresql"
+        self.parts = await self.assemble(self.http_session, self.sessions, shared_queue=shared)
         await self.parts.runner.start(self.parts.pipeline)
         self._tasks = [
             asyncio.create_task(self.parts.status.run(), name="imagebot-status"),
             asyncio.create_task(self.parts.retention.run(), name="imagebot-retention"),
         ]
 
-    async def assemble(self, http: aiohttp.ClientSession, sessions: async_sessionmaker[AsyncSession]) -> Parts:
+    async def assemble(
+        self, http: aiohttp.ClientSession, sessions: async_sessionmaker[AsyncSession], *, shared_queue: bool = False
+    ) -> Parts:
         """Build every part, add the cogs, buttons and error path; start nothing."""
         config, clock = self.config, self.clock
         registry = ModelRegistry(config.images.models)
@@ -157,13 +161,14 @@ class ImageBot(commands.AutoShardedBot):
         failures = Failures(sessions, policy)
         errors = ErrorReporter(failures, locales)
         jobs = config.jobs
+        caps = Caps(max_running=jobs.max_running, per_guild=jobs.per_guild, per_member=jobs.per_member)
         runner = Runner(
             queue=FairQueue(max_running=jobs.max_running, per_guild=jobs.per_guild, per_member=jobs.per_member),
+            shared=SharedQueue(sessions, clock, lease_seconds=jobs.lease_seconds, caps=caps) if shared_queue else None,
             sessions=sessions,
             policy=policy,
             before_start=images.wait_for_rate_limit,
             shutdown_grace=jobs.shutdown_grace_seconds,
-            owns=self._on_my_shards,
         )
         intake = Intake(
             catalog=catalog, policy=policy, sessions=sessions, usage=UsageLog(sessions), locales=locales, runner=runner
@@ -226,14 +231,6 @@ class ImageBot(commands.AutoShardedBot):
             status,
             Retention(sessions, clock, every_minutes=config.database.prune_every_minutes),
         )
-
-    def _on_my_shards(self, job: Job) -> bool:
-        """Whether the job's guild is on a shard this process runs (requests outside a guild are
-        shard 0's), by Discord's formula."""
-        count, mine = self.config.discord.shard_count, self.config.discord.shard_ids
-        if count is None or mine is None:
-            return True
-        return ((job.guild_id or 0) >> 22) % count in mine
 
     def _community_locale(self, guild_id: int) -> str | None:
         guild = self.get_guild(guild_id)

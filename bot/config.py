@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
@@ -126,6 +126,7 @@ class JobsConfig(_Section):
     shutdown_grace_seconds: float = Field(default=30.0, ge=0, le=600)
     interaction_minutes: float = Field(default=15.0, gt=0, le=15)
     status_every_seconds: float = Field(default=5.0, ge=0, le=60)
+    lease_seconds: float = Field(default=30.0, ge=1, le=600)
 
 
 class ModelPrice(BaseModel):
@@ -154,6 +155,7 @@ class ResultsConfig(_Section):
 
 class LoggingConfig(_Section):
     level: str = "INFO"
+    format: Literal["text", "json"] = "text"
 
     @field_validator("level")
     @classmethod

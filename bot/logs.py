@@ -1,9 +1,12 @@
-"""Logging set-up with secret redaction: no token or API key reaches a log line."""
+"""Logging set-up with secret redaction: no token or API key reaches a log line, whether the
+lines are text or JSON objects (`logging.format = "json"`, one a line, for log collectors)."""
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
+from datetime import UTC, datetime
 
 REDACTED = "[redacted]"
 _secrets: set[str] = set()
@@ -33,10 +36,27 @@ class RedactingFormatter(logging.Formatter):
         return redact(super().format(record))
 
 
-def setup_logging(level: str, secrets: list[str]) -> None:
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line: time (UTC, ISO 8601), level, logger, message, and the traceback
+    when there is one; each value redacted before it is encoded."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": redact(record.getMessage()),
+        }
+        if record.exc_info:
+            entry["traceback"] = redact(self.formatException(record.exc_info))
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def setup_logging(level: str, secrets: list[str], form: str = "text") -> None:
     register_secrets(secrets)
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    text = RedactingFormatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+    handler.setFormatter(JsonFormatter() if form == "json" else text)
     handler.addFilter(_NoVoiceWarnings())
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -67,6 +67,7 @@ class UsageRecord(Base):
     reserved_images: Mapped[int] = mapped_column(Integer, default=0)
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     delivery: Mapped[str | None] = mapped_column(String(16))
+    runs: Mapped[int | None] = mapped_column(Integer)  # 2 when a process died running it and another ran it again
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -172,11 +173,12 @@ class UsageCounter(Base):
 class JobState:
     QUEUED = "queued"
     RUNNING = "running"
+    DELIVERING = "delivering"  # the provider is done with it: it no longer counts against the caps
     DONE = "done"
     FAILED = "failed"
     CANCELLED = "cancelled"
     INTERRUPTED = "interrupted"
-    UNFINISHED = (QUEUED, RUNNING)
+    UNFINISHED = (QUEUED, RUNNING, DELIVERING)
 
 
 class Job(Base):
@@ -205,3 +207,8 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The shared queue (PostgreSQL): the process running the job, until when its claim holds
+    # (it renews it), and how many times a process has started the job.
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    runs: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

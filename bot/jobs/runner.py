@@ -11,6 +11,7 @@ refused, running jobs get `shutdown_grace` seconds, and the rest are interrupted
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from bot.db.jobs import unfinished_jobs
 from bot.db.models import Job, JobState, UsageRecord, UsageStatus
 from bot.i18n import Text, _
 from bot.jobs.queue import FairQueue
+from bot.jobs.shared import SharedQueue
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +64,12 @@ class Waiting:
     recovered: bool = False
 
 
+POLL_SECONDS = 0.5  # with a shared queue: how often to look for jobs other processes queued
+
+
 class Runner:
-    """Jobs wait in `queue`; `start(work)` recovers what a crash left and starts running them."""
+    """Jobs wait in `queue` (this process's) or, with `shared`, in the database for every
+    process; `start(work)` recovers what a crash left and starts running them."""
 
     def __init__(
         self,
@@ -73,18 +79,20 @@ class Runner:
         policy: Policy,
         before_start: Callable[[], Awaitable[None]],
         shutdown_grace: float,
-        owns: Callable[[Job], bool] = lambda _job: True,
+        shared: SharedQueue | None = None,
     ) -> None:
-        """`before_start` is awaited before each start: the provider's rate limit. `owns` tells
-        this process's jobs from those of processes running other shards: only its own are
-        recovered after a restart."""
+        """`before_start` is awaited before each start: the provider's rate limit. With `shared`,
+        jobs are claimed from the database instead of `queue`, and a dead process's jobs are taken
+        over when their lease lapses (so there is no recovery at start)."""
         self._queue = queue
+        self._shared = shared
+        self._submitted: dict[int, Job] = {}  # shared queue: this process's queued jobs, for status and Cancel
+        self._places: dict[int, int] = {}
         self._sessions = sessions
         self._policy = policy
         self._started_work: JobWork | None = None
         self._before_start = before_start
         self._shutdown_grace = shutdown_grace
-        self._owns = owns
         self.accepting = True
         self._tasks: dict[int, tuple[Job, asyncio.Task[None]]] = {}
         self._recovered: set[int] = set()
@@ -100,14 +108,24 @@ class Runner:
     # Queue ------------------------------------------------------------------------------------
 
     def submit(self, job: Job) -> None:
-        self._queue.push(job.id, job.guild_id, job.user_id, job)
+        if self._shared is not None:
+            self._submitted[job.id] = job
+        else:
+            self._queue.push(job.id, job.guild_id, job.user_id, job)
         self._wake.set()
 
     def queued_job(self, job_id: int) -> Job | None:
+        if self._shared is not None:
+            return self._submitted.get(job_id)
         return self._queue.get(job_id)
 
     def waiting(self) -> list[Waiting]:
-        """Every queued job with its place in line; one pass over the queue."""
+        """Every queued job of this process with its place in line; one pass over the queue (with
+        a shared queue, the places read at the runner's last look)."""
+        if self._shared is not None:
+            return [
+                Waiting(job, place) for job_id, place in self._places.items() if (job := self._submitted.get(job_id))
+            ]
         return [
             Waiting(job, position, job.id in self._recovered)
             for job_id, position in self._queue.positions().items()
@@ -118,19 +136,28 @@ class Runner:
         """Jobs started and not yet ended: running at the provider, or delivering their result."""
         return len(self._tasks)
 
-    async def cancel(self, job: Job) -> None:
-        """Remove a queued job; its reservation is given back and its row says cancelled."""
-        if self._queue.remove(job.id) is not None:
+    async def cancel(self, job: Job) -> bool:
+        """Remove a queued job; its reservation is given back and its row says cancelled. False
+        when it has started meanwhile."""
+        if self._shared is not None:
+            removed = await self._shared.take_queued(job, JobState.CANCELLED)
+            self._submitted.pop(job.id, None)
+        else:
+            removed = self._queue.remove(job.id) is not None
+        if removed:
             await self._work.settle(job)
             await self._end_unrun(job, JobState.CANCELLED, UsageStatus.CANCELLED, "cancelled", "cancelled by a member")
+        return removed
 
     # Running ----------------------------------------------------------------------------------
 
     async def start(self, work: JobWork) -> None:
         """Run jobs with `work` from now on: first those a crash left, then the queue as it fills."""
         self._started_work = work
-        await self._recover()
-        self._loop_task = asyncio.create_task(self._loop(), name="imagebot-jobs")
+        if self._shared is None:
+            await self._recover()
+        loop = self._loop() if self._shared is None else self._shared_loop(self._shared)
+        self._loop_task = asyncio.create_task(loop, name="imagebot-jobs")
 
     async def _loop(self) -> None:
         while True:
@@ -143,19 +170,63 @@ class Runner:
             except Exception:
                 log.exception("the job runner hit an error; it carries on with the next wake-up")
 
+    async def _shared_loop(self, shared: SharedQueue) -> None:
+        """Claim jobs from the shared queue whenever woken, and at least every POLL_SECONDS (other
+        processes queue jobs too); renew this process's leases every third of a lease."""
+        renewed = 0.0
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                if loop.time() - renewed >= shared.lease.total_seconds() / 3:
+                    await shared.renew()
+                    renewed = loop.time()
+                while self.accepting and (job := await shared.claim()) is not None:
+                    self._submitted.pop(job.id, None)
+                    await self._start_claimed(job)
+                mine = list(self._submitted.values())
+                self._places = await shared.places()
+                for job in mine:
+                    if job.id not in self._places and self._submitted.pop(job.id, None) is not None:
+                        await self._work.settle(job)  # another process took it: stop showing its place
+            except Exception:
+                log.exception("the job runner hit an error; it carries on at its next look")
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(POLL_SECONDS):
+                    await self._wake.wait()
+            self._wake.clear()
+
+    async def _start_claimed(self, job: Job) -> None:
+        """Start a claimed job; one that another process was running when it died runs once more
+        (its result still reaches the member: in the channel once the interaction has expired)."""
+        if job.runs > 2:
+            log.info("job %s lost its process twice; it is not run a third time; telling the member", job.id)
+            await self._interrupt(job, RESTARTING)
+            return
+        if job.runs == 2:
+            log.info("job %s: its process died while running it; running it again", job.id)
+        await self._before_start()
+        self._tasks[job.id] = (job, asyncio.create_task(self._run(job), name=f"imagebot-job-{job.id}"))
+
     async def _run(self, job: Job) -> None:
         """Run one job. Its start is recorded beside the work rather than before it, so the provider
-        call waits on no commit; its place among the running ones is given back as soon as the
-        provider is done with it, since delivering the result takes no provider capacity."""
+        call waits on no commit (a shared queue's claim has recorded it already); its place among the
+        running ones is given back as soon as the provider is done with it, since delivering the
+        result takes no provider capacity."""
+        shared, marks = self._shared, []
 
         def provider_done() -> None:
-            self._queue.finish(job.id)
+            if shared is not None:
+                if not marks:
+                    marks.append(asyncio.create_task(shared.provider_done(job)))
+            else:
+                self._queue.finish(job.id)
             self._wake.set()
 
-        marked = asyncio.create_task(self._save(job, JobState.RUNNING, started_at=utcnow()))
+        if shared is None:
+            marks.append(asyncio.create_task(self._save(job, JobState.RUNNING, started_at=utcnow())))
         try:
             delivered = await self._work.run(job, provider_done)
-            await marked
+            await asyncio.gather(*marks)
             await self._save(job, JobState.DONE if delivered else JobState.FAILED)
         except Exception:
             log.exception("job %s could not be run or recorded", job.id)
@@ -163,6 +234,7 @@ class Runner:
             self._tasks.pop(job.id, None)
             self._recovered.discard(job.id)
             provider_done()
+            await asyncio.gather(*marks, return_exceptions=True)
 
     async def _save(self, job: Job, state: str, **fields: object) -> None:
         async with self._sessions() as session:
@@ -198,7 +270,7 @@ class Runner:
     async def _recover(self) -> None:
         """Re-queue what a crash left unfinished, or tell the member, once, that it was lost."""
         async with self._sessions() as session:
-            jobs = [job for job in await unfinished_jobs(session) if self._owns(job)]
+            jobs = await unfinished_jobs(session)
         for job in jobs:
             if self._work.answerable(job):
                 await self._save(job, JobState.QUEUED)
@@ -230,6 +302,8 @@ class Runner:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
             await self._interrupt(job, RESTARTING)
+        if self._shared is not None:
+            return  # queued jobs stay in the shared queue, for the other processes or the next start
         for job in self._queue.queued():
             self._queue.remove(job.id)
             await self._interrupt(job, RESTARTING)

@@ -147,7 +147,8 @@ class ResultActions:
             raise InvalidRequest(_("This request has already started or finished."))
         if job.user_id != interaction.user.id and not interaction.permissions.manage_messages:
             raise InvalidRequest(_("Only the member who asked, or a moderator, can cancel this."))
-        await self.runner.cancel(job)
+        if not await self.runner.cancel(job):
+            raise InvalidRequest(_("This request has already started or finished."))
         await interaction.response.edit_message(content=_("Cancelled.").render(job.locale), view=None)
 
 

@@ -2,14 +2,17 @@
 
 import asyncio
 import io
+import json
 import os
+import signal
 import sys
 from pathlib import Path
 
 from PIL import Image
 
 from bot.__main__ import _sync
-from tests.sandbox import ROOT, run_sandbox, write_config
+from tests.sandbox import ROOT, run_sandbox, secrets_env, start_bot_process, write_config
+from tests.secrets_scan import leaks
 
 
 async def _run_cli(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
@@ -114,3 +117,26 @@ async def test_an_unreachable_discord_is_one_clear_line(tmp_path):
     code, output = await _run_cli("--config", str(config), env={"DISCORD_TOKEN": "t" * 8, "OPENAI_API_KEY": "k" * 8})
     assert code == 1 and "could not reach Discord at http://127.0.0.1:9/api/v10" in output
     assert "Traceback" not in output
+
+
+async def test_json_logs_are_one_redacted_object_a_line(tmp_path, discord_api, images_api):
+    config = write_config(tmp_path, discord_api, images_api)
+    config.write_text(config.read_text() + '[logging]\nformat = "json"\n')
+    process = await start_bot_process(
+        config, secrets_env(discord_api, images_api), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
+    output = asyncio.create_task(process.stdout.read())
+    try:
+        await asyncio.wait_for(discord_api.identified.wait(), 60)
+        images_api.fail_next("garbage")  # logged with its traceback: the provider's answer was unusable
+        state = await discord_api.send_slash_command("imagine", {"prompt": "a fox", "n": 2})
+        await discord_api.wait_for_reply(state)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.wait(), 30)
+    lines = (await output).decode().splitlines()
+    entries = [json.loads(line) for line in lines]
+    assert entries and all({"time", "level", "logger", "message"} <= set(entry) for entry in entries)
+    assert any("Running upgrade" in entry["message"] for entry in entries)
+    assert any("InvalidResponseError" in entry.get("traceback", "") for entry in entries)
+    assert not [hit for line in lines for hit in leaks(line, "json log line")]

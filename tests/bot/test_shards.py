@@ -3,12 +3,7 @@ with each guild's interactions arriving on the connection of its shard."""
 
 import asyncio
 import signal
-from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
-
-from bot.db.engine import make_engine, make_sessionmaker, migrate_to_head
-from bot.db.models import Job, UsageRecord
 from tests.helpers import usage_rows
 from tests.sandbox import secrets_env, start_bot_process
 from tests.standins.discord_data import shard_of
@@ -72,36 +67,3 @@ async def test_processes_each_run_their_shards_on_one_postgresql_database(
                 process.send_signal(signal.SIGTERM)
         for process in processes:
             await asyncio.wait_for(process.wait(), 30)
-
-
-async def test_a_restarted_process_recovers_only_the_jobs_of_its_own_shards(make_config, start_bot, discord_api):
-    config = make_config(discord={"shard_count": 2, "shard_ids": [1]})
-    engine = make_engine(config.database.url)
-    await migrate_to_head(engine)
-    long_ago = datetime.now(UTC) - timedelta(hours=1)
-    async with make_sessionmaker(engine)() as session:
-        for shard in (0, 1):
-            record = UsageRecord(guild_id=int(guild_on_shard(shard, 2)), user_id=7, command="imagine", status="pending")
-            session.add(record)
-            await session.flush()
-            session.add(
-                Job(
-                    usage_id=record.id,
-                    kind="generate",
-                    state="running",
-                    guild_id=record.guild_id,
-                    user_id=7,
-                    locale="en-US",
-                    params={"prompt": "left behind", "n": 1},
-                    application_id=int(discord_api.application_id),
-                    interaction_token="expired-token",
-                    attachment_limit=2**20,
-                    interaction_at=long_ago,
-                )
-            )
-        await session.commit()
-    await engine.dispose()
-    bot = await start_bot(config)  # recovery is over before the bot is ready
-    async with bot.sessions() as session:
-        jobs = (await session.scalars(select(Job))).all()
-    assert {shard_of(str(job.guild_id), 2): job.state for job in jobs} == {0: "running", 1: "interrupted"}

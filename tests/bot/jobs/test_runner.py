@@ -39,7 +39,7 @@ def contents(message) -> list[str]:
 
 async def test_guilds_take_turns(make_config, start_bot, discord_api, images_api):
     await start_bot(make_config(jobs={"max_running": 1, "per_guild": 1}))
-    images_api.delay = 0.3
+    images_api.delay = 2.0  # the first job runs until every other one is queued
     burst = [("A", "1"), ("A", "2"), ("A", "3"), ("B", "4"), ("B", "5"), ("C", "6")]
     guilds = {"A": discord_api.guild_id, "B": "9100000000000001", "C": "9100000000000002"}
     states = []
@@ -49,6 +49,7 @@ async def test_guilds_take_turns(make_config, start_bot, discord_api, images_api
         )
         await discord_api.wait_for(lambda state=state: state.original and state.original.payload["content"])
         states.append(state)
+    images_api.delay = 0.05
     for state in states:
         await discord_api.wait_for_reply(state, 30)
     order = [request.fields["prompt"] for request in images_api.requests]
@@ -119,9 +120,11 @@ async def test_a_job_that_outlives_its_interaction_ends_in_a_channel_message(
 
 
 async def test_shutdown_lets_running_jobs_finish_within_the_grace_and_interrupts_the_rest(
-    make_config, start_bot, discord_api, images_api
+    tmp_path, make_config, start_bot, discord_api, images_api
 ):
-    bot = await start_bot(make_config(jobs={"max_running": 1, "shutdown_grace_seconds": 0.3}))
+    """One process with its own queue (SQLite); a shared queue keeps queued jobs for the others."""
+    database = {"url": f"sqlite+aiosqlite:///{tmp_path / 'imagebot.db'}"}
+    bot = await start_bot(make_config(jobs={"max_running": 1, "shutdown_grace_seconds": 0.3}, database=database))
     images_api.delay = 2.0
     running = await discord_api.send_slash_command("imagine", {"prompt": "one"}, user=member("s1"))
     await wait_queued(discord_api, running, "Working on it")
