@@ -42,11 +42,14 @@ def _parser() -> argparse.ArgumentParser:
 async def _run(config: Config) -> None:
     bot = ImageBot(config)
     loop = asyncio.get_running_loop()
+    closing: list[asyncio.Future[None]] = []
     for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, lambda: asyncio.ensure_future(bot.close()))
+        loop.add_signal_handler(signum, lambda: closing.append(asyncio.ensure_future(bot.close())))
     loop.add_signal_handler(signal.SIGUSR1, bot.log_state)
     async with bot:
         await bot.start(config.discord.token.get_secret_value())
+    # The client counts as closed before our close has disposed of the database: let it finish.
+    await asyncio.gather(*closing)
 
 
 async def _sync(config: Config, guild_id: int | None) -> None:

@@ -39,8 +39,6 @@ BEGIN, END = "<!-- soak:begin -->", "<!-- soak:end -->"
 EDIT_REPLY = "update_webhook_message"
 IMAGES_FAULTS = ["rate_limit", "server_error", "overloaded", "quota", "garbage", "truncated", "stream_cut", "stall"]
 DISCORD_FAULTS = ["rate_limit", "global_rate_limit", "cloudflare", "server_error", "gone", "too_large", "late_ack"]
-
-
 IDLE_SECONDS = 20
 
 

@@ -4,6 +4,7 @@ import asyncio
 import io
 import json
 import os
+import re
 import signal
 import sys
 from pathlib import Path
@@ -131,6 +132,7 @@ async def test_json_logs_are_one_redacted_object_a_line(tmp_path, discord_api, i
         images_api.fail_next("garbage")  # logged with its traceback: the provider's answer was unusable
         state = await discord_api.send_slash_command("imagine", {"prompt": "a fox", "n": 2})
         await discord_api.wait_for_reply(state)
+        process.send_signal(signal.SIGUSR1)  # the state line an operator asks for, logged before SIGTERM's close
     finally:
         process.send_signal(signal.SIGTERM)
         await asyncio.wait_for(process.wait(), 30)
@@ -139,4 +141,8 @@ async def test_json_logs_are_one_redacted_object_a_line(tmp_path, discord_api, i
     assert entries and all({"time", "level", "logger", "message"} <= set(entry) for entry in entries)
     assert any("Running upgrade" in entry["message"] for entry in entries)
     assert any("InvalidResponseError" in entry.get("traceback", "") for entry in entries)
+    assert any(
+        re.fullmatch(r"state: \d+ asyncio tasks, 0 jobs queued, \d in flight, 1 guilds", e["message"]) for e in entries
+    )
     assert not [hit for line in lines for hit in leaks(line, "json log line")]
+    assert not [entry for entry in entries if entry["logger"].startswith("sqlalchemy")]  # a clean stop on SIGTERM
