@@ -32,27 +32,39 @@ async def test_one_process_runs_every_shard_it_is_given(make_config, start_bot, 
     assert sorted(row.guild_id for row in rows) == sorted(int(guild_on_shard(shard, 2)) for shard in (0, 1))
 
 
+async def start_shard_processes(
+    tmp_path, discord_api, images_api, database_url: str, count: int, settings: str = ""
+) -> list[asyncio.subprocess.Process]:
+    """`count` bot processes on one database, one shard each, logging to tmp_path; returns once
+    every shard is connected. `settings` is more TOML for every process."""
+    processes = []
+    for shard in range(count):
+        config = tmp_path / f"shard-{shard}.toml"
+        config.write_text(
+            f'[discord]\napi_base_url = "{discord_api.api_base_url}"\ngateway_url = "{discord_api.gateway_url}"\n'
+            f"shard_count = {count}\nshard_ids = [{shard}]\n"
+            f'[images]\nbase_url = "{images_api.base_url}"\n[database]\nurl = "{database_url}"\n{settings}'
+        )
+        log = (tmp_path / f"shard-{shard}.log").open("wb")
+        processes.append(await start_bot_process(config, secrets_env(discord_api, images_api), stdout=log, stderr=log))
+        await discord_api.wait_for(lambda shard=shard: f"identify {shard}/{count}" in discord_api.gateway_log, 60)
+    await asyncio.wait_for(discord_api.identified.wait(), 60)
+    return processes
+
+
+async def stop_processes(processes: list[asyncio.subprocess.Process]) -> None:
+    for process in processes:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
+        await asyncio.wait_for(process.wait(), 30)
+
+
 async def test_processes_each_run_their_shards_on_one_postgresql_database(
     postgres_url, tmp_path, discord_api, images_api
 ):
-    processes = []
+    processes = await start_shard_processes(tmp_path, discord_api, images_api, postgres_url, 3)
     try:
-        for shard in range(3):
-            config = tmp_path / f"shard-{shard}.toml"
-            config.write_text(
-                f'[discord]\napi_base_url = "{discord_api.api_base_url}"\ngateway_url = "{discord_api.gateway_url}"\n'
-                f"shard_count = 3\nshard_ids = [{shard}]\n"
-                f'[images]\nbase_url = "{images_api.base_url}"\n[database]\nurl = "{postgres_url}"\n'
-            )
-            process = await start_bot_process(
-                config,
-                secrets_env(discord_api, images_api),
-                stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.DEVNULL,
-            )
-            processes.append(process)
-            await discord_api.wait_for(lambda shard=shard: f"identify {shard}/3" in discord_api.gateway_log, 60)
-        await asyncio.wait_for(discord_api.identified.wait(), 60)
         states = [
             await discord_api.send_slash_command(
                 "imagine", {"prompt": f"shard {shard}"}, guild_id=guild_on_shard(shard, 3)
@@ -62,8 +74,4 @@ async def test_processes_each_run_their_shards_on_one_postgresql_database(
         for state in states:
             assert (await discord_api.wait_for_reply(state, 30)).attachment_bytes()
     finally:
-        for process in processes:
-            if process.returncode is None:
-                process.send_signal(signal.SIGTERM)
-        for process in processes:
-            await asyncio.wait_for(process.wait(), 30)
+        await stop_processes(processes)

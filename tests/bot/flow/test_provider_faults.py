@@ -3,6 +3,7 @@ private message to the member and a finished row; running out of credit also tel
 
 import pytest
 
+from tests.bot.images.test_client import EXHAUSTED_CREDIT_CODES
 from tests.cogs.test_settings import settings
 from tests.helpers import usage_rows
 from tests.standins.discord_data import ChannelOption
@@ -47,16 +48,7 @@ async def test_connection_refused_ends_with_a_message_and_a_row(make_config, sta
     assert (row.status, row.error_code) == ("failed", "connection")
 
 
-@pytest.mark.parametrize(
-    "code",
-    [
-        "insufficient_quota",
-        "credit_balance_exhausted",
-        "organization_spend_limit_exceeded",
-        "project_spend_limit_exceeded",
-        "organization_usage_limit_exceeded",
-    ],
-)
+@pytest.mark.parametrize("code", EXHAUSTED_CREDIT_CODES)
 async def test_exhausted_credit_is_not_a_rate_limit_and_moderators_hear_once(
     make_config, start_bot, discord_api, images_api, code
 ):

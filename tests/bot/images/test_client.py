@@ -12,6 +12,14 @@ from bot.images.ratelimit import parse_retry_after
 from tests.standins.images_rules import make_png
 
 MODELS = ModelRegistry()
+# OpenAI's codes for a 429 that waiting will not cure (written out here, not taken from the client).
+EXHAUSTED_CREDIT_CODES = [
+    "insufficient_quota",
+    "credit_balance_exhausted",
+    "organization_spend_limit_exceeded",
+    "project_spend_limit_exceeded",
+    "organization_usage_limit_exceeded",
+]
 
 
 @pytest.fixture
@@ -201,16 +209,7 @@ async def test_a_stream_that_fails_before_its_first_event_is_retried_like_any_re
     assert events[-1].completed and len(images_api.requests) == 3
 
 
-@pytest.mark.parametrize(
-    "code",
-    [
-        "insufficient_quota",
-        "credit_balance_exhausted",
-        "organization_spend_limit_exceeded",
-        "project_spend_limit_exceeded",
-        "organization_usage_limit_exceeded",
-    ],
-)
+@pytest.mark.parametrize("code", EXHAUSTED_CREDIT_CODES)
 def test_every_kind_of_exhausted_credit_is_a_quota_error_not_a_rate_limit(code):
     body = {"error": {"message": "out of credit", "type": "requests", "param": None, "code": code}}
     error = errors.error_from_response(429, body, request_id=None, retry_after=None)

@@ -10,11 +10,14 @@ from sqlalchemy import select
 
 from bot.db.engine import make_engine, make_sessionmaker
 from bot.db.models import Job, JobState, UsageRecord
-from tests.bot.test_shards import guild_on_shard
-from tests.sandbox import secrets_env, start_bot_process
+from tests.bot.test_shards import guild_on_shard, start_shard_processes, stop_processes
 from tests.standins.discord_data import user_payload
 
 PER_GUILD = 6
+
+
+def member(tag: str) -> dict:
+    return user_payload(str(10**17 + zlib.crc32(tag.encode())), tag)
 
 
 async def rows_and_jobs(url: str) -> tuple[list[UsageRecord], list[Job]]:
@@ -42,26 +45,9 @@ async def test_three_processes_share_one_queue_and_take_over_a_killed_ones_jobs(
     postgres_url, tmp_path, discord_api, images_api
 ):
     images_api.delay = 1.5  # long enough that the job running when the kill is decided is still running
-    processes = []
+    settings = "[jobs]\nmax_running = 3\nper_guild = 2\nper_member = 1\nlease_seconds = 2\n"
+    processes = await start_shard_processes(tmp_path, discord_api, images_api, postgres_url, 3, settings)
     try:
-        for shard in range(3):
-            config = tmp_path / f"shard-{shard}.toml"
-            config.write_text(
-                f'[discord]\napi_base_url = "{discord_api.api_base_url}"\ngateway_url = "{discord_api.gateway_url}"\n'
-                f"shard_count = 3\nshard_ids = [{shard}]\n"
-                f'[images]\nbase_url = "{images_api.base_url}"\n[database]\nurl = "{postgres_url}"\n'
-                "[jobs]\nmax_running = 3\nper_guild = 2\nper_member = 1\nlease_seconds = 2\n"
-            )
-            log = (tmp_path / f"shard-{shard}.log").open("wb")
-            processes.append(
-                await start_bot_process(config, secrets_env(discord_api, images_api), stdout=log, stderr=log)
-            )
-            await discord_api.wait_for(lambda shard=shard: f"identify {shard}/3" in discord_api.gateway_log, 60)
-        await asyncio.wait_for(discord_api.identified.wait(), 60)
-
-        def member(tag: str) -> dict:
-            return user_payload(str(10**17 + zlib.crc32(tag.encode())), tag)
-
         states = await asyncio.gather(
             *(
                 discord_api.send_slash_command(
@@ -99,8 +85,4 @@ async def test_three_processes_share_one_queue_and_take_over_a_killed_ones_jobs(
         assert taken_over and all(victim not in job.claimed_by for job in taken_over)
         assert {row.id: row.runs for row in rows if row.runs} == {job.usage_id: 2 for job in taken_over}
     finally:
-        for process in processes:
-            if process.returncode is None:
-                process.send_signal(signal.SIGTERM)
-        for process in processes:
-            await asyncio.wait_for(process.wait(), 30)
+        await stop_processes(processes)
