@@ -1,8 +1,9 @@
-"""Command line: `python -m bot [--config PATH] [run | sync [--guild ID] | migrate | copy-db --to URL]`.
+"""Command line: `python -m bot [--config PATH] [run | sync [--guild ID] | migrate | copy-db --to URL | health]`.
 
 `run` (the default) starts the bot and migrates the database to head first. Starting never
 syncs commands: `sync` does, globally or to one guild for fast testing. `copy-db` moves a
-SQLite database into a fresh PostgreSQL one, to run several processes.
+SQLite database into a fresh PostgreSQL one, to run several processes. `health` asks the
+running bot's `/healthz` (`metrics.listen`), for a container's health check.
 """
 
 from __future__ import annotations
@@ -36,7 +37,23 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("migrate", help="migrate the database to the latest schema and exit")
     copy = commands.add_parser("copy-db", help="copy the configured SQLite database into a fresh PostgreSQL one")
     copy.add_argument("--to", required=True, metavar="URL", help="postgresql+asyncpg://user@host/dbname")
+    commands.add_parser("health", help="exit 0 if the running bot's /healthz says healthy, else 1")
     return parser
+
+
+async def _health(listen: str) -> int:
+    host, _, port = listen.rpartition(":")
+    host = {"0.0.0.0": "127.0.0.1", "[::]": "[::1]", "": "127.0.0.1"}.get(host, host)
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session,
+            session.get(f"http://{host}:{port}/healthz") as response,
+        ):
+            print(f"{response.status} {await response.text()}")
+            return 0 if response.status == 200 else 1
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        print(f"imagebot: no answer from http://{host}:{port}/healthz ({type(exc).__name__})")
+        return 1
 
 
 async def _run(config: Config) -> None:
@@ -102,6 +119,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"imagebot: config error: {exc}", file=sys.stderr)
         return 2
     setup_logging(config.logging.level, config.secrets(), config.logging.format)
+    if args.command == "health":
+        if not config.metrics.listen:
+            print("imagebot: health needs metrics.listen, the address the bot serves /healthz on", file=sys.stderr)
+            return 2
+        return asyncio.run(_health(config.metrics.listen))
     try:
         if args.command == "sync":
             asyncio.run(_sync(config, args.guild))

@@ -11,6 +11,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 import aiohttp
 import discord
@@ -25,7 +26,7 @@ from bot.billing.usage import UsageLog
 from bot.callwindow import CallWindow
 from bot.clock import SystemClock
 from bot.config import Config, DiscordConfig
-from bot.db.engine import make_engine, make_sessionmaker, migrate_to_head
+from bot.db.engine import answers, make_engine, make_sessionmaker, migrate_to_head
 from bot.db.jobs import Caps
 from bot.downloads import DISCORD_CDN_HOSTS, AttachmentDownloader
 from bot.flow.catalog import ModelCatalog
@@ -43,8 +44,9 @@ from bot.images import ImagesClient, ModelRegistry
 from bot.jobs.queue import FairQueue
 from bot.jobs.runner import Runner
 from bot.jobs.shared import SharedQueue
+from bot.metrics import Metrics, MetricsServer
 from bot.surface.errors import ErrorReporter
-from bot.surface.views import ResultActions, ResultButtons
+from bot.surface.views import BUTTON_COMMANDS, ResultActions, ResultButtons
 from bot.threads import BoundedThreads
 from cogs.account import Account
 from cogs.edit import Edit
@@ -73,6 +75,15 @@ def image_hosts(config: DiscordConfig) -> set[str]:
     return hosts - {""}
 
 
+def command_names(tree: discord.app_commands.CommandTree) -> set[str]:
+    """What usage rows name commands by (`command_name`): slash commands, menus and buttons."""
+    names = {command.qualified_name.lower() for command in tree.walk_commands()}
+    names |= {
+        menu.name.lower().replace(" image", "") for menu in tree.get_commands(type=discord.AppCommandType.message)
+    }
+    return names | set(BUTTON_COMMANDS)
+
+
 @dataclass(frozen=True)
 class Parts:
     """The long-lived parts that `setup_hook` starts and `close` stops."""
@@ -88,14 +99,18 @@ class ImageBot(commands.AutoShardedBot):
     db_engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     parts: Parts
+    metrics_server: MetricsServer | None = None
 
     def __init__(self, config: Config) -> None:
         intents = discord.Intents.none()
         intents.guilds = True
         self.clock = SystemClock()
         self.calls = CallWindow(self.clock)
+        self.metrics = Metrics(models=[config.images.model, *config.images.offered_models])
+        trace = self.calls.trace()
+        self.metrics.watch_discord(trace)
         super().__init__(
-            http_trace=self.calls.trace(),
+            http_trace=trace,
             command_prefix=commands.when_mentioned,
             intents=intents,
             help_command=None,
@@ -125,6 +140,14 @@ class ImageBot(commands.AutoShardedBot):
             asyncio.create_task(self.parts.status.run(), name="imagebot-status"),
             asyncio.create_task(self.parts.retention.run(), name="imagebot-retention"),
         ]
+        if self.config.metrics.listen:
+            checks = {"gateway": self._gateway_connected, "database": partial(answers, self.db_engine)}
+            self.metrics_server = MetricsServer(self.metrics, checks, listen=self.config.metrics.listen)
+            await self.metrics_server.start()
+
+    async def _gateway_connected(self) -> bool:
+        """Every shard of this process is connected to the gateway."""
+        return self.is_ready() and bool(self.shards) and not any(shard.is_closed() for shard in self.shards.values())
 
     async def assemble(
         self, http: aiohttp.ClientSession, sessions: async_sessionmaker[AsyncSession], *, shared_queue: bool = False
@@ -152,13 +175,14 @@ class ImageBot(commands.AutoShardedBot):
             retry_base_delay=config.images.retry_base_delay,
             max_retry_wait=config.images.max_retry_wait,
             max_parallel_requests=config.images.max_parallel_requests,
+            on_error=lambda error: self.metrics.provider_failed(error.kind),
         )
         downloads = AttachmentDownloader(
             http, allowed_hosts=image_hosts(config.discord), max_bytes=int(config.imaging.max_download_mb * 1024 * 1024)
         )
         policy = Policy(PriceTable(config.prices))
         locales = Locales(sessions, self._community_locale)
-        failures = Failures(sessions, policy)
+        failures = Failures(sessions, policy, self.metrics)
         errors = ErrorReporter(failures, locales)
         jobs = config.jobs
         caps = Caps(max_running=jobs.max_running, per_guild=jobs.per_guild, per_member=jobs.per_member)
@@ -169,7 +193,9 @@ class ImageBot(commands.AutoShardedBot):
             policy=policy,
             before_start=images.wait_for_rate_limit,
             shutdown_grace=jobs.shutdown_grace_seconds,
+            metrics=self.metrics,
         )
+        self.metrics.watch_jobs(queued=lambda: len(runner.waiting()), running=runner.in_flight)
         intake = Intake(
             catalog=catalog, policy=policy, sessions=sessions, usage=UsageLog(sessions), locales=locales, runner=runner
         )
@@ -208,9 +234,12 @@ class ImageBot(commands.AutoShardedBot):
                 clock=clock,
                 keep_for=timedelta(hours=config.results.keep_hours),
                 keep_bytes=int(config.results.keep_mb * 2**20),
+                metrics=self.metrics,
             ),
             failures=failures,
             notices=notices,
+            metrics=self.metrics,
+            clock=clock,
         )
         self.tree.error(errors.on_tree_error)
         await self.tree.set_translator(CatalogueTranslator())
@@ -225,6 +254,7 @@ class ImageBot(commands.AutoShardedBot):
             Results(actions.hand_over_kept),
         ):
             await self.add_cog(cog)
+        self.metrics.name_commands(command_names(self.tree))
         return Parts(
             runner,
             pipeline,
@@ -240,6 +270,8 @@ class ImageBot(commands.AutoShardedBot):
         return discord.Webhook.from_state(data, self._connection)  # type: ignore[arg-type]
 
     async def close(self) -> None:
+        if self.metrics_server is not None:
+            await self.metrics_server.close()
         if hasattr(self, "parts"):
             await self.parts.runner.shutdown()
             for task in self._tasks:

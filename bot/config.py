@@ -153,6 +153,19 @@ class ResultsConfig(_Section):
     keep_mb: float = Field(default=512.0, gt=0, le=100_000)
 
 
+class MetricsConfig(_Section):
+    listen: str = ""
+
+    @field_validator("listen")
+    @classmethod
+    def _check_listen(cls, value: str) -> str:
+        value = value.strip()
+        host, _, port = value.rpartition(":")
+        if value and not (host and port.isascii() and port.isdigit() and int(port) <= 65535):
+            raise ValueError('must be "host:port", for example "127.0.0.1:9108" (or "" for off)')
+        return value
+
+
 class LoggingConfig(_Section):
     level: str = "INFO"
     format: Literal["text", "json"] = "text"
@@ -174,6 +187,7 @@ class Config(_Section):
     jobs: JobsConfig = Field(default_factory=JobsConfig)
     results: ResultsConfig = Field(default_factory=ResultsConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     prices: dict[str, ModelPrice] = Field(default_factory=dict)
 
     def secrets(self) -> list[str]:

@@ -14,7 +14,7 @@ from pathlib import Path
 import asyncpg
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -32,7 +32,7 @@ class PostgresCluster:
         # Not under pytest's tmp_path: as root, that is closed to the `postgres` user.
         self.folder = Path(tempfile.mkdtemp(prefix="imagebot-pg-"))
         self.data = self.folder / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/postgres"
 
     def _run(self, *args: str) -> None:

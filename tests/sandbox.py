@@ -32,12 +32,13 @@ class SandboxRun:
     output: str
 
 
-def write_config(folder: Path, discord_api: DiscordStandIn, images_api: ImagesStandIn) -> Path:
+def write_config(folder: Path, discord_api: DiscordStandIn, images_api: ImagesStandIn, extra: str = "") -> Path:
+    """A config for the stand-ins and a SQLite file in `folder`; `extra` is more TOML (other sections)."""
     path = folder / "config.toml"
     path.write_text(
         f'[discord]\napi_base_url = "{discord_api.api_base_url}"\ngateway_url = "{discord_api.gateway_url}"\n'
         f'[images]\nbase_url = "{images_api.base_url}"\n'
-        f'[database]\nurl = "sqlite+aiosqlite:///{folder / "imagebot.db"}"\n'
+        f'[database]\nurl = "sqlite+aiosqlite:///{folder / "imagebot.db"}"\n' + extra
     )
     return path
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import asyncpg
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -95,3 +95,10 @@ async def migrate_to_head(engine: AsyncEngine) -> None:
     url = engine.url.render_as_string(hide_password=False)
     async with engine.begin() as connection:
         await connection.run_sync(_upgrade, url)
+
+
+async def answers(engine: AsyncEngine) -> bool:
+    """Whether the database runs a query (the health check); raises when it cannot."""
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
+    return True

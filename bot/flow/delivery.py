@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.billing.policy import ModeratorNotice, Policy
 from bot.billing.usage import finish_ok
-from bot.clock import Clock
+from bot.clock import Clock, aware
 from bot.db.models import Delivery as Delivered
 from bot.db.models import Job, KeptResult, UsageRecord
 from bot.db.results import keep, log_attempt
@@ -30,6 +30,7 @@ from bot.flow.replies import MemberReplies
 from bot.i18n import _
 from bot.images import ImagesResult, ModelSpec
 from bot.imaging import EncodedImage, ImageDataError, describe, fit_to_limit
+from bot.metrics import Metrics
 from bot.threads import BoundedThreads
 
 log = logging.getLogger(__name__)
@@ -106,6 +107,7 @@ class Delivery:
         clock: Clock,
         keep_for: timedelta,
         keep_bytes: int,
+        metrics: Metrics,
     ) -> None:
         """Undelivered results are kept `keep_for`, at most `keep_bytes` in all (oldest dropped first)."""
         self._sessions = sessions
@@ -116,6 +118,7 @@ class Delivery:
         self._clock = clock
         self._keep_for = keep_for
         self._keep_bytes = keep_bytes
+        self._metrics = metrics
 
     async def deliver(self, job: Job, record: UsageRecord, result: ImagesResult, spec: ModelSpec) -> None:
         """Settle the row and, beside that, get the images to the member by the first route that
@@ -128,6 +131,10 @@ class Delivery:
         finally:
             alert = await settling
         record.delivery, record.message_id = delivery, message_id
+        self._metrics.request_finished(record.command, record.status)
+        self._metrics.made(spec.name, len(result.images), record.cost_usd)
+        if delivery != Delivered.KEPT:
+            self._metrics.delivered((self._clock.now() - aware(record.created_at)).total_seconds())
         if alert is not None and record.guild_id is not None:
             await self._notices.post(record.guild_id, alert)
         kept = []
@@ -167,7 +174,9 @@ class Delivery:
                     locale=job.locale,
                 )
                 files = as_files(images, f"{record.command}-{job.id}")
+                posting = self._clock.monotonic()
                 message = await self._replies.post_result(job, content, files, view, in_channel=in_channel)
+                self._metrics.uploaded(self._clock.monotonic() - posting)
             except ImageDataError:
                 attempts.append((route, "cannot_shrink"))
                 return Delivered.KEPT, None

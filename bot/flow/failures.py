@@ -24,6 +24,7 @@ from bot.i18n import Text, _
 from bot.images import errors as images_errors
 from bot.imaging import ImageDataError
 from bot.logs import redact
+from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -112,9 +113,10 @@ def describe_failure(error: BaseException) -> Failure:
 
 
 class Failures:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], policy: Policy) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], policy: Policy, metrics: Metrics) -> None:
         self._sessions = sessions
         self._policy = policy
+        self._metrics = metrics
 
     async def record(self, record: UsageRecord, error: BaseException, *, what: str) -> Failure:
         """Describe and log the error, finish the row and release its reservation, in one unit of
@@ -126,6 +128,7 @@ class Failures:
         else:
             log.error("%s failed unexpectedly", what, exc_info=error)
         finish_failed(record, status=failure.status, code=failure.code, detail=str(error) or None)
+        self._metrics.request_finished(record.command, record.status)
         try:
             async with self._sessions() as session:
                 await self._policy.release(session, record)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.clock import Clock, aware
 from bot.db.models import Job, UsageRecord
 from bot.flow.delivery import Delivery
 from bot.flow.failures import Failures
@@ -20,6 +21,7 @@ from bot.flow.status import Status, StatusSender
 from bot.i18n import Text, _
 from bot.images import ModelRegistry
 from bot.imaging import fit_to_limit
+from bot.metrics import Metrics
 from bot.threads import BoundedThreads
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,8 @@ class Pipeline:
         replies: MemberReplies,
         status: StatusSender,
         threads: BoundedThreads,
+        metrics: Metrics,
+        clock: Clock,
     ) -> None:
         self._sessions = sessions
         self._models = models
@@ -48,6 +52,8 @@ class Pipeline:
         self._replies = replies
         self._status = status
         self._threads = threads
+        self._metrics = metrics
+        self._clock = clock
 
     def answerable(self, job: Job) -> bool:
         return self._replies.token_valid(job)
@@ -58,6 +64,7 @@ class Pipeline:
         the provider call, not before it."""
         row = asyncio.create_task(self._usage_row(job))
         spec = self._models.get(job.params["model"])
+        self._metrics.queue_waited((self._clock.now() - aware(job.created_at)).total_seconds())
 
         async def show_preview(image: bytes, number: int) -> None:
             preview = await self._threads.run(fit_to_limit, image, job.attachment_limit)
@@ -67,10 +74,12 @@ class Pipeline:
 
         try:
             self._status.show(job, Status((_("🎨 Working on it…"),)))
+            called = self._clock.monotonic()
             try:
                 result = await self._production.produce(job, spec, show_preview)
             finally:
                 provider_done()
+                self._metrics.provider_called(job.kind, self._clock.monotonic() - called)
             await self._status.settle(job.id)
             await self._delivery.deliver(job, await row, result, spec)
             return True

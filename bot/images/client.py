@@ -60,8 +60,11 @@ class ImagesClient:
         retry_base_delay: float = 1.0,
         max_retry_wait: float = 30.0,
         max_parallel_requests: int = 4,
+        on_error: Callable[[ImagesError], None] = lambda error: None,
     ) -> None:
+        """`on_error` hears every failed attempt, retried or not (the metrics count them)."""
         self._session = session
+        self._on_error = on_error
         self._base_url = base_url.rstrip("/")
         self._api_key = api_key
         self._timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=connect_timeout)
@@ -136,6 +139,7 @@ class ImagesClient:
                         yield item
                 return
             except ImagesError as exc:
+                self._on_error(exc)
                 if started or not exc.retryable or number >= self._max_retries:
                     raise
                 delay = self._retry_delay(number, exc.retry_after)

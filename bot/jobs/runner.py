@@ -28,6 +28,7 @@ from bot.db.models import Job, JobState, UsageRecord, UsageStatus
 from bot.i18n import Text, _
 from bot.jobs.queue import FairQueue
 from bot.jobs.shared import SharedQueue
+from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,7 @@ class Runner:
         policy: Policy,
         before_start: Callable[[], Awaitable[None]],
         shutdown_grace: float,
+        metrics: Metrics,
         shared: SharedQueue | None = None,
     ) -> None:
         """`before_start` is awaited before each start: the provider's rate limit. With `shared`,
@@ -93,6 +95,7 @@ class Runner:
         self._started_work: JobWork | None = None
         self._before_start = before_start
         self._shutdown_grace = shutdown_grace
+        self._metrics = metrics
         self.accepting = True
         self._tasks: dict[int, tuple[Job, asyncio.Task[None]]] = {}
         self._recovered: set[int] = set()
@@ -258,6 +261,7 @@ class Runner:
             if record is not None and record.status == UsageStatus.PENDING:
                 finish_failed(record, status=status, code=code, detail=detail)
                 await self._policy.release(session, record)
+                self._metrics.request_finished(record.command, status)
             self._set_state(session, job, state)
             await session.commit()
 

@@ -34,6 +34,7 @@ RESULT_TEMPLATE = r"ib:(?P<action>vary|edit|reroll|delete):(?P<usage>[0-9]{1,18}
 CANCEL_TEMPLATE = r"ib:cancel:(?P<job>[0-9]{1,18})"
 KEPT_TEMPLATE = r"ib:results"
 CUSTOM_ID_TEMPLATES = (RESULT_TEMPLATE, CANCEL_TEMPLATE, KEPT_TEMPLATE)
+BUTTON_COMMANDS = ("vary", "edit", "reroll", "delete", "cancel", "results")  # the ACTION of ib:ACTION:...
 _LOOKS = {
     "vary": (_("Vary"), discord.ButtonStyle.secondary, "🔀"),
     "edit": (_("Edit"), discord.ButtonStyle.secondary, "✏️"),

@@ -75,6 +75,7 @@ class DiscordStandIn(MemberActions, RestOperations):
         self.shard_count = 1  # as the bot identifies: each process names its shards and their total
         self._sessions: dict[int, GatewaySession] = {}  # by shard
         self.gateway_log: list[str] = []  # "identify", "resume", "invalid_session", "closed 4000"...
+        self.gateway_down = False  # while set, the gateway refuses connections (503), as in an outage
         self._runner: web.AppRunner | None = None
         self.base_url = ""
         self.api_base_url = ""
@@ -248,7 +249,9 @@ class DiscordStandIn(MemberActions, RestOperations):
             ],
         }
 
-    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+    async def _gateway(self, request: web.Request) -> web.StreamResponse:
+        if self.gateway_down:
+            return web.Response(status=503, text="the gateway is down")
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         compress = request.query.get("compress")
