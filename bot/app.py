@@ -29,6 +29,7 @@ from bot.config import Config, DiscordConfig
 from bot.db.engine import answers, make_engine, make_sessionmaker, migrate_to_head
 from bot.db.jobs import Caps
 from bot.downloads import DISCORD_CDN_HOSTS, AttachmentDownloader
+from bot.flow.accounts import Accounts
 from bot.flow.catalog import ModelCatalog
 from bot.flow.delivery import Delivery
 from bot.flow.failures import Failures
@@ -48,6 +49,7 @@ from bot.metrics import Metrics, MetricsServer
 from bot.surface.errors import ErrorReporter
 from bot.surface.views import BUTTON_COMMANDS, ResultActions, ResultButtons
 from bot.threads import BoundedThreads
+from bot.vault import KeyVault
 from cogs.account import Account
 from cogs.edit import Edit
 from cogs.imagine import Imagine
@@ -177,6 +179,13 @@ class ImageBot(commands.AutoShardedBot):
             max_parallel_requests=config.images.max_parallel_requests,
             on_error=lambda error: self.metrics.provider_failed(error.kind),
         )
+        secret_key = config.security.secret_key.get_secret_value()
+        accounts = Accounts(
+            sessions=sessions,
+            images=images,
+            vault=KeyVault(secret_key) if secret_key else None,
+            base_url_prefixes=config.security.guild_base_urls,
+        )
         downloads = AttachmentDownloader(
             http, allowed_hosts=image_hosts(config.discord), max_bytes=int(config.imaging.max_download_mb * 1024 * 1024)
         )
@@ -224,7 +233,8 @@ class ImageBot(commands.AutoShardedBot):
             status=status,
             replies=replies,
             threads=threads,
-            production=Production(images=images, downloads=downloads, threads=threads),
+            production=Production(downloads=downloads, threads=threads),
+            accounts=accounts,
             delivery=Delivery(
                 sessions=sessions,
                 policy=policy,
@@ -249,7 +259,7 @@ class ImageBot(commands.AutoShardedBot):
             Edit(intake, catalog, self.tree, actions.open_edit_form),
             Vary(intake, catalog, self.tree),
             Usage(sessions, threads, locales),
-            Settings(sessions, locales, catalog),
+            Settings(sessions, locales, catalog, accounts, errors),
             Account(sessions, locales),
             Results(actions.hand_over_kept),
         ):

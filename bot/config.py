@@ -17,6 +17,8 @@ from bot.images.models import ModelOverride, ModelRegistry
 
 ENV_DISCORD_TOKEN = "DISCORD_TOKEN"
 ENV_OPENAI_API_KEY = "OPENAI_API_KEY"
+ENV_SECRET_KEY = "IMAGEBOT_SECRET_KEY"
+MIN_SECRET_KEY_CHARS = 32
 
 
 class ConfigError(Exception):
@@ -166,6 +168,21 @@ class MetricsConfig(_Section):
         return value
 
 
+class SecurityConfig(_Section):
+    secret_key: SecretStr = SecretStr("")
+    guild_base_urls: list[str] = Field(default_factory=lambda: ["https://"])
+
+    @field_validator("secret_key")
+    @classmethod
+    def _check_secret_key(cls, value: SecretStr) -> SecretStr:
+        if value.get_secret_value() and len(value.get_secret_value()) < MIN_SECRET_KEY_CHARS:
+            raise ValueError(
+                f"must be at least {MIN_SECRET_KEY_CHARS} characters; make one with: "
+                'python -c "import secrets; print(secrets.token_urlsafe(32))"'
+            )
+        return value
+
+
 class LoggingConfig(_Section):
     level: str = "INFO"
     format: Literal["text", "json"] = "text"
@@ -188,11 +205,16 @@ class Config(_Section):
     results: ResultsConfig = Field(default_factory=ResultsConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    security: SecurityConfig = Field(default_factory=SecurityConfig)
     prices: dict[str, ModelPrice] = Field(default_factory=dict)
 
     def secrets(self) -> list[str]:
         """Every secret value in force, so logging can redact them."""
-        values = [self.discord.token.get_secret_value(), self.images.api_key.get_secret_value()]
+        values = [
+            self.discord.token.get_secret_value(),
+            self.images.api_key.get_secret_value(),
+            self.security.secret_key.get_secret_value(),
+        ]
         return [value for value in values if value]
 
 
@@ -208,13 +230,15 @@ def _describe(error: dict[str, Any]) -> str:
 
 
 def parse_config(data: dict[str, Any], environ: dict[str, str] | None = None, *, source: str = "config") -> Config:
-    """Validate raw TOML data, letting DISCORD_TOKEN and OPENAI_API_KEY win over the file."""
+    """Validate raw TOML data, letting DISCORD_TOKEN, OPENAI_API_KEY and IMAGEBOT_SECRET_KEY win over the file."""
     environ = os.environ if environ is None else environ
     data = {section: dict(values) if isinstance(values, dict) else values for section, values in data.items()}
     if environ.get(ENV_DISCORD_TOKEN):
         data.setdefault("discord", {})["token"] = environ[ENV_DISCORD_TOKEN]
     if environ.get(ENV_OPENAI_API_KEY):
         data.setdefault("images", {})["api_key"] = environ[ENV_OPENAI_API_KEY]
+    if environ.get(ENV_SECRET_KEY):
+        data.setdefault("security", {})["secret_key"] = environ[ENV_SECRET_KEY]
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:

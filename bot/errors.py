@@ -42,3 +42,16 @@ class Blocked(UserFacingError):
 class MissingPermission(UserFacingError):
     status = UsageStatus.INVALID
     code = "missing_permission"
+
+
+class GuildKeyFailed(UserFacingError):
+    """The guild's own Images API key was refused (401) or its account is out of credit: the
+    guild's moderators hear the details, the member only that the server's key needs them."""
+
+    status = UsageStatus.FAILED
+
+    def __init__(self, message: Text, *, last_four: str, out_of_credit: bool) -> None:
+        super().__init__(message)
+        self.last_four = last_four
+        self.out_of_credit = out_of_credit
+        self.code = "guild_key_no_credit" if out_of_credit else "guild_key_refused"

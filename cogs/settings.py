@@ -15,10 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.db.models import GuildSettings
 from bot.db.policy import change_setting, get_settings, settings_changes
 from bot.errors import InvalidRequest
+from bot.flow.accounts import Accounts
 from bot.flow.catalog import ModelCatalog
 from bot.flow.locales import Locales
 from bot.i18n import LANGUAGE_NAMES, Text, _
 from bot.surface.checks import ModeratorCog
+from bot.surface.errors import ErrorReporter
 
 ACTIONS = [app_commands.Choice(name=name, value=name) for name in ("add", "remove", "clear")]
 LANGUAGE_CHOICES = [app_commands.Choice(name="auto", value="auto")] + [
@@ -26,7 +28,10 @@ LANGUAGE_CHOICES = [app_commands.Choice(name="auto", value="auto")] + [
 ]
 
 
-def describe_settings(settings: GuildSettings, locale: str) -> discord.Embed:
+def describe_settings(settings: GuildSettings, locale: str, key: tuple[str, str | None] | None = None) -> discord.Embed:
+    """The settings as moderators see them; `key` is the guild's own key's last four characters
+    and base URL, when it has one."""
+
     def listing(values: list[Any], render, empty: Text) -> str:
         return ", ".join(render(value) for value in values) if values else empty.render(locale)
 
@@ -57,7 +62,58 @@ def describe_settings(settings: GuildSettings, locale: str) -> discord.Embed:
         else _("ever").render(locale),
     )
     add(_("Language"), LANGUAGE_NAMES.get(settings.language or "", _("each member's own").render(locale)))
+    if key is None:
+        add(_("Image service key"), _("the bot's").render(locale))
+    else:
+        last_four, base_url = key
+        shown = _("this server's own, ending {last_four}", last_four=last_four).render(locale)
+        add(_("Image service key"), shown + (f"\n{discord.utils.escape_markdown(base_url)}" if base_url else ""))
     return embed
+
+
+class ApiKeyModal(discord.ui.Modal):
+    """The guild's own key and, optionally, its base URL; what is typed is never shown back."""
+
+    def __init__(self, settings: Settings, locale: str) -> None:
+        super().__init__(title=_("This server's image service key").render(locale), timeout=10 * 60)
+        self.settings = settings
+        self.key: discord.ui.Label[Any] = discord.ui.Label(
+            text=_("API key").render(locale),
+            description=_("Stored encrypted; only its last four characters are ever shown.").render(locale),
+            component=discord.ui.TextInput(style=discord.TextStyle.short, min_length=8, max_length=400),
+        )
+        self.base_url: discord.ui.Label[Any] = discord.ui.Label(
+            text=_("Base URL (optional)").render(locale),
+            description=_("Leave empty to use the bot's image service.").render(locale),
+            component=discord.ui.TextInput(
+                style=discord.TextStyle.short, required=False, max_length=300, placeholder="https://api.openai.com/v1"
+            ),
+        )
+        self.add_item(self.key)
+        self.add_item(self.base_url)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        await self.settings.errors.guarded(interaction, self._save(interaction))
+
+    async def _save(self, interaction: discord.Interaction) -> None:
+        key, base_url = self.key.component, self.base_url.component
+        assert isinstance(key, discord.ui.TextInput) and isinstance(base_url, discord.ui.TextInput)
+        assert interaction.guild_id is not None
+        if not interaction.permissions.manage_guild:  # the form outlives the command's check
+            raise app_commands.MissingPermissions(["manage_guild"])
+        url = base_url.value.strip().rstrip("/") or None
+        cog = self.settings
+        last_four = await cog.accounts.set_key(interaction.guild_id, interaction.user.id, key.value.strip(), url)
+        async with cog.sessions() as session:
+            settings = await get_settings(session, interaction.guild_id)
+        locale = await cog.locales.for_interaction(interaction, settings)
+        saved = _("Saved. This server's requests now use its own key, ending {last_four}.", last_four=last_four).render(
+            locale
+        )
+        if settings.alert_channel_id is None:
+            hint = _("Set an alert channel with /settings budget to hear if the key stops working.")
+            saved += " " + hint.render(locale)
+        await interaction.response.send_message(saved, ephemeral=True)
 
 
 def edit_list(values: list[int], action: str, item: int | None) -> list[int]:
@@ -78,10 +134,19 @@ class Settings(ModeratorCog):
         default_permissions=discord.Permissions(manage_guild=True),
     )
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], locales: Locales, catalog: ModelCatalog) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        locales: Locales,
+        catalog: ModelCatalog,
+        accounts: Accounts,
+        errors: ErrorReporter,
+    ) -> None:
         self.sessions = sessions
         self.locales = locales
         self.catalog = catalog
+        self.accounts = accounts
+        self.errors = errors
 
     async def _change(self, interaction: discord.Interaction, changes: dict[str, Any]) -> None:
         async with self.sessions() as session:
@@ -116,8 +181,9 @@ class Settings(ModeratorCog):
         async with self.sessions() as session:
             current = await get_settings(session, interaction.guild_id)
             changes = await settings_changes(session, interaction.guild_id, limit=5)
+            key = await self.accounts.describe(session, interaction.guild_id)
         locale = await self.locales.for_interaction(interaction, current)
-        embed = describe_settings(current, locale)
+        embed = describe_settings(current, locale, key)
         history = "\n".join(
             f"{discord.utils.format_dt(change.created_at, 'R')} <@{change.user_id}> "
             f"`{change.setting}`: {change.old_value!r} → {change.new_value!r}"
@@ -223,3 +289,20 @@ class Settings(ModeratorCog):
     @app_commands.choices(language=LANGUAGE_CHOICES)
     async def language(self, interaction: discord.Interaction, language: str) -> None:
         await self._change(interaction, {"language": None if language == "auto" else language})
+
+    @settings.command(name="api-key", description="Use this server's own image service key (opens a private form)")
+    async def api_key(self, interaction: discord.Interaction) -> None:
+        self.accounts.require_vault()
+        locale = await self.locales.for_interaction(interaction)
+        await interaction.response.send_modal(ApiKeyModal(self, locale))
+
+    @settings.command(name="api-key-remove", description="Forget this server's own key and use the bot's again")
+    async def api_key_remove(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild_id is not None
+        removed = await self.accounts.remove_key(interaction.guild_id, interaction.user.id)
+        locale = await self.locales.for_interaction(interaction)
+        if removed is None:
+            message = _("This server has no key of its own; it uses the bot's.")
+        else:
+            message = _("Removed the key ending {last_four}. This server uses the bot's key again.", last_four=removed)
+        await interaction.response.send_message(message.render(locale), ephemeral=True)

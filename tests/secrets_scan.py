@@ -15,9 +15,9 @@ from sqlalchemy import MetaData, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.standins.discord_data import BOT_TOKEN
-from tests.standins.images_rules import API_KEY
+from tests.standins.images_rules import API_KEY, GUILD_API_KEY, REFUSED_GUILD_KEY, VAULT_SECRET
 
-SECRETS = (BOT_TOKEN, API_KEY)
+SECRETS = (BOT_TOKEN, API_KEY, GUILD_API_KEY, REFUSED_GUILD_KEY, VAULT_SECRET)
 
 
 def _forms(secret: str) -> set[bytes]:

@@ -25,7 +25,7 @@ from bot.db.policy import (
     get_settings,
     last_request_at,
     mark_budget_alert,
-    mark_quota_notice,
+    mark_notice,
 )
 from bot.errors import Blocked, InvalidRequest, LimitReached
 from bot.i18n import Text, _
@@ -245,13 +245,37 @@ class Policy:
     async def credit_ran_out(session: AsyncSession, guild_id: int, now: datetime) -> ModeratorNotice | None:
         """The notice that the bot's image credit ran out, at most once in `QUOTA_NOTICE_QUIET` per
         guild, across processes; None when it was given lately or the guild has no alert channel."""
-        channel_id = await mark_quota_notice(session, guild_id, now, QUOTA_NOTICE_QUIET)
+        channel_id = await mark_notice(session, guild_id, "quota", now, QUOTA_NOTICE_QUIET)
         if channel_id is None:
             return None
         notice = _(
             "⚠️ The bot's image credit has run out: requests here fail until the bot's operator adds "
             "credit or raises the spending limit with the image service."
         )
+        return ModeratorNotice(channel_id, (notice,))
+
+    @staticmethod
+    async def guild_key_failed(
+        session: AsyncSession, guild_id: int, now: datetime, *, last_four: str, out_of_credit: bool
+    ) -> ModeratorNotice | None:
+        """The notice that the guild's own key was refused or is out of credit, at most once in
+        `QUOTA_NOTICE_QUIET` per guild, across processes; None as for `credit_ran_out`."""
+        channel_id = await mark_notice(session, guild_id, "key", now, QUOTA_NOTICE_QUIET)
+        if channel_id is None:
+            return None
+        if out_of_credit:
+            notice = _(
+                "⚠️ This server's own image service key (ending {last_four}) has run out of credit: "
+                "requests here fail until credit is added to its account.",
+                last_four=last_four,
+            )
+        else:
+            notice = _(
+                "⚠️ The image service refused this server's own key (ending {last_four}): requests here fail "
+                "until a moderator sets a working key with /settings api-key, or removes it with "
+                "/settings api-key-remove to use the bot's key.",
+                last_four=last_four,
+            )
         return ModeratorNotice(channel_id, (notice,))
 
     @staticmethod

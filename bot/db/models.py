@@ -68,6 +68,7 @@ class UsageRecord(Base):
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     delivery: Mapped[str | None] = mapped_column(String(16))
     runs: Mapped[int | None] = mapped_column(Integer)  # 2 when a process died running it and another ran it again
+    paid_by: Mapped[str | None] = mapped_column(String(16))  # "bot", or "guild …abcd": the guild's own key
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -137,6 +138,21 @@ class GuildSettings(Base):
     budget_alert_period: Mapped[str | None] = mapped_column(String(7))
     budget_alert_percent: Mapped[int] = mapped_column(Integer, default=0)
     quota_notice_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    key_notice_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the guild's own key failed
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class GuildApiKey(Base):
+    """A guild's own Images API key, sealed (bot/vault.py); only its last four characters are
+    kept in the clear, to show moderators which key is set."""
+
+    __tablename__ = "guild_api_key"
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    sealed_key: Mapped[bytes] = mapped_column(LargeBinary)
+    last_four: Mapped[str] = mapped_column(String(4))
+    base_url: Mapped[str | None] = mapped_column(String(300))
+    set_by: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

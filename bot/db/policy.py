@@ -43,8 +43,13 @@ async def change_setting(session: AsyncSession, guild_id: int, user_id: int, set
     setattr(settings, setting, value)
     settings.updated_at = utcnow()
     session.add(settings)
-    session.add(SettingsChange(guild_id=guild_id, user_id=user_id, setting=setting, old_value=old, new_value=value))
+    log_change(session, guild_id, user_id, setting, old, value)
     return old
+
+
+def log_change(session: AsyncSession, guild_id: int, user_id: int, setting: str, old: Any, new: Any) -> None:
+    """A row of the guild's settings change log."""
+    session.add(SettingsChange(guild_id=guild_id, user_id=user_id, setting=setting, old_value=old, new_value=new))
 
 
 async def settings_changes(session: AsyncSession, guild_id: int, limit: int = 10) -> list[SettingsChange]:
@@ -113,14 +118,19 @@ async def mark_budget_alert(session: AsyncSession, guild_id: int, period: str, p
     return result.rowcount == 1
 
 
-async def mark_quota_notice(session: AsyncSession, guild_id: int, now: datetime, quiet: timedelta) -> int | None:
-    """Record that the guild's moderators are told now that the image credit ran out, unless they
-    were told within `quiet`; returns the channel to tell, or None."""
+NOTICE_COLUMNS = {"quota": GuildSettings.quota_notice_at, "key": GuildSettings.key_notice_at}
+
+
+async def mark_notice(session: AsyncSession, guild_id: int, about: str, now: datetime, quiet: timedelta) -> int | None:
+    """Record that the guild's moderators are told now `about` a fault ("quota": the image credit
+    ran out; "key": their own key failed), unless they were told within `quiet`; returns the
+    channel to tell, or None. One conditional update: processes racing tell them once."""
+    told_at = NOTICE_COLUMNS[about]
     statement = (
         update(GuildSettings)
         .where(GuildSettings.guild_id == guild_id, GuildSettings.alert_channel_id.is_not(None))
-        .where(GuildSettings.quota_notice_at.is_(None) | (GuildSettings.quota_notice_at < now - quiet))
-        .values(quota_notice_at=now)
+        .where(told_at.is_(None) | (told_at < now - quiet))
+        .values({told_at: now})
         .returning(GuildSettings.alert_channel_id)
         .execution_options(synchronize_session=False)
     )

@@ -19,7 +19,7 @@ from bot.billing.policy import ModeratorNotice, Policy
 from bot.billing.usage import finish_failed
 from bot.clock import utcnow
 from bot.db.models import UsageRecord, UsageStatus
-from bot.errors import UserFacingError
+from bot.errors import GuildKeyFailed, UserFacingError
 from bot.i18n import Text, _
 from bot.images import errors as images_errors
 from bot.imaging import ImageDataError
@@ -132,8 +132,8 @@ class Failures:
         try:
             async with self._sessions() as session:
                 await self._policy.release(session, record)
-                if isinstance(error, images_errors.QuotaExceededError) and record.guild_id is not None:
-                    notice = await self._policy.credit_ran_out(session, record.guild_id, utcnow())
+                if record.guild_id is not None:
+                    notice = await self._notice_for(session, record.guild_id, error)
                     failure = dataclasses.replace(failure, notice=notice)
                 session.add(record)
                 await session.commit()
@@ -148,3 +148,13 @@ class Failures:
                 record.error_code,
             )
         return failure
+
+    async def _notice_for(self, session: AsyncSession, guild_id: int, error: BaseException) -> ModeratorNotice | None:
+        """What the guild's moderators hear of `error`: that an account ran out or a key failed."""
+        if isinstance(error, GuildKeyFailed):
+            return await self._policy.guild_key_failed(
+                session, guild_id, utcnow(), last_four=error.last_four, out_of_credit=error.out_of_credit
+            )
+        if isinstance(error, images_errors.QuotaExceededError):
+            return await self._policy.credit_ran_out(session, guild_id, utcnow())
+        return None

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, aware
 from bot.db.models import Job, UsageRecord
+from bot.flow.accounts import Account, Accounts
 from bot.flow.delivery import Delivery
 from bot.flow.failures import Failures
 from bot.flow.notices import ModeratorNotices
@@ -34,6 +35,7 @@ class Pipeline:
         sessions: async_sessionmaker[AsyncSession],
         models: ModelRegistry,
         production: Production,
+        accounts: Accounts,
         delivery: Delivery,
         failures: Failures,
         notices: ModeratorNotices,
@@ -46,6 +48,7 @@ class Pipeline:
         self._sessions = sessions
         self._models = models
         self._production = production
+        self._accounts = accounts
         self._delivery = delivery
         self._failures = failures
         self._notices = notices
@@ -72,22 +75,28 @@ class Pipeline:
                 job, Status((_("🎨 Working on it… preview {index}", index=number),), preview=preview.data)
             )
 
+        account: Account | None = None
         try:
             self._status.show(job, Status((_("🎨 Working on it…"),)))
             called = self._clock.monotonic()
             try:
-                result = await self._production.produce(job, spec, show_preview)
+                account = await self._accounts.for_guild(job.guild_id)
+                result = await self._production.produce(job, spec, account.images, show_preview)
             finally:
                 provider_done()
                 self._metrics.provider_called(job.kind, self._clock.monotonic() - called)
             await self._status.settle(job.id)
-            await self._delivery.deliver(job, await row, result, spec)
+            record = await row
+            record.paid_by = account.paid_by
+            await self._delivery.deliver(job, record, result, spec)
             return True
         except asyncio.CancelledError:
             row.cancel()
             raise
         except Exception as exc:
             record = await row
+            if account is not None:
+                record.paid_by, exc = account.paid_by, account.fault(exc)
             failure = await self._failures.record(record, exc, what=f"job {job.id} (/{record.command})")
             await self.tell(job, failure.message)
             if failure.notice is not None and record.guild_id is not None:

@@ -26,27 +26,28 @@ def provider_user_id(user_id: int) -> str:
 
 
 class Production:
-    def __init__(self, *, images: ImagesClient, downloads: AttachmentDownloader, threads: BoundedThreads) -> None:
-        self._images = images
+    def __init__(self, *, downloads: AttachmentDownloader, threads: BoundedThreads) -> None:
         self._downloads = downloads
         self._threads = threads
 
-    async def produce(self, job: Job, spec: ModelSpec, on_preview: OnPreview) -> ImagesResult:
-        """Make the job's images. A single GPT generation is streamed; each partial image goes to
-        `on_preview(image, number)` as it arrives."""
+    async def produce(self, job: Job, spec: ModelSpec, images: ImagesClient, on_preview: OnPreview) -> ImagesResult:
+        """Make the job's images with `images` (the paying account's client). A single GPT
+        generation is streamed; each partial image goes to `on_preview(image, number)` as it arrives."""
         params, user = job.params, provider_user_id(job.user_id)
         if job.kind == "generate":
             if params["n"] == 1 and spec.streaming:
-                return await self._stream(params, spec, user, on_preview)
-            return await self._images.generate(
+                return await self._stream(images, params, spec, user, on_preview)
+            return await images.generate(
                 params["prompt"], model=spec, n=params["n"], size=params["size"], quality=params["quality"], user=user
             )
         if job.kind == "vary":
-            return await self._vary(params, spec, user)
-        return await self._edit(params, spec, user)
+            return await self._vary(images, params, spec, user)
+        return await self._edit(images, params, spec, user)
 
-    async def _stream(self, params: dict, spec: ModelSpec, user: str, on_preview: OnPreview) -> ImagesResult:
-        events = self._images.stream_generate(
+    async def _stream(
+        self, images: ImagesClient, params: dict, spec: ModelSpec, user: str, on_preview: OnPreview
+    ) -> ImagesResult:
+        events = images.stream_generate(
             params["prompt"], model=spec, size=params["size"], quality=params["quality"], user=user
         )
         async for event in events:
@@ -55,18 +56,16 @@ class Production:
             await on_preview(event.image, (event.partial_index or 0) + 1)
         raise AssertionError("stream_generate ends with a completed event")
 
-    async def _vary(self, params: dict, spec: ModelSpec, user: str) -> ImagesResult:
+    async def _vary(self, images: ImagesClient, params: dict, spec: ModelSpec, user: str) -> ImagesResult:
         prepared = await self._fetch_prepared(
             SourceImage(**params["image"]), None, spec, params.get("fit", "crop"), use_own_alpha=False
         )
         image = InputImage(prepared.image.data)
         if spec.variations:
-            return await self._images.create_variation(image, model=spec, n=params["n"], user=user)
-        return await self._images.edit(
-            [image], VARIATION_PROMPT, model=spec, n=params["n"], input_fidelity="high", user=user
-        )
+            return await images.create_variation(image, model=spec, n=params["n"], user=user)
+        return await images.edit([image], VARIATION_PROMPT, model=spec, n=params["n"], input_fidelity="high", user=user)
 
-    async def _edit(self, params: dict, spec: ModelSpec, user: str) -> ImagesResult:
+    async def _edit(self, images: ImagesClient, params: dict, spec: ModelSpec, user: str) -> ImagesResult:
         fit = params.get("fit", "crop")
         prepared = await self._fetch_prepared(
             SourceImage(**params["image"]), SourceImage.from_params(params["mask"]), spec, fit, use_own_alpha=True
@@ -76,7 +75,7 @@ class Production:
             extra = await self._fetch_prepared(SourceImage(**reference), None, spec, fit, use_own_alpha=False)
             inputs.append(InputImage(extra.image.data, filename=f"reference-{len(inputs)}.png"))
         mask = InputImage(prepared.mask, filename="mask.png") if prepared.mask else None
-        return await self._images.edit(
+        return await images.edit(
             inputs, params["prompt"], model=spec, mask=mask, n=params["n"], size=params["size"], user=user
         )
 

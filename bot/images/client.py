@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import json
 import logging
 import random
@@ -76,6 +77,18 @@ class ImagesClient:
         self._max_retry_wait = max_retry_wait
         self._parallel = asyncio.Semaphore(max_parallel_requests)
         self._budget = RequestBudget(max_retry_wait)
+
+    @property
+    def base_url(self) -> str:
+        return self._base_url
+
+    def for_account(self, *, base_url: str, api_key: str) -> ImagesClient:
+        """A client for another account (a guild's own key): the same session, timeouts, retries
+        and error hook, with the account's own request budget."""
+        client = copy.copy(self)
+        client._base_url, client._api_key = base_url.rstrip("/"), api_key
+        client._budget = RequestBudget(self._max_retry_wait)
+        return client
 
     async def wait_for_rate_limit(self) -> None:
         """Sleep until the account's request budget resets, if the last answer said it is spent."""

@@ -44,6 +44,14 @@ def test_environment_wins_over_file():
             {"discord": {"token": "t"}, "images": {"api_key": "k", "models": {"m": {"like": "nope"}}}},
             'images.models."m".like: "nope" is not a known model',
         ),
+        (
+            {"discord": {"token": "t"}, "images": {"api_key": "k"}, "metrics": {"listen": "9108"}},
+            'metrics.listen: must be "host:port"',
+        ),
+        (
+            {"discord": {"token": "t"}, "images": {"api_key": "k"}, "security": {"secret_key": "short"}},
+            "security.secret_key: must be at least 32 characters",
+        ),
     ],
 )
 def test_errors_name_the_key_and_the_fix(data, expected):
@@ -63,3 +71,10 @@ def test_invalid_toml_is_reported(tmp_path):
     path.write_text("[discord\ntoken = 1")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(path, {})
+
+
+def test_the_secret_key_comes_from_the_environment_and_is_redacted():
+    environ = {**SECRETS, "IMAGEBOT_SECRET_KEY": "s" * 40}
+    config = parse_config({"security": {"secret_key": "f" * 40}}, environ)
+    assert config.security.secret_key.get_secret_value() == "s" * 40
+    assert "s" * 40 in config.secrets() and "s" * 40 not in repr(config)

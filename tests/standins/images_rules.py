@@ -13,6 +13,9 @@ from aiohttp import web
 from PIL import Image, ImageDraw
 
 API_KEY = "sk-standin-0123456789abcdef"
+GUILD_API_KEY = "sk-guild-own-key-9f8e7d6c5b4a3921"  # a guild's own key, set with /settings api-key
+REFUSED_GUILD_KEY = "sk-guild-revoked-00000000ab12"  # a guild's own key the provider refuses
+VAULT_SECRET = "vault-secret-of-the-test-operator-0123456789"  # security.secret_key
 GPT_IMAGE = {
     "gpt-image-2",
     "gpt-image-2-2026-04-21",

@@ -23,7 +23,7 @@ async def _check_database(url):
             tables = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
             assert {"usage", "alembic_version"} <= set(tables)
             version = (await connection.execute(text("select version_num from alembic_version"))).scalar_one()
-            assert version == "0007"
+            assert version == "0008"
         sessions = make_sessionmaker(engine)
         async with sessions() as session:
             for index in range(3):
