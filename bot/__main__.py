@@ -19,7 +19,7 @@ import discord
 from sqlalchemy.engine import make_url
 
 from bot.app import ImageBot
-from bot.config import Config, ConfigError, load_config
+from bot.config import Config, ConfigError, load_config, with_shards
 from bot.db.copy import CopyError, copy_database
 from bot.db.engine import make_engine, migrate_to_head
 from bot.logs import setup_logging
@@ -31,7 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="imagebot", description="An image-generation bot for Discord.")
     parser.add_argument("--config", default="config.toml", help="path to the TOML config (default: config.toml)")
     commands = parser.add_subparsers(dest="command")
-    commands.add_parser("run", help="start the bot (the default)")
+    run = commands.add_parser("run", help="start the bot (the default)")
+    run.add_argument("--shards", metavar="IDS/COUNT", help="run these shards of COUNT, e.g. 0/2; wins over the config")
     sync = commands.add_parser("sync", help="publish the slash commands to Discord")
     sync.add_argument("--guild", type=int, help="sync to this guild only (appears at once)")
     commands.add_parser("migrate", help="migrate the database to the latest schema and exit")
@@ -115,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         config = load_config(args.config)
+        if getattr(args, "shards", None):
+            config = with_shards(config, args.shards)
     except ConfigError as exc:
         print(f"imagebot: config error: {exc}", file=sys.stderr)
         return 2

@@ -258,6 +258,20 @@ def parse_config(data: dict[str, Any], environ: dict[str, str] | None = None, *,
     return config
 
 
+def with_shards(config: Config, shards: str) -> Config:
+    """`config` running the shards "IDS/COUNT" names ("0/2", "0,1/4"), for one config shared by
+    every process (`run --shards`)."""
+    ids, _, count = shards.partition("/")
+    try:
+        values = {"shard_ids": [int(shard) for shard in ids.split(",")], "shard_count": int(count)}
+        discord = DiscordConfig.model_validate({**config.discord.model_dump(), **values})
+    except (ValueError, ValidationError) as exc:
+        detail = exc.errors()[0]["msg"].removeprefix("Value error, ") if isinstance(exc, ValidationError) else ""
+        detail = detail or "not IDS/COUNT"
+        raise ConfigError(f"--shards {shards}: {detail}; for example 0/2 (shard 0 of 2) or 0,1/4") from None
+    return config.model_copy(update={"discord": discord})
+
+
 def load_config(path: str | os.PathLike[str], environ: dict[str, str] | None = None) -> Config:
     path = Path(path)
     try:

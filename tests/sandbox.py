@@ -48,10 +48,12 @@ def secrets_env(discord_api: DiscordStandIn, images_api: ImagesStandIn) -> dict[
     return {**os.environ, "DISCORD_TOKEN": discord_api.token, "OPENAI_API_KEY": images_api.api_key}
 
 
-async def start_bot_process(config: Path, env: dict[str, str], **streams: Any) -> asyncio.subprocess.Process:
-    """`python -m bot --config CONFIG`, as an operator runs it; `streams` are stdout and stderr."""
+async def start_bot_process(
+    config: Path, env: dict[str, str], *args: str, **streams: Any
+) -> asyncio.subprocess.Process:
+    """`python -m bot --config CONFIG [ARGS]`, as an operator runs it; `streams` are stdout and stderr."""
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "--config", str(config), cwd=ROOT, env=env, **streams
+        sys.executable, "-m", "bot", "--config", str(config), *args, cwd=ROOT, env=env, **streams
     )
 
 

@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import zlib
 from functools import partial
 from pathlib import Path
 
 import asyncpg
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import event, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 BUSY_TIMEOUT_SECONDS = 30.0
 RECONNECT_SECONDS = 30.0
+MIGRATE_LOCK = zlib.crc32(b"imagebot:migrate") - 2**31  # one advisory lock key for every process
 
 log = logging.getLogger(__name__)
 
@@ -91,9 +93,13 @@ def _upgrade(connection: Connection, url: str) -> None:
 
 
 async def migrate_to_head(engine: AsyncEngine) -> None:
-    """Run Alembic's upgrade on a connection of this engine (Alembic's connection sharing)."""
+    """Run Alembic's upgrade on a connection of this engine (Alembic's connection sharing). On
+    PostgreSQL, processes starting together take turns (a transaction-scoped advisory lock around
+    the upgrade, whose DDL is transactional): the first migrates, the others find it done."""
     url = engine.url.render_as_string(hide_password=False)
     async with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            await connection.execute(select(func.pg_advisory_xact_lock(MIGRATE_LOCK)))
         await connection.run_sync(_upgrade, url)
 
 

@@ -35,18 +35,21 @@ async def test_one_process_runs_every_shard_it_is_given(make_config, start_bot, 
 async def start_shard_processes(
     tmp_path, discord_api, images_api, database_url: str, count: int, settings: str = ""
 ) -> list[asyncio.subprocess.Process]:
-    """`count` bot processes on one database, one shard each, logging to tmp_path; returns once
-    every shard is connected. `settings` is more TOML for every process."""
+    """`count` bot processes on one database and one config, each running its shard (`run --shards
+    N/COUNT`, as compose.yaml does), logging to tmp_path; returns once every shard is connected.
+    `settings` is more TOML for every process."""
+    config = tmp_path / "shards.toml"
+    config.write_text(
+        f'[discord]\napi_base_url = "{discord_api.api_base_url}"\ngateway_url = "{discord_api.gateway_url}"\n'
+        f'[images]\nbase_url = "{images_api.base_url}"\n[database]\nurl = "{database_url}"\n{settings}'
+    )
     processes = []
     for shard in range(count):
-        config = tmp_path / f"shard-{shard}.toml"
-        config.write_text(
-            f'[discord]\napi_base_url = "{discord_api.api_base_url}"\ngateway_url = "{discord_api.gateway_url}"\n'
-            f"shard_count = {count}\nshard_ids = [{shard}]\n"
-            f'[images]\nbase_url = "{images_api.base_url}"\n[database]\nurl = "{database_url}"\n{settings}'
-        )
         log = (tmp_path / f"shard-{shard}.log").open("wb")
-        processes.append(await start_bot_process(config, secrets_env(discord_api, images_api), stdout=log, stderr=log))
+        env = secrets_env(discord_api, images_api)
+        processes.append(
+            await start_bot_process(config, env, "run", "--shards", f"{shard}/{count}", stdout=log, stderr=log)
+        )
         await discord_api.wait_for(lambda shard=shard: f"identify {shard}/{count}" in discord_api.gateway_log, 60)
     await asyncio.wait_for(discord_api.identified.wait(), 60)
     return processes

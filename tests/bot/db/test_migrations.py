@@ -1,5 +1,7 @@
 """Migrations on a real SQLite file and on PostgreSQL; the models match the migrations."""
 
+import asyncio
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
@@ -7,6 +9,8 @@ from sqlalchemy import inspect, text
 from bot.db.engine import make_engine, make_sessionmaker, migrate_to_head
 from bot.db.models import Base, UsageRecord
 from bot.db.usage import recent_page
+
+HEAD = "0008"
 
 
 def _diff(connection):
@@ -23,7 +27,7 @@ async def _check_database(url):
             tables = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
             assert {"usage", "alembic_version"} <= set(tables)
             version = (await connection.execute(text("select version_num from alembic_version"))).scalar_one()
-            assert version == "0008"
+            assert version == HEAD
         sessions = make_sessionmaker(engine)
         async with sessions() as session:
             for index in range(3):
@@ -49,3 +53,16 @@ async def test_sqlite_file_migrates_to_head_and_matches_models(tmp_path):
 
 async def test_postgresql_migrates_to_head_and_matches_models(postgres_url):
     await _check_database(postgres_url)
+
+
+async def test_processes_starting_together_migrate_postgresql_once(postgres_url):
+    engines = [make_engine(postgres_url) for _ in range(3)]
+    try:
+        await asyncio.gather(*(migrate_to_head(engine) for engine in engines))
+        async with engines[0].connect() as connection:
+            version = (await connection.execute(text("select version_num from alembic_version"))).scalar_one()
+            assert await connection.run_sync(_diff) == []
+        assert version == HEAD
+    finally:
+        for engine in engines:
+            await engine.dispose()
