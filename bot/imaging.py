@@ -7,6 +7,7 @@ in memory. Callers run these through `bot.threads.BoundedThreads`, never on the 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -225,3 +226,37 @@ def prepare_edit(
                 mask_png = _png(mask_image)
             return PreparedEdit(EncodedImage(encoded, "png", scaled.width, scaled.height), mask_png)
     raise ImageDataError(_("the image cannot be made smaller than {size} MB", size=max_bytes // (1024 * 1024)))
+
+
+@dataclass(frozen=True)
+class Outpaint:
+    """A canvas to fill around an image: the image placed on it (PNG, transparent where new pixels
+    go), its mask (PNG, transparent there, opaque over the image) and its size, "WxH"."""
+
+    image: bytes
+    mask: bytes
+    size: str
+
+
+def outpaint_canvas(
+    data: bytes, extend: tuple[float, float, float, float], canvas_size: Callable[[float, float], tuple[int, int]]
+) -> Outpaint:
+    """Place the image on a larger transparent canvas, extended by `extend` (left, top, right,
+    bottom, as fractions of the image's width and height: zoom out 2x is 0.5 on every side, a pan
+    left 0.5 on the left). `canvas_size(width, height)` picks the size the model makes nearest that
+    canvas; the image is scaled to fit it, its surroundings centred."""
+    image = load_image(data).convert("RGBA")
+    left, top, right, bottom = extend
+    width, height = image.width * (1 + left + right), image.height * (1 + top + bottom)
+    target = canvas_size(width, height)
+    scale = min(target[0] / width, target[1] / height)
+    placed = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    offset = (
+        round((target[0] - width * scale) / 2 + left * image.width * scale),
+        round((target[1] - height * scale) / 2 + top * image.height * scale),
+    )
+    canvas = Image.new("RGBA", target, (0, 0, 0, 0))
+    canvas.paste(image.resize(placed, Image.Resampling.LANCZOS), offset)
+    mask = Image.new("RGBA", target, (0, 0, 0, 0))
+    mask.paste((0, 0, 0, 255), (*offset, offset[0] + placed[0], offset[1] + placed[1]))
+    return Outpaint(_png(canvas), _png(mask), f"{target[0]}x{target[1]}")

@@ -26,6 +26,18 @@ from bot.i18n import Text, _
 from bot.images import ModelSpec
 from bot.jobs.runner import Runner
 
+# Zoom out and pan: how far the canvas grows on each side (left, top, right, bottom), as a
+# fraction of the image's width or height, and the command the usage row names.
+REFRAMES: dict[str, tuple[str, tuple[float, float, float, float]]] = {
+    "z15": ("zoom", (0.25, 0.25, 0.25, 0.25)),
+    "z2": ("zoom", (0.5, 0.5, 0.5, 0.5)),
+    "pl": ("pan", (0.5, 0.0, 0.0, 0.0)),
+    "pr": ("pan", (0.0, 0.0, 0.5, 0.0)),
+    "pu": ("pan", (0.0, 0.5, 0.0, 0.0)),
+    "pd": ("pan", (0.0, 0.0, 0.0, 0.5)),
+}
+REFRAME_PROMPT = "Extend this image outward, continuing its scene, style and lighting seamlessly."
+
 
 def _check(problem: Text | None) -> None:
     if problem:
@@ -192,3 +204,28 @@ class Intake:
         await self._accept(
             interaction, record, spec, "vary", {"fit": fit, "image": asdict(image)}, size=None, quality=None, n=n
         )
+
+    async def outpaint(
+        self,
+        interaction: discord.Interaction,
+        *,
+        command: str,
+        image: SourceImage,
+        prompt: str,
+        model: str | None,
+        extend: tuple[float, float, float, float],
+    ) -> None:
+        """Zoom out or pan: an edit of `image` on a larger canvas (left, top, right, bottom
+        `extend`), the new area masked, with the result's own prompt."""
+        record = self._begin(interaction, command, model, n=1, prompt=prompt)
+        spec = self._catalog.resolve(model)
+        if not (spec.edits and spec.masks):
+            raise InvalidRequest(
+                _(
+                    "`{model}` can't extend images. Make the image with a GPT image model to zoom or pan.",
+                    model=spec.name,
+                )
+            )
+        _check(spec.prompt_problem(prompt))
+        params = {"prompt": prompt, "image": asdict(image), "extend": list(extend)}
+        await self._accept(interaction, record, spec, "outpaint", params, size=None, quality=None, n=1)

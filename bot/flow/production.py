@@ -11,7 +11,7 @@ from bot.errors import InvalidRequest
 from bot.flow.sources import SourceImage
 from bot.i18n import _
 from bot.images import GeneratedImage, ImagesClient, ImagesResult, InputImage, ModelSpec
-from bot.imaging import ImageDataError, PreparedEdit, prepare_edit
+from bot.imaging import ImageDataError, PreparedEdit, outpaint_canvas, prepare_edit
 from bot.threads import BoundedThreads
 
 VARIATION_PROMPT = (
@@ -42,6 +42,8 @@ class Production:
             )
         if job.kind == "vary":
             return await self._vary(images, params, spec, user)
+        if job.kind == "outpaint":
+            return await self._outpaint(images, params, spec, user)
         return await self._edit(images, params, spec, user)
 
     async def _stream(
@@ -77,6 +79,22 @@ class Production:
         mask = InputImage(prepared.mask, filename="mask.png") if prepared.mask else None
         return await images.edit(
             inputs, params["prompt"], model=spec, mask=mask, n=params["n"], size=params["size"], user=user
+        )
+
+    async def _outpaint(self, images: ImagesClient, params: dict, spec: ModelSpec, user: str) -> ImagesResult:
+        source = SourceImage(**params["image"])
+        data = await self._downloads.fetch(source.url, declared_size=source.size)
+        try:
+            canvas = await self._threads.run(outpaint_canvas, data, tuple(params["extend"]), spec.canvas_size)
+        except ImageDataError as exc:
+            raise InvalidRequest(_("That image can't be used: {reason}.", reason=exc.reason)) from None
+        return await images.edit(
+            [InputImage(canvas.image)],
+            params["prompt"],
+            model=spec,
+            mask=InputImage(canvas.mask, filename="mask.png"),
+            size=canvas.size,
+            user=user,
         )
 
     async def _fetch_prepared(

@@ -10,6 +10,7 @@ retires it and its replacement; config extends those as OpenAI announces more.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -82,6 +83,32 @@ class ModelSpec:
                 sizes=", ".join(self.sizes),
             )
         return _("`{model}` makes these sizes: {sizes}.", model=self.name, sizes=", ".join(self.sizes))
+
+    def canvas_size(self, width: float, height: float) -> tuple[int, int]:
+        """The size to make for a canvas of `width` x `height` (zoom out, pan): with custom sizes,
+        that canvas itself within the model's limits, in multiples of 16; otherwise the listed size
+        nearest its shape (the largest square for a model that takes square inputs only)."""
+        rule = self.custom_sizes
+        if rule is not None:
+            ratio = max(width, height) / min(width, height)
+            if ratio > rule.max_aspect_ratio:  # widen the short side: more canvas, never a crop
+                width, height = (
+                    (width, width / rule.max_aspect_ratio)
+                    if width > height
+                    else (height / rule.max_aspect_ratio, height)
+                )
+            long_edge, short_edge = max(width, height), min(width, height)
+            scale = min(1.0, rule.max_long_edge / long_edge, rule.max_short_edge / short_edge)
+            step = rule.multiple_of
+            return (max(step, int(width * scale) // step * step), max(step, int(height * scale) // step * step))
+        listed = [tuple(int(side) for side in size.split("x")) for size in self.sizes if _SIZE_PATTERN.match(size)]
+        if self.square_inputs:
+            squares = [size for size in listed if size[0] == size[1]] or [(1024, 1024)]
+            return max(squares)
+        shape = math.log(width / height)
+        return min(
+            listed or [(1024, 1024)], key=lambda size: (abs(math.log(size[0] / size[1]) - shape), -size[0] * size[1])
+        )
 
     def quality_problem(self, quality: str) -> Text | None:
         if quality in self.qualities:

@@ -2,8 +2,10 @@
 
 The buttons are `DynamicItem`s, so they keep working after a restart: a result button's custom
 id carries the usage row's id and the image's index (`ib:vary:USAGE_ID:INDEX`,
-`ib:reroll:USAGE_ID`), a queued request's Cancel the job's id (`ib:cancel:JOB_ID`), and the
-private notice about kept images `ib:results` (it hands over the clicking member's own); the
+`ib:reroll:USAGE_ID`, zoom out and pan `ib:z2:USAGE_ID:INDEX`...), a queued request's Cancel the
+job's id (`ib:cancel:JOB_ID`), and the private notice about kept images `ib:results` (it hands
+over the clicking member's own). On a result of several images, "Zoom / pan" opens a private
+picker whose menus carry the result message's id (`ib:frame:USAGE_ID:MESSAGE_ID:PART`); the
 database holds the rest. `ResultButtons` makes the item classes bound to the
 `ResultActions` they run, builds the views the request flow attaches to replies, and is what
 `app.py` registers with discord.py.
@@ -11,6 +13,7 @@ database holds the rest. `ResultButtons` makes the item classes bound to the
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from typing import Any
@@ -21,20 +24,27 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.db.results import hand_over, kept_for
 from bot.db.usage import get_usage
 from bot.errors import InvalidRequest
-from bot.flow.intake import Intake
+from bot.flow.intake import REFRAME_PROMPT, REFRAMES, Intake
 from bot.flow.locales import Locales
-from bot.flow.sources import SourceImage, message_image
+from bot.flow.sources import SourceImage, is_image, message_image
 from bot.i18n import _
 from bot.jobs.runner import Runner
 from bot.surface.errors import ErrorReporter
 
 BUTTONS_PER_ROW = 5
 # Custom ids are the member's to forge: ids are ASCII digits, at most 18 (they fit a BIGINT).
-RESULT_TEMPLATE = r"ib:(?P<action>vary|edit|reroll|delete):(?P<usage>[0-9]{1,18})(?::(?P<index>[0-9]{1,2}))?"
+RESULT_TEMPLATE = (
+    r"ib:(?P<action>vary|edit|reroll|delete|reframe|z15|z2|pl|pr|pu|pd):(?P<usage>[0-9]{1,18})"
+    r"(?::(?P<index>[0-9]{1,2}))?"
+)
+FRAME_TEMPLATE = r"ib:frame:(?P<usage>[0-9]{1,18}):(?P<message>[0-9]{1,20}):(?P<part>[0-9])"
 CANCEL_TEMPLATE = r"ib:cancel:(?P<job>[0-9]{1,18})"
 KEPT_TEMPLATE = r"ib:results"
-CUSTOM_ID_TEMPLATES = (RESULT_TEMPLATE, CANCEL_TEMPLATE, KEPT_TEMPLATE)
-BUTTON_COMMANDS = ("vary", "edit", "reroll", "delete", "cancel", "results")  # the ACTION of ib:ACTION:...
+CUSTOM_ID_TEMPLATES = (RESULT_TEMPLATE, CANCEL_TEMPLATE, KEPT_TEMPLATE, FRAME_TEMPLATE)
+# What usage rows of buttons and menus name their command: the ACTION of ib:ACTION:..., and
+# "zoom" and "pan" for the jobs those make.
+BUTTON_COMMANDS = ("vary", "edit", "reroll", "delete", "cancel", "results", "reframe", "frame", "zoom", "pan")
+BUTTON_COMMANDS += tuple(REFRAMES)
 _LOOKS = {
     "vary": (_("Vary"), discord.ButtonStyle.secondary, "🔀"),
     "edit": (_("Edit"), discord.ButtonStyle.secondary, "✏️"),
@@ -42,13 +52,30 @@ _LOOKS = {
     "delete": (_("Delete"), discord.ButtonStyle.danger, "🗑️"),
     "cancel": (_("Cancel"), discord.ButtonStyle.secondary, "✖️"),
     "results": (_("Get my images"), discord.ButtonStyle.primary, "📥"),
+    "reframe": (_("Zoom / pan…"), discord.ButtonStyle.secondary, "🖼️"),
+    "z15": (_("Zoom out 1.5×"), discord.ButtonStyle.secondary, "🔍"),
+    "z2": (_("Zoom out 2×"), discord.ButtonStyle.secondary, "🔍"),
+    "pl": (None, discord.ButtonStyle.secondary, "⬅️"),
+    "pr": (None, discord.ButtonStyle.secondary, "➡️"),
+    "pu": (None, discord.ButtonStyle.secondary, "⬆️"),
+    "pd": (None, discord.ButtonStyle.secondary, "⬇️"),
 }
+_PAN_NAMES = {"pl": _("pan left"), "pr": _("pan right"), "pu": _("pan up"), "pd": _("pan down")}
+OPTIONS_PER_MENU = 25
 FILES_PER_MESSAGE = 10
 
 
 def _button(custom_id: str, action: str, label: str | None, locale: str) -> discord.ui.Button[Any]:
     text, style, emoji = _LOOKS[action]
-    return discord.ui.Button(label=label or text.render(locale), style=style, custom_id=custom_id, emoji=emoji)
+    label = label or (text.render(locale) if text is not None else None)
+    return discord.ui.Button(label=label, style=style, custom_id=custom_id, emoji=emoji)
+
+
+def reframe_name(action: str, locale: str) -> str:
+    """ "Zoom out 2×", "pan left"... as a menu shows it."""
+    text = _PAN_NAMES.get(action) or _LOOKS[action][0]
+    assert text is not None
+    return text.render(locale)
 
 
 class EditPromptModal(discord.ui.Modal):
@@ -115,6 +142,47 @@ class ResultActions:
             n=row.n,
         )
 
+    async def reframe(
+        self, interaction: discord.Interaction, usage_id: int, index: int, action: str, message: discord.Message | None
+    ) -> None:
+        """Zoom out or pan image `index` of the result `message`, with the result's prompt and model."""
+        async with self.sessions() as session:
+            row = await get_usage(session, usage_id)
+        if row is None or row.guild_id != interaction.guild_id:
+            raise InvalidRequest(_("This result can't be extended any more. Run /imagine again."))
+        command, extend = REFRAMES[action]
+        await self.intake.outpaint(
+            interaction,
+            command=command,
+            image=message_image(message, index),
+            prompt=row.prompt or REFRAME_PROMPT,
+            model=row.model,
+            extend=extend,
+        )
+
+    async def open_reframe_picker(self, interaction: discord.Interaction, usage_id: int, menus: list[Any]) -> None:
+        """Privately, the menus that pick an image of a result of several, and how to extend it."""
+        locale = await self.locales.for_interaction(interaction)
+        view = discord.ui.View(timeout=None)
+        for menu in menus:
+            view.add_item(menu)
+        await interaction.response.send_message(
+            _("Pick an image and how to extend it.").render(locale), view=view, ephemeral=True
+        )
+
+    async def frame_chosen(self, interaction: discord.Interaction, usage_id: int, message_id: int, value: str) -> None:
+        index, _, action = value.partition(":")
+        if action not in REFRAMES or not index.isascii() or not index.isdigit():
+            raise InvalidRequest(_("That choice is not on the menu any more. Press Zoom / pan again."))
+        channel = interaction.channel
+        if not isinstance(channel, discord.abc.Messageable):
+            raise InvalidRequest(_("That result message is gone."))
+        try:
+            message = await channel.fetch_message(message_id)
+        except discord.NotFound:
+            message = None
+        await self.reframe(interaction, usage_id, int(index), action, message)
+
     async def delete(self, interaction: discord.Interaction, usage_id: int, index: int) -> None:
         async with self.sessions() as session:
             row = await get_usage(session, usage_id)
@@ -157,7 +225,22 @@ class ResultButtons:
     """The button classes bound to `actions`, and the views made of them."""
 
     def __init__(self, actions: ResultActions) -> None:
-        handlers = {"vary": actions.vary, "edit": actions.edit, "reroll": actions.reroll, "delete": actions.delete}
+        buttons = self
+
+        async def reframe(interaction: discord.Interaction, usage_id: int, index: int, *, action: str) -> None:
+            await actions.reframe(interaction, usage_id, index, action, interaction.message)
+
+        async def open_picker(interaction: discord.Interaction, usage_id: int, index: int) -> None:
+            await actions.open_reframe_picker(interaction, usage_id, buttons.frame_menus(interaction, usage_id))
+
+        handlers = {
+            "vary": actions.vary,
+            "edit": actions.edit,
+            "reroll": actions.reroll,
+            "delete": actions.delete,
+            "reframe": open_picker,
+            **{action: functools.partial(reframe, action=action) for action in REFRAMES},
+        }
 
         class ResultButton(
             discord.ui.DynamicItem[discord.ui.Button[Any]],
@@ -219,8 +302,31 @@ class ResultButtons:
             async def callback(self, interaction: discord.Interaction) -> None:
                 await actions.errors.guarded(interaction, actions.hand_over_kept(interaction))
 
+        class FrameMenu(discord.ui.DynamicItem[discord.ui.Select[Any]], template=FRAME_TEMPLATE):
+            """The private picker of "Zoom / pan" on a result of several images: options are
+            "IMAGE_INDEX:ACTION"; the custom id carries the result message's id."""
+
+            def __init__(
+                self, usage_id: int, message_id: int, part: int, options: list[discord.SelectOption] | None = None
+            ) -> None:
+                custom_id = f"ib:frame:{usage_id}:{message_id}:{part}"
+                super().__init__(discord.ui.Select(custom_id=custom_id, options=options or []))
+                self.usage_id, self.message_id = usage_id, message_id
+
+            @classmethod
+            async def from_custom_id(
+                cls, interaction: discord.Interaction, item: discord.ui.Select[Any], match: re.Match[str]
+            ) -> FrameMenu:
+                return cls(int(match["usage"]), int(match["message"]), int(match["part"]), item.options)
+
+            async def callback(self, interaction: discord.Interaction) -> None:
+                choice = self.item.values[0] if self.item.values else ""
+                work = actions.frame_chosen(interaction, self.usage_id, self.message_id, choice)
+                await actions.errors.guarded(interaction, work)
+
         self.result_button, self.cancel_button, self.kept_button = ResultButton, CancelButton, KeptButton
-        self.items = (ResultButton, CancelButton, KeptButton)
+        self.frame_menu = FrameMenu
+        self.items = (ResultButton, CancelButton, KeptButton, FrameMenu)
 
     def cancel(self, job_id: int, locale: str) -> discord.ui.View:
         view = discord.ui.View(timeout=None)
@@ -232,8 +338,28 @@ class ResultButtons:
         view.add_item(self.kept_button(locale=locale))
         return view
 
+    def frame_menus(self, interaction: discord.Interaction, usage_id: int) -> list[Any]:
+        """The picker's menus for the result `interaction` was on: every image and way to extend
+        it, 25 options a menu."""
+        message = interaction.message
+        if message is None:
+            raise InvalidRequest(_("That result message is gone."))
+        locale = str(interaction.locale)
+        count = len([attachment for attachment in message.attachments if is_image(attachment)])
+        options = [
+            discord.SelectOption(label=f"{index + 1} · {reframe_name(action, locale)}", value=f"{index}:{action}")
+            for index in range(count)
+            for action in REFRAMES
+        ]
+        return [
+            self.frame_menu(usage_id, message.id, part, options[start : start + OPTIONS_PER_MENU])
+            for part, start in enumerate(range(0, len(options), OPTIONS_PER_MENU))
+        ]
+
     def result(self, usage_id: int, count: int, *, rerollable: bool, locale: str) -> discord.ui.View:
-        """Vary and Edit for each image (V1, E1, ... when there are several), Reroll and Delete."""
+        """Vary and Edit for each image (V1, E1, ... when there are several), Reroll and Delete;
+        zoom out and pan: on a single image, a button each; on several, one button that opens a
+        picker."""
         view = discord.ui.View(timeout=None)
         single = count == 1
         for first_row, action in ((0, "vary"), (2, "edit")):
@@ -243,9 +369,14 @@ class ResultButtons:
                 if not single:
                     item.item.row = first_row + index // BUTTONS_PER_ROW
                 view.add_item(item)
-        for action in (["reroll"] if rerollable else []) + ["delete"]:
+        for action in (["reroll"] if rerollable else []) + ["delete"] + ([] if single else ["reframe"]):
             item = self.result_button(action, usage_id, locale=locale)
             if not single:
                 item.item.row = 4
             view.add_item(item)
+        if single:
+            for action in REFRAMES:
+                item = self.result_button(action, usage_id, 0, locale=locale)
+                item.item.row = 1 if action.startswith("z") else 2
+                view.add_item(item)
         return view

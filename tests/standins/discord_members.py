@@ -172,6 +172,19 @@ class MemberActions:
         payload["message"] = message.payload
         return await self._send(payload, original=message)
 
+    async def choose(
+        self, message: StoredMessage, custom_id: str, values: list[str], *, user: dict[str, Any] | None = None
+    ) -> InteractionState:
+        """Pick `values` in the select menu `custom_id` on `message`."""
+        menus = [child for row in message.payload["components"] for child in row.get("components", [])]
+        [menu] = [menu for menu in menus if menu.get("custom_id") == custom_id and menu["type"] == 3]
+        offered = {option["value"] for option in menu["options"]}
+        assert set(values) <= offered, f"{values} not among the options of {custom_id}"
+        data = {"custom_id": custom_id, "component_type": 3, "values": values}
+        payload = self._base_interaction(3, data, user or self.member, "en-US", 10 * 1024 * 1024)
+        payload["message"] = message.payload
+        return await self._send(payload, original=message)
+
     async def submit_modal(
         self, state: InteractionState, values: list[str], *, attachment_size_limit: int = 10 * 1024 * 1024
     ) -> InteractionState:

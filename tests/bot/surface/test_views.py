@@ -21,10 +21,11 @@ async def test_results_carry_vary_edit_reroll_and_delete(make_config, start_bot,
         f"ib:edit:{row.id}:0",
         f"ib:reroll:{row.id}",
         f"ib:delete:{row.id}",
+        *(f"ib:{action}:{row.id}:0" for action in ("z15", "z2", "pl", "pr", "pu", "pd")),
     ]
     several = await imagine(discord_api, n=7)
     rows = [len(action_row["components"]) for action_row in several.payload["components"]]
-    assert rows == [5, 2, 5, 2, 2]
+    assert rows == [5, 2, 5, 2, 3]
 
 
 async def test_vary_button_varies_that_image(make_config, start_bot, discord_api, images_api):
