@@ -40,6 +40,7 @@ from bot.flow.pipeline import Pipeline
 from bot.flow.production import Production
 from bot.flow.replies import MemberReplies
 from bot.flow.status import StatusSender
+from bot.flow.styles import Styles
 from bot.i18n import CatalogueTranslator
 from bot.images import ImagesClient, ModelRegistry
 from bot.jobs.queue import FairQueue
@@ -205,8 +206,15 @@ class ImageBot(commands.AutoShardedBot):
             metrics=self.metrics,
         )
         self.metrics.watch_jobs(queued=lambda: len(runner.waiting()), running=runner.in_flight)
+        styles = Styles(sessions)
         intake = Intake(
-            catalog=catalog, policy=policy, sessions=sessions, usage=UsageLog(sessions), locales=locales, runner=runner
+            catalog=catalog,
+            policy=policy,
+            sessions=sessions,
+            usage=UsageLog(sessions),
+            locales=locales,
+            runner=runner,
+            styles=styles,
         )
         actions = ResultActions(intake=intake, runner=runner, sessions=sessions, locales=locales, errors=errors)
         buttons = ResultButtons(actions)
@@ -255,11 +263,11 @@ class ImageBot(commands.AutoShardedBot):
         await self.tree.set_translator(CatalogueTranslator())
         self.add_dynamic_items(*buttons.items)
         for cog in (
-            Imagine(intake, catalog),
+            Imagine(intake, catalog, styles),
             Edit(intake, catalog, self.tree, actions.open_edit_form),
             Vary(intake, catalog, self.tree),
             Usage(sessions, threads, locales),
-            Settings(sessions, locales, catalog, accounts, errors),
+            Settings(sessions, locales, catalog, accounts, errors, styles),
             Account(sessions, locales),
             Results(actions.hand_over_kept),
         ):

@@ -8,13 +8,15 @@ from discord.ext import commands
 
 from bot.flow.catalog import ModelCatalog
 from bot.flow.intake import Intake
+from bot.flow.styles import Styles
 from bot.surface.options import choices
 
 
 class Imagine(commands.Cog):
-    def __init__(self, intake: Intake, catalog: ModelCatalog) -> None:
+    def __init__(self, intake: Intake, catalog: ModelCatalog, styles: Styles) -> None:
         self.intake = intake
         self.catalog = catalog
+        self.styles = styles
 
     @app_commands.command(name="imagine", description="Generate images from a text prompt")
     @app_commands.describe(
@@ -23,6 +25,8 @@ class Imagine(commands.Cog):
         quality="Image quality; the choices depend on the model",
         n="How many images, 1 to 10",
         model="The image model to use",
+        style="A style your prompt is set in: this server's or a built-in one",
+        spoiler="Hide the images behind a spoiler",
     )
     @app_commands.guild_only()
     async def imagine(
@@ -33,10 +37,24 @@ class Imagine(commands.Cog):
         quality: str | None = None,
         n: app_commands.Range[int, 1, 10] = 1,
         model: str | None = None,
+        style: app_commands.Range[str, 1, 32] | None = None,
+        spoiler: bool = False,
     ) -> None:
         await self.intake.generate(
-            interaction, command="imagine", prompt=prompt, model=model, size=size, quality=quality, n=n
+            interaction,
+            command="imagine",
+            prompt=prompt,
+            model=model,
+            size=size,
+            quality=quality,
+            n=n,
+            style=style,
+            spoiler=spoiler,
         )
+
+    @imagine.autocomplete("style")
+    async def _complete_style(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return choices(await self.styles.names(interaction.guild_id), current)
 
     @imagine.autocomplete("model")
     async def _complete_model(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:

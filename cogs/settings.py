@@ -18,9 +18,11 @@ from bot.errors import InvalidRequest
 from bot.flow.accounts import Accounts
 from bot.flow.catalog import ModelCatalog
 from bot.flow.locales import Locales
+from bot.flow.styles import Styles
 from bot.i18n import LANGUAGE_NAMES, Text, _
 from bot.surface.checks import ModeratorCog
 from bot.surface.errors import ErrorReporter
+from bot.surface.options import choices
 
 ACTIONS = [app_commands.Choice(name=name, value=name) for name in ("add", "remove", "clear")]
 LANGUAGE_CHOICES = [app_commands.Choice(name="auto", value="auto")] + [
@@ -62,6 +64,7 @@ def describe_settings(settings: GuildSettings, locale: str, key: tuple[str, str 
         else _("ever").render(locale),
     )
     add(_("Language"), LANGUAGE_NAMES.get(settings.language or "", _("each member's own").render(locale)))
+    add(_("Spoilers"), (_("every result") if settings.spoiler_always else _("when a member asks")).render(locale))
     if key is None:
         add(_("Image service key"), _("the bot's").render(locale))
     else:
@@ -141,8 +144,10 @@ class Settings(ModeratorCog):
         catalog: ModelCatalog,
         accounts: Accounts,
         errors: ErrorReporter,
+        styles: Styles,
     ) -> None:
         self.sessions = sessions
+        self.styles = styles
         self.locales = locales
         self.catalog = catalog
         self.accounts = accounts
@@ -182,8 +187,16 @@ class Settings(ModeratorCog):
             current = await get_settings(session, interaction.guild_id)
             changes = await settings_changes(session, interaction.guild_id, limit=5)
             key = await self.accounts.describe(session, interaction.guild_id)
+            styles = await self.styles.listing(session, interaction.guild_id)
         locale = await self.locales.for_interaction(interaction, current)
         embed = describe_settings(current, locale, key)
+        listing = "\n".join(
+            f"**{discord.utils.escape_markdown(style.name)}**: {discord.utils.escape_markdown(style.template)[:200]}"
+            for style in styles
+        )
+        embed.add_field(
+            name=_("Styles").render(locale), value=listing[:1024] or _("none yet").render(locale), inline=False
+        )
         history = "\n".join(
             f"{discord.utils.format_dt(change.created_at, 'R')} <@{change.user_id}> "
             f"`{change.setting}`: {change.old_value!r} → {change.new_value!r}"
@@ -306,3 +319,44 @@ class Settings(ModeratorCog):
         else:
             message = _("Removed the key ending {last_four}. This server uses the bot's key again.", last_four=removed)
         await interaction.response.send_message(message.render(locale), ephemeral=True)
+
+    @settings.command(name="style-add", description="Add a style members can pick in /imagine, or change one")
+    @app_commands.describe(name="What members pick, like pixel art", template="The prompt, with {prompt} for theirs")
+    async def style_add(
+        self,
+        interaction: discord.Interaction,
+        name: app_commands.Range[str, 1, 32],
+        template: app_commands.Range[str, 1, 1000],
+    ) -> None:
+        assert interaction.guild_id is not None
+        key = await self.styles.add(interaction.guild_id, interaction.user.id, name, template)
+        locale = await self.locales.for_interaction(interaction)
+        saved = _("Saved the style {name}. Members can pick it in /imagine.", name=discord.utils.escape_markdown(key))
+        await interaction.response.send_message(saved.render(locale), ephemeral=True)
+
+    @settings.command(name="style-remove", description="Remove one of this server's styles")
+    @app_commands.describe(name="The style to remove")
+    async def style_remove(self, interaction: discord.Interaction, name: app_commands.Range[str, 1, 32]) -> None:
+        assert interaction.guild_id is not None
+        removed = await self.styles.remove(interaction.guild_id, interaction.user.id, name)
+        locale = await self.locales.for_interaction(interaction)
+        shown = discord.utils.escape_markdown(name)
+        message = (
+            _("Removed the style {name}.", name=shown) if removed else _("There is no style {name} here.", name=shown)
+        )
+        await interaction.response.send_message(message.render(locale), ephemeral=True)
+
+    @style_remove.autocomplete("name")
+    async def _complete_own_style(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        assert interaction.guild_id is not None
+        async with self.sessions() as session:
+            own = [style.name for style in await self.styles.listing(session, interaction.guild_id)]
+        return choices(own, current)
+
+    @settings.command(name="spoiler", description="Hide every result here behind a spoiler, or only when asked")
+    @app_commands.describe(when="always: every result; off: only when a member asks with spoiler:true")
+    @app_commands.choices(when=[app_commands.Choice(name=name, value=name) for name in ("always", "off")])
+    async def spoiler(self, interaction: discord.Interaction, when: str) -> None:
+        await self._change(interaction, {"spoiler_always": when == "always"})

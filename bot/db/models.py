@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Float, Index, Integer, LargeBinary, MetaData, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Float, Index, Integer, LargeBinary, MetaData, String, Text, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bot.clock import UTCDateTime, utcnow
@@ -69,6 +69,7 @@ class UsageRecord(Base):
     delivery: Mapped[str | None] = mapped_column(String(16))
     runs: Mapped[int | None] = mapped_column(Integer)  # 2 when a process died running it and another ran it again
     paid_by: Mapped[str | None] = mapped_column(String(16))  # "bot", or "guild …abcd": the guild's own key
+    style: Mapped[str | None] = mapped_column(String(32))  # the style the member's prompt was set in
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -139,7 +140,20 @@ class GuildSettings(Base):
     budget_alert_percent: Mapped[int] = mapped_column(Integer, default=0)
     quota_notice_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     key_notice_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the guild's own key failed
+    spoiler_always: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class GuildStyle(Base):
+    """A guild's prompt style: a template with `{prompt}` where the member's prompt goes."""
+
+    __tablename__ = "guild_style"
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    template: Mapped[str] = mapped_column(String(1000))
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class GuildApiKey(Base):

@@ -32,6 +32,7 @@ async def get_settings(session: AsyncSession, guild_id: int) -> GuildSettings:
             exempt_role_ids=[],
             blocked_user_ids=[],
             budget_alert_percent=0,
+            spoiler_always=False,
         )
     return settings
 

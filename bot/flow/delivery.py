@@ -78,10 +78,10 @@ async def encode(threads: BoundedThreads, result: ImagesResult, limit: int) -> l
     return list(await asyncio.gather(*(threads.run(fit_to_limit, image.data, limit) for image in result.images)))
 
 
-def as_files(images: list[EncodedImage], stem: str) -> list[discord.File]:
-    """Fresh attachments (a discord.File is spent once sent)."""
+def as_files(images: list[EncodedImage], stem: str, *, spoiler: bool = False) -> list[discord.File]:
+    """Fresh attachments (a discord.File is spent once sent), hidden as spoilers if asked."""
     return [
-        discord.File(io.BytesIO(image.data), filename=f"{stem}-{index}.{image.extension}")
+        discord.File(io.BytesIO(image.data), filename=f"{stem}-{index}.{image.extension}", spoiler=spoiler)
         for index, image in enumerate(images, start=1)
     ]
 
@@ -173,7 +173,7 @@ class Delivery:
                     requested=job.params["n"],
                     locale=job.locale,
                 )
-                files = as_files(images, f"{record.command}-{job.id}")
+                files = as_files(images, f"{record.command}-{job.id}", spoiler=job.params.get("spoiler", False))
                 posting = self._clock.monotonic()
                 message = await self._replies.post_result(job, content, files, view, in_channel=in_channel)
                 self._metrics.uploaded(self._clock.monotonic() - posting)

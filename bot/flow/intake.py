@@ -22,6 +22,7 @@ from bot.errors import InvalidRequest
 from bot.flow.catalog import ModelCatalog
 from bot.flow.locales import Locales
 from bot.flow.sources import SourceImage
+from bot.flow.styles import Styles
 from bot.i18n import Text, _
 from bot.images import ModelSpec
 from bot.jobs.runner import Runner
@@ -54,8 +55,10 @@ class Intake:
         usage: UsageLog,
         locales: Locales,
         runner: Runner,
+        styles: Styles,
     ) -> None:
         self._catalog = catalog
+        self._styles = styles
         self._policy = policy
         self._sessions = sessions
         self._usage = usage
@@ -98,6 +101,7 @@ class Intake:
             params["size"] = await self._policy.admit(
                 session, Requester.from_interaction(interaction), record, spec, size, quality, n
             )
+            params["spoiler"] = bool(params.get("spoiler")) or bool(settings is not None and settings.spoiler_always)
             job = Job(
                 usage_id=record.id,
                 kind=kind,
@@ -127,9 +131,14 @@ class Intake:
         size: str | None,
         quality: str | None,
         n: int,
+        style: str | None = None,
+        spoiler: bool = False,
     ) -> None:
-        record = self._begin(interaction, command, model, size=size, quality=quality, n=n, prompt=prompt)
+        """A generation; `style` sets the member's prompt in a style's template (the row keeps both)."""
+        record = self._begin(interaction, command, model, size=size, quality=quality, n=n, prompt=prompt, style=style)
         spec = self._catalog.resolve(model)
+        if style is not None:
+            prompt = await self._styles.apply(interaction.guild_id, style, prompt)
         _check(spec.prompt_problem(prompt))
         _check(spec.size_problem(size) if size else None)
         _check(spec.quality_problem(quality) if quality else None)
@@ -138,7 +147,7 @@ class Intake:
             record,
             spec,
             "generate",
-            {"prompt": prompt, "quality": quality},
+            {"prompt": prompt, "quality": quality, "spoiler": spoiler},
             size=size,
             quality=quality,
             n=n,
@@ -214,11 +223,15 @@ class Intake:
         prompt: str,
         model: str | None,
         extend: tuple[float, float, float, float],
+        style: str | None = None,
+        spoiler: bool = False,
     ) -> None:
         """Zoom out or pan: an edit of `image` on a larger canvas (left, top, right, bottom
-        `extend`), the new area masked, with the result's own prompt."""
-        record = self._begin(interaction, command, model, n=1, prompt=prompt)
+        `extend`), the new area masked, with the result's own prompt (and style)."""
+        record = self._begin(interaction, command, model, n=1, prompt=prompt, style=style)
         spec = self._catalog.resolve(model)
+        if style is not None:
+            prompt = await self._styles.apply(interaction.guild_id, style, prompt)
         if not (spec.edits and spec.masks):
             raise InvalidRequest(
                 _(
@@ -227,5 +240,5 @@ class Intake:
                 )
             )
         _check(spec.prompt_problem(prompt))
-        params = {"prompt": prompt, "image": asdict(image), "extend": list(extend)}
+        params = {"prompt": prompt, "image": asdict(image), "extend": list(extend), "spoiler": spoiler}
         await self._accept(interaction, record, spec, "outpaint", params, size=None, quality=None, n=1)

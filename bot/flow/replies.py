@@ -69,7 +69,11 @@ class MemberReplies:
             job.message_id,
             content=text,
             view=self.views.cancel(job.id, job.locale) if cancellable else None,
-            attachments=[discord.File(io.BytesIO(preview), filename="preview.png")] if preview else [],
+            attachments=[
+                discord.File(io.BytesIO(preview), filename="preview.png", spoiler=job.params.get("spoiler", False))
+            ]
+            if preview
+            else [],
             allowed_mentions=NO_PINGS,
         )
 

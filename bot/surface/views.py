@@ -71,6 +71,11 @@ def _button(custom_id: str, action: str, label: str | None, locale: str) -> disc
     return discord.ui.Button(label=label, style=style, custom_id=custom_id, emoji=emoji)
 
 
+def hidden(message: discord.Message | None) -> bool:
+    """Whether a result's images are spoilers: what is made from them is hidden too."""
+    return message is not None and any(attachment.is_spoiler() for attachment in message.attachments)
+
+
 def reframe_name(action: str, locale: str) -> str:
     """ "Zoom out 2×", "pan left"... as a menu shows it."""
     text = _PAN_NAMES.get(action) or _LOOKS[action][0]
@@ -140,6 +145,8 @@ class ResultActions:
             size=row.size,
             quality=row.quality,
             n=row.n,
+            style=row.style,
+            spoiler=hidden(interaction.message),
         )
 
     async def reframe(
@@ -158,6 +165,8 @@ class ResultActions:
             prompt=row.prompt or REFRAME_PROMPT,
             model=row.model,
             extend=extend,
+            style=row.style if row.prompt else None,
+            spoiler=hidden(message),
         )
 
     async def open_reframe_picker(self, interaction: discord.Interaction, usage_id: int, menus: list[Any]) -> None:

@@ -172,6 +172,12 @@ class MemberActions:
         payload["message"] = message.payload
         return await self._send(payload, original=message)
 
+    async def autocomplete(self, name: str, options: dict[str, Any], focused: str, **kwargs: Any) -> list[dict]:
+        """The choices the bot offers for option `focused` of `/name`, typed as far as `options` say."""
+        state = await self.send_slash_command(name, options, focused=focused, **kwargs)
+        await self.wait_for(lambda: state.callback_type == 8)
+        return state.callback_data["choices"]
+
     async def choose(
         self, message: StoredMessage, custom_id: str, values: list[str], *, user: dict[str, Any] | None = None
     ) -> InteractionState:
@@ -219,9 +225,11 @@ class MemberActions:
         channel_id: str | None = None,
         guild_id: str | None = None,
         age: float = 0.0,
+        focused: str | None = None,
     ) -> InteractionState:
         """Dispatch INTERACTION_CREATE for `/name` with options, as a member would trigger it;
-        `age` makes it an interaction created that many seconds ago (its token expires sooner)."""
+        `age` makes it an interaction created that many seconds ago (its token expires sooner).
+        With `focused`, it is an autocomplete request for that option as typed so far."""
         option_types = {bool: 5, int: 4, float: 10, str: 3, dict: 11, UserOption: 6, ChannelOption: 7, RoleOption: 8}
         resolved: dict[str, dict[str, Any]] = {}
 
@@ -250,7 +258,7 @@ class MemberActions:
             elif isinstance(value, RoleOption):
                 resolved.setdefault("roles", {})[value.role_id] = self.role_payload(value.role_id)
                 value = value.role_id
-            return {"name": key, "type": kinds[key], "value": value}
+            return {"name": key, "type": kinds[key], "value": value} | ({"focused": True} if key == focused else {})
 
         kinds = {key: option_types[type(value)] for key, value in (options or {}).items()}
         built = [option(key, value) for key, value in (options or {}).items()]
@@ -262,7 +270,7 @@ class MemberActions:
         payload: dict[str, Any] = {
             "id": snowflake(age),
             "application_id": self.application_id,
-            "type": 2,
+            "type": 2 if focused is None else 4,
             "data": data,
             "token": f"interaction-token-{snowflake()}",
             "version": 1,
