@@ -103,7 +103,11 @@ async def timed(engine: AsyncEngine, work: Callable[[AsyncSession], Awaitable[ob
 
 
 async def measure(engine: AsyncEngine, name: str, rows: int, runs: int) -> list[Figure]:
-    now, policy, spec = datetime.now(UTC), Policy(PriceTable()), ModelRegistry().get("gpt-image-2")
+    now, policy, spec = (
+        datetime.now(UTC),
+        Policy(PriceTable(), personal_images_per_day=10),
+        ModelRegistry().get("gpt-image-2"),
+    )
     async with make_sessionmaker(engine)() as session:
         settings = await get_settings(session, GUILD)
         settings.images_per_day, settings.monthly_budget_usd, settings.cooldown_seconds = 1_000_000, 1e9, 1

@@ -190,7 +190,7 @@ class ImageBot(commands.AutoShardedBot):
         downloads = AttachmentDownloader(
             http, allowed_hosts=image_hosts(config.discord), max_bytes=int(config.imaging.max_download_mb * 1024 * 1024)
         )
-        policy = Policy(PriceTable(config.prices))
+        policy = Policy(PriceTable(config.prices), personal_images_per_day=config.limits.dm_images_per_day)
         locales = Locales(sessions, self._community_locale)
         failures = Failures(sessions, policy, self.metrics)
         errors = ErrorReporter(failures, locales)
@@ -216,7 +216,9 @@ class ImageBot(commands.AutoShardedBot):
             runner=runner,
             styles=styles,
         )
-        actions = ResultActions(intake=intake, runner=runner, sessions=sessions, locales=locales, errors=errors)
+        actions = ResultActions(
+            intake=intake, runner=runner, sessions=sessions, locales=locales, errors=errors, downloads=downloads
+        )
         buttons = ResultButtons(actions)
         replies = MemberReplies(
             webhook=self._interaction_webhook,

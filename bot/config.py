@@ -131,6 +131,10 @@ class JobsConfig(_Section):
     lease_seconds: float = Field(default=30.0, ge=1, le=600)
 
 
+class LimitsConfig(_Section):
+    dm_images_per_day: int = Field(default=10, ge=0, le=10_000)
+
+
 class ModelPrice(BaseModel):
     """A `[prices."model"]` table: USD per image by quality and size, and per million tokens."""
 
@@ -202,6 +206,7 @@ class Config(_Section):
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
     imaging: ImagingConfig = Field(default_factory=ImagingConfig)
     jobs: JobsConfig = Field(default_factory=JobsConfig)
+    limits: LimitsConfig = Field(default_factory=LimitsConfig)
     results: ResultsConfig = Field(default_factory=ResultsConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)

@@ -22,6 +22,7 @@ class Account(commands.Cog):
         self.locales = locales
 
     @app_commands.command(name="quota", description="What you have used here today, and what is left")
+    @app_commands.allowed_installs(guilds=True, users=False)
     @app_commands.guild_only()
     async def quota(self, interaction: discord.Interaction) -> None:
         now = utcnow()

@@ -11,7 +11,7 @@ from discord.ext import commands
 from bot.flow.catalog import ModelCatalog
 from bot.flow.intake import Intake
 from bot.flow.sources import SourceImage, message_image
-from bot.surface.options import FIT_CHOICES, choices
+from bot.surface.options import ANY_INSTALL, ANYWHERE, FIT_CHOICES, choices
 
 
 class Edit(commands.Cog):
@@ -30,7 +30,8 @@ class Edit(commands.Cog):
         self.menu = app_commands.ContextMenu(
             name="Edit image",
             callback=self.edit_message_image,
-            allowed_contexts=app_commands.AppCommandContext(guild=True),
+            allowed_contexts=ANYWHERE,
+            allowed_installs=ANY_INSTALL,
         )
 
     async def cog_load(self) -> None:
@@ -65,7 +66,8 @@ class Edit(commands.Cog):
         reference_15="Another reference image",
     )
     @app_commands.choices(fit=FIT_CHOICES)
-    @app_commands.guild_only()
+    @app_commands.allowed_installs(guilds=True, users=True)
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     async def edit(
         self,
         interaction: discord.Interaction,

@@ -28,7 +28,8 @@ class Imagine(commands.Cog):
         style="A style your prompt is set in: this server's or a built-in one",
         spoiler="Hide the images behind a spoiler",
     )
-    @app_commands.guild_only()
+    @app_commands.allowed_installs(guilds=True, users=True)
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     async def imagine(
         self,
         interaction: discord.Interaction,

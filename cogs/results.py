@@ -15,5 +15,7 @@ class Results(commands.Cog):
         self.hand_over_kept = hand_over_kept
 
     @app_commands.command(name="results", description="Get images that were made for you but could not be delivered")
+    @app_commands.allowed_installs(guilds=True, users=True)
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     async def results(self, interaction: discord.Interaction) -> None:
         await self.hand_over_kept(interaction)

@@ -22,7 +22,7 @@ from bot.flow.styles import Styles
 from bot.i18n import LANGUAGE_NAMES, Text, _
 from bot.surface.checks import ModeratorCog
 from bot.surface.errors import ErrorReporter
-from bot.surface.options import choices
+from bot.surface.options import GUILD_INSTALL, IN_GUILDS, choices
 
 ACTIONS = [app_commands.Choice(name=name, value=name) for name in ("add", "remove", "clear")]
 LANGUAGE_CHOICES = [app_commands.Choice(name="auto", value="auto")] + [
@@ -133,7 +133,8 @@ class Settings(ModeratorCog):
     settings = app_commands.Group(
         name="settings",
         description="This server's image bot policy",
-        guild_only=True,
+        allowed_contexts=IN_GUILDS,
+        allowed_installs=GUILD_INSTALL,
         default_permissions=discord.Permissions(manage_guild=True),
     )
 

@@ -24,6 +24,7 @@ from bot.flow.delivery import quote
 from bot.flow.locales import Locales
 from bot.i18n import Text, _
 from bot.surface.checks import ModeratorCog
+from bot.surface.options import GUILD_INSTALL, IN_GUILDS
 from bot.threads import BoundedThreads
 
 PERIODS = {
@@ -157,7 +158,8 @@ class Usage(ModeratorCog):
     usage = app_commands.Group(
         name="usage",
         description="Review this server's image requests",
-        guild_only=True,
+        allowed_contexts=IN_GUILDS,
+        allowed_installs=GUILD_INSTALL,
         default_permissions=discord.Permissions(manage_guild=True),
     )
 

@@ -9,7 +9,7 @@ from discord.ext import commands
 from bot.flow.catalog import ModelCatalog
 from bot.flow.intake import Intake
 from bot.flow.sources import SourceImage, message_image
-from bot.surface.options import FIT_CHOICES, choices
+from bot.surface.options import ANY_INSTALL, ANYWHERE, FIT_CHOICES, choices
 
 
 class Vary(commands.Cog):
@@ -20,7 +20,8 @@ class Vary(commands.Cog):
         self.menu = app_commands.ContextMenu(
             name="Vary image",
             callback=self.vary_message_image,
-            allowed_contexts=app_commands.AppCommandContext(guild=True),
+            allowed_contexts=ANYWHERE,
+            allowed_installs=ANY_INSTALL,
         )
 
     async def cog_load(self) -> None:
@@ -37,7 +38,8 @@ class Vary(commands.Cog):
         fit="For models that need square images: crop or pad",
     )
     @app_commands.choices(fit=FIT_CHOICES)
-    @app_commands.guild_only()
+    @app_commands.allowed_installs(guilds=True, users=True)
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     async def vary(
         self,
         interaction: discord.Interaction,

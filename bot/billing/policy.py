@@ -17,6 +17,7 @@ import discord
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.billing.prices import PriceTable
+from bot.billing.usage import guild_scope
 from bot.clock import aware
 from bot.db.models import GuildSettings, UsageRecord
 from bot.db.policy import (
@@ -34,6 +35,7 @@ from bot.images import ImagesResult, ModelSpec
 log = logging.getLogger(__name__)
 
 BUDGET = "budget"
+PERSONAL = 0  # the counters' guild for personal use: DMs, and servers where only the member installed the app
 ALERT_PERCENTS = (100, 80)
 
 
@@ -70,7 +72,7 @@ class Requester:
     def from_interaction(cls, interaction: discord.Interaction) -> Requester:
         roles = getattr(interaction.user, "roles", [])
         return cls(
-            interaction.guild_id, interaction.channel_id, interaction.user.id, frozenset(role.id for role in roles)
+            guild_scope(interaction), interaction.channel_id, interaction.user.id, frozenset(role.id for role in roles)
         )
 
     def exempt(self, settings: GuildSettings) -> bool:
@@ -135,9 +137,17 @@ def choose_size(settings: GuildSettings, spec: ModelSpec, size: str | None) -> s
     return size
 
 
+def scope_of(record: UsageRecord) -> int:
+    """The guild whose counters a row counts against (PERSONAL for personal use)."""
+    return record.guild_id if record.guild_id is not None else PERSONAL
+
+
 class Policy:
-    def __init__(self, prices: PriceTable) -> None:
+    def __init__(self, prices: PriceTable, *, personal_images_per_day: int) -> None:
+        """`personal_images_per_day`: each member's daily images outside guilds that added the bot
+        (`limits.dm_images_per_day`; 0 allows no personal use)."""
         self.prices = prices
+        self.personal_images_per_day = personal_images_per_day
 
     async def admit(
         self,
@@ -152,6 +162,7 @@ class Policy:
         """Refuse what the guild's policy does not allow; reserve images and budget for the rest.
         Returns the size to ask for (see `choose_size`). `record` must have its id."""
         if requester.guild_id is None:
+            await self._reserve_personal(session, requester, record, n)
             return size
         settings = await get_settings(session, requester.guild_id)
         check_access(settings, requester)
@@ -164,6 +175,26 @@ class Policy:
         record.reserved_images, record.reserved_usd = n, estimate
         record.size = size
         return size
+
+    async def _reserve_personal(self, session: AsyncSession, requester: Requester, record: UsageRecord, n: int) -> None:
+        """Personal use: the member's own daily images, the same across DMs and servers."""
+        limit, now = self.personal_images_per_day, aware(record.created_at)
+        if limit == 0:
+            raise InvalidRequest(_("This bot only works in servers that have added it."))
+        subject = images_subject(requester.user_id)
+        if not await add_to_counter(session, PERSONAL, subject, day_period(now), n, limit):
+            used = await counter_value(session, PERSONAL, subject, day_period(now))
+            raise LimitReached(
+                _(
+                    "That would go over your {limit} images a day outside servers (you have used {used}). "
+                    "Your limit resets {when}.",
+                    limit=limit,
+                    used=f"{used:g}",
+                    when=discord.utils.format_dt(next_day(now), "R"),
+                ),
+                "daily_limit",
+            )
+        record.reserved_images = n
 
     @staticmethod
     async def _check_cooldown(session: AsyncSession, requester: Requester, record: UsageRecord, seconds: int) -> None:
@@ -213,17 +244,17 @@ class Policy:
 
     @staticmethod
     async def _adjust(session: AsyncSession, record: UsageRecord, images: float, dollars: float) -> None:
-        """Change the counters of the day and month the request was made in."""
-        assert record.guild_id is not None
+        """Change the counters of the day and month the request was made in (personal use has
+        no budget)."""
         when = aware(record.created_at)
         if images:
-            await add_to_counter(session, record.guild_id, images_subject(record.user_id), day_period(when), images)
-        if dollars:
+            await add_to_counter(session, scope_of(record), images_subject(record.user_id), day_period(when), images)
+        if dollars and record.guild_id is not None:
             await add_to_counter(session, record.guild_id, BUDGET, month_period(when), dollars)
 
     async def release(self, session: AsyncSession, record: UsageRecord) -> None:
         """Give back what a refused or failed request reserved."""
-        if record.guild_id is None or not (record.reserved_images or record.reserved_usd):
+        if not (record.reserved_images or record.reserved_usd):
             return
         await self._adjust(session, record, -record.reserved_images, -record.reserved_usd)
         record.reserved_images, record.reserved_usd = 0, 0.0
@@ -233,12 +264,12 @@ class Policy:
         record.cost_usd = self.prices.actual(
             record.model or "", record.size, record.quality, len(result.images), result.usage
         )
-        if record.guild_id is None:
-            return None
         await self._adjust(
             session, record, len(result.images) - record.reserved_images, record.cost_usd - record.reserved_usd
         )
         record.reserved_images, record.reserved_usd = 0, 0.0
+        if record.guild_id is None:
+            return None
         return await self._budget_alert(session, record.guild_id, month_period(aware(record.created_at)))
 
     @staticmethod

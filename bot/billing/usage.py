@@ -17,11 +17,27 @@ log = logging.getLogger(__name__)
 USAGE_KEY = "imagebot.usage"
 
 
+def guild_scope(interaction: discord.Interaction) -> int | None:
+    """The guild whose policy and log a request belongs to: the guild, when it added the bot;
+    None in DMs and in servers where only the member installed the app (personal use)."""
+    return interaction.guild_id if interaction.is_guild_integration() else None
+
+
+def reachable_channel(interaction: discord.Interaction) -> int | None:
+    """The channel the bot may post in when the interaction has expired: the guild's channel, or
+    the member's DM with the bot; None where it is not a member (a group DM, a server that did not
+    add it)."""
+    if guild_scope(interaction) is not None:
+        return interaction.channel_id
+    context = interaction.context
+    return interaction.channel_id if context.dm_channel and not context.private_channel else None
+
+
 def start_record(interaction: discord.Interaction, *, command: str, **fields: object) -> UsageRecord:
     """Create the request's row and attach it to the interaction for the error path."""
     values: dict[str, object] = {"n": 1, **fields}
     record = UsageRecord(
-        guild_id=interaction.guild_id,
+        guild_id=guild_scope(interaction),
         channel_id=interaction.channel_id,
         user_id=interaction.user.id,
         interaction_id=interaction.id,

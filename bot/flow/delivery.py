@@ -157,6 +157,9 @@ class Delivery:
         """Try the routes in turn; returns the row's delivery status and the message that has the
         images. The row itself is left alone: it may be in the settling session still."""
         in_channel = not (self._replies.token_valid(job) and job.message_id is not None)
+        if in_channel and job.channel_id is None:  # no reply to edit, and no channel the bot may post in
+            attempts.append(("channel", "no_channel"))
+            return Delivered.KEPT, None
         limit = job.attachment_limit
         view = self._replies.views.result(
             record.id, len(result.images), rerollable=job.kind == "generate", locale=job.locale

@@ -15,7 +15,7 @@ import discord
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.billing.policy import Policy, Requester
-from bot.billing.usage import UsageLog, start_record
+from bot.billing.usage import UsageLog, guild_scope, reachable_channel, start_record
 from bot.db.models import Job, JobState, UsageRecord
 from bot.db.policy import get_settings
 from bot.errors import InvalidRequest
@@ -95,7 +95,7 @@ class Intake:
         if message_id is None:
             message_id = (await interaction.original_response()).id
         async with self._sessions() as session:
-            guild_id = interaction.guild_id
+            guild_id = guild_scope(interaction)
             settings = await get_settings(session, guild_id) if guild_id is not None else None
             locale = await self._locales.for_interaction(interaction, settings)
             params["size"] = await self._policy.admit(
@@ -106,8 +106,8 @@ class Intake:
                 usage_id=record.id,
                 kind=kind,
                 state=JobState.QUEUED,
-                guild_id=interaction.guild_id,
-                channel_id=interaction.channel_id,
+                guild_id=guild_id,
+                channel_id=reachable_channel(interaction),
                 user_id=interaction.user.id,
                 locale=locale,
                 params={**params, "model": spec.name, "n": n},
@@ -138,7 +138,7 @@ class Intake:
         record = self._begin(interaction, command, model, size=size, quality=quality, n=n, prompt=prompt, style=style)
         spec = self._catalog.resolve(model)
         if style is not None:
-            prompt = await self._styles.apply(interaction.guild_id, style, prompt)
+            prompt = await self._styles.apply(guild_scope(interaction), style, prompt)
         _check(spec.prompt_problem(prompt))
         _check(spec.size_problem(size) if size else None)
         _check(spec.quality_problem(quality) if quality else None)
@@ -231,7 +231,7 @@ class Intake:
         record = self._begin(interaction, command, model, n=1, prompt=prompt, style=style)
         spec = self._catalog.resolve(model)
         if style is not None:
-            prompt = await self._styles.apply(interaction.guild_id, style, prompt)
+            prompt = await self._styles.apply(guild_scope(interaction), style, prompt)
         if not (spec.edits and spec.masks):
             raise InvalidRequest(
                 _(

@@ -1,4 +1,9 @@
-"""Helpers for command options shared by the cogs: autocomplete choices, and the fit option."""
+"""Helpers for command options shared by the cogs: autocomplete choices, the fit option, and
+where commands may be used.
+
+Members' commands (/imagine, /edit, /vary, the two message menus, /results) may be installed to a
+user as well as a guild, and used in guilds, the bot's DMs and group DMs; moderators' commands
+stay in guilds that added the bot."""
 
 from __future__ import annotations
 
@@ -7,6 +12,10 @@ from collections.abc import Iterable
 from discord import app_commands
 
 AUTOCOMPLETE_LIMIT = 25
+ANY_INSTALL = app_commands.AppInstallationType(guild=True, user=True)
+ANYWHERE = app_commands.AppCommandContext(guild=True, dm_channel=True, private_channel=True)
+GUILD_INSTALL = app_commands.AppInstallationType(guild=True, user=False)
+IN_GUILDS = app_commands.AppCommandContext(guild=True)
 
 FIT_CHOICES = [
     app_commands.Choice(name="crop to a square (keeps the centre)", value="crop"),

@@ -5,7 +5,7 @@ id carries the usage row's id and the image's index (`ib:vary:USAGE_ID:INDEX`,
 `ib:reroll:USAGE_ID`, zoom out and pan `ib:z2:USAGE_ID:INDEX`...), a queued request's Cancel the
 job's id (`ib:cancel:JOB_ID`), and the private notice about kept images `ib:results` (it hands
 over the clicking member's own). On a result of several images, "Zoom / pan" opens a private
-picker whose menus carry the result message's id (`ib:frame:USAGE_ID:MESSAGE_ID:PART`); the
+picker that shows the images again, with menus of image and way (`ib:frame:USAGE_ID:PART`); the
 database holds the rest. `ResultButtons` makes the item classes bound to the
 `ResultActions` they run, builds the views the request flow attaches to replies, and is what
 `app.py` registers with discord.py.
@@ -13,16 +13,20 @@ database holds the rest. `ResultButtons` makes the item classes bound to the
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import io
 import re
+from collections.abc import Callable
 from typing import Any
 
 import discord
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.billing.usage import guild_scope
 from bot.db.results import hand_over, kept_for
 from bot.db.usage import get_usage
+from bot.downloads import AttachmentDownloader
 from bot.errors import InvalidRequest
 from bot.flow.intake import REFRAME_PROMPT, REFRAMES, Intake
 from bot.flow.locales import Locales
@@ -37,7 +41,7 @@ RESULT_TEMPLATE = (
     r"ib:(?P<action>vary|edit|reroll|delete|reframe|z15|z2|pl|pr|pu|pd):(?P<usage>[0-9]{1,18})"
     r"(?::(?P<index>[0-9]{1,2}))?"
 )
-FRAME_TEMPLATE = r"ib:frame:(?P<usage>[0-9]{1,18}):(?P<message>[0-9]{1,20}):(?P<part>[0-9])"
+FRAME_TEMPLATE = r"ib:frame:(?P<usage>[0-9]{1,18}):(?P<part>[0-9])"
 CANCEL_TEMPLATE = r"ib:cancel:(?P<job>[0-9]{1,18})"
 KEPT_TEMPLATE = r"ib:results"
 CUSTOM_ID_TEMPLATES = (RESULT_TEMPLATE, CANCEL_TEMPLATE, KEPT_TEMPLATE, FRAME_TEMPLATE)
@@ -118,9 +122,10 @@ class ResultActions:
         sessions: async_sessionmaker[AsyncSession],
         locales: Locales,
         errors: ErrorReporter,
+        downloads: AttachmentDownloader,
     ) -> None:
         self.intake, self.runner, self.sessions = intake, runner, sessions
-        self.locales, self.errors = locales, errors
+        self.locales, self.errors, self.downloads = locales, errors, downloads
 
     async def open_edit_form(self, interaction: discord.Interaction, source: SourceImage) -> None:
         locale = await self.locales.for_interaction(interaction)
@@ -135,7 +140,7 @@ class ResultActions:
     async def reroll(self, interaction: discord.Interaction, usage_id: int, index: int) -> None:
         async with self.sessions() as session:
             row = await get_usage(session, usage_id)
-        if row is None or row.guild_id != interaction.guild_id or not row.prompt:
+        if row is None or row.guild_id != guild_scope(interaction) or not row.prompt:
             raise InvalidRequest(_("This result can't be rerolled any more. Run /imagine again."))
         await self.intake.generate(
             interaction,
@@ -155,7 +160,7 @@ class ResultActions:
         """Zoom out or pan image `index` of the result `message`, with the result's prompt and model."""
         async with self.sessions() as session:
             row = await get_usage(session, usage_id)
-        if row is None or row.guild_id != interaction.guild_id:
+        if row is None or row.guild_id != guild_scope(interaction):
             raise InvalidRequest(_("This result can't be extended any more. Run /imagine again."))
         command, extend = REFRAMES[action]
         await self.intake.outpaint(
@@ -169,28 +174,41 @@ class ResultActions:
             spoiler=hidden(message),
         )
 
-    async def open_reframe_picker(self, interaction: discord.Interaction, usage_id: int, menus: list[Any]) -> None:
-        """Privately, the menus that pick an image of a result of several, and how to extend it."""
+    async def open_reframe_picker(
+        self, interaction: discord.Interaction, menus: Callable[[int, str], list[Any]]
+    ) -> None:
+        """Privately, the result's images again, numbered, with `menus(count, locale)` to pick one
+        and how to extend it. The picker carries the images itself: wherever the bot may not read
+        the channel (a server that did not add it), the choice still has them at hand."""
+        attachments = interaction.message.attachments if interaction.message else []
+        images = [attachment for attachment in attachments if is_image(attachment)]
+        if not images:
+            raise InvalidRequest(_("That result message is gone."))
+        await interaction.response.defer(ephemeral=True, thinking=True)
         locale = await self.locales.for_interaction(interaction)
-        view = discord.ui.View(timeout=None)
-        for menu in menus:
-            view.add_item(menu)
-        await interaction.response.send_message(
-            _("Pick an image and how to extend it.").render(locale), view=view, ephemeral=True
+        data = await asyncio.gather(
+            *(self.downloads.fetch(attachment.url, declared_size=attachment.size) for attachment in images)
         )
+        files = [
+            discord.File(
+                io.BytesIO(content), filename=f"{number}-{attachment.filename}", spoiler=attachment.is_spoiler()
+            )
+            for number, (attachment, content) in enumerate(zip(images, data, strict=True), start=1)
+        ]
+        view = discord.ui.View(timeout=None)
+        for menu in menus(len(images), locale):
+            view.add_item(menu)
+        await interaction.followup.send(
+            _("Pick an image and how to extend it.").render(locale), files=files, view=view, ephemeral=True
+        )
+        view.stop()  # DynamicItems answer it: discord.py need not keep the view of an ephemeral message
 
-    async def frame_chosen(self, interaction: discord.Interaction, usage_id: int, message_id: int, value: str) -> None:
+    async def frame_chosen(self, interaction: discord.Interaction, usage_id: int, value: str) -> None:
+        """A choice in the picker: image `index` of the picker's own images, extended by `action`."""
         index, _, action = value.partition(":")
         if action not in REFRAMES or not index.isascii() or not index.isdigit():
             raise InvalidRequest(_("That choice is not on the menu any more. Press Zoom / pan again."))
-        channel = interaction.channel
-        if not isinstance(channel, discord.abc.Messageable):
-            raise InvalidRequest(_("That result message is gone."))
-        try:
-            message = await channel.fetch_message(message_id)
-        except discord.NotFound:
-            message = None
-        await self.reframe(interaction, usage_id, int(index), action, message)
+        await self.reframe(interaction, usage_id, int(index), action, interaction.message)
 
     async def delete(self, interaction: discord.Interaction, usage_id: int, index: int) -> None:
         async with self.sessions() as session:
@@ -240,7 +258,9 @@ class ResultButtons:
             await actions.reframe(interaction, usage_id, index, action, interaction.message)
 
         async def open_picker(interaction: discord.Interaction, usage_id: int, index: int) -> None:
-            await actions.open_reframe_picker(interaction, usage_id, buttons.frame_menus(interaction, usage_id))
+            await actions.open_reframe_picker(
+                interaction, lambda count, locale: buttons.frame_menus(usage_id, count, locale)
+            )
 
         handlers = {
             "vary": actions.vary,
@@ -313,24 +333,22 @@ class ResultButtons:
 
         class FrameMenu(discord.ui.DynamicItem[discord.ui.Select[Any]], template=FRAME_TEMPLATE):
             """The private picker of "Zoom / pan" on a result of several images: options are
-            "IMAGE_INDEX:ACTION"; the custom id carries the result message's id."""
+            "IMAGE_INDEX:ACTION", the images those on the picker itself."""
 
-            def __init__(
-                self, usage_id: int, message_id: int, part: int, options: list[discord.SelectOption] | None = None
-            ) -> None:
-                custom_id = f"ib:frame:{usage_id}:{message_id}:{part}"
+            def __init__(self, usage_id: int, part: int, options: list[discord.SelectOption] | None = None) -> None:
+                custom_id = f"ib:frame:{usage_id}:{part}"
                 super().__init__(discord.ui.Select(custom_id=custom_id, options=options or []))
-                self.usage_id, self.message_id = usage_id, message_id
+                self.usage_id = usage_id
 
             @classmethod
             async def from_custom_id(
                 cls, interaction: discord.Interaction, item: discord.ui.Select[Any], match: re.Match[str]
             ) -> FrameMenu:
-                return cls(int(match["usage"]), int(match["message"]), int(match["part"]), item.options)
+                return cls(int(match["usage"]), int(match["part"]), item.options)
 
             async def callback(self, interaction: discord.Interaction) -> None:
                 choice = self.item.values[0] if self.item.values else ""
-                work = actions.frame_chosen(interaction, self.usage_id, self.message_id, choice)
+                work = actions.frame_chosen(interaction, self.usage_id, choice)
                 await actions.errors.guarded(interaction, work)
 
         self.result_button, self.cancel_button, self.kept_button = ResultButton, CancelButton, KeptButton
@@ -347,21 +365,16 @@ class ResultButtons:
         view.add_item(self.kept_button(locale=locale))
         return view
 
-    def frame_menus(self, interaction: discord.Interaction, usage_id: int) -> list[Any]:
-        """The picker's menus for the result `interaction` was on: every image and way to extend
-        it, 25 options a menu."""
-        message = interaction.message
-        if message is None:
-            raise InvalidRequest(_("That result message is gone."))
-        locale = str(interaction.locale)
-        count = len([attachment for attachment in message.attachments if is_image(attachment)])
+    def frame_menus(self, usage_id: int, count: int, locale: str) -> list[Any]:
+        """The picker's menus for a result of `count` images: every image and way to extend it,
+        25 options a menu."""
         options = [
             discord.SelectOption(label=f"{index + 1} · {reframe_name(action, locale)}", value=f"{index}:{action}")
             for index in range(count)
             for action in REFRAMES
         ]
         return [
-            self.frame_menu(usage_id, message.id, part, options[start : start + OPTIONS_PER_MENU])
+            self.frame_menu(usage_id, part, options[start : start + OPTIONS_PER_MENU])
             for part, start in enumerate(range(0, len(options), OPTIONS_PER_MENU))
         ]
 

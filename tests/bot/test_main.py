@@ -96,7 +96,12 @@ async def test_sync_publishes_commands_only_when_asked(make_config, start_bot, d
     assert synced["settings", 1]["default_member_permissions"] == "32"
     assert {option["name"] for option in synced["usage", 1]["options"]} == {"summary", "user", "recent", "export"}
     imagine = synced["imagine", 1]
-    assert imagine["contexts"] == [0] and synced["Vary image", 3]["contexts"] == [0]
+    for member_command in (("imagine", 1), ("edit", 1), ("vary", 1), ("Edit image", 3), ("Vary image", 3)):
+        # installable to a user as well as a guild; usable in guilds, the bot's DMs and group DMs
+        assert synced[member_command]["integration_types"] == [0, 1], member_command
+        assert synced[member_command]["contexts"] == [0, 1, 2], member_command
+    for moderators in (("usage", 1), ("settings", 1)):
+        assert synced[moderators]["integration_types"] == [0] and synced[moderators]["contexts"] == [0]
     edit_options = {option["name"]: option for option in synced["edit", 1]["options"]}
     assert edit_options["image"]["type"] == 11 and edit_options["mask"]["type"] == 11
     assert len([name for name in edit_options if name.startswith("reference_")]) == 15

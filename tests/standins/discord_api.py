@@ -54,6 +54,9 @@ class DiscordStandIn(MemberActions, RestOperations):
         self.channel_id = snowflake()
         self.alerts_channel_id = snowflake()
         self.art_channel_id = snowflake()
+        self.dm_channel_id = snowflake()  # the member's DM with the bot
+        self.foreign_guild_id = snowflake()  # a server that has not added the bot
+        self.foreign_channel_id = snowflake()  # a channel there: the bot may not post in it
         self.artist_role_id = snowflake()
         self.member = user_payload(snowflake(), "member")
         self.moderator = user_payload(snowflake(), "moderator")

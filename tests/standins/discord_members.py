@@ -97,8 +97,35 @@ class MemberActions:
         return message
 
     def _base_interaction(
-        self, kind: int, data: dict[str, Any], user: dict[str, Any], locale: str, attachment_size_limit: int
+        self,
+        kind: int,
+        data: dict[str, Any],
+        user: dict[str, Any],
+        locale: str,
+        attachment_size_limit: int,
+        channel_id: str | None = None,
     ) -> dict[str, Any]:
+        """An interaction in the guild's channel, or, by `channel_id`, in the member's DM with the
+        bot or a channel of a server that has not added it (the app installed to the member)."""
+        if channel_id == self.dm_channel_id:
+            payload = self._base_interaction(kind, data, user, locale, attachment_size_limit)
+            for guild_only in ("guild_id", "guild_locale", "member"):
+                del payload[guild_only]
+            return payload | {
+                "authorizing_integration_owners": {"1": user["id"]},
+                "channel_id": channel_id,
+                "context": 1,
+                "user": user,
+                "channel": {"id": channel_id, "type": 1, "recipients": [user], "flags": 0},
+            }
+        if channel_id == self.foreign_channel_id:
+            payload = self._base_interaction(kind, data, user, locale, attachment_size_limit)
+            payload["channel"].update(id=channel_id, guild_id=self.foreign_guild_id)
+            return payload | {
+                "authorizing_integration_owners": {"1": user["id"]},
+                "channel_id": channel_id,
+                "guild_id": self.foreign_guild_id,
+            }
         return {
             "id": snowflake(),
             "application_id": self.application_id,
@@ -166,9 +193,9 @@ class MemberActions:
         """Click the button `custom_id` on `message`."""
         buttons = [child for row in message.payload["components"] for child in row.get("components", [])]
         assert any(button.get("custom_id") == custom_id for button in buttons), f"no button {custom_id}"
-        payload = self._base_interaction(
-            3, {"custom_id": custom_id, "component_type": 2}, user or self.member, "en-US", attachment_size_limit
-        )
+        data = {"custom_id": custom_id, "component_type": 2}
+        channel_id = message.payload["channel_id"]
+        payload = self._base_interaction(3, data, user or self.member, "en-US", attachment_size_limit, channel_id)
         payload["message"] = message.payload
         return await self._send(payload, original=message)
 
@@ -187,7 +214,8 @@ class MemberActions:
         offered = {option["value"] for option in menu["options"]}
         assert set(values) <= offered, f"{values} not among the options of {custom_id}"
         data = {"custom_id": custom_id, "component_type": 3, "values": values}
-        payload = self._base_interaction(3, data, user or self.member, "en-US", 10 * 1024 * 1024)
+        channel_id = message.payload["channel_id"]
+        payload = self._base_interaction(3, data, user or self.member, "en-US", 10 * 1024 * 1024, channel_id)
         payload["message"] = message.payload
         return await self._send(payload, original=message)
 
@@ -220,7 +248,7 @@ class MemberActions:
         user: dict[str, Any] | None = None,
         locale: str = "en-US",
         attachment_size_limit: int = 10 * 1024 * 1024,
-        guild: bool = True,
+        place: str = "guild",
         subcommand: str | None = None,
         channel_id: str | None = None,
         guild_id: str | None = None,
@@ -229,7 +257,10 @@ class MemberActions:
     ) -> InteractionState:
         """Dispatch INTERACTION_CREATE for `/name` with options, as a member would trigger it;
         `age` makes it an interaction created that many seconds ago (its token expires sooner).
-        With `focused`, it is an autocomplete request for that option as typed so far."""
+        With `focused`, it is an autocomplete request for that option as typed so far. `place`:
+        "guild" (the guild that added the bot), "dm" (the member's DM with the bot, the app
+        installed to the member) or "foreign" (a server without the bot, the app installed to the
+        member)."""
         option_types = {bool: 5, int: 4, float: 10, str: 3, dict: 11, UserOption: 6, ChannelOption: 7, RoleOption: 8}
         resolved: dict[str, dict[str, Any]] = {}
 
@@ -277,12 +308,15 @@ class MemberActions:
             "locale": locale,
             "app_permissions": str(ALL_MEMBER_PERMISSIONS),
             "entitlements": [],
-            "authorizing_integration_owners": {"0": self.guild_id},
+            "authorizing_integration_owners": {"0": guild_id or self.guild_id},
             "attachment_size_limit": attachment_size_limit,
             "channel_id": channel_id or self.channel_id,
         }
         user = user or self.member
-        if guild:
+        if place == "foreign":
+            guild_id, channel_id = guild_id or self.foreign_guild_id, channel_id or self.foreign_channel_id
+            payload.update(authorizing_integration_owners={"1": user["id"]}, channel_id=channel_id)
+        if place in ("guild", "foreign"):
             data["guild_id"] = guild_id or self.guild_id
             payload.update(
                 guild_id=guild_id or self.guild_id,
@@ -292,7 +326,7 @@ class MemberActions:
                 channel={
                     "id": channel_id or self.channel_id,
                     "type": 0,
-                    "guild_id": self.guild_id,
+                    "guild_id": guild_id or self.guild_id,
                     "name": "general",
                     "position": 0,
                     "permission_overwrites": [],
@@ -302,7 +336,11 @@ class MemberActions:
             )
         else:
             payload.update(
-                user=user, context=1, channel={"id": self.channel_id, "type": 1, "recipients": [user], "flags": 0}
+                user=user,
+                context=1,
+                channel_id=self.dm_channel_id,
+                authorizing_integration_owners={"1": user["id"]},
+                channel={"id": self.dm_channel_id, "type": 1, "recipients": [user], "flags": 0},
             )
         return await self._send(payload, age=age)
 

@@ -213,7 +213,7 @@ class RestOperations:
                 if len(upload) > int(state.payload["attachment_size_limit"]):
                     raise DiscordError(413, 40005, "Request entity too large")
                 stored_files[attachment_id] = upload
-                url = f"{self.base_url}/attachments/{self.channel_id}/{attachment_id}/{filename}"
+                url = f"{self.base_url}/attachments/{state.payload['channel_id']}/{attachment_id}/{filename}"
                 attachments.append(
                     {
                         "id": attachment_id,
@@ -228,7 +228,7 @@ class RestOperations:
         payload = {
             "id": message_id,
             "type": 19 if previous is None and state.callback_type == 4 else 20,
-            "channel_id": self.channel_id,
+            "channel_id": state.payload["channel_id"],
             "content": content,
             "author": self.bot_user,
             "attachments": attachments,
@@ -341,15 +341,10 @@ class RestOperations:
         state.followups.append(message)
         return 200, message.payload
 
-    async def _op_get_message(self, request: web.Request, body: Any, files: Any) -> tuple[int, Any]:
-        _, channel_id, _, message_id = request.match_info["tail"].split("/")
-        message = self.messages.get(message_id)
-        if message is None or message.payload["channel_id"] != channel_id:
-            raise DiscordError(404, 10008, "Unknown Message")
-        return 200, message.payload
-
     async def _op_create_message(self, request: web.Request, body: Any, files: Any) -> tuple[int, Any]:
         channel_id = request.match_info["tail"].split("/")[1]
+        if channel_id == self.foreign_channel_id:
+            raise DiscordError(403, 50001, "Missing Access")
         content = body.get("content") or ""
         stored: dict[str, bytes] = {}
         attachments = []

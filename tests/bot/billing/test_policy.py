@@ -7,6 +7,7 @@ import pytest
 
 from bot.billing.policy import (
     BUDGET,
+    PERSONAL,
     Policy,
     Requester,
     check_access,
@@ -26,7 +27,7 @@ GUILD, MEMBER = 10, 20
 MODELS = ModelRegistry()
 GPT = MODELS.get("gpt-image-2")
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-policy = Policy(PriceTable())
+policy = Policy(PriceTable(), personal_images_per_day=10)
 member = Requester(GUILD, 30, MEMBER)
 
 
@@ -172,7 +173,26 @@ def test_access_and_sizes_follow_the_guilds_settings():
         choose_size(settings, GPT, None)
 
 
-async def test_direct_messages_pass_without_reservation(sessions):
-    record = await admit(sessions, 2, requester=Requester(None, 5, MEMBER))
-    assert (record.reserved_images, record.reserved_usd) == (0, 0.0)
-    assert await counters(sessions) == (0, 0)
+async def test_personal_use_counts_against_the_members_own_daily_limit(sessions):
+    personal = Requester(None, 5, MEMBER)
+    first = await admit(sessions, 6, requester=personal)
+    assert (first.reserved_images, first.reserved_usd) == (6, 0.0)
+    with pytest.raises(LimitReached, match="outside servers") as refused:
+        await admit(sessions, 5, requester=personal)
+    assert refused.value.code == "daily_limit"
+    async with sessions() as session:
+        await policy.release(session, first)
+        await session.commit()
+        assert await counter_value(session, PERSONAL, images_subject(MEMBER), day_period(NOW)) == 0
+    await admit(sessions, 10, requester=personal)
+    assert await counters(sessions) == (0, 0)  # no guild's counters move
+
+
+async def test_no_personal_use_when_the_operator_allows_none(sessions):
+    closed = Policy(PriceTable(), personal_images_per_day=0)
+    async with sessions() as session:
+        record = UsageRecord(guild_id=None, user_id=MEMBER, command="imagine", status="pending", n=1, created_at=NOW)
+        session.add(record)
+        await session.flush()
+        with pytest.raises(InvalidRequest, match="only works in servers"):
+            await closed.admit(session, Requester(None, 5, MEMBER), record, GPT, None, None, 1)

@@ -84,7 +84,7 @@ async def test_recording_a_failure_finishes_the_row_and_releases_it_in_one_unit(
         record = UsageRecord(guild_id=None, user_id=1, command="imagine", status="pending", n=1)
         session.add(record)
         await session.commit()
-    failures = Failures(sessions, Policy(PriceTable()), Metrics(models=[]))
+    failures = Failures(sessions, Policy(PriceTable(), personal_images_per_day=10), Metrics(models=[]))
     failure = await failures.record(record, RuntimeError("boom at sk-not-a-secret"), what="/imagine for user 1")
     assert failure.code == "crash"
     async with sessions() as session:

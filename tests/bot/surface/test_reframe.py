@@ -57,7 +57,7 @@ async def test_on_several_images_a_private_picker_chooses_the_image_and_the_way(
     [row] = await usage_rows(bot)
     assert f"ib:reframe:{row.id}" in button_ids(result)
     picker = await discord_api.wait_for_reply(await discord_api.click(result, f"ib:reframe:{row.id}"))
-    assert picker.ephemeral
+    assert picker.ephemeral and picker.attachment_bytes() == result.attachment_bytes()  # the images, numbered
     menus = [child for action_row in picker.payload["components"] for child in action_row["components"]]
     assert [len(menu["options"]) for menu in menus] == [25, 5]  # 5 images x 6 ways
     assert menus[0]["options"][0]["label"] == "1 · Zoom out 1.5×" and menus[1]["options"][-1]["value"] == "4:pd"
