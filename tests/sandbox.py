@@ -95,7 +95,7 @@ async def run_sandbox(prompt: str, out_dir: Path, *, n: int = 1, timeout: float 
             await discord_api.close()
             await images_api.close()
     saved = await asyncio.to_thread(_save_images, out_dir, reply)
-    return SandboxRun(saved, reply.payload["content"], process.returncode or 0, (await output).decode())
+    return SandboxRun(saved, reply.text, process.returncode or 0, (await output).decode())
 
 
 def main() -> None:

@@ -207,7 +207,7 @@ class Soak:
         message = state.original
         if state.callback_type == 4:
             return True
-        return bool(message and (message.payload["attachments"] or "⏳" not in message.payload["content"]))
+        return bool(message and (message.payload["attachments"] or "⏳" not in message.text))
 
     async def rows(self, database: Path) -> tuple[int, int, int]:
         """Usage rows, those still pending, and unfinished jobs, once none is pending (or a minute passed)."""

@@ -161,9 +161,6 @@ class Delivery:
             attempts.append(("channel", "no_channel"))
             return Delivered.KEPT, None
         limit = job.attachment_limit
-        view = self._replies.views.result(
-            record.id, len(result.images), rerollable=job.kind == "generate", locale=job.locale
-        )
         while True:
             route = "channel" if in_channel else "reply"
             try:
@@ -177,8 +174,12 @@ class Delivery:
                     locale=job.locale,
                 )
                 files = as_files(images, f"{record.command}-{job.id}", spoiler=job.params.get("spoiler", False))
+                text = f"<@{job.user_id}> {content}" if in_channel else content
+                view = self._replies.views.result(
+                    record.id, text, files, rerollable=job.kind == "generate", locale=job.locale
+                )
                 posting = self._clock.monotonic()
-                message = await self._replies.post_result(job, content, files, view, in_channel=in_channel)
+                message = await self._replies.post_result(job, files, view, in_channel=in_channel)
                 self._metrics.uploaded(self._clock.monotonic() - posting)
             except ImageDataError:
                 attempts.append((route, "cannot_shrink"))

@@ -23,7 +23,9 @@ NO_PINGS = discord.AllowedMentions.none()
 class ReplyViews(Protocol):
     """The buttons under a reply; the Discord surface builds them."""
 
-    def result(self, usage_id: int, count: int, *, rerollable: bool, locale: str) -> discord.ui.View: ...
+    def result(
+        self, usage_id: int, text: str, files: Sequence[discord.File], *, rerollable: bool, locale: str
+    ) -> discord.ui.LayoutView: ...
 
     def cancel(self, job_id: int, locale: str) -> discord.ui.View: ...
 
@@ -93,20 +95,18 @@ class MemberReplies:
             log.exception("could not tell user %s about job %s", job.user_id, job.id)
 
     async def post_result(
-        self, job: Job, content: str, files: Sequence[discord.File], view: discord.ui.View, *, in_channel: bool
+        self, job: Job, files: Sequence[discord.File], view: discord.ui.LayoutView, *, in_channel: bool
     ) -> discord.Message | discord.WebhookMessage:
-        """The finished reply: the member's reply edited, or a channel message that mentions only
-        them. Raises discord.HTTPException."""
+        """The finished reply, one Components V2 message (`view` holds its text, gallery and
+        buttons): the member's reply edited, or a channel message that mentions only them (the
+        view's text starts with the mention). Raises discord.HTTPException."""
         if not in_channel:
             return await self._hook(job).edit_message(
-                job.message_id, content=content, attachments=list(files), view=view, allowed_mentions=NO_PINGS
+                job.message_id, content=None, attachments=list(files), view=view, allowed_mentions=NO_PINGS
             )
         assert job.channel_id is not None
         return await self._channel(job.channel_id).send(
-            f"<@{job.user_id}> {content}"[:2000],
-            files=list(files),
-            view=view,
-            allowed_mentions=only_member(job.user_id),
+            files=list(files), view=view, allowed_mentions=only_member(job.user_id)
         )
 
     async def whisper(self, job: Job, text: str, view: discord.ui.View | None = None) -> bool:

@@ -17,7 +17,7 @@ import asyncio
 import functools
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import discord
@@ -378,27 +378,35 @@ class ResultButtons:
             for part, start in enumerate(range(0, len(options), OPTIONS_PER_MENU))
         ]
 
-    def result(self, usage_id: int, count: int, *, rerollable: bool, locale: str) -> discord.ui.View:
+    def result(
+        self, usage_id: int, text: str, files: Sequence[discord.File], *, rerollable: bool, locale: str
+    ) -> discord.ui.LayoutView:
+        """A result as one Components V2 message: its text (the prompt; mentions never ping), a
+        gallery of its images (the files, real attachments) and its buttons."""
+        view = discord.ui.LayoutView(timeout=None)
+        view.add_item(discord.ui.TextDisplay(text))
+        gallery = [discord.MediaGalleryItem(f"attachment://{file.filename}", spoiler=file.spoiler) for file in files]
+        view.add_item(discord.ui.MediaGallery(*gallery))
+        for row in self._result_rows(usage_id, len(files), rerollable=rerollable, locale=locale):
+            view.add_item(discord.ui.ActionRow(*row))
+        return view
+
+    def _result_rows(self, usage_id: int, count: int, *, rerollable: bool, locale: str) -> list[list[Any]]:
         """Vary and Edit for each image (V1, E1, ... when there are several), Reroll and Delete;
         zoom out and pan: on a single image, a button each; on several, one button that opens a
         picker."""
-        view = discord.ui.View(timeout=None)
-        single = count == 1
-        for first_row, action in ((0, "vary"), (2, "edit")):
-            for index in range(count):
-                label = None if single else f"{action[0].upper()}{index + 1}"
-                item = self.result_button(action, usage_id, index, label, locale)
-                if not single:
-                    item.item.row = first_row + index // BUTTONS_PER_ROW
-                view.add_item(item)
-        for action in (["reroll"] if rerollable else []) + ["delete"] + ([] if single else ["reframe"]):
-            item = self.result_button(action, usage_id, locale=locale)
-            if not single:
-                item.item.row = 4
-            view.add_item(item)
-        if single:
-            for action in REFRAMES:
-                item = self.result_button(action, usage_id, 0, locale=locale)
-                item.item.row = 1 if action.startswith("z") else 2
-                view.add_item(item)
-        return view
+        button = self.result_button
+        ending = [button(action, usage_id, locale=locale) for action in (["reroll"] if rerollable else []) + ["delete"]]
+        if count == 1:
+            return [
+                [button("vary", usage_id, 0, locale=locale), button("edit", usage_id, 0, locale=locale), *ending],
+                [button(action, usage_id, 0, locale=locale) for action in REFRAMES if action.startswith("z")],
+                [button(action, usage_id, 0, locale=locale) for action in REFRAMES if action.startswith("p")],
+            ]
+        rows = []
+        for action in ("vary", "edit"):
+            labelled = [
+                button(action, usage_id, index, f"{action[0].upper()}{index + 1}", locale) for index in range(count)
+            ]
+            rows += [labelled[start : start + BUTTONS_PER_ROW] for start in range(0, count, BUTTONS_PER_ROW)]
+        return [*rows, [*ending, button("reframe", usage_id, locale=locale)]]

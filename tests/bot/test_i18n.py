@@ -83,19 +83,19 @@ async def test_a_chinese_member_gets_chinese_replies_and_buttons(make_config, st
     bot = await start_bot(make_config())
     state = await discord_api.send_slash_command("imagine", {"prompt": "灯塔"}, locale="zh-CN")
     reply = await discord_api.wait_for_reply(state)
-    assert reply.payload["content"].startswith("**提示词：**灯塔") and "1 张图片" in reply.payload["content"]
-    labels = [c.get("label") for row in reply.payload["components"] for c in row["components"]]
+    assert reply.text.startswith("**提示词：**灯塔") and "1 张图片" in reply.text
+    labels = [component.get("label") for component in reply.components if component["type"] == 2]
     assert labels == ["变体", "编辑", "重新生成", "删除", "缩小 1.5×", "缩小 2×"] + [None] * 4  # pans are arrows
 
     refused = await discord_api.wait_for_reply(
         await discord_api.send_slash_command("imagine", {"prompt": "x", "size": "999x999"}, locale="zh-CN")
     )
-    assert refused.payload["content"] == "宽和高都必须是 16 的倍数。"
+    assert refused.text == "宽和高都必须是 16 的倍数。"
     images_api.fail_next("refuse")
     failed = await discord_api.wait_for_reply(
         await discord_api.send_slash_command("imagine", {"prompt": "x"}, locale="zh-CN")
     )
-    assert "安全系统拒绝了此请求" in failed.payload["content"]
+    assert "安全系统拒绝了此请求" in failed.text
     assert [row.status for row in await usage_rows(bot, 3)] == ["ok", "invalid", "refused"]
 
 
@@ -106,7 +106,7 @@ async def test_a_pinned_guild_language_serves_members_we_have_no_language_for(
     french = await discord_api.wait_for_reply(
         await discord_api.send_slash_command("imagine", {"prompt": "x", "size": "999x999"}, locale="fr")
     )
-    assert french.payload["content"].startswith("Width and height")
+    assert french.text.startswith("Width and height")
     await discord_api.wait_for_reply(
         await discord_api.send_slash_command(
             "settings", {"language": "zh-CN"}, subcommand="language", user=discord_api.moderator
@@ -115,7 +115,7 @@ async def test_a_pinned_guild_language_serves_members_we_have_no_language_for(
     pinned = await discord_api.wait_for_reply(
         await discord_api.send_slash_command("imagine", {"prompt": "x", "size": "999x999"}, locale="fr")
     )
-    assert pinned.payload["content"] == "宽和高都必须是 16 的倍数。"
+    assert pinned.text == "宽和高都必须是 16 的倍数。"
     summary = await discord_api.wait_for_reply(
         await discord_api.send_slash_command(
             "usage", {}, subcommand="summary", user=discord_api.moderator, locale="zh-CN"

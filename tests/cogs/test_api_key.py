@@ -53,7 +53,7 @@ async def test_a_guilds_own_key_pays_for_its_requests_only(
 ):
     bot = await start_bot(with_vault(make_config))
     saved = await set_key(discord_api, GUILD_API_KEY, guild_images_api.base_url)
-    assert saved.ephemeral and "ending 3921" in saved.payload["content"]
+    assert saved.ephemeral and "ending 3921" in saved.text
 
     assert (await imagine(discord_api, "a fox in our server")).attachment_bytes()
     assert (await imagine(discord_api, "a fox elsewhere", guild_id=guild_on_shard(0, 1))).attachment_bytes()
@@ -77,7 +77,7 @@ async def test_a_guilds_own_key_pays_for_its_requests_only(
     assert (change.setting, change.old_value, change.new_value) == ("api_key", None, "…3921")
 
     removed = await settings(discord_api, "api-key-remove", {})
-    assert "Removed the key ending 3921" in removed.payload["content"]
+    assert "Removed the key ending 3921" in removed.text
     assert (await imagine(discord_api, "a fox on the bot's key")).attachment_bytes()
     assert len(guild_images_api.requests) == 1 and len(images_api.requests) == 2
     rows = await usage_rows(bot, 3, delivered=True)
@@ -91,8 +91,8 @@ async def test_a_refused_guild_key_tells_the_moderators_not_the_member(make_conf
     await set_key(discord_api, REFUSED_GUILD_KEY)  # the bot's own base URL, which refuses this key
     for prompt in ("a fox", "a hare"):
         reply = await imagine(discord_api, prompt)
-        assert reply.ephemeral and "server's own image service key is not working" in reply.payload["content"]
-        assert "ab12" not in reply.payload["content"]
+        assert reply.ephemeral and "server's own image service key is not working" in reply.text
+        assert "ab12" not in reply.text
     rows = await usage_rows(bot, 4)
     jobs = [row for row in rows if row.command == "imagine"]
     assert [(row.status, row.error_code, row.paid_by) for row in jobs] == [
@@ -100,15 +100,15 @@ async def test_a_refused_guild_key_tells_the_moderators_not_the_member(make_conf
     ] * 2
     await discord_api.wait_for(lambda: discord_api.channel_messages.get(alerts))
     [notice] = discord_api.channel_messages[alerts]  # once, not once a request
-    assert "refused this server's own key (ending ab12)" in notice.payload["content"]
-    assert "/settings api-key" in notice.payload["content"]
+    assert "refused this server's own key (ending ab12)" in notice.text
+    assert "/settings api-key" in notice.text
 
 
 async def test_without_a_secret_key_the_command_says_why(make_config, start_bot, discord_api):
     await start_bot(make_config())
     state = await discord_api.send_slash_command("settings", {}, subcommand="api-key", user=discord_api.moderator)
     reply = await discord_api.wait_for_reply(state)
-    assert reply.ephemeral and "security.secret_key" in reply.payload["content"] and state.modal is None
+    assert reply.ephemeral and "security.secret_key" in reply.text and state.modal is None
 
 
 @pytest.mark.parametrize(
@@ -124,7 +124,7 @@ async def test_a_bad_key_or_base_url_is_refused_and_nothing_saved(
 ):
     bot = await start_bot(with_vault(make_config))
     reply = await set_key(discord_api, key, base_url)
-    assert reply.ephemeral and says in reply.payload["content"] and "Nothing was saved" in reply.payload["content"]
+    assert reply.ephemeral and says in reply.text and "Nothing was saved" in reply.text
     async with bot.sessions() as session:
         assert not (await session.scalars(select(GuildApiKey))).all()
 
@@ -133,7 +133,7 @@ async def test_members_cannot_open_the_key_form(make_config, start_bot, discord_
     await start_bot(with_vault(make_config))
     state = await discord_api.send_slash_command("settings", {}, subcommand="api-key", user=discord_api.member)
     reply = await discord_api.wait_for_reply(state)
-    assert "Manage Server" in reply.payload["content"] and state.modal is None
+    assert "Manage Server" in reply.text and state.modal is None
 
 
 async def test_the_real_process_uses_the_key_and_keeps_it_out_of_its_log_and_database(
@@ -148,7 +148,7 @@ async def test_the_real_process_uses_the_key_and_keeps_it_out_of_its_log_and_dat
         try:
             await asyncio.wait_for(discord_api.identified.wait(), 60)
             saved = await set_key(discord_api, GUILD_API_KEY, guild_images_api.base_url)
-            assert "ending 3921" in saved.payload["content"]
+            assert "ending 3921" in saved.text
             assert (await imagine(discord_api, "a heron", guild_id=discord_api.guild_id)).attachment_bytes()
         finally:
             await stop_processes([process])

@@ -18,7 +18,7 @@ async def test_edit_with_a_black_and_white_mask(make_config, start_bot, discord_
     mask = discord_api.upload("mask.png", encode(mask_image))
     state = await discord_api.send_slash_command("edit", {"image": image, "prompt": "a red scarf", "mask": mask})
     reply = await discord_api.wait_for_reply(state)
-    assert len(reply.attachment_bytes()) == 1 and "a red scarf" in reply.payload["content"]
+    assert len(reply.attachment_bytes()) == 1 and "a red scarf" in reply.text
 
     [request] = images_api.requests
     assert request.operation == "/v1/images/edits" and request.fields["model"] == "gpt-image-2"
@@ -83,7 +83,7 @@ async def test_bad_images_are_refused_with_a_row(
     attachment = discord_api.upload(*upload)
     state = await discord_api.send_slash_command("edit", {"image": attachment, "prompt": "x", **options})
     reply = await discord_api.wait_for_reply(state)
-    assert reply.ephemeral and message in reply.payload["content"]
+    assert reply.ephemeral and message in reply.text
     assert images_api.requests == []
     [row] = await usage_rows(bot)
     assert (row.command, row.status) == ("edit", "invalid")
@@ -95,7 +95,7 @@ async def test_files_over_the_download_cap_are_refused_before_reading(make_confi
         "edit", {"image": discord_api.upload("big.png", encode(Image.effect_noise((200, 200), 100))), "prompt": "x"}
     )
     reply = await discord_api.wait_for_reply(state)
-    assert "the limit is 10 kB" in reply.payload["content"]
+    assert "the limit is 10 kB" in reply.text
     assert [row.status for row in await usage_rows(bot)] == ["invalid"]
 
 
@@ -105,7 +105,7 @@ async def test_images_outside_discord_are_never_fetched(make_config, start_bot, 
     attachment["url"] = images_api.base_url.removesuffix("/v1").replace("127.0.0.1", "localhost") + "/files/x.png"
     state = await discord_api.send_slash_command("edit", {"image": attachment, "prompt": "x"})
     reply = await discord_api.wait_for_reply(state)
-    assert "isn't hosted on Discord" in reply.payload["content"]
+    assert "isn't hosted on Discord" in reply.text
 
 
 @pytest.mark.parametrize(("fill", "message"), [(0, "marks nothing to change"), (255, "marks the whole image")])
@@ -120,7 +120,7 @@ async def test_empty_and_full_masks_are_refused(make_config, start_bot, discord_
         },
     )
     reply = await discord_api.wait_for_reply(state)
-    assert message in reply.payload["content"]
+    assert message in reply.text
 
 
 async def test_edit_image_message_command_opens_a_modal(make_config, start_bot, discord_api, images_api):
@@ -132,7 +132,7 @@ async def test_edit_image_message_command_opens_a_modal(make_config, start_bot, 
     await discord_api.wait_for(lambda: menu.modal)
     submitted = await discord_api.submit_modal(menu, ["make it night time"])
     reply = await discord_api.wait_for_reply(submitted)
-    assert "make it night time" in reply.payload["content"] and reply.attachment_bytes()
+    assert "make it night time" in reply.text and reply.attachment_bytes()
     sent = decode(images_api.requests[0].files["image"][0])
     assert sent.getpixel((5, 5))[2] > 100 and sent.getpixel((5, 5))[0] < 50
     [row] = await usage_rows(bot)
@@ -144,4 +144,4 @@ async def test_message_without_an_image_gets_a_clear_answer(make_config, start_b
     message = discord_api.post_message([], content="just words")
     state = await discord_api.send_message_command("Edit image", message)
     reply = await discord_api.wait_for_reply(state)
-    assert reply.ephemeral and "has no image attached" in reply.payload["content"]
+    assert reply.ephemeral and "has no image attached" in reply.text

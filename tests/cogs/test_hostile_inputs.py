@@ -25,7 +25,7 @@ async def test_every_hostile_file_gets_an_answer_and_a_row(make_config, start_bo
         image = discord_api.upload(item.name, item.data, item.content_type)
         state = await discord_api.send_slash_command("edit", {"image": image, "prompt": "tidy it"}, user=user)
         reply = await discord_api.wait_for_reply(state, 60)
-        text = reply.payload["content"]
+        text = reply.text
         assert "Traceback" not in text and "Something went wrong" not in text, (item.name, text)
         if reply.attachment_bytes():
             outcomes[item.kind]["delivered"] += 1

@@ -18,7 +18,7 @@ async def test_imagine_replies_with_attachments_and_logs_usage(make_config, star
 
     assert state.callback_type == 5
     assert reply is state.original and not reply.ephemeral
-    assert "a lighthouse at dusk" in reply.payload["content"]
+    assert "a lighthouse at dusk" in reply.text
     images = [Image.open(io.BytesIO(data)) for data in reply.attachment_bytes()]
     assert [image.format for image in images] == ["PNG", "PNG"]
     assert all(image.size == (1024, 1024) for image in images)
@@ -39,7 +39,7 @@ async def test_n_above_the_model_limit_is_served_by_parallel_requests(make_confi
     reply = await discord_api.wait_for_reply(state)
     assert len(reply.attachment_bytes()) == 3
     assert [request.fields["n"] for request in images_api.requests] == [1, 1, 1]
-    assert "**Revised prompt:** a fox, painted in rich detail" in reply.payload["content"]
+    assert "**Revised prompt:** a fox, painted in rich detail" in reply.text
     [row] = await usage_rows(bot)
     assert row.image_count == 3 and row.revised_prompt == "a fox, painted in rich detail"
 
@@ -61,7 +61,7 @@ async def test_refused_prompt_gets_a_private_message_and_a_row(make_config, star
     images_api.fail_next("refuse")
     state = await discord_api.send_slash_command("imagine", {"prompt": "something not allowed"})
     reply = await discord_api.wait_for_reply(state)
-    assert reply.ephemeral and "safety system refused" in reply.payload["content"]
+    assert reply.ephemeral and "safety system refused" in reply.text
     assert state.original_deleted
     [row] = await usage_rows(bot)
     assert (row.status, row.error_code, row.image_count) == ("refused", "refused", 0)
@@ -85,7 +85,7 @@ async def test_provider_faults(make_config, start_bot, discord_api, images_api, 
     if message is None:
         assert reply.attachment_bytes() and row.status == "ok"
     else:
-        assert reply.ephemeral and message in reply.payload["content"]
+        assert reply.ephemeral and message in reply.text
         assert (row.status, row.error_code) == ("failed", code)
 
 
@@ -94,7 +94,7 @@ async def test_timeouts_are_bounded_and_reported(make_config, start_bot, discord
     images_api.fail_next("timeout", delay=3)
     state = await discord_api.send_slash_command("imagine", {"prompt": "a fox"})
     reply = await discord_api.wait_for_reply(state)
-    assert reply.ephemeral and "took too long" in reply.payload["content"]
+    assert reply.ephemeral and "took too long" in reply.text
     [row] = await usage_rows(bot)
     assert row.error_code == "timeout"
 
@@ -115,7 +115,7 @@ async def test_bad_input_gets_an_immediate_private_answer(
     bot = await start_bot(make_config())
     state = await discord_api.send_slash_command("imagine", {"prompt": "a fox", **options})
     reply = await discord_api.wait_for_reply(state)
-    assert state.callback_type == 4 and reply.ephemeral and message in reply.payload["content"]
+    assert state.callback_type == 4 and reply.ephemeral and message in reply.text
     assert images_api.requests == []
     [row] = await usage_rows(bot)
     assert (row.status, row.error_code) == ("invalid", "invalid_request")
@@ -126,7 +126,7 @@ async def test_mentions_in_the_prompt_never_ping(make_config, start_bot, discord
     prompt = f"@everyone look <@{discord_api.moderator['id']}> and <@&{discord_api.guild_id}> **bold**"
     state = await discord_api.send_slash_command("imagine", {"prompt": prompt})
     reply = await discord_api.wait_for_reply(state)
-    assert "@everyone" in reply.payload["content"] and "\\*\\*bold\\*\\*" in reply.payload["content"]
+    assert "@everyone" in reply.text and "\\*\\*bold\\*\\*" in reply.text
     assert reply.pings == set()
 
 
@@ -150,7 +150,7 @@ async def test_secrets_never_reach_replies_logs_or_the_database(
     register_secrets(bot.config.secrets())
     state = await discord_api.send_slash_command("imagine", {"prompt": "a fox"})
     reply = await discord_api.wait_for_reply(state)
-    assert "key was rejected" in reply.payload["content"]
+    assert "key was rejected" in reply.text
     [row] = await usage_rows(bot)
     assert row.error_code == "auth" and wrong_key not in (row.error_detail or "")
     assert "[redacted]" in row.error_detail

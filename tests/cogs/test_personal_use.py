@@ -43,7 +43,7 @@ async def test_personal_use_has_its_own_daily_limit_across_dms_and_servers(
     bot = await start_bot(make_config(limits={"dm_images_per_day": 3}))
     assert (await imagine(discord_api, "dm", n=2)).attachment_bytes()
     refused = await imagine(discord_api, "foreign", n=2)
-    assert refused.ephemeral and "over your 3 images a day outside servers" in refused.payload["content"]
+    assert refused.ephemeral and "over your 3 images a day outside servers" in refused.text
     assert (await imagine(discord_api, "foreign")).attachment_bytes()
     assert (await imagine(discord_api, "guild", n=2)).attachment_bytes()  # the guild's own limits, untouched
     rows = await usage_rows(bot, 4)
@@ -58,7 +58,7 @@ async def test_personal_use_has_its_own_daily_limit_across_dms_and_servers(
 async def test_an_operator_can_allow_no_personal_use(make_config, start_bot, discord_api, images_api):
     bot = await start_bot(make_config(limits={"dm_images_per_day": 0}))
     refused = await imagine(discord_api, "dm")
-    assert refused.ephemeral and "only works in servers that have added it" in refused.payload["content"]
+    assert refused.ephemeral and "only works in servers that have added it" in refused.text
     assert not images_api.requests
     [row] = await usage_rows(bot)
     assert (row.guild_id, row.status) == (None, "invalid")

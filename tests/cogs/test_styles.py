@@ -20,7 +20,7 @@ async def test_a_guild_style_sets_the_prompt_and_the_row_keeps_both(make_config,
     saved = await settings(
         discord_api, "style-add", {"name": "Cozy  Cabin", "template": "a cozy illustration of {prompt}, warm light"}
     )
-    assert "Saved the style cozy cabin" in saved.payload["content"]
+    assert "Saved the style cozy cabin" in saved.text
     choices = await discord_api.autocomplete("imagine", {"prompt": "a fox", "style": "c"}, "style")
     assert [choice["name"] for choice in choices] == ["cozy cabin", "watercolor"]  # the names with a c in them
     everything = await discord_api.autocomplete("imagine", {"prompt": "a fox", "style": ""}, "style")
@@ -48,10 +48,10 @@ async def test_a_guild_style_sets_the_prompt_and_the_row_keeps_both(make_config,
     field = next(field for field in shown.payload["embeds"][0]["fields"] if field["name"] == "Styles")
     assert "**cozy cabin**: a cozy illustration of {prompt}, warm light" in field["value"]
     removed = await settings(discord_api, "style-remove", {"name": "cozy cabin"})
-    assert "Removed the style cozy cabin" in removed.payload["content"]
+    assert "Removed the style cozy cabin" in removed.text
     refused = await imagine(discord_api, style="cozy cabin")
-    assert refused.ephemeral and "no style called cozy cabin" in refused.payload["content"]
-    assert "photo, anime, watercolor, pixel art, noir" in refused.payload["content"]
+    assert refused.ephemeral and "no style called cozy cabin" in refused.text
+    assert "photo, anime, watercolor, pixel art, noir" in refused.text
     async with bot.sessions() as session:
         changes = (await session.scalars(select(SettingsChange).order_by(SettingsChange.id))).all()
     assert [(change.setting, change.new_value) for change in changes] == [
@@ -63,9 +63,9 @@ async def test_a_guild_style_sets_the_prompt_and_the_row_keeps_both(make_config,
 async def test_a_template_without_the_prompt_or_a_bad_name_is_refused(make_config, start_bot, discord_api):
     await start_bot(make_config())
     refused = await settings(discord_api, "style-add", {"name": "flat", "template": "a flat illustration"})
-    assert refused.ephemeral and "{prompt} where the member's prompt goes" in refused.payload["content"]
+    assert refused.ephemeral and "{prompt} where the member's prompt goes" in refused.text
     refused = await settings(discord_api, "style-add", {"name": "<@1>", "template": "x {prompt}"})
-    assert "letters, digits, spaces" in refused.payload["content"]
+    assert "letters, digits, spaces" in refused.text
 
 
 async def test_spoilers_when_asked_always_when_the_guild_says_and_on_what_is_made_from_them(

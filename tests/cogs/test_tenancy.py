@@ -13,7 +13,7 @@ GUILD_B = "9100000000000001"
 def everything_shown(reply) -> str:
     """All a moderator can read in a reply: text, embeds, buttons and attached files."""
     files = b"".join(reply.attachment_bytes()).decode("utf-8", errors="replace")
-    return json.dumps([reply.payload["content"], reply.payload["embeds"], reply.payload["components"]]) + files
+    return json.dumps([reply.text, reply.payload["embeds"], reply.payload["components"]]) + files
 
 
 async def test_a_guilds_moderators_see_only_that_guilds_usage(make_config, start_bot, discord_api, images_api):
@@ -63,5 +63,5 @@ async def test_the_pages_of_recent_usage_answer_only_the_moderator_who_opened_th
         c["custom_id"] for row in reply.payload["components"] for c in row["components"] if c["label"] == "Older"
     )
     refused = await discord_api.wait_for_reply(await discord_api.click(reply, older, user=discord_api.member))
-    assert refused.ephemeral and "belong to another moderator" in refused.payload["content"]
+    assert refused.ephemeral and "belong to another moderator" in refused.text
     assert "fox 0" not in everything_shown(refused)

@@ -31,7 +31,7 @@ async def test_members_without_manage_server_are_refused_even_if_the_command_rea
     bot = await start_bot(make_config())
     for subcommand in ("summary", "recent", "export"):
         _, reply = await run(discord_api, subcommand, user=discord_api.member)
-        assert reply.ephemeral and "Manage Server" in reply.payload["content"]
+        assert reply.ephemeral and "Manage Server" in reply.text
         assert not reply.payload["attachments"] and not reply.payload["embeds"]
     rows = await usage_rows(bot, 3)
     assert [(row.command, row.status) for row in rows] == [

@@ -13,7 +13,7 @@ async def test_vary_with_a_gpt_image_model_is_an_edit_with_high_fidelity(
     state = await discord_api.send_slash_command("vary", {"image": image, "n": 2})
     reply = await discord_api.wait_for_reply(state)
     assert len(reply.attachment_bytes()) == 2
-    assert "variation" not in reply.payload["content"].lower().split("-#")[0]
+    assert "variation" not in reply.text.lower().split("-#")[0]
     [request] = images_api.requests
     assert request.operation == "/v1/images/edits" and request.fields["input_fidelity"] == "high"
     assert decode(request.files["image"][0]).size == (300, 500)

@@ -7,6 +7,7 @@ import json
 import re
 import time
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -15,6 +16,9 @@ from aiohttp import web
 
 BOT_TOKEN = "standin.bot-token.0123456789"
 EPHEMERAL = 1 << 6
+COMPONENTS_V2 = 1 << 15  # IS_COMPONENTS_V2: the message is its components (no content, no embeds)
+MAX_COMPONENTS = 40  # Discord's limit for a Components V2 message, nested ones counted
+MAX_GALLERY_ITEMS = 10
 ACK_DEADLINE = 3.0
 TOKEN_LIFETIME = 15 * 60.0
 MANAGE_GUILD = 1 << 5
@@ -68,6 +72,25 @@ class StoredMessage:
 
     def attachment_bytes(self) -> list[bytes]:
         return [self.files[attachment["id"]] for attachment in self.payload["attachments"]]
+
+    @property
+    def components(self) -> list[dict[str, Any]]:
+        """Every component, nested ones included, in order."""
+        return list(walk(self.payload["components"]))
+
+    @property
+    def text(self) -> str:
+        """What the member reads: the content, or a Components V2 message's text displays."""
+        texts = [component["content"] for component in self.components if component["type"] == 10]
+        return "\n".join([self.payload["content"], *texts]).strip()
+
+
+def walk(components: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    for component in components:
+        yield component
+        yield from walk(component.get("components") or [])
+        if isinstance(component.get("accessory"), dict):
+            yield component["accessory"]
 
 
 @dataclass
@@ -192,9 +215,41 @@ class GatewaySocket:
             await self.ws.send_bytes(self.compressor.compress(text.encode()) + self.compressor.flush(zlib.Z_SYNC_FLUSH))
 
 
-def response_components(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Components as Discord returns them: numbered in order, null fields dropped."""
+def check_components_v2(components: list[dict[str, Any]], data: dict[str, Any]) -> None:
+    """Discord's rules for a Components V2 message: no content or embeds, at most 40 components
+    (nested ones counted), 1 to 10 items a media gallery, each `attachment://` among the files."""
+    if data.get("content") or data.get("embeds"):
+        raise DiscordError(400, 50035, "Invalid Form Body: a Components V2 message has no content or embeds")
+    found = list(walk(components))
+    if len(found) > MAX_COMPONENTS:
+        raise DiscordError(400, 50035, f"Invalid Form Body: {len(found)} components; the limit is {MAX_COMPONENTS}")
+    for component in found:
+        if component["type"] == 12 and not 1 <= len(component.get("items") or []) <= MAX_GALLERY_ITEMS:
+            raise DiscordError(400, 50035, "Invalid Form Body: a media gallery holds 1 to 10 items")
+
+
+def response_components(
+    components: list[dict[str, Any]], attachments: list[dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """Components as Discord returns them: numbered in order, null fields dropped, and media
+    (`attachment://NAME`) resolved to the message's attachments."""
     counter = itertools.count(1)
+    by_name = {attachment["filename"]: attachment for attachment in attachments or []}
+
+    def media(reference: dict[str, Any]) -> dict[str, Any]:
+        url = reference["url"]
+        if not url.startswith("attachment://"):
+            return {"id": snowflake(), "url": url, "proxy_url": url}
+        attachment = by_name.get(url.removeprefix("attachment://"))
+        if attachment is None:
+            raise DiscordError(400, 50035, f"Invalid Form Body: {url} is not among the message's files")
+        return {
+            "id": snowflake(),
+            "url": attachment["url"],
+            "proxy_url": attachment["proxy_url"],
+            "content_type": attachment["content_type"],
+            "attachment_id": attachment["id"],
+        }
 
     def convert(component: dict[str, Any]) -> dict[str, Any]:
         result = {key: value for key, value in component.items() if value is not None and key != "components"}
@@ -203,6 +258,19 @@ def response_components(components: list[dict[str, Any]]) -> list[dict[str, Any]
         result["id"] = component.get("id") or next(counter)
         if "components" in component:
             result["components"] = [convert(child) for child in component["components"]]
+        if component["type"] == 12:
+            result["items"] = [
+                {
+                    "media": media(item["media"]),
+                    "description": item.get("description"),
+                    "spoiler": bool(item.get("spoiler")),
+                }
+                for item in component["items"]
+            ]
+        if isinstance(component.get("accessory"), dict):
+            result["accessory"] = convert(component["accessory"])
+        if component["type"] == 11:
+            result["media"] = media(component["media"])
         return result
 
     return [convert(component) for component in components]

@@ -191,8 +191,7 @@ class MemberActions:
         attachment_size_limit: int = 10 * 1024 * 1024,
     ) -> InteractionState:
         """Click the button `custom_id` on `message`."""
-        buttons = [child for row in message.payload["components"] for child in row.get("components", [])]
-        assert any(button.get("custom_id") == custom_id for button in buttons), f"no button {custom_id}"
+        assert any(button.get("custom_id") == custom_id for button in message.components), f"no button {custom_id}"
         data = {"custom_id": custom_id, "component_type": 2}
         channel_id = message.payload["channel_id"]
         payload = self._base_interaction(3, data, user or self.member, "en-US", attachment_size_limit, channel_id)
@@ -209,8 +208,7 @@ class MemberActions:
         self, message: StoredMessage, custom_id: str, values: list[str], *, user: dict[str, Any] | None = None
     ) -> InteractionState:
         """Pick `values` in the select menu `custom_id` on `message`."""
-        menus = [child for row in message.payload["components"] for child in row.get("components", [])]
-        [menu] = [menu for menu in menus if menu.get("custom_id") == custom_id and menu["type"] == 3]
+        [menu] = [menu for menu in message.components if menu.get("custom_id") == custom_id and menu["type"] == 3]
         offered = {option["value"] for option in menu["options"]}
         assert set(values) <= offered, f"{values} not among the options of {custom_id}"
         data = {"custom_id": custom_id, "component_type": 3, "values": values}

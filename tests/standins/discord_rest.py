@@ -10,12 +10,14 @@ from typing import Any
 from aiohttp import web
 
 from tests.standins.discord_data import (
+    COMPONENTS_V2,
     EPHEMERAL,
     Call,
     DiscordError,
     EdgeAnswer,
     InteractionState,
     StoredMessage,
+    check_components_v2,
     content_type_of,
     now_iso,
     pings_in,
@@ -196,7 +198,9 @@ class RestOperations:
         previous: StoredMessage | None = None,
     ) -> StoredMessage:
         message_id = previous.id if previous else snowflake()
-        flags = (previous.payload["flags"] if previous else 0) | (int(data.get("flags") or 0) & EPHEMERAL)
+        flags = (previous.payload["flags"] if previous else 0) | (
+            int(data.get("flags") or 0) & (EPHEMERAL | COMPONENTS_V2)
+        )
         stored_files = dict(previous.files) if previous else {}
         attachments = list(previous.payload["attachments"]) if previous else []
         if "attachments" in data or files:
@@ -225,6 +229,8 @@ class RestOperations:
                     }
                 )
         content = data.get("content", previous.payload["content"] if previous else "") or ""
+        if data.get("components") is not None and flags & COMPONENTS_V2:
+            check_components_v2(data["components"], {"content": content, "embeds": data.get("embeds")})
         payload = {
             "id": message_id,
             "type": 19 if previous is None and state.callback_type == 4 else 20,
@@ -233,7 +239,7 @@ class RestOperations:
             "author": self.bot_user,
             "attachments": attachments,
             "embeds": data.get("embeds", previous.payload["embeds"] if previous else []) or [],
-            "components": response_components(data["components"])
+            "components": response_components(data["components"], attachments)
             if data.get("components") is not None
             else (previous.payload["components"] if previous else []),
             "mentions": [],
@@ -248,7 +254,8 @@ class RestOperations:
             "application_id": self.application_id,
         }
         history = [*previous.history, previous.payload] if previous else []
-        message = StoredMessage(payload, stored_files, pings_in(content, data.get("allowed_mentions")), history)
+        message = StoredMessage(payload, stored_files, history=history)
+        message.pings = pings_in(message.text, data.get("allowed_mentions"))
         self.messages[message.id] = message
         return message
 
@@ -363,6 +370,9 @@ class RestOperations:
                     "content_type": content_type_of(item["filename"]),
                 }
             )
+        flags = int(body.get("flags") or 0) & COMPONENTS_V2
+        if flags:
+            check_components_v2(body.get("components") or [], body)
         payload = {
             "id": snowflake(),
             "type": 0,
@@ -371,7 +381,7 @@ class RestOperations:
             "author": self.bot_user,
             "attachments": attachments,
             "embeds": body.get("embeds") or [],
-            "components": response_components(body.get("components") or []),
+            "components": response_components(body.get("components") or [], attachments),
             "mentions": [],
             "mention_roles": [],
             "mention_everyone": False,
@@ -379,9 +389,10 @@ class RestOperations:
             "tts": False,
             "timestamp": now_iso(),
             "edited_timestamp": None,
-            "flags": 0,
+            "flags": flags,
         }
-        message = StoredMessage(payload, stored, pings=pings_in(content, body.get("allowed_mentions")))
+        message = StoredMessage(payload, stored)
+        message.pings = pings_in(message.text, body.get("allowed_mentions"))
         self.messages[message.id] = message
         self.channel_messages.setdefault(channel_id, []).append(message)
         return 200, payload

@@ -58,7 +58,7 @@ async def test_a_reply_that_is_gone_becomes_a_channel_message_for_the_member(
     await imagine(discord_api)
     channel = discord_api.channel_id
     [message] = await discord_api.wait_for(lambda: discord_api.channel_messages.get(channel))
-    assert message.payload["content"].startswith(f"<@{discord_api.member['id']}> **Prompt:** a paid fox")
+    assert message.text.startswith(f"<@{discord_api.member['id']}> **Prompt:** a paid fox")
     assert message.pings == {f"user:{discord_api.member['id']}"} and message.attachment_bytes()
     [row] = await usage_rows(bot, delivered=True)
     assert (row.status, row.delivery, row.message_id) == ("ok", "delivered_late", int(message.id))
@@ -73,7 +73,7 @@ async def test_with_every_route_closed_the_result_is_kept_and_handed_over_by_res
     discord_api.fail_next("create_message", 403, 50013, "Missing Permissions", uploads=True)
     state = await imagine(discord_api)
     notice = await discord_api.wait_for_reply(state)
-    assert notice.ephemeral and "kept for 24 hours: press the button or run /results" in notice.payload["content"]
+    assert notice.ephemeral and "kept for 24 hours: press the button or run /results" in notice.text
     [row] = await usage_rows(bot, delivered=True)
     assert (row.status, row.delivery) == ("ok", "kept") and row.cost_usd > 0
     assert await delivery_of(bot, row) == [("reply", "404/10015"), ("channel", "403/50013")]
@@ -81,9 +81,7 @@ async def test_with_every_route_closed_the_result_is_kept_and_handed_over_by_res
     other = await discord_api.wait_for_reply(
         await discord_api.send_slash_command("results", user=discord_api.moderator)
     )
-    assert (
-        other.ephemeral and other.payload["content"] == "Nothing is waiting for you." and not other.attachment_bytes()
-    )
+    assert other.ephemeral and other.text == "Nothing is waiting for you." and not other.attachment_bytes()
     handed = await discord_api.wait_for_reply(await discord_api.send_slash_command("results"))
     assert handed.ephemeral and len(handed.attachment_bytes()) == 2
     assert await delivery_becomes(bot, "delivered_late")
@@ -102,7 +100,7 @@ async def test_the_button_on_the_private_notice_hands_over_the_kept_images(
     assert button["custom_id"] == "ib:results" and button["label"] == "Get my images"
     await usage_rows(bot, delivered=True)
     someone_else = await discord_api.click(notice, "ib:results", user=discord_api.moderator)
-    assert "Nothing is waiting for you." in (await discord_api.wait_for_reply(someone_else)).payload["content"]
+    assert "Nothing is waiting for you." in (await discord_api.wait_for_reply(someone_else)).text
     pressed = await discord_api.click(notice, "ib:results")
     handed = await discord_api.wait_for_reply(pressed)
     assert handed.ephemeral and handed.attachment_bytes()

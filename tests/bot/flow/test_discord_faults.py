@@ -30,7 +30,7 @@ async def test_a_cloudflare_block_keeps_the_result_and_tells_the_member(
     bot = await start_bot(make_config())
     discord_api.rate_limit_next(EDIT_REPLY, via=False, uploads=True)  # a block is for the bot's address, any route
     notice = await discord_api.wait_for_reply(await imagine(discord_api))
-    assert notice.ephemeral and "/results" in notice.payload["content"]
+    assert notice.ephemeral and "/results" in notice.text
     [row] = await usage_rows(bot, delivered=True)
     assert (row.status, row.delivery) == ("ok", "kept") and row.cost_usd > 0
     assert await delivery_of(bot, row) == [("reply", "429/0")]

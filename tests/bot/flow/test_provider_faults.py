@@ -33,7 +33,7 @@ async def test_a_provider_fault_ends_with_a_message_and_a_row(
     images_api.fail_next(kind, **fault)
     state = await discord_api.send_slash_command("imagine", {"prompt": "a fox", **options})
     reply = await discord_api.wait_for_reply(state, 15)
-    assert reply.ephemeral and message in reply.payload["content"]
+    assert reply.ephemeral and message in reply.text
     [row] = await usage_rows(bot)
     assert (row.status, row.error_code, row.image_count) == ("failed", code, 0)
     assert not row.reserved_images and not row.reserved_usd
@@ -43,7 +43,7 @@ async def test_connection_refused_ends_with_a_message_and_a_row(make_config, sta
     bot = await start_bot(make_config(images={**QUICK, "base_url": "http://127.0.0.1:9/v1"}))
     state = await discord_api.send_slash_command("imagine", {"prompt": "a fox"})
     reply = await discord_api.wait_for_reply(state, 15)
-    assert reply.ephemeral and "could not be reached" in reply.payload["content"]
+    assert reply.ephemeral and "could not be reached" in reply.text
     [row] = await usage_rows(bot)
     assert (row.status, row.error_code) == ("failed", "connection")
 
@@ -58,11 +58,11 @@ async def test_exhausted_credit_is_not_a_rate_limit_and_moderators_hear_once(
     images_api.fail_next("quota", code=code, times=2)
     for prompt in ("a fox", "a hare"):
         reply = await discord_api.wait_for_reply(await discord_api.send_slash_command("imagine", {"prompt": prompt}))
-        assert reply.ephemeral and "image credit has run out" in reply.payload["content"]
+        assert reply.ephemeral and "image credit has run out" in reply.text
     assert len(images_api.requests) == 2  # never retried
     rows = await usage_rows(bot, 2)
     assert [(row.status, row.error_code) for row in rows] == [("failed", "quota")] * 2
     await discord_api.wait_for(lambda: discord_api.channel_messages.get(alerts))
     [notice] = discord_api.channel_messages[alerts]
-    assert "image credit has run out" in notice.payload["content"]
-    assert "operator" in notice.payload["content"]
+    assert "image credit has run out" in notice.text
+    assert "operator" in notice.text

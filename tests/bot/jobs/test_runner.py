@@ -28,9 +28,7 @@ def member(name: str) -> dict:
 
 
 async def wait_queued(discord_api, state, text="In the queue"):
-    return await discord_api.wait_for(
-        lambda: state.original and text in state.original.payload["content"] and state.original
-    )
+    return await discord_api.wait_for(lambda: state.original and text in state.original.text and state.original)
 
 
 def contents(message) -> list[str]:
@@ -47,7 +45,7 @@ async def test_guilds_take_turns(make_config, start_bot, discord_api, images_api
         state = await discord_api.send_slash_command(
             "imagine", {"prompt": f"{guild}{tag}"}, user=member(guild + tag), guild_id=guilds[guild]
         )
-        await discord_api.wait_for(lambda state=state: state.original and state.original.payload["content"])
+        await discord_api.wait_for(lambda state=state: state.original and state.original.text)
         states.append(state)
     images_api.delay = 0.05
     for state in states:
@@ -68,10 +66,10 @@ async def test_queue_positions_update_and_cancel_works(make_config, start_bot, d
     await wait_queued(discord_api, third, "#2")
     cancel = next(c["custom_id"] for row in queued.payload["components"] for c in row["components"])
     refused = await discord_api.click(queued, cancel, user=member("m3"))
-    assert "Only the member who asked" in (await discord_api.wait_for_reply(refused)).payload["content"]
+    assert "Only the member who asked" in (await discord_api.wait_for_reply(refused)).text
     click = await discord_api.click(queued, cancel, user=member("m2"))
     await discord_api.wait_for(lambda: click.callback_type == 7)
-    assert click.original.payload["content"] == "Cancelled." and not click.original.payload["components"]
+    assert click.original.text == "Cancelled." and not click.original.payload["components"]
     await wait_queued(discord_api, third, "#1")
     images_api.delay = 0.0
 
@@ -112,7 +110,7 @@ async def test_a_job_that_outlives_its_interaction_ends_in_a_channel_message(
     await discord_api.send_slash_command("imagine", {"prompt": "slow fox", "n": 2})
     channel = discord_api.channel_id
     [message] = await discord_api.wait_for(lambda: discord_api.channel_messages.get(channel), 20)
-    assert message.payload["content"].startswith(f"<@{discord_api.member['id']}> **Prompt:** slow fox")
+    assert message.text.startswith(f"<@{discord_api.member['id']}> **Prompt:** slow fox")
     assert len(message.payload["attachments"]) == 2 and message.payload["components"]
     assert message.pings == {f"user:{discord_api.member['id']}"}
     [row] = await usage_rows(bot, delivered=True)
@@ -133,7 +131,7 @@ async def test_shutdown_lets_running_jobs_finish_within_the_grace_and_interrupts
     await bot.close()
     for state in (running, queued):
         told = await discord_api.wait_for_reply(state)
-        assert told.ephemeral and "restarting and had to stop your request" in told.payload["content"]
+        assert told.ephemeral and "restarting and had to stop your request" in told.text
     async with bot.sessions() as session:
         rows = list((await session.scalars(select(UsageRecord).order_by(UsageRecord.id))).all())
         jobs = list((await session.scalars(select(Job).order_by(Job.id))).all())
@@ -210,7 +208,7 @@ async def test_jobs_whose_interaction_expired_during_a_crash_are_reported_once(t
         [notice] = await discord_api.wait_for(lambda: discord_api.channel_messages.get(channel), 30)
     finally:
         await stop_process(process)
-    assert "was interrupted when the bot restarted" in notice.payload["content"]
+    assert "was interrupted when the bot restarted" in notice.text
     assert notice.pings == {f"user:{discord_api.member['id']}"}
     [row], [job] = await saved_rows(tmp_path)
     assert (row.status, row.error_code, row.reserved_images) == ("failed", "interrupted", 0)

@@ -1,10 +1,11 @@
-"""Result buttons end to end: Vary, Edit, Reroll, Delete, and the same after a restart."""
+"""Results end to end: one Components V2 message (text, gallery, buttons); Vary, Edit, Reroll,
+Delete, and the same after a restart."""
 
 from tests.helpers import decode, usage_rows
 
 
 def button_ids(message) -> list[str]:
-    return [child["custom_id"] for row in message.payload["components"] for child in row["components"]]
+    return [component["custom_id"] for component in message.components if component["type"] == 2]
 
 
 async def imagine(discord_api, **options):
@@ -24,8 +25,12 @@ async def test_results_carry_vary_edit_reroll_and_delete(make_config, start_bot,
         *(f"ib:{action}:{row.id}:0" for action in ("z15", "z2", "pl", "pr", "pu", "pd")),
     ]
     several = await imagine(discord_api, n=7)
-    rows = [len(action_row["components"]) for action_row in several.payload["components"]]
-    assert rows == [5, 2, 5, 2, 3]
+    top = several.payload["components"]
+    assert several.payload["flags"] & 1 << 15 and not several.payload["content"]  # one Components V2 message
+    assert [component["type"] for component in top[:2]] == [10, 12]  # its text, then its gallery
+    gallery = [item["media"]["attachment_id"] for item in top[1]["items"]]
+    assert gallery == [attachment["id"] for attachment in several.payload["attachments"]] and len(gallery) == 7
+    assert [len(row["components"]) for row in top[2:]] == [5, 2, 5, 2, 3]
 
 
 async def test_vary_button_varies_that_image(make_config, start_bot, discord_api, images_api):
@@ -50,7 +55,7 @@ async def test_edit_button_opens_a_modal_and_edits(make_config, start_bot, disco
     await discord_api.wait_for(lambda: click.modal)
     submitted = await discord_api.submit_modal(click, ["add a top hat"])
     reply = await discord_api.wait_for_reply(submitted)
-    assert "add a top hat" in reply.payload["content"]
+    assert "add a top hat" in reply.text
     assert images_api.requests[-1].operation == "/v1/images/edits"
 
 
@@ -76,7 +81,7 @@ async def test_delete_is_for_the_requester_and_moderators(make_config, start_bot
 
     refused = await discord_api.click(result, f"ib:delete:{row.id}", user=other)
     reply = await discord_api.wait_for_reply(refused)
-    assert reply.ephemeral and "Only the member who asked" in reply.payload["content"]
+    assert reply.ephemeral and "Only the member who asked" in reply.text
 
     allowed = await discord_api.click(result, f"ib:delete:{row.id}", user=discord_api.moderator)
     await discord_api.wait_for(lambda: allowed.original_deleted)
