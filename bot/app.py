@@ -48,11 +48,13 @@ from bot.jobs.runner import Runner
 from bot.jobs.shared import SharedQueue
 from bot.metrics import Metrics, MetricsServer
 from bot.surface.errors import ErrorReporter
+from bot.surface.history import HistoryPages
 from bot.surface.views import BUTTON_COMMANDS, ResultActions, ResultButtons
 from bot.threads import BoundedThreads
 from bot.vault import KeyVault
 from cogs.account import Account
 from cogs.edit import Edit
+from cogs.history import History
 from cogs.imagine import Imagine
 from cogs.results import Results
 from cogs.settings import Settings
@@ -217,9 +219,16 @@ class ImageBot(commands.AutoShardedBot):
             styles=styles,
         )
         actions = ResultActions(
-            intake=intake, runner=runner, sessions=sessions, locales=locales, errors=errors, downloads=downloads
+            intake=intake,
+            runner=runner,
+            sessions=sessions,
+            locales=locales,
+            errors=errors,
+            downloads=downloads,
+            channel=self.get_partial_messageable,
         )
         buttons = ResultButtons(actions)
+        history = HistoryPages(sessions=sessions, locales=locales, buttons=buttons, errors=errors)
         replies = MemberReplies(
             webhook=self._interaction_webhook,
             channel=self.get_partial_messageable,
@@ -263,7 +272,7 @@ class ImageBot(commands.AutoShardedBot):
         )
         self.tree.error(errors.on_tree_error)
         await self.tree.set_translator(CatalogueTranslator())
-        self.add_dynamic_items(*buttons.items)
+        self.add_dynamic_items(*buttons.items, *history.items)
         for cog in (
             Imagine(intake, catalog, styles),
             Edit(intake, catalog, self.tree, actions.open_edit_form),
@@ -272,6 +281,7 @@ class ImageBot(commands.AutoShardedBot):
             Settings(sessions, locales, catalog, accounts, errors, styles),
             Account(sessions, locales),
             Results(actions.hand_over_kept),
+            History(history),
         ):
             await self.add_cog(cog)
         self.metrics.name_commands(command_names(self.tree))

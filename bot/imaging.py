@@ -260,3 +260,21 @@ def outpaint_canvas(
     mask = Image.new("RGBA", target, (0, 0, 0, 0))
     mask.paste((0, 0, 0, 255), (*offset, offset[0] + placed[0], offset[1] + placed[1]))
     return Outpaint(_png(canvas), _png(mask), f"{target[0]}x{target[1]}")
+
+
+PREVIEW_WIDTH = 480
+PREVIEW_GAP = 4
+
+
+def contact_sheet(images: list[bytes], width: int = PREVIEW_WIDTH) -> bytes:
+    """A result's images side by side in rows of up to five, `width` pixels wide, as WebP: the
+    thumbnail /history shows for it."""
+    columns = min(len(images), 5)
+    rows = -(-len(images) // columns)
+    cell = (width - PREVIEW_GAP * (columns - 1)) // columns
+    sheet = Image.new("RGB", (width, rows * cell + PREVIEW_GAP * (rows - 1)), (43, 45, 49))
+    for index, data in enumerate(images):
+        image = ImageOps.fit(load_image(data).convert("RGB"), (cell, cell), Image.Resampling.LANCZOS)
+        row, column = divmod(index, columns)
+        sheet.paste(image, (column * (cell + PREVIEW_GAP), row * (cell + PREVIEW_GAP)))
+    return _encode(sheet, "WEBP", quality=80)

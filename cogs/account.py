@@ -71,6 +71,8 @@ class Account(commands.Cog):
         await interaction.response.send_message("\n".join(line.render(locale) for line in lines), ephemeral=True)
 
     @app_commands.command(name="forget-me", description="Delete your prompts and history from this bot, everywhere")
+    @app_commands.allowed_installs(guilds=True, users=True)
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     async def forget_me(self, interaction: discord.Interaction) -> None:
         async with self.sessions() as session:
             count = await forget_member(session, interaction.user.id)

@@ -119,6 +119,17 @@ class KeptResult(Base):
     __table_args__ = (Index("ix_kept_result_user_id", "user_id", "created_at"),)
 
 
+class ResultPreview(Base):
+    """A small contact sheet of a delivered result's images, for its member's /history (the
+    result's own attachments live in Discord, behind links that expire)."""
+
+    __tablename__ = "result_preview"
+
+    usage_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class GuildSettings(Base):
     """A guild's policy, set by its moderators with /settings. Empty lists mean "no restriction"."""
 

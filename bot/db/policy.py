@@ -9,13 +9,13 @@ import zlib
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import utcnow
-from bot.db.models import GuildSettings, SettingsChange, UsageCounter, UsageRecord, UsageStatus
+from bot.db.models import GuildSettings, ResultPreview, SettingsChange, UsageCounter, UsageRecord, UsageStatus
 
 COUNTED_STATUSES = (UsageStatus.PENDING, UsageStatus.OK, UsageStatus.PARTIAL)
 
@@ -139,7 +139,10 @@ async def mark_notice(session: AsyncSession, guild_id: int, about: str, now: dat
 
 
 async def prune_prompts(session: AsyncSession, guild_id: int, before: datetime) -> int:
-    """Redact prompts older than `before` in one guild; returns how many rows changed."""
+    """Redact prompts older than `before` in one guild, and drop those results' previews; returns
+    how many rows changed."""
+    old = select(UsageRecord.id).where(UsageRecord.guild_id == guild_id, UsageRecord.created_at < before)
+    await session.execute(delete(ResultPreview).where(ResultPreview.usage_id.in_(old)))
     statement = (
         update(UsageRecord)
         .where(UsageRecord.guild_id == guild_id, UsageRecord.created_at < before, UsageRecord.prompt.is_not(None))
@@ -156,7 +159,9 @@ async def guilds_with_retention(session: AsyncSession) -> list[GuildSettings]:
 
 
 async def forget_member(session: AsyncSession, user_id: int) -> int:
-    """Remove a member's prompts and identity from every guild's usage rows."""
+    """Remove a member's prompts, identity and result previews from every guild's usage rows."""
+    theirs = select(UsageRecord.id).where(UsageRecord.user_id == user_id)
+    await session.execute(delete(ResultPreview).where(ResultPreview.usage_id.in_(theirs)))
     statement = (
         update(UsageRecord)
         .where(UsageRecord.user_id == user_id)

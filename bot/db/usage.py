@@ -10,11 +10,28 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import UsageRecord
+from bot.db.models import ResultPreview, UsageRecord, UsageStatus
 
 
 async def get_usage(session: AsyncSession, usage_id: int) -> UsageRecord | None:
     return await session.get(UsageRecord, usage_id)
+
+
+async def member_results(
+    session: AsyncSession, guild_id: int | None, user_id: int, *, limit: int
+) -> list[tuple[UsageRecord, bytes | None]]:
+    """A member's latest delivered results in one guild (None: their personal use), newest
+    first, each with its preview if it has one."""
+    scope = UsageRecord.guild_id == guild_id if guild_id is not None else UsageRecord.guild_id.is_(None)
+    statement = (
+        select(UsageRecord, ResultPreview.data)
+        .outerjoin(ResultPreview, ResultPreview.usage_id == UsageRecord.id)
+        .where(scope, UsageRecord.user_id == user_id, UsageRecord.message_id.is_not(None))
+        .where(UsageRecord.status.in_((UsageStatus.OK, UsageStatus.PARTIAL)))
+        .order_by(UsageRecord.id.desc())
+        .limit(limit)
+    )
+    return [(row, data) for row, data in (await session.execute(statement)).all()]
 
 
 @dataclass

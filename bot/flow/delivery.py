@@ -23,13 +23,13 @@ from bot.billing.policy import ModeratorNotice, Policy
 from bot.billing.usage import finish_ok
 from bot.clock import Clock, aware
 from bot.db.models import Delivery as Delivered
-from bot.db.models import Job, KeptResult, UsageRecord
+from bot.db.models import Job, KeptResult, ResultPreview, UsageRecord
 from bot.db.results import keep, log_attempt
 from bot.flow.notices import ModeratorNotices
 from bot.flow.replies import MemberReplies
 from bot.i18n import _
 from bot.images import ImagesResult, ModelSpec
-from bot.imaging import EncodedImage, ImageDataError, describe, fit_to_limit
+from bot.imaging import EncodedImage, ImageDataError, contact_sheet, describe, fit_to_limit
 from bot.metrics import Metrics
 from bot.threads import BoundedThreads
 
@@ -137,8 +137,11 @@ class Delivery:
             self._metrics.delivered((self._clock.now() - aware(record.created_at)).total_seconds())
         if alert is not None and record.guild_id is not None:
             await self._notices.post(record.guild_id, alert)
-        kept = []
-        if record.delivery == Delivered.KEPT:
+        kept, preview = [], None
+        if record.delivery != Delivered.KEPT:
+            sheet = await self._threads.run(contact_sheet, [image.data for image in result.images])
+            preview = ResultPreview(usage_id=record.id, data=sheet)
+        else:
             kept = await self._kept(job, record, result)
             hours = round(self._keep_for.total_seconds() / 3600)
             notice = _(
@@ -149,7 +152,7 @@ class Delivery:
             view = self._replies.views.kept(job.locale)
             if not await self._replies.whisper(job, notice.render(job.locale), view):
                 log.warning("kept the images of job %s; its member could not be told (interaction expired)", job.id)
-        await self._record(record, attempts, kept)
+        await self._record(record, attempts, kept, preview)
 
     async def _send(
         self, job: Job, record: UsageRecord, result: ImagesResult, spec: ModelSpec, attempts: list[tuple[str, str]]
@@ -214,10 +217,19 @@ class Delivery:
             for index, image in enumerate(images, start=1)
         ]
 
-    async def _record(self, record: UsageRecord, attempts: list[tuple[str, str]], kept: list[KeptResult]) -> None:
-        """The delivery's outcome, its attempts and anything kept, in one unit of work."""
+    async def _record(
+        self,
+        record: UsageRecord,
+        attempts: list[tuple[str, str]],
+        kept: list[KeptResult],
+        preview: ResultPreview | None,
+    ) -> None:
+        """The delivery's outcome, its attempts, anything kept and the result's preview for
+        /history, in one unit of work."""
         try:
             async with self._sessions() as session:
+                if preview is not None:
+                    await session.merge(preview)  # a job run again replaces its first preview
                 for route, outcome in attempts:
                     log_attempt(session, record.id, route, outcome)
                 if kept:

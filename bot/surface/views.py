@@ -38,7 +38,7 @@ from bot.surface.errors import ErrorReporter
 BUTTONS_PER_ROW = 5
 # Custom ids are the member's to forge: ids are ASCII digits, at most 18 (they fit a BIGINT).
 RESULT_TEMPLATE = (
-    r"ib:(?P<action>vary|edit|reroll|delete|reframe|z15|z2|pl|pr|pu|pd):(?P<usage>[0-9]{1,18})"
+    r"ib:(?P<action>vary|edit|reroll|delete|reframe|hvary|z15|z2|pl|pr|pu|pd):(?P<usage>[0-9]{1,18})"
     r"(?::(?P<index>[0-9]{1,2}))?"
 )
 FRAME_TEMPLATE = r"ib:frame:(?P<usage>[0-9]{1,18}):(?P<part>[0-9])"
@@ -48,9 +48,11 @@ CUSTOM_ID_TEMPLATES = (RESULT_TEMPLATE, CANCEL_TEMPLATE, KEPT_TEMPLATE, FRAME_TE
 # What usage rows of buttons and menus name their command: the ACTION of ib:ACTION:..., and
 # "zoom" and "pan" for the jobs those make.
 BUTTON_COMMANDS = ("vary", "edit", "reroll", "delete", "cancel", "results", "reframe", "frame", "zoom", "pan")
+BUTTON_COMMANDS += ("hvary", "history")
 BUTTON_COMMANDS += tuple(REFRAMES)
 _LOOKS = {
     "vary": (_("Vary"), discord.ButtonStyle.secondary, "🔀"),
+    "hvary": (_("Vary"), discord.ButtonStyle.secondary, "🔀"),
     "edit": (_("Edit"), discord.ButtonStyle.secondary, "✏️"),
     "reroll": (_("Reroll"), discord.ButtonStyle.primary, "🎲"),
     "delete": (_("Delete"), discord.ButtonStyle.danger, "🗑️"),
@@ -123,9 +125,12 @@ class ResultActions:
         locales: Locales,
         errors: ErrorReporter,
         downloads: AttachmentDownloader,
+        channel: Callable[[int], discord.abc.Messageable],
     ) -> None:
+        """`channel` is a channel to read a result message from (Vary in /history)."""
         self.intake, self.runner, self.sessions = intake, runner, sessions
         self.locales, self.errors, self.downloads = locales, errors, downloads
+        self.channel = channel
 
     async def open_edit_form(self, interaction: discord.Interaction, source: SourceImage) -> None:
         locale = await self.locales.for_interaction(interaction)
@@ -133,6 +138,20 @@ class ResultActions:
 
     async def vary(self, interaction: discord.Interaction, usage_id: int, index: int) -> None:
         await self.intake.vary(interaction, command="vary", image=message_image(interaction.message, index))
+
+    async def vary_from_history(self, interaction: discord.Interaction, usage_id: int, index: int) -> None:
+        """Vary a result's first image from /history: the result message is read where it is."""
+        async with self.sessions() as session:
+            row = await get_usage(session, usage_id)
+        if row is None or row.user_id != interaction.user.id or row.channel_id is None or row.message_id is None:
+            raise InvalidRequest(_("That result is no longer in your history."))
+        try:
+            message = await self.channel(row.channel_id).fetch_message(row.message_id)
+        except (discord.NotFound, discord.Forbidden):
+            raise InvalidRequest(
+                _("That result can't be reached from here. Open it with its link and press Vary there.")
+            ) from None
+        await self.intake.vary(interaction, command="vary", image=message_image(message, 0))
 
     async def edit(self, interaction: discord.Interaction, usage_id: int, index: int) -> None:
         await self.open_edit_form(interaction, message_image(interaction.message, index))
@@ -264,6 +283,7 @@ class ResultButtons:
 
         handlers = {
             "vary": actions.vary,
+            "hvary": actions.vary_from_history,
             "edit": actions.edit,
             "reroll": actions.reroll,
             "delete": actions.delete,

@@ -91,6 +91,7 @@ async def test_sync_publishes_commands_only_when_asked(make_config, start_bot, d
         ("quota", 1),
         ("forget-me", 1),
         ("results", 1),
+        ("history", 1),
     }
     assert synced["usage", 1]["default_member_permissions"] == "32"
     assert synced["settings", 1]["default_member_permissions"] == "32"
@@ -111,7 +112,7 @@ async def test_sync_publishes_commands_only_when_asked(make_config, start_bot, d
     assert options["size"]["autocomplete"] and options["model"]["autocomplete"]
 
     await _sync(config, None)
-    assert len(discord_api.commands[None]) == 10
+    assert len(discord_api.commands[None]) == 11
 
 
 async def test_an_unreachable_discord_is_one_clear_line(tmp_path):

@@ -84,11 +84,9 @@ async def test_metrics_count_real_requests_with_bounded_labels(tmp_path, discord
             status, text = await get(f"{base}/metrics")
             assert status == 200
             found = samples(text)
-            return (
-                found
-                if found.get(("imagebot_requests_total", (("command", "imagine"), ("outcome", "ok")))) == 2
-                else None
-            )
+            ok = found.get(("imagebot_requests_total", (("command", "imagine"), ("outcome", "ok"))))
+            idle = found.get(("imagebot_jobs", (("state", "running"),))) == 0  # their jobs recorded as done
+            return found if ok == 2 and idle else None
 
         found = await until(scraped)
 

@@ -348,6 +348,15 @@ class RestOperations:
         state.followups.append(message)
         return 200, message.payload
 
+    async def _op_get_message(self, request: web.Request, body: Any, files: Any) -> tuple[int, Any]:
+        _, channel_id, _, message_id = request.match_info["tail"].split("/")
+        if channel_id == self.foreign_channel_id:
+            raise DiscordError(403, 50001, "Missing Access")
+        message = self.messages.get(message_id)
+        if message is None or message.payload["channel_id"] != channel_id:
+            raise DiscordError(404, 10008, "Unknown Message")
+        return 200, message.payload
+
     async def _op_create_message(self, request: web.Request, body: Any, files: Any) -> tuple[int, Any]:
         channel_id = request.match_info["tail"].split("/")[1]
         if channel_id == self.foreign_channel_id:

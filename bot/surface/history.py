@@ -1,0 +1,130 @@
+"""/history's pages: a member's latest results in this server (or in their personal use), 10 a
+page, as one private Components V2 message: a gallery of the results' previews, a line each
+(prompt, when, a link to the result), Reroll and Vary buttons, and Newer / Older.
+
+The page buttons are `DynamicItem`s (`ib:history:PAGE:n|o`), so they work after a restart; the
+page is read again on each press, so it follows /forget-me and prompt retention at once.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+import discord
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.billing.usage import guild_scope
+from bot.db.models import UsageRecord
+from bot.db.usage import member_results
+from bot.flow.delivery import quote
+from bot.flow.locales import Locales
+from bot.i18n import _
+from bot.surface.errors import ErrorReporter
+from bot.surface.views import BUTTONS_PER_ROW, ResultButtons
+
+HISTORY_LIMIT = 50
+PER_PAGE = 10
+PAGE_TEMPLATE = r"ib:history:(?P<page>[0-9]):(?P<way>[no])"
+REROLLABLE = frozenset({"imagine", "reroll"})  # the commands whose rows a reroll can repeat
+
+
+def jump_link(row: UsageRecord) -> str:
+    return f"https://discord.com/channels/{row.guild_id or '@me'}/{row.channel_id}/{row.message_id}"
+
+
+def _rows(items: list[Any]) -> list[list[Any]]:
+    return [items[start : start + BUTTONS_PER_ROW] for start in range(0, len(items), BUTTONS_PER_ROW)]
+
+
+class HistoryPages:
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        locales: Locales,
+        buttons: ResultButtons,
+        errors: ErrorReporter,
+    ) -> None:
+        self._sessions, self._locales, self._buttons = sessions, locales, buttons
+        pages = self
+
+        class PageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=PAGE_TEMPLATE):
+            """Newer (`n`) or Older (`o`): to page PAGE of the clicking member's history."""
+
+            def __init__(self, page: int, way: str, label: str | None = None, disabled: bool = False) -> None:
+                emoji = "◀️" if way == "n" else "▶️"
+                button = discord.ui.Button(
+                    label=label, emoji=emoji, custom_id=f"ib:history:{page}:{way}", disabled=disabled
+                )
+                super().__init__(button)
+                self.page = page
+
+            @classmethod
+            async def from_custom_id(
+                cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
+            ) -> PageButton:
+                return cls(int(match["page"]), match["way"], item.label)
+
+            async def callback(self, interaction: discord.Interaction) -> None:
+                await errors.guarded(interaction, pages.show(interaction, self.page, turn=True))
+
+        self._page_button = PageButton
+        self.items = (PageButton,)
+
+    async def show(self, interaction: discord.Interaction, page: int = 0, *, turn: bool = False) -> None:
+        """Page `page` of the member's history, privately: a new message, or (`turn`) the page
+        they were on, replaced."""
+        async with self._sessions() as session:
+            results = await member_results(session, guild_scope(interaction), interaction.user.id, limit=HISTORY_LIMIT)
+        locale = await self._locales.for_interaction(interaction)
+        if not results:
+            await interaction.response.send_message(
+                _("You have no results here yet. Make some with /imagine.").render(locale), ephemeral=True
+            )
+            return
+        last = (len(results) - 1) // PER_PAGE
+        page = min(max(page, 0), last)
+        entries = results[page * PER_PAGE : (page + 1) * PER_PAGE]
+        files = [
+            discord.File(io.BytesIO(preview), filename=f"history-{row.id}.webp")
+            for row, preview in entries
+            if preview is not None
+        ]
+        view = self._page(entries, page, last, locale, first_number=page * PER_PAGE + 1)
+        if turn:
+            await interaction.response.edit_message(view=view, attachments=files)
+        else:
+            await interaction.response.send_message(view=view, files=files, ephemeral=True)
+
+    def _page(
+        self, entries: list[tuple[UsageRecord, bytes | None]], page: int, last: int, locale: str, *, first_number: int
+    ) -> discord.ui.LayoutView:
+        view = discord.ui.LayoutView(timeout=None)
+        title = _("**Your latest results here** · page {page} of {pages}", page=page + 1, pages=last + 1)
+        view.add_item(discord.ui.TextDisplay(title.render(locale)))
+        removed, link_text = _("(prompt removed)").render(locale), _("open").render(locale)
+        gallery, lines, rerolls, varies = [], [], [], []
+        for number, (row, preview) in enumerate(entries, start=first_number):
+            prompt = quote(row.prompt, 100) if row.prompt else removed
+            if preview is not None:
+                gallery.append(discord.MediaGalleryItem(f"attachment://history-{row.id}.webp", description=f"{number}"))
+            when = discord.utils.format_dt(row.created_at, "R")
+            lines.append(f"**{number}.** {prompt} · {when} · [{link_text}]({jump_link(row)})")
+            if row.prompt and row.command in REROLLABLE:
+                rerolls.append(self._buttons.result_button("reroll", row.id, label=f"R{number}", locale=locale))
+            varies.append(self._buttons.result_button("hvary", row.id, label=f"V{number}", locale=locale))
+        if gallery:
+            view.add_item(discord.ui.MediaGallery(*gallery))
+        view.add_item(discord.ui.TextDisplay("\n".join(lines)))
+        for row_items in _rows(rerolls) + _rows(varies):
+            view.add_item(discord.ui.ActionRow(*row_items))
+        newer, older = _("Newer").render(locale), _("Older").render(locale)
+        view.add_item(
+            discord.ui.ActionRow(
+                self._page_button(page - 1 if page else 0, "n", newer, disabled=page == 0),
+                self._page_button(min(page + 1, last), "o", older, disabled=page == last),
+            )
+        )
+        return view
