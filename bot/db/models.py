@@ -127,6 +127,7 @@ class ResultPreview(Base):
 
     usage_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+    spoiler: Mapped[bool] = mapped_column(Boolean, default=False)  # the result was hidden: so is its preview
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

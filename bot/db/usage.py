@@ -19,19 +19,19 @@ async def get_usage(session: AsyncSession, usage_id: int) -> UsageRecord | None:
 
 async def member_results(
     session: AsyncSession, guild_id: int | None, user_id: int, *, limit: int
-) -> list[tuple[UsageRecord, bytes | None]]:
+) -> list[tuple[UsageRecord, ResultPreview | None]]:
     """A member's latest delivered results in one guild (None: their personal use), newest
     first, each with its preview if it has one."""
     scope = UsageRecord.guild_id == guild_id if guild_id is not None else UsageRecord.guild_id.is_(None)
     statement = (
-        select(UsageRecord, ResultPreview.data)
+        select(UsageRecord, ResultPreview)
         .outerjoin(ResultPreview, ResultPreview.usage_id == UsageRecord.id)
         .where(scope, UsageRecord.user_id == user_id, UsageRecord.message_id.is_not(None))
         .where(UsageRecord.status.in_((UsageStatus.OK, UsageStatus.PARTIAL)))
         .order_by(UsageRecord.id.desc())
         .limit(limit)
     )
-    return [(row, data) for row, data in (await session.execute(statement)).all()]
+    return [(row, preview) for row, preview in (await session.execute(statement)).all()]
 
 
 @dataclass

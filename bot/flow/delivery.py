@@ -140,7 +140,7 @@ class Delivery:
         kept, preview = [], None
         if record.delivery != Delivered.KEPT:
             sheet = await self._threads.run(contact_sheet, [image.data for image in result.images])
-            preview = ResultPreview(usage_id=record.id, data=sheet)
+            preview = ResultPreview(usage_id=record.id, data=sheet, spoiler=bool(job.params.get("spoiler")))
         else:
             kept = await self._kept(job, record, result)
             hours = round(self._keep_for.total_seconds() / 3600)

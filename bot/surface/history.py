@@ -16,7 +16,7 @@ import discord
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.billing.usage import guild_scope
-from bot.db.models import UsageRecord
+from bot.db.models import ResultPreview, UsageRecord
 from bot.db.usage import member_results
 from bot.flow.delivery import quote
 from bot.flow.locales import Locales
@@ -88,7 +88,7 @@ class HistoryPages:
         page = min(max(page, 0), last)
         entries = results[page * PER_PAGE : (page + 1) * PER_PAGE]
         files = [
-            discord.File(io.BytesIO(preview), filename=f"history-{row.id}.webp")
+            discord.File(io.BytesIO(preview.data), filename=f"history-{row.id}.webp", spoiler=preview.spoiler)
             for row, preview in entries
             if preview is not None
         ]
@@ -99,7 +99,13 @@ class HistoryPages:
             await interaction.response.send_message(view=view, files=files, ephemeral=True)
 
     def _page(
-        self, entries: list[tuple[UsageRecord, bytes | None]], page: int, last: int, locale: str, *, first_number: int
+        self,
+        entries: list[tuple[UsageRecord, ResultPreview | None]],
+        page: int,
+        last: int,
+        locale: str,
+        *,
+        first_number: int,
     ) -> discord.ui.LayoutView:
         view = discord.ui.LayoutView(timeout=None)
         title = _("**Your latest results here** · page {page} of {pages}", page=page + 1, pages=last + 1)
@@ -109,7 +115,10 @@ class HistoryPages:
         for number, (row, preview) in enumerate(entries, start=first_number):
             prompt = quote(row.prompt, 100) if row.prompt else removed
             if preview is not None:
-                gallery.append(discord.MediaGalleryItem(f"attachment://history-{row.id}.webp", description=f"{number}"))
+                name = f"{'SPOILER_' if preview.spoiler else ''}history-{row.id}.webp"
+                gallery.append(
+                    discord.MediaGalleryItem(f"attachment://{name}", description=f"{number}", spoiler=preview.spoiler)
+                )
             when = discord.utils.format_dt(row.created_at, "R")
             lines.append(f"**{number}.** {prompt} · {when} · [{link_text}]({jump_link(row)})")
             if row.prompt and row.command in REROLLABLE:

@@ -21,6 +21,7 @@ def upgrade() -> None:
         "result_preview",
         sa.Column("usage_id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("data", sa.LargeBinary(), nullable=False),
+        sa.Column("spoiler", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("usage_id", name=op.f("pk_result_preview")),
     )

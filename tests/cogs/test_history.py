@@ -97,10 +97,13 @@ async def test_personal_history_is_its_own_and_forget_me_and_retention_are_follo
 ):
     bot = await start_bot(make_config())
     await imagine(discord_api, "a guild fox")
-    await imagine(discord_api, "a private fox", place="dm")
+    hidden = await discord_api.send_slash_command("imagine", {"prompt": "a private fox", "spoiler": True}, place="dm")
+    await discord_api.wait_for_reply(hidden)
     await usage_rows(bot, 2, delivered=True)  # a result is in the history once its delivery is recorded
     personal = await history(discord_api, place="dm")
     assert "a private fox" in personal.text and "a guild fox" not in personal.text
+    [item] = next(component for component in personal.components if component["type"] == 12)["items"]
+    assert item["spoiler"] and personal.payload["attachments"][0]["filename"].startswith("SPOILER_")
     assert f"https://discord.com/channels/@me/{discord_api.dm_channel_id}/" in personal.text
 
     await settings(discord_api, "retention", {"days": 1})
