@@ -228,7 +228,15 @@ class ImageBot(commands.AutoShardedBot):
             channel=self.get_partial_messageable,
         )
         buttons = ResultButtons(actions)
-        history = HistoryPages(sessions=sessions, locales=locales, buttons=buttons, errors=errors)
+        history = HistoryPages(
+            sessions=sessions,
+            locales=locales,
+            buttons=buttons,
+            errors=errors,
+            downloads=downloads,
+            threads=threads,
+            channel=self.get_partial_messageable,
+        )
         replies = MemberReplies(
             webhook=self._interaction_webhook,
             channel=self.get_partial_messageable,

@@ -120,13 +120,15 @@ class KeptResult(Base):
 
 
 class ResultPreview(Base):
-    """A small contact sheet of a delivered result's images, for its member's /history (the
-    result's own attachments live in Discord, behind links that expire)."""
+    """Where a delivered result's images are (their attachment links, which Discord expires), and,
+    once /history has shown it, a small contact sheet of them: made when first looked at, not as
+    the result is delivered, so a result costs no decode for a preview nobody may open."""
 
     __tablename__ = "result_preview"
 
     usage_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    data: Mapped[bytes] = mapped_column(LargeBinary)
+    image_urls: Mapped[list[str]] = mapped_column(JSON, default=list)
+    data: Mapped[bytes | None] = mapped_column(LargeBinary)
     spoiler: Mapped[bool] = mapped_column(Boolean, default=False)  # the result was hidden: so is its preview
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

@@ -29,7 +29,7 @@ from bot.flow.notices import ModeratorNotices
 from bot.flow.replies import MemberReplies
 from bot.i18n import _
 from bot.images import ImagesResult, ModelSpec
-from bot.imaging import EncodedImage, ImageDataError, contact_sheet, describe, fit_to_limit
+from bot.imaging import EncodedImage, ImageDataError, describe, fit_to_limit
 from bot.metrics import Metrics
 from bot.threads import BoundedThreads
 
@@ -127,10 +127,10 @@ class Delivery:
         settling = asyncio.create_task(self._settle(record, result))
         attempts: list[tuple[str, str]] = []
         try:
-            delivery, message_id = await self._send(job, record, result, spec, attempts)
+            delivery, message = await self._send(job, record, result, spec, attempts)
         finally:
             alert = await settling
-        record.delivery, record.message_id = delivery, message_id
+        record.delivery, record.message_id = delivery, message.id if message is not None else None
         self._metrics.request_finished(record.command, record.status)
         self._metrics.made(spec.name, len(result.images), record.cost_usd)
         if delivery != Delivered.KEPT:
@@ -138,9 +138,9 @@ class Delivery:
         if alert is not None and record.guild_id is not None:
             await self._notices.post(record.guild_id, alert)
         kept, preview = [], None
-        if record.delivery != Delivered.KEPT:
-            sheet = await self._threads.run(contact_sheet, [image.data for image in result.images])
-            preview = ResultPreview(usage_id=record.id, data=sheet, spoiler=bool(job.params.get("spoiler")))
+        if message is not None:
+            urls = [attachment.url for attachment in message.attachments]
+            preview = ResultPreview(usage_id=record.id, image_urls=urls, spoiler=bool(job.params.get("spoiler")))
         else:
             kept = await self._kept(job, record, result)
             hours = round(self._keep_for.total_seconds() / 3600)
@@ -156,7 +156,7 @@ class Delivery:
 
     async def _send(
         self, job: Job, record: UsageRecord, result: ImagesResult, spec: ModelSpec, attempts: list[tuple[str, str]]
-    ) -> tuple[str, int | None]:
+    ) -> tuple[str, discord.Message | discord.WebhookMessage | None]:
         """Try the routes in turn; returns the row's delivery status and the message that has the
         images. The row itself is left alone: it may be in the settling session still."""
         in_channel = not (self._replies.token_valid(job) and job.message_id is not None)
@@ -198,7 +198,7 @@ class Delivery:
                     return Delivered.KEPT, None
                 continue
             attempts.append((route, "ok"))
-            return (Delivered.DELIVERED_LATE if in_channel else Delivered.DELIVERED), message.id
+            return (Delivered.DELIVERED_LATE if in_channel else Delivered.DELIVERED), message
 
     async def _kept(self, job: Job, record: UsageRecord, result: ImagesResult) -> list[KeptResult]:
         now = self._clock.now()
@@ -224,12 +224,12 @@ class Delivery:
         kept: list[KeptResult],
         preview: ResultPreview | None,
     ) -> None:
-        """The delivery's outcome, its attempts, anything kept and the result's preview for
-        /history, in one unit of work."""
+        """The delivery's outcome, its attempts, anything kept and where the result's images are
+        (for /history's preview), in one unit of work."""
         try:
             async with self._sessions() as session:
                 if preview is not None:
-                    await session.merge(preview)  # a job run again replaces its first preview
+                    await session.merge(preview)  # a job run again replaces its first result's
                 for route, outcome in attempts:
                     log_attempt(session, record.id, route, outcome)
                 if kept:

@@ -3,13 +3,17 @@ page, as one private Components V2 message: a gallery of the results' previews, 
 (prompt, when, a link to the result), Reroll and Vary buttons, and Newer / Older.
 
 The page buttons are `DynamicItem`s (`ib:history:PAGE:n|o`), so they work after a restart; the
-page is read again on each press, so it follows /forget-me and prompt retention at once.
+page is read again on each press, so it follows /forget-me and prompt retention at once. A
+result's preview is made the first time a page shows it, from its images where Discord keeps
+them (the stored links, or, once those expired, the result message read again), then kept.
 """
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
+from collections.abc import Callable
 from typing import Any
 
 import discord
@@ -18,11 +22,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.billing.usage import guild_scope
 from bot.db.models import ResultPreview, UsageRecord
 from bot.db.usage import member_results
+from bot.downloads import AttachmentDownloader
+from bot.errors import InvalidRequest
 from bot.flow.delivery import quote
 from bot.flow.locales import Locales
 from bot.i18n import _
+from bot.imaging import contact_sheet
 from bot.surface.errors import ErrorReporter
 from bot.surface.views import BUTTONS_PER_ROW, ResultButtons
+from bot.threads import BoundedThreads
 
 HISTORY_LIMIT = 50
 PER_PAGE = 10
@@ -46,8 +54,13 @@ class HistoryPages:
         locales: Locales,
         buttons: ResultButtons,
         errors: ErrorReporter,
+        downloads: AttachmentDownloader,
+        threads: BoundedThreads,
+        channel: Callable[[int], discord.abc.Messageable],
     ) -> None:
+        """`channel` is a channel to read a result message from, when its stored links expired."""
         self._sessions, self._locales, self._buttons = sessions, locales, buttons
+        self._downloads, self._threads, self._channel = downloads, threads, channel
         pages = self
 
         class PageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=PAGE_TEMPLATE):
@@ -76,31 +89,67 @@ class HistoryPages:
     async def show(self, interaction: discord.Interaction, page: int = 0, *, turn: bool = False) -> None:
         """Page `page` of the member's history, privately: a new message, or (`turn`) the page
         they were on, replaced."""
+        if turn:
+            await interaction.response.defer()
+        else:
+            await interaction.response.defer(ephemeral=True, thinking=True)
         async with self._sessions() as session:
             results = await member_results(session, guild_scope(interaction), interaction.user.id, limit=HISTORY_LIMIT)
         locale = await self._locales.for_interaction(interaction)
         if not results:
-            await interaction.response.send_message(
-                _("You have no results here yet. Make some with /imagine.").render(locale), ephemeral=True
-            )
+            nothing = _("You have no results here yet. Make some with /imagine.").render(locale)
+            await interaction.followup.send(nothing, ephemeral=True)
             return
         last = (len(results) - 1) // PER_PAGE
         page = min(max(page, 0), last)
         entries = results[page * PER_PAGE : (page + 1) * PER_PAGE]
+        made = [preview for _, preview in entries if preview is not None and preview.data is None]
+        sheets = await asyncio.gather(*(self._sheet(row, preview) for row, preview in entries))
+        if made := [preview for preview in made if preview.data is not None]:
+            async with self._sessions() as session:  # the previews made for this page, kept for the next look
+                for preview in made:
+                    await session.merge(preview)
+                await session.commit()
+        shown = [(row, preview, sheet) for (row, preview), sheet in zip(entries, sheets, strict=True)]
         files = [
-            discord.File(io.BytesIO(preview.data), filename=f"history-{row.id}.webp", spoiler=preview.spoiler)
-            for row, preview in entries
-            if preview is not None
+            discord.File(io.BytesIO(sheet), filename=f"history-{row.id}.webp", spoiler=preview.spoiler)
+            for row, preview, sheet in shown
+            if preview is not None and sheet is not None
         ]
-        view = self._page(entries, page, last, locale, first_number=page * PER_PAGE + 1)
+        view = self._page(shown, page, last, locale, first_number=page * PER_PAGE + 1)
         if turn:
-            await interaction.response.edit_message(view=view, attachments=files)
+            await interaction.edit_original_response(view=view, attachments=files)
         else:
-            await interaction.response.send_message(view=view, files=files, ephemeral=True)
+            await interaction.followup.send(view=view, files=files, ephemeral=True)
+
+    async def _sheet(self, row: UsageRecord, preview: ResultPreview | None) -> bytes | None:
+        """The result's preview, made now (and set on `preview`, for the caller to save) if it has
+        none yet; None when its images are gone."""
+        if preview is None or preview.data is not None:
+            return preview.data if preview is not None else None
+        images = await self._images(preview.image_urls)
+        if images is None and row.channel_id is not None and row.message_id is not None:
+            try:
+                message = await self._channel(row.channel_id).fetch_message(row.message_id)
+            except discord.HTTPException:
+                return None  # deleted, or somewhere the bot may not read
+            preview.image_urls = [attachment.url for attachment in message.attachments]
+            images = await self._images(preview.image_urls)
+        if not images:
+            return None
+        preview.data = await self._threads.run(contact_sheet, images)
+        return preview.data
+
+    async def _images(self, urls: list[str]) -> list[bytes] | None:
+        """The images at `urls`; None when a link no longer works (Discord expires them)."""
+        try:
+            return list(await asyncio.gather(*(self._downloads.fetch(url) for url in urls)))
+        except InvalidRequest:
+            return None
 
     def _page(
         self,
-        entries: list[tuple[UsageRecord, ResultPreview | None]],
+        entries: list[tuple[UsageRecord, ResultPreview | None, bytes | None]],
         page: int,
         last: int,
         locale: str,
@@ -112,9 +161,9 @@ class HistoryPages:
         view.add_item(discord.ui.TextDisplay(title.render(locale)))
         removed, link_text = _("(prompt removed)").render(locale), _("open").render(locale)
         gallery, lines, rerolls, varies = [], [], [], []
-        for number, (row, preview) in enumerate(entries, start=first_number):
+        for number, (row, preview, sheet) in enumerate(entries, start=first_number):
             prompt = quote(row.prompt, 100) if row.prompt else removed
-            if preview is not None:
+            if preview is not None and sheet is not None:
                 name = f"{'SPOILER_' if preview.spoiler else ''}history-{row.id}.webp"
                 gallery.append(
                     discord.MediaGalleryItem(f"attachment://{name}", description=f"{number}", spoiler=preview.spoiler)

@@ -1,4 +1,4 @@
-"""Previews of delivered results, for /history.
+"""Where delivered results' images are, and their previews once /history has made them.
 
 Revision ID: 0010
 Revises: 0009
@@ -20,7 +20,8 @@ def upgrade() -> None:
     op.create_table(
         "result_preview",
         sa.Column("usage_id", sa.Integer(), autoincrement=False, nullable=False),
-        sa.Column("data", sa.LargeBinary(), nullable=False),
+        sa.Column("image_urls", sa.JSON(), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=True),
         sa.Column("spoiler", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("usage_id", name=op.f("pk_result_preview")),

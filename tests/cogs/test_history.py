@@ -21,7 +21,7 @@ async def imagine(discord_api, prompt: str, n: int = 1, **where):
 async def turn(discord_api, page, custom_id):
     """Press Newer or Older: the page is replaced in place."""
     state = await discord_api.click(page, custom_id)
-    await discord_api.wait_for(lambda: state.callback_type == 7)
+    await discord_api.wait_for(lambda: len(state.original.history) > len(page.history))
     return state.original
 
 
@@ -121,3 +121,42 @@ async def test_personal_history_is_its_own_and_forget_me_and_retention_are_follo
     assert gone.ephemeral and "no results here yet" in gone.text
     async with bot.sessions() as session:
         assert not (await session.scalars(select(ResultPreview))).all()
+
+
+async def test_a_preview_is_made_when_first_shown_even_after_its_links_expired(
+    make_config, start_bot, discord_api, images_api
+):
+    bot = await start_bot(make_config())
+    result = await imagine(discord_api, "an old fox")
+    [row] = await usage_rows(bot, delivered=True)
+    async with bot.sessions() as session:
+        [preview] = (await session.scalars(select(ResultPreview))).all()
+        assert preview.data is None  # nothing decoded as the result was delivered
+        preview.image_urls = [url.rsplit("/", 2)[0] + "/1/expired.png" for url in preview.image_urls]
+        await session.commit()  # the links Discord gave have expired
+    reads = len([call for call in discord_api.calls if call.operation_id == "get_message"])
+    page = await history(discord_api)
+    assert [call.operation_id for call in discord_api.calls].count("get_message") == reads + 1  # read again, once
+    [sheet] = page.attachment_bytes()
+    made, original = decode(sheet).convert("RGB"), decode(result.attachment_bytes()[0]).convert("RGB")
+    middle = made.getpixel((240, 240)), original.getpixel((512, 512))
+    assert max(abs(a - b) for a, b in zip(*middle, strict=True)) < 16  # the result's image, made small
+    again = await history(discord_api)
+    assert again.attachment_bytes() == [sheet]
+    assert [call.operation_id for call in discord_api.calls].count("get_message") == reads + 1  # kept: no more reads
+    async with bot.sessions() as session:
+        assert (await session.get(ResultPreview, row.id)).data == sheet
+
+
+async def test_a_result_the_bot_cannot_read_again_is_listed_without_a_preview(
+    make_config, start_bot, discord_api, images_api
+):
+    bot = await start_bot(make_config())
+    await imagine(discord_api, "a fox abroad", place="foreign")
+    await usage_rows(bot, delivered=True)
+    async with bot.sessions() as session:
+        [preview] = (await session.scalars(select(ResultPreview))).all()
+        preview.image_urls = ["https://cdn.discordapp.com/attachments/1/2/gone.png"]
+        await session.commit()
+    page = await history(discord_api, place="foreign")
+    assert "a fox abroad" in page.text and not page.attachment_bytes()
