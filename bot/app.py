@@ -188,6 +188,7 @@ class ImageBot(commands.AutoShardedBot):
             images=images,
             vault=KeyVault(secret_key) if secret_key else None,
             base_url_prefixes=config.security.guild_base_urls,
+            clock=clock,
         )
         downloads = AttachmentDownloader(
             http, allowed_hosts=image_hosts(config.discord), max_bytes=int(config.imaging.max_download_mb * 1024 * 1024)

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.clock import Clock
 from bot.db.keys import delete_guild_key, get_guild_key, put_guild_key
+from bot.db.models import GuildApiKey
 from bot.db.policy import log_change
 from bot.errors import GuildKeyFailed, InvalidRequest
 from bot.i18n import _
@@ -26,6 +28,7 @@ log = logging.getLogger(__name__)
 BOT = "bot"
 KEY_SETTING = "api_key"
 MIN_KEY_CHARS, MAX_KEY_CHARS = 8, 400
+ACCOUNT_SECONDS = 30.0
 
 
 def _shown(last_four: str | None) -> str | None:
@@ -66,6 +69,7 @@ class Accounts:
         images: ImagesClient,
         vault: KeyVault | None,
         base_url_prefixes: list[str],
+        clock: Clock,
     ) -> None:
         """`vault` is None when the operator set no `security.secret_key`: guilds cannot set keys.
         A guild's own base URL must start with one of `base_url_prefixes` (none: it cannot set one)."""
@@ -73,8 +77,9 @@ class Accounts:
         self._images = images
         self._vault = vault
         self._base_url_prefixes = tuple(base_url_prefixes)
+        self._clock = clock
         self._bot = Account(images, BOT)
-        self._clients: dict[tuple[int, bytes], ImagesClient] = {}
+        self._accounts: dict[int, tuple[float, Account]] = {}  # by guild: until when, and the account
 
     def require_vault(self) -> KeyVault:
         """The vault, or the refusal that says why guilds cannot set keys here."""
@@ -118,6 +123,7 @@ class Accounts:
             )
             log_change(session, guild_id, user_id, KEY_SETTING, _shown(previous), _shown(last_four))
             await session.commit()
+        self._accounts.pop(guild_id, None)
         log.info("guild %s set its own API key (…%s)", guild_id, last_four)
         return last_four
 
@@ -128,6 +134,7 @@ class Accounts:
             if removed is not None:
                 log_change(session, guild_id, user_id, KEY_SETTING, _shown(removed), None)
             await session.commit()
+        self._accounts.pop(guild_id, None)
         return removed
 
     async def describe(self, session: AsyncSession, guild_id: int) -> tuple[str, str | None] | None:
@@ -136,24 +143,29 @@ class Accounts:
         return (row.last_four, row.base_url) if row is not None else None
 
     async def for_guild(self, guild_id: int | None) -> Account:
-        """The account that pays for a request in this guild (None: outside a guild)."""
-        if guild_id is None or self._vault is None:
+        """The account that pays for a request in this guild (None: outside a guild). Each guild's
+        is looked up at most every `ACCOUNT_SECONDS` (a job's hot path reads no row for it); a key
+        set or removed here is seen at once, one set in another process within that time."""
+        vault = self._vault
+        if guild_id is None or vault is None:
             return self._bot
+        now = self._clock.monotonic()
+        known = self._accounts.get(guild_id)
+        if known is not None and known[0] > now:
+            return known[1]
         async with self._sessions() as session:
             row = await get_guild_key(session, guild_id)
-        if row is None:
-            return self._bot
-        account = Account(self._images, f"guild {_shown(row.last_four)}", row.last_four)
-        cached = self._clients.get((guild_id, row.sealed_key))
-        if cached is not None:
-            return Account(cached, account.paid_by, account.last_four)
+        account = self._bot if row is None else self._open(vault, guild_id, row)
+        self._accounts[guild_id] = (now + ACCOUNT_SECONDS, account)
+        return account
+
+    def _open(self, vault: KeyVault, guild_id: int, row: GuildApiKey) -> Account:
+        """The account of the guild's stored key: opened, known to the log redaction, a client."""
         try:
-            api_key = self._vault.open(row.sealed_key)
+            api_key = vault.open(row.sealed_key)
         except VaultError:
             log.error("guild %s: its stored API key cannot be opened (was security.secret_key changed?)", guild_id)
             raise key_failed(row.last_four, out_of_credit=False) from None
         register_secrets([api_key])
         client = self._images.for_account(base_url=row.base_url or self._images.base_url, api_key=api_key)
-        self._clients = {key: value for key, value in self._clients.items() if key[0] != guild_id}
-        self._clients[(guild_id, row.sealed_key)] = client
-        return Account(client, account.paid_by, account.last_four)
+        return Account(client, f"guild {_shown(row.last_four)}", row.last_four)
