@@ -76,8 +76,12 @@ async def test_three_processes_share_one_queue_and_take_over_a_killed_ones_jobs(
             reply = await discord_api.wait_for_reply(state, 60)
             assert len(reply.attachment_bytes()) == 2, state.payload["data"]
         assert not discord_api.channel_messages  # nobody got their images a second time
-        rows, jobs = await until(
-            lambda rows, jobs: all(row.status != "pending" and row.delivery for row in rows), postgres_url
+        rows, jobs = await until(  # a job is marked done after its delivery is recorded
+            lambda rows, jobs: (
+                all(row.status != "pending" and row.delivery for row in rows)
+                and all(job.state not in JobState.UNFINISHED for job in jobs)
+            ),
+            postgres_url,
         )
         assert [(row.status, row.delivery) for row in rows] == [("ok", "delivered")] * (3 * PER_GUILD)
         assert {job.state for job in jobs} == {JobState.DONE}
