@@ -25,6 +25,7 @@ from bot.images.errors import ImagesError
 log = logging.getLogger(__name__)
 
 OTHER = "other"
+JOB_KINDS = frozenset({"generate", "edit", "vary", "outpaint"})
 OUTCOMES = frozenset({"ok", "partial", "refused", "invalid", "limited", "blocked", "cancelled", "failed"})
 RATE_LIMIT_SCOPES = frozenset({"user", "global", "shared", "cloudflare"})
 
@@ -134,7 +135,7 @@ class Metrics:
         self._queue_wait.observe(max(seconds, 0.0))
 
     def provider_called(self, operation: str, seconds: float) -> None:
-        self._provider.labels(_bounded(operation, ("generate", "edit", "vary"))).observe(seconds)
+        self._provider.labels(_bounded(operation, JOB_KINDS)).observe(seconds)
 
     def provider_failed(self, kind: str) -> None:
         self._provider_errors.labels(_bounded(kind, ERROR_KINDS)).inc()

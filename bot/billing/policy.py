@@ -137,6 +137,30 @@ def choose_size(settings: GuildSettings, spec: ModelSpec, size: str | None) -> s
     return size
 
 
+async def _reserve_images(
+    session: AsyncSession, scope: int, requester: Requester, record: UsageRecord, n: int, limit: int | None
+) -> None:
+    """Reserve `n` of the member's daily images in `scope` (a guild, or PERSONAL), within `limit`."""
+    now = aware(record.created_at)
+    subject = images_subject(requester.user_id)
+    if await add_to_counter(session, scope, subject, day_period(now), n, limit):
+        return
+    used = await counter_value(session, scope, subject, day_period(now))
+    values = {"limit": limit, "used": f"{used:g}", "when": discord.utils.format_dt(next_day(now), "R")}
+    if scope == PERSONAL:
+        message = _(
+            "That would go over your {limit} images a day outside servers (you have used {used}). "
+            "Your limit resets {when}.",
+            **values,
+        )
+    else:
+        message = _(
+            "That would go over your {limit} images a day here (you have used {used}). Your limit resets {when}.",
+            **values,
+        )
+    raise LimitReached(message, "daily_limit")
+
+
 def scope_of(record: UsageRecord) -> int:
     """The guild whose counters a row counts against (PERSONAL for personal use)."""
     return record.guild_id if record.guild_id is not None else PERSONAL
@@ -178,22 +202,9 @@ class Policy:
 
     async def _reserve_personal(self, session: AsyncSession, requester: Requester, record: UsageRecord, n: int) -> None:
         """Personal use: the member's own daily images, the same across DMs and servers."""
-        limit, now = self.personal_images_per_day, aware(record.created_at)
-        if limit == 0:
+        if self.personal_images_per_day == 0:
             raise InvalidRequest(_("This bot only works in servers that have added it."))
-        subject = images_subject(requester.user_id)
-        if not await add_to_counter(session, PERSONAL, subject, day_period(now), n, limit):
-            used = await counter_value(session, PERSONAL, subject, day_period(now))
-            raise LimitReached(
-                _(
-                    "That would go over your {limit} images a day outside servers (you have used {used}). "
-                    "Your limit resets {when}.",
-                    limit=limit,
-                    used=f"{used:g}",
-                    when=discord.utils.format_dt(next_day(now), "R"),
-                ),
-                "daily_limit",
-            )
+        await _reserve_images(session, PERSONAL, requester, record, n, self.personal_images_per_day)
         record.reserved_images = n
 
     @staticmethod
@@ -217,20 +228,7 @@ class Policy:
     ) -> None:
         """Both reservations, or neither: a refusal raises, and the caller's rollback undoes the first."""
         guild_id, now = settings.guild_id, aware(record.created_at)
-        daily_limit = None if exempt else settings.images_per_day
-        subject = images_subject(requester.user_id)
-        if not await add_to_counter(session, guild_id, subject, day_period(now), n, daily_limit):
-            used = await counter_value(session, guild_id, subject, day_period(now))
-            raise LimitReached(
-                _(
-                    "That would go over your {limit} images a day here (you have used {used}). "
-                    "Your limit resets {when}.",
-                    limit=daily_limit,
-                    used=f"{used:g}",
-                    when=discord.utils.format_dt(next_day(now), "R"),
-                ),
-                "daily_limit",
-            )
+        await _reserve_images(session, guild_id, requester, record, n, None if exempt else settings.images_per_day)
         budget = settings.monthly_budget_usd
         if not await add_to_counter(session, guild_id, BUDGET, month_period(now), estimate, budget):
             raise LimitReached(

@@ -103,9 +103,9 @@ class HistoryPages:
         last = (len(results) - 1) // PER_PAGE
         page = min(max(page, 0), last)
         entries = results[page * PER_PAGE : (page + 1) * PER_PAGE]
-        made = [preview for _, preview in entries if preview is not None and preview.data is None]
+        missing = [preview for _, preview in entries if preview is not None and preview.data is None]
         sheets = await asyncio.gather(*(self._sheet(row, preview) for row, preview in entries))
-        if made := [preview for preview in made if preview.data is not None]:
+        if made := [preview for preview in missing if preview.data is not None]:
             async with self._sessions() as session:  # the previews made for this page, kept for the next look
                 for preview in made:
                     await session.merge(preview)

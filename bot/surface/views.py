@@ -47,9 +47,10 @@ KEPT_TEMPLATE = r"ib:results"
 CUSTOM_ID_TEMPLATES = (RESULT_TEMPLATE, CANCEL_TEMPLATE, KEPT_TEMPLATE, FRAME_TEMPLATE)
 # What usage rows of buttons and menus name their command: the ACTION of ib:ACTION:..., and
 # "zoom" and "pan" for the jobs those make.
-BUTTON_COMMANDS = ("vary", "edit", "reroll", "delete", "cancel", "results", "reframe", "frame", "zoom", "pan")
-BUTTON_COMMANDS += ("hvary", "history")
-BUTTON_COMMANDS += tuple(REFRAMES)
+BUTTON_COMMANDS = (
+    *("vary", "hvary", "edit", "reroll", "delete", "cancel", "results", "reframe", "frame", "history"),
+    *("zoom", "pan", *REFRAMES),
+)
 _LOOKS = {
     "vary": (_("Vary"), discord.ButtonStyle.secondary, "🔀"),
     "hvary": (_("Vary"), discord.ButtonStyle.secondary, "🔀"),
