@@ -47,6 +47,7 @@ from bot.jobs.queue import FairQueue
 from bot.jobs.runner import Runner
 from bot.jobs.shared import SharedQueue
 from bot.metrics import Metrics, MetricsServer
+from bot.netguard import AddressRules
 from bot.surface.errors import ErrorReporter
 from bot.surface.history import HistoryPages
 from bot.surface.views import BUTTON_COMMANDS, ResultActions, ResultButtons
@@ -105,6 +106,7 @@ class ImageBot(commands.AutoShardedBot):
     sessions: async_sessionmaker[AsyncSession]
     parts: Parts
     metrics_server: MetricsServer | None = None
+    guarded_session: aiohttp.ClientSession | None = None  # outbound requests a guild or a provider aims
 
     def __init__(self, config: Config) -> None:
         intents = discord.Intents.none()
@@ -169,8 +171,13 @@ class ImageBot(commands.AutoShardedBot):
                 spec.replacement or "another model",
             )
         threads = BoundedThreads(config.imaging.worker_threads)
+        rules = AddressRules(config.security.allowed_networks)
+        self.guarded_session = rules.session()
         images = ImagesClient(
             http,
+            rules=rules,
+            guarded_session=self.guarded_session,
+            max_response_bytes=int(config.images.max_response_mb * 2**20),
             base_url=config.images.base_url,
             api_key=config.images.api_key.get_secret_value(),
             timeout=config.images.timeout_seconds,
@@ -188,6 +195,8 @@ class ImageBot(commands.AutoShardedBot):
             images=images,
             vault=KeyVault(secret_key) if secret_key else None,
             base_url_prefixes=config.security.guild_base_urls,
+            rules=rules,
+            parallel_requests=config.security.guild_parallel_requests,
             clock=clock,
         )
         downloads = AttachmentDownloader(
@@ -226,6 +235,7 @@ class ImageBot(commands.AutoShardedBot):
             locales=locales,
             errors=errors,
             downloads=downloads,
+            threads=threads,
             channel=self.get_partial_messageable,
         )
         buttons = ResultButtons(actions)
@@ -241,6 +251,7 @@ class ImageBot(commands.AutoShardedBot):
         replies = MemberReplies(
             webhook=self._interaction_webhook,
             channel=self.get_partial_messageable,
+            dm=self._dm_channel,
             views=buttons,
             clock=clock,
             lifetime=timedelta(minutes=jobs.interaction_minutes),
@@ -305,6 +316,10 @@ class ImageBot(commands.AutoShardedBot):
         guild = self.get_guild(guild_id)
         return guild.preferred_locale.value if guild else None
 
+    async def _dm_channel(self, user_id: int) -> discord.DMChannel:
+        """The DM channel with a user: opened once (POST /users/@me/channels), then from the cache."""
+        return await self.create_dm(discord.Object(user_id))
+
     def _interaction_webhook(self, data: dict) -> discord.Webhook:
         return discord.Webhook.from_state(data, self._connection)  # type: ignore[arg-type]
 
@@ -320,6 +335,8 @@ class ImageBot(commands.AutoShardedBot):
         await super().close()
         if hasattr(self, "http_session"):
             await self.http_session.close()
+        if self.guarded_session is not None:
+            await self.guarded_session.close()
         if hasattr(self, "db_engine"):
             await self.db_engine.dispose()
 

@@ -6,6 +6,7 @@ offending key and says how to fix it, in one line.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from pathlib import Path
@@ -81,6 +82,7 @@ class ImagesConfig(_Section):
     retry_base_delay: float = Field(default=1.0, ge=0, le=60)
     max_retry_wait: float = Field(default=30.0, ge=0, le=600)
     max_parallel_requests: int = Field(default=4, ge=1, le=16)
+    max_response_mb: float = Field(default=200.0, gt=0, le=2000)
     models: dict[str, ModelOverride] = Field(default_factory=dict)
 
     @field_validator("base_url")
@@ -175,6 +177,20 @@ class MetricsConfig(_Section):
 class SecurityConfig(_Section):
     secret_key: SecretStr = SecretStr("")
     guild_base_urls: list[str] = Field(default_factory=lambda: ["https://"])
+    allowed_networks: list[str] = Field(default_factory=list)
+    guild_parallel_requests: int = Field(default=2, ge=1, le=16)
+
+    @field_validator("allowed_networks")
+    @classmethod
+    def _check_networks(cls, value: list[str]) -> list[str]:
+        for network in value:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f'{network!r} is not a network; write one like "10.0.0.0/8" or "127.0.0.1/32"'
+                ) from None
+        return value
 
     @field_validator("secret_key")
     @classmethod

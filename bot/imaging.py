@@ -39,17 +39,29 @@ class EncodedImage:
     height: int
 
 
+def _decode_failure(error: Exception) -> ImageDataError:
+    """What a decoder's exception means for a person. Hostile files make Pillow's plugins raise
+    almost anything (EOFError, NotImplementedError, struct.error, IndexError...), at open or at
+    load: each is the file's fault, so each becomes a reason, never a crash."""
+    if isinstance(error, UnidentifiedImageError):
+        return ImageDataError(_("the file is not an image"))
+    if isinstance(error, Image.DecompressionBombError):
+        return ImageDataError(_("the image has more pixels than we handle"))
+    if isinstance(error, NotImplementedError):
+        return ImageDataError(_("the image is in a format variant we can't read"))
+    return ImageDataError(_("the file is truncated or corrupt"))
+
+
 def _open(data: bytes) -> Image.Image:
     if not data:
         raise ImageDataError(_("the image is empty"))
+    failure = None
     try:
         image = Image.open(io.BytesIO(data))
-    except UnidentifiedImageError:
-        raise ImageDataError(_("the file is not an image")) from None
-    except Image.DecompressionBombError:
-        raise ImageDataError(_("the image has more pixels than we handle")) from None
-    except (OSError, SyntaxError, ValueError):
-        raise ImageDataError(_("the file is truncated or corrupt")) from None
+    except Exception as error:
+        failure = _decode_failure(error)  # raised below, out of the handler: no traceback of the file kept
+    if failure is not None:
+        raise failure
     width, height = image.size
     if width * height > MAX_PIXELS:
         raise ImageDataError(_("the image has more pixels than we handle"))
@@ -124,13 +136,15 @@ def load_image(data: bytes) -> Image.Image:
         )
     if max(width, height) / min(width, height) > MAX_ASPECT_RATIO:
         raise ImageDataError(_("the image is {width}x{height}, too long and thin to use", width=width, height=height))
-    try:
-        image.seek(0)
+    failure = None
+    try:  # the image opens at its first frame, whatever that frame's index (PSD, SPIDER: not 0)
         image.load()
-    except (OSError, SyntaxError, ValueError):
-        raise ImageDataError(_("the file is truncated or corrupt")) from None
-    image = ImageOps.exif_transpose(image)
-    return _normalize_mode(image)
+        return _normalize_mode(ImageOps.exif_transpose(image))
+    except MemoryError:
+        raise
+    except Exception as error:
+        failure = _decode_failure(error)
+    raise failure
 
 
 def _normalize_mode(image: Image.Image) -> Image.Image:

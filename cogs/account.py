@@ -74,6 +74,7 @@ class Account(commands.Cog):
     @app_commands.allowed_installs(guilds=True, users=True)
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     async def forget_me(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
         async with self.sessions() as session:
             count = await forget_member(session, interaction.user.id)
             await session.commit()
@@ -84,4 +85,4 @@ class Account(commands.Cog):
         )
         keep = _("Counts without your name stay, so servers' totals still add up.")
         locale = await self.locales.for_interaction(interaction)
-        await interaction.response.send_message(f"{done.render(locale)} {keep.render(locale)}", ephemeral=True)
+        await interaction.followup.send(f"{done.render(locale)} {keep.render(locale)}", ephemeral=True)

@@ -6,6 +6,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.billing.usage import guild_scope
 from bot.flow.catalog import ModelCatalog
 from bot.flow.intake import Intake
 from bot.flow.styles import Styles
@@ -55,7 +56,7 @@ class Imagine(commands.Cog):
 
     @imagine.autocomplete("style")
     async def _complete_style(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return choices(await self.styles.names(interaction.guild_id), current)
+        return choices(await self.styles.names(guild_scope(interaction)), current)  # the scope apply uses
 
     @imagine.autocomplete("model")
     async def _complete_model(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:

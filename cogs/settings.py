@@ -30,12 +30,32 @@ LANGUAGE_CHOICES = [app_commands.Choice(name="auto", value="auto")] + [
 ]
 
 
+LIST_FIELD_CHARS = 400  # five lists of this, the styles and the changes stay within an embed's 6,000
+
+
+def fit_list(items: list[str], limit: int, locale: str) -> str:
+    """`items` joined with commas, cut to `limit` characters with "and N more" at the end."""
+    whole = ", ".join(items)
+    if len(whole) <= limit:
+        return whole
+    shown: list[str] = []
+    for index, item in enumerate(items):
+        more = _("and {count} more", count=len(items) - index).render(locale)
+        if len(", ".join([*shown, item, more])) > limit:
+            return ", ".join([*shown, more])
+        shown.append(item)
+    return whole
+
+
 def describe_settings(settings: GuildSettings, locale: str, key: tuple[str, str | None] | None = None) -> discord.Embed:
     """The settings as moderators see them; `key` is the guild's own key's last four characters
-    and base URL, when it has one."""
+    and base URL, when it has one. Long lists end in "and N more", so the reply fits Discord's
+    limits (1,024 characters a field, 6,000 an embed) however many entries a guild has."""
 
     def listing(values: list[Any], render, empty: Text) -> str:
-        return ", ".join(render(value) for value in values) if values else empty.render(locale)
+        if not values:
+            return empty.render(locale)
+        return fit_list([render(value) for value in values], LIST_FIELD_CHARS, locale)
 
     def add(name: Text, value: str) -> None:
         embed.add_field(name=name.render(locale), value=value)

@@ -247,10 +247,11 @@ class Usage(ModeratorCog):
             "status": status,
             "command": command.strip().lstrip("/").lower() if command else None,
         }
+        await interaction.response.defer(ephemeral=True, thinking=True)  # the page and its count are queries
         locale = await self.locales.for_interaction(interaction)
         embed, total = await self.recent_embed(interaction.guild_id, filters, 0, locale)
         view = RecentPages(self, interaction.user.id, interaction.guild_id, filters, total, locale)
-        await interaction.response.send_message(
+        await interaction.followup.send(
             embed=embed, view=view, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
         )
 
@@ -294,7 +295,14 @@ def _write_csv(handle: BinaryIO, rows: list[list[object]]) -> None:
     handle.write(text.getvalue().encode())
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _csv_value(value: object) -> object:
+    """A cell as a spreadsheet will show it, never run it: text that a spreadsheet would take for
+    a formula (it starts with = + - @, a tab or CR) gets an apostrophe in front, as OWASP advises."""
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
     return "" if value is None else value

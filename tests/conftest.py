@@ -24,7 +24,7 @@ from tests.postgres_cluster import PostgresCluster
 from tests.secrets_scan import LogLines, leaks, scan_calls, scan_database
 from tests.standins.discord_api import DiscordStandIn
 from tests.standins.images_api import ImagesStandIn
-from tests.standins.images_rules import ExtraModel
+from tests.standins.images_rules import GUILD_API_KEY, ExtraModel
 from tests.standins.spec import DISCORD, OPENAI_IMAGES, SPECS_DIR, missing_specs_message
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
@@ -40,6 +40,16 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 @pytest.fixture
 async def images_api() -> AsyncIterator[ImagesStandIn]:
     standin = ImagesStandIn(extra_models={"acme-diffusion": ExtraModel()})
+    await standin.start()
+    yield standin
+    await standin.close()
+    assert not standin.violations, standin.violations
+
+
+@pytest.fixture
+async def guild_images_api() -> AsyncIterator[ImagesStandIn]:
+    """A second Images API account: a guild's own key's, at a base URL of its own."""
+    standin = ImagesStandIn(api_key=GUILD_API_KEY)
     await standin.start()
     yield standin
     await standin.close()

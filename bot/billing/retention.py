@@ -1,6 +1,7 @@
-"""Retention, on a timer: prompts older than each guild's retention period are redacted, and kept
-results past their time are removed (their rows say expired). With several processes on one
-PostgreSQL database, one of them does it at a time."""
+"""Retention, on a timer: prompts older than each guild's retention period are redacted, kept
+results past their time are removed (their rows say expired), and finished jobs (their params
+copy the prompt and the attachment links) go a day after they end. With several processes on
+one PostgreSQL database, one of them does it at a time."""
 
 from __future__ import annotations
 
@@ -11,10 +12,13 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
+from bot.db.jobs import prune_jobs
 from bot.db.policy import guilds_with_retention, prune_prompts, take_chore
 from bot.db.results import prune_kept
 
 log = logging.getLogger(__name__)
+
+FINISHED_JOBS_KEPT = timedelta(days=1)
 
 
 class Retention:
@@ -24,8 +28,9 @@ class Retention:
         self._every = every_minutes * 60
 
     async def prune(self) -> int:
-        """Redact what is past every guild's retention and drop expired kept results, in one unit of
-        work; returns how many rows changed (0 while another process is pruning)."""
+        """Redact what is past every guild's retention, drop expired kept results and old finished
+        jobs, in one unit of work; returns how many prompts were redacted (0 while another process
+        is pruning)."""
         now, total = self._clock.now(), 0
         async with self._sessions() as session:
             if not await take_chore(session, "retention"):
@@ -39,6 +44,9 @@ class Retention:
             expired = await prune_kept(session, now)
             if expired:
                 log.info("removed %d kept results nobody fetched in time", expired)
+            jobs = await prune_jobs(session, now - FINISHED_JOBS_KEPT)
+            if jobs:
+                log.info("removed %d jobs that finished over a day ago", jobs)
             await session.commit()
         return total
 

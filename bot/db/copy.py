@@ -1,9 +1,10 @@
 """Copy a SQLite database into a fresh PostgreSQL one (`python -m bot copy-db --to URL`).
 
-The target is migrated to the latest schema first and must hold no rows. Every table is copied in
-dependency order, in batches, inside one transaction on the target; the row counts of source and
-target must then agree, and each table's id sequence is moved past the largest id copied, so that
-new rows never collide with copied ones. Nothing is written to the source.
+Both databases are migrated to the latest schema first (the source as the bot itself would at its
+next start: that is the one write it gets, and then it is only read); the target must hold no
+rows. Every table is copied in dependency order, in batches, inside one transaction on the
+target; the row counts of source and target must then agree, and each table's id sequence is
+moved past the largest id copied, so that new rows never collide with copied ones.
 """
 
 from __future__ import annotations

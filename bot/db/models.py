@@ -19,6 +19,11 @@ NAMING_CONVENTION = {
 }
 
 
+# Row ids are 64-bit, so any id a custom id can carry fits the column (on SQLite, INTEGER is
+# 64-bit already and must stay the rowid's alias).
+RowId = BigInteger().with_variant(Integer(), "sqlite")
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -42,7 +47,7 @@ class UsageRecord(Base):
 
     __tablename__ = "usage"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
     guild_id: Mapped[int | None] = mapped_column(BigInteger)
     channel_id: Mapped[int | None] = mapped_column(BigInteger)
     user_id: Mapped[int] = mapped_column(BigInteger)
@@ -77,6 +82,7 @@ class UsageRecord(Base):
         Index("ix_usage_guild_created", "guild_id", "created_at"),
         Index("ix_usage_guild_user_created", "guild_id", "user_id", "created_at"),
         Index("ix_usage_created", "created_at"),
+        Index("ix_usage_user_id", "user_id"),  # /forget-me
     )
 
 
@@ -94,20 +100,23 @@ class DeliveryAttempt(Base):
 
     __tablename__ = "delivery_attempt"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    usage_id: Mapped[int] = mapped_column(Integer, index=True)
+    id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
+    usage_id: Mapped[int] = mapped_column(RowId, index=True)
     route: Mapped[str] = mapped_column(String(16))
     outcome: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class KeptResult(Base):
-    """An image that could not be delivered, kept for its member until `expires_at`."""
+    """An image the provider made, kept for its member until `expires_at`: `held` from the moment
+    its cost is settled until it is delivered (then removed), so that a crash in between delivers
+    it from here rather than making it again; no longer held when Discord would not take it, and
+    then /results hands it over."""
 
     __tablename__ = "kept_result"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    usage_id: Mapped[int] = mapped_column(Integer)
+    id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
+    usage_id: Mapped[int] = mapped_column(RowId, index=True)
     user_id: Mapped[int] = mapped_column(BigInteger)
     guild_id: Mapped[int | None] = mapped_column(BigInteger)
     filename: Mapped[str] = mapped_column(String(100))
@@ -115,6 +124,7 @@ class KeptResult(Base):
     size: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    held: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     __table_args__ = (Index("ix_kept_result_user_id", "user_id", "created_at"),)
 
@@ -126,7 +136,7 @@ class ResultPreview(Base):
 
     __tablename__ = "result_preview"
 
-    usage_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    usage_id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=False)
     image_urls: Mapped[list[str]] = mapped_column(JSON, default=list)
     data: Mapped[bytes | None] = mapped_column(LargeBinary)
     spoiler: Mapped[bool] = mapped_column(Boolean, default=False)  # the result was hidden: so is its preview
@@ -189,7 +199,7 @@ class SettingsChange(Base):
 
     __tablename__ = "settings_change"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
     guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
     user_id: Mapped[int] = mapped_column(BigInteger)
     setting: Mapped[str] = mapped_column(String(40))
@@ -234,8 +244,8 @@ class Job(Base):
 
     __tablename__ = "job"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    usage_id: Mapped[int] = mapped_column(Integer, index=True)
+    id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
+    usage_id: Mapped[int] = mapped_column(RowId, index=True)
     kind: Mapped[str] = mapped_column(String(16))
     state: Mapped[str] = mapped_column(String(16), index=True)
     guild_id: Mapped[int | None] = mapped_column(BigInteger)
@@ -256,3 +266,12 @@ class Job(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     runs: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # A provider's Retry-After longer than a retry waits: the job waits in the queue until then.
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    waits: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    __table_args__ = (
+        Index("ix_job_guild_started", "guild_id", "started_at"),  # the shared queue's turn order
+        Index("ix_job_user_id", "user_id"),  # /forget-me
+        Index("ix_job_finished", "finished_at"),  # pruning
+    )

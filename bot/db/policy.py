@@ -15,7 +15,17 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import utcnow
-from bot.db.models import GuildSettings, ResultPreview, SettingsChange, UsageCounter, UsageRecord, UsageStatus
+from bot.db.models import (
+    GuildSettings,
+    Job,
+    JobState,
+    KeptResult,
+    ResultPreview,
+    SettingsChange,
+    UsageCounter,
+    UsageRecord,
+    UsageStatus,
+)
 
 COUNTED_STATUSES = (UsageStatus.PENDING, UsageStatus.OK, UsageStatus.PARTIAL)
 
@@ -159,9 +169,13 @@ async def guilds_with_retention(session: AsyncSession) -> list[GuildSettings]:
 
 
 async def forget_member(session: AsyncSession, user_id: int) -> int:
-    """Remove a member's prompts, identity and result previews from every guild's usage rows."""
+    """Remove a member's prompts, identity, result previews and kept images from every guild's
+    rows, and their finished jobs (whose params copy the prompt and the attachment links); a job
+    still under way goes when it ends, with the daily pruning. Returns how many usage rows changed."""
     theirs = select(UsageRecord.id).where(UsageRecord.user_id == user_id)
     await session.execute(delete(ResultPreview).where(ResultPreview.usage_id.in_(theirs)))
+    await session.execute(delete(KeptResult).where(KeptResult.user_id == user_id))
+    await session.execute(delete(Job).where(Job.user_id == user_id, Job.state.not_in(JobState.UNFINISHED)))
     statement = (
         update(UsageRecord)
         .where(UsageRecord.user_id == user_id)

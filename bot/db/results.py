@@ -15,11 +15,6 @@ def log_attempt(session: AsyncSession, usage_id: int, route: str, outcome: str) 
     session.add(DeliveryAttempt(usage_id=usage_id, route=route, outcome=outcome))
 
 
-async def attempts(session: AsyncSession, usage_id: int) -> list[DeliveryAttempt]:
-    statement = select(DeliveryAttempt).where(DeliveryAttempt.usage_id == usage_id).order_by(DeliveryAttempt.id)
-    return list((await session.scalars(statement)).all())
-
-
 async def keep(session: AsyncSession, results: list[KeptResult], cap_bytes: int) -> int:
     """Keep `results`, first dropping the oldest kept ones (of anyone) that would take the total
     over `cap_bytes`. Returns how many were dropped; their rows say expired."""
@@ -37,9 +32,40 @@ async def keep(session: AsyncSession, results: list[KeptResult], cap_bytes: int)
     return len(dropped)
 
 
+async def keep_held(session: AsyncSession, usage_id: int, cap_bytes: int) -> int:
+    """Discord would not take a result: its held images become kept ones, for /results, first
+    dropping the oldest kept ones that would take the total over `cap_bytes`."""
+    held = list(
+        (await session.scalars(select(KeptResult).where(KeptResult.usage_id == usage_id, KeptResult.held))).all()
+    )
+    total = await session.scalar(select(func.coalesce(func.sum(KeptResult.size), 0))) or 0
+    dropped: list[KeptResult] = []
+    if total > cap_bytes:
+        for old in await session.scalars(select(KeptResult).where(~KeptResult.held).order_by(KeptResult.id)):
+            if total <= cap_bytes:
+                break
+            dropped.append(old)
+            total -= old.size
+    await _expire(session, dropped)
+    for result in held:
+        result.held = False
+    return len(dropped)
+
+
+async def held_for(session: AsyncSession, usage_id: int) -> list[KeptResult]:
+    """The images held for a settled result that has not reached its member yet, in order."""
+    statement = select(KeptResult).where(KeptResult.usage_id == usage_id, KeptResult.held).order_by(KeptResult.id)
+    return list((await session.scalars(statement)).all())
+
+
+async def release_held(session: AsyncSession, usage_id: int) -> None:
+    """The result reached its member: its held images are not needed any more."""
+    await session.execute(delete(KeptResult).where(KeptResult.usage_id == usage_id, KeptResult.held))
+
+
 async def kept_for(session: AsyncSession, user_id: int) -> list[KeptResult]:
-    """A member's kept results, oldest first."""
-    statement = select(KeptResult).where(KeptResult.user_id == user_id).order_by(KeptResult.id)
+    """A member's kept results, oldest first (never those held for a delivery under way)."""
+    statement = select(KeptResult).where(KeptResult.user_id == user_id, ~KeptResult.held).order_by(KeptResult.id)
     return list((await session.scalars(statement)).all())
 
 

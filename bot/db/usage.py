@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import ResultPreview, UsageRecord, UsageStatus
@@ -15,6 +15,26 @@ from bot.db.models import ResultPreview, UsageRecord, UsageStatus
 
 async def get_usage(session: AsyncSession, usage_id: int) -> UsageRecord | None:
     return await session.get(UsageRecord, usage_id)
+
+
+async def settled_usage_ids(session: AsyncSession, usage_ids: Sequence[int]) -> set[int]:
+    """Which of these rows are settled: no longer pending, so their images were made and charged."""
+    if not usage_ids:
+        return set()
+    statement = select(UsageRecord.id).where(UsageRecord.id.in_(usage_ids), UsageRecord.status != UsageStatus.PENDING)
+    return set((await session.scalars(statement)).all())
+
+
+async def claim_settlement(session: AsyncSession, usage_id: int, status: str) -> bool:
+    """Move a pending row to `status` (ok, partial); False when some run settled it already, so
+    that a result is counted once whatever ran twice."""
+    statement = (
+        update(UsageRecord)
+        .where(UsageRecord.id == usage_id, UsageRecord.status == UsageStatus.PENDING)
+        .values(status=status)
+        .execution_options(synchronize_session=False)
+    )
+    return (await session.execute(statement)).rowcount == 1
 
 
 async def member_results(
@@ -82,12 +102,20 @@ async def summarize(
         .limit(5)
     )
     summary.top_models = [(model, count) for model, count in await session.execute(models)]
-    day = func.date(UsageRecord.created_at)
+    day = _utc_day(session)
     for date, status, count in await session.execute(
         select(day, UsageRecord.status, func.count()).where(*where).group_by(day, UsageRecord.status)
     ):
         summary.per_day.setdefault(str(date), {})[status] = count
     return summary
+
+
+def _utc_day(session: AsyncSession) -> Any:
+    """The UTC day of a row's time: PostgreSQL's date() of a timestamptz follows the session's time
+    zone, so it is taken at UTC there; SQLite stores UTC already."""
+    if session.bind.dialect.name == "postgresql":
+        return func.date(func.timezone("UTC", UsageRecord.created_at))
+    return func.date(UsageRecord.created_at)
 
 
 async def recent_page(

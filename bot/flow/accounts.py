@@ -21,6 +21,7 @@ from bot.i18n import _
 from bot.images import ImagesClient
 from bot.images import errors as images_errors
 from bot.logs import register_secrets
+from bot.netguard import AddressRefused, AddressRules
 from bot.vault import KeyVault, VaultError
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ class Account:
         `GuildKeyFailed` (its moderators are told, not the member); anything else is itself."""
         if self.last_four is None:
             return error
-        if isinstance(error, images_errors.AuthenticationError):
+        if isinstance(error, images_errors.AuthenticationError | images_errors.BlockedAddressError):
             return key_failed(self.last_four, out_of_credit=False)
         if isinstance(error, images_errors.QuotaExceededError):
             return key_failed(self.last_four, out_of_credit=True)
@@ -69,14 +70,20 @@ class Accounts:
         images: ImagesClient,
         vault: KeyVault | None,
         base_url_prefixes: list[str],
+        rules: AddressRules,
+        parallel_requests: int,
         clock: Clock,
     ) -> None:
         """`vault` is None when the operator set no `security.secret_key`: guilds cannot set keys.
-        A guild's own base URL must start with one of `base_url_prefixes` (none: it cannot set one)."""
+        A guild's own base URL must start with one of `base_url_prefixes` (none: it cannot set one)
+        and reach only where the address `rules` permit; each guild's account makes at most
+        `parallel_requests` at once."""
         self._sessions = sessions
         self._images = images
         self._vault = vault
         self._base_url_prefixes = tuple(base_url_prefixes)
+        self._rules = rules
+        self._parallel_requests = parallel_requests
         self._clock = clock
         self._bot = Account(images, BOT)
         self._accounts: dict[int, tuple[float, Account]] = {}  # by guild: until when, and the account
@@ -92,7 +99,7 @@ class Accounts:
             )
         return self._vault
 
-    def _check(self, api_key: str, base_url: str | None) -> None:
+    async def _check(self, api_key: str, base_url: str | None) -> None:
         if not MIN_KEY_CHARS <= len(api_key) <= MAX_KEY_CHARS or not all("!" <= char <= "~" for char in api_key):
             raise InvalidRequest(
                 _("That doesn't look like an API key: paste the whole key, without spaces. Nothing was saved.")
@@ -108,13 +115,23 @@ class Accounts:
                     prefixes=" or ".join(self._base_url_prefixes),
                 )
             )
+        try:
+            await self._rules.vet_url(base_url)
+        except AddressRefused as exc:
+            log.info("refused a guild's base URL: %s", exc)
+            raise InvalidRequest(
+                _(
+                    "That base URL points at an address this bot does not connect to (an IP address, or a "
+                    "private or local network). Use the image service's public https:// address. Nothing was saved."
+                )
+            ) from None
 
     async def set_key(self, guild_id: int, user_id: int, api_key: str, base_url: str | None) -> str:
         """Check, seal and store the guild's key, with a change-log row that shows only its last
         four characters, in one unit of work; returns those four."""
         vault = self.require_vault()
+        await self._check(api_key, base_url)
         register_secrets([api_key])
-        self._check(api_key, base_url)
         last_four = api_key[-4:]
         sealed = vault.seal(api_key)
         async with self._sessions() as session:
@@ -167,5 +184,9 @@ class Accounts:
             log.error("guild %s: its stored API key cannot be opened (was security.secret_key changed?)", guild_id)
             raise key_failed(row.last_four, out_of_credit=False) from None
         register_secrets([api_key])
-        client = self._images.for_account(base_url=row.base_url or self._images.base_url, api_key=api_key)
+        client = self._images.for_account(
+            base_url=row.base_url or self._images.base_url,
+            api_key=api_key,
+            max_parallel_requests=self._parallel_requests,
+        )
         return Account(client, f"guild {_shown(row.last_four)}", row.last_four)

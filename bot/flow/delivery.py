@@ -1,12 +1,13 @@
 """Delivery: what the provider made, and charged for, reaches the member or is kept for them.
 
-The row is settled at the real cost as the first upload starts, in a unit of work of its own
-(a result never waits on that commit), so the cost is on record whatever Discord does next.
-Then the routes, each attempt logged: the member's reply (while the interaction lives),
-re-encoded smaller each time Discord says the files are too large (413 / 40005); a channel
-message that mentions only the member when the reply is gone (10015, 10008, 50027) or its token
-has expired; and when neither works (no permission in the channel, Discord failing), the images
-are kept for `/results` and the member is told privately.
+First the row is settled at the real cost, once (a conditional update: a row some earlier run
+settled is not counted again), in one unit of work with the images themselves, held: whatever
+crashes after that, the job is delivered from them and never made again. Then the routes, each
+attempt logged: the member's reply (while the interaction lives), re-encoded smaller each time
+Discord says the files are too large (413 / 40005); a channel message that mentions only the
+member when the reply is gone (10015, 10008, 50027) or its token has expired; the member's DMs
+when neither works (no permission in the channel, Discord failing); and when even those are
+closed, the images are kept for `/results` and the member is told privately.
 """
 
 from __future__ import annotations
@@ -24,11 +25,12 @@ from bot.billing.usage import finish_ok
 from bot.clock import Clock, aware
 from bot.db.models import Delivery as Delivered
 from bot.db.models import Job, KeptResult, ResultPreview, UsageRecord
-from bot.db.results import keep, log_attempt
+from bot.db.results import held_for, keep, keep_held, log_attempt, release_held
+from bot.db.usage import claim_settlement
 from bot.flow.notices import ModeratorNotices
 from bot.flow.replies import MemberReplies
 from bot.i18n import _
-from bot.images import ImagesResult, ModelSpec
+from bot.images import GeneratedImage, ImagesResult, ModelSpec
 from bot.imaging import EncodedImage, ImageDataError, describe, fit_to_limit
 from bot.metrics import Metrics
 from bot.threads import BoundedThreads
@@ -121,28 +123,43 @@ class Delivery:
         self._metrics = metrics
 
     async def deliver(self, job: Job, record: UsageRecord, result: ImagesResult, spec: ModelSpec) -> None:
-        """Settle the row and, beside that, get the images to the member by the first route that
-        works, or keep them."""
+        """Settle the row with the images held, then get them to the member by the first route
+        that works, or keep them."""
         finish_ok(record, result)
-        settling = asyncio.create_task(self._settle(record, result))
+        images = await self._kept(job, record, result)
+        alert, held = await self._settle(record, result, images)
+        await self._hand_over(job, record, result, spec, [] if held else images)
+        if alert is not None and record.guild_id is not None:
+            await self._notices.post(record.guild_id, alert)
+
+    async def redeliver(self, job: Job, record: UsageRecord, spec: ModelSpec) -> bool:
+        """Deliver a settled result from its held images, making and charging nothing; False when
+        none are held (delivered before the crash, or dropped)."""
+        async with self._sessions() as session:
+            held = await held_for(session, record.id)
+        if not held:
+            return record.delivery is not None
+        result = ImagesResult(images=[GeneratedImage(row.data) for row in held])
+        await self._hand_over(job, record, result, spec, [])
+        return True
+
+    async def _hand_over(
+        self, job: Job, record: UsageRecord, result: ImagesResult, spec: ModelSpec, unheld: list[KeptResult]
+    ) -> None:
+        """The routes in turn, then the outcome on record; `unheld` are the images to keep if
+        Discord takes none, when settling could not hold them."""
         attempts: list[tuple[str, str]] = []
-        try:
-            delivery, message = await self._send(job, record, result, spec, attempts)
-        finally:
-            alert = await settling
+        delivery, message = await self._send(job, record, result, spec, attempts)
         record.delivery, record.message_id = delivery, message.id if message is not None else None
         self._metrics.request_finished(record.command, record.status)
         self._metrics.made(spec.name, len(result.images), record.cost_usd)
         if delivery != Delivered.KEPT:
             self._metrics.delivered((self._clock.now() - aware(record.created_at)).total_seconds())
-        if alert is not None and record.guild_id is not None:
-            await self._notices.post(record.guild_id, alert)
-        kept, preview = [], None
+        preview = None
         if message is not None:
             urls = [attachment.url for attachment in message.attachments]
             preview = ResultPreview(usage_id=record.id, image_urls=urls, spoiler=bool(job.params.get("spoiler")))
         else:
-            kept = await self._kept(job, record, result)
             hours = round(self._keep_for.total_seconds() / 3600)
             notice = _(
                 "Your images are ready, but Discord would not take them here. They are kept for {hours} "
@@ -152,20 +169,19 @@ class Delivery:
             view = self._replies.views.kept(job.locale)
             if not await self._replies.whisper(job, notice.render(job.locale), view):
                 log.warning("kept the images of job %s; its member could not be told (interaction expired)", job.id)
-        await self._record(record, attempts, kept, preview)
+        await self._record(record, attempts, unheld if message is None else [], preview)
 
     async def _send(
         self, job: Job, record: UsageRecord, result: ImagesResult, spec: ModelSpec, attempts: list[tuple[str, str]]
     ) -> tuple[str, discord.Message | discord.WebhookMessage | None]:
         """Try the routes in turn; returns the row's delivery status and the message that has the
         images. The row itself is left alone: it may be in the settling session still."""
-        in_channel = not (self._replies.token_valid(job) and job.message_id is not None)
-        if in_channel and job.channel_id is None:  # no reply to edit, and no channel the bot may post in
+        route: str | None = "reply" if self._replies.token_valid(job) and job.message_id is not None else "channel"
+        if route == "channel" and job.channel_id is None:  # no reply to edit, and no channel the bot may post in
             attempts.append(("channel", "no_channel"))
-            return Delivered.KEPT, None
+            route = "dm"
         limit = job.attachment_limit
-        while True:
-            route = "channel" if in_channel else "reply"
+        while route is not None:
             try:
                 images = await encode(self._threads, result, limit)
                 content = render_result(
@@ -177,12 +193,12 @@ class Delivery:
                     locale=job.locale,
                 )
                 files = as_files(images, f"{record.command}-{job.id}", spoiler=job.params.get("spoiler", False))
-                text = f"<@{job.user_id}> {content}" if in_channel else content
+                text = f"<@{job.user_id}> {content}" if route == "channel" else content
                 view = self._replies.views.result(
                     record.id, text, files, rerollable=job.kind == "generate", locale=job.locale
                 )
                 posting = self._clock.monotonic()
-                message = await self._replies.post_result(job, files, view, in_channel=in_channel)
+                message = await self._replies.post_result(job, files, view, route=route)
                 self._metrics.uploaded(self._clock.monotonic() - posting)
             except ImageDataError:
                 attempts.append((route, "cannot_shrink"))
@@ -192,15 +208,27 @@ class Delivery:
                 log.warning("job %s: Discord refused the result by %s (%s)", job.id, route, outcome_of(error))
                 if (error.status == 413 or error.code == TOO_LARGE) and limit > SMALLEST_UPLOAD:
                     limit = max(SMALLEST_UPLOAD, limit // 2)
-                elif error.code in GONE and not in_channel and job.channel_id is not None:
-                    in_channel = True
                 else:
-                    return Delivered.KEPT, None
+                    route = self._next_route(route, error, job)
                 continue
             attempts.append((route, "ok"))
-            return (Delivered.DELIVERED_LATE if in_channel else Delivered.DELIVERED), message
+            return (Delivered.DELIVERED if route == "reply" else Delivered.DELIVERED_LATE), message
+        return Delivered.KEPT, None
+
+    @staticmethod
+    def _next_route(route: str, error: discord.HTTPException, job: Job) -> str | None:
+        """Where to try after `route` failed: the channel when the reply is gone, the member's DMs
+        when every other route is closed, then nowhere (the images are kept). A 429 that
+        discord.py gave up on is a block of the bot's address (Cloudflare's): no route would pass,
+        and every call made during it lengthens it."""
+        if error.status == 429:
+            return None
+        if route == "reply" and error.code in GONE and job.channel_id is not None:
+            return "channel"
+        return "dm" if route != "dm" else None
 
     async def _kept(self, job: Job, record: UsageRecord, result: ImagesResult) -> list[KeptResult]:
+        """The result's images as rows to hold (identified in worker threads, not re-encoded)."""
         now = self._clock.now()
         images = await asyncio.gather(*(self._threads.run(describe, image.data) for image in result.images))
         return [
@@ -213,6 +241,7 @@ class Delivery:
                 size=len(image.data),
                 created_at=now,
                 expires_at=now + self._keep_for,
+                held=True,
             )
             for index, image in enumerate(images, start=1)
         ]
@@ -221,33 +250,49 @@ class Delivery:
         self,
         record: UsageRecord,
         attempts: list[tuple[str, str]],
-        kept: list[KeptResult],
+        unheld: list[KeptResult],
         preview: ResultPreview | None,
     ) -> None:
-        """The delivery's outcome, its attempts, anything kept and where the result's images are
-        (for /history's preview), in one unit of work."""
+        """The delivery's outcome, its attempts, what becomes of the held images (released once
+        delivered, kept when not) and where the result's images are (for /history's preview), in
+        one unit of work."""
         try:
             async with self._sessions() as session:
                 if preview is not None:
                     await session.merge(preview)  # a job run again replaces its first result's
-                for route, outcome in attempts:
-                    log_attempt(session, record.id, route, outcome)
-                if kept:
-                    dropped = await keep(session, kept, self._keep_bytes)
+                    await release_held(session, record.id)
+                else:
+                    for result in unheld:
+                        result.held = False
+                    dropped = await (
+                        keep(session, unheld, self._keep_bytes)
+                        if unheld
+                        else keep_held(session, record.id, self._keep_bytes)
+                    )
                     if dropped:
                         log.warning("dropped the %d oldest kept results to stay within the cap", dropped)
+                for route, outcome in attempts:
+                    log_attempt(session, record.id, route, outcome)
                 session.add(record)
                 await session.commit()
         except Exception:
             log.exception("could not record the delivery of usage row %s (%s)", record.id, record.delivery)
 
-    async def _settle(self, record: UsageRecord, result: ImagesResult) -> ModeratorNotice | None:
+    async def _settle(
+        self, record: UsageRecord, result: ImagesResult, images: list[KeptResult]
+    ) -> tuple[ModeratorNotice | None, bool]:
+        """Count the result once and hold its images, in one unit of work; returns the budget
+        alert, if any, and whether the images are held."""
         try:
             async with self._sessions() as session:
+                if not await claim_settlement(session, record.id, record.status):
+                    log.warning("usage row %s was settled by an earlier run; not counted again", record.id)
+                    return None, False
                 alert = await self._policy.settle(session, record, result)
                 session.add(record)
+                session.add_all(images)
                 await session.commit()
-                return alert
+                return alert, True
         except Exception:
             log.exception(
                 "could not settle usage row %s: guild=%s user=%s status=%s images=%s",
@@ -257,4 +302,4 @@ class Delivery:
                 record.status,
                 record.image_count,
             )
-            return None
+            return None, False

@@ -84,9 +84,11 @@ class Intake:
         size: str | None,
         quality: str | None,
         n: int,
+        style: str | None = None,
     ) -> None:
-        """Show "thinking..." first, save the row, then admit and queue the job in one unit of work,
-        whose guild settings also give the member's language (admit finds them in the session)."""
+        """Show "thinking..." first (its callback's answer gives the message's id), save the row,
+        set the prompt in its `style`, then admit and queue the job in one unit of work, whose
+        guild settings also give the member's language (admit finds them in the session)."""
         message_id = None
         if not interaction.response.is_done():
             response = await interaction.response.defer(thinking=True)
@@ -94,6 +96,9 @@ class Intake:
         await self._usage.save(record)
         if message_id is None:
             message_id = (await interaction.original_response()).id
+        if style is not None:
+            params["prompt"] = await self._styles.apply(guild_scope(interaction), style, params["prompt"])
+            _check(spec.prompt_problem(params["prompt"]))
         async with self._sessions() as session:
             guild_id = guild_scope(interaction)
             settings = await get_settings(session, guild_id) if guild_id is not None else None
@@ -137,8 +142,6 @@ class Intake:
         """A generation; `style` sets the member's prompt in a style's template (the row keeps both)."""
         record = self._begin(interaction, command, model, size=size, quality=quality, n=n, prompt=prompt, style=style)
         spec = self._catalog.resolve(model)
-        if style is not None:
-            prompt = await self._styles.apply(guild_scope(interaction), style, prompt)
         _check(spec.prompt_problem(prompt))
         _check(spec.size_problem(size) if size else None)
         _check(spec.quality_problem(quality) if quality else None)
@@ -151,6 +154,7 @@ class Intake:
             size=size,
             quality=quality,
             n=n,
+            style=style,
         )
 
     async def edit(
@@ -230,8 +234,6 @@ class Intake:
         `extend`), the new area masked, with the result's own prompt (and style)."""
         record = self._begin(interaction, command, model, n=1, prompt=prompt, style=style)
         spec = self._catalog.resolve(model)
-        if style is not None:
-            prompt = await self._styles.apply(guild_scope(interaction), style, prompt)
         if not (spec.edits and spec.masks):
             raise InvalidRequest(
                 _(
@@ -241,4 +243,4 @@ class Intake:
             )
         _check(spec.prompt_problem(prompt))
         params = {"prompt": prompt, "image": asdict(image), "extend": list(extend), "spoiler": spoiler}
-        await self._accept(interaction, record, spec, "outpaint", params, size=None, quality=None, n=1)
+        await self._accept(interaction, record, spec, "outpaint", params, size=None, quality=None, n=1, style=style)

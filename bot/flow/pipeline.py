@@ -21,11 +21,18 @@ from bot.flow.replies import MemberReplies
 from bot.flow.status import Status, StatusSender
 from bot.i18n import Text, _
 from bot.images import ModelRegistry
+from bot.images import errors as images_errors
 from bot.imaging import fit_to_limit
+from bot.jobs.runner import RetryLater
 from bot.metrics import Metrics
 from bot.threads import BoundedThreads
 
 log = logging.getLogger(__name__)
+
+# A provider's Retry-After up to this long is waited out in the queue, at most MAX_WAITS times
+# for one job; a longer one, or more, fails the request as rate limited.
+MAX_QUEUE_WAIT_SECONDS = 600.0
+MAX_WAITS = 3
 
 
 class Pipeline:
@@ -61,10 +68,11 @@ class Pipeline:
     def answerable(self, job: Job) -> bool:
         return self._replies.token_valid(job)
 
-    async def run(self, job: Job, provider_done: Callable[[], None]) -> bool:
-        """Run a job to its end: delivered, or failed with the member told and the row finished.
-        `provider_done()` is called when the provider's part is over. The usage row is read beside
-        the provider call, not before it."""
+    async def run(self, job: Job, provider_done: Callable[[], None]) -> bool | RetryLater:
+        """Run a job to its end: delivered, or failed with the member told and the row finished,
+        or, when the provider asks for a long wait, back to the queue. `provider_done()` is called
+        when the provider's part is over. The usage row is read beside the provider call, not
+        before it."""
         row = asyncio.create_task(self._usage_row(job))
         spec = self._models.get(job.params["model"])
         self._metrics.queue_waited((self._clock.now() - aware(job.created_at)).total_seconds())
@@ -93,15 +101,31 @@ class Pipeline:
         except asyncio.CancelledError:
             row.cancel()
             raise
+        except images_errors.ImagesError as exc:
+            wait = exc.wait_in_queue
+            if wait is None or wait > MAX_QUEUE_WAIT_SECONDS or job.waits >= MAX_WAITS:
+                return await self._fail(job, row, account, exc)
+            await row
+            self._status.show(job, Status((_("⏳ The image service asked us to wait; your request is back in line."),)))
+            return RetryLater(wait)
         except Exception as exc:
-            record = await row
-            if account is not None:
-                record.paid_by, exc = account.paid_by, account.fault(exc)
-            failure = await self._failures.record(record, exc, what=f"job {job.id} (/{record.command})")
-            await self.tell(job, failure.message)
-            if failure.notice is not None and record.guild_id is not None:
-                await self._notices.post(record.guild_id, failure.notice)
-            return False
+            return await self._fail(job, row, account, exc)
+
+    async def _fail(self, job: Job, row: asyncio.Task[UsageRecord], account: Account | None, exc: Exception) -> bool:
+        """The one failure path: the row finished with the error's kind, the member told."""
+        record = await row
+        if account is not None:
+            record.paid_by, exc = account.paid_by, account.fault(exc)
+        failure = await self._failures.record(record, exc, what=f"job {job.id} (/{record.command})")
+        await self.tell(job, failure.message)
+        if failure.notice is not None and record.guild_id is not None:
+            await self._notices.post(record.guild_id, failure.notice)
+        return False
+
+    async def redeliver(self, job: Job) -> bool:
+        """A settled job after a crash: its held images delivered, nothing made or charged again."""
+        record = await self._usage_row(job)
+        return await self._delivery.redeliver(job, record, self._models.get(job.params["model"]))
 
     async def _usage_row(self, job: Job) -> UsageRecord:
         """The job's usage row, read while the provider works; read again on a fresh connection

@@ -1,12 +1,13 @@
 """Talking to a member about a job, through the interaction's webhook while its token lives
-(Discord gives 15 minutes), and through a channel message that mentions only them after that."""
+(Discord gives 15 minutes), through a channel message that mentions only them after that, and,
+when neither is open, through their DMs."""
 
 from __future__ import annotations
 
 import contextlib
 import io
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any, Protocol
 
@@ -42,13 +43,16 @@ class MemberReplies:
         *,
         webhook: Callable[[dict[str, Any]], discord.Webhook],
         channel: Callable[[int], discord.abc.Messageable],
+        dm: Callable[[int], Awaitable[discord.abc.Messageable]],
         views: ReplyViews,
         clock: Clock,
         lifetime: timedelta,
     ) -> None:
-        """`webhook` makes an interaction's webhook from its payload; `channel` a channel to send to."""
+        """`webhook` makes an interaction's webhook from its payload; `channel` a channel to send
+        to; `dm` opens (or finds) the DM channel with a user."""
         self._webhook = webhook
         self._channel = channel
+        self._dm = dm
         self.views = views
         self._clock = clock
         self._lifetime = lifetime
@@ -95,15 +99,19 @@ class MemberReplies:
             log.exception("could not tell user %s about job %s", job.user_id, job.id)
 
     async def post_result(
-        self, job: Job, files: Sequence[discord.File], view: discord.ui.LayoutView, *, in_channel: bool
+        self, job: Job, files: Sequence[discord.File], view: discord.ui.LayoutView, *, route: str
     ) -> discord.Message | discord.WebhookMessage:
         """The finished reply, one Components V2 message (`view` holds its text, gallery and
-        buttons): the member's reply edited, or a channel message that mentions only them (the
-        view's text starts with the mention). Raises discord.HTTPException."""
-        if not in_channel:
+        buttons), by `route`: "reply", the member's reply edited; "channel", a channel message
+        that mentions only them (the view's text starts with the mention); "dm", a message in
+        their DMs. Raises discord.HTTPException."""
+        if route == "reply":
             return await self._hook(job).edit_message(
                 job.message_id, content=None, attachments=list(files), view=view, allowed_mentions=NO_PINGS
             )
+        if route == "dm":
+            channel = await self._dm(job.user_id)
+            return await channel.send(files=list(files), view=view, allowed_mentions=NO_PINGS)
         assert job.channel_id is not None
         return await self._channel(job.channel_id).send(
             files=list(files), view=view, allowed_mentions=only_member(job.user_id)

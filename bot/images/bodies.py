@@ -41,12 +41,15 @@ def common_options(
 def multipart(
     images: Sequence[InputImage], mask: InputImage | None, fields: dict[str, Any]
 ) -> Callable[[], aiohttp.FormData]:
-    """A builder for the multipart body: a FormData can be sent only once, so each attempt builds anew."""
+    """A builder for the multipart body: a FormData can be sent only once, so each attempt builds anew.
+    One image goes as the field `image`; several as repeated `image[]` fields, as OpenAI's own
+    example does (the live API refuses a repeated `image` with `duplicate_parameter`)."""
+    image_field = "image" if len(images) == 1 else "image[]"
 
     def build() -> aiohttp.FormData:
         form = aiohttp.FormData()
         for image in images:
-            form.add_field("image", image.data, filename=image.filename, content_type=image.content_type)
+            form.add_field(image_field, image.data, filename=image.filename, content_type=image.content_type)
         if mask is not None:
             form.add_field("mask", mask.data, filename=mask.filename, content_type=mask.content_type)
         for name, value in fields.items():

@@ -1,10 +1,17 @@
 """An async client for OpenAI-compatible Images APIs: generations, edits and variations.
 
 Every call goes through one transport, `_post`, and one retry loop, `_retrying`: JSON,
-multipart and streamed requests share the same timeout, error mapping and retry policy
-(backoff with jitter, a capped Retry-After, a stream retried only before its first event).
+multipart and streamed requests share the same timeout, error mapping and retry policy.
 Which parameters are sent is decided by the model's `ModelSpec`. Result bytes stay in memory:
 `b64_json` is decoded, and `url` results are downloaded at once, since they expire.
+
+What a provider can do to the bot is bounded: no redirect is followed, every body is read in
+chunks up to `max_response_bytes`, and a guild's account (`for_account`) connects only where
+the operator's address rules permit, with its own share of parallel requests. A paid request
+is sent again only when nothing can have been made: a refused connection, an answer that says
+so (429, 5xx, 408, 409, or `x-should-retry: true`); never after a timeout once it was sent.
+A Retry-After longer than `max_retry_wait` is not waited out here: the error goes up, and the
+job waits in the queue while the request budget (`wait_for_rate_limit`) holds the next start.
 """
 
 from __future__ import annotations
@@ -19,11 +26,14 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, TypeVar
 
 import aiohttp
+import yarl
 
 from bot.images.bodies import common_options, multipart
 from bot.images.errors import (
+    AnswerTimeoutError,
     APIConnectionError,
     APITimeoutError,
+    BlockedAddressError,
     ImagesError,
     InvalidResponseError,
     error_from_response,
@@ -32,19 +42,50 @@ from bot.images.models import ModelSpec
 from bot.images.ratelimit import RequestBudget, parse_retry_after
 from bot.images.results import GeneratedImage, ImagesResult, InputImage, StreamEvent, TokenUsage, decode_b64
 from bot.images.sse import server_sent_events
+from bot.netguard import AddressRefused, AddressRules
 
 log = logging.getLogger(__name__)
 
-MAX_DOWNLOAD_BYTES = 64 * 1024 * 1024
-MAX_BACKOFF_SECONDS = 20.0
+MAX_RESPONSE_BYTES = 200 * 1024 * 1024
+MAX_ERROR_BODY_BYTES = 1024 * 1024
+MAX_BACKOFF_SECONDS = 8.0
+CHUNK = 65536
 T = TypeVar("T")
+
+
+async def read_capped(response: aiohttp.ClientResponse, cap: int, what: str) -> bytes:
+    """The whole body, read in chunks; InvalidResponseError as soon as it passes `cap` bytes."""
+    too_large = InvalidResponseError(f"{what} is larger than {cap / 2**20:g} MiB", status=response.status)
+    if response.content_length is not None and response.content_length > cap:
+        raise too_large
+    chunks, size = [], 0
+    async for chunk in response.content.iter_chunked(CHUNK):
+        size += len(chunk)
+        if size > cap:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _capped_chunks(chunks: AsyncIterator[bytes], cap: int) -> AsyncIterator[bytes]:
+    size = 0
+    async for chunk in chunks:
+        size += len(chunk)
+        if size > cap:
+            raise InvalidResponseError(f"the image stream is larger than {cap / 2**20:g} MiB")
+        yield chunk
 
 
 async def _error_body(response: aiohttp.ClientResponse) -> Any:
     try:
-        return json.loads(await response.text())
-    except ValueError:
+        return json.loads(await read_capped(response, MAX_ERROR_BODY_BYTES, "the error"))
+    except (ValueError, InvalidResponseError):
         return None
+
+
+def _should_retry(headers: Any) -> bool | None:
+    value = (headers.get("x-should-retry") or "").strip().lower()
+    return {"true": True, "false": False}.get(value)
 
 
 class ImagesClient:
@@ -54,6 +95,8 @@ class ImagesClient:
         *,
         base_url: str,
         api_key: str,
+        rules: AddressRules | None = None,
+        guarded_session: aiohttp.ClientSession | None = None,
         timeout: float = 180.0,
         connect_timeout: float = 10.0,
         stall_timeout: float = 60.0,
@@ -61,10 +104,16 @@ class ImagesClient:
         retry_base_delay: float = 1.0,
         max_retry_wait: float = 30.0,
         max_parallel_requests: int = 4,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
         on_error: Callable[[ImagesError], None] = lambda error: None,
     ) -> None:
-        """`on_error` hears every failed attempt, retried or not (the metrics count them)."""
+        """`session` reaches the operator's own `base_url`, unrestricted; `guarded_session`
+        connects only where `rules` permit, and serves guild accounts and any image link on
+        another host. `on_error` hears every failed attempt, retried or not (the metrics count them)."""
         self._session = session
+        self._rules = rules or AddressRules()
+        self._guarded_session = guarded_session or session
+        self._guarded = False
         self._on_error = on_error
         self._base_url = base_url.rstrip("/")
         self._api_key = api_key
@@ -75,6 +124,7 @@ class ImagesClient:
         self._max_retries = max_retries
         self._retry_base_delay = retry_base_delay
         self._max_retry_wait = max_retry_wait
+        self._max_response_bytes = max_response_bytes
         self._parallel = asyncio.Semaphore(max_parallel_requests)
         self._budget = RequestBudget(max_retry_wait)
 
@@ -82,12 +132,15 @@ class ImagesClient:
     def base_url(self) -> str:
         return self._base_url
 
-    def for_account(self, *, base_url: str, api_key: str) -> ImagesClient:
-        """A client for another account (a guild's own key): the same session, timeouts, retries
-        and error hook, with the account's own request budget."""
+    def for_account(self, *, base_url: str, api_key: str, max_parallel_requests: int) -> ImagesClient:
+        """A client for a guild's own account: the same timeouts, retries and error hook; the
+        guarded session for every request; its own request budget and parallel requests, so a
+        slow or hostile provider holds only its own guild's."""
         client = copy.copy(self)
         client._base_url, client._api_key = base_url.rstrip("/"), api_key
+        client._session, client._guarded = self._guarded_session, True
         client._budget = RequestBudget(self._max_retry_wait)
+        client._parallel = asyncio.Semaphore(max_parallel_requests)
         return client
 
     async def wait_for_rate_limit(self) -> None:
@@ -95,10 +148,23 @@ class ImagesClient:
         await self._budget.wait()
 
     def _retry_delay(self, attempt: int, retry_after: float | None) -> float:
+        """The server's Retry-After, never less, with up to a quarter more so that waiters spread;
+        otherwise exponential backoff less up to a quarter (openai-python's jitter)."""
         if retry_after is not None:
-            return min(retry_after, self._max_retry_wait)
+            return retry_after + random.uniform(0, min(retry_after / 4, 1.0))
         backoff = min(self._retry_base_delay * 2**attempt, MAX_BACKOFF_SECONDS)
-        return backoff / 2 + random.uniform(0, backoff / 2)
+        return backoff * (1 - 0.25 * random.random())
+
+    def _check_host(self, url: str) -> aiohttp.ClientSession:
+        """The session that may fetch `url`: the guarded one, after the host check, unless the URL
+        is on the operator's own base URL's host."""
+        if not self._guarded and yarl.URL(url).host == yarl.URL(self._base_url).host:
+            return self._session
+        try:
+            self._rules.check_host(yarl.URL(url).raw_host or "")
+        except AddressRefused as exc:
+            raise BlockedAddressError(f"the address rules refuse {exc}") from None
+        return self._guarded_session
 
     # The one request path -----------------------------------------------------------------------
 
@@ -115,34 +181,51 @@ class ImagesClient:
         reading included. A plain answer may take the whole timeout to come (the image is made
         first); a stream that sends nothing for the stall timeout has stalled."""
         timeout = self._stream_timeout if streamed else self._timeout
+        url = f"{self._base_url}{path}"
+        session = self._check_host(url) if self._guarded else self._session
         try:
-            async with self._session.post(
-                f"{self._base_url}{path}",
+            async with session.post(
+                url,
                 json=json_body,
                 data=form,
                 headers={"Authorization": f"Bearer {self._api_key}", "User-Agent": "imagebot/0.1"},
                 timeout=timeout,
+                allow_redirects=False,
             ) as response:
                 self._budget.note(response.headers)
                 if response.status >= 400:
+                    retry_after = parse_retry_after(response.headers)
+                    if retry_after is not None and response.status == 429:
+                        self._budget.hold(retry_after)
                     raise error_from_response(
                         response.status,
                         await _error_body(response),
                         request_id=response.headers.get("x-request-id"),
-                        retry_after=parse_retry_after(response.headers),
+                        retry_after=retry_after,
+                        should_retry=_should_retry(response.headers),
+                    )
+                if response.status >= 300:
+                    raise InvalidResponseError(
+                        f"the Images API answered with a redirect (HTTP {response.status}), which is not followed",
+                        status=response.status,
                     )
                 yield response
+        except aiohttp.ClientConnectorError as exc:
+            if isinstance(exc.os_error, AddressRefused):
+                raise BlockedAddressError(f"the address rules refuse {exc.os_error}") from None
+            raise APIConnectionError(f"could not reach the Images API ({type(exc).__name__})") from None
         except aiohttp.ConnectionTimeoutError:
             raise APITimeoutError(f"could not connect to the Images API within {timeout.sock_connect:g}s") from None
         except aiohttp.SocketTimeoutError:
-            raise APITimeoutError(f"the image stream sent nothing for {timeout.sock_read:g}s") from None
+            raise AnswerTimeoutError(f"the Images API sent nothing for {timeout.sock_read:g}s") from None
         except TimeoutError:
-            raise APITimeoutError(f"no answer from the Images API within {timeout.total:g}s") from None
+            raise AnswerTimeoutError(f"no answer from the Images API within {timeout.total:g}s") from None
         except aiohttp.ClientError as exc:
             raise APIConnectionError(f"could not reach the Images API ({type(exc).__name__})") from None
 
     async def _retrying(self, path: str, attempt: Callable[[], AsyncIterator[T]]) -> AsyncIterator[T]:
-        """Run `attempt` until it succeeds, retrying retryable errors that come before its first item."""
+        """Run `attempt` until it succeeds, retrying what is worth retrying before its first item;
+        a Retry-After longer than `max_retry_wait` is left to the queue."""
         for number in range(self._max_retries + 1):
             started = False
             try:
@@ -153,7 +236,10 @@ class ImagesClient:
                 return
             except ImagesError as exc:
                 self._on_error(exc)
-                if started or not exc.retryable or number >= self._max_retries:
+                too_long = exc.retry_after is not None and exc.retry_after > self._max_retry_wait
+                if too_long and exc.worth_retrying and not started:
+                    exc.wait_in_queue = exc.retry_after
+                if started or not exc.worth_retrying or too_long or number >= self._max_retries:
                     raise
                 delay = self._retry_delay(number, exc.retry_after)
                 log.warning("images %s failed (%s, %s); retry %d in %.1fs", path, exc.kind, exc, number + 1, delay)
@@ -166,7 +252,7 @@ class ImagesClient:
 
         async def attempt() -> AsyncIterator[dict[str, Any]]:
             async with self._post(path, json_body=json_body, form=form() if form else None) as response:
-                raw = await response.read()
+                raw = await read_capped(response, self._max_response_bytes, "the Images API's answer")
             try:
                 body = json.loads(raw)
             except ValueError:
@@ -185,7 +271,8 @@ class ImagesClient:
 
         async def attempt() -> AsyncIterator[StreamEvent]:
             async with self._post(path, json_body=body, streamed=True) as response:
-                events = server_sent_events(response.content.iter_any(), max_event=MAX_DOWNLOAD_BYTES)
+                chunks = _capped_chunks(response.content.iter_any(), self._max_response_bytes)
+                events = server_sent_events(chunks, max_event=self._max_response_bytes)
                 async with contextlib.aclosing(events):
                     async for payload in events:
                         event = StreamEvent.from_payload(payload)
@@ -201,19 +288,20 @@ class ImagesClient:
     # Results ----------------------------------------------------------------------------------
 
     async def _download(self, url: str) -> bytes:
+        """An image link from the answer: under the address rules unless it is on the operator's
+        own host, never redirected, at most `max_response_bytes`."""
+        session = self._check_host(url)
         try:
-            async with self._session.get(url, timeout=self._timeout) as response:
+            async with session.get(url, timeout=self._timeout, allow_redirects=False) as response:
                 if response.status != 200:
                     raise InvalidResponseError(
                         f"image download answered HTTP {response.status}", status=response.status
                     )
-                chunks, size = [], 0
-                async for chunk in response.content.iter_chunked(65536):
-                    size += len(chunk)
-                    if size > MAX_DOWNLOAD_BYTES:
-                        raise InvalidResponseError("the image to download is larger than 64 MiB")
-                    chunks.append(chunk)
-                return b"".join(chunks)
+                return await read_capped(response, self._max_response_bytes, "the image to download")
+        except aiohttp.ClientConnectorError as exc:
+            if isinstance(exc.os_error, AddressRefused):
+                raise BlockedAddressError(f"the address rules refuse {exc.os_error}") from None
+            raise APIConnectionError(f"could not download the image ({type(exc).__name__})") from None
         except TimeoutError:
             raise APITimeoutError("the image download timed out") from None
         except aiohttp.ClientError as exc:

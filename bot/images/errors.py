@@ -32,7 +32,9 @@ class ImagesError(Exception):
         param: str | None = None,
         request_id: str | None = None,
         retry_after: float | None = None,
+        should_retry: bool | None = None,
     ) -> None:
+        """`should_retry` is the provider's own word (`x-should-retry`), which wins over `retryable`."""
         super().__init__(message)
         self.message = message
         self.status = status
@@ -41,6 +43,12 @@ class ImagesError(Exception):
         self.param = param
         self.request_id = request_id
         self.retry_after = retry_after
+        self.should_retry = should_retry
+        self.wait_in_queue: float | None = None  # set when the Retry-After was too long to wait out in a retry
+
+    @property
+    def worth_retrying(self) -> bool:
+        return self.retryable if self.should_retry is None else self.should_retry
 
     def __str__(self) -> str:
         parts = [self.message]
@@ -60,6 +68,20 @@ class APIConnectionError(ImagesError):
 
 class APITimeoutError(APIConnectionError):
     kind = "timeout"
+
+
+class AnswerTimeoutError(APITimeoutError):
+    """The request was sent and no answer came in time: the provider may have made, and billed,
+    the images, so a paid request is not sent again."""
+
+    retryable = False
+
+
+class BlockedAddressError(APIConnectionError):
+    """The operator's address rules refused the host (a guild's base URL, a provider's image link)."""
+
+    kind = "blocked_address"
+    retryable = False
 
 
 class InvalidResponseError(ImagesError):
@@ -139,7 +161,9 @@ STATUS_ERRORS: dict[int, type[APIStatusError]] = {
 }
 
 
-def error_from_response(status: int, body: Any, *, request_id: str | None, retry_after: float | None) -> APIStatusError:
+def error_from_response(
+    status: int, body: Any, *, request_id: str | None, retry_after: float | None, should_retry: bool | None = None
+) -> APIStatusError:
     """Build the typed error for a non-2xx answer, parsing `{"error": {...}}` where present."""
     detail = body.get("error") if isinstance(body, dict) else None
     if isinstance(detail, dict):
@@ -166,4 +190,5 @@ def error_from_response(status: int, body: Any, *, request_id: str | None, retry
         param=param if isinstance(param, str) else None,
         request_id=request_id,
         retry_after=retry_after,
+        should_retry=should_retry,
     )

@@ -59,6 +59,10 @@ class RequestBudget:
         elif remaining is not None:
             self._resets_at = None
 
+    def hold(self, seconds: float) -> None:
+        """A 429 said to wait `seconds`: hold the next start that long, up to the cap."""
+        self._resets_at = max(self._resets_at or 0.0, time.monotonic() + min(seconds, self._max_wait))
+
     async def wait(self) -> None:
         """Back off before being refused: sleep until the budget resets, if it is spent."""
         if self._resets_at is not None:

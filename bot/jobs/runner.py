@@ -2,10 +2,14 @@
 and stops them.
 
 Starting a job awaits nothing but the provider's rate limit: the database write that marks it
-running, and everything the job says to Discord, happen in the job's own task. On start, jobs
-a crash left queued or running are re-queued if their interaction can still be answered, and
-otherwise marked interrupted with one message to the member. On shutdown, new requests are
-refused, running jobs get `shutdown_grace` seconds, and the rest are interrupted.
+running, and everything the job says to Discord, happen in the job's own task. A job is made
+at most once: one whose usage row was settled (the provider made and charged for its images)
+is never run again, only delivered from the results held for it. On start, jobs a crash left
+are delivered if settled, else re-queued if their interaction can still be answered, and
+otherwise marked interrupted with one message to the member. A job the provider asked to wait
+longer than a retry waits goes back in the queue until then. On shutdown, new requests are
+refused, running jobs get `shutdown_grace` seconds, and the rest are interrupted, except those
+already settled, which are left for the next start (or another process) to deliver.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Protocol
 
 import discord
@@ -23,16 +28,24 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.billing.policy import Policy
 from bot.billing.usage import finish_failed
 from bot.clock import aware, utcnow
-from bot.db.jobs import unfinished_jobs
+from bot.db.jobs import finish_claimed, unfinished_jobs
 from bot.db.models import Job, JobState, UsageRecord, UsageStatus
+from bot.db.usage import settled_usage_ids
 from bot.i18n import Text, _
 from bot.jobs.queue import FairQueue
-from bot.jobs.shared import SharedQueue
+from bot.jobs.shared import Claimed, SharedQueue
 from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
 RESTARTING = _("The bot is restarting and had to stop your request. Please run it again in a minute.")
+
+
+@dataclass(frozen=True)
+class RetryLater:
+    """The provider asked for a longer wait than a retry makes: the job waits in the queue."""
+
+    seconds: float
 
 
 class JobWork(Protocol):
@@ -42,9 +55,14 @@ class JobWork(Protocol):
         """Whether the job's interaction can still be answered."""
         ...
 
-    async def run(self, job: Job, provider_done: Callable[[], None]) -> bool:
-        """Run the job to its end, the member told either way; True when its result was delivered.
-        `provider_done()` is called once the provider's part is over, success or not."""
+    async def run(self, job: Job, provider_done: Callable[[], None]) -> bool | RetryLater:
+        """Run the job to its end, the member told either way; True when its result was delivered,
+        or RetryLater to wait in the queue. `provider_done()` is called once the provider's part
+        is over, success or not."""
+        ...
+
+    async def redeliver(self, job: Job) -> bool:
+        """Deliver a settled job's held results, making nothing; True when they reached the member."""
         ...
 
     async def tell(self, job: Job, message: Text) -> None:
@@ -99,8 +117,11 @@ class Runner:
         self.accepting = True
         self._tasks: dict[int, tuple[Job, asyncio.Task[None]]] = {}
         self._recovered: set[int] = set()
+        self._settled: set[int] = set()  # recovered jobs whose cost was settled: deliver, do not make
+        self._later: dict[int, tuple[Job, asyncio.TimerHandle]] = {}  # this process's jobs waiting out a Retry-After
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
+        self._renew_task: asyncio.Task[None] | None = None
 
     @property
     def _work(self) -> JobWork:
@@ -159,8 +180,13 @@ class Runner:
         self._started_work = work
         if self._shared is None:
             await self._recover()
-        loop = self._loop() if self._shared is None else self._shared_loop(self._shared)
-        self._loop_task = asyncio.create_task(loop, name="imagebot-jobs")
+            self._loop_task = asyncio.create_task(self._loop(), name="imagebot-jobs")
+        else:
+            self._renew_task = asyncio.create_task(self._renew(self._shared), name="imagebot-leases")
+            self._loop_task = asyncio.create_task(self._shared_loop(self._shared), name="imagebot-jobs")
+
+    def _launch(self, job: Job) -> None:
+        self._tasks[job.id] = (job, asyncio.create_task(self._run(job), name=f"imagebot-job-{job.id}"))
 
     async def _loop(self) -> None:
         while True:
@@ -168,24 +194,30 @@ class Runner:
             self._wake.clear()
             try:
                 while self.accepting and (job := self._queue.pop()) is not None:
-                    await self._before_start()
-                    self._tasks[job.id] = (job, asyncio.create_task(self._run(job), name=f"imagebot-job-{job.id}"))
+                    if job.id not in self._settled:
+                        await self._before_start()
+                    self._launch(job)
             except Exception:
                 log.exception("the job runner hit an error; it carries on with the next wake-up")
 
-    async def _shared_loop(self, shared: SharedQueue) -> None:
-        """Claim jobs from the shared queue whenever woken, and at least every POLL_SECONDS (other
-        processes queue jobs too); renew this process's leases every third of a lease."""
-        renewed = 0.0
-        loop = asyncio.get_running_loop()
+    async def _renew(self, shared: SharedQueue) -> None:
+        """Renew this process's leases every third of a lease, whatever else the runner waits for
+        (the provider's rate limit can hold a start longer than a lease)."""
         while True:
             try:
-                if loop.time() - renewed >= shared.lease.total_seconds() / 3:
-                    await shared.renew()
-                    renewed = loop.time()
-                while self.accepting and (job := await shared.claim()) is not None:
-                    self._submitted.pop(job.id, None)
-                    await self._start_claimed(job)
+                await shared.renew()
+            except Exception:
+                log.exception("could not renew this process's job leases; trying again shortly")
+            await asyncio.sleep(shared.lease.total_seconds() / 3)
+
+    async def _shared_loop(self, shared: SharedQueue) -> None:
+        """Claim jobs from the shared queue whenever woken, and at least every POLL_SECONDS (other
+        processes queue jobs too)."""
+        while True:
+            try:
+                while self.accepting and (claimed := await shared.claim()) is not None:
+                    self._submitted.pop(claimed.job.id, None)
+                    await self._start_claimed(claimed)
                 mine = list(self._submitted.values())
                 self._places = await shared.places()
                 for job in mine:
@@ -198,9 +230,16 @@ class Runner:
                     await self._wake.wait()
             self._wake.clear()
 
-    async def _start_claimed(self, job: Job) -> None:
-        """Start a claimed job; one that another process was running when it died runs once more
-        (its result still reaches the member: in the channel once the interaction has expired)."""
+    async def _start_claimed(self, claimed: Claimed) -> None:
+        """Start a claimed job. One whose cost an earlier run settled is only delivered; one that
+        another process was running when it died, unsettled, runs once more (its result still
+        reaches the member: in the channel once the interaction has expired)."""
+        job = claimed.job
+        if claimed.settled:
+            log.info("job %s: its process died delivering it; delivering what was made, making nothing", job.id)
+            self._settled.add(job.id)
+            self._launch(job)
+            return
         if job.runs > 2:
             log.info("job %s lost its process twice; it is not run a third time; telling the member", job.id)
             await self._interrupt(job, RESTARTING)
@@ -208,7 +247,7 @@ class Runner:
         if job.runs == 2:
             log.info("job %s: its process died while running it; running it again", job.id)
         await self._before_start()
-        self._tasks[job.id] = (job, asyncio.create_task(self._run(job), name=f"imagebot-job-{job.id}"))
+        self._launch(job)
 
     async def _run(self, job: Job) -> None:
         """Run one job. Its start is recorded beside the work rather than before it, so the provider
@@ -228,16 +267,46 @@ class Runner:
         if shared is None:
             marks.append(asyncio.create_task(self._save(job, JobState.RUNNING, started_at=utcnow())))
         try:
-            delivered = await self._work.run(job, provider_done)
+            if job.id in self._settled:
+                provider_done()
+                outcome: bool | RetryLater = await self._work.redeliver(job)
+            else:
+                outcome = await self._work.run(job, provider_done)
             await asyncio.gather(*marks)
-            await self._save(job, JobState.DONE if delivered else JobState.FAILED)
+            if isinstance(outcome, RetryLater):
+                await self._wait_in_queue(job, outcome.seconds)
+            else:
+                await self._end(job, JobState.DONE if outcome else JobState.FAILED)
         except Exception:
             log.exception("job %s could not be run or recorded", job.id)
         finally:
             self._tasks.pop(job.id, None)
             self._recovered.discard(job.id)
+            self._settled.discard(job.id)
             provider_done()
             await asyncio.gather(*marks, return_exceptions=True)
+
+    async def _end(self, job: Job, state: str) -> None:
+        """Record a job's end; with a shared queue only while this process still holds its claim."""
+        if self._shared is None:
+            await self._save(job, state)
+        elif not await self._shared.finish(job, state):
+            log.warning("job %s: this process lost its claim before recording %s; left as it is", job.id, state)
+
+    async def _wait_in_queue(self, job: Job, seconds: float) -> None:
+        """Back in the queue for `seconds`: the shared queue holds it until then; here, a timer."""
+        log.info("job %s: the provider asked to wait %.0fs; it waits in the queue", job.id, seconds)
+        if self._shared is not None:
+            await self._shared.requeue(job, seconds)
+            return
+        await self._save(job, JobState.QUEUED, not_before=utcnow() + timedelta(seconds=seconds), waits=job.waits + 1)
+
+        def resubmit() -> None:
+            self._later.pop(job.id, None)
+            if self.accepting:
+                self.submit(job)
+
+        self._later[job.id] = (job, asyncio.get_running_loop().call_later(seconds, resubmit))
 
     async def _save(self, job: Job, state: str, **fields: object) -> None:
         async with self._sessions() as session:
@@ -254,29 +323,51 @@ class Runner:
             job.finished_at = utcnow()
         session.add(job)
 
-    async def _end_unrun(self, job: Job, state: str, status: str, code: str, detail: str) -> None:
-        """End a job that never ran: its row finished and its reservation released, with its state, at once."""
+    async def _end_unrun(self, job: Job, state: str, status: str, code: str, detail: str) -> bool:
+        """End a job that did not get to run: its row finished and its reservation released, with
+        its state, at once. A job whose row was settled is left as it is, for its delivery after a
+        restart; False then. A claimed job of a shared queue ends only while this process holds it."""
         async with self._sessions() as session:
             record = await session.get(UsageRecord, job.usage_id)
-            if record is not None and record.status == UsageStatus.PENDING:
+            if record is not None and record.status != UsageStatus.PENDING:
+                return False
+            if self._shared is not None and job.claimed_by == self._shared.owner:
+                if not await finish_claimed(session, job.id, self._shared.owner, state, utcnow()):
+                    return False
+            else:
+                self._set_state(session, job, state)
+            if record is not None:
                 finish_failed(record, status=status, code=code, detail=detail)
                 await self._policy.release(session, record)
                 self._metrics.request_finished(record.command, status)
-            self._set_state(session, job, state)
             await session.commit()
+        return True
 
     async def _interrupt(self, job: Job, message: Text) -> None:
+        """Tell the member and end the job, unless its images were made and paid for: then it is
+        left for its delivery after the restart."""
+        async with self._sessions() as session:
+            settled = await settled_usage_ids(session, [job.usage_id])
+        if settled:
+            log.info("job %s: its images were made and paid for; they are delivered after the restart", job.id)
+            return
         await self._work.tell(job, message)
         await self._end_unrun(job, JobState.INTERRUPTED, UsageStatus.FAILED, "interrupted", "interrupted by a restart")
 
     # Recovery and shutdown --------------------------------------------------------------------
 
     async def _recover(self) -> None:
-        """Re-queue what a crash left unfinished, or tell the member, once, that it was lost."""
+        """Deliver what a crash left settled, re-queue what it left unfinished, or tell the member,
+        once, that it was lost."""
         async with self._sessions() as session:
             jobs = await unfinished_jobs(session)
+            settled = await settled_usage_ids(session, [job.usage_id for job in jobs])
         for job in jobs:
-            if self._work.answerable(job):
+            if job.usage_id in settled:
+                log.info("job %s was settled before a restart; delivering what was made, making nothing", job.id)
+                self._settled.add(job.id)
+                self.submit(job)
+            elif self._work.answerable(job):
                 await self._save(job, JobState.QUEUED)
                 self._recovered.add(job.id)
                 log.info("re-queued job %s after a restart", job.id)
@@ -293,7 +384,8 @@ class Runner:
                 )
 
     async def shutdown(self) -> None:
-        """Refuse new requests, let running jobs finish within the grace period, interrupt the rest."""
+        """Refuse new requests, let running jobs finish within the grace period, interrupt the rest
+        (leases are renewed until then)."""
         self.accepting = False
         if self._started_work is None:
             return
@@ -306,8 +398,15 @@ class Runner:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
             await self._interrupt(job, RESTARTING)
+        if self._renew_task is not None:
+            self._renew_task.cancel()
+            await asyncio.gather(self._renew_task, return_exceptions=True)
         if self._shared is not None:
             return  # queued jobs stay in the shared queue, for the other processes or the next start
+        for job, timer in list(self._later.values()):
+            timer.cancel()
+            await self._interrupt(job, RESTARTING)
+        self._later.clear()
         for job in self._queue.queued():
             self._queue.remove(job.id)
             await self._interrupt(job, RESTARTING)

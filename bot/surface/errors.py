@@ -15,7 +15,7 @@ import discord
 from discord import app_commands
 
 from bot.billing.usage import command_name, record_for
-from bot.flow.failures import Failures
+from bot.flow.failures import Failures, describe_failure
 from bot.flow.locales import Locales
 
 log = logging.getLogger(__name__)
@@ -31,12 +31,12 @@ class ErrorReporter:
         await self.report(interaction, original)
 
     async def report(self, interaction: discord.Interaction, error: BaseException) -> None:
-        """Record the failure and tell the member, privately."""
+        """Tell the member, privately, then record the failure: the answer waits on no commit
+        (Discord gives three seconds)."""
         what = f"/{command_name(interaction)} for user {interaction.user.id}"
-        failure = await self._failures.record(record_for(interaction), error, what=what)
-        await send_ephemeral_error(
-            interaction, failure.message.render(await self._locales.for_interaction(interaction))
-        )
+        message = describe_failure(error).message
+        await send_ephemeral_error(interaction, message.render(await self._locales.for_interaction(interaction)))
+        await self._failures.record(record_for(interaction), error, what=what)
 
     async def guarded(self, interaction: discord.Interaction, work: Awaitable[Any]) -> None:
         """Run a button's or form's work; send any failure down the one error path."""

@@ -24,16 +24,20 @@ import discord
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.billing.usage import guild_scope
+from bot.db.models import KeptResult, UsageRecord
 from bot.db.results import hand_over, kept_for
 from bot.db.usage import get_usage
 from bot.downloads import AttachmentDownloader
 from bot.errors import InvalidRequest
+from bot.flow.delivery import SMALLEST_UPLOAD, TOO_LARGE
 from bot.flow.intake import REFRAME_PROMPT, REFRAMES, Intake
 from bot.flow.locales import Locales
 from bot.flow.sources import SourceImage, is_image, message_image
 from bot.i18n import _
+from bot.imaging import fit_to_limit
 from bot.jobs.runner import Runner
 from bot.surface.errors import ErrorReporter
+from bot.threads import BoundedThreads
 
 BUTTONS_PER_ROW = 5
 # Custom ids are the member's to forge: ids are ASCII digits, at most 18 (they fit a BIGINT).
@@ -83,6 +87,17 @@ def hidden(message: discord.Message | None) -> bool:
     return message is not None and any(attachment.is_spoiler() for attachment in message.attachments)
 
 
+def in_scope(row: UsageRecord | None, interaction: discord.Interaction) -> UsageRecord | None:
+    """The row, if the clicking member may build on it here: a result of this guild (which its
+    members all see), or, in personal use, one of the member's own. Custom ids are anyone's to
+    forge, so this is checked on every click."""
+    if row is None or row.guild_id != guild_scope(interaction):
+        return None
+    if row.guild_id is None and row.user_id != interaction.user.id:
+        return None
+    return row
+
+
 def reframe_name(action: str, locale: str) -> str:
     """ "Zoom out 2×", "pan left"... as a menu shows it."""
     text = _PAN_NAMES.get(action) or _LOOKS[action][0]
@@ -126,12 +141,13 @@ class ResultActions:
         locales: Locales,
         errors: ErrorReporter,
         downloads: AttachmentDownloader,
+        threads: BoundedThreads,
         channel: Callable[[int], discord.abc.Messageable],
     ) -> None:
         """`channel` is a channel to read a result message from (Vary in /history)."""
         self.intake, self.runner, self.sessions = intake, runner, sessions
         self.locales, self.errors, self.downloads = locales, errors, downloads
-        self.channel = channel
+        self.threads, self.channel = threads, channel
 
     async def open_edit_form(self, interaction: discord.Interaction, source: SourceImage) -> None:
         locale = await self.locales.for_interaction(interaction)
@@ -159,8 +175,8 @@ class ResultActions:
 
     async def reroll(self, interaction: discord.Interaction, usage_id: int, index: int) -> None:
         async with self.sessions() as session:
-            row = await get_usage(session, usage_id)
-        if row is None or row.guild_id != guild_scope(interaction) or not row.prompt:
+            row = in_scope(await get_usage(session, usage_id), interaction)
+        if row is None or not row.prompt:
             raise InvalidRequest(_("This result can't be rerolled any more. Run /imagine again."))
         await self.intake.generate(
             interaction,
@@ -179,8 +195,8 @@ class ResultActions:
     ) -> None:
         """Zoom out or pan image `index` of the result `message`, with the result's prompt and model."""
         async with self.sessions() as session:
-            row = await get_usage(session, usage_id)
-        if row is None or row.guild_id != guild_scope(interaction):
+            row = in_scope(await get_usage(session, usage_id), interaction)
+        if row is None:
             raise InvalidRequest(_("This result can't be extended any more. Run /imagine again."))
         command, extend = REFRAMES[action]
         await self.intake.outpaint(
@@ -231,10 +247,15 @@ class ResultActions:
         await self.reframe(interaction, usage_id, int(index), action, interaction.message)
 
     async def delete(self, interaction: discord.Interaction, usage_id: int, index: int) -> None:
+        """Delete the result this button is on: its row must be that message's, and the member its
+        requester or, in a guild, a moderator."""
         async with self.sessions() as session:
             row = await get_usage(session, usage_id)
-        requester = row is not None and row.user_id == interaction.user.id
-        if not (requester or interaction.permissions.manage_messages):
+        message_id = interaction.message.id if interaction.message else None
+        if row is None or row.guild_id != guild_scope(interaction) or row.message_id != message_id:
+            raise InvalidRequest(_("This button doesn't belong to this result."))
+        moderator = row.guild_id is not None and interaction.permissions.manage_messages
+        if not (row.user_id == interaction.user.id or moderator):
             raise InvalidRequest(_("Only the member who asked for these images, or a moderator, can delete them."))
         await interaction.response.defer()
         await interaction.delete_original_response()
@@ -250,22 +271,40 @@ class ResultActions:
             await interaction.followup.send(_("Nothing is waiting for you.").render(locale), ephemeral=True)
             return
         for start in range(0, len(kept), FILES_PER_MESSAGE):
-            batch = kept[start : start + FILES_PER_MESSAGE]
-            files = [discord.File(io.BytesIO(result.data), filename=result.filename) for result in batch]
-            await interaction.followup.send(files=files, ephemeral=True)
+            await self._send_fitted(interaction, kept[start : start + FILES_PER_MESSAGE])
         async with self.sessions() as session:
             await hand_over(session, kept)
             await session.commit()
 
+    async def _send_fitted(self, interaction: discord.Interaction, batch: list[KeptResult]) -> None:
+        """Kept images, privately, each fitted to what Discord takes here and re-encoded smaller
+        each time it says they are too large, as a delivery is."""
+        limit = interaction.filesize_limit
+        while True:
+            fitted = await asyncio.gather(*(self.threads.run(fit_to_limit, result.data, limit) for result in batch))
+            files = [
+                discord.File(io.BytesIO(image.data), filename=f"{result.filename.rsplit('.', 1)[0]}.{image.extension}")
+                for result, image in zip(batch, fitted, strict=True)
+            ]
+            try:
+                await interaction.followup.send(files=files, ephemeral=True)
+                return
+            except discord.HTTPException as error:
+                if not (error.status == 413 or error.code == TOO_LARGE) or limit <= SMALLEST_UPLOAD:
+                    raise
+                limit = max(SMALLEST_UPLOAD, limit // 2)
+
     async def cancel(self, interaction: discord.Interaction, job_id: int) -> None:
         job = self.runner.queued_job(job_id)
-        if job is None:
+        if job is None or job.guild_id != guild_scope(interaction):
             raise InvalidRequest(_("This request has already started or finished."))
-        if job.user_id != interaction.user.id and not interaction.permissions.manage_messages:
+        moderator = job.guild_id is not None and interaction.permissions.manage_messages
+        if job.user_id != interaction.user.id and not moderator:
             raise InvalidRequest(_("Only the member who asked, or a moderator, can cancel this."))
+        await interaction.response.defer()  # answered at once; the cancel itself is database work
         if not await self.runner.cancel(job):
             raise InvalidRequest(_("This request has already started or finished."))
-        await interaction.response.edit_message(content=_("Cancelled.").render(job.locale), view=None)
+        await interaction.edit_original_response(content=_("Cancelled.").render(job.locale), view=None)
 
 
 class ResultButtons:

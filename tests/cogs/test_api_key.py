@@ -4,7 +4,6 @@ the guild's moderators. (The secrets scan every test runs under looks for the ke
 operator's secret in the logs, in everything sent to Discord and in every row.)"""
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import select
@@ -16,22 +15,17 @@ from tests.helpers import usage_rows
 from tests.sandbox import secrets_env, start_bot_process, write_config
 from tests.secrets_scan import leaks
 from tests.standins.discord_data import ChannelOption
-from tests.standins.images_api import ImagesStandIn
 from tests.standins.images_rules import GUILD_API_KEY, REFUSED_GUILD_KEY, VAULT_SECRET
 
 
-@pytest.fixture
-async def guild_images_api() -> AsyncIterator[ImagesStandIn]:
-    """The Images API account of the guild's own key, at a base URL of its own."""
-    standin = ImagesStandIn(api_key=GUILD_API_KEY)
-    await standin.start()
-    yield standin
-    await standin.close()
-    assert not standin.violations, standin.violations
-
-
 def with_vault(make_config):
-    return make_config(security={"secret_key": VAULT_SECRET, "guild_base_urls": ["http://127.0.0.1:"]})
+    return make_config(
+        security={
+            "secret_key": VAULT_SECRET,
+            "guild_base_urls": ["http://127.0.0.1:"],
+            "allowed_networks": ["127.0.0.1/32"],  # the operator lets guilds reach the loopback stand-in
+        }
+    )
 
 
 async def set_key(discord_api, key: str, base_url: str = "", *, user=None):
@@ -139,7 +133,7 @@ async def test_members_cannot_open_the_key_form(make_config, start_bot, discord_
 async def test_the_real_process_uses_the_key_and_keeps_it_out_of_its_log_and_database(
     tmp_path, discord_api, images_api, guild_images_api
 ):
-    security = '[security]\nguild_base_urls = ["http://127.0.0.1:"]\n'
+    security = '[security]\nguild_base_urls = ["http://127.0.0.1:"]\nallowed_networks = ["127.0.0.1/32"]\n'
     config = write_config(tmp_path, discord_api, images_api, security)
     env = {**secrets_env(discord_api, images_api), "IMAGEBOT_SECRET_KEY": VAULT_SECRET}
     log_path = tmp_path / "bot.log"

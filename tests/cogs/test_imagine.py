@@ -77,7 +77,7 @@ async def test_refused_prompt_gets_a_private_message_and_a_row(make_config, star
 )
 async def test_provider_faults(make_config, start_bot, discord_api, images_api, kind, times, requests, message, code):
     bot = await start_bot(make_config(images={"max_retries": 2}))
-    images_api.fail_next(kind, times=times, retry_after=3600 if kind == "rate_limit" else None)
+    images_api.fail_next(kind, times=times, retry_after=1.0 if kind == "rate_limit" else None)  # waits in the queue
     state = await discord_api.send_slash_command("imagine", {"prompt": "a fox"})
     reply = await discord_api.wait_for_reply(state)
     assert len(images_api.requests) == requests

@@ -55,6 +55,8 @@ class DiscordStandIn(MemberActions, RestOperations):
         self.alerts_channel_id = snowflake()
         self.art_channel_id = snowflake()
         self.dm_channel_id = snowflake()  # the member's DM with the bot
+        self.dm_channels: dict[str, str] = {}  # other users' DMs with the bot, by user id
+        self.closed_dm_channels: set[str] = set()  # DMs the bot may not post in (the user closed them)
         self.foreign_guild_id = snowflake()  # a server that has not added the bot
         self.foreign_channel_id = snowflake()  # a channel there: the bot may not post in it
         self.artist_role_id = snowflake()
@@ -72,6 +74,7 @@ class DiscordStandIn(MemberActions, RestOperations):
         self.ack_deadline = ACK_DEADLINE
         self.latency = 0.0
         self.planned_errors: dict[str, list[tuple[DiscordError, bool]]] = {}
+        self.upload_delay = 0.0  # seconds before a call that carries files is answered: a slow upload
         self.schema_checks = True  # benchmarks turn the schema checks off: they cost the stand-in ms a call
         self.token_lifetime = TOKEN_LIFETIME
         self._changed = asyncio.Condition()

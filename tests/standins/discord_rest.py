@@ -23,6 +23,7 @@ from tests.standins.discord_data import (
     pings_in,
     response_components,
     snowflake,
+    user_payload,
 )
 from tests.standins.spec import SpecViolation
 
@@ -85,6 +86,9 @@ class RestOperations:
             planned = self.planned_errors.get(operation.operation_id, [])
             if planned and (files or not planned[0][1]):
                 raise planned.pop(0)[0]
+            if files and self.upload_delay:
+                await self._notify()  # the upload has arrived; its answer takes the delay
+                await asyncio.sleep(self.upload_delay)
             status, answer = await handler(request, body or {}, files)
         except EdgeAnswer as exc:
             page, headers = exc.answer()
@@ -357,10 +361,22 @@ class RestOperations:
             raise DiscordError(404, 10008, "Unknown Message")
         return 200, message.payload
 
+    async def _op_create_dm(self, request: web.Request, body: Any, files: Any) -> tuple[int, Any]:
+        """The bot's DM channel with a user: the same channel each time it is asked for."""
+        user_id = str(body.get("recipient_id"))
+        if user_id == self.member["id"]:
+            channel_id, user = self.dm_channel_id, self.member
+        else:
+            channel_id = self.dm_channels.setdefault(user_id, snowflake())
+            user = user_payload(user_id, f"user{user_id[-4:]}")
+        return 200, {"id": channel_id, "type": 1, "last_message_id": None, "flags": 0, "recipients": [user]}
+
     async def _op_create_message(self, request: web.Request, body: Any, files: Any) -> tuple[int, Any]:
         channel_id = request.match_info["tail"].split("/")[1]
         if channel_id == self.foreign_channel_id:
             raise DiscordError(403, 50001, "Missing Access")
+        if channel_id in self.closed_dm_channels:  # the member allows no DMs from server members' apps
+            raise DiscordError(403, 50007, "Cannot send messages to this user")
         content = body.get("content") or ""
         stored: dict[str, bytes] = {}
         attachments = []

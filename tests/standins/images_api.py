@@ -40,6 +40,7 @@ class PlannedFailure:
     retry_after: float | None = None
     delay: float = 0.0
     code: str | None = None
+    should_retry: bool | None = None
 
 
 STREAM_FAULTS = {"stream_cut", "stall"}
@@ -63,6 +64,8 @@ class ImagesStandIn:
         self.noise_images = False
         self.delay = 0.0
         self.stream_gap = 0.0
+        self.endless_sent = 0
+        self.budget_reset: str | None = None  # e.g. "25s": every answer says the request budget is spent until then
         self.schema_checks = True  # benchmarks turn the schema checks off: they cost the stand-in ms a call
         self._received = asyncio.Condition()
         self._planned: deque[PlannedFailure] = deque()
@@ -78,15 +81,18 @@ class ImagesStandIn:
         retry_after: float | None = None,
         delay: float = 0.0,
         code: str | None = None,
+        should_retry: bool | None = None,
     ) -> None:
         """Make the next `times` requests fail: rate_limit, quota (`code` one of the exhausted-credit
         codes, insufficient_quota by default), server_error, overloaded, request_timeout (HTTP 408),
         refuse, timeout (answer after `delay` seconds), garbage (2xx that is not JSON), truncated
-        (2xx JSON cut short), no_images (2xx with an empty `data`); for streams, stream_cut (ends
+        (2xx JSON cut short), no_images (2xx with an empty `data`), redirect (302 to `code`),
+        endless (a 200 body that never ends); for streams, stream_cut (ends
         after the partial images, with no completed event) and stall (one partial image, then
-        silence for `delay` seconds)."""
+        silence for `delay` seconds). `should_retry` adds OpenAI's `x-should-retry` header to an
+        error answer."""
         for _ in range(times):
-            self._planned.append(PlannedFailure(kind, retry_after, delay, code))
+            self._planned.append(PlannedFailure(kind, retry_after, delay, code, should_retry))
 
     async def wait_for_requests(self, count: int = 1, timeout: float = 30.0) -> None:
         """Wait until `count` requests have arrived."""
@@ -124,7 +130,9 @@ class ImagesStandIn:
         if media == "multipart/form-data":
             properties = self.spec._schema_at(f"/components/schemas/{schema_name}")["properties"]
             reader = await request.multipart()
+            plain_images = 0
             async for part in reader:
+                plain_images += part.name == "image"
                 name = (part.name or "").removesuffix("[]")
                 data = await part.read(decode=False)
                 if part.filename is not None:
@@ -134,6 +142,16 @@ class ImagesStandIn:
                     if "$ref" in schema:
                         schema = self.spec._schema_at(schema["$ref"].removeprefix("#"))
                     fields[name] = _coerce(bytes(data).decode(), schema)
+            if plain_images > 1:  # as the live API answers; several images go as image[]
+                self.requests.append(RecordedRequest(request.path, fields, files, request.headers.get("Authorization")))
+                raise ApiError(
+                    400,
+                    "Duplicate parameter: 'image'. You provided multiple values for this parameter, whereas only "
+                    "one is allowed. If you are trying to provide a list of values, use the array syntax instead "
+                    "e.g. 'image[]=<value>'.",
+                    param="image",
+                    code="duplicate_parameter",
+                )
             body: Any = dict(fields)
             for name, blobs in files.items():
                 body[name] = ["<binary>"] * len(blobs) if len(blobs) > 1 else "<binary>"
@@ -156,7 +174,7 @@ class ImagesStandIn:
         return recorded
 
     async def _planned_failure(
-        self, failure: PlannedFailure, model: str, fields: dict[str, Any]
+        self, request: web.Request, failure: PlannedFailure, model: str, fields: dict[str, Any]
     ) -> web.StreamResponse | None:
         if failure.kind == "timeout":
             await asyncio.sleep(failure.delay)
@@ -168,12 +186,18 @@ class ImagesStandIn:
             return web.Response(text=whole[: len(whole) // 2], content_type="application/json")
         if failure.kind == "no_images":
             return web.json_response({"created": int(time.time()), "data": []})
+        if failure.kind == "redirect":
+            raise web.HTTPFound(failure.code or "http://127.0.0.1:9/v1/images/generations")
+        if failure.kind == "endless":
+            return await self._endless(request)
         headers = {}
         if failure.retry_after is not None:
             headers = {
                 "retry-after-ms": str(int(failure.retry_after * 1000)),
                 "retry-after": str(int(failure.retry_after)),
             }
+        if failure.should_retry is not None:
+            headers["x-should-retry"] = "true" if failure.should_retry else "false"
         errors = {
             "rate_limit": ApiError(
                 429,
@@ -189,7 +213,10 @@ class ImagesStandIn:
                 error_type="insufficient_quota",
             ),
             "server_error": ApiError(
-                500, "The server had an error while processing your request.", error_type="server_error"
+                500,
+                "The server had an error while processing your request.",
+                error_type="server_error",
+                headers=headers,
             ),
             "overloaded": ApiError(
                 503,
@@ -203,6 +230,7 @@ class ImagesStandIn:
                 "Your request was rejected as a result of our safety system.",
                 code="moderation_blocked" if model in GPT_IMAGE else "content_policy_violation",
                 error_type="image_generation_user_error",
+                headers=headers,
             ),
         }
         raise errors[failure.kind]
@@ -243,6 +271,18 @@ class ImagesStandIn:
                 body["quality"] = fields["quality"]
         return body
 
+    async def _endless(self, request: web.Request) -> web.StreamResponse:
+        """A 200 whose JSON never ends, as a hostile provider sends, until the client hangs up
+        (or, as a bound for the test, 2 GiB)."""
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        await response.prepare(request)
+        await response.write(b'{"created": 0, "data": [{"b64_json": "')
+        chunk = b"A" * (1024 * 1024)
+        for _ in range(2048):
+            self.endless_sent += len(chunk)
+            await response.write(chunk)
+        return response
+
     async def _respond(self, request: web.Request, body: dict[str, Any]) -> web.Response:
         operation, _ = self.spec.find(request.method, request.path)
         try:
@@ -251,7 +291,10 @@ class ImagesStandIn:
         except SpecViolation as exc:
             self.violations.append(str(exc))
             raise
-        return web.json_response(body)
+        headers = {}
+        if self.budget_reset is not None:
+            headers = {"x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": self.budget_reset}
+        return web.json_response(body, headers=headers)
 
     async def _stream(
         self,
@@ -323,7 +366,7 @@ class ImagesStandIn:
             model = fields.get("model") or default_model
             failure = self._planned.popleft() if self._planned else None
             if failure is not None and failure.kind not in STREAM_FAULTS:
-                planned = await self._planned_failure(failure, model, fields)
+                planned = await self._planned_failure(request, failure, model, fields)
                 if planned is not None:
                     return planned
             model = check_model(fields, self.extra_models, default=default_model, operation=operation)

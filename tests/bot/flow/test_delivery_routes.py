@@ -5,8 +5,7 @@ import asyncio
 
 from sqlalchemy import select
 
-from bot.db.models import KeptResult
-from bot.db.results import attempts
+from bot.db.models import DeliveryAttempt, KeptResult
 from tests.helpers import usage_rows
 
 EDIT_REPLY = "update_webhook_message"
@@ -32,7 +31,8 @@ async def delivery_becomes(bot, value: str, timeout: float = 10.0) -> bool:
 
 async def delivery_of(bot, row):
     async with bot.sessions() as session:
-        return [(attempt.route, attempt.outcome) for attempt in await attempts(session, row.id)]
+        statement = select(DeliveryAttempt).where(DeliveryAttempt.usage_id == row.id).order_by(DeliveryAttempt.id)
+        return [(attempt.route, attempt.outcome) for attempt in await session.scalars(statement)]
 
 
 async def test_too_large_for_the_guild_is_re_encoded_smaller_and_sent_again(
@@ -65,18 +65,35 @@ async def test_a_reply_that_is_gone_becomes_a_channel_message_for_the_member(
     assert await delivery_of(bot, row) == [("reply", "404/10015"), ("channel", "ok")]
 
 
+async def test_with_the_reply_and_the_channel_closed_the_result_goes_to_the_members_dms(
+    make_config, start_bot, discord_api, images_api
+):
+    bot = await start_bot(make_config())
+    discord_api.fail_next(EDIT_REPLY, 404, 10015, "Unknown Webhook", uploads=True)
+    discord_api.fail_next("create_message", 403, 50013, "Missing Permissions", uploads=True)
+    await imagine(discord_api)
+    [message] = await discord_api.wait_for(lambda: discord_api.channel_messages.get(discord_api.dm_channel_id), 10)
+    assert len(message.payload["attachments"]) == 2 and not message.pings
+    [row] = await usage_rows(bot, delivered=True)
+    assert (row.status, row.delivery, row.message_id) == ("ok", "delivered_late", int(message.id))
+    assert await delivery_of(bot, row) == [("reply", "404/10015"), ("channel", "403/50013"), ("dm", "ok")]
+    opened = [call for call in discord_api.calls if call.operation_id == "create_dm"]
+    assert [str(call.body["recipient_id"]) for call in opened] == [discord_api.member["id"]]
+
+
 async def test_with_every_route_closed_the_result_is_kept_and_handed_over_by_results(
     make_config, start_bot, discord_api, images_api
 ):
     bot = await start_bot(make_config())
     discord_api.fail_next(EDIT_REPLY, 404, 10015, "Unknown Webhook", uploads=True)
     discord_api.fail_next("create_message", 403, 50013, "Missing Permissions", uploads=True)
+    discord_api.closed_dm_channels.add(discord_api.dm_channel_id)  # and the member takes no DMs
     state = await imagine(discord_api)
     notice = await discord_api.wait_for_reply(state)
     assert notice.ephemeral and "kept for 24 hours: press the button or run /results" in notice.text
     [row] = await usage_rows(bot, delivered=True)
     assert (row.status, row.delivery) == ("ok", "kept") and row.cost_usd > 0
-    assert await delivery_of(bot, row) == [("reply", "404/10015"), ("channel", "403/50013")]
+    assert await delivery_of(bot, row) == [("reply", "404/10015"), ("channel", "403/50013"), ("dm", "403/50007")]
 
     other = await discord_api.wait_for_reply(
         await discord_api.send_slash_command("results", user=discord_api.moderator)
@@ -95,6 +112,7 @@ async def test_the_button_on_the_private_notice_hands_over_the_kept_images(
     bot = await start_bot(make_config())
     discord_api.fail_next(EDIT_REPLY, 404, 10015, "Unknown Webhook", uploads=True)
     discord_api.fail_next("create_message", 403, 50013, "Missing Permissions", uploads=True)
+    discord_api.closed_dm_channels.add(discord_api.dm_channel_id)
     notice = await discord_api.wait_for_reply(await imagine(discord_api))
     [button] = [component for row in notice.payload["components"] for component in row["components"]]
     assert button["custom_id"] == "ib:results" and button["label"] == "Get my images"

@@ -1,5 +1,6 @@
 """The images client against the Images API stand-in, which validates every request."""
 
+import asyncio
 import io
 import socket
 
@@ -9,6 +10,7 @@ from PIL import Image
 
 from bot.images import ImagesClient, InputImage, ModelRegistry, errors
 from bot.images.ratelimit import parse_retry_after
+from tests.standins.images_api import ImagesStandIn
 from tests.standins.images_rules import make_png
 
 MODELS = ModelRegistry()
@@ -76,7 +78,9 @@ async def test_partial_failure_keeps_what_succeeded(client, images_api):
     assert [type(failure) for failure in result.failures] == [errors.ContentPolicyError]
 
 
-async def test_edit_sends_repeated_images_and_mask_as_multipart(client, images_api):
+async def test_edit_sends_several_images_as_image_brackets_and_the_mask_as_multipart(client, images_api):
+    """Several images go as repeated `image[]` fields: the stand-in, as the live API does, refuses
+    a repeated `image` with `duplicate_parameter`."""
     image = InputImage(make_png(64, 64, "src"))
     mask = InputImage(make_png(64, 64, "mask", alpha=True), filename="mask.png")
     result = await client.edit(
@@ -113,7 +117,7 @@ async def test_stream_yields_partials_then_the_completed_image(client, images_ap
     [
         ("refuse", errors.ContentPolicyError, 1),
         ("quota", errors.QuotaExceededError, 1),
-        ("rate_limit", errors.RateLimitError, 3),
+        ("rate_limit", errors.RateLimitError, 1),  # a Retry-After of an hour is left to the queue
         ("server_error", errors.InternalServerError, 3),
         ("overloaded", errors.InternalServerError, 3),
         ("request_timeout", errors.APITimeoutError, 3),
@@ -143,6 +147,81 @@ async def test_timeout_is_bounded_and_typed(images_api):
         )
         with pytest.raises(errors.APITimeoutError):
             await client.generate("a fox", model=MODELS.get("gpt-image-2"))
+
+
+async def test_a_paid_request_is_not_sent_again_after_its_answer_timed_out(images_api):
+    """The request reached the provider, which may have made (and billed) the image: no retry."""
+    images_api.fail_next("timeout", delay=2, times=3)
+    async with aiohttp.ClientSession() as session:
+        client = ImagesClient(session, base_url=images_api.base_url, api_key=images_api.api_key, timeout=0.3)
+        with pytest.raises(errors.AnswerTimeoutError) as caught:
+            await client.generate("a fox", model=MODELS.get("gpt-image-2"))
+    assert len(images_api.requests) == 1 and not caught.value.worth_retrying
+
+
+@pytest.mark.parametrize(("kind", "should_retry", "attempts"), [("server_error", False, 1), ("refuse", True, 2)])
+async def test_the_providers_x_should_retry_wins(client, images_api, kind, should_retry, attempts):
+    images_api.fail_next(kind, should_retry=should_retry)
+    if should_retry:
+        result = await client.generate("a fox", model=MODELS.get("gpt-image-2"))
+        assert len(result.images) == 1
+    else:
+        with pytest.raises(errors.InternalServerError):
+            await client.generate("a fox", model=MODELS.get("gpt-image-2"))
+    assert len(images_api.requests) == attempts
+
+
+async def test_a_retry_after_is_honoured_never_shortened(images_api, monkeypatch):
+    waits: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def sleep(seconds: float) -> None:
+        if seconds:  # the client's own waits; aiohttp's sleep(0) yields go through
+            waits.append(seconds)
+        await real_sleep(0)
+
+    monkeypatch.setattr("bot.images.client.asyncio.sleep", sleep)
+    images_api.fail_next("rate_limit", times=2, retry_after=2.0)
+    async with aiohttp.ClientSession() as session:
+        client = ImagesClient(session, base_url=images_api.base_url, api_key=images_api.api_key, max_retry_wait=5)
+        await client.generate("a fox", model=MODELS.get("gpt-image-2"))
+    assert len(waits) == 2 and all(2.0 <= wait <= 2.5 for wait in waits) and waits[0] != waits[1]
+
+
+async def test_a_retry_after_beyond_the_cap_is_left_to_the_queue(images_api):
+    images_api.fail_next("rate_limit", retry_after=120)
+    async with aiohttp.ClientSession() as session:
+        client = ImagesClient(session, base_url=images_api.base_url, api_key=images_api.api_key, max_retry_wait=5)
+        with pytest.raises(errors.RateLimitError) as caught:
+            await client.generate("a fox", model=MODELS.get("gpt-image-2"))
+    assert len(images_api.requests) == 1 and caught.value.wait_in_queue == 120
+
+
+async def test_an_endless_answer_is_cut_at_the_cap(images_api):
+    """A hostile provider's 200 that never ends: read in chunks and refused at the cap, so the bot's
+    memory holds at most the cap, not what the provider sends."""
+    images_api.fail_next("endless")
+    cap = 8 * 2**20
+    async with aiohttp.ClientSession() as session:
+        client = ImagesClient(session, base_url=images_api.base_url, api_key=images_api.api_key, max_response_bytes=cap)
+        with pytest.raises(errors.InvalidResponseError, match="larger than 8 MiB"):
+            await client.generate("a fox", model=MODELS.get("gpt-image-2"))
+    assert len(images_api.requests) == 1
+    assert images_api.endless_sent < 64 * 2**20  # it stopped sending once the bot hung up
+
+
+async def test_a_redirect_is_not_followed(images_api):
+    target = ImagesStandIn()
+    await target.start()
+    try:
+        images_api.fail_next("redirect", code=f"{target.base_url}/images/generations")
+        async with aiohttp.ClientSession() as session:
+            client = ImagesClient(session, base_url=images_api.base_url, api_key=images_api.api_key)
+            with pytest.raises(errors.InvalidResponseError, match="redirect"):
+                await client.generate("a fox", model=MODELS.get("gpt-image-2"))
+    finally:
+        await target.close()
+    assert not target.requests
 
 
 async def test_a_connection_that_never_opens_is_a_bounded_timeout():

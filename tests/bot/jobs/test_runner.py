@@ -68,8 +68,9 @@ async def test_queue_positions_update_and_cancel_works(make_config, start_bot, d
     refused = await discord_api.click(queued, cancel, user=member("m3"))
     assert "Only the member who asked" in (await discord_api.wait_for_reply(refused)).text
     click = await discord_api.click(queued, cancel, user=member("m2"))
-    await discord_api.wait_for(lambda: click.callback_type == 7)
-    assert click.original.text == "Cancelled." and not click.original.payload["components"]
+    await discord_api.wait_for(lambda: click.callback_type == 6)  # answered at once, then the message edited
+    await discord_api.wait_for(lambda: click.original is not None and click.original.text == "Cancelled.")
+    assert not click.original.payload["components"]
     await wait_queued(discord_api, third, "#1")
     images_api.delay = 0.0
 

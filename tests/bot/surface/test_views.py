@@ -77,7 +77,7 @@ async def test_delete_is_for_the_requester_and_moderators(make_config, start_bot
     bot = await start_bot(make_config())
     other = {**discord_api.member, "id": "4242", "username": "other"}
     result = await imagine(discord_api)
-    [row] = await usage_rows(bot)
+    [row] = await usage_rows(bot, delivered=True)
 
     refused = await discord_api.click(result, f"ib:delete:{row.id}", user=other)
     reply = await discord_api.wait_for_reply(refused)
@@ -87,7 +87,7 @@ async def test_delete_is_for_the_requester_and_moderators(make_config, start_bot
     await discord_api.wait_for(lambda: allowed.original_deleted)
 
     own = await imagine(discord_api)
-    rows = await usage_rows(bot, 3)
+    rows = await usage_rows(bot, 3, delivered=True)
     assert [(r.command, r.status) for r in rows] == [("imagine", "ok"), ("delete", "invalid"), ("imagine", "ok")]
     mine = await discord_api.click(own, f"ib:delete:{rows[2].id}")
     await discord_api.wait_for(lambda: mine.original_deleted)
