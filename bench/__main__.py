@@ -13,10 +13,10 @@ import logging
 import sys
 from datetime import UTC, datetime
 
-from bench import bursts, client, loop_lag, queries
+from bench import bursts, claims, client, loop_lag, queries
 from bench.report import Figure, write_report
 
-FAMILIES = ("bursts", "loop", "queries", "client")
+FAMILIES = ("bursts", "loop", "queries", "claims", "client")
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -45,6 +45,8 @@ async def run(args: argparse.Namespace) -> tuple[list[Figure], list[tuple[int, f
         show(await loop_lag.run(edits=4 if args.quick else 16))
     if "queries" in families:
         show(await queries.run(rows=20_000 if args.quick else 1_000_000, runs=20 if args.quick else 200))
+    if "claims" in families:
+        show(await claims.run(large=50_000 if args.quick else 1_000_000, runs=20 if args.quick else 200))
     if "client" in families:
         show(await client.run(requests=3 if args.quick else 30))
     return figures, plotted

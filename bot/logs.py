@@ -16,6 +16,11 @@ def register_secrets(values: list[str]) -> None:
     _secrets.update(value for value in values if len(value) >= 4)
 
 
+def forget_secrets(values: list[str]) -> None:
+    """Stop redacting values that are no longer secrets of this bot (a guild removed its key)."""
+    _secrets.difference_update(values)
+
+
 def redact(text: str) -> str:
     """Replace every registered secret in `text`."""
     for secret in _secrets:

@@ -235,6 +235,55 @@ def _polyglots() -> Iterator[HostileFile]:
     yield HostileFile("polyglot", "png-phar.png", png + b"<?php __HALT_COMPILER(); ?>", "image/png")
 
 
+def _layered_psd(width: int, height: int, layers: int) -> bytes:
+    """A Photoshop file with `layers` layers (Pillow numbers them from frame 1, not 0)."""
+    header = b"8BPS" + struct.pack(">H6xHIIHH", 1, 3, height, width, 8, 3)
+    records, pixels = b"", b""
+    for index in range(layers):
+        channel = struct.pack(">H", 0) + bytes([(index * 40 + 60) % 256]) * (width * height)
+        records += struct.pack(">iiiiH", 0, 0, height, width, 3)
+        records += b"".join(struct.pack(">hI", channel_id, len(channel)) for channel_id in (0, 1, 2))
+        name = f"layer {index}".encode()
+        extra = struct.pack(">II", 0, 0) + bytes([len(name)]) + name
+        extra += b"\0" * (-len(extra) % 4)
+        records += b"8BIMnorm" + bytes([255, 0, 0, 0]) + struct.pack(">I", len(extra)) + extra
+        pixels += channel * 3
+    info = struct.pack(">h", layers) + records + pixels
+    info += b"\0" * (-len(info) % 2)
+    section = struct.pack(">I", len(info)) + info + struct.pack(">I", 0)
+    composite = struct.pack(">H", 0) + random.Random(layers).randbytes(3 * width * height)
+    return header + struct.pack(">II", 0, 0) + struct.pack(">I", len(section)) + section + composite
+
+
+def _dds(four_cc: bytes) -> bytes:
+    """A DDS texture in a pixel format Pillow does not implement."""
+    header = struct.pack("<7I", 124, 0x1007, 64, 64, 0, 0, 0) + b"\0" * 44
+    header += struct.pack("<2I4s5I", 32, 4, four_cc, 0, 0, 0, 0, 0) + struct.pack("<5I", 0x1000, 0, 0, 0, 0)
+    return b"DDS " + header + b"\0" * 4096
+
+
+def _icns_bomb(width: int, height: int) -> bytes:
+    """An icon set whose 1024-pixel entry is a PNG claiming far more: caught only when loaded."""
+    png = _png_claiming(width, height)
+    entry = b"ic10" + struct.pack(">I", len(png) + 8) + png
+    return b"icns" + struct.pack(">I", len(entry) + 8) + entry
+
+
+def _other_formats() -> Iterator[HostileFile]:
+    """Formats whose first frame is not frame 0, pixel formats Pillow cannot decode, and a bomb
+    that only loading finds: the ten real files that once reached "something went wrong"."""
+    for layers in (1, 2, 3):
+        yield HostileFile("PSD", f"layers-{layers}.psd", _layered_psd(64, 48, layers), "image/vnd.adobe.photoshop")
+    for side in (64, 100):
+        yield HostileFile(
+            "SPIDER", f"scan-{side}.spi", _save(_image("L", (side, side)).convert("F"), "SPIDER"), "image/x-spider"
+        )
+    for four_cc in (b"ATI9", b"UYVY", b"XYZW"):
+        yield HostileFile("DDS", f"texture-{four_cc.decode().lower()}.dds", _dds(four_cc), "image/vnd-ms.dds")
+    for side in (30_000, 60_000):
+        yield HostileFile("decompression bomb", f"bomb-{side}.icns", _icns_bomb(side, side), "image/icns")
+
+
 def hostile_files() -> list[HostileFile]:
     makers = (
         _truncated,
@@ -246,6 +295,7 @@ def hostile_files() -> list[HostileFile]:
         _empty_and_mislabelled,
         _not_images,
         _polyglots,
+        _other_formats,
     )
     return [item for make in makers for item in make()]
 

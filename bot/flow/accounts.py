@@ -20,7 +20,7 @@ from bot.errors import GuildKeyFailed, InvalidRequest
 from bot.i18n import _
 from bot.images import ImagesClient
 from bot.images import errors as images_errors
-from bot.logs import register_secrets
+from bot.logs import forget_secrets, register_secrets
 from bot.netguard import AddressRefused, AddressRules
 from bot.vault import KeyVault, VaultError
 
@@ -28,7 +28,9 @@ log = logging.getLogger(__name__)
 
 BOT = "bot"
 KEY_SETTING = "api_key"
-MIN_KEY_CHARS, MAX_KEY_CHARS = 8, 400
+# A key shorter than this is no provider's; and whatever is registered is blanked out of every log
+# line, so a short "key" (say `discord.`) would blank ordinary words.
+MIN_KEY_CHARS, MAX_KEY_CHARS = 20, 400
 ACCOUNT_SECONDS = 30.0
 
 
@@ -87,6 +89,7 @@ class Accounts:
         self._clock = clock
         self._bot = Account(images, BOT)
         self._accounts: dict[int, tuple[float, Account]] = {}  # by guild: until when, and the account
+        self._redacted: dict[int, str] = {}  # by guild: the key this process registered for redaction
 
     def require_vault(self) -> KeyVault:
         """The vault, or the refusal that says why guilds cannot set keys here."""
@@ -131,7 +134,7 @@ class Accounts:
         four characters, in one unit of work; returns those four."""
         vault = self.require_vault()
         await self._check(api_key, base_url)
-        register_secrets([api_key])
+        self._redact(guild_id, api_key)
         last_four = api_key[-4:]
         sealed = vault.seal(api_key)
         async with self._sessions() as session:
@@ -152,7 +155,16 @@ class Accounts:
                 log_change(session, guild_id, user_id, KEY_SETTING, _shown(removed), None)
             await session.commit()
         self._accounts.pop(guild_id, None)
+        forget_secrets([self._redacted.pop(guild_id, "")])
         return removed
+
+    def _redact(self, guild_id: int, api_key: str) -> None:
+        """Blank the guild's key out of every log line from now on, and no longer its previous one."""
+        previous = self._redacted.get(guild_id)
+        if previous is not None and previous != api_key:
+            forget_secrets([previous])
+        self._redacted[guild_id] = api_key
+        register_secrets([api_key])
 
     async def describe(self, session: AsyncSession, guild_id: int) -> tuple[str, str | None] | None:
         """The guild's key as moderators may see it: its last four characters and its base URL."""
@@ -183,7 +195,7 @@ class Accounts:
         except VaultError:
             log.error("guild %s: its stored API key cannot be opened (was security.secret_key changed?)", guild_id)
             raise key_failed(row.last_four, out_of_credit=False) from None
-        register_secrets([api_key])
+        self._redact(guild_id, api_key)
         client = self._images.for_account(
             base_url=row.base_url or self._images.base_url,
             api_key=api_key,

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.db.models import GuildApiKey, SettingsChange
+from bot.logs import redact
 from tests.bot.test_shards import guild_on_shard, stop_processes
 from tests.cogs.test_settings import settings
 from tests.helpers import usage_rows
@@ -109,6 +110,7 @@ async def test_without_a_secret_key_the_command_says_why(make_config, start_bot,
     ("key", "base_url", "says"),
     [
         ("sk short", "", "doesn't look like an API key"),
+        ("discord.", "", "doesn't look like an API key"),  # else every "discord." would be blanked from the log
         (GUILD_API_KEY, "https://example.com/v1", "must start with http://127.0.0.1:"),
         (GUILD_API_KEY, "ftp://127.0.0.1:1/v1", "must start with http://127.0.0.1:"),
     ],
@@ -121,6 +123,8 @@ async def test_a_bad_key_or_base_url_is_refused_and_nothing_saved(
     assert reply.ephemeral and says in reply.text and "Nothing was saved" in reply.text
     async with bot.sessions() as session:
         assert not (await session.scalars(select(GuildApiKey))).all()
+    if key != GUILD_API_KEY:  # (that one other tests of this process set for real)
+        assert redact(f"a log line about {key}") == f"a log line about {key}"  # a refused key is not redacted
 
 
 async def test_members_cannot_open_the_key_form(make_config, start_bot, discord_api):

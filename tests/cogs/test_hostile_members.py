@@ -139,7 +139,9 @@ async def test_forget_me_leaves_nothing_of_the_member_in_any_table(make_config, 
     discord_api.fail_next("update_webhook_message", 404, 10015, "Unknown Webhook", uploads=True)
     discord_api.fail_next("create_message", 403, 50013, "Missing Permissions", uploads=True)
     discord_api.closed_dm_channels.add(discord_api.dm_channel_id)
-    await imagine(discord_api, "a remarkable kept heron")  # Discord refuses it: the images are kept
+    kept = await discord_api.send_slash_command("imagine", {"prompt": "a remarkable kept heron", "n": 2})
+    await discord_api.wait_for_reply(kept)  # two images are not streamed: the result is the one upload
+    # Discord refused that result by every route: its images are kept.
     await usage_rows(bot, 2, delivered=True)
     before = await every_table_text(bot)
     assert "remarkable" in before and member in before and "kept_result: []" not in before

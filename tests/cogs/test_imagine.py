@@ -26,6 +26,9 @@ async def test_imagine_replies_with_attachments_and_logs_usage(make_config, star
     [request] = images_api.requests
     assert request.fields["model"] == "gpt-image-2" and request.fields["n"] == 2
     assert "response_format" not in request.fields
+    # The acknowledgement's answer gives the reply's id: it is never read back to learn it.
+    operations = [call.operation_id for call in discord_api.calls]
+    assert operations.count("create_interaction_response") == 1 and "get_original_webhook_message" not in operations
 
     [row] = await usage_rows(bot)
     assert (row.status, row.command, row.model, row.n, row.image_count) == ("ok", "imagine", "gpt-image-2", 2, 2)
