@@ -1,12 +1,15 @@
-"""Kept results: capped in size (oldest dropped first), expired on time, handed over once."""
+"""Kept results: capped in size (oldest dropped first), expired on time, handed over once; held
+results; 64-bit ids; finished jobs pruned."""
 
 from datetime import timedelta
 
 from sqlalchemy import select
 
 from bot.clock import utcnow
-from bot.db.models import KeptResult, UsageRecord
-from bot.db.results import hand_over, keep, kept_for, prune_kept
+from bot.db.jobs import prune_jobs
+from bot.db.models import Job, KeptResult, UsageRecord
+from bot.db.results import hand_over, held_for, keep, keep_held, kept_for, prune_kept, release_held
+from bot.db.usage import get_usage
 
 
 async def rows(sessions, count: int) -> list[UsageRecord]:
@@ -17,7 +20,9 @@ async def rows(sessions, count: int) -> list[UsageRecord]:
     return records
 
 
-def kept(record: UsageRecord, size: int, *, age: timedelta = timedelta(0), user_id: int = 1) -> KeptResult:
+def kept(
+    record: UsageRecord, size: int, *, age: timedelta = timedelta(0), user_id: int = 1, held: bool = False
+) -> KeptResult:
     made = utcnow() - age
     return KeptResult(
         usage_id=record.id,
@@ -28,6 +33,7 @@ def kept(record: UsageRecord, size: int, *, age: timedelta = timedelta(0), user_
         size=size,
         created_at=made,
         expires_at=made + timedelta(hours=24),
+        held=held,
     )
 
 
@@ -68,3 +74,55 @@ async def test_results_past_their_time_expire_and_the_rest_are_handed_over_once(
         assert await kept_for(session, 1) == []
         assert [result.usage_id for result in await kept_for(session, 2)] == [theirs.id]
     assert await deliveries(sessions) == ["expired", "delivered_late", None]
+
+
+async def test_held_images_are_never_handed_over_until_discord_refused_them(sessions):
+    """Held from settling until delivered: /results does not see them, and a failed delivery turns
+    them into kept ones (the cap counting them)."""
+    delivered, refused = await rows(sessions, 2)
+    async with sessions() as session:
+        session.add_all([kept(delivered, 10, held=True), kept(refused, 10, held=True)])
+        await session.commit()
+    async with sessions() as session:
+        assert await kept_for(session, 1) == []
+        assert [result.usage_id for result in await held_for(session, refused.id)] == [refused.id]
+        await release_held(session, delivered.id)
+        await keep_held(session, refused.id, cap_bytes=10_000)
+        await session.commit()
+    async with sessions() as session:
+        assert [result.usage_id for result in await kept_for(session, 1)] == [refused.id]
+        assert await held_for(session, delivered.id) == []
+
+
+async def test_any_id_a_custom_id_can_carry_is_looked_up_without_an_error(sessions):
+    """18 digits fit the 64-bit id columns, on SQLite and PostgreSQL alike: a forged one finds nothing."""
+    async with sessions() as session:
+        assert await get_usage(session, 999_999_999_999_999_999) is None
+
+
+async def test_finished_jobs_go_a_day_after_they_end(sessions):
+    now = utcnow()
+
+    def job(state: str, finished_hours_ago: float | None) -> Job:
+        finished = now - timedelta(hours=finished_hours_ago) if finished_hours_ago is not None else None
+        return Job(
+            usage_id=1,
+            kind="generate",
+            state=state,
+            user_id=1,
+            locale="en-US",
+            params={"prompt": "a secret"},
+            application_id=1,
+            attachment_limit=1,
+            interaction_at=now,
+            finished_at=finished,
+        )
+
+    async with sessions() as session:
+        session.add_all([job("done", 25), job("failed", 30), job("done", 2), job("running", None)])
+        await session.commit()
+    async with sessions() as session:
+        assert await prune_jobs(session, now - timedelta(days=1)) == 2
+        await session.commit()
+    async with sessions() as session:
+        assert sorted(job.state for job in (await session.scalars(select(Job))).all()) == ["done", "running"]

@@ -123,3 +123,25 @@ async def test_the_button_on_the_private_notice_hands_over_the_kept_images(
     handed = await discord_api.wait_for_reply(pressed)
     assert handed.ephemeral and handed.attachment_bytes()
     assert await delivery_becomes(bot, "delivered_late")
+
+
+async def test_results_refits_the_kept_images_when_discord_says_they_are_too_large(
+    make_config, start_bot, discord_api, images_api
+):
+    bot = await start_bot(make_config())
+    images_api.noise_images = True  # images that do not compress: each about 3 MB as a PNG
+    discord_api.fail_next(EDIT_REPLY, 404, 10015, "Unknown Webhook", uploads=True)
+    discord_api.fail_next("create_message", 403, 50013, "Missing Permissions", uploads=True)
+    discord_api.closed_dm_channels.add(discord_api.dm_channel_id)
+    await discord_api.wait_for_reply(await imagine(discord_api))
+    await usage_rows(bot, delivered=True)
+    discord_api.fail_next("execute_webhook", 413, 40005, "Request entity too large", uploads=True)
+    handed = await discord_api.wait_for_reply(
+        await discord_api.send_slash_command("results", attachment_size_limit=4 * 1024 * 1024)
+    )
+    sent = [call for call in discord_api.calls if call.operation_id == "execute_webhook" and call.files]
+    assert len(sent) == 2  # refused as too large once, then sent smaller
+    assert len(handed.attachment_bytes()) == 2 and all(
+        len(data) <= 2 * 1024 * 1024 for data in handed.attachment_bytes()
+    )
+    assert await delivery_becomes(bot, "delivered_late")

@@ -10,6 +10,7 @@ from PIL import Image
 
 from bot.images import ImagesClient, InputImage, ModelRegistry, errors
 from bot.images.ratelimit import parse_retry_after
+from bot.netguard import AddressRules
 from tests.standins.images_api import ImagesStandIn
 from tests.standins.images_rules import make_png
 
@@ -297,3 +298,26 @@ def test_every_kind_of_exhausted_credit_is_a_quota_error_not_a_rate_limit(code):
         429, {"error": {**body["error"], "code": "rate_limit_exceeded"}}, request_id=None, retry_after=1.0
     )
     assert type(limited) is errors.RateLimitError and limited.retryable
+
+
+async def test_a_slow_guild_account_holds_only_its_own_parallel_requests(images_api):
+    """A guild's provider that takes its time (a tarpit) has one request at a time of its own; the
+    bot's account, and every other guild's, keep theirs."""
+    tarpit = ImagesStandIn()
+    await tarpit.start()
+    tarpit.delay = 2.0
+    rules = AddressRules(["127.0.0.1/32"])
+    try:
+        async with aiohttp.ClientSession() as session, rules.session() as guarded:
+            client = ImagesClient(
+                session, base_url=images_api.base_url, api_key=images_api.api_key, rules=rules, guarded_session=guarded
+            )
+            guild = client.for_account(base_url=tarpit.base_url, api_key=tarpit.api_key, max_parallel_requests=1)
+            slow = asyncio.create_task(guild.generate("a fox", model=MODELS.get("dall-e-3"), n=3))
+            await tarpit.wait_for_requests(1)
+            result = await asyncio.wait_for(client.generate("a hare", model=MODELS.get("gpt-image-2"), n=2), 1.5)
+            assert len(result.images) == 2 and len(tarpit.requests) == 1  # one at a time there
+            slow.cancel()
+            await asyncio.gather(slow, return_exceptions=True)
+    finally:
+        await tarpit.close()
