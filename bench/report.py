@@ -121,6 +121,10 @@ HOW = """
   rolled back after each run), and /usage summary for 30 days, on a usage table of 1,000,000
   rows over 100 guilds and 180 days, in SQLite and in PostgreSQL; the baseline is a bare
   `SELECT 1` round trip on the same connection.
+- **Claims** (`bench/claims.py`): the shared queue's claim (`claim_next`, rolled back after each
+  run, the first run's connection set-up not timed) with 100 jobs queued over 200 guilds, behind
+  1,000,000 finished jobs on PostgreSQL; the baseline is the same claim behind 10,000, so the
+  ratio says whether the claim grows with the job history.
 - **Peak calls.** Discord does not count interaction callbacks (the acknowledgements) against a
   bot's global limit of 50 requests a second, and a burst sent "at once" puts all its
   acknowledgements in the same second; so the busiest second is given with them and without

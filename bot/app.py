@@ -31,6 +31,7 @@ from bot.db.jobs import Caps
 from bot.downloads import DISCORD_CDN_HOSTS, AttachmentDownloader
 from bot.flow.accounts import Accounts
 from bot.flow.catalog import ModelCatalog
+from bot.flow.conversation import Conversation
 from bot.flow.delivery import Delivery
 from bot.flow.failures import Failures
 from bot.flow.intake import Intake
@@ -57,6 +58,7 @@ from cogs.account import Account
 from cogs.edit import Edit
 from cogs.history import History
 from cogs.imagine import Imagine
+from cogs.replies import Replies
 from cogs.results import Results
 from cogs.settings import Settings
 from cogs.usage import Usage
@@ -82,12 +84,13 @@ def image_hosts(config: DiscordConfig) -> set[str]:
 
 
 def command_names(tree: discord.app_commands.CommandTree) -> set[str]:
-    """What usage rows name commands by (`command_name`): slash commands, menus and buttons."""
+    """What usage rows name commands by (`command_name`): slash commands, menus, buttons, and
+    `reply` for a message's request."""
     names = {command.qualified_name.lower() for command in tree.walk_commands()}
     names |= {
         menu.name.lower().replace(" image", "") for menu in tree.get_commands(type=discord.AppCommandType.message)
     }
-    return names | set(BUTTON_COMMANDS)
+    return names | set(BUTTON_COMMANDS) | {"reply"}
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,8 @@ class ImageBot(commands.AutoShardedBot):
     def __init__(self, config: Config) -> None:
         intents = discord.Intents.none()
         intents.guilds = True
+        intents.guild_messages = intents.dm_messages = True  # replies to images; not privileged
+        intents.message_content = config.discord.message_content
         self.clock = SystemClock()
         self.calls = CallWindow(self.clock)
         self.metrics = Metrics(models=[config.images.model, *config.images.offered_models])
@@ -302,6 +307,12 @@ class ImageBot(commands.AutoShardedBot):
             Account(sessions, locales),
             Results(actions.hand_over_kept),
             History(history),
+            Replies(
+                Conversation(me=self._my_id, message_content=config.discord.message_content),
+                intake,
+                errors,
+                lambda: self.application_id,
+            ),
         ):
             await self.add_cog(cog)
         self.metrics.name_commands(command_names(self.tree))
@@ -311,6 +322,12 @@ class ImageBot(commands.AutoShardedBot):
             status,
             Retention(sessions, clock, every_minutes=config.database.prune_every_minutes),
         )
+
+    def _my_id(self) -> int | None:
+        return self.user.id if self.user is not None else None
+
+    async def on_message(self, message: discord.Message) -> None:
+        """Messages go to the Replies cog's listener only: the bot has no prefix commands."""
 
     def _community_locale(self, guild_id: int) -> str | None:
         guild = self.get_guild(guild_id)

@@ -45,6 +45,7 @@ class DiscordConfig(_Section):
     gateway_url: str = ""
     cdn_hosts: list[str] = Field(default_factory=list)
     status_calls_per_second: float = Field(default=40.0, gt=0, le=50)
+    message_content: bool = False  # ask for the privileged MESSAGE_CONTENT intent: replies to anyone's images
     shard_count: int | None = Field(default=None, ge=1, le=10_000)
     shard_ids: list[int] | None = None
 

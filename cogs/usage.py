@@ -106,8 +106,9 @@ def recent_lines(rows: list[UsageRecord], locale: str) -> str:
         prompt = quote(row.prompt, 80) if row.prompt else "—"
         link = jump_url(row)
         status = STATUS_LABELS.get(row.status, _(row.status)).render(locale)
+        command = row.command if row.via == "reply" else f"/{row.command}"  # a reply is no slash command
         lines.append(
-            f"{discord.utils.format_dt(row.created_at, 'f')} <@{row.user_id}> `/{row.command}` **{status}** "
+            f"{discord.utils.format_dt(row.created_at, 'f')} <@{row.user_id}> `{command}` **{status}** "
             f"{prompt}" + (f" [↗]({link})" if link else "")
         )
     return "\n".join(lines) or _("No requests match.").render(locale)

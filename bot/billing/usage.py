@@ -51,6 +51,21 @@ def start_record(interaction: discord.Interaction, *, command: str, **fields: ob
     return record
 
 
+def start_message_record(message: discord.Message) -> UsageRecord:
+    """The row of a message's request (a reply to an image); the error path finishes it."""
+    return UsageRecord(
+        guild_id=message.guild.id if message.guild is not None else None,
+        channel_id=message.channel.id,
+        user_id=message.author.id,
+        command="reply",
+        via="reply",
+        status=UsageStatus.PENDING,
+        n=1,
+        image_count=0,
+        created_at=utcnow(),
+    )
+
+
 def command_name(interaction: discord.Interaction) -> str:
     """The command, context menu or button an interaction came from, for the usage log."""
     if interaction.command is not None:

@@ -75,6 +75,8 @@ class UsageRecord(Base):
     runs: Mapped[int | None] = mapped_column(Integer)  # 2 when a process died running it and another ran it again
     paid_by: Mapped[str | None] = mapped_column(String(16))  # "bot", or "guild …abcd": the guild's own key
     style: Mapped[str | None] = mapped_column(String(32))  # the style the member's prompt was set in
+    via: Mapped[str | None] = mapped_column(String(16))  # "reply": asked by a message, not a command
+    parent_id: Mapped[int | None] = mapped_column(RowId)  # the row whose result this one continues
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -83,6 +85,7 @@ class UsageRecord(Base):
         Index("ix_usage_guild_user_created", "guild_id", "user_id", "created_at"),
         Index("ix_usage_created", "created_at"),
         Index("ix_usage_user_id", "user_id"),  # /forget-me
+        Index("ix_usage_message_id", "message_id"),  # a reply to a result finds its row
     )
 
 
@@ -235,6 +238,13 @@ class JobState:
     UNFINISHED = (QUEUED, RUNNING, DELIVERING)
 
 
+class JobOrigin:
+    """Values of `Job.origin`: what asked for the job, and so how its member is answered."""
+
+    INTERACTION = "interaction"  # a command, menu, button or form: answered through its webhook
+    MESSAGE = "message"  # a message (a reply to an image): answered by a message of the bot's own
+
+
 class Job(Base):
     """An accepted request, from the moment it is accepted until its reply is delivered.
 
@@ -247,6 +257,7 @@ class Job(Base):
     id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
     usage_id: Mapped[int] = mapped_column(RowId, index=True)
     kind: Mapped[str] = mapped_column(String(16))
+    origin: Mapped[str] = mapped_column(String(16), default=JobOrigin.INTERACTION, server_default="interaction")
     state: Mapped[str] = mapped_column(String(16), index=True)
     guild_id: Mapped[int | None] = mapped_column(BigInteger)
     channel_id: Mapped[int | None] = mapped_column(BigInteger)

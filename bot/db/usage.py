@@ -17,6 +17,12 @@ async def get_usage(session: AsyncSession, usage_id: int) -> UsageRecord | None:
     return await session.get(UsageRecord, usage_id)
 
 
+async def usage_id_of_message(session: AsyncSession, message_id: int) -> int | None:
+    """The row whose result is the message `message_id`, if it is one of the bot's results."""
+    statement = select(UsageRecord.id).where(UsageRecord.message_id == message_id).order_by(UsageRecord.id.desc())
+    return await session.scalar(statement.limit(1))
+
+
 async def settled_usage_ids(session: AsyncSession, usage_ids: Sequence[int]) -> set[int]:
     """Which of these rows are settled: no longer pending, so their images were made and charged."""
     if not usage_ids:

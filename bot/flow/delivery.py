@@ -176,7 +176,7 @@ class Delivery:
     ) -> tuple[str, discord.Message | discord.WebhookMessage | None]:
         """Try the routes in turn; returns the row's delivery status and the message that has the
         images. The row itself is left alone: it may be in the settling session still."""
-        route: str | None = "reply" if self._replies.token_valid(job) and job.message_id is not None else "channel"
+        route: str | None = "reply" if self._replies.editable(job) else "channel"
         if route == "channel" and job.channel_id is None:  # no reply to edit, and no channel the bot may post in
             attempts.append(("channel", "no_channel"))
             route = "dm"

@@ -8,6 +8,8 @@ and queues the job.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from typing import Any
 
@@ -16,10 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.billing.policy import Policy, Requester
 from bot.billing.usage import UsageLog, guild_scope, reachable_channel, start_record
-from bot.db.models import Job, JobState, UsageRecord
+from bot.db.models import GuildSettings, Job, JobOrigin, JobState, UsageRecord
 from bot.db.policy import get_settings
+from bot.db.usage import usage_id_of_message
 from bot.errors import InvalidRequest
 from bot.flow.catalog import ModelCatalog
+from bot.flow.conversation import Ask
 from bot.flow.locales import Locales
 from bot.flow.sources import SourceImage
 from bot.flow.styles import Styles
@@ -37,6 +41,7 @@ REFRAMES: dict[str, tuple[str, tuple[float, float, float, float]]] = {
     "pu": ("pan", (0.0, 0.5, 0.0, 0.0)),
     "pd": ("pan", (0.0, 0.0, 0.0, 0.5)),
 }
+DM_UPLOAD_LIMIT = 10 * 1024 * 1024  # what Discord takes in a DM without Nitro
 REFRAME_PROMPT = "Extend this image outward, continuing its scene, style and lighting seamlessly."
 
 
@@ -93,38 +98,121 @@ class Intake:
         if not interaction.response.is_done():
             response = await interaction.response.defer(thinking=True)
             message_id = getattr(response, "message_id", None)
-        await self._usage.save(record)
         if message_id is None:
             message_id = (await interaction.original_response()).id
+        record.message_id = message_id  # the reply becomes the result: a reply to it finds this row
+        await self._usage.save(record)
         if style is not None:
             params["prompt"] = await self._styles.apply(guild_scope(interaction), style, params["prompt"])
             _check(spec.prompt_problem(params["prompt"]))
-        async with self._sessions() as session:
-            guild_id = guild_scope(interaction)
-            settings = await get_settings(session, guild_id) if guild_id is not None else None
-            locale = await self._locales.for_interaction(interaction, settings)
-            params["size"] = await self._policy.admit(
-                session, Requester.from_interaction(interaction), record, spec, size, quality, n
-            )
-            params["spoiler"] = bool(params.get("spoiler")) or bool(settings is not None and settings.spoiler_always)
-            job = Job(
-                usage_id=record.id,
-                kind=kind,
-                state=JobState.QUEUED,
+        guild_id = guild_scope(interaction)
+        await self._enqueue(
+            record,
+            spec,
+            kind,
+            params,
+            size=size,
+            quality=quality,
+            n=n,
+            requester=Requester.from_interaction(interaction),
+            locale_of=lambda settings: self._locales.for_interaction(interaction, settings),
+            job=Job(
                 guild_id=guild_id,
                 channel_id=reachable_channel(interaction),
                 user_id=interaction.user.id,
-                locale=locale,
-                params={**params, "model": spec.name, "n": n},
                 application_id=interaction.application_id,
                 interaction_token=interaction.token,
                 message_id=message_id,
                 attachment_limit=interaction.filesize_limit,
                 interaction_at=interaction.created_at,
-            )
+            ),
+        )
+
+    async def _enqueue(
+        self,
+        record: UsageRecord,
+        spec: ModelSpec,
+        kind: str,
+        params: dict[str, Any],
+        *,
+        size: str | None,
+        quality: str | None,
+        n: int,
+        requester: Requester,
+        locale_of: Callable[[GuildSettings | None], Awaitable[str]],
+        job: Job,
+    ) -> None:
+        """Admit the request and queue `job` (where it came from filled in) in one unit of work,
+        whose guild settings also give the member's language (admit finds them in the session)."""
+        async with self._sessions() as session:
+            settings = await get_settings(session, job.guild_id) if job.guild_id is not None else None
+            job.locale = await locale_of(settings)
+            params["size"] = await self._policy.admit(session, requester, record, spec, size, quality, n)
+            params["spoiler"] = bool(params.get("spoiler")) or bool(settings is not None and settings.spoiler_always)
+            job.usage_id, job.kind, job.state = record.id, kind, JobState.QUEUED
+            job.params = {**params, "model": spec.name, "n": n}
             session.add_all([record, job])
             await session.commit()
         self._runner.submit(job)
+
+    async def reply(self, message: discord.Message, record: UsageRecord, ask: Ask, *, application_id: int) -> None:
+        """A message's request of an image (`ask`): an edit with its words, or a variation without
+        any, answered in the channel by one message that replies to the member's, shows the
+        status, then becomes the result. `record` is the row the error path finishes."""
+        if not self._runner.accepting:
+            raise InvalidRequest(_("The bot is restarting. Please try again in a minute."))
+        spec = self._catalog.resolve(None)
+        if ask.words:
+            if not spec.edits:
+                raise InvalidRequest(_("`{model}` can't edit images. Pick a GPT image model.", model=spec.name))
+            _check(spec.prompt_problem(ask.words))
+            kind, params = "edit", {"prompt": ask.words, "fit": "crop", "image": asdict(ask.image), "mask": None}
+            params["references"] = []
+        else:
+            if not (spec.variations or spec.edits):
+                raise InvalidRequest(_("`{model}` can't make variations. Pick a GPT image model.", model=spec.name))
+            kind, params = "vary", {"fit": "crop", "image": asdict(ask.image)}
+        record.model = spec.name
+        if ask.continues is not None:
+            async with self._sessions() as session:
+                record.parent_id = await usage_id_of_message(session, ask.continues)
+        status = await message.reply(
+            _("⏳ In the queue…").render(self._locales.for_message(message)),
+            mention_author=False,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        record.message_id = status.id  # it becomes the result: a reply to it finds this row at once
+        await self._usage.save(record)
+        guild_id = message.guild.id if message.guild is not None else None
+        roles = getattr(message.author, "roles", [])
+        try:
+            await self._enqueue(
+                record,
+                spec,
+                kind,
+                params,
+                size=None,
+                quality=None,
+                n=1,
+                requester=Requester(guild_id, message.channel.id, message.author.id, frozenset(r.id for r in roles)),
+                locale_of=self._locales.for_settings,
+                job=Job(
+                    origin=JobOrigin.MESSAGE,
+                    guild_id=guild_id,
+                    channel_id=message.channel.id,
+                    user_id=message.author.id,
+                    application_id=application_id,
+                    interaction_token=None,
+                    message_id=status.id,
+                    attachment_limit=message.guild.filesize_limit if message.guild is not None else DM_UPLOAD_LIMIT,
+                    interaction_at=message.created_at,
+                ),
+            )
+        except Exception:
+            record.message_id = None
+            with contextlib.suppress(discord.HTTPException):
+                await status.delete()  # refused after all: the error path answers in its place
+            raise
 
     async def generate(
         self,

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import GuildSettings
 from bot.db.policy import get_settings
-from bot.i18n import choose_locale
+from bot.i18n import SOURCE_LOCALE, choose_locale
 
 
 class Locales:
@@ -27,6 +27,14 @@ class Locales:
     async def of_guild(self, guild_id: int) -> str:
         async with self._sessions() as session:
             return self.for_guild(await get_settings(session, guild_id))
+
+    def for_message(self, message: discord.Message) -> str:
+        """A message's reader's language, as far as the message tells: its guild's Discord language."""
+        return choose_locale(None, None, message.guild.preferred_locale.value if message.guild else None)
+
+    async def for_settings(self, settings: GuildSettings | None) -> str:
+        """The language of a guild's settings (None, outside a guild: en-US)."""
+        return self.for_guild(settings) if settings is not None else SOURCE_LOCALE
 
     async def for_interaction(self, interaction: discord.Interaction, settings: GuildSettings | None = None) -> str:
         """The reader's language. Pass the guild's settings when they are already loaded."""

@@ -66,7 +66,7 @@ class Pipeline:
         self._clock = clock
 
     def answerable(self, job: Job) -> bool:
-        return self._replies.token_valid(job)
+        return self._replies.answerable(job)
 
     async def run(self, job: Job, provider_done: Callable[[], None]) -> bool | RetryLater:
         """Run a job to its end: delivered, or failed with the member told and the row finished,

@@ -14,11 +14,12 @@ from typing import Any, Protocol
 import discord
 
 from bot.clock import Clock, aware
-from bot.db.models import Job
+from bot.db.models import Job, JobOrigin
 
 log = logging.getLogger(__name__)
 
 NO_PINGS = discord.AllowedMentions.none()
+REFUSAL_SECONDS = 60.0  # a refusal in a channel goes after this long
 
 
 class ReplyViews(Protocol):
@@ -64,29 +65,49 @@ class MemberReplies:
         left = aware(job.interaction_at) + self._lifetime - self._clock.now()
         return left > min(timedelta(minutes=1), self._lifetime / 10)
 
+    def answerable(self, job: Job) -> bool:
+        """Whether the member can still be answered where they asked: a message's job always can
+        (its answer is the bot's own message); an interaction's while its token lives."""
+        return job.origin == JobOrigin.MESSAGE or self.token_valid(job)
+
+    def editable(self, job: Job) -> bool:
+        """Whether the job has a reply of the bot's to edit: its own message, or a live interaction's."""
+        return job.message_id is not None and self.answerable(job)
+
+    def _own(self, job: Job) -> discord.PartialMessage:
+        """The bot's message answering a message's job."""
+        assert job.channel_id is not None and job.message_id is not None
+        return self._channel(job.channel_id).get_partial_message(job.message_id)  # type: ignore[attr-defined]
+
     def _hook(self, job: Job) -> discord.Webhook:
         return self._webhook({"id": job.application_id, "type": 3, "token": job.interaction_token})
 
     async def edit_status(self, job: Job, text: str, *, cancellable: bool, preview: bytes | None) -> None:
         """Show where the job stands in the member's reply. Raises discord.HTTPException."""
-        if not self.token_valid(job) or job.message_id is None:
+        if not self.editable(job):
+            return
+        view = self.views.cancel(job.id, job.locale) if cancellable else None
+        files = (
+            [discord.File(io.BytesIO(preview), filename="preview.png", spoiler=job.params.get("spoiler", False))]
+            if preview
+            else []
+        )
+        if job.origin == JobOrigin.MESSAGE:
+            await self._own(job).edit(content=text, view=view, attachments=files, allowed_mentions=NO_PINGS)
             return
         await self._hook(job).edit_message(
-            job.message_id,
-            content=text,
-            view=self.views.cancel(job.id, job.locale) if cancellable else None,
-            attachments=[
-                discord.File(io.BytesIO(preview), filename="preview.png", spoiler=job.params.get("spoiler", False))
-            ]
-            if preview
-            else [],
-            allowed_mentions=NO_PINGS,
+            job.message_id, content=text, view=view, attachments=files, allowed_mentions=NO_PINGS
         )
 
     async def tell(self, job: Job, text: str) -> None:
-        """A private message through the interaction, or, once it has expired, a channel message."""
+        """A private message through the interaction, or, once it has expired, a channel message;
+        for a message's job, its reply says it (mentioning only the member), and goes in a minute."""
         try:
-            if self.token_valid(job):
+            if job.origin == JobOrigin.MESSAGE and job.message_id is not None:
+                await self._own(job).edit(
+                    content=f"<@{job.user_id}> {text}", view=None, attachments=[], delete_after=REFUSAL_SECONDS
+                )
+            elif self.token_valid(job):
                 webhook = self._hook(job)
                 if job.message_id is not None:
                     await webhook.delete_message(job.message_id)
@@ -105,6 +126,10 @@ class MemberReplies:
         buttons), by `route`: "reply", the member's reply edited; "channel", a channel message
         that mentions only them (the view's text starts with the mention); "dm", a message in
         their DMs. Raises discord.HTTPException."""
+        if route == "reply" and job.origin == JobOrigin.MESSAGE:
+            return await self._own(job).edit(
+                content=None, attachments=list(files), view=view, allowed_mentions=NO_PINGS
+            )
         if route == "reply":
             return await self._hook(job).edit_message(
                 job.message_id, content=None, attachments=list(files), view=view, allowed_mentions=NO_PINGS
@@ -118,8 +143,15 @@ class MemberReplies:
         )
 
     async def whisper(self, job: Job, text: str, view: discord.ui.View | None = None) -> bool:
-        """A private note in place of the member's pending reply, while the interaction lives;
-        False if that is not possible."""
+        """A private note in place of the member's pending reply, while the interaction lives (for a
+        message's job, its reply becomes the note); False if that is not possible."""
+        if job.origin == JobOrigin.MESSAGE and job.message_id is not None:
+            try:
+                await self._own(job).edit(content=f"<@{job.user_id}> {text}", view=view, attachments=[])
+                return True
+            except discord.HTTPException:
+                log.exception("could not tell user %s about job %s in its reply", job.user_id, job.id)
+                return False
         if not self.token_valid(job):
             return False
         hook = self._hook(job)

@@ -15,8 +15,10 @@ import discord
 from discord import app_commands
 
 from bot.billing.usage import command_name, record_for
+from bot.db.models import UsageRecord
 from bot.flow.failures import Failures, describe_failure
 from bot.flow.locales import Locales
+from bot.flow.replies import REFUSAL_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,28 @@ class ErrorReporter:
         message = describe_failure(error).message
         await send_ephemeral_error(interaction, message.render(await self._locales.for_interaction(interaction)))
         await self._failures.record(record_for(interaction), error, what=what)
+
+    async def report_message(self, message: discord.Message, record: UsageRecord, error: BaseException) -> None:
+        """A message's request that failed before it was queued: a short reply that mentions only
+        its author and goes in a minute, then the row finished. Where the bot may not reply, the
+        log says which permission it lacks."""
+        failure = describe_failure(error)
+        text = failure.message.render(self._locales.for_message(message))
+        try:
+            await message.reply(
+                text,
+                mention_author=True,
+                delete_after=REFUSAL_SECONDS,
+                allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=[message.author]),
+            )
+        except discord.Forbidden:
+            log.warning(
+                "cannot reply in channel %s: the bot lacks Send Messages or Read Message History there",
+                message.channel.id,
+            )
+        except discord.HTTPException:
+            log.exception("could not answer message %s of user %s", message.id, message.author.id)
+        await self._failures.record(record, error, what=f"a reply from user {message.author.id}")
 
     async def guarded(self, interaction: discord.Interaction, work: Awaitable[Any]) -> None:
         """Run a button's or form's work; send any failure down the one error path."""

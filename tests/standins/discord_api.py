@@ -38,11 +38,12 @@ from tests.standins.discord_data import (
     user_payload,
 )
 from tests.standins.discord_members import MemberActions
+from tests.standins.discord_messages import MemberMessages
 from tests.standins.discord_rest import RestOperations
 from tests.standins.spec import DISCORD, load_spec
 
 
-class DiscordStandIn(MemberActions, RestOperations):
+class DiscordStandIn(MemberActions, MemberMessages, RestOperations):
     def __init__(self, *, token: str = BOT_TOKEN) -> None:
         self.token = token
         self.spec = load_spec(DISCORD, "/api/v10")
@@ -71,6 +72,7 @@ class DiscordStandIn(MemberActions, RestOperations):
         self._uploads: dict[str, bytes] = {}
         self.member_roles: dict[str, list[str]] = {}
         self.channel_messages: dict[str, list[StoredMessage]] = {}
+        self.intents = 0  # what the bot identified with: which events, and whether messages arrive whole
         self.ack_deadline = ACK_DEADLINE
         self.latency = 0.0
         self.planned_errors: dict[str, list[tuple[DiscordError, bool]]] = {}
@@ -291,6 +293,7 @@ class DiscordStandIn(MemberActions, RestOperations):
     async def _identify(self, socket: GatewaySocket, data: dict[str, Any]) -> None:
         """A new session for the shard the bot names: READY, and its guilds on that shard."""
         shard, self.shard_count = data.get("shard") or [0, 1]
+        self.intents = int(data.get("intents") or 0)
         session = self._sessions[shard] = GatewaySession(shard, self.shard_count, socket=socket)
         self.gateway_log.append("identify" if self.shard_count == 1 else f"identify {shard}/{self.shard_count}")
         on_shard = shard_of(self.guild_id, self.shard_count) == shard

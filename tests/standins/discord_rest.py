@@ -381,26 +381,17 @@ class RestOperations:
         stored: dict[str, bytes] = {}
         attachments = []
         for item in body.get("attachments") or []:
-            data = files[f"files[{item['id']}]"]
-            attachment_id = snowflake()
-            stored[attachment_id] = data
-            url = f"{self.base_url}/attachments/{channel_id}/{attachment_id}/{item['filename']}"
             attachments.append(
-                {
-                    "id": attachment_id,
-                    "filename": item["filename"],
-                    "size": len(data),
-                    "url": url,
-                    "proxy_url": url,
-                    "content_type": content_type_of(item["filename"]),
-                }
+                self._stored_attachment(stored, channel_id, item["filename"], files[f"files[{item['id']}]"])
             )
         flags = int(body.get("flags") or 0) & COMPONENTS_V2
         if flags:
             check_components_v2(body.get("components") or [], body)
+        reference = body.get("message_reference")
+        replied = self.messages.get(str(reference["message_id"])) if reference else None
         payload = {
             "id": snowflake(),
-            "type": 0,
+            "type": 19 if replied is not None else 0,
             "channel_id": channel_id,
             "content": content,
             "author": self.bot_user,
@@ -416,11 +407,82 @@ class RestOperations:
             "edited_timestamp": None,
             "flags": flags,
         }
+        if replied is not None:
+            payload["message_reference"] = {"type": 0, "message_id": replied.id, "channel_id": channel_id}
+            payload["referenced_message"] = replied.payload
         message = StoredMessage(payload, stored)
         message.pings = pings_in(message.text, body.get("allowed_mentions"))
+        if replied is not None and (body.get("allowed_mentions") or {}).get("replied_user"):
+            message.pings.add(f"user:{replied.payload['author']['id']}")
         self.messages[message.id] = message
         self.channel_messages.setdefault(channel_id, []).append(message)
         return 200, payload
+
+    def _stored_attachment(self, stored: dict[str, bytes], channel_id: str, filename: str, data: bytes) -> dict:
+        """An uploaded file kept in `stored` under a new id; its attachment object, on the CDN."""
+        attachment_id = snowflake()
+        stored[attachment_id] = data
+        url = f"{self.base_url}/attachments/{channel_id}/{attachment_id}/{filename}"
+        return {
+            "id": attachment_id,
+            "filename": filename,
+            "size": len(data),
+            "url": url,
+            "proxy_url": url,
+            "content_type": content_type_of(filename),
+        }
+
+    def _channel_message(self, request: web.Request) -> tuple[str, StoredMessage]:
+        _, channel_id, _, message_id = request.match_info["tail"].split("/")[:4]
+        message = self.messages.get(message_id)
+        if message is None or message.payload["channel_id"] != channel_id or message.payload.get("deleted"):
+            raise DiscordError(404, 10008, "Unknown Message")
+        return channel_id, message
+
+    async def _op_update_message(self, request: web.Request, body: Any, files: Any) -> tuple[int, Any]:
+        """Edit one of the bot's own channel messages: what the body names changes, the rest stays
+        (an edit pings nobody). Components V2 may be turned on by an edit, never off."""
+        channel_id, message = self._channel_message(request)
+        if message.payload["author"]["id"] != self.bot_user["id"]:
+            raise DiscordError(403, 50005, "Cannot edit a message authored by another user")
+        previous = message.payload
+        flags = previous["flags"] | (int(body.get("flags") or 0) & COMPONENTS_V2)
+        stored, attachments = dict(message.files), list(previous["attachments"])
+        if "attachments" in body or files:
+            kept = {str(item["id"]) for item in body.get("attachments") or [] if str(item["id"]) in stored}
+            attachments = [item for item in attachments if item["id"] in kept]
+            for item in body.get("attachments") or []:
+                upload = files.get(f"files[{item['id']}]")
+                if upload is None:
+                    continue
+                attachments.append(self._stored_attachment(stored, channel_id, item["filename"], upload))
+        content = (body["content"] or "") if "content" in body else previous["content"]
+        components = previous["components"]
+        if body.get("components") is not None:
+            if flags & COMPONENTS_V2:
+                check_components_v2(body["components"], {"content": content, "embeds": body.get("embeds")})
+            components = response_components(body["components"], attachments)
+        payload = {
+            **previous,
+            "content": content,
+            "attachments": attachments,
+            "components": components,
+            "flags": flags,
+            "edited_timestamp": now_iso(),
+        }
+        edited = StoredMessage(payload, stored, message.pings, [*message.history, previous])
+        self.messages[edited.id] = edited
+        listing = self.channel_messages.setdefault(channel_id, [])
+        listing[:] = [edited if item.id == edited.id else item for item in listing]
+        return 200, payload
+
+    async def _op_delete_message(self, request: web.Request, body: Any, files: Any) -> tuple[int, Any]:
+        channel_id, message = self._channel_message(request)
+        message.payload["deleted"] = True
+        self.channel_messages[channel_id] = [
+            item for item in self.channel_messages.get(channel_id, []) if item is not message
+        ]
+        return 204, None
 
     async def _attachment(self, request: web.Request) -> web.Response:
         attachment_id = request.match_info["attachment"]

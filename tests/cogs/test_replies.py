@@ -1,0 +1,191 @@
+"""Talking to an image through the real bot: replies and mentions in plain words edit the image
+they point at (no words: vary it), the result is a regular message that replies to the member,
+and replying to it goes on from there."""
+
+import io
+
+from PIL import Image
+
+from tests.cogs.test_settings import settings
+from tests.helpers import usage_rows
+from tests.standins.discord_data import UserOption, user_payload
+from tests.standins.images_rules import make_png
+
+
+async def answer_to(discord_api, message, *, done: bool = True):
+    """The bot's message that replies to `message`, once it holds a result (`done=False`: as soon
+    as there is one, as a refusal is)."""
+
+    def find():
+        for stored in discord_api.channel_messages.get(message.payload["channel_id"], []):
+            replies = (stored.payload.get("message_reference") or {}).get("message_id") == message.id
+            if replies and (not done or stored.payload["attachments"]):
+                return stored
+        return None
+
+    await discord_api.wait_for(find, 20)
+    return discord_api.messages[find().id]
+
+
+def pixels(data: bytes) -> bytes:
+    return Image.open(io.BytesIO(data)).convert("RGB").tobytes()
+
+
+async def imagine(discord_api, *, user=None, **options):
+    state = await discord_api.send_slash_command("imagine", {"prompt": "a harbour", **options}, user=user)
+    return await discord_api.wait_for_reply(state)
+
+
+def png(width: int, height: int) -> bytes:
+    return make_png(width, height, f"photo {width}x{height}")
+
+
+async def test_a_mention_in_a_reply_to_a_result_edits_that_image_and_the_chain_goes_on(
+    make_config, start_bot, discord_api, images_api
+):
+    bot = await start_bot(make_config())
+    result = await imagine(discord_api)
+    # A slash command's result is an interaction response: a reply to it needs the mention.
+    asked = await discord_api.send_member_message("make it night", reply_to=result, mention_bot=True)
+    first = await answer_to(discord_api, asked)
+    edit = images_api.requests[-1]
+    assert edit.operation == "/v1/images/edits" and edit.fields["prompt"] == "make it night"
+    assert pixels(edit.files["image"][0]) == pixels(result.attachment_bytes()[0])
+    assert len(first.attachment_bytes()) == 1 and "make it night" in first.text and not first.pings
+
+    # A plain reply to the bot's own message, ping on reply kept: no mention needed.
+    again = await discord_api.send_member_message("add a moon", reply_to=first)
+    second = await answer_to(discord_api, again)
+    assert images_api.requests[-1].fields["prompt"] == "add a moon"
+    assert pixels(images_api.requests[-1].files["image"][0]) == pixels(first.attachment_bytes()[0])
+    rows = await usage_rows(bot, 3, delivered=True)
+    assert [(row.command, row.via, row.prompt) for row in rows] == [
+        ("imagine", None, "a harbour"),
+        ("reply", "reply", "make it night"),
+        ("reply", "reply", "add a moon"),
+    ]
+    assert [row.parent_id for row in rows] == [None, rows[0].id, rows[1].id]
+    assert rows[2].message_id == int(second.id)
+    assert second.components  # the same buttons as any result
+
+
+async def test_a_mention_without_words_makes_a_variation(make_config, start_bot, discord_api, images_api):
+    bot = await start_bot(make_config())
+    result = await imagine(discord_api)
+    await answer_to(discord_api, await discord_api.send_member_message("", reply_to=result, mention_bot=True))
+    assert "variation" in images_api.requests[-1].fields["prompt"]
+    [_, row] = await usage_rows(bot, 2, delivered=True)
+    assert (row.command, row.prompt, row.status) == ("reply", None, "ok")
+
+
+async def test_an_image_attached_to_a_mention_is_edited(make_config, start_bot, discord_api, images_api):
+    await start_bot(make_config())
+    photo = png(96, 64)
+    asked = await discord_api.send_member_message(
+        "make it blue", mention_bot=True, attachments=[("cat.png", photo, "image/png")]
+    )
+    assert (await answer_to(discord_api, asked)).attachment_bytes()
+    [edit] = images_api.requests
+    assert edit.fields["prompt"] == "make it blue" and Image.open(io.BytesIO(edit.files["image"][0])).size == (96, 64)
+
+
+async def test_a_number_picks_the_image_of_a_result_of_several(make_config, start_bot, discord_api, images_api):
+    await start_bot(make_config())
+    result = await imagine(discord_api, n=2)
+    asked = await discord_api.send_member_message("2: make it night", reply_to=result, mention_bot=True)
+    await answer_to(discord_api, asked)
+    edit = images_api.requests[-1]
+    assert edit.fields["prompt"] == "make it night"
+    assert pixels(edit.files["image"][0]) == pixels(result.attachment_bytes()[1])
+
+
+async def test_in_the_bots_dms_no_mention_is_needed(make_config, start_bot, discord_api, images_api):
+    bot = await start_bot(make_config())
+    asked = await discord_api.send_member_message(
+        "make it night", place="dm", attachments=[("cat.png", png(64, 64), "image/png")]
+    )
+    assert (await answer_to(discord_api, asked)).attachment_bytes()
+    [row] = await usage_rows(bot, delivered=True)
+    assert (row.guild_id, row.command, row.status) == (None, "reply", "ok")
+
+
+async def test_another_members_photo_needs_the_intent(make_config, start_bot, discord_api, images_api):
+    """Without MESSAGE_CONTENT, Discord blanks another member's attachments: the bot says what works
+    instead and asks nothing of the provider. With it, the photo is edited."""
+    other = user_payload("4244", "photographer")
+    bot = await start_bot(make_config())
+    photo = await discord_api.send_member_message(
+        "my cat", user=other, attachments=[("cat.png", png(64, 64), "image/png")]
+    )
+    asked = await discord_api.send_member_message("make it night", reply_to=photo, mention_bot=True)
+    refusal = await answer_to(discord_api, asked, done=False)
+    assert "Apps → Edit image" in refusal.text and refusal.pings == {f"user:{discord_api.member['id']}"}
+    assert not images_api.requests
+    [row] = await usage_rows(bot)
+    assert (row.command, row.status) == ("reply", "invalid")
+    await bot.close()
+
+    await start_bot(make_config(discord={"message_content": True}))
+    asked = await discord_api.send_member_message("make it night", reply_to=photo, mention_bot=True)
+    assert (await answer_to(discord_api, asked)).attachment_bytes()
+    assert images_api.requests[-1].fields["prompt"] == "make it night"
+
+
+async def test_messages_not_for_the_bot_cost_no_rest_call(make_config, start_bot, discord_api, images_api):
+    await start_bot(make_config())
+    before = len(discord_api.calls)
+    await discord_api.send_member_message("hello everyone")
+    other = user_payload("4245", "someone")
+    said = await discord_api.send_member_message("nice", user=other)
+    await discord_api.send_member_message("a reply between members", reply_to=said)
+    robot = user_payload("4246", "another-bot", bot=True)
+    await discord_api.send_member_message("beep", user=robot, mention_bot=True)
+    await discord_api.send_member_message("hook", webhook=True, mention_bot=True)
+    sentinel = await discord_api.send_member_message("", mention_bot=True)  # answered: the last one
+    await answer_to(discord_api, sentinel, done=False)
+    calls = [call.operation_id for call in discord_api.calls[before:]]
+    assert calls == ["create_message"]  # only the answer to the sentinel: "attach an image..."
+
+
+async def test_a_refused_reply_is_short_private_to_its_author_and_logged(
+    make_config, start_bot, discord_api, images_api
+):
+    bot = await start_bot(make_config())
+    await settings(discord_api, "block", {"action": "add", "member": UserOption(discord_api.member)})
+    result_owner = user_payload("4247", "painter")
+    result = await imagine(discord_api, user=result_owner)
+    asked = await discord_api.send_member_message("make it night", reply_to=result, mention_bot=True)
+
+    def answers():
+        listing = discord_api.channel_messages.get(discord_api.channel_id, [])
+        return [m for m in listing if (m.payload.get("message_reference") or {}).get("message_id") == asked.id]
+
+    await discord_api.wait_for(lambda: any("blocked you" in answer.text for answer in answers()))
+    [refusal] = answers()  # its "in the queue" status, posted before the policy said no, is gone
+    assert "blocked you" in refusal.text and len(refusal.text) < 300
+    assert refusal.pings == {f"user:{discord_api.member['id']}"}
+    rows = await usage_rows(bot, 2)
+    assert [(row.command, row.status) for row in rows] == [("imagine", "ok"), ("reply", "blocked")]
+    assert len(images_api.requests) == 1
+
+
+async def test_a_chain_of_three_edits_goes_on_across_a_restart(make_config, start_bot, discord_api, images_api):
+    config = make_config()
+    bot = await start_bot(config)
+    photo = await discord_api.send_member_message(
+        "a lighthouse", mention_bot=True, attachments=[("l.png", png(80, 80), "image/png")]
+    )
+    first = await answer_to(discord_api, photo)
+    await usage_rows(bot, delivered=True)
+    await bot.close()
+    await discord_api.wait_for(lambda: not discord_api.identified.is_set())
+
+    bot = await start_bot(config)
+    second = await answer_to(discord_api, await discord_api.send_member_message("add fog", reply_to=first))
+    third = await answer_to(discord_api, await discord_api.send_member_message("add a ship", reply_to=second))
+    prompts = [request.fields["prompt"] for request in images_api.requests]
+    assert prompts == ["a lighthouse", "add fog", "add a ship"]
+    assert pixels(images_api.requests[2].files["image"][0]) == pixels(second.attachment_bytes()[0])
+    rows = await usage_rows(bot, 3, delivered=True)
+    assert [row.parent_id for row in rows] == [None, rows[0].id, rows[1].id]
+    assert rows[2].message_id == int(third.id)
