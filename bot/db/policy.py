@@ -149,10 +149,14 @@ async def mark_notice(session: AsyncSession, guild_id: int, about: str, now: dat
 
 
 async def prune_prompts(session: AsyncSession, guild_id: int, before: datetime) -> int:
-    """Redact prompts older than `before` in one guild, and drop those results' previews; returns
-    how many rows changed."""
+    """Redact prompts older than `before` in one guild, and drop those results' previews and kept
+    images (finished jobs, which copy prompts too, go a day after they end); returns how many rows
+    changed."""
     old = select(UsageRecord.id).where(UsageRecord.guild_id == guild_id, UsageRecord.created_at < before)
     await session.execute(delete(ResultPreview).where(ResultPreview.usage_id.in_(old)))
+    await session.execute(
+        delete(KeptResult).where(KeptResult.guild_id == guild_id, KeptResult.created_at < before, ~KeptResult.held)
+    )
     statement = (
         update(UsageRecord)
         .where(UsageRecord.guild_id == guild_id, UsageRecord.created_at < before, UsageRecord.prompt.is_not(None))

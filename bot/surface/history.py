@@ -41,6 +41,30 @@ REROLLABLE = frozenset({"imagine", "reroll"})  # the commands whose rows a rerol
 DOWNLOADS_AT_ONCE = 4  # a page of ten results of ten images is 100 links: fetched four at a time
 
 
+Entry = tuple[UsageRecord, ResultPreview | None, list[UsageRecord]]
+STEPS_SHOWN = 5  # of a long chain, its latest steps
+
+
+def as_chains(results: list[tuple[UsageRecord, ResultPreview | None]]) -> list[Entry]:
+    """The results, newest first, with each chain of replies as one entry: a result and the
+    replies that continue it (and continue those) are shown as their newest step, with every
+    step, oldest first. A chain whose first result is older than the history still groups."""
+    by_id = {row.id: row for row, _ in results}
+
+    def root(row: UsageRecord) -> int:
+        while row.parent_id is not None and row.parent_id in by_id:
+            row = by_id[row.parent_id]
+        return row.id
+
+    entries: dict[int, Entry] = {}
+    for row, preview in results:
+        key = root(row)
+        if key not in entries:
+            entries[key] = (row, preview, [])
+        entries[key][2].insert(0, row)
+    return list(entries.values())
+
+
 def jump_link(row: UsageRecord) -> str:
     return f"https://discord.com/channels/{row.guild_id or '@me'}/{row.channel_id}/{row.message_id}"
 
@@ -104,20 +128,21 @@ class HistoryPages:
             nothing = _("You have no results here yet. Make some with /imagine.").render(locale)
             await interaction.followup.send(nothing, ephemeral=True)
             return
-        last = (len(results) - 1) // PER_PAGE
+        chains = as_chains(results)
+        last = (len(chains) - 1) // PER_PAGE
         page = min(max(page, 0), last)
-        entries = results[page * PER_PAGE : (page + 1) * PER_PAGE]
-        missing = [preview for _, preview in entries if preview is not None and preview.data is None]
-        sheets = await asyncio.gather(*(self._sheet(row, preview) for row, preview in entries))
+        entries = chains[page * PER_PAGE : (page + 1) * PER_PAGE]
+        missing = [preview for _, preview, _ in entries if preview is not None and preview.data is None]
+        sheets = await asyncio.gather(*(self._sheet(row, preview) for row, preview, _ in entries))
         if made := [preview for preview in missing if preview.data is not None]:
             async with self._sessions() as session:  # the previews made for this page, kept for the next look
                 for preview in made:
                     await session.merge(preview)
                 await session.commit()
-        shown = [(row, preview, sheet) for (row, preview), sheet in zip(entries, sheets, strict=True)]
+        shown = [(row, preview, sheet, steps) for (row, preview, steps), sheet in zip(entries, sheets, strict=True)]
         files = [
             discord.File(io.BytesIO(sheet), filename=f"history-{row.id}.webp", spoiler=preview.spoiler)
-            for row, preview, sheet in shown
+            for row, preview, sheet, _ in shown
             if preview is not None and sheet is not None
         ]
         view = self._page(shown, page, last, locale, first_number=page * PER_PAGE + 1)
@@ -158,7 +183,7 @@ class HistoryPages:
 
     def _page(
         self,
-        entries: list[tuple[UsageRecord, ResultPreview | None, bytes | None]],
+        entries: list[tuple[UsageRecord, ResultPreview | None, bytes | None, list[UsageRecord]]],
         page: int,
         last: int,
         locale: str,
@@ -170,8 +195,11 @@ class HistoryPages:
         view.add_item(discord.ui.TextDisplay(title.render(locale)))
         removed, link_text = _("(prompt removed)").render(locale), _("open").render(locale)
         gallery, lines, rerolls, varies = [], [], [], []
-        for number, (row, preview, sheet) in enumerate(entries, start=first_number):
+        for number, (row, preview, sheet, steps) in enumerate(entries, start=first_number):
             prompt = quote(row.prompt, 100) if row.prompt else removed
+            if len(steps) > 1:  # a chain of replies: its steps, oldest first, to the newest
+                said = [quote(step.prompt, 40) if step.prompt else "🔀" for step in steps[-STEPS_SHOWN:]]
+                prompt = ("… → " if len(steps) > STEPS_SHOWN else "") + " → ".join(said)
             if preview is not None and sheet is not None:
                 name = f"{'SPOILER_' if preview.spoiler else ''}history-{row.id}.webp"
                 gallery.append(

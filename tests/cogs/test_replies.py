@@ -189,3 +189,20 @@ async def test_a_chain_of_three_edits_goes_on_across_a_restart(make_config, star
     rows = await usage_rows(bot, 3, delivered=True)
     assert [row.parent_id for row in rows] == [None, rows[0].id, rows[1].id]
     assert rows[2].message_id == int(third.id)
+
+
+async def test_history_shows_a_chain_as_one_entry_with_its_steps(make_config, start_bot, discord_api, images_api):
+    bot = await start_bot(make_config())
+    await imagine(discord_api)
+    photo = await discord_api.send_member_message(
+        "a lighthouse", mention_bot=True, attachments=[("l.png", png(80, 80), "image/png")]
+    )
+    first = await answer_to(discord_api, photo)
+    second = await answer_to(discord_api, await discord_api.send_member_message("add fog", reply_to=first))
+    await usage_rows(bot, 3, delivered=True)
+    page = await discord_api.wait_for_reply(await discord_api.send_slash_command("history"))
+    lines = [line for line in page.text.splitlines() if line.startswith("**")]
+    entries = [line for line in lines if line[2].isdigit()]
+    assert len(entries) == 2
+    assert entries[0].startswith("**1.** a lighthouse → add fog") and second.id in entries[0]
+    assert entries[1].startswith("**2.** a harbour")

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from bot.clock import utcnow
 from bot.db.jobs import prune_jobs
 from bot.db.models import Job, KeptResult, UsageRecord
+from bot.db.policy import prune_prompts
 from bot.db.results import hand_over, held_for, keep, keep_held, kept_for, prune_kept, release_held
 from bot.db.usage import get_usage
 
@@ -126,3 +127,18 @@ async def test_finished_jobs_go_a_day_after_they_end(sessions):
         await session.commit()
     async with sessions() as session:
         assert sorted(job.state for job in (await session.scalars(select(Job))).all()) == ["done", "running"]
+
+
+async def test_prompt_retention_also_removes_a_guilds_old_kept_images(sessions):
+    [record] = await rows(sessions, 1)
+    ours, theirs, fresh = (kept(record, 10, age=timedelta(days=days)) for days in (10, 10, 1))
+    ours.guild_id, theirs.guild_id, fresh.guild_id = 7, 8, 7
+    async with sessions() as session:
+        session.add_all([ours, theirs, fresh])
+        await session.commit()
+    async with sessions() as session:
+        await prune_prompts(session, 7, utcnow() - timedelta(days=7))
+        await session.commit()
+    async with sessions() as session:
+        left = (await session.scalars(select(KeptResult).order_by(KeptResult.id))).all()
+    assert [(result.guild_id, result.id) for result in left] == [(8, theirs.id), (7, fresh.id)]
