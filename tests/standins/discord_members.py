@@ -13,7 +13,6 @@ from tests.standins.discord_data import (
     RoleOption,
     StoredMessage,
     UserOption,
-    content_type_of,
     now_iso,
     snowflake,
 )
@@ -58,17 +57,7 @@ class MemberActions:
 
     def upload(self, filename: str, data: bytes, content_type: str | None = None) -> dict[str, Any]:
         """Put a file on the stand-in's CDN, as a member's upload; returns its attachment object."""
-        attachment_id = snowflake()
-        url = f"{self.base_url}/attachments/{self.channel_id}/{attachment_id}/{filename}"
-        self._uploads[attachment_id] = data
-        return {
-            "id": attachment_id,
-            "filename": filename,
-            "size": len(data),
-            "url": url,
-            "proxy_url": url,
-            "content_type": content_type or content_type_of(filename),
-        }
+        return self._stored_attachment(self._uploads, self.channel_id, filename, data, content_type)
 
     def post_message(
         self, attachments: list[dict[str, Any]], *, author: dict[str, Any] | None = None, content: str = ""

@@ -418,8 +418,11 @@ class RestOperations:
         self.channel_messages.setdefault(channel_id, []).append(message)
         return 200, payload
 
-    def _stored_attachment(self, stored: dict[str, bytes], channel_id: str, filename: str, data: bytes) -> dict:
-        """An uploaded file kept in `stored` under a new id; its attachment object, on the CDN."""
+    def _stored_attachment(
+        self, stored: dict[str, bytes], channel_id: str, filename: str, data: bytes, content_type: str | None = None
+    ) -> dict:
+        """An uploaded file kept in `stored` under a new id; its attachment object, on the CDN
+        (`content_type` as the uploader declared it, else the filename's)."""
         attachment_id = snowflake()
         stored[attachment_id] = data
         url = f"{self.base_url}/attachments/{channel_id}/{attachment_id}/{filename}"
@@ -429,7 +432,7 @@ class RestOperations:
             "size": len(data),
             "url": url,
             "proxy_url": url,
-            "content_type": content_type_of(filename),
+            "content_type": content_type or content_type_of(filename),
         }
 
     def _channel_message(self, request: web.Request) -> tuple[str, StoredMessage]:
