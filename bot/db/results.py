@@ -15,30 +15,11 @@ def log_attempt(session: AsyncSession, usage_id: int, route: str, outcome: str) 
     session.add(DeliveryAttempt(usage_id=usage_id, route=route, outcome=outcome))
 
 
-async def keep(session: AsyncSession, results: list[KeptResult], cap_bytes: int) -> int:
-    """Keep `results`, first dropping the oldest kept ones (of anyone) that would take the total
-    over `cap_bytes`. Returns how many were dropped; their rows say expired."""
-    incoming = sum(result.size for result in results)
-    total = await session.scalar(select(func.coalesce(func.sum(KeptResult.size), 0))) or 0
-    dropped: list[KeptResult] = []
-    if total + incoming > cap_bytes:
-        for old in await session.scalars(select(KeptResult).order_by(KeptResult.id)):
-            if total + incoming <= cap_bytes:
-                break
-            dropped.append(old)
-            total -= old.size
-    await _expire(session, dropped)
-    session.add_all(results)
-    return len(dropped)
-
-
-async def keep_held(session: AsyncSession, usage_id: int, cap_bytes: int) -> int:
-    """Discord would not take a result: its held images become kept ones, for /results, first
-    dropping the oldest kept ones that would take the total over `cap_bytes`."""
-    held = list(
-        (await session.scalars(select(KeptResult).where(KeptResult.usage_id == usage_id, KeptResult.held))).all()
-    )
-    total = await session.scalar(select(func.coalesce(func.sum(KeptResult.size), 0))) or 0
+async def _make_room(session: AsyncSession, incoming: int, cap_bytes: int) -> int:
+    """Drop the oldest kept results (of anyone; never images held for a delivery under way) until
+    what is stored, plus `incoming` bytes, fits in `cap_bytes`. Returns how many were dropped;
+    their rows say expired."""
+    total = (await session.scalar(select(func.coalesce(func.sum(KeptResult.size), 0))) or 0) + incoming
     dropped: list[KeptResult] = []
     if total > cap_bytes:
         for old in await session.scalars(select(KeptResult).where(~KeptResult.held).order_by(KeptResult.id)):
@@ -47,9 +28,24 @@ async def keep_held(session: AsyncSession, usage_id: int, cap_bytes: int) -> int
             dropped.append(old)
             total -= old.size
     await _expire(session, dropped)
+    return len(dropped)
+
+
+async def keep(session: AsyncSession, results: list[KeptResult], cap_bytes: int) -> int:
+    """Keep `results`, first making room for them under `cap_bytes`; returns how many old ones went."""
+    dropped = await _make_room(session, sum(result.size for result in results), cap_bytes)
+    session.add_all(results)
+    return dropped
+
+
+async def keep_held(session: AsyncSession, usage_id: int, cap_bytes: int) -> int:
+    """Discord would not take a result: its held images become kept ones, for /results, room made
+    for them under `cap_bytes` (they are stored already); returns how many old ones went."""
+    dropped = await _make_room(session, 0, cap_bytes)
+    held = await session.scalars(select(KeptResult).where(KeptResult.usage_id == usage_id, KeptResult.held))
     for result in held:
         result.held = False
-    return len(dropped)
+    return dropped
 
 
 async def held_for(session: AsyncSession, usage_id: int) -> list[KeptResult]:

@@ -142,3 +142,17 @@ async def test_prompt_retention_also_removes_a_guilds_old_kept_images(sessions):
     async with sessions() as session:
         left = (await session.scalars(select(KeptResult).order_by(KeptResult.id))).all()
     assert [(result.guild_id, result.id) for result in left] == [(8, theirs.id), (7, fresh.id)]
+
+
+async def test_the_cap_never_drops_images_held_for_a_delivery_under_way(sessions):
+    delivering, old, new = await rows(sessions, 3)
+    async with sessions() as session:
+        session.add_all([kept(delivering, 400, held=True), kept(old, 400)])
+        await session.commit()
+    async with sessions() as session:
+        await keep(session, [kept(new, 400)], cap_bytes=900)
+        await session.commit()
+    async with sessions() as session:
+        assert [result.usage_id for result in await held_for(session, delivering.id)] == [delivering.id]
+        assert [result.usage_id for result in await kept_for(session, 1)] == [new.id]
+    assert await deliveries(sessions) == [None, "expired", None]
