@@ -13,10 +13,10 @@ import logging
 import sys
 from datetime import UTC, datetime
 
-from bench import bursts, claims, client, loop_lag, queries
+from bench import bursts, claims, client, loop_lag, queries, replies
 from bench.report import Figure, write_report
 
-FAMILIES = ("bursts", "loop", "queries", "claims", "client")
+FAMILIES = ("bursts", "replies", "loop", "queries", "claims", "client")
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -26,10 +26,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-async def run(args: argparse.Namespace) -> tuple[list[Figure], list[tuple[int, float, float]]]:
+async def run(args: argparse.Namespace) -> tuple[list[Figure], list[tuple[int, float, float]], list[str]]:
     families = args.only or FAMILIES
     figures: list[Figure] = []
     plotted: list[tuple[int, float, float]] = []
+    sections: list[str] = []
 
     def show(new: list[Figure]) -> None:
         figures.extend(new)
@@ -41,6 +42,11 @@ async def run(args: argparse.Namespace) -> tuple[list[Figure], list[tuple[int, f
         found, results = await bursts.run(sizes, per_image=per_image)
         show(found)
         plotted = [(burst.n, burst.took, burst.ideal) for burst in results]
+    if "replies" in families:
+        found, answered = await replies.run(20 if args.quick else 100, per_image=0.1 if args.quick else 0.5)
+        show(found)
+        print("bot-token calls a second:", " ".join(str(count) for count in answered.per_second), flush=True)
+        sections = replies.section(answered)
     if "loop" in families:
         show(await loop_lag.run(edits=4 if args.quick else 16))
     if "queries" in families:
@@ -49,15 +55,16 @@ async def run(args: argparse.Namespace) -> tuple[list[Figure], list[tuple[int, f
         show(await claims.run(large=50_000 if args.quick else 1_000_000, runs=20 if args.quick else 200))
     if "client" in families:
         show(await client.run(requests=3 if args.quick else 30))
-    return figures, plotted
+    return figures, plotted, sections
 
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     args = parse(argv)
-    figures, plotted = asyncio.run(run(args))
+    figures, plotted, sections = asyncio.run(run(args))
     if not (args.only or args.quick):
-        path = write_report(figures, plotted, command="make bench", date=datetime.now(UTC).strftime("%Y-%m-%d"))
+        date = datetime.now(UTC).strftime("%Y-%m-%d")
+        path = write_report(figures, plotted, sections, command="make bench", date=date)
         print(f"wrote {path}")
     missed = [figure.measure for figure in figures if figure.met is False]
     if missed and not args.quick:

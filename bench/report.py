@@ -65,8 +65,11 @@ def machine() -> str:
     return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
 
 
-def write_report(figures: list[Figure], bursts: list[tuple[int, float, float]], *, command: str, date: str) -> Path:
-    """docs/performance.md with the table and the plot; returns its path."""
+def write_report(
+    figures: list[Figure], bursts: list[tuple[int, float, float]], sections: list[str], *, command: str, date: str
+) -> Path:
+    """docs/performance.md with the table, the plot and the families' own `sections` (Markdown
+    lines); returns its path."""
     docs = ROOT / "docs"
     docs.mkdir(exist_ok=True)
     if bursts:
@@ -95,6 +98,7 @@ def write_report(figures: list[Figure], bursts: list[tuple[int, float, float]], 
             *[f"| {n} | {took:.1f} s | {ideal:.1f} s | {took / ideal:.2f}x |" for n, took, ideal in bursts],
             "",
         ]
+    lines += sections
     path = docs / "performance.md"
     path.write_text("\n".join(lines) + (HOW.strip() + "\n"), encoding="utf-8")
     return path
@@ -114,6 +118,12 @@ HOW = """
   the interaction callback. RSS and CPU are read from the bot process (psutil). The CPU baseline
   does the bare work of each job in this process: parse the provider's JSON, decode the base64
   image, decode and re-encode it with Pillow, and upload it once as multipart to a local sink.
+- **Replies** (`bench/replies.py`): the same process and stand-ins; 100 members, in one guild
+  (its `jobs.per_guild` set to `max_running`), each post a message at once that mentions the bot
+  and carries a 256x256 photo. A message is answered when the bot's message that replies to it
+  holds the edited image. Every call on this path is made with the bot token (a status message,
+  its edits, the result), so the busiest second is of all of them, in any one-second window. The
+  first answers wait their turn in the status sender's 40-a-second budget, ahead of its edits.
 - **Event-loop lag** (`bench/loop_lag.py`): 16 edits of 3840x2160 images prepared through the
   bot's bounded worker threads while a ticker measures how late the loop runs it; the baseline is
   the ticker on an idle loop.

@@ -39,8 +39,8 @@ from bot.flow.locales import Locales
 from bot.flow.notices import ModeratorNotices
 from bot.flow.pipeline import Pipeline
 from bot.flow.production import Production
-from bot.flow.replies import MemberReplies
-from bot.flow.status import StatusSender
+from bot.flow.replies import MemberReplies, missing_permissions
+from bot.flow.status import Openings, StatusSender
 from bot.flow.styles import Styles
 from bot.i18n import CatalogueTranslator
 from bot.images import ImagesClient, ModelRegistry
@@ -224,6 +224,7 @@ class ImageBot(commands.AutoShardedBot):
         )
         self.metrics.watch_jobs(queued=lambda: len(runner.waiting()), running=runner.in_flight)
         styles = Styles(sessions)
+        openings = Openings()
         intake = Intake(
             catalog=catalog,
             policy=policy,
@@ -232,6 +233,7 @@ class ImageBot(commands.AutoShardedBot):
             locales=locales,
             runner=runner,
             styles=styles,
+            openings=openings,
         )
         actions = ResultActions(
             intake=intake,
@@ -257,6 +259,7 @@ class ImageBot(commands.AutoShardedBot):
             webhook=self._interaction_webhook,
             channel=self.get_partial_messageable,
             dm=self._dm_channel,
+            lacking=lambda channel_id: missing_permissions(self.get_channel(channel_id)),
             views=buttons,
             clock=clock,
             lifetime=timedelta(minutes=jobs.interaction_minutes),
@@ -270,6 +273,7 @@ class ImageBot(commands.AutoShardedBot):
             runner.in_flight,
             every=jobs.status_every_seconds,
             calls_per_second=config.discord.status_calls_per_second,
+            openings=openings,
         )
         pipeline = Pipeline(
             sessions=sessions,

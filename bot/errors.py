@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.db.models import UsageStatus
-from bot.i18n import Text
+from bot.i18n import Text, _
 
 
 class UserFacingError(Exception):
@@ -39,9 +39,15 @@ class Blocked(UserFacingError):
     code = "blocked"
 
 
-class MissingPermission(UserFacingError):
+class CannotAnswer(UserFacingError):
+    """The bot lacks a permission to answer where the member asked, and their DMs are closed too:
+    nothing is made, and no one can be told; the row and the log say why."""
+
     status = UsageStatus.INVALID
     code = "missing_permission"
+
+    def __init__(self, missing: list[str]) -> None:
+        super().__init__(_("I lack the {permissions} permission here.", permissions=", ".join(missing)))
 
 
 class GuildKeyFailed(UserFacingError):

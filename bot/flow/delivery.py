@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 MESSAGE_LIMIT = 2000
 SMALLEST_UPLOAD = 256 * 1024
 TOO_LARGE = 40005
+MISSING_PERMISSIONS = 50013
 GONE = {10008, 10015, 50027}
 _PROMPT_SHARE = 900
 
@@ -181,6 +182,7 @@ class Delivery:
             attempts.append(("channel", "no_channel"))
             route = "dm"
         limit = job.attachment_limit
+        lacking: list[str] = []  # the permissions a refusal in the channel showed the bot lacks
         while route is not None:
             try:
                 images = await encode(self._threads, result, limit)
@@ -194,6 +196,8 @@ class Delivery:
                 )
                 files = as_files(images, f"{record.command}-{job.id}", spoiler=job.params.get("spoiler", False))
                 text = f"<@{job.user_id}> {content}" if route == "channel" else content
+                if route == "dm" and lacking:
+                    text = f"{self._why_here(job, lacking)}\n{text}"
                 view = self._replies.views.result(
                     record.id, text, files, rerollable=job.kind == "generate", locale=job.locale
                 )
@@ -206,6 +210,14 @@ class Delivery:
             except discord.HTTPException as error:
                 attempts.append((route, outcome_of(error)))
                 log.warning("job %s: Discord refused the result by %s (%s)", job.id, route, outcome_of(error))
+                if error.code == MISSING_PERMISSIONS and route != "dm" and job.channel_id is not None:
+                    lacking = self._replies.lacking(job.channel_id)
+                    log.warning(
+                        "job %s: the bot lacks %s in channel %s",
+                        job.id,
+                        ", ".join(lacking) or "a permission",
+                        job.channel_id,
+                    )
                 if (error.status == 413 or error.code == TOO_LARGE) and limit > SMALLEST_UPLOAD:
                     limit = max(SMALLEST_UPLOAD, limit // 2)
                 else:
@@ -214,6 +226,14 @@ class Delivery:
             attempts.append((route, "ok"))
             return (Delivered.DELIVERED if route == "reply" else Delivered.DELIVERED_LATE), message
         return Delivered.KEPT, None
+
+    @staticmethod
+    def _why_here(job: Job, lacking: list[str]) -> str:
+        return _(
+            "I couldn't post this in <#{channel}>: I lack the {permissions} permission there.",
+            channel=job.channel_id,
+            permissions=", ".join(lacking),
+        ).render(job.locale)
 
     @staticmethod
     def _next_route(route: str, error: discord.HTTPException, job: Job) -> str | None:

@@ -9,6 +9,7 @@ and queues the job.
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from typing import Any
@@ -21,11 +22,13 @@ from bot.billing.usage import UsageLog, guild_scope, reachable_channel, start_re
 from bot.db.models import GuildSettings, Job, JobOrigin, JobState, UsageRecord
 from bot.db.policy import get_settings
 from bot.db.usage import usage_id_of_message
-from bot.errors import InvalidRequest
+from bot.errors import CannotAnswer, InvalidRequest
 from bot.flow.catalog import ModelCatalog
 from bot.flow.conversation import Ask
 from bot.flow.locales import Locales
+from bot.flow.replies import missing_permissions
 from bot.flow.sources import SourceImage
+from bot.flow.status import Openings
 from bot.flow.styles import Styles
 from bot.i18n import Text, _
 from bot.images import ModelSpec
@@ -42,6 +45,7 @@ REFRAMES: dict[str, tuple[str, tuple[float, float, float, float]]] = {
     "pd": ("pan", (0.0, 0.0, 0.0, 0.5)),
 }
 DM_UPLOAD_LIMIT = 10 * 1024 * 1024  # what Discord takes in a DM without Nitro
+log = logging.getLogger(__name__)
 REFRAME_PROMPT = "Extend this image outward, continuing its scene, style and lighting seamlessly."
 
 
@@ -61,7 +65,9 @@ class Intake:
         locales: Locales,
         runner: Runner,
         styles: Styles,
+        openings: Openings,
     ) -> None:
+        """`openings` paces the first answer to a member's message with the status sender's budget."""
         self._catalog = catalog
         self._styles = styles
         self._policy = policy
@@ -69,6 +75,7 @@ class Intake:
         self._usage = usage
         self._locales = locales
         self._runner = runner
+        self._openings = openings
 
     def _begin(
         self, interaction: discord.Interaction, command: str, model: str | None, **fields: object
@@ -176,11 +183,7 @@ class Intake:
         if ask.continues is not None:
             async with self._sessions() as session:
                 record.parent_id = await usage_id_of_message(session, ask.continues)
-        status = await message.reply(
-            _("⏳ In the queue…").render(self._locales.for_message(message)),
-            mention_author=False,
-            allowed_mentions=discord.AllowedMentions.none(),
-        )
+        status = await self._status_message(message)
         record.message_id = status.id  # it becomes the result: a reply to it finds this row at once
         await self._usage.save(record)
         guild_id = message.guild.id if message.guild is not None else None
@@ -199,12 +202,12 @@ class Intake:
                 job=Job(
                     origin=JobOrigin.MESSAGE,
                     guild_id=guild_id,
-                    channel_id=message.channel.id,
+                    channel_id=status.channel.id,
                     user_id=message.author.id,
                     application_id=application_id,
                     interaction_token=None,
                     message_id=status.id,
-                    attachment_limit=message.guild.filesize_limit if message.guild is not None else DM_UPLOAD_LIMIT,
+                    attachment_limit=message.guild.filesize_limit if status.guild is not None else DM_UPLOAD_LIMIT,
                     interaction_at=message.created_at,
                 ),
             )
@@ -213,6 +216,42 @@ class Intake:
             with contextlib.suppress(discord.HTTPException):
                 await status.delete()  # refused after all: the error path answers in its place
             raise
+
+    async def _status_message(self, message: discord.Message) -> discord.Message:
+        """The bot's message that shows the job's status and then becomes its result: a reply to
+        the member's message, or, where the bot lacks a permission to answer in the channel, a
+        message in the member's DMs after one that says which (the log names it too)."""
+        locale = self._locales.for_message(message)
+        queued = _("⏳ In the queue…").render(locale)
+        missing = missing_permissions(message.channel)
+        if not missing:
+            return await self._openings.paced(
+                lambda: message.reply(queued, mention_author=False, allowed_mentions=discord.AllowedMentions.none())
+            )
+        names = ", ".join(missing)
+        log.warning(
+            "cannot answer user %s in channel %s: the bot lacks %s there; answering in DMs",
+            message.author.id,
+            message.channel.id,
+            names,
+        )
+        why = _(
+            "I can't answer you in <#{channel}>: I lack the {permissions} permission there, so I'll answer here. "
+            "A server moderator can grant it.",
+            channel=message.channel.id,
+            permissions=names,
+        )
+        try:
+            dm = await message.author.create_dm()
+            await dm.send(why.render(locale), allowed_mentions=discord.AllowedMentions.none())
+            return await dm.send(queued, allowed_mentions=discord.AllowedMentions.none())
+        except discord.HTTPException:
+            log.warning(
+                "user %s does not take DMs either; their reply in channel %s goes unanswered",
+                message.author.id,
+                message.channel.id,
+            )
+            raise CannotAnswer(missing) from None
 
     async def generate(
         self,

@@ -34,6 +34,30 @@ class ReplyViews(Protocol):
     def kept(self, locale: str) -> discord.ui.View: ...
 
 
+# What the bot needs to answer a member's message in a channel: to post, to attach the images, and
+# to reply to a message (Discord asks Read Message History for a message_reference).
+ANSWER_PERMISSIONS = (
+    ("send_messages", "Send Messages"),
+    ("attach_files", "Attach Files"),
+    ("read_message_history", "Read Message History"),
+)
+
+
+def missing_permissions(channel: object) -> list[str]:
+    """The permissions the bot lacks to answer in `channel`, by Discord's names, as the gateway's
+    cache has them (no REST call); none in DMs, or for a channel the cache does not know."""
+    guild = getattr(channel, "guild", None)
+    if not isinstance(channel, discord.abc.GuildChannel | discord.Thread) or guild is None or guild.me is None:
+        return []
+    granted = channel.permissions_for(guild.me)
+    missing = [name for flag, name in ANSWER_PERMISSIONS if not getattr(granted, flag)]
+    if isinstance(channel, discord.Thread):  # a thread asks its own permission to post
+        missing = [name for name in missing if name != "Send Messages"]
+        if not granted.send_messages_in_threads:
+            missing.insert(0, "Send Messages in Threads")
+    return missing
+
+
 def only_member(user_id: int) -> discord.AllowedMentions:
     return discord.AllowedMentions(everyone=False, roles=False, users=[discord.Object(user_id)])
 
@@ -45,15 +69,18 @@ class MemberReplies:
         webhook: Callable[[dict[str, Any]], discord.Webhook],
         channel: Callable[[int], discord.abc.Messageable],
         dm: Callable[[int], Awaitable[discord.abc.Messageable]],
+        lacking: Callable[[int], list[str]],
         views: ReplyViews,
         clock: Clock,
         lifetime: timedelta,
     ) -> None:
         """`webhook` makes an interaction's webhook from its payload; `channel` a channel to send
-        to; `dm` opens (or finds) the DM channel with a user."""
+        to; `dm` opens (or finds) the DM channel with a user; `lacking` names the permissions the
+        bot lacks to answer in a channel (`missing_permissions` of the cached channel)."""
         self._webhook = webhook
         self._channel = channel
         self._dm = dm
+        self.lacking = lacking
         self.views = views
         self._clock = clock
         self._lifetime = lifetime

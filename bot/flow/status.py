@@ -5,9 +5,12 @@ changes; the sender edits each member's reply at most once every `every` seconds
 status replacing an unsent older one, and only while the bot's REST calls of the last second
 (all of them, counted by `CallWindow`) leave room under the bot-wide budget, after one call is
 set aside for each job in flight: its result goes out unpaced, and may come at any moment.
-Places far back are shown coarsely ("among the next 200"), so a long queue draining does not
-edit every reply on every step. Nothing here is awaited by the loop that starts jobs, and a
-result is never held back: `settle` drops what is unsent and waits only for an edit in flight.
+A member's message is answered by a new bot message (a bot-token call, bound by Discord's 50 a
+second like the edits): those first answers wait their turn in `Openings`, served first, in the
+order they came, from the same budget. Places far back are shown coarsely ("among the next
+200"), so a long queue draining does not edit every reply on every step. Nothing here is
+awaited by the loop that starts jobs, and a result is never held back: `settle` drops what is
+unsent and waits only for an edit in flight.
 """
 
 from __future__ import annotations
@@ -15,8 +18,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import discord
 
@@ -29,6 +34,7 @@ from bot.jobs.runner import Waiting
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 EXACT_UP_TO = 10
 _STEPS = (1, 2, 5)
 
@@ -65,6 +71,50 @@ def queue_status(position: int, recovered: bool) -> Status:
     return Status((note, text) if recovered else (text,), cancellable=True)
 
 
+class Openings:
+    """Members' messages waiting to post the bot's first answer, each in turn as the status
+    sender's budget leaves room for it."""
+
+    def __init__(self) -> None:
+        self._waiting: deque[asyncio.Future[None]] = deque()
+        self.under_way = 0  # granted and not yet done: counted against the budget
+        self.arrived = asyncio.Event()  # wakes the status sender early
+
+    async def paced(self, send: Callable[[], Awaitable[T]]) -> T:
+        """`send()` once the budget has room for it; returns what it returns."""
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append(turn)
+        self.arrived.set()
+        try:
+            await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():
+                self.under_way -= 1  # granted, then cancelled before it could go
+            else:
+                self._waiting.remove(turn)
+            raise
+        try:
+            return await send()
+        finally:
+            self.under_way -= 1
+
+    def grant(self, room: int) -> int:
+        """Let the first `room` waiting go; returns how many went."""
+        granted = 0
+        while self._waiting and granted < room:
+            turn = self._waiting.popleft()
+            if turn.done():
+                continue
+            turn.set_result(None)
+            self.under_way += 1
+            granted += 1
+        return granted
+
+    def release_all(self) -> None:
+        """At shutdown: let every waiting one go unpaced (each still answers its member)."""
+        self.grant(len(self._waiting))
+
+
 @dataclass
 class _Reply:
     job: Job
@@ -85,11 +135,14 @@ class StatusSender:
         *,
         every: float,
         calls_per_second: float,
+        openings: Openings | None = None,
     ) -> None:
         """`waiting` lists the queued jobs with their places; it is read once a tick. `calls`
         counts all of the bot's REST calls; `in_flight` is how many jobs are running or
-        delivering, each owed a call for its result."""
+        delivering, each owed a call for its result; `openings` are the first answers to
+        members' messages, served ahead of edits."""
         self._replies = replies
+        self.openings = openings or Openings()
         self._clock = clock
         self._waiting = waiting
         self._every = every
@@ -112,7 +165,9 @@ class StatusSender:
         for waiting in self._waiting():
             self.show(waiting.job, queue_status(waiting.position, waiting.recovered))
         sending = sum(1 for reply in self._replies_by_job.values() if reply.sending is not None)
-        room = max(0, self._budget - self._calls.count(now) - sending - self._in_flight())
+        room = self._budget - self._calls.count(now) - sending - self._in_flight() - self.openings.under_way
+        room = max(0, room)
+        room -= self.openings.grant(room)
         ready = [
             reply
             for reply in self._replies_by_job.values()
@@ -136,12 +191,14 @@ class StatusSender:
     async def run(self) -> None:
         """Send what is due, once a tick, until cancelled."""
         while True:
+            self.openings.arrived.clear()
             try:
                 for reply, status in self.due(self._clock.monotonic()):
                     reply.sending = asyncio.create_task(self._send(reply, status), name=f"status-{reply.job.id}")
             except Exception:
                 log.exception("the status sender hit an error; it carries on at the next tick")
-            await asyncio.sleep(self.tick_seconds)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.openings.arrived.wait(), self.tick_seconds)
 
     async def _send(self, reply: _Reply, status: Status) -> None:
         job = reply.job
@@ -156,6 +213,7 @@ class StatusSender:
 
     async def close(self) -> None:
         """Wait for edits under way (they are short), and forget the rest."""
+        self.openings.release_all()
         sending = [reply.sending for reply in self._replies_by_job.values() if reply.sending is not None]
         self._replies_by_job.clear()
         with contextlib.suppress(asyncio.CancelledError):

@@ -16,9 +16,10 @@ from discord import app_commands
 
 from bot.billing.usage import command_name, record_for
 from bot.db.models import UsageRecord
+from bot.errors import CannotAnswer
 from bot.flow.failures import Failures, describe_failure
 from bot.flow.locales import Locales
-from bot.flow.replies import REFUSAL_SECONDS
+from bot.flow.replies import REFUSAL_SECONDS, missing_permissions
 
 log = logging.getLogger(__name__)
 
@@ -46,17 +47,25 @@ class ErrorReporter:
         log says which permission it lacks."""
         failure = describe_failure(error)
         text = failure.message.render(self._locales.for_message(message))
+        missing = missing_permissions(message.channel)
         try:
-            await message.reply(
-                text,
-                mention_author=True,
-                delete_after=REFUSAL_SECONDS,
-                allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=[message.author]),
-            )
+            if isinstance(error, CannotAnswer):
+                pass  # neither the channel nor the member's DMs take a message
+            elif missing:
+                log.warning(
+                    "cannot reply in channel %s: the bot lacks %s there", message.channel.id, ", ".join(missing)
+                )
+                await (await message.author.create_dm()).send(text, allowed_mentions=discord.AllowedMentions.none())
+            else:
+                await message.reply(
+                    text,
+                    mention_author=True,
+                    delete_after=REFUSAL_SECONDS,
+                    allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=[message.author]),
+                )
         except discord.Forbidden:
             log.warning(
-                "cannot reply in channel %s: the bot lacks Send Messages or Read Message History there",
-                message.channel.id,
+                "could not answer user %s in channel %s or in DMs: Forbidden", message.author.id, message.channel.id
             )
         except discord.HTTPException:
             log.exception("could not answer message %s of user %s", message.id, message.author.id)

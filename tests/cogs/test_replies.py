@@ -2,13 +2,16 @@
 they point at (no words: vary it), the result is a regular message that replies to the member,
 and replying to it goes on from there."""
 
+import asyncio
 import io
 
 from PIL import Image
 
+from bot.flow.replies import missing_permissions
 from tests.cogs.test_settings import settings
 from tests.helpers import usage_rows
 from tests.standins.discord_data import UserOption, user_payload
+from tests.standins.discord_messages import ATTACH_FILES, READ_MESSAGE_HISTORY, SEND_MESSAGES
 from tests.standins.images_rules import make_png
 
 
@@ -206,3 +209,79 @@ async def test_history_shows_a_chain_as_one_entry_with_its_steps(make_config, st
     assert len(entries) == 2
     assert entries[0].startswith("**1.** a lighthouse → add fog") and second.id in entries[0]
     assert entries[1].startswith("**2.** a harbour")
+
+
+async def deny_bot(bot, discord_api, permissions: int) -> None:
+    """Take `permissions` from the bot in the general channel, and wait for its cache to know."""
+    updated = asyncio.ensure_future(bot.wait_for("guild_channel_update", timeout=10))
+    await discord_api.deny_bot(discord_api.channel_id, permissions)
+    await updated
+    assert missing_permissions(bot.get_channel(int(discord_api.channel_id)))
+
+
+def dm_messages(discord_api):
+    return discord_api.channel_messages.get(discord_api.dm_channel_id, [])
+
+
+async def test_where_the_bot_may_not_attach_files_it_answers_in_dms_and_logs_why(
+    make_config, start_bot, discord_api, images_api, caplog
+):
+    bot = await start_bot(make_config())
+    await deny_bot(bot, discord_api, ATTACH_FILES)
+    before = len(discord_api.calls)
+    await discord_api.send_member_message(
+        "make it blue", mention_bot=True, attachments=[("cat.png", png(64, 64), "image/png")]
+    )
+    await discord_api.wait_for(lambda: any(m.payload["attachments"] for m in dm_messages(discord_api)))
+    why, result = dm_messages(discord_api)
+    assert f"<#{discord_api.channel_id}>" in why.text and "Attach Files" in why.text
+    assert result.attachment_bytes() and not why.pings and not result.pings
+    # Not even tried in the channel: the gateway's cache said the bot may not.
+    assert all(discord_api.channel_id not in call.path for call in discord_api.calls[before:])
+    assert "the bot lacks Attach Files there" in caplog.text
+    [row] = await usage_rows(bot, delivered=True)
+    assert (row.command, row.status, row.delivery, row.message_id) == ("reply", "ok", "delivered", int(result.id))
+
+    # The chain goes on in the DMs, with no mention needed there.
+    await answer_to(discord_api, await discord_api.send_member_message("add a moon", place="dm", reply_to=result))
+    rows = await usage_rows(bot, 2, delivered=True)
+    assert rows[1].parent_id == rows[0].id
+
+
+async def test_a_permission_taken_while_the_job_runs_sends_the_result_to_dms(
+    make_config, start_bot, discord_api, images_api, caplog
+):
+    bot = await start_bot(make_config())
+    images_api.gate = asyncio.Event()
+    asked = await discord_api.send_member_message(
+        "make it blue", mention_bot=True, attachments=[("cat.png", png(64, 64), "image/png")]
+    )
+    status = await answer_to(discord_api, asked, done=False)  # "in the queue", in the channel
+    await images_api.wait_for_requests(1)
+    await deny_bot(bot, discord_api, ATTACH_FILES)
+    images_api.gate.set()
+    await discord_api.wait_for(lambda: any(m.payload["attachments"] for m in dm_messages(discord_api)))
+    [result] = dm_messages(discord_api)
+    assert result.text.startswith(f"I couldn't post this in <#{discord_api.channel_id}>: I lack the Attach Files")
+    assert not discord_api.messages[status.id].payload["attachments"]
+    assert "the bot lacks Attach Files in channel" in caplog.text
+    [row] = await usage_rows(bot, delivered=True)
+    assert (row.status, row.delivery, row.cost_usd > 0) == ("ok", "delivered_late", True)
+
+
+async def test_with_no_channel_and_no_dms_nothing_is_made_and_the_log_says_why(
+    make_config, start_bot, discord_api, images_api, caplog
+):
+    bot = await start_bot(make_config())
+    discord_api.closed_dm_channels.add(discord_api.dm_channel_id)
+    await deny_bot(bot, discord_api, SEND_MESSAGES | READ_MESSAGE_HISTORY)
+    await discord_api.send_member_message(
+        "make it blue", mention_bot=True, attachments=[("cat.png", png(64, 64), "image/png")]
+    )
+    [row] = await usage_rows(bot)
+    assert (row.status, row.error_code) == ("invalid", "missing_permission")
+    # Discord takes Attach Files away with Send Messages: the bot names all it lacks.
+    assert "Send Messages, Attach Files, Read Message History" in row.error_detail
+    assert "the bot lacks Send Messages, Attach Files, Read Message History there" in caplog.text
+    assert "does not take DMs either" in caplog.text
+    assert not images_api.requests and not discord_api.channel_messages.get(discord_api.channel_id)

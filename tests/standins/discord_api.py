@@ -20,6 +20,7 @@ from aiohttp import WSMsgType, web
 
 from tests.standins.discord_data import (
     ACK_DEADLINE,
+    ADMINISTRATOR,
     ALL_MEMBER_PERMISSIONS,
     BOT_TOKEN,
     MANAGE_GUILD,
@@ -72,6 +73,7 @@ class DiscordStandIn(MemberActions, MemberMessages, RestOperations):
         self._uploads: dict[str, bytes] = {}
         self.member_roles: dict[str, list[str]] = {}
         self.channel_messages: dict[str, list[StoredMessage]] = {}
+        self.bot_denied: dict[str, int] = {}  # channel id: the permissions the bot's overwrite denies there
         self.intents = 0  # what the bot identified with: which events, and whether messages arrive whole
         self.ack_deadline = ACK_DEADLINE
         self.latency = 0.0
@@ -200,7 +202,7 @@ class DiscordStandIn(MemberActions, MemberMessages, RestOperations):
         everyone = {
             "id": self.guild_id,
             "name": "@everyone",
-            "permissions": str(ALL_MEMBER_PERMISSIONS & ~MANAGE_GUILD),
+            "permissions": str(ALL_MEMBER_PERMISSIONS & ~MANAGE_GUILD & ~ADMINISTRATOR),  # overwrites apply
             "position": 0,
             "color": 0,
             "hoist": False,
@@ -236,25 +238,28 @@ class DiscordStandIn(MemberActions, MemberMessages, RestOperations):
             "voice_states": [],
             "presences": [],
             "members": [self.member_payload(self.bot_user)],
-            "channels": [
-                {
-                    "id": channel_id,
-                    "type": 0,
-                    "name": name,
-                    "position": position,
-                    "guild_id": self.guild_id,
-                    "permission_overwrites": [],
-                    "nsfw": False,
-                    "flags": 0,
-                    "topic": None,
-                    "last_message_id": None,
-                    "rate_limit_per_user": 0,
-                    "parent_id": None,
-                }
-                for position, (channel_id, name) in enumerate(
-                    [(self.channel_id, "general"), (self.alerts_channel_id, "mod-alerts"), (self.art_channel_id, "art")]
-                )
-            ],
+            "channels": [self.channel_payload(channel_id) for channel_id in self._guild_channels],
+        }
+
+    @property
+    def _guild_channels(self) -> dict[str, str]:
+        return {self.channel_id: "general", self.alerts_channel_id: "mod-alerts", self.art_channel_id: "art"}
+
+    def channel_payload(self, channel_id: str) -> dict[str, Any]:
+        """A text channel of the guild as the gateway describes it, the bot's overwrite included."""
+        return {
+            "id": channel_id,
+            "type": 0,
+            "name": self._guild_channels[channel_id],
+            "position": list(self._guild_channels).index(channel_id),
+            "guild_id": self.guild_id,
+            "permission_overwrites": self.bot_overwrites(channel_id),
+            "nsfw": False,
+            "flags": 0,
+            "topic": None,
+            "last_message_id": None,
+            "rate_limit_per_user": 0,
+            "parent_id": None,
         }
 
     async def _gateway(self, request: web.Request) -> web.StreamResponse:

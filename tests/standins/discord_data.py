@@ -21,6 +21,7 @@ MAX_COMPONENTS = 40  # Discord's limit for a Components V2 message, nested ones 
 MAX_GALLERY_ITEMS = 10
 ACK_DEADLINE = 3.0
 TOKEN_LIFETIME = 15 * 60.0
+ADMINISTRATOR = 1 << 3
 MANAGE_GUILD = 1 << 5
 MANAGE_MESSAGES = 1 << 13
 ALL_MEMBER_PERMISSIONS = (1 << 41) - 1

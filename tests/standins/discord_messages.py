@@ -12,17 +12,28 @@ DIRECT_MESSAGES (1 << 12) for DMs. Without the privileged MESSAGE_CONTENT intent
 sent, DMs to the app, and messages that mention the app (a reply to the app's message mentions
 it while the member keeps "ping on reply"; Discord's clients do not mention the author of an
 interaction response, whose reply therefore does not mention the app).
+
+What the bot may post follows "Permissions" and "Create Message"
+(https://discord.com/developers/docs/topics/permissions#permission-overwrites,
+https://discord.com/developers/docs/resources/message#create-message): a member overwrite's
+`deny` takes the bits away in that channel; creating a message needs SEND_MESSAGES, files need
+ATTACH_FILES, and a `message_reference` (a reply) needs READ_MESSAGE_HISTORY, each refused with
+403 and JSON code 50013 "Missing Permissions". A changed overwrite reaches the bot as
+CHANNEL_UPDATE ("Gateway Events: Channel Update").
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from tests.standins.discord_data import StoredMessage, now_iso, snowflake
+from tests.standins.discord_data import DiscordError, StoredMessage, now_iso, snowflake
 
 GUILD_MESSAGES = 1 << 9
 DIRECT_MESSAGES = 1 << 12
 MESSAGE_CONTENT = 1 << 15
+SEND_MESSAGES = 1 << 11
+ATTACH_FILES = 1 << 15
+READ_MESSAGE_HISTORY = 1 << 16
 _CONTENT_FIELDS = {"content": "", "embeds": [], "attachments": [], "components": []}
 
 
@@ -31,6 +42,23 @@ class MemberMessages:
 
     intents: int
     messages: dict[str, StoredMessage]
+    bot_denied: dict[str, int]
+
+    def bot_overwrites(self, channel_id: str) -> list[dict[str, Any]]:
+        denied = self.bot_denied.get(channel_id, 0)
+        return [{"id": self.bot_user["id"], "type": 1, "allow": "0", "deny": str(denied)}] if denied else []
+
+    async def deny_bot(self, channel_id: str, permissions: int) -> None:
+        """A moderator takes `permissions` from the bot in a channel: an overwrite, and its CHANNEL_UPDATE."""
+        self.bot_denied[channel_id] = permissions
+        await self.dispatch("CHANNEL_UPDATE", self.channel_payload(channel_id))
+
+    def check_bot_may_post(self, channel_id: str, *, files: bool, reply: bool) -> None:
+        """Raise Discord's 403 (50013) when the bot's overwrite denies what the call needs."""
+        denied = self.bot_denied.get(channel_id, 0)
+        needed = SEND_MESSAGES | (ATTACH_FILES if files else 0) | (READ_MESSAGE_HISTORY if reply else 0)
+        if denied & needed:
+            raise DiscordError(403, 50013, "Missing Permissions")
 
     def _visible(self, message: dict[str, Any], *, to_bot: bool) -> dict[str, Any]:
         """`message` as the bot receives it: blanked unless the intent or one of the exceptions lets it see it."""

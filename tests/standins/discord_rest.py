@@ -377,6 +377,7 @@ class RestOperations:
             raise DiscordError(403, 50001, "Missing Access")
         if channel_id in self.closed_dm_channels:  # the member allows no DMs from server members' apps
             raise DiscordError(403, 50007, "Cannot send messages to this user")
+        self.check_bot_may_post(channel_id, files=bool(files), reply=bool(body.get("message_reference")))
         content = body.get("content") or ""
         stored: dict[str, bytes] = {}
         attachments = []
@@ -448,6 +449,7 @@ class RestOperations:
         channel_id, message = self._channel_message(request)
         if message.payload["author"]["id"] != self.bot_user["id"]:
             raise DiscordError(403, 50005, "Cannot edit a message authored by another user")
+        self.check_bot_may_post(channel_id, files=bool(files), reply=False)
         previous = message.payload
         flags = previous["flags"] | (int(body.get("flags") or 0) & COMPONENTS_V2)
         stored, attachments = dict(message.files), list(previous["attachments"])

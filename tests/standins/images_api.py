@@ -63,6 +63,7 @@ class ImagesStandIn:
         self.violations: list[str] = []
         self.noise_images = False
         self.delay = 0.0
+        self.gate: asyncio.Event | None = None  # while set to an unset event, every answer waits for it
         self.stream_gap = 0.0
         self.endless_sent = 0
         self.budget_reset: str | None = None  # e.g. "25s": every answer says the request budget is spent until then
@@ -362,6 +363,8 @@ class ImagesStandIn:
         try:
             recorded = await self._intake(request, schema)
             await asyncio.sleep(self.delay)
+            if self.gate is not None:
+                await self.gate.wait()
             fields = recorded.fields
             model = fields.get("model") or default_model
             failure = self._planned.popleft() if self._planned else None

@@ -9,7 +9,13 @@ import aiohttp
 import pytest
 
 from tests.standins.discord_data import StoredMessage, user_payload
-from tests.standins.discord_messages import DIRECT_MESSAGES, GUILD_MESSAGES, MESSAGE_CONTENT
+from tests.standins.discord_messages import (
+    ATTACH_FILES,
+    DIRECT_MESSAGES,
+    GUILD_MESSAGES,
+    MESSAGE_CONTENT,
+    READ_MESSAGE_HISTORY,
+)
 
 GUILDS = 1
 
@@ -92,3 +98,33 @@ async def test_without_the_message_intents_no_message_arrives(discord_api):
         await discord_api.send_member_message("hello", place="dm")
         assert await next_message(ws, timeout=0.5) is None
         await ws.close()
+
+
+async def test_a_denied_permission_is_an_overwrite_on_the_gateway_and_a_50013_on_rest(discord_api):
+    async with aiohttp.ClientSession() as session:
+        ws = await identify(session, discord_api, GUILDS)
+        await discord_api.deny_bot(discord_api.channel_id, ATTACH_FILES | READ_MESSAGE_HISTORY)
+        while (event := await ws.receive_json()).get("t") != "CHANNEL_UPDATE":
+            pass
+        [overwrite] = event["d"]["permission_overwrites"]
+        assert overwrite == {
+            "id": discord_api.bot_user["id"],
+            "type": 1,
+            "allow": "0",
+            "deny": str(ATTACH_FILES | READ_MESSAGE_HISTORY),
+        }
+        await ws.close()
+
+        url = f"{discord_api.api_base_url}/channels/{discord_api.channel_id}/messages"
+        headers = {"Authorization": f"Bot {discord_api.token}"}
+        async with session.post(url, json={"content": "words alone"}, headers=headers) as answer:
+            assert answer.status == 200
+            said = (await answer.json())["id"]
+        reply = {"content": "a reply", "message_reference": {"message_id": said}}
+        async with session.post(url, json=reply, headers=headers) as answer:
+            assert (answer.status, (await answer.json())["code"]) == (403, 50013)
+        form = aiohttp.FormData()
+        form.add_field("payload_json", json.dumps({"attachments": [{"id": 0, "filename": "a.png"}]}))
+        form.add_field("files[0]", b"\x89PNG fake", filename="a.png", content_type="image/png")
+        async with session.post(url, data=form, headers=headers) as answer:
+            assert (answer.status, (await answer.json())["code"]) == (403, 50013)

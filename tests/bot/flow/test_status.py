@@ -1,5 +1,6 @@
 """The status sender with an injected clock: pacing, coalescing, coarse places, the call budget."""
 
+import asyncio
 from datetime import UTC, datetime
 
 import pytest
@@ -148,3 +149,42 @@ async def test_sending_edits_the_reply_and_a_repeat_is_not_sent_again():
 def test_the_tick_is_short_but_not_busy(every):
     status, _ = sender([], every=every)
     assert 0.02 <= status.tick_seconds <= 0.5
+
+
+async def test_first_answers_to_messages_go_in_turn_ahead_of_edits_within_the_budget():
+    waiting = [Waiting(job(index), index) for index in range(1, 11)]
+    status, clock = sender(waiting, calls=40)
+    for _call in range(20):
+        status.window.note()
+    sent: list[int] = []
+
+    async def answer(index: int) -> int:
+        async def send() -> int:
+            status.window.note()  # the call starts: the window counts it from now
+            sent.append(index)
+            return index
+
+        return await status.openings.paced(send)
+
+    answers = [asyncio.ensure_future(answer(index)) for index in range(30)]
+    await asyncio.sleep(0)
+    assert status.due(clock.monotonic()) == []  # 20 of 40 used: all 20 left go to first answers
+    assert sum(await asyncio.gather(*answers[:20])) == sum(range(20)) and sent == list(range(20))
+    assert status.openings.under_way == 0 and not any(task.done() for task in answers[20:])
+
+    clock.seconds += 1.3  # the window has emptied
+    assert len(status.due(clock.monotonic())) == 10  # the 10 first answers left, then the 10 edits
+    assert sum(await asyncio.gather(*answers[20:])) == sum(range(20, 30))
+
+
+async def test_a_first_answer_cancelled_while_waiting_leaves_the_budget_as_it_was():
+    status, clock = sender([], calls=1)
+    status.window.note()
+    waiting = asyncio.ensure_future(status.openings.paced(lambda: asyncio.sleep(0)))
+    await asyncio.sleep(0)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    clock.seconds += 1.3
+    status.due(clock.monotonic())
+    assert status.openings.under_way == 0
