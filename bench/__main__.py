@@ -13,10 +13,10 @@ import logging
 import sys
 from datetime import UTC, datetime
 
-from bench import bursts, claims, client, loop_lag, queries, replies
+from bench import bursts, claims, client, loop_lag, queries, replies, screening
 from bench.report import Figure, write_report
 
-FAMILIES = ("bursts", "replies", "loop", "queries", "claims", "client")
+FAMILIES = ("bursts", "replies", "screening", "loop", "queries", "claims", "client")
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -47,6 +47,8 @@ async def run(args: argparse.Namespace) -> tuple[list[Figure], list[tuple[int, f
         show(found)
         print("bot-token calls a second:", " ".join(str(count) for count in answered.per_second), flush=True)
         sections = replies.section(answered)
+    if "screening" in families:
+        show(await screening.run(requests=3 if args.quick else 20))
     if "loop" in families:
         show(await loop_lag.run(edits=4 if args.quick else 16))
     if "queries" in families:

@@ -13,21 +13,18 @@ import io
 import json
 import signal
 import sys
-import tempfile
 import time
 import zlib
 from dataclasses import dataclass
-from pathlib import Path
 
 import aiohttp
 import psutil
 from PIL import Image
 
+from bench.harness import running_bot
 from bench.report import Figure, percentile
-from tests.sandbox import secrets_env, start_bot_process, write_config
 from tests.standins.discord_api import DiscordStandIn
 from tests.standins.discord_data import InteractionState, user_payload
-from tests.standins.images_api import ImagesStandIn
 from tests.standins.images_rules import make_png
 
 MAX_RUNNING = 4
@@ -140,34 +137,8 @@ async def baseline_cpu(requests: int) -> float:
 
 
 async def run(sizes: list[int], *, per_image: float = 0.5, latency: float = 0.05) -> tuple[list[Figure], list[Burst]]:
-    discord_api, images_api = DiscordStandIn(), ImagesStandIn()
-    await discord_api.start()
-    await images_api.start()
-    discord_api.latency, images_api.delay = latency, per_image
-    # The stand-ins' schema checks (which the tests run on every call) would cost them more CPU than
-    # the bot spends, and skew what is measured: the same calls are checked by the test suite.
-    discord_api.schema_checks = images_api.schema_checks = False
-    with tempfile.TemporaryDirectory() as folder:
-        config = write_config(Path(folder), discord_api, images_api)
-        config.write_text(config.read_text() + f'[jobs]\nmax_running = {MAX_RUNNING}\n[logging]\nlevel = "WARNING"\n')
-        log_path = Path(folder) / "bot.log"
-        with log_path.open("wb") as log:
-            bot = await start_bot_process(config, secrets_env(discord_api, images_api), stdout=log, stderr=log)
-            try:
-                await asyncio.wait_for(discord_api.identified.wait(), 60)
-                results = [await burst(discord_api, psutil.Process(bot.pid), n, per_image) for n in sizes]
-            except BaseException:
-                print(f"the bot's log:\n{log_path.read_text()[-5000:]}", file=sys.stderr)
-                raise
-            finally:
-                if bot.returncode is None:
-                    bot.send_signal(signal.SIGTERM)
-                await asyncio.wait_for(bot.wait(), 60)
-                await discord_api.close()
-                await images_api.close()
-                if bot.returncode:
-                    print(f"the bot ended with {bot.returncode}:\n{log_path.read_text()[-3000:]}", file=sys.stderr)
-    assert not discord_api.violations and not images_api.violations, discord_api.violations + images_api.violations
+    async with running_bot(f"[jobs]\nmax_running = {MAX_RUNNING}\n", per_image=per_image, latency=latency) as bot:
+        results = [await burst(bot.discord_api, bot.process, n, per_image) for n in sizes]
     return figures(results, await baseline_cpu(20)), results
 
 

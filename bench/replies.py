@@ -11,19 +11,14 @@ ideal.
 from __future__ import annotations
 
 import asyncio
-import signal
-import sys
-import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from bench.bursts import MAX_RUNNING, busiest_second, member
+from bench.harness import running_bot
 from bench.report import Figure
-from tests.sandbox import secrets_env, start_bot_process, write_config
 from tests.standins.discord_api import DiscordStandIn
 from tests.standins.discord_data import Call, StoredMessage
-from tests.standins.images_api import ImagesStandIn
 from tests.standins.images_rules import make_png
 
 INTERACTION_PATHS = ("/api/v10/interactions/", "/api/v10/webhooks/")
@@ -83,31 +78,9 @@ async def burst(discord_api: DiscordStandIn, n: int, per_image: float) -> ReplyB
 
 
 async def run(n: int, *, per_image: float = 0.5, latency: float = 0.05) -> tuple[list[Figure], ReplyBurst]:
-    discord_api, images_api = DiscordStandIn(), ImagesStandIn()
-    await discord_api.start()
-    await images_api.start()
-    discord_api.latency, images_api.delay = latency, per_image
-    discord_api.schema_checks = images_api.schema_checks = False  # as in bench/bursts.py
-    with tempfile.TemporaryDirectory() as folder:
-        config = write_config(Path(folder), discord_api, images_api)
-        jobs = f"[jobs]\nmax_running = {MAX_RUNNING}\nper_guild = {MAX_RUNNING}\n"  # one guild: its cap is the bot's
-        config.write_text(config.read_text() + jobs + '[logging]\nlevel = "WARNING"\n')
-        log_path = Path(folder) / "bot.log"
-        with log_path.open("wb") as log:
-            bot = await start_bot_process(config, secrets_env(discord_api, images_api), stdout=log, stderr=log)
-            try:
-                await asyncio.wait_for(discord_api.identified.wait(), 60)
-                result = await burst(discord_api, n, per_image)
-            except BaseException:
-                print(f"the bot's log:\n{log_path.read_text()[-5000:]}", file=sys.stderr)
-                raise
-            finally:
-                if bot.returncode is None:
-                    bot.send_signal(signal.SIGTERM)
-                await asyncio.wait_for(bot.wait(), 60)
-                await discord_api.close()
-                await images_api.close()
-    assert not discord_api.violations and not images_api.violations, discord_api.violations + images_api.violations
+    jobs = f"[jobs]\nmax_running = {MAX_RUNNING}\nper_guild = {MAX_RUNNING}\n"  # one guild: its cap is the bot's
+    async with running_bot(jobs, per_image=per_image, latency=latency) as bot:
+        result = await burst(bot.discord_api, n, per_image)
     return figures(result), result
 
 

@@ -124,6 +124,12 @@ HOW = """
   holds the edited image. Every call on this path is made with the bot token (a status message,
   its edits, the result), so the busiest second is of all of them, in any one-second window. The
   first answers wait their turn in the status sender's 40-a-second budget, ahead of its edits.
+- **Screening** (`bench/screening.py`): the same process and stand-ins, one edit at a time (a
+  prompt and a 1024x1024 photo), 20 with `[moderation]` off and then 20 with it on, in the same
+  run; the median time from the command to the delivered result. The moderation stand-in answers
+  at once, so the difference is the bot's own work (a 768-pixel JPEG copy in a worker thread,
+  base64, two requests at once) and one local round trip; the real endpoint's answer time comes
+  on top.
 - **Event-loop lag** (`bench/loop_lag.py`): 16 edits of 3840x2160 images prepared through the
   bot's bounded worker threads while a ticker measures how late the loop runs it; the baseline is
   the ticker on an idle loop.

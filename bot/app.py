@@ -34,22 +34,27 @@ from bot.flow.catalog import ModelCatalog
 from bot.flow.conversation import Conversation
 from bot.flow.delivery import Delivery
 from bot.flow.failures import Failures
+from bot.flow.filters import WordFilters
+from bot.flow.flags import FlagAlerts
 from bot.flow.intake import Intake
 from bot.flow.locales import Locales
 from bot.flow.notices import ModeratorNotices
 from bot.flow.pipeline import Pipeline
 from bot.flow.production import Production
 from bot.flow.replies import MemberReplies, missing_permissions
+from bot.flow.screening import Screener
 from bot.flow.status import Openings, StatusSender
 from bot.flow.styles import Styles
 from bot.i18n import CatalogueTranslator
 from bot.images import ImagesClient, ModelRegistry
+from bot.images.moderation import Moderation
 from bot.jobs.queue import FairQueue
 from bot.jobs.runner import Runner
 from bot.jobs.shared import SharedQueue
 from bot.metrics import Metrics, MetricsServer
 from bot.netguard import AddressRules
 from bot.surface.errors import ErrorReporter
+from bot.surface.flags import FlagActions, FlagButtons
 from bot.surface.history import HistoryPages
 from bot.surface.views import BUTTON_COMMANDS, ResultActions, ResultButtons
 from bot.threads import BoundedThreads
@@ -65,6 +70,7 @@ from cogs.usage import Usage
 from cogs.vary import Vary
 
 log = logging.getLogger(__name__)
+MODERATION_RESPONSE_BYTES = 1024 * 1024  # a moderation answer is a few kilobytes
 
 
 def point_discord_at(config: DiscordConfig) -> None:
@@ -90,7 +96,7 @@ def command_names(tree: discord.app_commands.CommandTree) -> set[str]:
     names |= {
         menu.name.lower().replace(" image", "") for menu in tree.get_commands(type=discord.AppCommandType.message)
     }
-    return names | set(BUTTON_COMMANDS) | {"reply"}
+    return names | set(BUTTON_COMMANDS) | {"reply", "flag"}
 
 
 @dataclass(frozen=True)
@@ -265,6 +271,20 @@ class ImageBot(commands.AutoShardedBot):
             lifetime=timedelta(minutes=jobs.interaction_minutes),
         )
         notices = ModeratorNotices(replies, locales)
+        flag_buttons = FlagButtons(
+            FlagActions(
+                sessions=sessions, locales=locales, errors=errors, clock=clock, channel=self.get_partial_messageable
+            )
+        )
+        flags = FlagAlerts(
+            sessions=sessions,
+            replies=replies,
+            locales=locales,
+            views=flag_buttons,
+            clock=clock,
+            flags_before_block=config.limits.flags_before_block,
+            flag_window=timedelta(days=config.limits.flag_window_days),
+        )
         status = StatusSender(
             replies,
             clock,
@@ -298,16 +318,18 @@ class ImageBot(commands.AutoShardedBot):
             notices=notices,
             metrics=self.metrics,
             clock=clock,
+            screener=self._screener(http, threads) if config.screening else None,
+            flags=flags,
         )
         self.tree.error(errors.on_tree_error)
         await self.tree.set_translator(CatalogueTranslator())
-        self.add_dynamic_items(*buttons.items, *history.items)
+        self.add_dynamic_items(*buttons.items, *history.items, *flag_buttons.items)
         for cog in (
             Imagine(intake, catalog, styles),
             Edit(intake, catalog, self.tree, actions.open_edit_form),
             Vary(intake, catalog, self.tree),
-            Usage(sessions, threads, locales),
-            Settings(sessions, locales, catalog, accounts, errors, styles),
+            Usage(sessions, threads, locales, flag_buttons),
+            Settings(sessions, locales, catalog, accounts, errors, styles, WordFilters(sessions)),
             Account(sessions, locales),
             Results(actions.hand_over_kept),
             History(history),
@@ -325,6 +347,29 @@ class ImageBot(commands.AutoShardedBot):
             pipeline,
             status,
             Retention(sessions, clock, every_minutes=config.database.prune_every_minutes),
+        )
+
+    def _screener(self, http: aiohttp.ClientSession, threads: BoundedThreads) -> Screener:
+        """Screening by the moderation endpoint, with the bot's own key: a short timeout and one
+        retry, since a request waits for it and goes on without it."""
+        config = self.config
+        client = ImagesClient(
+            http,
+            base_url=config.moderation_base_url,
+            api_key=config.images.api_key.get_secret_value(),
+            timeout=config.moderation.timeout_seconds,
+            connect_timeout=min(config.images.connect_timeout_seconds, config.moderation.timeout_seconds),
+            max_retries=1,
+            retry_base_delay=config.images.retry_base_delay,
+            max_retry_wait=min(config.images.max_retry_wait, config.moderation.timeout_seconds),
+            max_response_bytes=MODERATION_RESPONSE_BYTES,
+        )
+        moderation = Moderation(client, model=config.moderation.model)
+        return Screener(
+            moderation,
+            categories=config.moderation.categories,
+            threads=threads,
+            check_results=config.moderation.check_results,
         )
 
     def _my_id(self) -> int | None:

@@ -39,6 +39,9 @@ def _http_url(value: str, *, websocket: bool = False) -> str:
     return value
 
 
+OPENAI_BASE_URL = "https://api.openai.com/v1"
+
+
 class DiscordConfig(_Section):
     token: SecretStr = SecretStr("")
     api_base_url: str = ""
@@ -72,7 +75,7 @@ class DiscordConfig(_Section):
 
 
 class ImagesConfig(_Section):
-    base_url: str = "https://api.openai.com/v1"
+    base_url: str = OPENAI_BASE_URL
     api_key: SecretStr = SecretStr("")
     model: str = "gpt-image-2"
     offered_models: list[str] = Field(default_factory=lambda: ["gpt-image-2", "gpt-image-1.5", "gpt-image-1-mini"])
@@ -100,6 +103,47 @@ class ImagesConfig(_Section):
         if not value.strip():
             raise ValueError('must name a model, for example "gpt-image-2"')
         return value.strip()
+
+
+MODERATION_CATEGORIES = (
+    "harassment",
+    "harassment/threatening",
+    "hate",
+    "hate/threatening",
+    "illicit",
+    "illicit/violent",
+    "self-harm",
+    "self-harm/intent",
+    "self-harm/instructions",
+    "sexual",
+    "sexual/minors",
+    "violence",
+    "violence/graphic",
+)
+
+
+class ModerationConfig(_Section):
+    """Screening before any paid call, by an OpenAI-compatible `/moderations` endpoint."""
+
+    enabled: bool | None = None  # unset: on when images.base_url is OpenAI's (where it is free)
+    base_url: str | None = None  # unset: images.base_url
+    model: str = "omni-moderation-latest"
+    categories: list[str] = Field(default_factory=list)  # which refuse; empty: every one the endpoint flags
+    check_results: bool = False  # screen the made images too, before posting them (worth it on compatible servers)
+    timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_base_url(cls, value: str | None) -> str | None:
+        return _http_url(value) if value else None
+
+    @field_validator("categories")
+    @classmethod
+    def _check_categories(cls, value: list[str]) -> list[str]:
+        unknown = [name for name in value if name not in MODERATION_CATEGORIES]
+        if unknown:
+            raise ValueError(f"unknown categories {unknown}; choose from {', '.join(MODERATION_CATEGORIES)}")
+        return value
 
 
 class DatabaseConfig(_Section):
@@ -136,6 +180,8 @@ class JobsConfig(_Section):
 
 class LimitsConfig(_Section):
     dm_images_per_day: int = Field(default=10, ge=0, le=10_000)
+    flags_before_block: int = Field(default=3, ge=1, le=100)  # flagged requests that block a member for 24 h
+    flag_window_days: int = Field(default=7, ge=1, le=90)  # ... when they fall within this many days
 
 
 class ModelPrice(BaseModel):
@@ -228,7 +274,19 @@ class Config(_Section):
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     security: SecurityConfig = Field(default_factory=SecurityConfig)
+    moderation: ModerationConfig = Field(default_factory=ModerationConfig)
     prices: dict[str, ModelPrice] = Field(default_factory=dict)
+
+    @property
+    def screening(self) -> bool:
+        """Whether requests are screened: as set, or, unset, when the images go to OpenAI."""
+        if self.moderation.enabled is not None:
+            return self.moderation.enabled
+        return self.images.base_url.rstrip("/") == OPENAI_BASE_URL
+
+    @property
+    def moderation_base_url(self) -> str:
+        return (self.moderation.base_url or self.images.base_url).rstrip("/")
 
     def secrets(self) -> list[str]:
         """Every secret value in force, so logging can redact them."""

@@ -39,6 +39,30 @@ class Blocked(UserFacingError):
     code = "blocked"
 
 
+class Filtered(UserFacingError):
+    """One of the guild's word filters matched the prompt: nothing is screened, sent or paid."""
+
+    status = UsageStatus.FILTERED
+    code = "filtered"
+
+    def __init__(self, message: Text, pattern: str) -> None:
+        super().__init__(message)
+        self.pattern = pattern
+
+
+class Flagged(UserFacingError):
+    """The moderation screening flagged the prompt or an image: no paid call is made."""
+
+    status = UsageStatus.FLAGGED
+    code = "flagged"
+
+    def __init__(self, message: Text, categories: tuple[str, ...], *, in_image: bool = False) -> None:
+        """`in_image`: an input image was flagged for one of `categories`."""
+        super().__init__(message)
+        self.categories = categories
+        self.in_image = in_image
+
+
 class CannotAnswer(UserFacingError):
     """The bot lacks a permission to answer where the member asked, and their DMs are closed too:
     nothing is made, and no one can be told; the row and the log say why."""

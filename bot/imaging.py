@@ -292,3 +292,18 @@ def contact_sheet(images: list[bytes], width: int = PREVIEW_WIDTH) -> bytes:
         row, column = divmod(index, columns)
         sheet.paste(image, (column * (cell + PREVIEW_GAP), row * (cell + PREVIEW_GAP)))
     return _encode(sheet, "WEBP", quality=80)
+
+
+SCREENING_EDGE = 768  # the moderation model looks at images about this size; a bigger one only costs upload
+
+
+def screening_copy(data: bytes) -> bytes:
+    """A JPEG of the image, its longer edge at most 768 pixels, for the moderation endpoint:
+    transparency is flattened on white, so that nothing hides in the alpha channel."""
+    image = load_image(data)  # RGB or RGBA
+    if image.mode == "RGBA":
+        flat = Image.new("RGB", image.size, (255, 255, 255))
+        flat.paste(image, mask=image.getchannel("A"))
+        image = flat
+    image.thumbnail((SCREENING_EDGE, SCREENING_EDGE), Image.Resampling.LANCZOS)
+    return _encode(image, "JPEG", quality=85)

@@ -12,11 +12,14 @@ import discord
 from discord import app_commands
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.clock import utcnow
 from bot.db.models import GuildSettings
 from bot.db.policy import change_setting, get_settings, settings_changes
+from bot.db.safety import blocks_in_force
 from bot.errors import InvalidRequest
 from bot.flow.accounts import Accounts
 from bot.flow.catalog import ModelCatalog
+from bot.flow.filters import WordFilters
 from bot.flow.locales import Locales
 from bot.flow.styles import Styles
 from bot.i18n import LANGUAGE_NAMES, Text, _
@@ -85,6 +88,11 @@ def describe_settings(settings: GuildSettings, locale: str, key: tuple[str, str 
     )
     add(_("Language"), LANGUAGE_NAMES.get(settings.language or "", _("each member's own").render(locale)))
     add(_("Spoilers"), (_("every result") if settings.spoiler_always else _("when a member asks")).render(locale))
+    add(_("Alerts"), f"<#{settings.alert_channel_id}>" if settings.alert_channel_id else _("none").render(locale))
+    add(
+        _("Image service strictness"),
+        (_("low in age-restricted channels") if settings.moderation_level == "low" else _("auto")).render(locale),
+    )
     if key is None:
         add(_("Image service key"), _("the bot's").render(locale))
     else:
@@ -166,9 +174,11 @@ class Settings(ModeratorCog):
         accounts: Accounts,
         errors: ErrorReporter,
         styles: Styles,
+        filters: WordFilters,
     ) -> None:
         self.sessions = sessions
         self.styles = styles
+        self.filters = filters
         self.locales = locales
         self.catalog = catalog
         self.accounts = accounts
@@ -209,6 +219,8 @@ class Settings(ModeratorCog):
             changes = await settings_changes(session, interaction.guild_id, limit=5)
             key = await self.accounts.describe(session, interaction.guild_id)
             styles = await self.styles.listing(session, interaction.guild_id)
+            patterns = await self.filters.listing(session, interaction.guild_id)
+            blocks = await blocks_in_force(session, interaction.guild_id, utcnow())
         locale = await self.locales.for_interaction(interaction, current)
         embed = describe_settings(current, locale, key)
         listing = "\n".join(
@@ -217,6 +229,23 @@ class Settings(ModeratorCog):
         )
         embed.add_field(
             name=_("Styles").render(locale), value=listing[:1024] or _("none yet").render(locale), inline=False
+        )
+        if blocks:
+            listed = [
+                f"<@{block.user_id}> "
+                + (
+                    _("until {when}", when=discord.utils.format_dt(block.until, "R")).render(locale)
+                    if block.until
+                    else _("for good").render(locale)
+                )
+                for block in blocks
+            ]
+            embed.add_field(
+                name=_("Blocked by notices and strikes").render(locale), value=fit_list(listed, 1000, locale)
+            )
+        shown = fit_list([discord.utils.escape_markdown(pattern) for pattern in patterns], LIST_FIELD_CHARS, locale)
+        embed.add_field(
+            name=_("Word filters").render(locale), value=shown or _("none yet").render(locale), inline=False
         )
         history = "\n".join(
             f"{discord.utils.format_dt(change.created_at, 'R')} <@{change.user_id}> "
@@ -381,3 +410,50 @@ class Settings(ModeratorCog):
     @app_commands.choices(when=[app_commands.Choice(name=name, value=name) for name in ("always", "off")])
     async def spoiler(self, interaction: discord.Interaction, when: str) -> None:
         await self._change(interaction, {"spoiler_always": when == "always"})
+
+    @settings.command(name="filter-add", description="Refuse prompts with this text; * is any letters within a word")
+    @app_commands.describe(pattern="Plain text like dragon or dra*on; case and look-alike letters do not matter")
+    async def filter_add(self, interaction: discord.Interaction, pattern: app_commands.Range[str, 1, 100]) -> None:
+        assert interaction.guild_id is not None
+        key, added = await self.filters.add(interaction.guild_id, interaction.user.id, pattern)
+        locale = await self.locales.for_interaction(interaction)
+        shown = f"**{discord.utils.escape_markdown(key)}**"
+        message = (
+            _("Added the filter {pattern}. Prompts that contain it are refused here.", pattern=shown)
+            if added
+            else _("This server has the filter {pattern} already.", pattern=shown)
+        )
+        await interaction.response.send_message(message.render(locale), ephemeral=True)
+
+    @settings.command(name="filter-remove", description="Remove one of this server's word filters")
+    @app_commands.describe(pattern="The filter to remove")
+    async def filter_remove(self, interaction: discord.Interaction, pattern: app_commands.Range[str, 1, 100]) -> None:
+        assert interaction.guild_id is not None
+        key, removed = await self.filters.remove(interaction.guild_id, interaction.user.id, pattern)
+        locale = await self.locales.for_interaction(interaction)
+        shown = f"**{discord.utils.escape_markdown(key)}**"
+        message = (
+            _("Removed the filter {pattern}.", pattern=shown)
+            if removed
+            else _("There is no filter {pattern} here.", pattern=shown)
+        )
+        await interaction.response.send_message(message.render(locale), ephemeral=True)
+
+    @filter_remove.autocomplete("pattern")
+    async def _complete_filter(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        assert interaction.guild_id is not None
+        async with self.sessions() as session:
+            return choices(await self.filters.listing(session, interaction.guild_id), current)
+
+    @settings.command(name="moderation", description="How strict the image service is in age-restricted channels")
+    @app_commands.describe(
+        level="low: less strict, only in age-restricted channels; auto: the service's default everywhere"
+    )
+    @app_commands.choices(level=[app_commands.Choice(name=name, value=name) for name in ("auto", "low")])
+    async def moderation(self, interaction: discord.Interaction, level: str) -> None:
+        await self._change(interaction, {"moderation_level": level})
+
+    @settings.command(name="alerts", description="Where moderators hear of budgets, flagged requests and the key")
+    @app_commands.describe(channel="The channel for the bot's notices to moderators")
+    async def alerts(self, interaction: discord.Interaction, channel: discord.TextChannel) -> None:
+        await self._change(interaction, {"alert_channel_id": channel.id})

@@ -24,6 +24,7 @@ from bot.flow.delivery import quote
 from bot.flow.locales import Locales
 from bot.i18n import Text, _
 from bot.surface.checks import ModeratorCog
+from bot.surface.flags import FlagButtons, FlaggedPages
 from bot.surface.options import GUILD_INSTALL, IN_GUILDS
 from bot.threads import BoundedThreads
 
@@ -44,6 +45,8 @@ STATUS_LABELS = {
     UsageStatus.INVALID: _("invalid"),
     UsageStatus.BLOCKED: _("blocked"),
     UsageStatus.PENDING: _("pending"),
+    UsageStatus.FLAGGED: _("flagged"),
+    UsageStatus.FILTERED: _("filtered"),
 }
 STATUS_CHOICES = [
     app_commands.Choice(name=STATUS_LABELS[status].message, value=status)
@@ -55,6 +58,8 @@ STATUS_CHOICES = [
         UsageStatus.LIMITED,
         UsageStatus.INVALID,
         UsageStatus.BLOCKED,
+        UsageStatus.FLAGGED,
+        UsageStatus.FILTERED,
     )
 ]
 PAGE_SIZE = 10
@@ -164,10 +169,17 @@ class Usage(ModeratorCog):
         default_permissions=discord.Permissions(manage_guild=True),
     )
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], threads: BoundedThreads, locales: Locales) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        threads: BoundedThreads,
+        locales: Locales,
+        flag_buttons: FlagButtons,
+    ) -> None:
         self.sessions = sessions
         self.threads = threads
         self.locales = locales
+        self.flag_buttons = flag_buttons
 
     async def _summary_reply(
         self, interaction: discord.Interaction, period: str, user: discord.abc.User | None
@@ -252,6 +264,26 @@ class Usage(ModeratorCog):
         locale = await self.locales.for_interaction(interaction)
         embed, total = await self.recent_embed(interaction.guild_id, filters, 0, locale)
         view = RecentPages(self, interaction.user.id, interaction.guild_id, filters, total, locale)
+        await interaction.followup.send(
+            embed=embed, view=view, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+        )
+
+    @usage.command(name="flagged", description="Requests the safety check flagged or a word filter refused")
+    @app_commands.describe(period="Which period (default: last 30 days)")
+    @app_commands.choices(period=PERIOD_CHOICES)
+    async def flagged(self, interaction: discord.Interaction, period: str = "30d") -> None:
+        assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        locale = await self.locales.for_interaction(interaction)
+        view = FlaggedPages(
+            sessions=self.sessions,
+            buttons=self.flag_buttons,
+            owner_id=interaction.user.id,
+            guild_id=interaction.guild_id,
+            since=period_start(period, utcnow()) or datetime(2000, 1, 1, tzinfo=UTC),
+            locale=locale,
+        )
+        embed = await view.page()
         await interaction.followup.send(
             embed=embed, view=view, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
         )

@@ -28,9 +28,11 @@ from bot.db.policy import (
     mark_budget_alert,
     mark_notice,
 )
-from bot.errors import Blocked, InvalidRequest, LimitReached
+from bot.db.safety import block_in_force, filter_patterns
+from bot.errors import Blocked, Filtered, InvalidRequest, LimitReached
 from bot.i18n import Text, _
 from bot.images import ImagesResult, ModelSpec
+from bot.wordfilter import first_match
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +103,18 @@ def check_access(settings: GuildSettings, requester: Requester) -> None:
     if settings.channel_ids and requester.channel_id not in settings.channel_ids:
         channels = ", ".join(f"<#{channel_id}>" for channel_id in settings.channel_ids)
         raise InvalidRequest(_("This bot works in {channels} on this server. Try there.", channels=channels))
+
+
+async def check_block(session: AsyncSession, requester: Requester, now: datetime) -> None:
+    """A block a moderator or strikes set, while it lasts."""
+    assert requester.guild_id is not None
+    block = await block_in_force(session, requester.guild_id, requester.user_id, now)
+    if block is None:
+        return
+    if block.until is None:
+        raise Blocked(_("A moderator has blocked you from using this bot here."))
+    ends = discord.utils.format_dt(aware(block.until), "R")
+    raise Blocked(_("You are blocked from using this bot here; the block ends {when}.", when=ends))
 
 
 def choose_size(settings: GuildSettings, spec: ModelSpec, size: str | None) -> str | None:
@@ -182,14 +196,22 @@ class Policy:
         size: str | None,
         quality: str | None,
         n: int,
+        *,
+        prompt: str | None = None,
     ) -> str | None:
         """Refuse what the guild's policy does not allow; reserve images and budget for the rest.
-        Returns the size to ask for (see `choose_size`). `record` must have its id."""
+        The guild's word filters come first, on the final `prompt`; then blocks and channels,
+        models and sizes, the cooldown, and the reservations. Returns the size to ask for (see
+        `choose_size`). `record` must have its id."""
         if requester.guild_id is None:
             await self._reserve_personal(session, requester, record, n)
             return size
+        if prompt and (pattern := first_match(await filter_patterns(session, requester.guild_id), prompt)):
+            record.flags = pattern
+            raise Filtered(_("This server's word filter does not allow that prompt. Try other words."), pattern)
         settings = await get_settings(session, requester.guild_id)
         check_access(settings, requester)
+        await check_block(session, requester, aware(record.created_at))
         size = choose_size(settings, spec, size)
         exempt = requester.exempt(settings)
         if settings.cooldown_seconds and not exempt:

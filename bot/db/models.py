@@ -40,6 +40,8 @@ class UsageStatus:
     BLOCKED = "blocked"
     CANCELLED = "cancelled"
     FAILED = "failed"
+    FLAGGED = "flagged"  # the moderation screening refused it: nothing paid for
+    FILTERED = "filtered"  # one of the guild's word filters matched: nothing sent anywhere
 
 
 class UsageRecord(Base):
@@ -77,6 +79,9 @@ class UsageRecord(Base):
     style: Mapped[str | None] = mapped_column(String(32))  # the style the member's prompt was set in
     via: Mapped[str | None] = mapped_column(String(16))  # "reply": asked by a message, not a command
     parent_id: Mapped[int | None] = mapped_column(RowId)  # the row whose result this one continues
+    flags: Mapped[str | None] = mapped_column(String(300))  # what screening flagged, or the filter that matched
+    screened: Mapped[bool | None] = mapped_column(Boolean)  # False: the screening failed and the request went on
+    review: Mapped[str | None] = mapped_column(String(16))  # a moderator's action on a flagged row
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -86,6 +91,7 @@ class UsageRecord(Base):
         Index("ix_usage_created", "created_at"),
         Index("ix_usage_user_id", "user_id"),  # /forget-me
         Index("ix_usage_message_id", "message_id"),  # a reply to a result finds its row
+        Index("ix_usage_guild_status_created", "guild_id", "status", "created_at"),  # /usage flagged, strikes
     )
 
 
@@ -96,6 +102,7 @@ class Delivery:
     DELIVERED_LATE = "delivered_late"
     KEPT = "kept"
     EXPIRED = "expired"
+    WITHHELD = "withheld"  # made and charged, but screening flagged the images: never posted
 
 
 class DeliveryAttempt(Base):
@@ -168,7 +175,33 @@ class GuildSettings(Base):
     quota_notice_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     key_notice_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the guild's own key failed
     spoiler_always: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    moderation_level: Mapped[str] = mapped_column(String(8), default="auto", server_default="auto")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class WordFilter(Base):
+    """A guild's word filter: a pattern key (bot/wordfilter.py) that refuses a prompt it matches."""
+
+    __tablename__ = "word_filter"
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    pattern: Mapped[str] = mapped_column(String(100), primary_key=True)
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class MemberBlock(Base):
+    """A member blocked in a guild until `until` (None: for good), by a moderator's action on a
+    notice or by strikes; it ends by itself."""
+
+    __tablename__ = "member_block"
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reason: Mapped[str] = mapped_column(String(16))  # "moderator" or "strikes"
+    blocked_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class GuildStyle(Base):

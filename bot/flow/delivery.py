@@ -24,7 +24,7 @@ from bot.billing.policy import ModeratorNotice, Policy
 from bot.billing.usage import finish_ok
 from bot.clock import Clock, aware
 from bot.db.models import Delivery as Delivered
-from bot.db.models import Job, KeptResult, ResultPreview, UsageRecord
+from bot.db.models import Job, KeptResult, ResultPreview, UsageRecord, UsageStatus
 from bot.db.results import held_for, keep, keep_held, log_attempt, release_held
 from bot.db.usage import claim_settlement
 from bot.flow.notices import ModeratorNotices
@@ -89,6 +89,16 @@ def as_files(images: list[EncodedImage], stem: str, *, spoiler: bool = False) ->
     ]
 
 
+def hidden_by(job: Job, route: str) -> bool:
+    """Whether a result goes as spoilers: asked for, or made at the `low` moderation level and
+    posted outside the age-restricted channel it was asked in."""
+    return bool(job.params.get("spoiler")) or (route == "dm" and _low(job))
+
+
+def _low(job: Job) -> bool:
+    return job.params.get("moderation") == "low"
+
+
 def dimensions_of(images: list[EncodedImage]) -> str:
     """ "1024x1024", or "512x512, 1024x1024" when they differ."""
     return ", ".join(dict.fromkeys(f"{image.width}x{image.height}" for image in images))
@@ -132,6 +142,29 @@ class Delivery:
         await self._hand_over(job, record, result, spec, [] if held else images)
         if alert is not None and record.guild_id is not None:
             await self._notices.post(record.guild_id, alert)
+
+    async def withhold(self, record: UsageRecord, result: ImagesResult, categories: tuple[str, ...]) -> bool:
+        """Made images that screening flagged: the row settled at their real cost, once, as
+        flagged, and the images neither posted nor kept. False when an earlier run settled it."""
+        finish_ok(record, result)
+        record.status, record.error_code, record.delivery = UsageStatus.FLAGGED, "flagged_result", Delivered.WITHHELD
+        record.flags, record.screened = ",".join(categories), True
+        try:
+            async with self._sessions() as session:
+                if not await claim_settlement(session, record.id, UsageStatus.FLAGGED):
+                    log.warning("usage row %s was settled by an earlier run; not counted again", record.id)
+                    return False
+                alert = await self._policy.settle(session, record, result)
+                session.add(record)
+                await session.commit()
+        except Exception:
+            log.exception("could not settle the withheld result of usage row %s", record.id)
+            return False
+        self._metrics.request_finished(record.command, record.status)
+        self._metrics.made(record.model or "", len(result.images), record.cost_usd)
+        if alert is not None and record.guild_id is not None:
+            await self._notices.post(record.guild_id, alert)
+        return True
 
     async def redeliver(self, job: Job, record: UsageRecord, spec: ModelSpec) -> bool:
         """Deliver a settled result from its held images, making and charging nothing; False when
@@ -194,7 +227,7 @@ class Delivery:
                     requested=job.params["n"],
                     locale=job.locale,
                 )
-                files = as_files(images, f"{record.command}-{job.id}", spoiler=job.params.get("spoiler", False))
+                files = as_files(images, f"{record.command}-{job.id}", spoiler=hidden_by(job, route))
                 text = f"<@{job.user_id}> {content}" if route == "channel" else content
                 if route == "dm" and lacking:
                     text = f"{self._why_here(job, lacking)}\n{text}"
@@ -257,7 +290,7 @@ class Delivery:
                 user_id=record.user_id,
                 guild_id=record.guild_id,
                 data=image.data,
-                filename=f"{record.command}-{job.id}-{index}.{image.extension}",
+                filename=f"{'SPOILER_' if _low(job) else ''}{record.command}-{job.id}-{index}.{image.extension}",
                 size=len(image.data),
                 created_at=now,
                 expires_at=now + self._keep_for,

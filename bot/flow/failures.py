@@ -19,7 +19,7 @@ from bot.billing.policy import ModeratorNotice, Policy
 from bot.billing.usage import finish_failed
 from bot.clock import utcnow
 from bot.db.models import UsageRecord, UsageStatus
-from bot.errors import GuildKeyFailed, UserFacingError
+from bot.errors import Flagged, GuildKeyFailed, UserFacingError
 from bot.i18n import Text, _
 from bot.images import errors as images_errors
 from bot.imaging import ImageDataError
@@ -128,6 +128,8 @@ class Failures:
         else:
             log.error("%s failed unexpectedly", what, exc_info=error)
         finish_failed(record, status=failure.status, code=failure.code, detail=str(error) or None)
+        if isinstance(error, Flagged):
+            record.flags, record.screened = ",".join(error.categories), True
         self._metrics.request_finished(record.command, record.status)
         try:
             async with self._sessions() as session:

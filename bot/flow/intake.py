@@ -49,6 +49,12 @@ log = logging.getLogger(__name__)
 REFRAME_PROMPT = "Extend this image outward, continuing its scene, style and lighting seamlessly."
 
 
+def age_restricted(channel: object) -> bool:
+    """Whether a channel is age-restricted (`nsfw`); a thread is as its parent is. Never a DM."""
+    is_nsfw = getattr(channel, "is_nsfw", None)
+    return bool(is_nsfw()) if callable(is_nsfw) and getattr(channel, "guild", None) is not None else False
+
+
 def _check(problem: Text | None) -> None:
     if problem:
         raise InvalidRequest(problem)
@@ -133,6 +139,7 @@ class Intake:
                 attachment_limit=interaction.filesize_limit,
                 interaction_at=interaction.created_at,
             ),
+            age_restricted=age_restricted(interaction.channel),
         )
 
     async def _enqueue(
@@ -148,13 +155,20 @@ class Intake:
         requester: Requester,
         locale_of: Callable[[GuildSettings | None], Awaitable[str]],
         job: Job,
+        age_restricted: bool,
     ) -> None:
         """Admit the request and queue `job` (where it came from filled in) in one unit of work,
-        whose guild settings also give the member's language (admit finds them in the session)."""
+        whose guild settings also give the member's language (admit finds them in the session)
+        and the provider's moderation level: `low` only where the guild chose it and the channel
+        is age-restricted."""
         async with self._sessions() as session:
             settings = await get_settings(session, job.guild_id) if job.guild_id is not None else None
             job.locale = await locale_of(settings)
-            params["size"] = await self._policy.admit(session, requester, record, spec, size, quality, n)
+            low = age_restricted and settings is not None and settings.moderation_level == "low"
+            params["moderation"] = "low" if low else "auto"
+            params["size"] = await self._policy.admit(
+                session, requester, record, spec, size, quality, n, prompt=params.get("prompt")
+            )
             params["spoiler"] = bool(params.get("spoiler")) or bool(settings is not None and settings.spoiler_always)
             job.usage_id, job.kind, job.state = record.id, kind, JobState.QUEUED
             job.params = {**params, "model": spec.name, "n": n}
@@ -210,6 +224,7 @@ class Intake:
                     attachment_limit=message.guild.filesize_limit if status.guild is not None else DM_UPLOAD_LIMIT,
                     interaction_at=message.created_at,
                 ),
+                age_restricted=age_restricted(message.channel) and status.guild is not None,
             )
         except Exception:
             record.message_id = None

@@ -12,16 +12,20 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, aware
 from bot.db.models import Job, UsageRecord
+from bot.errors import Flagged
 from bot.flow.accounts import Account, Accounts
 from bot.flow.delivery import Delivery
 from bot.flow.failures import Failures
+from bot.flow.flags import FlagAlerts
 from bot.flow.notices import ModeratorNotices
 from bot.flow.production import Production
 from bot.flow.replies import MemberReplies
+from bot.flow.screening import Screener
 from bot.flow.status import Status, StatusSender
 from bot.i18n import Text, _
-from bot.images import ModelRegistry
+from bot.images import ImagesResult, ModelRegistry
 from bot.images import errors as images_errors
+from bot.images.moderation import Screening
 from bot.imaging import fit_to_limit
 from bot.jobs.runner import RetryLater
 from bot.metrics import Metrics
@@ -51,7 +55,13 @@ class Pipeline:
         threads: BoundedThreads,
         metrics: Metrics,
         clock: Clock,
+        screener: Screener | None,
+        flags: FlagAlerts,
     ) -> None:
+        """`screener` screens each job before its paid call (None: screening is off); `flags`
+        tells the moderators of what it flagged, and blocks a member on strikes."""
+        self._screener = screener
+        self._flags = flags
         self._sessions = sessions
         self._models = models
         self._production = production
@@ -83,19 +93,32 @@ class Pipeline:
                 job, Status((_("🎨 Working on it… preview {index}", index=number),), preview=preview.data)
             )
 
+        screenings: list[Screening] = []
+
+        async def screen(prompt: str | None, images: list[bytes]) -> None:
+            if self._screener is not None:
+                screenings.append(await self._screener.check(job, prompt, images))
+
         account: Account | None = None
         try:
             self._status.show(job, Status((_("🎨 Working on it…"),)))
             called = self._clock.monotonic()
             try:
                 account = await self._accounts.for_guild(job.guild_id)
-                result = await self._production.produce(job, spec, account.images, show_preview)
+                result = await self._production.produce(job, spec, account.images, show_preview, screen)
             finally:
                 provider_done()
                 self._metrics.provider_called(job.kind, self._clock.monotonic() - called)
             await self._status.settle(job.id)
             record = await row
             record.paid_by = account.paid_by
+            if screenings:
+                record.screened = all(screening.screened for screening in screenings)
+            if self._screener is not None and self._screener.check_results:
+                flagged = await self._screener.check_result(job, [image.data for image in result.images])
+                if flagged:
+                    await self._withhold(job, record, result, flagged)
+                    return True
             await self._delivery.deliver(job, record, result, spec)
             return True
         except asyncio.CancelledError:
@@ -117,10 +140,32 @@ class Pipeline:
         if account is not None:
             record.paid_by, exc = account.paid_by, account.fault(exc)
         failure = await self._failures.record(record, exc, what=f"job {job.id} (/{record.command})")
-        await self.tell(job, failure.message)
+        told = [failure.message]
+        if isinstance(exc, Flagged) and (
+            blocked := await self._flags.flagged(job, record, deletable=exc.in_image and record.parent_id is not None)
+        ):
+            told.append(blocked)
+        await self._status.settle(job.id)
+        await self._replies.tell(job, " ".join(text.render(job.locale) for text in told))
         if failure.notice is not None and record.guild_id is not None:
             await self._notices.post(record.guild_id, failure.notice)
         return False
+
+    async def _withhold(self, job: Job, record: UsageRecord, result: ImagesResult, flagged: tuple[str, ...]) -> None:
+        """Made images that screening flagged: charged, never posted; the member and moderators hear."""
+        if not await self._delivery.withhold(record, result, flagged):
+            return
+        told = [
+            _(
+                "The safety check flagged the images that were made ({categories}), so they were not posted. "
+                "The request was charged.",
+                categories=", ".join(flagged),
+            )
+        ]
+        if blocked := await self._flags.flagged(job, record):
+            told.append(blocked)
+        await self._status.settle(job.id)
+        await self._replies.tell(job, " ".join(text.render(job.locale) for text in told))
 
     async def redeliver(self, job: Job) -> bool:
         """A settled job after a crash: its held images delivered, nothing made or charged again."""

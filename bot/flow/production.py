@@ -18,6 +18,7 @@ VARIATION_PROMPT = (
     "Make a variation of this image: keep its subject, composition, palette and style, and vary the details."
 )
 OnPreview = Callable[[bytes, int], Awaitable[None]]
+Screen = Callable[[str | None, list[bytes]], Awaitable[None]]  # raises to stop the job before the paid call
 
 
 def provider_user_id(user_id: int) -> str:
@@ -30,27 +31,42 @@ class Production:
         self._downloads = downloads
         self._threads = threads
 
-    async def produce(self, job: Job, spec: ModelSpec, images: ImagesClient, on_preview: OnPreview) -> ImagesResult:
-        """Make the job's images with `images` (the paying account's client). A single GPT
+    async def produce(
+        self, job: Job, spec: ModelSpec, images: ImagesClient, on_preview: OnPreview, screen: Screen
+    ) -> ImagesResult:
+        """Make the job's images with `images` (the paying account's client). The final prompt
+        and the prepared input images go to `screen` first, before any paid call. A single GPT
         generation is streamed; each partial image goes to `on_preview(image, number)` as it arrives."""
         params, user = job.params, provider_user_id(job.user_id)
         if job.kind == "generate":
+            await screen(params["prompt"], [])
             if params["n"] == 1 and spec.streaming:
                 return await self._stream(images, params, spec, user, on_preview)
             return await images.generate(
-                params["prompt"], model=spec, n=params["n"], size=params["size"], quality=params["quality"], user=user
+                params["prompt"],
+                model=spec,
+                n=params["n"],
+                size=params["size"],
+                quality=params["quality"],
+                user=user,
+                moderation=params.get("moderation"),
             )
         if job.kind == "vary":
-            return await self._vary(images, params, spec, user)
+            return await self._vary(images, params, spec, user, screen)
         if job.kind == "outpaint":
-            return await self._outpaint(images, params, spec, user)
-        return await self._edit(images, params, spec, user)
+            return await self._outpaint(images, params, spec, user, screen)
+        return await self._edit(images, params, spec, user, screen)
 
     async def _stream(
         self, images: ImagesClient, params: dict, spec: ModelSpec, user: str, on_preview: OnPreview
     ) -> ImagesResult:
         events = images.stream_generate(
-            params["prompt"], model=spec, size=params["size"], quality=params["quality"], user=user
+            params["prompt"],
+            model=spec,
+            size=params["size"],
+            quality=params["quality"],
+            user=user,
+            moderation=params.get("moderation"),
         )
         async for event in events:
             if event.completed:
@@ -58,16 +74,28 @@ class Production:
             await on_preview(event.image, (event.partial_index or 0) + 1)
         raise AssertionError("stream_generate ends with a completed event")
 
-    async def _vary(self, images: ImagesClient, params: dict, spec: ModelSpec, user: str) -> ImagesResult:
+    async def _vary(
+        self, images: ImagesClient, params: dict, spec: ModelSpec, user: str, screen: Screen
+    ) -> ImagesResult:
         prepared = await self._fetch_prepared(
             SourceImage(**params["image"]), None, spec, params.get("fit", "crop"), use_own_alpha=False
         )
+        await screen(None, [prepared.image.data])
         image = InputImage(prepared.image.data)
         if spec.variations:
             return await images.create_variation(image, model=spec, n=params["n"], user=user)
-        return await images.edit([image], VARIATION_PROMPT, model=spec, n=params["n"], input_fidelity="high", user=user)
+        return await images.edit(
+            [image],
+            VARIATION_PROMPT,
+            model=spec,
+            n=params["n"],
+            input_fidelity="high",
+            user=user,
+        )
 
-    async def _edit(self, images: ImagesClient, params: dict, spec: ModelSpec, user: str) -> ImagesResult:
+    async def _edit(
+        self, images: ImagesClient, params: dict, spec: ModelSpec, user: str, screen: Screen
+    ) -> ImagesResult:
         fit = params.get("fit", "crop")
         prepared = await self._fetch_prepared(
             SourceImage(**params["image"]), SourceImage.from_params(params["mask"]), spec, fit, use_own_alpha=True
@@ -77,13 +105,23 @@ class Production:
             extra = await self._fetch_prepared(SourceImage(**reference), None, spec, fit, use_own_alpha=False)
             inputs.append(InputImage(extra.image.data, filename=f"reference-{len(inputs)}.png"))
         mask = InputImage(prepared.mask, filename="mask.png") if prepared.mask else None
+        await screen(params["prompt"], [image.data for image in inputs])
         return await images.edit(
-            inputs, params["prompt"], model=spec, mask=mask, n=params["n"], size=params["size"], user=user
+            inputs,
+            params["prompt"],
+            model=spec,
+            mask=mask,
+            n=params["n"],
+            size=params["size"],
+            user=user,
         )
 
-    async def _outpaint(self, images: ImagesClient, params: dict, spec: ModelSpec, user: str) -> ImagesResult:
+    async def _outpaint(
+        self, images: ImagesClient, params: dict, spec: ModelSpec, user: str, screen: Screen
+    ) -> ImagesResult:
         source = SourceImage(**params["image"])
         data = await self._downloads.fetch(source.url, declared_size=source.size)
+        await screen(params["prompt"], [data])
         try:
             canvas = await self._threads.run(outpaint_canvas, data, tuple(params["extend"]), spec.canvas_size)
         except ImageDataError as exc:

@@ -196,9 +196,9 @@ class MemberReplies:
             log.exception("could not send user %s a private note about job %s", job.user_id, job.id)
             return False
 
-    async def post_notice(self, channel_id: int, text: str) -> None:
-        """A notice for moderators in a channel; a failure is logged."""
+    async def post_notice(self, channel_id: int, text: str, *, view: discord.ui.View | None = None) -> None:
+        """A notice for moderators in a channel, with `view`'s buttons; a failure is logged."""
         try:
-            await self._channel(channel_id).send(text, allowed_mentions=NO_PINGS)
+            await self._channel(channel_id).send(text, allowed_mentions=NO_PINGS, **({"view": view} if view else {}))
         except discord.HTTPException:
             log.exception("could not post a notice in channel %s", channel_id)

@@ -19,6 +19,7 @@ def common_options(
     user: str | None,
     output_format: str | None = None,
     background: str | None = None,
+    moderation: str | None = None,
 ) -> dict[str, Any]:
     """The parameters generations and edits share, each only if the model takes it."""
     options: dict[str, Any] = {"model": model.name}
@@ -31,6 +32,8 @@ def common_options(
         options["output_format"] = output_format
     if background and model.background:
         options["background"] = background
+    if moderation and model.moderation:
+        options["moderation"] = moderation
     if model.response_format:
         options["response_format"] = "b64_json"
     if user and model.known:

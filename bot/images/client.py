@@ -363,11 +363,19 @@ class ImagesClient:
         output_format: str | None = None,
         background: str | None = None,
         user: str | None = None,
+        moderation: str | None = None,
     ) -> ImagesResult:
+        """`moderation` is the provider's own strictness, "auto" or "low" (GPT image models)."""
         body = {
             "prompt": prompt,
             **common_options(
-                model, size=size, quality=quality, user=user, output_format=output_format, background=background
+                model,
+                size=size,
+                quality=quality,
+                user=user,
+                output_format=output_format,
+                background=background,
+                moderation=moderation,
             ),
         }
         if style and style in model.styles:
@@ -440,6 +448,7 @@ class ImagesClient:
         output_format: str | None = None,
         background: str | None = None,
         user: str | None = None,
+        moderation: str | None = None,
     ) -> AsyncIterator[StreamEvent]:
         """Stream one image: partial images as they come, then the completed one."""
         if not model.streaming:
@@ -449,7 +458,13 @@ class ImagesClient:
             "stream": True,
             "partial_images": max(0, min(partial_images, 3)),
             **common_options(
-                model, size=size, quality=quality, user=user, output_format=output_format, background=background
+                model,
+                size=size,
+                quality=quality,
+                user=user,
+                output_format=output_format,
+                background=background,
+                moderation=moderation,
             ),
         }
         return self.stream("/images/generations", body)

@@ -95,7 +95,8 @@ async def test_sync_publishes_commands_only_when_asked(make_config, start_bot, d
     }
     assert synced["usage", 1]["default_member_permissions"] == "32"
     assert synced["settings", 1]["default_member_permissions"] == "32"
-    assert {option["name"] for option in synced["usage", 1]["options"]} == {"summary", "user", "recent", "export"}
+    usage = {option["name"] for option in synced["usage", 1]["options"]}
+    assert usage == {"summary", "user", "recent", "flagged", "export"}
     imagine = synced["imagine", 1]
     for member_command in (("imagine", 1), ("edit", 1), ("vary", 1), ("Edit image", 3), ("Vary image", 3)):
         # installable to a user as well as a guild; usable in guilds, the bot's DMs and group DMs

@@ -56,6 +56,7 @@ class DiscordStandIn(MemberActions, MemberMessages, RestOperations):
         self.channel_id = snowflake()
         self.alerts_channel_id = snowflake()
         self.art_channel_id = snowflake()
+        self.nsfw_channel_id = snowflake()  # an age-restricted channel of the guild
         self.dm_channel_id = snowflake()  # the member's DM with the bot
         self.dm_channels: dict[str, str] = {}  # other users' DMs with the bot, by user id
         self.closed_dm_channels: set[str] = set()  # DMs the bot may not post in (the user closed them)
@@ -243,7 +244,12 @@ class DiscordStandIn(MemberActions, MemberMessages, RestOperations):
 
     @property
     def _guild_channels(self) -> dict[str, str]:
-        return {self.channel_id: "general", self.alerts_channel_id: "mod-alerts", self.art_channel_id: "art"}
+        return {
+            self.channel_id: "general",
+            self.alerts_channel_id: "mod-alerts",
+            self.art_channel_id: "art",
+            self.nsfw_channel_id: "after-dark",
+        }
 
     def channel_payload(self, channel_id: str) -> dict[str, Any]:
         """A text channel of the guild as the gateway describes it, the bot's overwrite included."""
@@ -254,7 +260,7 @@ class DiscordStandIn(MemberActions, MemberMessages, RestOperations):
             "position": list(self._guild_channels).index(channel_id),
             "guild_id": self.guild_id,
             "permission_overwrites": self.bot_overwrites(channel_id),
-            "nsfw": False,
+            "nsfw": channel_id == self.nsfw_channel_id,
             "flags": 0,
             "topic": None,
             "last_message_id": None,

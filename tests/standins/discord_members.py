@@ -107,6 +107,10 @@ class MemberActions:
                 "user": user,
                 "channel": {"id": channel_id, "type": 1, "recipients": [user], "flags": 0},
             }
+        if channel_id == self.nsfw_channel_id:
+            payload = self._base_interaction(kind, data, user, locale, attachment_size_limit)
+            payload["channel"].update(id=channel_id, name="after-dark", nsfw=True)
+            return payload | {"channel_id": channel_id}
         if channel_id == self.foreign_channel_id:
             payload = self._base_interaction(kind, data, user, locale, attachment_size_limit)
             payload["channel"].update(id=channel_id, guild_id=self.foreign_guild_id)
@@ -178,12 +182,16 @@ class MemberActions:
         *,
         user: dict[str, Any] | None = None,
         attachment_size_limit: int = 10 * 1024 * 1024,
+        guild_id: str | None = None,
     ) -> InteractionState:
-        """Click the button `custom_id` on `message`."""
+        """Click the button `custom_id` on `message`; `guild_id` makes the click come from another
+        guild that has the bot, as a forged or copied message would."""
         assert any(button.get("custom_id") == custom_id for button in message.components), f"no button {custom_id}"
         data = {"custom_id": custom_id, "component_type": 2}
         channel_id = message.payload["channel_id"]
         payload = self._base_interaction(3, data, user or self.member, "en-US", attachment_size_limit, channel_id)
+        if guild_id is not None:
+            payload["guild_id"] = payload["channel"]["guild_id"] = guild_id
         payload["message"] = message.payload
         return await self._send(payload, original=message)
 

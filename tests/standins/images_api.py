@@ -1,6 +1,7 @@
 """A local Images API server, for tests and the offline sandbox.
 
-It speaks `POST /v1/images/{generations,edits,variations}` as the OpenAI document describes:
+It speaks `POST /v1/images/{generations,edits,variations}` as the OpenAI document describes (and
+`POST /v1/moderations`, tests/standins/moderation.py):
 every request is validated against `../shared/specs/openai-images.openapi.yaml`, each model's
 documented rules are enforced (written here from the document, not imported from the bot),
 answers are real PNGs checked against the response schemas, and it can be told to fail in
@@ -31,6 +32,7 @@ from tests.standins.images_rules import (
     dimensions_of,
     make_png,
 )
+from tests.standins.moderation import Moderations
 from tests.standins.spec import OPENAI_IMAGES, SpecViolation, load_spec
 
 
@@ -54,10 +56,11 @@ class RecordedRequest:
     authorization: str | None
 
 
-class ImagesStandIn:
+class ImagesStandIn(Moderations):
     def __init__(self, *, api_key: str = API_KEY, extra_models: dict[str, ExtraModel] | None = None) -> None:
         self.api_key = api_key
         self.extra_models = extra_models or {}
+        self._init_moderation()
         self.spec = load_spec(OPENAI_IMAGES, "/v1")
         self.requests: list[RecordedRequest] = []
         self.violations: list[str] = []
@@ -109,6 +112,7 @@ class ImagesStandIn:
         app.router.add_post("/v1/images/generations", self._generations)
         app.router.add_post("/v1/images/edits", self._edits)
         app.router.add_post("/v1/images/variations", self._variations)
+        app.router.add_post("/v1/moderations", self._moderations)
         app.router.add_get("/files/{name}", self._file)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
