@@ -33,7 +33,10 @@ migrate: $(VENV)/.installed-run
 # The suite runs twice, the bot on SQLite and then on PostgreSQL (127.0.0.1:5432), each spread
 # over $(WORKERS) processes: most tests wait on their stand-ins more than they compute.
 WORKERS ?= 4
+# The painting page's tests drive Debian's Chromium (never a downloaded browser).
+CHROMIUM ?= /usr/bin/chromium
 test: $(VENV)/.installed-test
+	@test -x $(CHROMIUM) || { echo "Chromium is missing: sudo apt-get install -y chromium (the painting page's tests run in it)"; exit 2; }
 	$(PY) -m pytest -n $(WORKERS) $(PYTEST_ARGS)
 	IMAGEBOT_TEST_DATABASE=postgresql $(PY) -m pytest -n $(WORKERS) $(PYTEST_ARGS)
 

@@ -39,6 +39,7 @@ from bot.flow.flags import FlagAlerts
 from bot.flow.intake import Intake
 from bot.flow.locales import Locales
 from bot.flow.notices import ModeratorNotices
+from bot.flow.painting import Painting
 from bot.flow.pipeline import Pipeline
 from bot.flow.production import Production
 from bot.flow.replies import MemberReplies, missing_permissions
@@ -56,6 +57,7 @@ from bot.netguard import AddressRules
 from bot.surface.errors import ErrorReporter
 from bot.surface.flags import FlagActions, FlagButtons
 from bot.surface.history import HistoryPages
+from bot.surface.paint_web import PaintOffer, PaintServer
 from bot.surface.views import BUTTON_COMMANDS, ResultActions, ResultButtons
 from bot.threads import BoundedThreads
 from bot.vault import KeyVault
@@ -115,6 +117,7 @@ class ImageBot(commands.AutoShardedBot):
     sessions: async_sessionmaker[AsyncSession]
     parts: Parts
     metrics_server: MetricsServer | None = None
+    paint_server: PaintServer | None = None  # the painting page, when [web] is set
     guarded_session: aiohttp.ClientSession | None = None  # outbound requests a guild or a provider aims
 
     def __init__(self, config: Config) -> None:
@@ -158,6 +161,8 @@ class ImageBot(commands.AutoShardedBot):
             asyncio.create_task(self.parts.status.run(), name="imagebot-status"),
             asyncio.create_task(self.parts.retention.run(), name="imagebot-retention"),
         ]
+        if self.paint_server is not None:
+            await self.paint_server.start()
         if self.config.metrics.listen:
             checks = {"gateway": self._gateway_connected, "database": partial(answers, self.db_engine)}
             self.metrics_server = MetricsServer(self.metrics, checks, listen=self.config.metrics.listen)
@@ -240,8 +245,29 @@ class ImageBot(commands.AutoShardedBot):
             runner=runner,
             styles=styles,
             openings=openings,
+            failures=failures,
         )
+        painting = None
+        if config.web.enabled:
+            painting = Painting(
+                sessions=sessions,
+                intake=intake,
+                downloads=downloads,
+                threads=threads,
+                clock=clock,
+                public_url=config.web.public_url,
+                secret_key=config.security.secret_key.get_secret_value(),
+            )
+            self.paint_server = PaintServer(
+                painting,
+                clock,
+                listen=config.web.listen,
+                max_body_bytes=int(config.web.max_body_mb * 2**20),
+                per_minute=config.web.requests_per_minute,
+            )
+        offer_painting = PaintOffer(painting, locales) if painting is not None else None
         actions = ResultActions(
+            offer_painting=offer_painting,
             intake=intake,
             runner=runner,
             sessions=sessions,
@@ -326,7 +352,7 @@ class ImageBot(commands.AutoShardedBot):
         self.add_dynamic_items(*buttons.items, *history.items, *flag_buttons.items)
         for cog in (
             Imagine(intake, catalog, styles),
-            Edit(intake, catalog, self.tree, actions.open_edit_form),
+            Edit(intake, catalog, self.tree, actions.open_edit_form, offer_painting),
             Vary(intake, catalog, self.tree),
             Usage(sessions, threads, locales, flag_buttons),
             Settings(sessions, locales, catalog, accounts, errors, styles, WordFilters(sessions)),
@@ -392,6 +418,8 @@ class ImageBot(commands.AutoShardedBot):
     async def close(self) -> None:
         if self.metrics_server is not None:
             await self.metrics_server.close()
+        if self.paint_server is not None:
+            await self.paint_server.close()
         if hasattr(self, "parts"):
             await self.parts.runner.shutdown()
             for task in self._tasks:

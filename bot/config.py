@@ -208,17 +208,51 @@ class ResultsConfig(_Section):
     keep_mb: float = Field(default=512.0, gt=0, le=100_000)
 
 
+def _listen_address(value: str) -> str:
+    value = value.strip()
+    host, _, port = value.rpartition(":")
+    if value and not (host and port.isascii() and port.isdigit() and int(port) <= 65535):
+        raise ValueError('must be "host:port", for example "127.0.0.1:9108" (or "" for off)')
+    return value
+
+
 class MetricsConfig(_Section):
     listen: str = ""
 
     @field_validator("listen")
     @classmethod
     def _check_listen(cls, value: str) -> str:
-        value = value.strip()
-        host, _, port = value.rpartition(":")
-        if value and not (host and port.isascii() and port.isdigit() and int(port) <= 65535):
-            raise ValueError('must be "host:port", for example "127.0.0.1:9108" (or "" for off)')
-        return value
+        return _listen_address(value)
+
+
+class WebConfig(_Section):
+    """The painting page (`/paint/{token}`), off unless `listen` and `public_url` are both set;
+    meant to sit behind a reverse proxy with TLS, which serves `public_url`."""
+
+    listen: str = ""
+    public_url: str = ""
+    max_body_mb: float = Field(default=8.0, gt=0, le=100)  # a mask and a prompt; more is refused unread
+    requests_per_minute: int = Field(default=30, ge=1, le=10_000)  # per client address
+
+    @field_validator("listen")
+    @classmethod
+    def _check_listen(cls, value: str) -> str:
+        return _listen_address(value)
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str) -> str:
+        return _http_url(value)
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> WebConfig:
+        if bool(self.listen) != bool(self.public_url):
+            raise ValueError("set both listen and public_url to serve the painting page, or neither")
+        return self
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.listen)
 
 
 class SecurityConfig(_Section):
@@ -275,7 +309,14 @@ class Config(_Section):
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     security: SecurityConfig = Field(default_factory=SecurityConfig)
     moderation: ModerationConfig = Field(default_factory=ModerationConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
     prices: dict[str, ModelPrice] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _web_needs_a_secret(self) -> Config:
+        if self.web.enabled and not self.security.secret_key.get_secret_value():
+            raise ValueError("web: the painting page signs its links with security.secret_key; set one")
+        return self
 
     @property
     def screening(self) -> bool:
@@ -306,7 +347,7 @@ def _describe(error: dict[str, Any]) -> str:
     if kind == "missing":
         return f"{key}: required; see config.example.toml"
     message = error["msg"].removeprefix("Value error, ")
-    return f"{key}: {message}"
+    return f"{key}: {message}" if key else message
 
 
 def parse_config(data: dict[str, Any], environ: dict[str, str] | None = None, *, source: str = "config") -> Config:

@@ -7,7 +7,7 @@ in memory. Callers run these through `bot.threads.BoundedThreads`, never on the 
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -189,20 +189,42 @@ def _png(image: Image.Image) -> bytes:
     return _encode(image, "PNG", optimize=image.width * image.height <= 1_100_000)
 
 
+def grid_alpha(size: tuple[int, int], cells: Sequence[int]) -> Image.Image:
+    """A mask's alpha for the 3x3 grid's `cells` (0 top left … 8 bottom right, reading order):
+    0 (to change) in those cells, 255 elsewhere; the cells split the image in thirds."""
+    width, height = size
+    alpha = Image.new("L", size, 255)
+    for cell in cells:
+        row, column = divmod(cell, 3)
+        box = (column * width // 3, row * height // 3, (column + 1) * width // 3, (row + 1) * height // 3)
+        alpha.paste(0, box)
+    return alpha
+
+
 def prepare_edit(
-    data: bytes, mask: bytes | None, *, square_png: bool, max_bytes: int, fit: str = "crop", use_own_alpha: bool = True
+    data: bytes,
+    mask: bytes | None,
+    *,
+    square_png: bool,
+    max_bytes: int,
+    fit: str = "crop",
+    use_own_alpha: bool = True,
+    area: Sequence[int] = (),
 ) -> PreparedEdit:
     """Fit an image (and its mask) to a model's input rules.
 
     `square_png` (dall-e-2): centre-crop or pad to a square PNG, then shrink through 1024,
     512 and 256 pixels until under `max_bytes`. Otherwise a PNG under `max_bytes`, shrunk if
-    need be. Without a mask, a partly transparent image is used as its own mask. A mask that
-    marks nothing, or everything, is refused.
+    need be. Without a mask, `area` (cells of a 3x3 grid) marks what changes on the fitted image;
+    without either, a partly transparent image is used as its own mask. A mask that marks
+    nothing, or everything, is refused.
     """
     image = load_image(data)
     alpha: Image.Image | None = None
     if mask is not None:
         alpha = mask_alpha(mask, image.size)
+    elif area:
+        image = image.convert("RGB")
     elif use_own_alpha and image.mode == "RGBA":
         own = _binary_alpha(image.getchannel("A"))
         if own.getextrema() == (0, 0):
@@ -221,6 +243,9 @@ def prepare_edit(
     if square_png:
         image = _fit_square(image, fit)
         alpha = _fit_square(alpha, fit) if alpha is not None else None
+    if area and mask is None:
+        alpha = grid_alpha(image.size, area)
+    if square_png:
         sides = [side for side in _DALLE2_SIDES if side <= image.width] or [_DALLE2_SIDES[-1]]
     else:
         sides = [max(image.size)]
@@ -307,3 +332,13 @@ def screening_copy(data: bytes) -> bytes:
         image = flat
     image.thumbnail((SCREENING_EDGE, SCREENING_EDGE), Image.Resampling.LANCZOS)
     return _encode(image, "JPEG", quality=85)
+
+
+PAGE_EDGE = 2048  # the painting page's copy: enough to paint on, small enough for a phone
+
+
+def page_copy(data: bytes) -> bytes:
+    """The image for the painting page: orientation applied, its longer edge at most 2048, as PNG."""
+    image = load_image(data)
+    image.thumbnail((PAGE_EDGE, PAGE_EDGE), Image.Resampling.LANCZOS)
+    return _png(image)

@@ -21,8 +21,11 @@ class Edit(commands.Cog):
         catalog: ModelCatalog,
         tree: app_commands.CommandTree,
         open_edit_form: Callable[[discord.Interaction, SourceImage], Awaitable[None]],
+        offer_painting: Callable[[discord.Interaction, SourceImage], Awaitable[None]] | None,
     ) -> None:
-        """`open_edit_form` asks for the prompt of an edit in a form."""
+        """`open_edit_form` asks for the prompt of an edit in a form; `offer_painting`, when the
+        painting page is served, offers its link after an edit without a mask."""
+        self.offer_painting = offer_painting
         self.intake = intake
         self.catalog = catalog
         self.tree = tree
@@ -115,10 +118,11 @@ class Edit(commands.Cog):
             )
             if reference is not None
         ]
+        source = SourceImage.from_attachment(image)
         await self.intake.edit(
             interaction,
             command="edit",
-            image=SourceImage.from_attachment(image),
+            image=source,
             prompt=prompt,
             mask=SourceImage.from_attachment(mask) if mask else None,
             references=[SourceImage.from_attachment(reference) for reference in references],
@@ -127,6 +131,8 @@ class Edit(commands.Cog):
             n=n,
             fit=fit,
         )
+        if mask is None and self.offer_painting is not None:
+            await self.offer_painting(interaction, source)
 
     @edit.autocomplete("model")
     async def _complete_model(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:

@@ -1,6 +1,6 @@
 """Retention, on a timer: prompts older than each guild's retention period are redacted, kept
 results past their time are removed (their rows say expired), and finished jobs (their params
-copy the prompt and the attachment links) go a day after they end. With several processes on
+copy the prompt and the attachment links) go a day after they end, as do painting links. With several processes on
 one PostgreSQL database, one of them does it at a time."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.db.jobs import prune_jobs
+from bot.db.painting import prune_tickets
 from bot.db.policy import guilds_with_retention, prune_prompts, take_chore
 from bot.db.results import prune_kept
 
@@ -47,6 +48,7 @@ class Retention:
             jobs = await prune_jobs(session, now - FINISHED_JOBS_KEPT)
             if jobs:
                 log.info("removed %d jobs that finished over a day ago", jobs)
+            await prune_tickets(session, now - FINISHED_JOBS_KEPT)  # painting links live 15 minutes
             await session.commit()
         return total
 

@@ -204,6 +204,27 @@ class MemberBlock(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class PaintTicket(Base):
+    """A painting page's link, handed to one member for one image: what the edit needs once the
+    page sends its mask, the interaction to answer through, and whether it was used (once)."""
+
+    __tablename__ = "paint_ticket"
+
+    nonce: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    guild_id: Mapped[int | None] = mapped_column(BigInteger)
+    channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    application_id: Mapped[int] = mapped_column(BigInteger)
+    interaction_token: Mapped[str] = mapped_column(String(500))
+    interaction_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attachment_limit: Mapped[int] = mapped_column(Integer)
+    locale: Mapped[str] = mapped_column(String(10))
+    source: Mapped[dict[str, Any]] = mapped_column(JSON)  # the image: url, size, filename
+    roles: Mapped[list[int]] = mapped_column(JSON, default=list)  # the member's roles, for the policy
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 class GuildStyle(Base):
     """A guild's prompt style: a template with `{prompt}` where the member's prompt goes."""
 

@@ -210,7 +210,8 @@ class Delivery:
     ) -> tuple[str, discord.Message | discord.WebhookMessage | None]:
         """Try the routes in turn; returns the row's delivery status and the message that has the
         images. The row itself is left alone: it may be in the settling session still."""
-        route: str | None = "reply" if self._replies.editable(job) else "channel"
+        answerable = self._replies.editable(job) or (job.message_id is None and self._replies.token_valid(job))
+        route: str | None = "reply" if answerable else "channel"
         if route == "channel" and job.channel_id is None:  # no reply to edit, and no channel the bot may post in
             attempts.append(("channel", "no_channel"))
             route = "dm"

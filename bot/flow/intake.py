@@ -8,6 +8,7 @@ and queues the job.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
@@ -19,12 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.billing.policy import Policy, Requester
 from bot.billing.usage import UsageLog, guild_scope, reachable_channel, start_record
-from bot.db.models import GuildSettings, Job, JobOrigin, JobState, UsageRecord
+from bot.clock import utcnow
+from bot.db.models import GuildSettings, Job, JobOrigin, JobState, PaintTicket, UsageRecord, UsageStatus
 from bot.db.policy import get_settings
 from bot.db.usage import usage_id_of_message
 from bot.errors import CannotAnswer, InvalidRequest
 from bot.flow.catalog import ModelCatalog
 from bot.flow.conversation import Ask
+from bot.flow.failures import Failures
 from bot.flow.locales import Locales
 from bot.flow.replies import missing_permissions
 from bot.flow.sources import SourceImage
@@ -44,6 +47,7 @@ REFRAMES: dict[str, tuple[str, tuple[float, float, float, float]]] = {
     "pu": ("pan", (0.0, 0.5, 0.0, 0.0)),
     "pd": ("pan", (0.0, 0.0, 0.0, 0.5)),
 }
+GRID_CELLS = 9
 DM_UPLOAD_LIMIT = 10 * 1024 * 1024  # what Discord takes in a DM without Nitro
 log = logging.getLogger(__name__)
 REFRAME_PROMPT = "Extend this image outward, continuing its scene, style and lighting seamlessly."
@@ -72,6 +76,7 @@ class Intake:
         runner: Runner,
         styles: Styles,
         openings: Openings,
+        failures: Failures,
     ) -> None:
         """`openings` paces the first answer to a member's message with the status sender's budget."""
         self._catalog = catalog
@@ -82,6 +87,7 @@ class Intake:
         self._locales = locales
         self._runner = runner
         self._openings = openings
+        self._failures = failures
 
     def _begin(
         self, interaction: discord.Interaction, command: str, model: str | None, **fields: object
@@ -268,6 +274,71 @@ class Intake:
             )
             raise CannotAnswer(missing) from None
 
+    async def painted(self, ticket: PaintTicket, prompt: str, mask: bytes) -> Text | None:
+        """An edit sent from the painting page: `mask` (a PNG, transparent where the member
+        painted) over the ticket's image. Its answer is a follow-up through the interaction that
+        offered the link, or, once that is gone, a channel message. Returns None once queued, or
+        what the page tells the member (the row is finished either way)."""
+        spec = self._catalog.resolve(None)
+        record = UsageRecord(
+            guild_id=ticket.guild_id,
+            channel_id=ticket.channel_id,
+            user_id=ticket.user_id,
+            command="edit",
+            model=spec.name,
+            n=1,
+            prompt=prompt,
+            status=UsageStatus.PENDING,
+            image_count=0,
+            via="paint",
+            created_at=utcnow(),
+        )
+        await self._usage.save(record)
+        try:
+            if not self._runner.accepting:
+                raise InvalidRequest(_("The bot is restarting. Please try again in a minute."))
+            if not (spec.edits and spec.masks):
+                raise InvalidRequest(_("`{model}` doesn't take masks. Pick a GPT image model.", model=spec.name))
+            _check(spec.prompt_problem(prompt))
+            params = {
+                "prompt": prompt,
+                "fit": "crop",
+                "image": ticket.source,
+                "mask": None,
+                "mask_png": base64.b64encode(mask).decode("ascii"),
+                "references": [],
+            }
+
+            async def locale_of(_settings: GuildSettings | None) -> str:
+                return ticket.locale
+
+            await self._enqueue(
+                record,
+                spec,
+                "edit",
+                params,
+                size=None,
+                quality=None,
+                n=1,
+                requester=Requester(ticket.guild_id, ticket.channel_id or 0, ticket.user_id, frozenset(ticket.roles)),
+                locale_of=locale_of,
+                job=Job(
+                    guild_id=ticket.guild_id,
+                    channel_id=ticket.channel_id,
+                    user_id=ticket.user_id,
+                    application_id=ticket.application_id,
+                    interaction_token=ticket.interaction_token,
+                    message_id=None,
+                    attachment_limit=ticket.attachment_limit,
+                    interaction_at=ticket.interaction_at,
+                ),
+                age_restricted=False,
+            )
+        except Exception as exc:
+            failure = await self._failures.record(record, exc, what=f"a painted edit for user {ticket.user_id}")
+            return failure.message
+        return None
+
     async def generate(
         self,
         interaction: discord.Interaction,
@@ -307,18 +378,24 @@ class Intake:
         image: SourceImage,
         prompt: str,
         mask: SourceImage | None = None,
+        area: list[int] | None = None,
         references: list[SourceImage] | None = None,
         model: str | None = None,
         size: str | None = None,
         n: int = 1,
         fit: str = "crop",
     ) -> None:
+        """`area`: cells of a 3x3 grid (0 top left … 8 bottom right) to change, when there is no
+        `mask`; none, or all nine, is the whole image."""
         references = references or []
+        area = sorted(set(area or [])) if mask is None else []
+        if len(area) == GRID_CELLS:
+            area = []
         record = self._begin(interaction, command, model, size=size, n=n, prompt=prompt)
         spec = self._catalog.resolve(model)
         if not spec.edits:
             raise InvalidRequest(_("`{model}` can't edit images. Pick a GPT image model.", model=spec.name))
-        if mask is not None and not spec.masks:
+        if (mask is not None or area) and not spec.masks:
             raise InvalidRequest(
                 _("`{model}` doesn't take masks. Leave the mask out or pick another model.", model=spec.name)
             )
@@ -340,6 +417,8 @@ class Intake:
             "mask": asdict(mask) if mask else None,
             "references": [asdict(reference) for reference in references],
         }
+        if area:
+            params["area"] = area
         await self._accept(interaction, record, spec, "edit", params, size=size, quality=None, n=n)
 
     async def vary(

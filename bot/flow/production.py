@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from bot.db.models import Job
 from bot.downloads import AttachmentDownloader
@@ -98,7 +99,13 @@ class Production:
     ) -> ImagesResult:
         fit = params.get("fit", "crop")
         prepared = await self._fetch_prepared(
-            SourceImage(**params["image"]), SourceImage.from_params(params["mask"]), spec, fit, use_own_alpha=True
+            SourceImage(**params["image"]),
+            SourceImage.from_params(params["mask"]),
+            spec,
+            fit,
+            use_own_alpha=True,
+            area=params.get("area", ()),
+            mask_data=base64.b64decode(params["mask_png"]) if params.get("mask_png") else None,
         )
         inputs = [InputImage(prepared.image.data)]
         for reference in params["references"]:
@@ -136,10 +143,20 @@ class Production:
         )
 
     async def _fetch_prepared(
-        self, source: SourceImage, mask: SourceImage | None, spec: ModelSpec, fit: str, *, use_own_alpha: bool
+        self,
+        source: SourceImage,
+        mask: SourceImage | None,
+        spec: ModelSpec,
+        fit: str,
+        *,
+        use_own_alpha: bool,
+        area: Sequence[int] = (),
+        mask_data: bytes | None = None,
     ) -> PreparedEdit:
+        """`mask_data`: a mask at hand (painted on the page), instead of one to fetch."""
         data = await self._downloads.fetch(source.url, declared_size=source.size)
-        mask_data = await self._downloads.fetch(mask.url, declared_size=mask.size, mask=True) if mask else None
+        if mask is not None:
+            mask_data = await self._downloads.fetch(mask.url, declared_size=mask.size, mask=True)
         try:
             return await self._threads.run(
                 prepare_edit,
@@ -149,6 +166,7 @@ class Production:
                 max_bytes=spec.max_input_mb * 1024 * 1024,
                 fit=fit,
                 use_own_alpha=use_own_alpha,
+                area=area,
             )
         except ImageDataError as exc:
             raise InvalidRequest(_("That image can't be used: {reason}.", reason=exc.reason)) from None

@@ -157,6 +157,8 @@ class MemberReplies:
             return await self._own(job).edit(
                 content=None, attachments=list(files), view=view, allowed_mentions=NO_PINGS
             )
+        if route == "reply" and job.message_id is None:  # no reply of ours yet: a follow-up (the painting page's)
+            return await self._hook(job).send(files=list(files), view=view, allowed_mentions=NO_PINGS, wait=True)
         if route == "reply":
             return await self._hook(job).edit_message(
                 job.message_id, content=None, attachments=list(files), view=view, allowed_mentions=NO_PINGS

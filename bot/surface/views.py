@@ -1,4 +1,4 @@
-"""Buttons on results and queued requests, and the edit-prompt form.
+"""Buttons on results and queued requests (the Edit form is in edit_form.py).
 
 The buttons are `DynamicItem`s, so they keep working after a restart: a result button's custom
 id carries the usage row's id and the image's index (`ib:vary:USAGE_ID:INDEX`,
@@ -17,7 +17,7 @@ import asyncio
 import functools
 import io
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import discord
@@ -36,6 +36,7 @@ from bot.flow.sources import SourceImage, is_image, message_image
 from bot.i18n import _
 from bot.imaging import fit_to_limit
 from bot.jobs.runner import Runner
+from bot.surface.edit_form import EditForm
 from bot.surface.errors import ErrorReporter
 from bot.threads import BoundedThreads
 
@@ -105,30 +106,6 @@ def reframe_name(action: str, locale: str) -> str:
     return text.render(locale)
 
 
-class EditPromptModal(discord.ui.Modal):
-    """Asks for the prompt of an edit of `source`, then hands it to intake."""
-
-    def __init__(self, source: SourceImage, locale: str, intake: Intake, errors: ErrorReporter) -> None:
-        super().__init__(title=_("Edit image").render(locale), timeout=15 * 60)
-        self.source, self.intake, self.errors = source, intake, errors
-        self.prompt: discord.ui.Label[Any] = discord.ui.Label(
-            text=_("What should change?").render(locale),
-            component=discord.ui.TextInput(
-                style=discord.TextStyle.paragraph,
-                max_length=4000,
-                placeholder=_("Give the cat a red scarf").render(locale),
-            ),
-        )
-        self.add_item(self.prompt)
-
-    async def on_submit(self, interaction: discord.Interaction) -> None:
-        text_input = self.prompt.component
-        assert isinstance(text_input, discord.ui.TextInput)
-        await self.errors.guarded(
-            interaction, self.intake.edit(interaction, command="edit", image=self.source, prompt=text_input.value)
-        )
-
-
 class ResultActions:
     """What the buttons do."""
 
@@ -143,15 +120,19 @@ class ResultActions:
         downloads: AttachmentDownloader,
         threads: BoundedThreads,
         channel: Callable[[int], discord.abc.Messageable],
+        offer_painting: Callable[[discord.Interaction, SourceImage], Awaitable[None]] | None = None,
     ) -> None:
-        """`channel` is a channel to read a result message from (Vary in /history)."""
+        """`channel` is a channel to read a result message from (Vary in /history);
+        `offer_painting` the painting page's link, when it is served."""
         self.intake, self.runner, self.sessions = intake, runner, sessions
         self.locales, self.errors, self.downloads = locales, errors, downloads
         self.threads, self.channel = threads, channel
+        self.offer_painting = offer_painting
 
     async def open_edit_form(self, interaction: discord.Interaction, source: SourceImage) -> None:
         locale = await self.locales.for_interaction(interaction)
-        await interaction.response.send_modal(EditPromptModal(source, locale, self.intake, self.errors))
+        form = EditForm(source, locale, self.intake, self.errors, self.offer_painting)
+        await interaction.response.send_modal(form)
 
     async def vary(self, interaction: discord.Interaction, usage_id: int, index: int) -> None:
         await self.intake.vary(interaction, command="vary", image=message_image(interaction.message, index))

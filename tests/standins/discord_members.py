@@ -215,20 +215,58 @@ class MemberActions:
         return await self._send(payload, original=message)
 
     async def submit_modal(
-        self, state: InteractionState, values: list[str], *, attachment_size_limit: int = 10 * 1024 * 1024
+        self,
+        state: InteractionState,
+        values: list[str],
+        *,
+        attachment_size_limit: int = 10 * 1024 * 1024,
+        uploads: dict[str, list[dict[str, Any]]] | None = None,
+        checked: dict[str, list[str]] | None = None,
     ) -> InteractionState:
-        """Fill the text inputs of the modal the bot opened for `state`, in order, and submit it."""
+        """Fill the text inputs of the modal the bot opened for `state`, in order, attach
+        `uploads` (attachment objects from `upload`, by the file upload's custom id), tick
+        `checked` (option values, by the checkbox group's custom id), and submit it. As Discord's
+        client does, a component that is required (the default for every kind) must be filled:
+        Discord would not let the member submit the form otherwise ("Component Reference: File
+        Upload, Checkbox Group", https://discord.com/developers/docs/components/reference)."""
         assert state.modal is not None, "the bot opened no modal"
         answers = iter(values)
+        uploads, checked = uploads or {}, checked or {}
+        resolved: dict[str, dict[str, Any]] = {}
+
+        def filled(component: dict[str, Any], given: list[Any]) -> list[Any]:
+            if not given and component.get("required", True):
+                raise AssertionError(f"{component['custom_id']} is required: Discord would not submit the form")
+            return given
 
         def fill(component: dict[str, Any]) -> dict[str, Any]:
-            if component["type"] == 1:
+            kind, custom_id = component["type"], component.get("custom_id")
+            if kind == 1:
                 return {"type": 1, "components": [fill(child) for child in component["components"]]}
-            if component["type"] == 18:
+            if kind == 18:
                 return {"type": 18, "id": component.get("id", 1), "component": fill(component["component"])}
-            return {"type": component["type"], "custom_id": component["custom_id"], "value": next(answers)}
+            if kind == 19:
+                files = filled(component, uploads.get(custom_id, []))
+                resolved.update({file["id"]: file for file in files})
+                return {
+                    "type": 19,
+                    "id": component.get("id", 1),
+                    "custom_id": custom_id,
+                    "values": [f["id"] for f in files],
+                }
+            if kind == 22:
+                ticked = filled(component, checked.get(custom_id, []))
+                offered = {option["value"] for option in component["options"]}
+                assert set(ticked) <= offered, f"{ticked} not among the options of {custom_id}"
+                return {"type": 22, "id": component.get("id", 1), "custom_id": custom_id, "values": ticked}
+            return {"type": kind, "custom_id": custom_id, "value": next(answers)}
 
-        data = {"custom_id": state.modal["custom_id"], "components": [fill(c) for c in state.modal["components"]]}
+        data: dict[str, Any] = {
+            "custom_id": state.modal["custom_id"],
+            "components": [fill(c) for c in state.modal["components"]],
+        }
+        if resolved:
+            data["resolved"] = {"attachments": resolved}
         user = state.payload["member"]["user"]
         payload = self._base_interaction(5, data, user, "en-US", attachment_size_limit)
         if state.original is not None:

@@ -10,7 +10,7 @@ from bot.db.engine import make_engine, make_sessionmaker, migrate_to_head
 from bot.db.models import Base, UsageRecord
 from bot.db.usage import recent_page
 
-HEAD = "0013"
+HEAD = "0014"
 
 
 def _diff(connection):

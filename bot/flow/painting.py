@@ -1,0 +1,146 @@
+"""The painting page's links: offered to a member for one image, opened in a browser, and sent
+back with a mask and a prompt, which becomes an edit like any other.
+
+A link is `{public_url}/paint/{token}`. The token is signed (bot/signing.py, under
+`security.secret_key`) and names a ticket in the database, which binds it to the member, the
+guild and the image; it lives as long as the interaction that offered it (15 minutes) and is
+used once, by a conditional update that any process may make. The image reaches the page only
+through its token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import asdict
+from datetime import timedelta
+
+import discord
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.billing.usage import guild_scope, reachable_channel
+from bot.clock import Clock, aware
+from bot.db.models import PaintTicket
+from bot.db.painting import claim_ticket, get_ticket
+from bot.downloads import AttachmentDownloader
+from bot.flow.intake import Intake
+from bot.flow.sources import SourceImage
+from bot.i18n import Text, _
+from bot.imaging import ImageDataError, describe, page_copy
+from bot.signing import Signer
+from bot.threads import BoundedThreads
+
+LINK_LIFETIME = timedelta(minutes=15)  # the interaction's: its answer is where the result goes
+MAX_PROMPT_CHARS = 4000
+
+
+class PaintRefused(Exception):
+    """Why a link or a send was refused: the HTTP status and what the page says."""
+
+    def __init__(self, status: int, message: Text, locale: str = "en-US") -> None:
+        super().__init__(message.message)
+        self.status, self.message, self.locale = status, message, locale
+
+
+def _image_key(source: dict) -> str:
+    return hashlib.sha256(str(source.get("url")).encode()).hexdigest()[:16]
+
+
+class Painting:
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        intake: Intake,
+        downloads: AttachmentDownloader,
+        threads: BoundedThreads,
+        clock: Clock,
+        public_url: str,
+        secret_key: str,
+    ) -> None:
+        self._sessions = sessions
+        self._intake = intake
+        self._downloads = downloads
+        self._threads = threads
+        self._clock = clock
+        self._public_url = public_url.rstrip("/")
+        self._signer = Signer(secret_key, "paint")
+
+    async def offer(self, interaction: discord.Interaction, source: SourceImage, locale: str) -> str:
+        """A new link for the member of `interaction` to paint the area of `source`."""
+        assert interaction.token is not None
+        ticket = PaintTicket(
+            nonce=secrets.token_hex(16),
+            user_id=interaction.user.id,
+            guild_id=guild_scope(interaction),
+            channel_id=reachable_channel(interaction),
+            application_id=interaction.application_id,
+            interaction_token=interaction.token,
+            interaction_at=interaction.created_at,
+            attachment_limit=interaction.filesize_limit,
+            locale=locale,
+            source=asdict(source),
+            roles=[role.id for role in getattr(interaction.user, "roles", [])],
+            created_at=self._clock.now(),
+        )
+        async with self._sessions() as session:
+            session.add(ticket)
+            await session.commit()
+        token = self._signer.sign(
+            {"n": ticket.nonce, "u": ticket.user_id, "g": ticket.guild_id or 0, "i": _image_key(ticket.source)}
+        )
+        return f"{self._public_url}/paint/{token}"
+
+    async def ticket(self, token: str) -> PaintTicket:
+        """The link's ticket, or PaintRefused: 403 for a changed or expired link, 410 for a used one."""
+        payload = self._signer.unsign(token)
+        async with self._sessions() as session:
+            ticket = await get_ticket(session, str(payload.get("n"))) if payload else None
+        if ticket is None or payload is None or not self._binds(payload, ticket):
+            raise PaintRefused(403, _("This link is not valid. Ask for a new one with /edit."))
+        if ticket.used_at is not None:
+            raise PaintRefused(410, _("This link was used already. Ask for a new one with /edit."), ticket.locale)
+        if aware(ticket.created_at) + LINK_LIFETIME <= self._clock.now():
+            raise PaintRefused(403, _("This link has expired. Ask for a new one with /edit."), ticket.locale)
+        return ticket
+
+    @staticmethod
+    def _binds(payload: dict, ticket: PaintTicket) -> bool:
+        return (
+            payload.get("u") == ticket.user_id
+            and payload.get("g") == (ticket.guild_id or 0)
+            and payload.get("i") == _image_key(ticket.source)
+        )
+
+    async def image(self, ticket: PaintTicket) -> bytes:
+        """The image to paint on, as a PNG (orientation applied), fetched from Discord's CDN."""
+        source = SourceImage(**ticket.source)
+        data = await self._downloads.fetch(source.url, declared_size=source.size)
+        try:
+            return await self._threads.run(page_copy, data)
+        except ImageDataError as exc:
+            raise PaintRefused(422, _("That image can't be used: {reason}.", reason=exc.reason)) from None
+
+    async def send(self, token: str, prompt: str, mask: bytes) -> PaintTicket:
+        """The page's Send: the mask and prompt checked, the link used up, and the edit queued."""
+        ticket = await self.ticket(token)
+        prompt = prompt.strip()
+        if not prompt or len(prompt) > MAX_PROMPT_CHARS:
+            raise PaintRefused(
+                400, _("Write what should change, up to {limit} characters.", limit=MAX_PROMPT_CHARS), ticket.locale
+            )
+        try:
+            shape = await self._threads.run(describe, mask)
+        except ImageDataError:
+            shape = None
+        if shape is None or shape.extension != "png":
+            raise PaintRefused(400, _("The mask must be a PNG image."), ticket.locale)
+        async with self._sessions() as session:
+            claimed = await claim_ticket(session, ticket.nonce, self._clock.now())
+            await session.commit()
+        if not claimed:
+            raise PaintRefused(410, _("This link was used already. Ask for a new one with /edit."), ticket.locale)
+        refused = await self._intake.painted(ticket, prompt, mask)
+        if refused is not None:
+            raise PaintRefused(400, refused, ticket.locale)
+        return ticket
