@@ -44,6 +44,7 @@ lint: $(VENV)/.installed-lint
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/pyright
 
 format: $(VENV)/.installed-lint
 	$(VENV)/bin/ruff check --fix .

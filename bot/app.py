@@ -12,9 +12,12 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
+from typing import Any
 
 import aiohttp
 import discord
+import discord.gateway
+import discord.http
 import yarl
 from discord.ext import commands
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -61,10 +64,10 @@ from bot.surface.paint_web import PaintOffer, PaintServer
 from bot.surface.views import BUTTON_COMMANDS, ResultActions, ResultButtons
 from bot.threads import BoundedThreads
 from bot.vault import KeyVault
-from cogs.account import Account
 from cogs.edit import Edit
 from cogs.history import History
 from cogs.imagine import Imagine
+from cogs.privacy import Privacy
 from cogs.replies import Replies
 from cogs.results import Results
 from cogs.settings import Settings
@@ -130,6 +133,7 @@ class ImageBot(commands.AutoShardedBot):
         self.metrics = Metrics(models=[config.images.model, *config.images.offered_models])
         trace = self.calls.trace()
         self.metrics.watch_discord(trace)
+        shards: dict[str, Any] = {"shard_ids": config.discord.shard_ids} if config.discord.shard_ids else {}
         super().__init__(
             http_trace=trace,
             command_prefix=commands.when_mentioned,
@@ -139,7 +143,7 @@ class ImageBot(commands.AutoShardedBot):
             chunk_guilds_at_startup=False,
             max_messages=None,
             shard_count=config.discord.shard_count,
-            shard_ids=config.discord.shard_ids,
+            **shards,
         )
         self.config = config
         self._tasks: list[asyncio.Task[None]] = []
@@ -356,7 +360,7 @@ class ImageBot(commands.AutoShardedBot):
             Vary(intake, catalog, self.tree),
             Usage(sessions, threads, locales, flag_buttons),
             Settings(sessions, locales, catalog, accounts, errors, styles, WordFilters(sessions)),
-            Account(sessions, locales),
+            Privacy(sessions, locales),
             Results(actions.hand_over_kept),
             History(history),
             Replies(
@@ -413,7 +417,7 @@ class ImageBot(commands.AutoShardedBot):
         return await self.create_dm(discord.Object(user_id))
 
     def _interaction_webhook(self, data: dict) -> discord.Webhook:
-        return discord.Webhook.from_state(data, self._connection)  # type: ignore[arg-type]
+        return discord.Webhook.from_state(data, self._connection)  # pyright: ignore[reportArgumentType]  discord.py's own Interaction passes its state the same way
 
     async def close(self) -> None:
         if self.metrics_server is not None:

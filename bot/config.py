@@ -9,8 +9,9 @@ from __future__ import annotations
 import ipaddress
 import os
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
@@ -350,10 +351,13 @@ def _describe(error: dict[str, Any]) -> str:
     return f"{key}: {message}" if key else message
 
 
-def parse_config(data: dict[str, Any], environ: dict[str, str] | None = None, *, source: str = "config") -> Config:
+def parse_config(data: dict[str, Any], environ: Mapping[str, str] | None = None, *, source: str = "config") -> Config:
     """Validate raw TOML data, letting DISCORD_TOKEN, OPENAI_API_KEY and IMAGEBOT_SECRET_KEY win over the file."""
     environ = os.environ if environ is None else environ
-    data = {section: dict(values) if isinstance(values, dict) else values for section, values in data.items()}
+    data = {
+        section: dict(cast("dict[str, Any]", values)) if isinstance(values, dict) else values
+        for section, values in data.items()
+    }
     if environ.get(ENV_DISCORD_TOKEN):
         data.setdefault("discord", {})["token"] = environ[ENV_DISCORD_TOKEN]
     if environ.get(ENV_OPENAI_API_KEY):
@@ -363,7 +367,7 @@ def parse_config(data: dict[str, Any], environ: dict[str, str] | None = None, *,
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(f"{source}: {_describe(exc.errors()[0])}") from None
+        raise ConfigError(f"{source}: {_describe(dict(exc.errors()[0]))}") from None
     try:
         ModelRegistry(config.images.models)
     except ValueError as exc:

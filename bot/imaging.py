@@ -4,6 +4,9 @@ Nothing here touches Discord or the network, so every rule is testable with imag
 in memory. Callers run these through `bot.threads.BoundedThreads`, never on the event loop.
 """
 
+# Pillow's stubs leave Image.resize and Image.point partly untyped; the rest of this file is strict.
+# pyright: reportUnknownMemberType=false
+
 from __future__ import annotations
 
 import io
@@ -55,13 +58,13 @@ def _decode_failure(error: Exception) -> ImageDataError:
 def _open(data: bytes) -> Image.Image:
     if not data:
         raise ImageDataError(_("the image is empty"))
-    failure = None
+    failure, image = None, None
     try:
         image = Image.open(io.BytesIO(data))
     except Exception as error:
         failure = _decode_failure(error)  # raised below, out of the handler: no traceback of the file kept
-    if failure is not None:
-        raise failure
+    if failure is not None or image is None:
+        raise failure or ImageDataError(_("the file is not an image"))
     width, height = image.size
     if width * height > MAX_PIXELS:
         raise ImageDataError(_("the image has more pixels than we handle"))
@@ -156,9 +159,13 @@ def _normalize_mode(image: Image.Image) -> Image.Image:
     return image.convert("RGBA" if has_alpha else "RGB")
 
 
+_KEEP_AT_128 = [0 if value < 128 else 255 for value in range(256)]  # lookup tables for Image.point
+_CHANGE_AT_128 = [255 - value for value in _KEEP_AT_128]
+
+
 def _binary_alpha(alpha: Image.Image) -> Image.Image:
     """0 where the pixel is to change, 255 where it stays."""
-    return alpha.point(lambda value: 0 if value < 128 else 255)
+    return alpha.point(_KEEP_AT_128)
 
 
 def mask_alpha(data: bytes, size: tuple[int, int]) -> Image.Image:
@@ -167,7 +174,7 @@ def mask_alpha(data: bytes, size: tuple[int, int]) -> Image.Image:
     mask = load_image(data)
     alpha = mask.getchannel("A") if mask.mode == "RGBA" else None
     if alpha is None or alpha.getextrema() == (255, 255):
-        alpha = mask.convert("L").point(lambda value: 0 if value >= 128 else 255)
+        alpha = mask.convert("L").point(_CHANGE_AT_128)
     if alpha.size != size:
         alpha = alpha.resize(size, Image.Resampling.BILINEAR)
     return _binary_alpha(alpha)

@@ -180,7 +180,7 @@ class MetricsServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self._host.strip("[]"), self._port)
         await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = self._runner.addresses[0][1]
         log.info("serving /metrics and /healthz on %s:%d", self._host, self.port)
 
     async def close(self) -> None:

@@ -23,7 +23,7 @@ from bot.flow.filters import WordFilters
 from bot.flow.locales import Locales
 from bot.flow.styles import Styles
 from bot.i18n import LANGUAGE_NAMES, Text, _
-from bot.surface.checks import ModeratorCog
+from bot.surface.checks import ModeratorCog, guild_of
 from bot.surface.errors import ErrorReporter
 from bot.surface.options import GUILD_INSTALL, IN_GUILDS, choices
 
@@ -129,14 +129,13 @@ class ApiKeyModal(discord.ui.Modal):
     async def _save(self, interaction: discord.Interaction) -> None:
         key, base_url = self.key.component, self.base_url.component
         assert isinstance(key, discord.ui.TextInput) and isinstance(base_url, discord.ui.TextInput)
-        assert interaction.guild_id is not None
         if not interaction.permissions.manage_guild:  # the form outlives the command's check
             raise app_commands.MissingPermissions(["manage_guild"])
         url = base_url.value.strip().rstrip("/") or None
         cog = self.settings
-        last_four = await cog.accounts.set_key(interaction.guild_id, interaction.user.id, key.value.strip(), url)
+        last_four = await cog.accounts.set_key(guild_of(interaction), interaction.user.id, key.value.strip(), url)
         async with cog.sessions() as session:
-            settings = await get_settings(session, interaction.guild_id)
+            settings = await get_settings(session, guild_of(interaction))
         locale = await cog.locales.for_interaction(interaction, settings)
         saved = _("Saved. This server's requests now use its own key, ending {last_four}.", last_four=last_four).render(
             locale
@@ -187,20 +186,20 @@ class Settings(ModeratorCog):
     async def _change(self, interaction: discord.Interaction, changes: dict[str, Any]) -> None:
         async with self.sessions() as session:
             for setting, value in changes.items():
-                await change_setting(session, interaction.guild_id, interaction.user.id, setting, value)
+                await change_setting(session, guild_of(interaction), interaction.user.id, setting, value)
             await session.commit()
-            current = await get_settings(session, interaction.guild_id)
+            current = await get_settings(session, guild_of(interaction))
         await self._saved(interaction, current)
 
     async def _edit_list(self, interaction: discord.Interaction, setting: str, action: str, item: int | None) -> None:
         """Add to, remove from or clear one list setting, read and written in one session."""
         async with self.sessions() as session:
-            current = getattr(await get_settings(session, interaction.guild_id), setting)
+            current = getattr(await get_settings(session, guild_of(interaction)), setting)
             await change_setting(
-                session, interaction.guild_id, interaction.user.id, setting, edit_list(current, action, item)
+                session, guild_of(interaction), interaction.user.id, setting, edit_list(current, action, item)
             )
             await session.commit()
-            settings = await get_settings(session, interaction.guild_id)
+            settings = await get_settings(session, guild_of(interaction))
         await self._saved(interaction, settings)
 
     async def _saved(self, interaction: discord.Interaction, current: GuildSettings) -> None:
@@ -215,12 +214,12 @@ class Settings(ModeratorCog):
     @settings.command(name="show", description="The current settings and the latest changes")
     async def show(self, interaction: discord.Interaction) -> None:
         async with self.sessions() as session:
-            current = await get_settings(session, interaction.guild_id)
-            changes = await settings_changes(session, interaction.guild_id, limit=5)
-            key = await self.accounts.describe(session, interaction.guild_id)
-            styles = await self.styles.listing(session, interaction.guild_id)
-            patterns = await self.filters.listing(session, interaction.guild_id)
-            blocks = await blocks_in_force(session, interaction.guild_id, utcnow())
+            current = await get_settings(session, guild_of(interaction))
+            changes = await settings_changes(session, guild_of(interaction), limit=5)
+            key = await self.accounts.describe(session, guild_of(interaction))
+            styles = await self.styles.listing(session, guild_of(interaction))
+            patterns = await self.filters.listing(session, guild_of(interaction))
+            blocks = await blocks_in_force(session, guild_of(interaction), utcnow())
         locale = await self.locales.for_interaction(interaction, current)
         embed = describe_settings(current, locale, key)
         listing = "\n".join(
@@ -361,8 +360,7 @@ class Settings(ModeratorCog):
 
     @settings.command(name="api-key-remove", description="Forget this server's own key and use the bot's again")
     async def api_key_remove(self, interaction: discord.Interaction) -> None:
-        assert interaction.guild_id is not None
-        removed = await self.accounts.remove_key(interaction.guild_id, interaction.user.id)
+        removed = await self.accounts.remove_key(guild_of(interaction), interaction.user.id)
         locale = await self.locales.for_interaction(interaction)
         if removed is None:
             message = _("This server has no key of its own; it uses the bot's.")
@@ -378,8 +376,7 @@ class Settings(ModeratorCog):
         name: app_commands.Range[str, 1, 32],
         template: app_commands.Range[str, 1, 1000],
     ) -> None:
-        assert interaction.guild_id is not None
-        key = await self.styles.add(interaction.guild_id, interaction.user.id, name, template)
+        key = await self.styles.add(guild_of(interaction), interaction.user.id, name, template)
         locale = await self.locales.for_interaction(interaction)
         saved = _("Saved the style {name}. Members can pick it in /imagine.", name=discord.utils.escape_markdown(key))
         await interaction.response.send_message(saved.render(locale), ephemeral=True)
@@ -387,8 +384,7 @@ class Settings(ModeratorCog):
     @settings.command(name="style-remove", description="Remove one of this server's styles")
     @app_commands.describe(name="The style to remove")
     async def style_remove(self, interaction: discord.Interaction, name: app_commands.Range[str, 1, 32]) -> None:
-        assert interaction.guild_id is not None
-        removed = await self.styles.remove(interaction.guild_id, interaction.user.id, name)
+        removed = await self.styles.remove(guild_of(interaction), interaction.user.id, name)
         locale = await self.locales.for_interaction(interaction)
         shown = discord.utils.escape_markdown(name)
         message = (
@@ -400,9 +396,8 @@ class Settings(ModeratorCog):
     async def _complete_own_style(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        assert interaction.guild_id is not None
         async with self.sessions() as session:
-            own = [style.name for style in await self.styles.listing(session, interaction.guild_id)]
+            own = [style.name for style in await self.styles.listing(session, guild_of(interaction))]
         return choices(own, current)
 
     @settings.command(name="spoiler", description="Hide every result here behind a spoiler, or only when asked")
@@ -414,8 +409,7 @@ class Settings(ModeratorCog):
     @settings.command(name="filter-add", description="Refuse prompts with this text; * is any letters within a word")
     @app_commands.describe(pattern="Plain text like dragon or dra*on; case and look-alike letters do not matter")
     async def filter_add(self, interaction: discord.Interaction, pattern: app_commands.Range[str, 1, 100]) -> None:
-        assert interaction.guild_id is not None
-        key, added = await self.filters.add(interaction.guild_id, interaction.user.id, pattern)
+        key, added = await self.filters.add(guild_of(interaction), interaction.user.id, pattern)
         locale = await self.locales.for_interaction(interaction)
         shown = f"**{discord.utils.escape_markdown(key)}**"
         message = (
@@ -428,8 +422,7 @@ class Settings(ModeratorCog):
     @settings.command(name="filter-remove", description="Remove one of this server's word filters")
     @app_commands.describe(pattern="The filter to remove")
     async def filter_remove(self, interaction: discord.Interaction, pattern: app_commands.Range[str, 1, 100]) -> None:
-        assert interaction.guild_id is not None
-        key, removed = await self.filters.remove(interaction.guild_id, interaction.user.id, pattern)
+        key, removed = await self.filters.remove(guild_of(interaction), interaction.user.id, pattern)
         locale = await self.locales.for_interaction(interaction)
         shown = f"**{discord.utils.escape_markdown(key)}**"
         message = (
@@ -441,9 +434,8 @@ class Settings(ModeratorCog):
 
     @filter_remove.autocomplete("pattern")
     async def _complete_filter(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        assert interaction.guild_id is not None
         async with self.sessions() as session:
-            return choices(await self.filters.listing(session, interaction.guild_id), current)
+            return choices(await self.filters.listing(session, guild_of(interaction)), current)
 
     @settings.command(name="moderation", description="How strict the image service is in age-restricted channels")
     @app_commands.describe(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import BinaryIO
 
@@ -23,7 +24,7 @@ from bot.db.usage import UsageSummary, recent_page, stream_rows, summarize
 from bot.flow.delivery import quote
 from bot.flow.locales import Locales
 from bot.i18n import Text, _
-from bot.surface.checks import ModeratorCog
+from bot.surface.checks import ModeratorCog, guild_of
 from bot.surface.flags import FlagButtons, FlaggedPages
 from bot.surface.options import GUILD_INSTALL, IN_GUILDS
 from bot.threads import BoundedThreads
@@ -36,7 +37,7 @@ PERIODS = {
     "all": _("all time"),
 }
 PERIOD_CHOICES = [app_commands.Choice(name=label.message, value=key) for key, label in PERIODS.items()]
-STATUS_LABELS = {
+STATUS_LABELS: dict[str, Text] = {
     UsageStatus.OK: _("ok"),
     UsageStatus.PARTIAL: _("partial"),
     UsageStatus.REFUSED: _("refused"),
@@ -64,6 +65,15 @@ STATUS_CHOICES = [
 ]
 PAGE_SIZE = 10
 CSV_COLUMNS = [column.name for column in UsageRecord.__table__.columns]
+
+
+@dataclass(frozen=True)
+class RecentFilters:
+    """What /usage recent was asked to show: one member, one outcome, one command (None: any)."""
+
+    user_id: int | None
+    status: str | None
+    command: str | None
 
 
 def period_start(period: str, now: datetime) -> datetime | None:
@@ -123,7 +133,7 @@ class RecentPages(discord.ui.View):
     """Older/Newer buttons for /usage recent; only the moderator who asked can page."""
 
     def __init__(
-        self, cog: Usage, owner_id: int, guild_id: int, filters: dict[str, object], total: int, locale: str
+        self, cog: Usage, owner_id: int, guild_id: int, filters: RecentFilters, total: int, locale: str
     ) -> None:
         super().__init__(timeout=600)
         self.cog, self.owner_id, self.guild_id, self.filters, self.total = cog, owner_id, guild_id, filters, total
@@ -189,9 +199,9 @@ class Usage(ModeratorCog):
         now = utcnow()
         since = period_start(period, now)
         async with self.sessions() as session:
-            summary = await summarize(session, interaction.guild_id, since, user.id if user else None)
+            summary = await summarize(session, guild_of(interaction), since, user.id if user else None)
             recent = (
-                (await recent_page(session, interaction.guild_id, since=since, user_id=user.id, limit=5))[0]
+                (await recent_page(session, guild_of(interaction), since=since, user_id=user.id, limit=5))[0]
                 if user
                 else []
             )
@@ -229,10 +239,18 @@ class Usage(ModeratorCog):
         await self._summary_reply(interaction, period, member)
 
     async def recent_embed(
-        self, guild_id: int, filters: dict[str, object], offset: int, locale: str
+        self, guild_id: int, filters: RecentFilters, offset: int, locale: str
     ) -> tuple[discord.Embed, int]:
         async with self.sessions() as session:
-            rows, total = await recent_page(session, guild_id, offset=offset, limit=PAGE_SIZE, **filters)  # type: ignore[arg-type]
+            rows, total = await recent_page(
+                session,
+                guild_id,
+                user_id=filters.user_id,
+                status=filters.status,
+                command=filters.command,
+                offset=offset,
+                limit=PAGE_SIZE,
+            )
         embed = discord.Embed(
             title=_("Recent requests").render(locale),
             description=recent_lines(rows, locale)[:4096],
@@ -255,15 +273,15 @@ class Usage(ModeratorCog):
         status: str | None = None,
         command: str | None = None,
     ) -> None:
-        filters = {
-            "user_id": member.id if member else None,
-            "status": status,
-            "command": command.strip().lstrip("/").lower() if command else None,
-        }
+        filters = RecentFilters(
+            user_id=member.id if member else None,
+            status=status,
+            command=command.strip().lstrip("/").lower() if command else None,
+        )
         await interaction.response.defer(ephemeral=True, thinking=True)  # the page and its count are queries
         locale = await self.locales.for_interaction(interaction)
-        embed, total = await self.recent_embed(interaction.guild_id, filters, 0, locale)
-        view = RecentPages(self, interaction.user.id, interaction.guild_id, filters, total, locale)
+        embed, total = await self.recent_embed(guild_of(interaction), filters, 0, locale)
+        view = RecentPages(self, interaction.user.id, guild_of(interaction), filters, total, locale)
         await interaction.followup.send(
             embed=embed, view=view, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
         )
@@ -272,14 +290,13 @@ class Usage(ModeratorCog):
     @app_commands.describe(period="Which period (default: last 30 days)")
     @app_commands.choices(period=PERIOD_CHOICES)
     async def flagged(self, interaction: discord.Interaction, period: str = "30d") -> None:
-        assert interaction.guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
         locale = await self.locales.for_interaction(interaction)
         view = FlaggedPages(
             sessions=self.sessions,
             buttons=self.flag_buttons,
             owner_id=interaction.user.id,
-            guild_id=interaction.guild_id,
+            guild_id=guild_of(interaction),
             since=period_start(period, utcnow()) or datetime(2000, 1, 1, tzinfo=UTC),
             locale=locale,
         )
@@ -299,7 +316,7 @@ class Usage(ModeratorCog):
             await self.threads.run(_write_csv, handle, [CSV_COLUMNS])
             rows = 0
             async with self.sessions() as session:
-                async for batch in stream_rows(session, interaction.guild_id, since):
+                async for batch in stream_rows(session, guild_of(interaction), since):
                     values = [[_csv_value(getattr(row, column)) for column in CSV_COLUMNS] for row in batch]
                     await self.threads.run(_write_csv, handle, values)
                     rows += len(values)
@@ -316,7 +333,7 @@ class Usage(ModeratorCog):
             handle.seek(0)
             await interaction.followup.send(
                 _("{rows} requests, {period}.", rows=rows, period=PERIODS[period]).render(locale),
-                file=discord.File(handle, filename=f"usage-{interaction.guild_id}-{period}.csv"),
+                file=discord.File(handle, filename=f"usage-{guild_of(interaction)}-{period}.csv"),
                 ephemeral=True,
             )
 

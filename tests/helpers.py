@@ -8,7 +8,7 @@ import io
 from PIL import Image
 from sqlalchemy import select
 
-from bot.db.models import Job, JobState, UsageRecord
+from bot.db.models import UNFINISHED, Job, UsageRecord
 
 
 async def usage_rows(bot, count: int = 1, timeout: float = 10.0, *, delivered: bool = False) -> list[UsageRecord]:
@@ -30,7 +30,7 @@ async def finished_jobs(bot, timeout: float = 10.0) -> list[Job]:
     while True:
         async with bot.sessions() as session:
             jobs = list((await session.scalars(select(Job).order_by(Job.id))).all())
-        if all(job.state not in JobState.UNFINISHED for job in jobs) or asyncio.get_running_loop().time() > deadline:
+        if all(job.state not in UNFINISHED for job in jobs) or asyncio.get_running_loop().time() > deadline:
             return jobs
         await asyncio.sleep(0.02)
 

@@ -28,7 +28,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from bot.db.engine import make_engine, make_sessionmaker
-from bot.db.models import Job, JobState, UsageRecord, UsageStatus
+from bot.db.models import UNFINISHED, Job, UsageRecord, UsageStatus
 from tests.sandbox import secrets_env, start_bot_process, write_config
 from tests.standins.discord_api import DiscordStandIn
 from tests.standins.discord_data import user_payload
@@ -222,7 +222,7 @@ class Soak:
                         select(func.count()).select_from(UsageRecord).where(UsageRecord.status == UsageStatus.PENDING)
                     )
                     running = await session.scalar(
-                        select(func.count()).select_from(Job).where(Job.state.in_(JobState.UNFINISHED))
+                        select(func.count()).select_from(Job).where(Job.state.in_(UNFINISHED))
                     )
                 if (not pending and not running) or time.monotonic() > deadline:
                     return rows or 0, pending or 0, running or 0

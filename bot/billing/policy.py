@@ -281,12 +281,9 @@ class Policy:
 
     async def settle(self, session: AsyncSession, record: UsageRecord, result: ImagesResult) -> ModeratorNotice | None:
         """Count what the request really made and cost; returns an alert when the budget crossed 80% or 100%."""
-        record.cost_usd = self.prices.actual(
-            record.model or "", record.size, record.quality, len(result.images), result.usage
-        )
-        await self._adjust(
-            session, record, len(result.images) - record.reserved_images, record.cost_usd - record.reserved_usd
-        )
+        cost = self.prices.actual(record.model or "", record.size, record.quality, len(result.images), result.usage)
+        record.cost_usd = cost
+        await self._adjust(session, record, len(result.images) - record.reserved_images, cost - record.reserved_usd)
         record.reserved_images, record.reserved_usd = 0, 0.0
         if record.guild_id is None:
             return None

@@ -84,8 +84,8 @@ def record_for(interaction: discord.Interaction) -> UsageRecord:
 
 
 def _finish(record: UsageRecord) -> None:
-    record.completed_at = utcnow()
-    record.latency_ms = max(0, int((record.completed_at - aware(record.created_at)).total_seconds() * 1000))
+    record.completed_at = now = utcnow()
+    record.latency_ms = max(0, int((now - aware(record.created_at)).total_seconds() * 1000))
 
 
 def finish_ok(record: UsageRecord, result: ImagesResult) -> None:

@@ -38,7 +38,8 @@ async def _copy_table(source: AsyncConnection, target: AsyncConnection, table: T
     copied = 0
     result = await source.stream(select(table).order_by(*table.primary_key.columns))
     async for rows in result.partitions(BATCH_ROWS):
-        await target.execute(table.insert(), [dict(row._mapping) for row in rows])
+        rows_as_dicts = [dict(row._mapping) for row in rows]  # pyright: ignore[reportPrivateUsage]  Row's documented API
+        await target.execute(table.insert(), rows_as_dicts)
         copied += len(rows)
     return copied
 
@@ -65,7 +66,7 @@ async def copy_database(source_engine: AsyncEngine, target_engine: AsyncEngine) 
     await migrate_to_head(source_engine)
     await migrate_to_head(target_engine)
     tables = list(Base.metadata.sorted_tables)
-    copies = []
+    copies: list[TableCopy] = []
     async with source_engine.connect() as source, target_engine.begin() as target:
         for table in tables:
             if await _count(target, table):

@@ -13,8 +13,9 @@ import logging
 import zlib
 from functools import partial
 from pathlib import Path
+from typing import Any, cast
 
-import asyncpg
+import asyncpg  # pyright: ignore[reportMissingTypeStubs]  asyncpg ships no stubs; it is used for one connect
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import event, func, select, text
@@ -29,7 +30,7 @@ MIGRATE_LOCK = zlib.crc32(b"imagebot:migrate") - 2**31  # one advisory lock key 
 log = logging.getLogger(__name__)
 
 
-def _sqlite_pragmas(dbapi_connection, _record, *, busy_timeout: float) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any, *, busy_timeout: float) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")  # WAL's recommended level: no fsync per commit, never corrupt
@@ -48,7 +49,7 @@ def _postgres_connector(url: URL, patience: float) -> object:
         deadline, pause = loop.time() + patience, 0.1
         while True:
             try:
-                return await asyncpg.connect(dsn)
+                return cast(asyncpg.Connection, await asyncpg.connect(dsn))  # pyright: ignore[reportUnknownMemberType]  untyped asyncpg
             except (OSError, asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError) as exc:
                 if loop.time() + pause > deadline:
                     raise

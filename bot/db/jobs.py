@@ -14,10 +14,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Select, and_, case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from bot.clock import aware, utcnow
-from bot.db.models import Job, JobState
+from bot.db.models import UNFINISHED, Job, JobState
+from bot.db.statements import changed, dialect_of
 
 CLAIM_LOCK = zlib.crc32(b"imagebot:claim") - 2**31  # one advisory lock key for every process
 CANDIDATES = 500
@@ -25,7 +26,7 @@ CANDIDATES = 500
 
 async def unfinished_jobs(session: AsyncSession) -> list[Job]:
     """Jobs left queued or running, oldest first."""
-    statement = select(Job).where(Job.state.in_(JobState.UNFINISHED)).order_by(Job.id)
+    statement = select(Job).where(Job.state.in_(UNFINISHED)).order_by(Job.id)
     return list((await session.scalars(statement)).all())
 
 
@@ -38,12 +39,16 @@ class Caps:
 
 async def database_now(session: AsyncSession) -> datetime:
     """The database server's clock, which every process of a shared queue compares leases by."""
-    if session.bind.dialect.name == "postgresql":
-        return aware(await session.scalar(select(func.clock_timestamp())))
+    if dialect_of(session) == "postgresql":
+        moment = await session.scalar(select(func.clock_timestamp()))
+        assert moment is not None
+        return aware(moment)
     return utcnow()
 
 
-def _last_turn(guild_id: ColumnElement[int | None]) -> ColumnElement[datetime | None]:
+def _last_turn(
+    guild_id: ColumnElement[int | None] | InstrumentedAttribute[int | None],
+) -> ColumnElement[datetime | None]:
     """When the guild last had a job started: one probe of `ix_job_guild_started` per guild asked
     about, however many finished jobs the table holds."""
     earlier = aliased(Job)
@@ -56,7 +61,7 @@ def _last_turn(guild_id: ColumnElement[int | None]) -> ColumnElement[datetime | 
     )
 
 
-def _fair_order(now: datetime) -> Select[tuple[Job]]:
+def _fair_order(now: datetime) -> Select[Job]:
     """Claimable jobs in the order they should start: those whose process died first, then guilds
     by their last turn (never served first), then arrival. A job waiting out a provider's
     Retry-After is not claimable before its time."""
@@ -111,7 +116,7 @@ async def renew_leases(session: AsyncSession, owner: str, lease: timedelta) -> i
         .values(lease_until=until)
         .execution_options(synchronize_session=False)
     )
-    return (await session.execute(statement)).rowcount
+    return await changed(session, statement)
 
 
 async def mark_delivering(session: AsyncSession, job_id: int, owner: str) -> None:
@@ -133,7 +138,7 @@ async def finish_claimed(session: AsyncSession, job_id: int, owner: str, state: 
         .values(state=state, interaction_token=None, finished_at=now)
         .execution_options(synchronize_session=False)
     )
-    return (await session.execute(statement)).rowcount == 1
+    return (await changed(session, statement)) == 1
 
 
 async def requeue_claimed(session: AsyncSession, job_id: int, owner: str, wait: timedelta) -> bool:
@@ -153,7 +158,7 @@ async def requeue_claimed(session: AsyncSession, job_id: int, owner: str, wait: 
         )
         .execution_options(synchronize_session=False)
     )
-    return (await session.execute(statement)).rowcount == 1
+    return (await changed(session, statement)) == 1
 
 
 async def take_queued(session: AsyncSession, job_id: int, state: str) -> bool:
@@ -164,10 +169,10 @@ async def take_queued(session: AsyncSession, job_id: int, state: str) -> bool:
         .values(state=state, interaction_token=None)
         .execution_options(synchronize_session=False)
     )
-    return (await session.execute(statement)).rowcount == 1
+    return (await changed(session, statement)) == 1
 
 
 async def prune_jobs(session: AsyncSession, before: datetime) -> int:
     """Remove jobs that finished before `before`, with their params (prompts, attachment links)."""
-    statement = delete(Job).where(Job.state.not_in(JobState.UNFINISHED), Job.finished_at < before)
-    return (await session.execute(statement.execution_options(synchronize_session=False))).rowcount
+    statement = delete(Job).where(Job.state.not_in(UNFINISHED), Job.finished_at < before)
+    return await changed(session, statement.execution_options(synchronize_session=False))

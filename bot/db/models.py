@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Boolean, Float, Index, Integer, LargeBinary, MetaData, String, Text, false
@@ -28,8 +29,8 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-class UsageStatus:
-    """Values of `UsageRecord.status`. Failures carry the error's kind in `error_code`."""
+class UsageStatus(StrEnum):
+    """Values of `UsageRecord.status` (stored as these strings). Failures carry the error's kind in `error_code`."""
 
     PENDING = "pending"
     OK = "ok"
@@ -95,8 +96,8 @@ class UsageRecord(Base):
     )
 
 
-class Delivery:
-    """Values of `UsageRecord.delivery`: what became of images the provider made."""
+class DeliveryOutcome(StrEnum):
+    """Values of `UsageRecord.delivery` (stored as these strings): what became of images the provider made."""
 
     DELIVERED = "delivered"
     DELIVERED_LATE = "delivered_late"
@@ -281,7 +282,9 @@ class UsageCounter(Base):
     amount: Mapped[float] = mapped_column(Float, default=0.0)
 
 
-class JobState:
+class JobState(StrEnum):
+    """Values of `Job.state` (stored as these strings)."""
+
     QUEUED = "queued"
     RUNNING = "running"
     DELIVERING = "delivering"  # the provider is done with it: it no longer counts against the caps
@@ -289,11 +292,13 @@ class JobState:
     FAILED = "failed"
     CANCELLED = "cancelled"
     INTERRUPTED = "interrupted"
-    UNFINISHED = (QUEUED, RUNNING, DELIVERING)
 
 
-class JobOrigin:
-    """Values of `Job.origin`: what asked for the job, and so how its member is answered."""
+UNFINISHED = (JobState.QUEUED, JobState.RUNNING, JobState.DELIVERING)  # the states of a job still to run
+
+
+class JobOrigin(StrEnum):
+    """Values of `Job.origin` (stored as these strings): what asked for the job, and so how its member is answered."""
 
     INTERACTION = "interaction"  # a command, menu, button or form: answered through its webhook
     MESSAGE = "message"  # a message (a reply to an image): answered by a message of the bot's own

@@ -8,6 +8,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import PaintTicket
+from bot.db.statements import changed
 
 
 async def get_ticket(session: AsyncSession, nonce: str) -> PaintTicket | None:
@@ -22,10 +23,10 @@ async def claim_ticket(session: AsyncSession, nonce: str, now: datetime) -> bool
         .values(used_at=now)
         .execution_options(synchronize_session=False)
     )
-    return (await session.execute(statement)).rowcount == 1  # type: ignore[attr-defined]
+    return (await changed(session, statement)) == 1
 
 
 async def prune_tickets(session: AsyncSession, before: datetime) -> int:
     """Forget tickets made before `before`: their links have long expired."""
-    result = await session.execute(delete(PaintTicket).where(PaintTicket.created_at < before))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    result = await changed(session, delete(PaintTicket).where(PaintTicket.created_at < before))
+    return result

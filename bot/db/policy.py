@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import utcnow
 from bot.db.models import (
+    UNFINISHED,
     GuildSettings,
     Job,
-    JobState,
     KeptResult,
     ResultPreview,
     SettingsChange,
@@ -26,6 +26,7 @@ from bot.db.models import (
     UsageRecord,
     UsageStatus,
 )
+from bot.db.statements import changed, dialect_of
 
 COUNTED_STATUSES = (UsageStatus.PENDING, UsageStatus.OK, UsageStatus.PARTIAL)
 
@@ -81,17 +82,18 @@ async def add_to_counter(
     nothing changes (and False is returned) if the total would exceed it."""
     if limit is not None and amount > limit + 1e-9:
         return False
-    insert = postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = postgresql_insert if dialect_of(session) == "postgresql" else sqlite_insert
     statement = insert(UsageCounter).values(guild_id=guild_id, subject=subject, period=period, amount=amount)
     total = UsageCounter.amount + statement.excluded.amount
-    result = await session.execute(
+    result = await changed(
+        session,
         statement.on_conflict_do_update(
             index_elements=[UsageCounter.guild_id, UsageCounter.subject, UsageCounter.period],
             set_={"amount": total},
             where=None if limit is None else total <= limit + 1e-9,
-        )
+        ),
     )
-    return result.rowcount == 1
+    return result == 1
 
 
 async def counter_value(session: AsyncSession, guild_id: int, subject: str, period: str) -> float:
@@ -126,8 +128,8 @@ async def mark_budget_alert(session: AsyncSession, guild_id: int, period: str, p
         .values(budget_alert_period=period, budget_alert_percent=percent)
         .execution_options(synchronize_session=False)
     )
-    result = await session.execute(statement)
-    return result.rowcount == 1
+    result = await changed(session, statement)
+    return result == 1
 
 
 NOTICE_COLUMNS = {"quota": GuildSettings.quota_notice_at, "key": GuildSettings.key_notice_at}
@@ -164,8 +166,8 @@ async def prune_prompts(session: AsyncSession, guild_id: int, before: datetime) 
         .values(prompt=None, revised_prompt=None)
         .execution_options(synchronize_session=False)
     )
-    result = await session.execute(statement)
-    return result.rowcount
+    result = await changed(session, statement)
+    return result
 
 
 async def guilds_with_retention(session: AsyncSession) -> list[GuildSettings]:
@@ -180,21 +182,21 @@ async def forget_member(session: AsyncSession, user_id: int) -> int:
     theirs = select(UsageRecord.id).where(UsageRecord.user_id == user_id)
     await session.execute(delete(ResultPreview).where(ResultPreview.usage_id.in_(theirs)))
     await session.execute(delete(KeptResult).where(KeptResult.user_id == user_id))
-    await session.execute(delete(Job).where(Job.user_id == user_id, Job.state.not_in(JobState.UNFINISHED)))
+    await session.execute(delete(Job).where(Job.user_id == user_id, Job.state.not_in(UNFINISHED)))
     statement = (
         update(UsageRecord)
         .where(UsageRecord.user_id == user_id)
         .values(prompt=None, revised_prompt=None, error_detail=None, user_id=0)
         .execution_options(synchronize_session=False)
     )
-    result = await session.execute(statement)
-    return result.rowcount
+    result = await changed(session, statement)
+    return result
 
 
 async def take_chore(session: AsyncSession, chore: str) -> bool:
     """Whether this unit of work may do `chore`: on PostgreSQL, only one process at a time holds it
     (a transaction-scoped advisory lock, let go at commit or rollback); SQLite has one process."""
-    if session.bind.dialect.name != "postgresql":
+    if dialect_of(session) != "postgresql":
         return True
     key = zlib.crc32(f"imagebot:{chore}".encode()) - 2**31  # a signed 32-bit key, the same in every process
     return bool((await session.execute(select(func.pg_try_advisory_xact_lock(key)))).scalar_one())

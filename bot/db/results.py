@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Delivery, DeliveryAttempt, KeptResult, UsageRecord
+from bot.db.models import DeliveryAttempt, DeliveryOutcome, KeptResult, UsageRecord
 
 
 def log_attempt(session: AsyncSession, usage_id: int, route: str, outcome: str) -> None:
@@ -69,7 +69,7 @@ async def hand_over(session: AsyncSession, results: list[KeptResult]) -> None:
     """The member has their kept results: remove them, and mark their rows delivered late."""
     usage_ids = {result.usage_id for result in results}
     await session.execute(delete(KeptResult).where(KeptResult.id.in_([result.id for result in results])))
-    await _mark(session, usage_ids, Delivery.DELIVERED_LATE)
+    await _mark(session, usage_ids, DeliveryOutcome.DELIVERED_LATE)
 
 
 async def prune_kept(session: AsyncSession, now: datetime) -> int:
@@ -83,7 +83,7 @@ async def _expire(session: AsyncSession, results: list[KeptResult]) -> None:
     if not results:
         return
     await session.execute(delete(KeptResult).where(KeptResult.id.in_([result.id for result in results])))
-    await _mark(session, {result.usage_id for result in results}, Delivery.EXPIRED)
+    await _mark(session, {result.usage_id for result in results}, DeliveryOutcome.EXPIRED)
 
 
 async def _mark(session: AsyncSession, usage_ids: set[int], delivery: str) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import MemberBlock, UsageRecord, UsageStatus, WordFilter
+from bot.db.statements import changed, dialect_of
 
 FLAGGED_STATUSES = (UsageStatus.FLAGGED, UsageStatus.FILTERED)
 
@@ -36,10 +37,10 @@ async def add_filter(session: AsyncSession, guild_id: int, pattern: str, user_id
 
 
 async def remove_filter(session: AsyncSession, guild_id: int, pattern: str) -> bool:
-    result = await session.execute(
-        delete(WordFilter).where(WordFilter.guild_id == guild_id, WordFilter.pattern == pattern)
+    result = await changed(
+        session, delete(WordFilter).where(WordFilter.guild_id == guild_id, WordFilter.pattern == pattern)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(result)
 
 
 async def block_member(
@@ -56,7 +57,7 @@ async def block_member(
     """Block a member until `until` (None: for good). A moderator's block replaces any other;
     `only_if_free` (strikes) blocks only a member with no block in force. True when this
     statement made the block."""
-    insert = postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = postgresql_insert if dialect_of(session) == "postgresql" else sqlite_insert
     statement = insert(MemberBlock).values(
         guild_id=guild_id, user_id=user_id, until=until, reason=reason, blocked_by=blocked_by, created_at=now
     )
@@ -69,15 +70,15 @@ async def block_member(
     }
     condition = (MemberBlock.until.is_not(None)) & (MemberBlock.until <= now) if only_if_free else None
     statement = statement.on_conflict_do_update(index_elements=["guild_id", "user_id"], set_=changes, where=condition)
-    result = await session.execute(statement)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    result = await changed(session, statement)
+    return bool(result)
 
 
 async def unblock_member(session: AsyncSession, guild_id: int, user_id: int) -> bool:
-    result = await session.execute(
-        delete(MemberBlock).where(MemberBlock.guild_id == guild_id, MemberBlock.user_id == user_id)
+    result = await changed(
+        session, delete(MemberBlock).where(MemberBlock.guild_id == guild_id, MemberBlock.user_id == user_id)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(result)
 
 
 async def block_in_force(session: AsyncSession, guild_id: int, user_id: int, now: datetime) -> MemberBlock | None:

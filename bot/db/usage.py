@@ -11,6 +11,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import ResultPreview, UsageRecord, UsageStatus
+from bot.db.statements import changed, dialect_of
 
 
 async def get_usage(session: AsyncSession, usage_id: int) -> UsageRecord | None:
@@ -40,7 +41,7 @@ async def claim_settlement(session: AsyncSession, usage_id: int, status: str) ->
         .values(status=status)
         .execution_options(synchronize_session=False)
     )
-    return (await session.execute(statement)).rowcount == 1
+    return (await changed(session, statement)) == 1
 
 
 async def member_results(
@@ -65,10 +66,10 @@ class UsageSummary:
     requests: int = 0
     images: int = 0
     cost_usd: float = 0.0
-    by_status: dict[str, int] = field(default_factory=dict)
-    top_users: list[tuple[int, int, int]] = field(default_factory=list)
-    top_models: list[tuple[str, int]] = field(default_factory=list)
-    per_day: dict[str, dict[str, int]] = field(default_factory=dict)
+    by_status: dict[str, int] = field(default_factory=dict[str, int])
+    top_users: list[tuple[int, int, int]] = field(default_factory=list[tuple[int, int, int]])
+    top_models: list[tuple[str, int]] = field(default_factory=list[tuple[str, int]])
+    per_day: dict[str, dict[str, int]] = field(default_factory=dict[str, dict[str, int]])
 
 
 def _conditions(guild_id: int, since: datetime | None, user_id: int | None) -> list[Any]:
@@ -107,7 +108,7 @@ async def summarize(
         .order_by(text("n DESC"))
         .limit(5)
     )
-    summary.top_models = [(model, count) for model, count in await session.execute(models)]
+    summary.top_models = [(str(model), int(count)) for model, count in await session.execute(models)]
     day = _utc_day(session)
     for date, status, count in await session.execute(
         select(day, UsageRecord.status, func.count()).where(*where).group_by(day, UsageRecord.status)
@@ -119,7 +120,7 @@ async def summarize(
 def _utc_day(session: AsyncSession) -> Any:
     """The UTC day of a row's time: PostgreSQL's date() of a timestamptz follows the session's time
     zone, so it is taken at UTC there; SQLite stores UTC already."""
-    if session.bind.dialect.name == "postgresql":
+    if dialect_of(session) == "postgresql":
         return func.date(func.timezone("UTC", UsageRecord.created_at))
     return func.date(UsageRecord.created_at)
 

@@ -23,8 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.billing.policy import ModeratorNotice, Policy
 from bot.billing.usage import finish_ok
 from bot.clock import Clock, aware
-from bot.db.models import Delivery as Delivered
-from bot.db.models import Job, KeptResult, ResultPreview, UsageRecord, UsageStatus
+from bot.db.models import DeliveryOutcome, Job, KeptResult, ResultPreview, UsageRecord, UsageStatus
 from bot.db.results import held_for, keep, keep_held, log_attempt, release_held
 from bot.db.usage import claim_settlement
 from bot.flow.notices import ModeratorNotices
@@ -147,7 +146,11 @@ class Delivery:
         """Made images that screening flagged: the row settled at their real cost, once, as
         flagged, and the images neither posted nor kept. False when an earlier run settled it."""
         finish_ok(record, result)
-        record.status, record.error_code, record.delivery = UsageStatus.FLAGGED, "flagged_result", Delivered.WITHHELD
+        record.status, record.error_code, record.delivery = (
+            UsageStatus.FLAGGED,
+            "flagged_result",
+            DeliveryOutcome.WITHHELD,
+        )
         record.flags, record.screened = ",".join(categories), True
         try:
             async with self._sessions() as session:
@@ -187,7 +190,7 @@ class Delivery:
         record.delivery, record.message_id = delivery, message.id if message is not None else None
         self._metrics.request_finished(record.command, record.status)
         self._metrics.made(spec.name, len(result.images), record.cost_usd)
-        if delivery != Delivered.KEPT:
+        if delivery != DeliveryOutcome.KEPT:
             self._metrics.delivered((self._clock.now() - aware(record.created_at)).total_seconds())
         preview = None
         if message is not None:
@@ -240,7 +243,7 @@ class Delivery:
                 self._metrics.uploaded(self._clock.monotonic() - posting)
             except ImageDataError:
                 attempts.append((route, "cannot_shrink"))
-                return Delivered.KEPT, None
+                return DeliveryOutcome.KEPT, None
             except discord.HTTPException as error:
                 attempts.append((route, outcome_of(error)))
                 log.warning("job %s: Discord refused the result by %s (%s)", job.id, route, outcome_of(error))
@@ -258,8 +261,8 @@ class Delivery:
                     route = self._next_route(route, error, job)
                 continue
             attempts.append((route, "ok"))
-            return (Delivered.DELIVERED if route == "reply" else Delivered.DELIVERED_LATE), message
-        return Delivered.KEPT, None
+            return (DeliveryOutcome.DELIVERED if route == "reply" else DeliveryOutcome.DELIVERED_LATE), message
+        return DeliveryOutcome.KEPT, None
 
     @staticmethod
     def _why_here(job: Job, lacking: list[str]) -> str:

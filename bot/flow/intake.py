@@ -227,7 +227,7 @@ class Intake:
                     application_id=application_id,
                     interaction_token=None,
                     message_id=status.id,
-                    attachment_limit=message.guild.filesize_limit if status.guild is not None else DM_UPLOAD_LIMIT,
+                    attachment_limit=status.guild.filesize_limit if status.guild is not None else DM_UPLOAD_LIMIT,
                     interaction_at=message.created_at,
                 ),
                 age_restricted=age_restricted(message.channel) and status.guild is not None,

@@ -175,6 +175,7 @@ class Pipeline:
     async def _usage_row(self, job: Job) -> UsageRecord:
         """The job's usage row, read while the provider works; read again on a fresh connection
         if the database dropped the first (a restart), which a read may safely do."""
+        record: UsageRecord | None = None
         for attempt in (1, 2):
             try:
                 async with self._sessions() as session:

@@ -67,7 +67,7 @@ class MemberReplies:
         self,
         *,
         webhook: Callable[[dict[str, Any]], discord.Webhook],
-        channel: Callable[[int], discord.abc.Messageable],
+        channel: Callable[[int], discord.PartialMessageable],
         dm: Callable[[int], Awaitable[discord.abc.Messageable]],
         lacking: Callable[[int], list[str]],
         views: ReplyViews,
@@ -104,7 +104,7 @@ class MemberReplies:
     def _own(self, job: Job) -> discord.PartialMessage:
         """The bot's message answering a message's job."""
         assert job.channel_id is not None and job.message_id is not None
-        return self._channel(job.channel_id).get_partial_message(job.message_id)  # type: ignore[attr-defined]
+        return self._channel(job.channel_id).get_partial_message(job.message_id)
 
     def _hook(self, job: Job) -> discord.Webhook:
         return self._webhook({"id": job.application_id, "type": 3, "token": job.interaction_token})
@@ -122,6 +122,7 @@ class MemberReplies:
         if job.origin == JobOrigin.MESSAGE:
             await self._own(job).edit(content=text, view=view, attachments=files, allowed_mentions=NO_PINGS)
             return
+        assert job.message_id is not None
         await self._hook(job).edit_message(
             job.message_id, content=text, view=view, attachments=files, allowed_mentions=NO_PINGS
         )
@@ -160,8 +161,13 @@ class MemberReplies:
         if route == "reply" and job.message_id is None:  # no reply of ours yet: a follow-up (the painting page's)
             return await self._hook(job).send(files=list(files), view=view, allowed_mentions=NO_PINGS, wait=True)
         if route == "reply":
+            assert job.message_id is not None
             return await self._hook(job).edit_message(
-                job.message_id, content=None, attachments=list(files), view=view, allowed_mentions=NO_PINGS
+                job.message_id,
+                content=None,
+                attachments=list(files),
+                view=view,  # pyright: ignore[reportArgumentType]  discord.py 2.7 types it View; it takes a LayoutView
+                allowed_mentions=NO_PINGS,
             )
         if route == "dm":
             channel = await self._dm(job.user_id)
@@ -188,8 +194,10 @@ class MemberReplies:
             with contextlib.suppress(discord.HTTPException):
                 await hook.delete_message(job.message_id)
         try:
-            await hook.send(text, ephemeral=True, allowed_mentions=NO_PINGS, **({"view": view} if view else {}))
-            if view is not None:
+            if view is None:
+                await hook.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
+            else:
+                await hook.send(text, ephemeral=True, allowed_mentions=NO_PINGS, view=view)
                 # Its buttons are DynamicItems, answered without the view: discord.py would otherwise
                 # keep an ephemeral message's view, and a timer, for 15 minutes.
                 view.stop()
@@ -201,6 +209,9 @@ class MemberReplies:
     async def post_notice(self, channel_id: int, text: str, *, view: discord.ui.View | None = None) -> None:
         """A notice for moderators in a channel, with `view`'s buttons; a failure is logged."""
         try:
-            await self._channel(channel_id).send(text, allowed_mentions=NO_PINGS, **({"view": view} if view else {}))
+            if view is None:
+                await self._channel(channel_id).send(text, allowed_mentions=NO_PINGS)
+            else:
+                await self._channel(channel_id).send(text, allowed_mentions=NO_PINGS, view=view)
         except discord.HTTPException:
             log.exception("could not post a notice in channel %s", channel_id)

@@ -22,8 +22,8 @@ import copy
 import json
 import logging
 import random
-from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
+from typing import Any, TypeVar, cast
 
 import aiohttp
 import yarl
@@ -39,6 +39,7 @@ from bot.images.errors import (
     error_from_response,
 )
 from bot.images.models import ModelSpec
+from bot.images.payloads import json_object
 from bot.images.ratelimit import RequestBudget, parse_retry_after
 from bot.images.results import GeneratedImage, ImagesResult, InputImage, StreamEvent, TokenUsage, decode_b64
 from bot.images.sse import server_sent_events
@@ -58,7 +59,8 @@ async def read_capped(response: aiohttp.ClientResponse, cap: int, what: str) -> 
     too_large = InvalidResponseError(f"{what} is larger than {cap / 2**20:g} MiB", status=response.status)
     if response.content_length is not None and response.content_length > cap:
         raise too_large
-    chunks, size = [], 0
+    chunks: list[bytes] = []
+    size = 0
     async for chunk in response.content.iter_chunked(CHUNK):
         size += len(chunk)
         if size > cap:
@@ -176,7 +178,7 @@ class ImagesClient:
         json_body: dict[str, Any] | None = None,
         form: aiohttp.FormData | None = None,
         streamed: bool = False,
-    ) -> AsyncIterator[aiohttp.ClientResponse]:
+    ) -> AsyncGenerator[aiohttp.ClientResponse, None]:
         """One POST: a 2xx response to read, or the typed error for whatever went wrong,
         reading included. A plain answer may take the whole timeout to come (the image is made
         first); a stream that sends nothing for the stall timeout has stalled."""
@@ -223,7 +225,7 @@ class ImagesClient:
         except aiohttp.ClientError as exc:
             raise APIConnectionError(f"could not reach the Images API ({type(exc).__name__})") from None
 
-    async def _retrying(self, path: str, attempt: Callable[[], AsyncIterator[T]]) -> AsyncIterator[T]:
+    async def _retrying(self, path: str, attempt: Callable[[], AsyncGenerator[T, None]]) -> AsyncGenerator[T, None]:
         """Run `attempt` until it succeeds, retrying what is worth retrying before its first item;
         a Retry-After longer than `max_retry_wait` is left to the queue."""
         for number in range(self._max_retries + 1):
@@ -250,7 +252,7 @@ class ImagesClient:
     ) -> dict[str, Any]:
         """POST with retries; return the JSON object of a 2xx answer."""
 
-        async def attempt() -> AsyncIterator[dict[str, Any]]:
+        async def attempt() -> AsyncGenerator[dict[str, Any], None]:
             async with self._post(path, json_body=json_body, form=form() if form else None) as response:
                 raw = await read_capped(response, self._max_response_bytes, "the Images API's answer")
             try:
@@ -266,10 +268,10 @@ class ImagesClient:
                 return body
         raise InvalidResponseError("the Images API gave no answer")
 
-    async def stream(self, path: str, body: dict[str, Any]) -> AsyncIterator[StreamEvent]:
+    async def stream(self, path: str, body: dict[str, Any]) -> AsyncGenerator[StreamEvent, None]:
         """POST a streamed request; its events up to and including the completed one."""
 
-        async def attempt() -> AsyncIterator[StreamEvent]:
+        async def attempt() -> AsyncGenerator[StreamEvent, None]:
             async with self._post(path, json_body=body, streamed=True) as response:
                 chunks = _capped_chunks(response.content.iter_any(), self._max_response_bytes)
                 events = server_sent_events(chunks, max_event=self._max_response_bytes)
@@ -311,9 +313,10 @@ class ImagesClient:
         items = body.get("data")
         if not isinstance(items, list) or not items:
             raise InvalidResponseError("the Images API answered with no images")
-        images = []
-        for item in items:
-            if not isinstance(item, dict):
+        images: list[GeneratedImage] = []
+        for entry in cast("list[Any]", items):
+            item = json_object(entry)
+            if item is None:
                 raise InvalidResponseError("the Images API answered with a malformed image entry")
             if item.get("b64_json"):
                 data = decode_b64(item["b64_json"])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.images.payloads import json_object
+
 REFUSAL_CODES = frozenset({"content_policy_violation", "moderation_blocked"})
 QUOTA_CODES = frozenset(
     {
@@ -165,8 +167,9 @@ def error_from_response(
     status: int, body: Any, *, request_id: str | None, retry_after: float | None, should_retry: bool | None = None
 ) -> APIStatusError:
     """Build the typed error for a non-2xx answer, parsing `{"error": {...}}` where present."""
-    detail = body.get("error") if isinstance(body, dict) else None
-    if isinstance(detail, dict):
+    whole = json_object(body)
+    detail = json_object(whole.get("error")) if whole is not None else None
+    if detail is not None:
         message = str(detail.get("message") or f"HTTP {status}")
         code = detail.get("code")
         code = str(code) if code is not None else None

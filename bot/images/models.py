@@ -14,6 +14,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -41,6 +42,11 @@ class CustomSizeRule:
         if max(width, height) / min(width, height) > self.max_aspect_ratio:
             return _("The aspect ratio must be between 1:3 and 3:1.")
         return None
+
+
+def _sides(size: str) -> tuple[int, int]:
+    width, _, height = size.partition("x")
+    return int(width), int(height)
 
 
 @dataclass(frozen=True)
@@ -101,7 +107,7 @@ class ModelSpec:
             scale = min(1.0, rule.max_long_edge / long_edge, rule.max_short_edge / short_edge)
             step = rule.multiple_of
             return (max(step, int(width * scale) // step * step), max(step, int(height * scale) // step * step))
-        listed = [tuple(int(side) for side in size.split("x")) for size in self.sizes if _SIZE_PATTERN.match(size)]
+        listed = [_sides(size) for size in self.sizes if _SIZE_PATTERN.match(size)]
         if self.square_inputs:
             squares = [size for size in listed if size[0] == size[1]] or [(1024, 1024)]
             return max(squares)
@@ -239,7 +245,7 @@ class ModelRegistry:
             if field == "custom_sizes":
                 changes[field] = CustomSizeRule() if value else None
             elif isinstance(value, list):
-                changes[field] = tuple(value)
+                changes[field] = tuple(cast("list[Any]", value))
             else:
                 changes[field] = value
         return dataclasses.replace(base, **changes, known=True)

@@ -13,9 +13,11 @@ import base64
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
 from bot.images.client import ImagesClient
 from bot.images.errors import ImagesError
+from bot.images.payloads import json_object
 
 log = logging.getLogger(__name__)
 
@@ -37,19 +39,18 @@ class Moderation:
         self._client = client
         self._model = model
 
-    async def _one(self, item: dict) -> frozenset[str]:
+    async def _one(self, item: dict[str, Any]) -> frozenset[str]:
         body = await self._client.request("/moderations", json_body={"model": self._model, "input": [item]})
         results = body.get("results")
-        if not isinstance(results, list) or not results or not isinstance(results[0], dict):
-            raise ValueError("the moderation answer has no results")
-        categories = results[0].get("categories")
-        if not isinstance(categories, dict):
+        first = json_object(cast("list[Any]", results)[0]) if isinstance(results, list) and results else None
+        categories = json_object(first.get("categories")) if first is not None else None
+        if categories is None:
             raise ValueError("the moderation answer has no categories")
         return frozenset(name for name, flagged in categories.items() if flagged is True)
 
     async def screen(self, text: str | None, images: Sequence[tuple[bytes, str]]) -> Screening:
         """Screen `text` and each of `images` (data, MIME type) at the same time."""
-        items = [{"type": "text", "text": text}] if text else []
+        items: list[dict[str, Any]] = [{"type": "text", "text": text}] if text else []
         for data, mime in images:
             url = f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
             items.append({"type": "image_url", "image_url": {"url": url}})
@@ -58,7 +59,7 @@ class Moderation:
         answers = await asyncio.gather(*(self._one(item) for item in items), return_exceptions=True)
         flagged: set[str] = set()
         in_images: set[str] = set()
-        problems = []
+        problems: list[str] = []
         for item, answer in zip(items, answers, strict=True):
             if isinstance(answer, ImagesError | ValueError):
                 problems.append(str(answer) or type(answer).__name__)

@@ -9,6 +9,7 @@ from typing import Any
 import pybase64
 
 from bot.images.errors import ImagesError, InvalidResponseError
+from bot.images.payloads import json_object
 
 
 @dataclass(frozen=True)
@@ -28,14 +29,15 @@ class TokenUsage:
 
     @classmethod
     def from_payload(cls, payload: Any) -> TokenUsage | None:
-        if not isinstance(payload, dict):
+        body = json_object(payload)
+        if body is None:
             return None
-        details = payload.get("input_tokens_details")
+        details = json_object(body.get("input_tokens_details"))
         return cls(
-            int(payload.get("input_tokens") or 0),
-            int(payload.get("output_tokens") or 0),
-            int(payload.get("total_tokens") or 0),
-            int(details.get("image_tokens") or 0) if isinstance(details, dict) else 0,
+            int(body.get("input_tokens") or 0),
+            int(body.get("output_tokens") or 0),
+            int(body.get("total_tokens") or 0),
+            int(details.get("image_tokens") or 0) if details is not None else 0,
         )
 
 
@@ -49,7 +51,7 @@ class GeneratedImage:
 class ImagesResult:
     images: list[GeneratedImage]
     usage: TokenUsage | None = None
-    failures: list[ImagesError] = field(default_factory=list)
+    failures: list[ImagesError] = field(default_factory=list[ImagesError])
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ byte is copied again as more chunks come, and no slice of a megabytes-long line 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
 from typing import Any
 
 from bot.images.errors import InvalidResponseError, error_from_response
@@ -56,7 +56,7 @@ def _parse(data: list[str]) -> Any:
     return payload
 
 
-async def server_sent_events(chunks: AsyncIterable[bytes], *, max_event: int) -> AsyncIterator[dict[str, Any]]:
+async def server_sent_events(chunks: AsyncIterable[bytes], *, max_event: int) -> AsyncGenerator[dict[str, Any], None]:
     """Each event's JSON payload, until `[DONE]` or the end; an `error` event raises its typed error."""
     data: list[str] = []
     async for line in _lines(chunks, max_event):

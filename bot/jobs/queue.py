@@ -39,10 +39,10 @@ class _Line(Generic[P]):
     """One guild's queued jobs."""
 
     arrival: int
-    tickets: dict[int, Ticket[P]] = field(default_factory=dict)
-    members: dict[int, deque[Ticket[P]]] = field(default_factory=dict)
-    heads: list[tuple[int, int]] = field(default_factory=list)
-    parked: set[int] = field(default_factory=set)
+    tickets: dict[int, Ticket[P]] = field(default_factory=dict[int, "Ticket[P]"])
+    members: dict[int, deque[Ticket[P]]] = field(default_factory=dict[int, "deque[Ticket[P]]"])
+    heads: list[tuple[int, int]] = field(default_factory=list[tuple[int, int]])
+    parked: set[int] = field(default_factory=set[int])
     stamp: int = -1
 
 

@@ -29,7 +29,7 @@ from bot.billing.policy import Policy
 from bot.billing.usage import finish_failed
 from bot.clock import aware, utcnow
 from bot.db.jobs import finish_claimed, unfinished_jobs
-from bot.db.models import Job, JobState, UsageRecord, UsageStatus
+from bot.db.models import UNFINISHED, Job, JobState, UsageRecord, UsageStatus
 from bot.db.usage import settled_usage_ids
 from bot.i18n import Text, _
 from bot.jobs.queue import FairQueue
@@ -318,7 +318,7 @@ class Runner:
         job.state = state
         for name, value in fields.items():
             setattr(job, name, value)
-        if state not in JobState.UNFINISHED:
+        if state not in UNFINISHED:
             job.interaction_token = None
             job.finished_at = utcnow()
         session.add(job)

@@ -16,3 +16,10 @@ class ModeratorCog(commands.Cog):
         if not interaction.permissions.manage_guild:
             raise app_commands.MissingPermissions(["manage_guild"])
         return True
+
+
+def guild_of(interaction: discord.Interaction) -> int:
+    """The guild of a command that only runs in guilds (`allowed_contexts` says so to Discord)."""
+    if interaction.guild_id is None:
+        raise app_commands.NoPrivateMessage()
+    return interaction.guild_id

@@ -50,7 +50,7 @@ class FlagActions:
         locales: Locales,
         errors: ErrorReporter,
         clock: Clock,
-        channel: Callable[[int], discord.abc.Messageable],
+        channel: Callable[[int], discord.PartialMessageable],
     ) -> None:
         self.sessions = sessions
         self.locales = locales
@@ -112,7 +112,7 @@ class FlagActions:
         assert row.channel_id is not None and row.message_id is not None
         messages = self._channel(row.channel_id)
         with contextlib.suppress(discord.NotFound):  # already gone
-            await messages.get_partial_message(row.message_id).delete()  # type: ignore[attr-defined]
+            await messages.get_partial_message(row.message_id).delete()
 
 
 class FlagButtons:
@@ -132,7 +132,7 @@ class FlagButtons:
 
             @classmethod
             async def from_custom_id(
-                cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
+                cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
             ) -> FlagButton:
                 return cls(match["action"], int(match["usage"]))
 

@@ -83,7 +83,7 @@ class HistoryPages:
         errors: ErrorReporter,
         downloads: AttachmentDownloader,
         threads: BoundedThreads,
-        channel: Callable[[int], discord.abc.Messageable],
+        channel: Callable[[int], discord.PartialMessageable],
     ) -> None:
         """`channel` is a channel to read a result message from, when its stored links expired."""
         self._sessions, self._locales, self._buttons = sessions, locales, buttons
@@ -104,9 +104,9 @@ class HistoryPages:
 
             @classmethod
             async def from_custom_id(
-                cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
+                cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
             ) -> PageButton:
-                return cls(int(match["page"]), match["way"], item.label)
+                return cls(int(match["page"]), match["way"], getattr(item, "label", None))
 
             async def callback(self, interaction: discord.Interaction) -> None:
                 await errors.guarded(interaction, pages.show(interaction, self.page, turn=True))
@@ -216,10 +216,9 @@ class HistoryPages:
         for row_items in _rows(rerolls) + _rows(varies):
             view.add_item(discord.ui.ActionRow(*row_items))
         newer, older = _("Newer").render(locale), _("Older").render(locale)
-        view.add_item(
-            discord.ui.ActionRow(
-                self._page_button(page - 1 if page else 0, "n", newer, disabled=page == 0),
-                self._page_button(min(page + 1, last), "o", older, disabled=page == last),
-            )
-        )
+        turns: list[Any] = [  # DynamicItems: discord.py types them for any view, ActionRow for its own
+            self._page_button(page - 1 if page else 0, "n", newer, disabled=page == 0),
+            self._page_button(min(page + 1, last), "o", older, disabled=page == last),
+        ]
+        view.add_item(discord.ui.ActionRow(*turns))
         return view

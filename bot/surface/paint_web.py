@@ -19,7 +19,7 @@ from collections import deque
 from importlib import resources
 
 import discord
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from bot.clock import Clock
 from bot.flow.locales import Locales
@@ -171,7 +171,7 @@ class PaintServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self._host.strip("[]"), self._port)
         await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = self._runner.addresses[0][1]
         log.info("serving the painting page on %s:%d", self._host, self.port)
 
     async def close(self) -> None:
@@ -224,12 +224,12 @@ class PaintServer:
         fields: dict[str, bytes] = {}
         reader = await request.multipart()
         while (part := await reader.next()) is not None:
-            name = getattr(part, "name", None)
-            if name not in ("prompt", "mask") or name in fields:
+            name = part.name if isinstance(part, BodyPartReader) else None
+            if not isinstance(part, BodyPartReader) or name not in ("prompt", "mask") or name in fields:
                 raise PaintRefused(400, _("Send the mask and the prompt as a form."))
             cap = MAX_PROMPT_CHARS * 4 if name == "prompt" else self._max_body
             data = bytearray()
-            while chunk := await part.read_chunk():  # type: ignore[union-attr]
+            while chunk := await part.read_chunk():
                 data += chunk
                 if len(data) > cap:
                     raise PaintRefused(413, _("That is too large to send."))

@@ -83,7 +83,7 @@ def _button(custom_id: str, action: str, label: str | None, locale: str) -> disc
     return discord.ui.Button(label=label, style=style, custom_id=custom_id, emoji=emoji)
 
 
-def hidden(message: discord.Message | None) -> bool:
+def is_spoiler(message: discord.Message | None) -> bool:
     """Whether a result's images are spoilers: what is made from them is hidden too."""
     return message is not None and any(attachment.is_spoiler() for attachment in message.attachments)
 
@@ -119,7 +119,7 @@ class ResultActions:
         errors: ErrorReporter,
         downloads: AttachmentDownloader,
         threads: BoundedThreads,
-        channel: Callable[[int], discord.abc.Messageable],
+        channel: Callable[[int], discord.PartialMessageable],
         offer_painting: Callable[[discord.Interaction, SourceImage], Awaitable[None]] | None = None,
     ) -> None:
         """`channel` is a channel to read a result message from (Vary in /history);
@@ -168,7 +168,7 @@ class ResultActions:
             quality=row.quality,
             n=row.n,
             style=row.style,
-            spoiler=hidden(interaction.message),
+            spoiler=is_spoiler(interaction.message),
         )
 
     async def reframe(
@@ -188,7 +188,7 @@ class ResultActions:
             model=row.model,
             extend=extend,
             style=row.style if row.prompt else None,
-            spoiler=hidden(message),
+            spoiler=is_spoiler(message),
         )
 
     async def open_reframe_picker(
@@ -222,7 +222,7 @@ class ResultActions:
 
     async def frame_chosen(self, interaction: discord.Interaction, usage_id: int, value: str) -> None:
         """A choice in the picker: image `index` of the picker's own images, extended by `action`."""
-        index, _, action = value.partition(":")
+        index, _separator, action = value.partition(":")
         if action not in REFRAMES or not index.isascii() or not index.isdigit():
             raise InvalidRequest(_("That choice is not on the menu any more. Press Zoom / pan again."))
         await self.reframe(interaction, usage_id, int(index), action, interaction.message)
@@ -332,10 +332,10 @@ class ResultButtons:
 
             @classmethod
             async def from_custom_id(
-                cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
+                cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
             ) -> ResultButton:
                 index = int(match["index"]) if match["index"] is not None else None
-                return cls(match["action"], int(match["usage"]), index, item.label)
+                return cls(match["action"], int(match["usage"]), index, getattr(item, "label", None))
 
             async def callback(self, interaction: discord.Interaction) -> None:
                 work = handlers[self.action](interaction, self.usage_id, self.index)
@@ -350,9 +350,9 @@ class ResultButtons:
 
             @classmethod
             async def from_custom_id(
-                cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
+                cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
             ) -> CancelButton:
-                return cls(int(match["job"]), item.label)
+                return cls(int(match["job"]), getattr(item, "label", None))
 
             async def callback(self, interaction: discord.Interaction) -> None:
                 await actions.errors.guarded(interaction, actions.cancel(interaction, self.job_id))
@@ -365,9 +365,9 @@ class ResultButtons:
 
             @classmethod
             async def from_custom_id(
-                cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
+                cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
             ) -> KeptButton:
-                return cls(item.label)
+                return cls(getattr(item, "label", None))
 
             async def callback(self, interaction: discord.Interaction) -> None:
                 await actions.errors.guarded(interaction, actions.hand_over_kept(interaction))
@@ -383,9 +383,9 @@ class ResultButtons:
 
             @classmethod
             async def from_custom_id(
-                cls, interaction: discord.Interaction, item: discord.ui.Select[Any], match: re.Match[str]
+                cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
             ) -> FrameMenu:
-                return cls(int(match["usage"]), int(match["part"]), item.options)
+                return cls(int(match["usage"]), int(match["part"]), getattr(item, "options", []))
 
             async def callback(self, interaction: discord.Interaction) -> None:
                 choice = self.item.values[0] if self.item.values else ""

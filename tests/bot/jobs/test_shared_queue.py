@@ -9,7 +9,7 @@ import zlib
 from sqlalchemy import select
 
 from bot.db.engine import make_engine, make_sessionmaker
-from bot.db.models import Job, JobState, UsageRecord
+from bot.db.models import UNFINISHED, Job, JobState, UsageRecord
 from tests.bot.test_shards import guild_on_shard, start_shard_processes, stop_processes
 from tests.standins.discord_data import user_payload
 
@@ -79,7 +79,7 @@ async def test_three_processes_share_one_queue_and_take_over_a_killed_ones_jobs(
         rows, jobs = await until(  # a job is marked done after its delivery is recorded
             lambda rows, jobs: (
                 all(row.status != "pending" and row.delivery for row in rows)
-                and all(job.state not in JobState.UNFINISHED for job in jobs)
+                and all(job.state not in UNFINISHED for job in jobs)
             ),
             postgres_url,
         )

@@ -14,9 +14,10 @@ from bot.clock import utcnow
 from bot.db.policy import counter_value, forget_member, get_settings, last_request_at
 from bot.flow.locales import Locales
 from bot.i18n import _
+from bot.surface.checks import guild_of
 
 
-class Account(commands.Cog):
+class Privacy(commands.Cog):
     def __init__(self, sessions: async_sessionmaker[AsyncSession], locales: Locales) -> None:
         self.sessions = sessions
         self.locales = locales
@@ -26,7 +27,7 @@ class Account(commands.Cog):
     @app_commands.guild_only()
     async def quota(self, interaction: discord.Interaction) -> None:
         now = utcnow()
-        guild_id, user_id = interaction.guild_id, interaction.user.id
+        guild_id, user_id = guild_of(interaction), interaction.user.id
         async with self.sessions() as session:
             settings = await get_settings(session, guild_id)
             used = await counter_value(session, guild_id, images_subject(user_id), day_period(now))

@@ -1,0 +1,298 @@
+"""Building the bot's parts from its config, in named steps: the provider and whose key pays, the
+queue's runner, the request flow, screening, the painting page and the job pipeline. None of it
+needs the Discord client; `app.py` adds what does (replies, views, cogs) and starts nothing here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+import aiohttp
+import yarl
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.billing.policy import Policy
+from bot.billing.prices import PriceTable
+from bot.billing.usage import UsageLog
+from bot.clock import Clock
+from bot.config import Config, DiscordConfig
+from bot.db.jobs import Caps
+from bot.downloads import DISCORD_CDN_HOSTS, AttachmentDownloader
+from bot.flow.accounts import Accounts
+from bot.flow.catalog import ModelCatalog
+from bot.flow.delivery import Delivery
+from bot.flow.failures import Failures
+from bot.flow.flags import FlagAlerts
+from bot.flow.intake import Intake
+from bot.flow.locales import Locales
+from bot.flow.notices import ModeratorNotices
+from bot.flow.painting import Painting
+from bot.flow.pipeline import Pipeline
+from bot.flow.production import Production
+from bot.flow.replies import MemberReplies
+from bot.flow.screening import Screener
+from bot.flow.status import Openings, StatusSender
+from bot.flow.styles import Styles
+from bot.images import ImagesClient, ModelRegistry
+from bot.images.moderation import Moderation
+from bot.jobs.queue import FairQueue
+from bot.jobs.runner import Runner
+from bot.jobs.shared import SharedQueue
+from bot.metrics import Metrics
+from bot.netguard import AddressRules
+from bot.surface.errors import ErrorReporter
+from bot.surface.paint_web import PaintOffer, PaintServer
+from bot.threads import BoundedThreads
+from bot.vault import KeyVault
+
+log = logging.getLogger(__name__)
+
+MODERATION_RESPONSE_BYTES = 1024 * 1024  # a moderation answer is a few kilobytes
+
+
+def image_hosts(config: DiscordConfig) -> set[str]:
+    """Discord's CDN, the configured extra hosts, and a Discord-compatible server's host."""
+    hosts = set(DISCORD_CDN_HOSTS) | set(config.cdn_hosts)
+    if config.api_base_url:
+        hosts.add(yarl.URL(config.api_base_url).host or "")
+    return hosts - {""}
+
+
+@dataclass(frozen=True)
+class Foundation:
+    """The parts everything else is built on, made once."""
+
+    config: Config
+    clock: Clock
+    metrics: Metrics
+    sessions: async_sessionmaker[AsyncSession]
+    threads: BoundedThreads
+    registry: ModelRegistry
+    catalog: ModelCatalog
+    images: ImagesClient
+    accounts: Accounts
+    downloads: AttachmentDownloader
+    policy: Policy
+    locales: Locales
+    failures: Failures
+    errors: ErrorReporter
+    runner: Runner
+    styles: Styles
+    openings: Openings
+    intake: Intake
+
+
+def warn_of_retiring(catalog: ModelCatalog) -> None:
+    for spec in catalog.retiring_soon():
+        log.warning(
+            "OpenAI retires the model %s on %s; offer %s instead (images.model / images.offered_models)",
+            spec.name,
+            spec.retires,
+            spec.replacement or "another model",
+        )
+
+
+def images_client(
+    config: Config, http: aiohttp.ClientSession, rules: AddressRules, guarded: aiohttp.ClientSession, metrics: Metrics
+) -> ImagesClient:
+    """The operator's Images API client: `http` reaches its own base URL; `guarded` the rest."""
+    images = config.images
+    return ImagesClient(
+        http,
+        rules=rules,
+        guarded_session=guarded,
+        max_response_bytes=int(images.max_response_mb * 2**20),
+        base_url=images.base_url,
+        api_key=images.api_key.get_secret_value(),
+        timeout=images.timeout_seconds,
+        connect_timeout=images.connect_timeout_seconds,
+        stall_timeout=images.stall_seconds,
+        max_retries=images.max_retries,
+        retry_base_delay=images.retry_base_delay,
+        max_retry_wait=images.max_retry_wait,
+        max_parallel_requests=images.max_parallel_requests,
+        on_error=lambda error: metrics.provider_failed(error.kind),
+    )
+
+
+def job_runner(
+    config: Config,
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    policy: Policy,
+    images: ImagesClient,
+    metrics: Metrics,
+    *,
+    shared_queue: bool,
+) -> Runner:
+    """The runner, on the fair queue of this process, or of every process on PostgreSQL."""
+    jobs = config.jobs
+    caps = Caps(max_running=jobs.max_running, per_guild=jobs.per_guild, per_member=jobs.per_member)
+    runner = Runner(
+        queue=FairQueue(max_running=jobs.max_running, per_guild=jobs.per_guild, per_member=jobs.per_member),
+        shared=SharedQueue(sessions, clock, lease_seconds=jobs.lease_seconds, caps=caps) if shared_queue else None,
+        sessions=sessions,
+        policy=policy,
+        before_start=images.wait_for_rate_limit,
+        shutdown_grace=jobs.shutdown_grace_seconds,
+        metrics=metrics,
+    )
+    metrics.watch_jobs(queued=lambda: len(runner.waiting()), running=runner.in_flight)
+    return runner
+
+
+def foundation(
+    config: Config,
+    clock: Clock,
+    metrics: Metrics,
+    http: aiohttp.ClientSession,
+    sessions: async_sessionmaker[AsyncSession],
+    rules: AddressRules,
+    guarded: aiohttp.ClientSession,
+    community_locale: Callable[[int], str | None],
+    *,
+    shared_queue: bool,
+) -> Foundation:
+    registry = ModelRegistry(config.images.models)
+    catalog = ModelCatalog(config.images, registry, clock)
+    warn_of_retiring(catalog)
+    images = images_client(config, http, rules, guarded, metrics)
+    secret_key = config.security.secret_key.get_secret_value()
+    accounts = Accounts(
+        sessions=sessions,
+        images=images,
+        vault=KeyVault(secret_key) if secret_key else None,
+        base_url_prefixes=config.security.guild_base_urls,
+        rules=rules,
+        parallel_requests=config.security.guild_parallel_requests,
+        clock=clock,
+    )
+    max_download = int(config.imaging.max_download_mb * 1024 * 1024)
+    downloads = AttachmentDownloader(http, allowed_hosts=image_hosts(config.discord), max_bytes=max_download)
+    policy = Policy(PriceTable(config.prices), personal_images_per_day=config.limits.dm_images_per_day)
+    locales = Locales(sessions, community_locale)
+    failures = Failures(sessions, policy, metrics)
+    runner = job_runner(config, sessions, clock, policy, images, metrics, shared_queue=shared_queue)
+    styles, openings = Styles(sessions), Openings()
+    intake = Intake(
+        catalog=catalog,
+        policy=policy,
+        sessions=sessions,
+        usage=UsageLog(sessions),
+        locales=locales,
+        runner=runner,
+        styles=styles,
+        openings=openings,
+        failures=failures,
+    )
+    return Foundation(
+        config=config,
+        clock=clock,
+        metrics=metrics,
+        sessions=sessions,
+        threads=BoundedThreads(config.imaging.worker_threads),
+        registry=registry,
+        catalog=catalog,
+        images=images,
+        accounts=accounts,
+        downloads=downloads,
+        policy=policy,
+        locales=locales,
+        failures=failures,
+        errors=ErrorReporter(failures, locales),
+        runner=runner,
+        styles=styles,
+        openings=openings,
+        intake=intake,
+    )
+
+
+def screener(config: Config, http: aiohttp.ClientSession, threads: BoundedThreads) -> Screener | None:
+    """Screening by the moderation endpoint with the bot's own key, when it is on: a short timeout
+    and one retry, since a request waits for it and goes on without it."""
+    if not config.screening:
+        return None
+    client = ImagesClient(
+        http,
+        base_url=config.moderation_base_url,
+        api_key=config.images.api_key.get_secret_value(),
+        timeout=config.moderation.timeout_seconds,
+        connect_timeout=min(config.images.connect_timeout_seconds, config.moderation.timeout_seconds),
+        max_retries=1,
+        retry_base_delay=config.images.retry_base_delay,
+        max_retry_wait=min(config.images.max_retry_wait, config.moderation.timeout_seconds),
+        max_response_bytes=MODERATION_RESPONSE_BYTES,
+    )
+    return Screener(
+        Moderation(client, model=config.moderation.model),
+        categories=config.moderation.categories,
+        threads=threads,
+        check_results=config.moderation.check_results,
+    )
+
+
+def painting_page(found: Foundation) -> tuple[PaintServer | None, PaintOffer | None]:
+    """The painting page's server and the offer of its link, when `[web]` is set."""
+    config = found.config
+    if not config.web.enabled:
+        return None, None
+    painting = Painting(
+        sessions=found.sessions,
+        intake=found.intake,
+        downloads=found.downloads,
+        threads=found.threads,
+        clock=found.clock,
+        public_url=config.web.public_url,
+        secret_key=config.security.secret_key.get_secret_value(),
+    )
+    server = PaintServer(
+        painting,
+        found.clock,
+        listen=config.web.listen,
+        max_body_bytes=int(config.web.max_body_mb * 2**20),
+        per_minute=config.web.requests_per_minute,
+    )
+    return server, PaintOffer(painting, found.locales)
+
+
+def job_pipeline(
+    found: Foundation,
+    http: aiohttp.ClientSession,
+    *,
+    replies: MemberReplies,
+    notices: ModeratorNotices,
+    flags: FlagAlerts,
+    status: StatusSender,
+) -> Pipeline:
+    """What the runner runs: production, screening, delivery, the one failure path."""
+    config = found.config
+    delivery = Delivery(
+        sessions=found.sessions,
+        policy=found.policy,
+        threads=found.threads,
+        replies=replies,
+        notices=notices,
+        clock=found.clock,
+        keep_for=timedelta(hours=config.results.keep_hours),
+        keep_bytes=int(config.results.keep_mb * 2**20),
+        metrics=found.metrics,
+    )
+    return Pipeline(
+        sessions=found.sessions,
+        models=found.registry,
+        status=status,
+        replies=replies,
+        threads=found.threads,
+        production=Production(downloads=found.downloads, threads=found.threads),
+        accounts=found.accounts,
+        delivery=delivery,
+        failures=found.failures,
+        notices=notices,
+        metrics=found.metrics,
+        clock=found.clock,
+        screener=screener(config, http, found.threads),
+        flags=flags,
+    )
