@@ -22,48 +22,27 @@ import yarl
 from discord.ext import commands
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.billing.policy import Policy
-from bot.billing.prices import PriceTable
+from bot.assembly import Foundation, foundation, job_pipeline, painting_page
 from bot.billing.retention import Retention
-from bot.billing.usage import UsageLog
 from bot.callwindow import CallWindow
 from bot.clock import SystemClock
 from bot.config import Config, DiscordConfig
 from bot.db.engine import answers, make_engine, make_sessionmaker, migrate_to_head
-from bot.db.jobs import Caps
-from bot.downloads import DISCORD_CDN_HOSTS, AttachmentDownloader
-from bot.flow.accounts import Accounts
-from bot.flow.catalog import ModelCatalog
 from bot.flow.conversation import Conversation
-from bot.flow.delivery import Delivery
-from bot.flow.failures import Failures
 from bot.flow.filters import WordFilters
 from bot.flow.flags import FlagAlerts
-from bot.flow.intake import Intake
-from bot.flow.locales import Locales
 from bot.flow.notices import ModeratorNotices
-from bot.flow.painting import Painting
 from bot.flow.pipeline import Pipeline
-from bot.flow.production import Production
 from bot.flow.replies import MemberReplies, missing_permissions
-from bot.flow.screening import Screener
-from bot.flow.status import Openings, StatusSender
-from bot.flow.styles import Styles
+from bot.flow.status import StatusSender
 from bot.i18n import CatalogueTranslator
-from bot.images import ImagesClient, ModelRegistry
-from bot.images.moderation import Moderation
-from bot.jobs.queue import FairQueue
 from bot.jobs.runner import Runner
-from bot.jobs.shared import SharedQueue
 from bot.metrics import Metrics, MetricsServer
 from bot.netguard import AddressRules
-from bot.surface.errors import ErrorReporter
 from bot.surface.flags import FlagActions, FlagButtons
 from bot.surface.history import HistoryPages
 from bot.surface.paint_web import PaintOffer, PaintServer
 from bot.surface.views import BUTTON_COMMANDS, ResultActions, ResultButtons
-from bot.threads import BoundedThreads
-from bot.vault import KeyVault
 from cogs.edit import Edit
 from cogs.history import History
 from cogs.imagine import Imagine
@@ -75,7 +54,6 @@ from cogs.usage import Usage
 from cogs.vary import Vary
 
 log = logging.getLogger(__name__)
-MODERATION_RESPONSE_BYTES = 1024 * 1024  # a moderation answer is a few kilobytes
 
 
 def point_discord_at(config: DiscordConfig) -> None:
@@ -84,14 +62,6 @@ def point_discord_at(config: DiscordConfig) -> None:
         discord.http.Route.BASE = config.api_base_url
     if config.gateway_url:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(config.gateway_url)
-
-
-def image_hosts(config: DiscordConfig) -> set[str]:
-    """Discord's CDN, the configured extra hosts, and a Discord-compatible server's host."""
-    hosts = set(DISCORD_CDN_HOSTS) | set(config.cdn_hosts)
-    if config.api_base_url:
-        hosts.add(yarl.URL(config.api_base_url).host or "")
-    return hosts - {""}
 
 
 def command_names(tree: discord.app_commands.CommandTree) -> set[str]:
@@ -180,227 +150,119 @@ class ImageBot(commands.AutoShardedBot):
         self, http: aiohttp.ClientSession, sessions: async_sessionmaker[AsyncSession], *, shared_queue: bool = False
     ) -> Parts:
         """Build every part, add the cogs, buttons and error path; start nothing."""
-        config, clock = self.config, self.clock
-        registry = ModelRegistry(config.images.models)
-        catalog = ModelCatalog(config.images, registry, clock)
-        for spec in catalog.retiring_soon():
-            log.warning(
-                "OpenAI retires the model %s on %s; offer %s instead (images.model / images.offered_models)",
-                spec.name,
-                spec.retires,
-                spec.replacement or "another model",
-            )
-        threads = BoundedThreads(config.imaging.worker_threads)
+        config = self.config
         rules = AddressRules(config.security.allowed_networks)
         self.guarded_session = rules.session()
-        images = ImagesClient(
+        found = foundation(
+            config,
+            self.clock,
+            self.metrics,
             http,
-            rules=rules,
-            guarded_session=self.guarded_session,
-            max_response_bytes=int(config.images.max_response_mb * 2**20),
-            base_url=config.images.base_url,
-            api_key=config.images.api_key.get_secret_value(),
-            timeout=config.images.timeout_seconds,
-            connect_timeout=config.images.connect_timeout_seconds,
-            stall_timeout=config.images.stall_seconds,
-            max_retries=config.images.max_retries,
-            retry_base_delay=config.images.retry_base_delay,
-            max_retry_wait=config.images.max_retry_wait,
-            max_parallel_requests=config.images.max_parallel_requests,
-            on_error=lambda error: self.metrics.provider_failed(error.kind),
+            sessions,
+            rules,
+            self.guarded_session,
+            self._community_locale,
+            shared_queue=shared_queue,
         )
-        secret_key = config.security.secret_key.get_secret_value()
-        accounts = Accounts(
-            sessions=sessions,
-            images=images,
-            vault=KeyVault(secret_key) if secret_key else None,
-            base_url_prefixes=config.security.guild_base_urls,
-            rules=rules,
-            parallel_requests=config.security.guild_parallel_requests,
-            clock=clock,
-        )
-        downloads = AttachmentDownloader(
-            http, allowed_hosts=image_hosts(config.discord), max_bytes=int(config.imaging.max_download_mb * 1024 * 1024)
-        )
-        policy = Policy(PriceTable(config.prices), personal_images_per_day=config.limits.dm_images_per_day)
-        locales = Locales(sessions, self._community_locale)
-        failures = Failures(sessions, policy, self.metrics)
-        errors = ErrorReporter(failures, locales)
-        jobs = config.jobs
-        caps = Caps(max_running=jobs.max_running, per_guild=jobs.per_guild, per_member=jobs.per_member)
-        runner = Runner(
-            queue=FairQueue(max_running=jobs.max_running, per_guild=jobs.per_guild, per_member=jobs.per_member),
-            shared=SharedQueue(sessions, clock, lease_seconds=jobs.lease_seconds, caps=caps) if shared_queue else None,
-            sessions=sessions,
-            policy=policy,
-            before_start=images.wait_for_rate_limit,
-            shutdown_grace=jobs.shutdown_grace_seconds,
-            metrics=self.metrics,
-        )
-        self.metrics.watch_jobs(queued=lambda: len(runner.waiting()), running=runner.in_flight)
-        styles = Styles(sessions)
-        openings = Openings()
-        intake = Intake(
-            catalog=catalog,
-            policy=policy,
-            sessions=sessions,
-            usage=UsageLog(sessions),
-            locales=locales,
-            runner=runner,
-            styles=styles,
-            openings=openings,
-            failures=failures,
-        )
-        painting = None
-        if config.web.enabled:
-            painting = Painting(
-                sessions=sessions,
-                intake=intake,
-                downloads=downloads,
-                threads=threads,
-                clock=clock,
-                public_url=config.web.public_url,
-                secret_key=config.security.secret_key.get_secret_value(),
-            )
-            self.paint_server = PaintServer(
-                painting,
-                clock,
-                listen=config.web.listen,
-                max_body_bytes=int(config.web.max_body_mb * 2**20),
-                per_minute=config.web.requests_per_minute,
-            )
-        offer_painting = PaintOffer(painting, locales) if painting is not None else None
+        self.paint_server, offer_painting = painting_page(found)
         actions = ResultActions(
             offer_painting=offer_painting,
-            intake=intake,
-            runner=runner,
+            intake=found.intake,
+            runner=found.runner,
             sessions=sessions,
-            locales=locales,
-            errors=errors,
-            downloads=downloads,
-            threads=threads,
+            locales=found.locales,
+            errors=found.errors,
+            downloads=found.downloads,
+            threads=found.threads,
             channel=self.get_partial_messageable,
         )
         buttons = ResultButtons(actions)
-        history = HistoryPages(
-            sessions=sessions,
-            locales=locales,
-            buttons=buttons,
-            errors=errors,
-            downloads=downloads,
-            threads=threads,
-            channel=self.get_partial_messageable,
-        )
-        replies = MemberReplies(
-            webhook=self._interaction_webhook,
-            channel=self.get_partial_messageable,
-            dm=self._dm_channel,
-            lacking=lambda channel_id: missing_permissions(self.get_channel(channel_id)),
-            views=buttons,
-            clock=clock,
-            lifetime=timedelta(minutes=jobs.interaction_minutes),
-        )
-        notices = ModeratorNotices(replies, locales)
+        replies = self._member_replies(found, buttons)
+        notices = ModeratorNotices(replies, found.locales)
         flag_buttons = FlagButtons(
             FlagActions(
-                sessions=sessions, locales=locales, errors=errors, clock=clock, channel=self.get_partial_messageable
+                sessions=sessions,
+                locales=found.locales,
+                errors=found.errors,
+                clock=self.clock,
+                channel=self.get_partial_messageable,
             )
         )
         flags = FlagAlerts(
             sessions=sessions,
             replies=replies,
-            locales=locales,
+            locales=found.locales,
             views=flag_buttons,
-            clock=clock,
+            clock=self.clock,
             flags_before_block=config.limits.flags_before_block,
             flag_window=timedelta(days=config.limits.flag_window_days),
         )
-        status = StatusSender(
+        status = self._status_sender(found, replies)
+        pipeline = job_pipeline(found, http, replies=replies, notices=notices, flags=flags, status=status)
+        await self._add_surface(found, actions, buttons, flag_buttons, offer_painting)
+        retention = Retention(sessions, self.clock, every_minutes=config.database.prune_every_minutes)
+        return Parts(found.runner, pipeline, status, retention)
+
+    def _member_replies(self, found: Foundation, buttons: ResultButtons) -> MemberReplies:
+        """How members are answered: the interaction's webhook, the channel, their DMs."""
+        return MemberReplies(
+            webhook=self._interaction_webhook,
+            channel=self.get_partial_messageable,
+            dm=self._dm_channel,
+            lacking=lambda channel_id: missing_permissions(self.get_channel(channel_id)),
+            views=buttons,
+            clock=self.clock,
+            lifetime=timedelta(minutes=self.config.jobs.interaction_minutes),
+        )
+
+    def _status_sender(self, found: Foundation, replies: MemberReplies) -> StatusSender:
+        return StatusSender(
             replies,
-            clock,
-            runner.waiting,
+            self.clock,
+            found.runner.waiting,
             self.calls,
-            runner.in_flight,
-            every=jobs.status_every_seconds,
-            calls_per_second=config.discord.status_calls_per_second,
-            openings=openings,
+            found.runner.in_flight,
+            every=self.config.jobs.status_every_seconds,
+            calls_per_second=self.config.discord.status_calls_per_second,
+            openings=found.openings,
         )
-        pipeline = Pipeline(
-            sessions=sessions,
-            models=registry,
-            status=status,
-            replies=replies,
-            threads=threads,
-            production=Production(downloads=downloads, threads=threads),
-            accounts=accounts,
-            delivery=Delivery(
-                sessions=sessions,
-                policy=policy,
-                threads=threads,
-                replies=replies,
-                notices=notices,
-                clock=clock,
-                keep_for=timedelta(hours=config.results.keep_hours),
-                keep_bytes=int(config.results.keep_mb * 2**20),
-                metrics=self.metrics,
-            ),
-            failures=failures,
-            notices=notices,
-            metrics=self.metrics,
-            clock=clock,
-            screener=self._screener(http, threads) if config.screening else None,
-            flags=flags,
+
+    async def _add_surface(
+        self,
+        found: Foundation,
+        actions: ResultActions,
+        buttons: ResultButtons,
+        flag_buttons: FlagButtons,
+        offer_painting: PaintOffer | None,
+    ) -> None:
+        """The error path, the translator, the buttons discord.py dispatches, and the cogs."""
+        history = HistoryPages(
+            sessions=found.sessions,
+            locales=found.locales,
+            buttons=buttons,
+            errors=found.errors,
+            downloads=found.downloads,
+            threads=found.threads,
+            channel=self.get_partial_messageable,
         )
-        self.tree.error(errors.on_tree_error)
+        self.tree.error(found.errors.on_tree_error)
         await self.tree.set_translator(CatalogueTranslator())
         self.add_dynamic_items(*buttons.items, *history.items, *flag_buttons.items)
+        intake, catalog, sessions, locales = found.intake, found.catalog, found.sessions, found.locales
+        conversation = Conversation(me=self._my_id, message_content=self.config.discord.message_content)
         for cog in (
-            Imagine(intake, catalog, styles),
+            Imagine(intake, catalog, found.styles),
             Edit(intake, catalog, self.tree, actions.open_edit_form, offer_painting),
             Vary(intake, catalog, self.tree),
-            Usage(sessions, threads, locales, flag_buttons),
-            Settings(sessions, locales, catalog, accounts, errors, styles, WordFilters(sessions)),
+            Usage(sessions, found.threads, locales, flag_buttons),
+            Settings(sessions, locales, catalog, found.accounts, found.errors, found.styles, WordFilters(sessions)),
             Privacy(sessions, locales),
             Results(actions.hand_over_kept),
             History(history),
-            Replies(
-                Conversation(me=self._my_id, message_content=config.discord.message_content),
-                intake,
-                errors,
-                lambda: self.application_id,
-            ),
+            Replies(conversation, intake, found.errors, lambda: self.application_id),
         ):
             await self.add_cog(cog)
         self.metrics.name_commands(command_names(self.tree))
-        return Parts(
-            runner,
-            pipeline,
-            status,
-            Retention(sessions, clock, every_minutes=config.database.prune_every_minutes),
-        )
-
-    def _screener(self, http: aiohttp.ClientSession, threads: BoundedThreads) -> Screener:
-        """Screening by the moderation endpoint, with the bot's own key: a short timeout and one
-        retry, since a request waits for it and goes on without it."""
-        config = self.config
-        client = ImagesClient(
-            http,
-            base_url=config.moderation_base_url,
-            api_key=config.images.api_key.get_secret_value(),
-            timeout=config.moderation.timeout_seconds,
-            connect_timeout=min(config.images.connect_timeout_seconds, config.moderation.timeout_seconds),
-            max_retries=1,
-            retry_base_delay=config.images.retry_base_delay,
-            max_retry_wait=min(config.images.max_retry_wait, config.moderation.timeout_seconds),
-            max_response_bytes=MODERATION_RESPONSE_BYTES,
-        )
-        moderation = Moderation(client, model=config.moderation.model)
-        return Screener(
-            moderation,
-            categories=config.moderation.categories,
-            threads=threads,
-            check_results=config.moderation.check_results,
-        )
 
     def _my_id(self) -> int | None:
         return self.user.id if self.user is not None else None

@@ -144,6 +144,26 @@ def job_runner(
     return runner
 
 
+def paying_accounts(
+    config: Config,
+    sessions: async_sessionmaker[AsyncSession],
+    images: ImagesClient,
+    rules: AddressRules,
+    clock: Clock,
+) -> Accounts:
+    """Whose key pays: the bot's, or a guild's own, sealed under `security.secret_key`."""
+    secret_key = config.security.secret_key.get_secret_value()
+    return Accounts(
+        sessions=sessions,
+        images=images,
+        vault=KeyVault(secret_key) if secret_key else None,
+        base_url_prefixes=config.security.guild_base_urls,
+        rules=rules,
+        parallel_requests=config.security.guild_parallel_requests,
+        clock=clock,
+    )
+
+
 def foundation(
     config: Config,
     clock: Clock,
@@ -160,16 +180,7 @@ def foundation(
     catalog = ModelCatalog(config.images, registry, clock)
     warn_of_retiring(catalog)
     images = images_client(config, http, rules, guarded, metrics)
-    secret_key = config.security.secret_key.get_secret_value()
-    accounts = Accounts(
-        sessions=sessions,
-        images=images,
-        vault=KeyVault(secret_key) if secret_key else None,
-        base_url_prefixes=config.security.guild_base_urls,
-        rules=rules,
-        parallel_requests=config.security.guild_parallel_requests,
-        clock=clock,
-    )
+    accounts = paying_accounts(config, sessions, images, rules, clock)
     max_download = int(config.imaging.max_download_mb * 1024 * 1024)
     downloads = AttachmentDownloader(http, allowed_hosts=image_hosts(config.discord), max_bytes=max_download)
     policy = Policy(PriceTable(config.prices), personal_images_per_day=config.limits.dm_images_per_day)

@@ -208,6 +208,27 @@ def grid_alpha(size: tuple[int, int], cells: Sequence[int]) -> Image.Image:
     return alpha
 
 
+def _edit_alpha(image: Image.Image, mask: bytes | None, *, use_own_alpha: bool) -> Image.Image | None:
+    """What changes, as an alpha channel of the image's size: the mask's, or the image's own
+    transparency; None for the whole image. A mask that marks nothing, or everything, is refused."""
+    alpha: Image.Image | None = None
+    if mask is not None:
+        alpha = mask_alpha(mask, image.size)
+    elif use_own_alpha and image.mode == "RGBA":
+        own = _binary_alpha(image.getchannel("A"))
+        if own.getextrema() == (0, 0):
+            raise ImageDataError(_("the image is completely transparent"))
+        if own.getextrema() == (0, 255):
+            alpha = own
+    if alpha is not None:
+        low, high = alpha.getextrema()
+        if low == 255:
+            raise ImageDataError(_("the mask marks nothing to change; paint the area to change white (or transparent)"))
+        if high == 0:
+            raise ImageDataError(_("the mask marks the whole image; leave the mask out to change everything"))
+    return alpha
+
+
 def prepare_edit(
     data: bytes,
     mask: bytes | None,
@@ -227,26 +248,9 @@ def prepare_edit(
     nothing, or everything, is refused.
     """
     image = load_image(data)
-    alpha: Image.Image | None = None
-    if mask is not None:
-        alpha = mask_alpha(mask, image.size)
-    elif area:
+    alpha = _edit_alpha(image, mask, use_own_alpha=use_own_alpha and not area)
+    if (alpha is not None or area) and image.mode == "RGBA":
         image = image.convert("RGB")
-    elif use_own_alpha and image.mode == "RGBA":
-        own = _binary_alpha(image.getchannel("A"))
-        if own.getextrema() == (0, 0):
-            raise ImageDataError(_("the image is completely transparent"))
-        if own.getextrema() == (0, 255):
-            alpha = own
-    if alpha is not None:
-        low, high = alpha.getextrema()
-        if low == 255:
-            raise ImageDataError(_("the mask marks nothing to change; paint the area to change white (or transparent)"))
-        if high == 0:
-            raise ImageDataError(_("the mask marks the whole image; leave the mask out to change everything"))
-    if alpha is not None and image.mode == "RGBA":
-        image = image.convert("RGB")
-
     if square_png:
         image = _fit_square(image, fit)
         alpha = _fit_square(alpha, fit) if alpha is not None else None

@@ -53,6 +53,23 @@ log = logging.getLogger(__name__)
 REFRAME_PROMPT = "Extend this image outward, continuing its scene, style and lighting seamlessly."
 
 
+def paint_record(ticket: PaintTicket, model: str, prompt: str) -> UsageRecord:
+    """The usage row of an edit sent from the painting page."""
+    return UsageRecord(
+        guild_id=ticket.guild_id,
+        channel_id=ticket.channel_id,
+        user_id=ticket.user_id,
+        command="edit",
+        model=model,
+        n=1,
+        prompt=prompt,
+        status=UsageStatus.PENDING,
+        image_count=0,
+        via="paint",
+        created_at=utcnow(),
+    )
+
+
 def age_restricted(channel: object) -> bool:
     """Whether a channel is age-restricted (`nsfw`); a thread is as its parent is. Never a DM."""
     is_nsfw = getattr(channel, "is_nsfw", None)
@@ -280,19 +297,7 @@ class Intake:
         offered the link, or, once that is gone, a channel message. Returns None once queued, or
         what the page tells the member (the row is finished either way)."""
         spec = self._catalog.resolve(None)
-        record = UsageRecord(
-            guild_id=ticket.guild_id,
-            channel_id=ticket.channel_id,
-            user_id=ticket.user_id,
-            command="edit",
-            model=spec.name,
-            n=1,
-            prompt=prompt,
-            status=UsageStatus.PENDING,
-            image_count=0,
-            via="paint",
-            created_at=utcnow(),
-        )
+        record = paint_record(ticket, spec.name, prompt)
         await self._usage.save(record)
         try:
             if not self._runner.accepting:

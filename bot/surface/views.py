@@ -14,9 +14,7 @@ database holds the rest. `ResultButtons` makes the item classes bound to the
 from __future__ import annotations
 
 import asyncio
-import functools
 import io
-import re
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -38,17 +36,21 @@ from bot.imaging import fit_to_limit
 from bot.jobs.runner import Runner
 from bot.surface.edit_form import EditForm
 from bot.surface.errors import ErrorReporter
+from bot.surface.result_items import (
+    CANCEL_TEMPLATE,
+    FRAME_TEMPLATE,
+    KEPT_TEMPLATE,
+    LOOKS,
+    RESULT_TEMPLATE,
+    CancelButton,
+    FrameMenu,
+    KeptButton,
+    ResultButton,
+    bound,
+)
 from bot.threads import BoundedThreads
 
 BUTTONS_PER_ROW = 5
-# Custom ids are the member's to forge: ids are ASCII digits, at most 18 (they fit a BIGINT).
-RESULT_TEMPLATE = (
-    r"ib:(?P<action>vary|edit|reroll|delete|reframe|hvary|z15|z2|pl|pr|pu|pd):(?P<usage>[0-9]{1,18})"
-    r"(?::(?P<index>[0-9]{1,2}))?"
-)
-FRAME_TEMPLATE = r"ib:frame:(?P<usage>[0-9]{1,18}):(?P<part>[0-9])"
-CANCEL_TEMPLATE = r"ib:cancel:(?P<job>[0-9]{1,18})"
-KEPT_TEMPLATE = r"ib:results"
 CUSTOM_ID_TEMPLATES = (RESULT_TEMPLATE, CANCEL_TEMPLATE, KEPT_TEMPLATE, FRAME_TEMPLATE)
 # What usage rows of buttons and menus name their command: the ACTION of ib:ACTION:..., and
 # "zoom" and "pan" for the jobs those make.
@@ -56,31 +58,9 @@ BUTTON_COMMANDS = (
     *("vary", "hvary", "edit", "reroll", "delete", "cancel", "results", "reframe", "frame", "history"),
     *("zoom", "pan", *REFRAMES),
 )
-_LOOKS = {
-    "vary": (_("Vary"), discord.ButtonStyle.secondary, "🔀"),
-    "hvary": (_("Vary"), discord.ButtonStyle.secondary, "🔀"),
-    "edit": (_("Edit"), discord.ButtonStyle.secondary, "✏️"),
-    "reroll": (_("Reroll"), discord.ButtonStyle.primary, "🎲"),
-    "delete": (_("Delete"), discord.ButtonStyle.danger, "🗑️"),
-    "cancel": (_("Cancel"), discord.ButtonStyle.secondary, "✖️"),
-    "results": (_("Get my images"), discord.ButtonStyle.primary, "📥"),
-    "reframe": (_("Zoom / pan…"), discord.ButtonStyle.secondary, "🖼️"),
-    "z15": (_("Zoom out 1.5×"), discord.ButtonStyle.secondary, "🔍"),
-    "z2": (_("Zoom out 2×"), discord.ButtonStyle.secondary, "🔍"),
-    "pl": (None, discord.ButtonStyle.secondary, "⬅️"),
-    "pr": (None, discord.ButtonStyle.secondary, "➡️"),
-    "pu": (None, discord.ButtonStyle.secondary, "⬆️"),
-    "pd": (None, discord.ButtonStyle.secondary, "⬇️"),
-}
 _PAN_NAMES = {"pl": _("pan left"), "pr": _("pan right"), "pu": _("pan up"), "pd": _("pan down")}
 OPTIONS_PER_MENU = 25
 FILES_PER_MESSAGE = 10
-
-
-def _button(custom_id: str, action: str, label: str | None, locale: str) -> discord.ui.Button[Any]:
-    text, style, emoji = _LOOKS[action]
-    label = label or (text.render(locale) if text is not None else None)
-    return discord.ui.Button(label=label, style=style, custom_id=custom_id, emoji=emoji)
 
 
 def is_spoiler(message: discord.Message | None) -> bool:
@@ -101,7 +81,7 @@ def in_scope(row: UsageRecord | None, interaction: discord.Interaction) -> Usage
 
 def reframe_name(action: str, locale: str) -> str:
     """ "Zoom out 2×", "pan left"... as a menu shows it."""
-    text = _PAN_NAMES.get(action) or _LOOKS[action][0]
+    text = _PAN_NAMES.get(action) or LOOKS[action][0]
     assert text is not None
     return text.render(locale)
 
@@ -128,6 +108,24 @@ class ResultActions:
         self.locales, self.errors, self.downloads = locales, errors, downloads
         self.threads, self.channel = threads, channel
         self.offer_painting = offer_painting
+        # The picker's menus: ResultButtons sets this once it has bound the menu class to these actions.
+        self.frame_menus: Callable[[int, int, str], list[Any]] = lambda usage_id, count, locale: []
+
+    async def press(self, interaction: discord.Interaction, action: str, usage_id: int, index: int) -> None:
+        """A result button: `action` on image `index` of the result `usage_id`."""
+        if action in REFRAMES:
+            await self.reframe(interaction, usage_id, index, action, interaction.message)
+        elif action == "reframe":
+            await self.open_reframe_picker(interaction, lambda count, locale: self.frame_menus(usage_id, count, locale))
+        else:
+            handlers = {
+                "vary": self.vary,
+                "hvary": self.vary_from_history,
+                "edit": self.edit,
+                "reroll": self.reroll,
+                "delete": self.delete,
+            }
+            await handlers[action](interaction, usage_id, index)
 
     async def open_edit_form(self, interaction: discord.Interaction, source: SourceImage) -> None:
         locale = await self.locales.for_interaction(interaction)
@@ -289,112 +287,15 @@ class ResultActions:
 
 
 class ResultButtons:
-    """The button classes bound to `actions`, and the views made of them."""
+    """The item classes bound to `actions` (bot/surface/result_items.py), and the views made of them."""
 
     def __init__(self, actions: ResultActions) -> None:
-        buttons = self
-
-        async def reframe(interaction: discord.Interaction, usage_id: int, index: int, *, action: str) -> None:
-            await actions.reframe(interaction, usage_id, index, action, interaction.message)
-
-        async def open_picker(interaction: discord.Interaction, usage_id: int, index: int) -> None:
-            await actions.open_reframe_picker(
-                interaction, lambda count, locale: buttons.frame_menus(usage_id, count, locale)
-            )
-
-        handlers = {
-            "vary": actions.vary,
-            "hvary": actions.vary_from_history,
-            "edit": actions.edit,
-            "reroll": actions.reroll,
-            "delete": actions.delete,
-            "reframe": open_picker,
-            **{action: functools.partial(reframe, action=action) for action in REFRAMES},
-        }
-
-        class ResultButton(
-            discord.ui.DynamicItem[discord.ui.Button[Any]],
-            template=RESULT_TEMPLATE,
-        ):
-            """A button on a result: `ib:ACTION:USAGE_ID[:IMAGE_INDEX]`."""
-
-            def __init__(
-                self,
-                action: str,
-                usage_id: int,
-                index: int | None = None,
-                label: str | None = None,
-                locale: str = "en-US",
-            ) -> None:
-                custom_id = f"ib:{action}:{usage_id}" + (f":{index}" if index is not None else "")
-                super().__init__(_button(custom_id, action, label, locale))
-                self.action, self.usage_id, self.index = action, usage_id, index or 0
-
-            @classmethod
-            async def from_custom_id(
-                cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-            ) -> ResultButton:
-                index = int(match["index"]) if match["index"] is not None else None
-                return cls(match["action"], int(match["usage"]), index, getattr(item, "label", None))
-
-            async def callback(self, interaction: discord.Interaction) -> None:
-                work = handlers[self.action](interaction, self.usage_id, self.index)
-                await actions.errors.guarded(interaction, work)
-
-        class CancelButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CANCEL_TEMPLATE):
-            """Cancel on a queued request: `ib:cancel:JOB_ID`."""
-
-            def __init__(self, job_id: int, label: str | None = None, locale: str = "en-US") -> None:
-                super().__init__(_button(f"ib:cancel:{job_id}", "cancel", label, locale))
-                self.job_id = job_id
-
-            @classmethod
-            async def from_custom_id(
-                cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-            ) -> CancelButton:
-                return cls(int(match["job"]), getattr(item, "label", None))
-
-            async def callback(self, interaction: discord.Interaction) -> None:
-                await actions.errors.guarded(interaction, actions.cancel(interaction, self.job_id))
-
-        class KeptButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=KEPT_TEMPLATE):
-            """On the private notice about kept images: hands them over, like /results."""
-
-            def __init__(self, label: str | None = None, locale: str = "en-US") -> None:
-                super().__init__(_button("ib:results", "results", label, locale))
-
-            @classmethod
-            async def from_custom_id(
-                cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-            ) -> KeptButton:
-                return cls(getattr(item, "label", None))
-
-            async def callback(self, interaction: discord.Interaction) -> None:
-                await actions.errors.guarded(interaction, actions.hand_over_kept(interaction))
-
-        class FrameMenu(discord.ui.DynamicItem[discord.ui.Select[Any]], template=FRAME_TEMPLATE):
-            """The private picker of "Zoom / pan" on a result of several images: options are
-            "IMAGE_INDEX:ACTION", the images those on the picker itself."""
-
-            def __init__(self, usage_id: int, part: int, options: list[discord.SelectOption] | None = None) -> None:
-                custom_id = f"ib:frame:{usage_id}:{part}"
-                super().__init__(discord.ui.Select(custom_id=custom_id, options=options or []))
-                self.usage_id = usage_id
-
-            @classmethod
-            async def from_custom_id(
-                cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-            ) -> FrameMenu:
-                return cls(int(match["usage"]), int(match["part"]), getattr(item, "options", []))
-
-            async def callback(self, interaction: discord.Interaction) -> None:
-                choice = self.item.values[0] if self.item.values else ""
-                work = actions.frame_chosen(interaction, self.usage_id, choice)
-                await actions.errors.guarded(interaction, work)
-
-        self.result_button, self.cancel_button, self.kept_button = ResultButton, CancelButton, KeptButton
-        self.frame_menu = FrameMenu
-        self.items = (ResultButton, CancelButton, KeptButton, FrameMenu)
+        actions.frame_menus = self.frame_menus
+        self.result_button = bound(ResultButton, actions)
+        self.cancel_button = bound(CancelButton, actions)
+        self.kept_button = bound(KeptButton, actions)
+        self.frame_menu = bound(FrameMenu, actions)
+        self.items = (self.result_button, self.cancel_button, self.kept_button, self.frame_menu)
 
     def cancel(self, job_id: int, locale: str) -> discord.ui.View:
         view = discord.ui.View(timeout=None)

@@ -1,0 +1,47 @@
+"""The result items on their own: each class makes a custom id its template reads back, the
+members' forgeries do not match, and each bot's bound copy keeps its own collaborators."""
+
+import re
+
+import discord
+import pytest
+
+from bot.surface.result_items import CancelButton, FrameMenu, KeptButton, ResultButton, bound
+
+
+async def round_trip(item):
+    match = item.template.fullmatch(item.custom_id)
+    assert match, item.custom_id
+    return await type(item).from_custom_id(None, item.item, match)
+
+
+async def test_a_result_button_reads_back_its_action_row_and_image():
+    again = await round_trip(ResultButton("z2", 123456789012345678, 3, label=None, locale="zh-CN"))
+    assert (again.action, again.usage_id, again.index) == ("z2", 123456789012345678, 3)
+    assert again.item.label == "缩小 2×"
+    plain = await round_trip(ResultButton("reroll", 7))
+    assert (plain.action, plain.index, plain.custom_id) == ("reroll", 0, "ib:reroll:7")
+
+
+async def test_cancel_kept_and_frame_items_read_back():
+    assert (await round_trip(CancelButton(42))).job_id == 42
+    assert (await round_trip(KeptButton(locale="en-US"))).item.label == "Get my images"
+    options = [discord.SelectOption(label="1 · pan left", value="0:pl")]
+    menu = await round_trip(FrameMenu(9, 1, options))
+    assert menu.usage_id == 9 and [option.value for option in menu.item.options] == ["0:pl"]
+
+
+@pytest.mark.parametrize(
+    "forged", ["ib:vary:1234567890123456789", "ib:rm:1", "ib:vary:-1", "ib:vary:1:123", "ib:cancel:x", "ib:frame:1:10"]
+)
+def test_forged_custom_ids_match_no_template(forged):
+    templates = [item.__discord_ui_compiled_template__ for item in (ResultButton, CancelButton, KeptButton, FrameMenu)]
+    assert not any(re.fullmatch(template, forged) for template in templates)
+
+
+def test_each_bots_copy_keeps_its_own_actions():
+    first, second = object(), object()
+    one, other = bound(ResultButton, first), bound(ResultButton, second)
+    assert (one.actions, other.actions) == (first, second)
+    assert one.__discord_ui_compiled_template__ is ResultButton.__discord_ui_compiled_template__
+    assert isinstance(one("vary", 1, 0), ResultButton) and not hasattr(ResultButton, "actions")
