@@ -27,6 +27,7 @@ from bot.i18n import Text, _
 from bot.surface.checks import ModeratorCog, guild_of
 from bot.surface.flags import FlagButtons, FlaggedPages
 from bot.surface.options import GUILD_INSTALL, IN_GUILDS
+from bot.surface.pages import PAGE_SIZE, Paginator, footer
 from bot.threads import BoundedThreads
 
 PERIODS = {
@@ -63,7 +64,6 @@ STATUS_CHOICES = [
         UsageStatus.FILTERED,
     )
 ]
-PAGE_SIZE = 10
 CSV_COLUMNS = [column.name for column in UsageRecord.__table__.columns]
 
 
@@ -127,47 +127,6 @@ def recent_lines(rows: list[UsageRecord], locale: str) -> str:
             f"{prompt}" + (f" [↗]({link})" if link else "")
         )
     return "\n".join(lines) or _("No requests match.").render(locale)
-
-
-class RecentPages(discord.ui.View):
-    """Older/Newer buttons for /usage recent; only the moderator who asked can page."""
-
-    def __init__(
-        self, cog: Usage, owner_id: int, guild_id: int, filters: RecentFilters, total: int, locale: str
-    ) -> None:
-        super().__init__(timeout=600)
-        self.cog, self.owner_id, self.guild_id, self.filters, self.total = cog, owner_id, guild_id, filters, total
-        self.locale = locale
-        self.offset = 0
-        self.newer.label = _("Newer").render(locale)
-        self.older.label = _("Older").render(locale)
-        self._refresh_buttons()
-
-    def _refresh_buttons(self) -> None:
-        self.newer.disabled = self.offset == 0
-        self.older.disabled = self.offset + PAGE_SIZE >= self.total
-
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if interaction.user.id != self.owner_id:
-            await interaction.response.send_message(
-                _("These pages belong to another moderator.").render(self.locale), ephemeral=True
-            )
-            return False
-        return True
-
-    async def _show(self, interaction: discord.Interaction, offset: int) -> None:
-        self.offset = max(0, offset)
-        embed, self.total = await self.cog.recent_embed(self.guild_id, self.filters, self.offset, self.locale)
-        self._refresh_buttons()
-        await interaction.response.edit_message(embed=embed, view=self, allowed_mentions=discord.AllowedMentions.none())
-
-    @discord.ui.button(label="Newer", emoji="◀️", style=discord.ButtonStyle.secondary)
-    async def newer(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
-        await self._show(interaction, self.offset - PAGE_SIZE)
-
-    @discord.ui.button(label="Older", emoji="▶️", style=discord.ButtonStyle.secondary)
-    async def older(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
-        await self._show(interaction, self.offset + PAGE_SIZE)
 
 
 class Usage(ModeratorCog):
@@ -256,11 +215,7 @@ class Usage(ModeratorCog):
             description=recent_lines(rows, locale)[:4096],
             colour=discord.Colour.blurple(),
         )
-        embed.set_footer(
-            text=_(
-                "{first}–{last} of {total}", first=offset + 1 if rows else 0, last=offset + len(rows), total=total
-            ).render(locale)
-        )
+        embed.set_footer(text=footer(offset, len(rows), total, locale))
         return embed, total
 
     @usage.command(name="recent", description="The latest requests, newest first")
@@ -280,8 +235,13 @@ class Usage(ModeratorCog):
         )
         await interaction.response.defer(ephemeral=True, thinking=True)  # the page and its count are queries
         locale = await self.locales.for_interaction(interaction)
-        embed, total = await self.recent_embed(guild_of(interaction), filters, 0, locale)
-        view = RecentPages(self, interaction.user.id, guild_of(interaction), filters, total, locale)
+        guild_id = guild_of(interaction)
+        view = Paginator(
+            owner_id=interaction.user.id,
+            locale=locale,
+            render=lambda offset: self.recent_embed(guild_id, filters, offset, locale),
+        )
+        embed = await view.page()
         await interaction.followup.send(
             embed=embed, view=view, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
         )

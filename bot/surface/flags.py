@@ -13,7 +13,7 @@ import contextlib
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import discord
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -29,6 +29,8 @@ from bot.flow.flags import notice_text
 from bot.flow.locales import Locales
 from bot.i18n import Text, _
 from bot.surface.errors import ErrorReporter
+from bot.surface.pages import PAGE_SIZE, Paginator, footer
+from bot.surface.result_items import bound
 
 FLAG_TEMPLATE = r"ib:flag:(?P<action>b1|b7|bf|dismiss|delete):(?P<usage>[0-9]{1,18})"
 BLOCKS = {"b1": timedelta(hours=24), "b7": timedelta(days=7), "bf": None}
@@ -115,34 +117,37 @@ class FlagActions:
             await messages.get_partial_message(row.message_id).delete()
 
 
+class FlagButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=FLAG_TEMPLATE):
+    """A button on a notice: `ib:flag:ACTION:USAGE_ID`."""
+
+    actions: ClassVar[FlagButtons]
+
+    def __init__(self, action: str, usage_id: int, locale: str = "en-US") -> None:
+        text, style, emoji = _LOOKS[action]
+        button: discord.ui.Button[Any] = discord.ui.Button(
+            label=text.render(locale), style=style, emoji=emoji, custom_id=f"ib:flag:{action}:{usage_id}"
+        )
+        super().__init__(button)
+        self.action, self.usage_id = action, usage_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> FlagButton:
+        return cls(match["action"], int(match["usage"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await self.actions.errors.guarded(interaction, self.actions.run(interaction, self.action, self.usage_id))
+
+
 class FlagButtons:
     """The notice's buttons, bound to the actions they run; what app.py registers."""
 
     def __init__(self, actions: FlagActions) -> None:
-        class FlagButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=FLAG_TEMPLATE):
-            """A button on a notice: `ib:flag:ACTION:USAGE_ID`."""
-
-            def __init__(self, action: str, usage_id: int, locale: str = "en-US") -> None:
-                text, style, emoji = _LOOKS[action]
-                button: discord.ui.Button[Any] = discord.ui.Button(
-                    label=text.render(locale), style=style, emoji=emoji, custom_id=f"ib:flag:{action}:{usage_id}"
-                )
-                super().__init__(button)
-                self.action, self.usage_id = action, usage_id
-
-            @classmethod
-            async def from_custom_id(
-                cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-            ) -> FlagButton:
-                return cls(match["action"], int(match["usage"]))
-
-            async def callback(self, interaction: discord.Interaction) -> None:
-                await actions.errors.guarded(interaction, buttons.run(interaction, self.action, self.usage_id))
-
-        buttons = self
         self.actions = actions
-        self.button = FlagButton
-        self.items = (FlagButton,)
+        self.errors = actions.errors
+        self.button = bound(FlagButton, self)
+        self.items = (self.button,)
 
     async def run(self, interaction: discord.Interaction, action: str, usage_id: int) -> None:
         """Act, then edit the notice in the click's own answer: what was done, and the buttons
@@ -179,9 +184,6 @@ def on_message(message: discord.Message | None, usage_id: int) -> list[str]:
     return [name for name in ACTIONS if f"ib:flag:{name}:{usage_id}" in present]
 
 
-PAGE_SIZE = 10
-
-
 def flagged_lines(rows: list[UsageRecord], offset: int) -> str:
     lines = []
     for number, row in enumerate(rows, start=offset + 1):
@@ -194,7 +196,7 @@ def flagged_lines(rows: list[UsageRecord], offset: int) -> str:
     return "\n".join(lines)
 
 
-class FlaggedPages(discord.ui.View):
+class FlaggedPages(Paginator):
     """/usage flagged: 10 flagged or filtered requests a page, Newer and Older, and a menu that
     opens one of them privately with the notice's buttons. Only the moderator who asked pages."""
 
@@ -208,61 +210,27 @@ class FlaggedPages(discord.ui.View):
         since: datetime,
         locale: str,
     ) -> None:
-        super().__init__(timeout=600)
-        self.sessions, self.buttons = sessions, buttons
-        self.owner_id, self.guild_id, self.since, self.locale = owner_id, guild_id, since, locale
-        self.offset, self.total, self.rows = 0, 0, []
-        self.newer.label = _("Newer").render(locale)
-        self.older.label = _("Older").render(locale)
+        super().__init__(owner_id=owner_id, locale=locale, render=self._render_page)
+        self.sessions, self.buttons, self.guild_id, self.since = sessions, buttons, guild_id, since
+        self.rows: list[UsageRecord] = []
         self.pick.placeholder = _("Act on one of them…").render(locale)
 
-    async def page(self) -> discord.Embed:
-        """Read the page at `offset`, set the buttons and menu for it, and return its embed."""
+    async def _render_page(self, offset: int) -> tuple[discord.Embed, int]:
+        """Read the page at `offset`, fill the menu with it, and return its embed and the total."""
         async with self.sessions() as session:
-            self.rows, self.total = await flagged_rows(
-                session, self.guild_id, self.since, offset=self.offset, limit=PAGE_SIZE
-            )
-        self.newer.disabled = self.offset == 0
-        self.older.disabled = self.offset + PAGE_SIZE >= self.total
+            self.rows, total = await flagged_rows(session, self.guild_id, self.since, offset=offset, limit=PAGE_SIZE)
         self.pick.options = [
             discord.SelectOption(label=f"{number}. {row.flags or row.status}"[:100], value=str(row.id))
-            for number, row in enumerate(self.rows, start=self.offset + 1)
+            for number, row in enumerate(self.rows, start=offset + 1)
         ] or [discord.SelectOption(label="—", value="0")]
         self.pick.disabled = not self.rows
         embed = discord.Embed(
             title=_("Flagged requests").render(self.locale),
-            description=flagged_lines(self.rows, self.offset)[:4096] or _("Nothing was flagged.").render(self.locale),
+            description=flagged_lines(self.rows, offset)[:4096] or _("Nothing was flagged.").render(self.locale),
             colour=discord.Colour.red(),
         )
-        footer = _(
-            "{first}–{last} of {total}",
-            first=self.offset + 1 if self.rows else 0,
-            last=self.offset + len(self.rows),
-            total=self.total,
-        )
-        embed.set_footer(text=footer.render(self.locale))
-        return embed
-
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if interaction.user.id != self.owner_id:
-            await interaction.response.send_message(
-                _("These pages belong to another moderator.").render(self.locale), ephemeral=True
-            )
-            return False
-        return True
-
-    async def _show(self, interaction: discord.Interaction, offset: int) -> None:
-        self.offset = max(0, offset)
-        embed = await self.page()
-        await interaction.response.edit_message(embed=embed, view=self, allowed_mentions=discord.AllowedMentions.none())
-
-    @discord.ui.button(label="Newer", emoji="◀️", style=discord.ButtonStyle.secondary)
-    async def newer(self, interaction: discord.Interaction, button: discord.ui.Button[Any]) -> None:
-        await self._show(interaction, self.offset - PAGE_SIZE)
-
-    @discord.ui.button(label="Older", emoji="▶️", style=discord.ButtonStyle.secondary)
-    async def older(self, interaction: discord.Interaction, button: discord.ui.Button[Any]) -> None:
-        await self._show(interaction, self.offset + PAGE_SIZE)
+        embed.set_footer(text=footer(offset, len(self.rows), total, self.locale))
+        return embed, total
 
     @discord.ui.select(options=[discord.SelectOption(label="—", value="0")])
     async def pick(self, interaction: discord.Interaction, select: discord.ui.Select[Any]) -> None:

@@ -14,7 +14,7 @@ import asyncio
 import io
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
 import discord
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -29,6 +29,7 @@ from bot.flow.locales import Locales
 from bot.i18n import _
 from bot.imaging import contact_sheet
 from bot.surface.errors import ErrorReporter
+from bot.surface.result_items import bound
 from bot.surface.views import BUTTONS_PER_ROW, ResultButtons
 from bot.threads import BoundedThreads
 
@@ -73,6 +74,33 @@ def _rows(items: list[Any]) -> list[list[Any]]:
     return [items[start : start + BUTTONS_PER_ROW] for start in range(0, len(items), BUTTONS_PER_ROW)]
 
 
+class PageActions(Protocol):
+    errors: ErrorReporter
+
+    async def show(self, interaction: discord.Interaction, page: int = 0, *, turn: bool = False) -> None: ...
+
+
+class PageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=PAGE_TEMPLATE):
+    """Newer (`n`) or Older (`o`): to page PAGE of the clicking member's history."""
+
+    actions: ClassVar[PageActions]
+
+    def __init__(self, page: int, way: str, label: str | None = None, disabled: bool = False) -> None:
+        emoji = "◀️" if way == "n" else "▶️"
+        button = discord.ui.Button(label=label, emoji=emoji, custom_id=f"ib:history:{page}:{way}", disabled=disabled)
+        super().__init__(button)
+        self.page = page
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> PageButton:
+        return cls(int(match["page"]), match["way"], getattr(item, "label", None))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await self.actions.errors.guarded(interaction, self.actions.show(interaction, self.page, turn=True))
+
+
 class HistoryPages:
     def __init__(
         self,
@@ -89,30 +117,9 @@ class HistoryPages:
         self._sessions, self._locales, self._buttons = sessions, locales, buttons
         self._downloads, self._threads, self._channel = downloads, threads, channel
         self._fetching = asyncio.Semaphore(DOWNLOADS_AT_ONCE)
-        pages = self
-
-        class PageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=PAGE_TEMPLATE):
-            """Newer (`n`) or Older (`o`): to page PAGE of the clicking member's history."""
-
-            def __init__(self, page: int, way: str, label: str | None = None, disabled: bool = False) -> None:
-                emoji = "◀️" if way == "n" else "▶️"
-                button = discord.ui.Button(
-                    label=label, emoji=emoji, custom_id=f"ib:history:{page}:{way}", disabled=disabled
-                )
-                super().__init__(button)
-                self.page = page
-
-            @classmethod
-            async def from_custom_id(
-                cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-            ) -> PageButton:
-                return cls(int(match["page"]), match["way"], getattr(item, "label", None))
-
-            async def callback(self, interaction: discord.Interaction) -> None:
-                await errors.guarded(interaction, pages.show(interaction, self.page, turn=True))
-
-        self._page_button = PageButton
-        self.items = (PageButton,)
+        self.errors = errors
+        self._page_button = bound(PageButton, self)
+        self.items = (self._page_button,)
 
     async def show(self, interaction: discord.Interaction, page: int = 0, *, turn: bool = False) -> None:
         """Page `page` of the member's history, privately: a new message, or (`turn`) the page

@@ -152,7 +152,7 @@ class FrameMenu(discord.ui.DynamicItem[discord.ui.Select[Any]], template=FRAME_T
 Item = TypeVar("Item", bound=discord.ui.DynamicItem[Any])
 
 
-def bound(item: type[Item], actions: ItemActions) -> type[Item]:
+def bound(item: type[Item], actions: object) -> type[Item]:
     """One bot's copy of `item`, running `actions`: a subclass with the same template, so that
     several bots in one process (the tests start them) never share their collaborators."""
     template = item.__discord_ui_compiled_template__  # pyright: ignore[reportAttributeAccessIssue]  set by DynamicItem

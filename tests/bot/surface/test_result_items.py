@@ -45,3 +45,18 @@ def test_each_bots_copy_keeps_its_own_actions():
     assert (one.actions, other.actions) == (first, second)
     assert one.__discord_ui_compiled_template__ is ResultButton.__discord_ui_compiled_template__
     assert isinstance(one("vary", 1, 0), ResultButton) and not hasattr(ResultButton, "actions")
+
+
+async def test_the_history_and_notice_buttons_read_back_and_refuse_forgeries():
+    from bot.surface.flags import FlagButton
+    from bot.surface.history import PageButton
+
+    page = await round_trip(PageButton(3, "o", "Older"))
+    assert (page.page, page.custom_id, page.item.label) == (3, "ib:history:3:o", "Older")
+    made = FlagButton("b7", 55, locale="zh-CN")
+    flag = await round_trip(made)
+    assert (flag.action, flag.usage_id, made.item.label) == ("b7", 55, "屏蔽 7 天")
+    for forged in ("ib:history:10:o", "ib:history:1:x", "ib:flag:b30:1", "ib:flag:bf:12345678901234567890"):
+        assert not any(item.__discord_ui_compiled_template__.fullmatch(forged) for item in (PageButton, FlagButton)), (
+            forged
+        )
