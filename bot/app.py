@@ -259,7 +259,7 @@ class ImageBot(commands.AutoShardedBot):
             Privacy(sessions, locales),
             Results(actions.hand_over_kept),
             History(history),
-            Replies(conversation, intake, found.errors, lambda: self.application_id),
+            Replies(conversation, found.message_intake, found.errors, lambda: self.application_id),
         ):
             await self.add_cog(cog)
         self.metrics.name_commands(command_names(self.tree))

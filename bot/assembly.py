@@ -22,14 +22,16 @@ from bot.config import Config, DiscordConfig
 from bot.db.jobs import Caps
 from bot.downloads import DISCORD_CDN_HOSTS, AttachmentDownloader
 from bot.flow.accounts import Accounts
+from bot.flow.admission import Admission
 from bot.flow.catalog import ModelCatalog
 from bot.flow.delivery import Delivery
 from bot.flow.failures import Failures
 from bot.flow.flags import FlagAlerts
 from bot.flow.intake import Intake
 from bot.flow.locales import Locales
+from bot.flow.message_intake import MessageIntake
 from bot.flow.notices import ModeratorNotices
-from bot.flow.painting import Painting
+from bot.flow.painting import PaintedEdits, Painting
 from bot.flow.pipeline import Pipeline
 from bot.flow.production import Production
 from bot.flow.replies import MemberReplies
@@ -82,7 +84,9 @@ class Foundation:
     runner: Runner
     styles: Styles
     openings: Openings
+    admission: Admission
     intake: Intake
+    message_intake: MessageIntake
 
 
 def warn_of_retiring(catalog: ModelCatalog) -> None:
@@ -187,17 +191,11 @@ def foundation(
     locales = Locales(sessions, community_locale)
     failures = Failures(sessions, policy, metrics)
     runner = job_runner(config, sessions, clock, policy, images, metrics, shared_queue=shared_queue)
-    styles, openings = Styles(sessions), Openings()
-    intake = Intake(
-        catalog=catalog,
-        policy=policy,
-        sessions=sessions,
-        usage=UsageLog(sessions),
-        locales=locales,
-        runner=runner,
-        styles=styles,
-        openings=openings,
-        failures=failures,
+    styles, openings, usage = Styles(sessions), Openings(), UsageLog(sessions)
+    admission = Admission(policy=policy, sessions=sessions, runner=runner)
+    intake = Intake(catalog=catalog, admission=admission, usage=usage, locales=locales, styles=styles)
+    message_intake = MessageIntake(
+        catalog=catalog, admission=admission, sessions=sessions, usage=usage, locales=locales, openings=openings
     )
     return Foundation(
         config=config,
@@ -217,7 +215,9 @@ def foundation(
         runner=runner,
         styles=styles,
         openings=openings,
+        admission=admission,
         intake=intake,
+        message_intake=message_intake,
     )
 
 
@@ -250,9 +250,12 @@ def painting_page(found: Foundation) -> tuple[PaintServer | None, PaintOffer | N
     config = found.config
     if not config.web.enabled:
         return None, None
+    edits = PaintedEdits(
+        catalog=found.catalog, admission=found.admission, usage=UsageLog(found.sessions), failures=found.failures
+    )
     painting = Painting(
         sessions=found.sessions,
-        intake=found.intake,
+        edits=edits,
         downloads=found.downloads,
         threads=found.threads,
         clock=found.clock,

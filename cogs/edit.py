@@ -11,7 +11,9 @@ from discord.ext import commands
 from bot.flow.catalog import ModelCatalog
 from bot.flow.intake import Intake
 from bot.flow.sources import SourceImage, message_image
-from bot.surface.options import ANY_INSTALL, ANYWHERE, FIT_CHOICES, choices
+from bot.surface.options import ANY_INSTALL, ANYWHERE, FIT_CHOICES, choices, given, numbered_attachments
+
+REFERENCE_OPTIONS = 15  # with the image, the 16 a GPT image model takes
 
 
 class Edit(commands.Cog):
@@ -52,25 +54,11 @@ class Edit(commands.Cog):
         n="How many results, 1 to 10",
         model="The image model to use",
         fit="For models that need square images: crop or pad",
-        reference_1="Another reference image",
-        reference_2="Another reference image",
-        reference_3="Another reference image",
-        reference_4="Another reference image",
-        reference_5="Another reference image",
-        reference_6="Another reference image",
-        reference_7="Another reference image",
-        reference_8="Another reference image",
-        reference_9="Another reference image",
-        reference_10="Another reference image",
-        reference_11="Another reference image",
-        reference_12="Another reference image",
-        reference_13="Another reference image",
-        reference_14="Another reference image",
-        reference_15="Another reference image",
     )
     @app_commands.choices(fit=FIT_CHOICES)
     @app_commands.allowed_installs(guilds=True, users=True)
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
+    @numbered_attachments("reference", REFERENCE_OPTIONS, "Another reference image")
     async def edit(
         self,
         interaction: discord.Interaction,
@@ -81,43 +69,8 @@ class Edit(commands.Cog):
         n: app_commands.Range[int, 1, 10] = 1,
         model: str | None = None,
         fit: str = "crop",
-        reference_1: discord.Attachment | None = None,
-        reference_2: discord.Attachment | None = None,
-        reference_3: discord.Attachment | None = None,
-        reference_4: discord.Attachment | None = None,
-        reference_5: discord.Attachment | None = None,
-        reference_6: discord.Attachment | None = None,
-        reference_7: discord.Attachment | None = None,
-        reference_8: discord.Attachment | None = None,
-        reference_9: discord.Attachment | None = None,
-        reference_10: discord.Attachment | None = None,
-        reference_11: discord.Attachment | None = None,
-        reference_12: discord.Attachment | None = None,
-        reference_13: discord.Attachment | None = None,
-        reference_14: discord.Attachment | None = None,
-        reference_15: discord.Attachment | None = None,
+        **references: discord.Attachment | None,
     ) -> None:
-        references = [
-            reference
-            for reference in (
-                reference_1,
-                reference_2,
-                reference_3,
-                reference_4,
-                reference_5,
-                reference_6,
-                reference_7,
-                reference_8,
-                reference_9,
-                reference_10,
-                reference_11,
-                reference_12,
-                reference_13,
-                reference_14,
-                reference_15,
-            )
-            if reference is not None
-        ]
         source = SourceImage.from_attachment(image)
         await self.intake.edit(
             interaction,
@@ -125,7 +78,7 @@ class Edit(commands.Cog):
             image=source,
             prompt=prompt,
             mask=SourceImage.from_attachment(mask) if mask else None,
-            references=[SourceImage.from_attachment(reference) for reference in references],
+            references=[SourceImage.from_attachment(reference) for reference in given(references)],
             model=model,
             size=size,
             n=n,

@@ -10,7 +10,7 @@ from discord.ext import commands
 from bot.billing.usage import start_message_record
 from bot.errors import InvalidRequest
 from bot.flow.conversation import Conversation
-from bot.flow.intake import Intake
+from bot.flow.message_intake import MessageIntake
 from bot.i18n import _
 from bot.surface.errors import ErrorReporter
 
@@ -19,7 +19,7 @@ class Replies(commands.Cog):
     def __init__(
         self,
         conversation: Conversation,
-        intake: Intake,
+        intake: MessageIntake,
         errors: ErrorReporter,
         application_id: Callable[[], int | None],
     ) -> None:

@@ -26,6 +26,7 @@ from bot.clock import Clock, aware
 from bot.db.models import DeliveryOutcome, Job, KeptResult, ResultPreview, UsageRecord, UsageStatus
 from bot.db.results import held_for, keep, keep_held, log_attempt, release_held
 from bot.db.usage import claim_settlement
+from bot.flow.job_params import params_of
 from bot.flow.notices import ModeratorNotices
 from bot.flow.replies import MemberReplies
 from bot.i18n import _
@@ -91,11 +92,8 @@ def as_files(images: list[EncodedImage], stem: str, *, spoiler: bool = False) ->
 def hidden_by(job: Job, route: str) -> bool:
     """Whether a result goes as spoilers: asked for, or made at the `low` moderation level and
     posted outside the age-restricted channel it was asked in."""
-    return bool(job.params.get("spoiler")) or (route == "dm" and _low(job))
-
-
-def _low(job: Job) -> bool:
-    return job.params.get("moderation") == "low"
+    params = params_of(job)
+    return params.spoiler or (route == "dm" and params.moderation == "low")
 
 
 def dimensions_of(images: list[EncodedImage]) -> str:
@@ -195,7 +193,7 @@ class Delivery:
         preview = None
         if message is not None:
             urls = [attachment.url for attachment in message.attachments]
-            preview = ResultPreview(usage_id=record.id, image_urls=urls, spoiler=bool(job.params.get("spoiler")))
+            preview = ResultPreview(usage_id=record.id, image_urls=urls, spoiler=params_of(job).spoiler)
         else:
             hours = round(self._keep_for.total_seconds() / 3600)
             notice = _(
@@ -213,22 +211,21 @@ class Delivery:
     ) -> tuple[str, discord.Message | discord.WebhookMessage | None]:
         """Try the routes in turn; returns the row's delivery status and the message that has the
         images. The row itself is left alone: it may be in the settling session still."""
-        answerable = self._replies.editable(job) or (job.message_id is None and self._replies.token_valid(job))
-        route: str | None = "reply" if answerable else "channel"
+        route: str | None = "reply" if self._replies.repliable(job) else "channel"
         if route == "channel" and job.channel_id is None:  # no reply to edit, and no channel the bot may post in
             attempts.append(("channel", "no_channel"))
             route = "dm"
-        limit = job.attachment_limit
+        limit, params = job.attachment_limit, params_of(job)
         lacking: list[str] = []  # the permissions a refusal in the channel showed the bot lacks
         while route is not None:
             try:
                 images = await encode(self._threads, result, limit)
                 content = render_result(
                     result,
-                    prompt=job.params.get("prompt"),
+                    prompt=params.prompt,
                     model=spec,
                     dimensions=dimensions_of(images),
-                    requested=job.params["n"],
+                    requested=params.n,
                     locale=job.locale,
                 )
                 files = as_files(images, f"{record.command}-{job.id}", spoiler=hidden_by(job, route))
@@ -288,13 +285,14 @@ class Delivery:
         """The result's images as rows to hold (identified in worker threads, not re-encoded)."""
         now = self._clock.now()
         images = await asyncio.gather(*(self._threads.run(describe, image.data) for image in result.images))
+        prefix = "SPOILER_" if params_of(job).moderation == "low" else ""
         return [
             KeptResult(
                 usage_id=record.id,
                 user_id=record.user_id,
                 guild_id=record.guild_id,
                 data=image.data,
-                filename=f"{'SPOILER_' if _low(job) else ''}{record.command}-{job.id}-{index}.{image.extension}",
+                filename=f"{prefix}{record.command}-{job.id}-{index}.{image.extension}",
                 size=len(image.data),
                 created_at=now,
                 expires_at=now + self._keep_for,

@@ -18,12 +18,17 @@ from datetime import timedelta
 import discord
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.billing.usage import guild_scope, reachable_channel
-from bot.clock import Clock, aware
-from bot.db.models import PaintTicket
+from bot.billing.policy import Requester
+from bot.billing.usage import UsageLog, guild_scope, reachable_channel
+from bot.clock import Clock, aware, utcnow
+from bot.db.models import GuildSettings, Job, PaintTicket, UsageRecord, UsageStatus
 from bot.db.painting import claim_ticket, get_ticket
 from bot.downloads import AttachmentDownloader
-from bot.flow.intake import Intake
+from bot.errors import InvalidRequest
+from bot.flow.admission import Admission, check
+from bot.flow.catalog import ModelCatalog
+from bot.flow.failures import Failures
+from bot.flow.job_params import EditParams
 from bot.flow.sources import SourceImage
 from bot.i18n import Text, _
 from bot.imaging import ImageDataError, describe, page_copy
@@ -46,12 +51,79 @@ def _image_key(source: dict) -> str:
     return hashlib.sha256(str(source.get("url")).encode()).hexdigest()[:16]
 
 
+def paint_record(ticket: PaintTicket, model: str, prompt: str) -> UsageRecord:
+    """The usage row of an edit sent from the painting page."""
+    return UsageRecord(
+        guild_id=ticket.guild_id,
+        channel_id=ticket.channel_id,
+        user_id=ticket.user_id,
+        command="edit",
+        model=model,
+        n=1,
+        prompt=prompt,
+        status=UsageStatus.PENDING,
+        image_count=0,
+        via="paint",
+        created_at=utcnow(),
+    )
+
+
+class PaintedEdits:
+    """An edit sent from the painting page, queued like any other. Its answer is a follow-up
+    through the interaction that offered the link, or, once that is gone, a channel message."""
+
+    def __init__(self, *, catalog: ModelCatalog, admission: Admission, usage: UsageLog, failures: Failures) -> None:
+        self._catalog = catalog
+        self._admission = admission
+        self._usage = usage
+        self._failures = failures
+
+    async def queue(self, ticket: PaintTicket, prompt: str, mask: bytes) -> Text | None:
+        """`mask` (a PNG, transparent where the member painted) over the ticket's image. Returns
+        None once queued, or what the page tells the member (the row is finished either way)."""
+        spec = self._catalog.resolve(None)
+        record = paint_record(ticket, spec.name, prompt)
+        await self._usage.save(record)
+        try:
+            self._admission.check_accepting()
+            if not (spec.edits and spec.masks):
+                raise InvalidRequest(_("`{model}` doesn't take masks. Pick a GPT image model.", model=spec.name))
+            check(spec.prompt_problem(prompt))
+            params = EditParams(model=spec.name, n=1, prompt=prompt, image=SourceImage(**ticket.source), mask_png=mask)
+
+            async def locale_of(_settings: GuildSettings | None) -> str:
+                return ticket.locale
+
+            await self._admission.enqueue(
+                record,
+                spec,
+                params,
+                requester=Requester(ticket.guild_id, ticket.channel_id or 0, ticket.user_id, frozenset(ticket.roles)),
+                locale_of=locale_of,
+                job=Job(
+                    guild_id=ticket.guild_id,
+                    channel_id=ticket.channel_id,
+                    user_id=ticket.user_id,
+                    application_id=ticket.application_id,
+                    interaction_token=ticket.interaction_token,
+                    message_id=None,
+                    attachment_limit=ticket.attachment_limit,
+                    interaction_at=ticket.interaction_at,
+                ),
+                age_restricted=False,
+            )
+        except Exception as exc:
+            failure = await self._failures.record(record, exc, what=f"a painted edit for user {ticket.user_id}")
+            return failure.message
+        return None
+
+
 class Painting:
     def __init__(
         self,
         *,
         sessions: async_sessionmaker[AsyncSession],
-        intake: Intake,
+        edits: PaintedEdits,
         downloads: AttachmentDownloader,
         threads: BoundedThreads,
         clock: Clock,
@@ -59,7 +131,7 @@ class Painting:
         secret_key: str,
     ) -> None:
         self._sessions = sessions
-        self._intake = intake
+        self._edits = edits
         self._downloads = downloads
         self._threads = threads
         self._clock = clock
@@ -140,7 +212,7 @@ class Painting:
             await session.commit()
         if not claimed:
             raise PaintRefused(410, _("This link was used already. Ask for a new one with /edit."), ticket.locale)
-        refused = await self._intake.painted(ticket, prompt, mask)
+        refused = await self._edits.queue(ticket, prompt, mask)
         if refused is not None:
             raise PaintRefused(400, refused, ticket.locale)
         return ticket

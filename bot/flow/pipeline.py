@@ -17,6 +17,7 @@ from bot.flow.accounts import Account, Accounts
 from bot.flow.delivery import Delivery
 from bot.flow.failures import Failures
 from bot.flow.flags import FlagAlerts
+from bot.flow.job_params import params_of
 from bot.flow.notices import ModeratorNotices
 from bot.flow.production import Production
 from bot.flow.replies import MemberReplies
@@ -84,7 +85,6 @@ class Pipeline:
         when the provider's part is over. The usage row is read beside the provider call, not
         before it."""
         row = asyncio.create_task(self._usage_row(job))
-        spec = self._models.get(job.params["model"])
         self._metrics.queue_waited((self._clock.now() - aware(job.created_at)).total_seconds())
 
         async def show_preview(image: bytes, number: int) -> None:
@@ -101,6 +101,7 @@ class Pipeline:
 
         account: Account | None = None
         try:
+            spec = self._models.get(params_of(job).model)  # a damaged row fails here, on the one failure path
             self._status.show(job, Status((_("🎨 Working on it…"),)))
             called = self._clock.monotonic()
             try:
@@ -170,7 +171,7 @@ class Pipeline:
     async def redeliver(self, job: Job) -> bool:
         """A settled job after a crash: its held images delivered, nothing made or charged again."""
         record = await self._usage_row(job)
-        return await self._delivery.redeliver(job, record, self._models.get(job.params["model"]))
+        return await self._delivery.redeliver(job, record, self._models.get(params_of(job).model))
 
     async def _usage_row(self, job: Job) -> UsageRecord:
         """The job's usage row, read while the provider works; read again on a fresh connection

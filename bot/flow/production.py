@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 from collections.abc import Awaitable, Callable, Sequence
 
 from bot.db.models import Job
 from bot.downloads import AttachmentDownloader
 from bot.errors import InvalidRequest
+from bot.flow.job_params import EditParams, GenerateParams, OutpaintParams, VaryParams, params_of
 from bot.flow.sources import SourceImage
 from bot.i18n import _
 from bot.images import GeneratedImage, ImagesClient, ImagesResult, InputImage, ModelSpec
@@ -38,36 +38,36 @@ class Production:
         """Make the job's images with `images` (the paying account's client). The final prompt
         and the prepared input images go to `screen` first, before any paid call. A single GPT
         generation is streamed; each partial image goes to `on_preview(image, number)` as it arrives."""
-        params, user = job.params, provider_user_id(job.user_id)
-        if job.kind == "generate":
-            await screen(params["prompt"], [])
-            if params["n"] == 1 and spec.streaming:
+        params, user = params_of(job), provider_user_id(job.user_id)
+        if isinstance(params, GenerateParams):
+            await screen(params.prompt, [])
+            if params.n == 1 and spec.streaming:
                 return await self._stream(images, params, spec, user, on_preview)
             return await images.generate(
-                params["prompt"],
+                params.prompt,
                 model=spec,
-                n=params["n"],
-                size=params["size"],
-                quality=params["quality"],
+                n=params.n,
+                size=params.size,
+                quality=params.quality,
                 user=user,
-                moderation=params.get("moderation"),
+                moderation=params.moderation,
             )
-        if job.kind == "vary":
+        if isinstance(params, VaryParams):
             return await self._vary(images, params, spec, user, screen)
-        if job.kind == "outpaint":
+        if isinstance(params, OutpaintParams):
             return await self._outpaint(images, params, spec, user, screen)
         return await self._edit(images, params, spec, user, screen)
 
     async def _stream(
-        self, images: ImagesClient, params: dict, spec: ModelSpec, user: str, on_preview: OnPreview
+        self, images: ImagesClient, params: GenerateParams, spec: ModelSpec, user: str, on_preview: OnPreview
     ) -> ImagesResult:
         events = images.stream_generate(
-            params["prompt"],
+            params.prompt,
             model=spec,
-            size=params["size"],
-            quality=params["quality"],
+            size=params.size,
+            quality=params.quality,
             user=user,
-            moderation=params.get("moderation"),
+            moderation=params.moderation,
         )
         async for event in events:
             if event.completed:
@@ -76,66 +76,63 @@ class Production:
         raise AssertionError("stream_generate ends with a completed event")
 
     async def _vary(
-        self, images: ImagesClient, params: dict, spec: ModelSpec, user: str, screen: Screen
+        self, images: ImagesClient, params: VaryParams, spec: ModelSpec, user: str, screen: Screen
     ) -> ImagesResult:
-        prepared = await self._fetch_prepared(
-            SourceImage(**params["image"]), None, spec, params.get("fit", "crop"), use_own_alpha=False
-        )
+        prepared = await self._fetch_prepared(params.image, None, spec, params.fit, use_own_alpha=False)
         await screen(None, [prepared.image.data])
         image = InputImage(prepared.image.data)
         if spec.variations:
-            return await images.create_variation(image, model=spec, n=params["n"], user=user)
+            return await images.create_variation(image, model=spec, n=params.n, user=user)
         return await images.edit(
             [image],
             VARIATION_PROMPT,
             model=spec,
-            n=params["n"],
+            n=params.n,
             input_fidelity="high",
             user=user,
         )
 
     async def _edit(
-        self, images: ImagesClient, params: dict, spec: ModelSpec, user: str, screen: Screen
+        self, images: ImagesClient, params: EditParams, spec: ModelSpec, user: str, screen: Screen
     ) -> ImagesResult:
-        fit = params.get("fit", "crop")
         prepared = await self._fetch_prepared(
-            SourceImage(**params["image"]),
-            SourceImage.from_params(params["mask"]),
+            params.image,
+            params.mask,
             spec,
-            fit,
+            params.fit,
             use_own_alpha=True,
-            area=params.get("area", ()),
-            mask_data=base64.b64decode(params["mask_png"]) if params.get("mask_png") else None,
+            area=params.area,
+            mask_data=params.mask_png,
         )
         inputs = [InputImage(prepared.image.data)]
-        for reference in params["references"]:
-            extra = await self._fetch_prepared(SourceImage(**reference), None, spec, fit, use_own_alpha=False)
+        for reference in params.references:
+            extra = await self._fetch_prepared(reference, None, spec, params.fit, use_own_alpha=False)
             inputs.append(InputImage(extra.image.data, filename=f"reference-{len(inputs)}.png"))
         mask = InputImage(prepared.mask, filename="mask.png") if prepared.mask else None
-        await screen(params["prompt"], [image.data for image in inputs])
+        await screen(params.prompt, [image.data for image in inputs])
         return await images.edit(
             inputs,
-            params["prompt"],
+            params.prompt,
             model=spec,
             mask=mask,
-            n=params["n"],
-            size=params["size"],
+            n=params.n,
+            size=params.size,
             user=user,
         )
 
     async def _outpaint(
-        self, images: ImagesClient, params: dict, spec: ModelSpec, user: str, screen: Screen
+        self, images: ImagesClient, params: OutpaintParams, spec: ModelSpec, user: str, screen: Screen
     ) -> ImagesResult:
-        source = SourceImage(**params["image"])
+        source = params.image
         data = await self._downloads.fetch(source.url, declared_size=source.size)
-        await screen(params["prompt"], [data])
+        await screen(params.prompt, [data])
         try:
-            canvas = await self._threads.run(outpaint_canvas, data, tuple(params["extend"]), spec.canvas_size)
+            canvas = await self._threads.run(outpaint_canvas, data, params.extend, spec.canvas_size)
         except ImageDataError as exc:
             raise InvalidRequest(_("That image can't be used: {reason}.", reason=exc.reason)) from None
         return await images.edit(
             [InputImage(canvas.image)],
-            params["prompt"],
+            params.prompt,
             model=spec,
             mask=InputImage(canvas.mask, filename="mask.png"),
             size=canvas.size,

@@ -15,6 +15,7 @@ import discord
 
 from bot.clock import Clock, aware
 from bot.db.models import Job, JobOrigin
+from bot.flow.job_params import params_of
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,12 @@ class MemberReplies:
         """Whether the job has a reply of the bot's to edit: its own message, or a live interaction's."""
         return job.message_id is not None and self.answerable(job)
 
+    def repliable(self, job: Job) -> bool:
+        """Whether the result can go as the answer where the member asked: by editing the bot's
+        reply, or, for a job with no reply yet (the painting page's), as a follow-up of its live
+        interaction."""
+        return self.editable(job) or (job.message_id is None and self.token_valid(job))
+
     def _own(self, job: Job) -> discord.PartialMessage:
         """The bot's message answering a message's job."""
         assert job.channel_id is not None and job.message_id is not None
@@ -115,7 +122,7 @@ class MemberReplies:
             return
         view = self.views.cancel(job.id, job.locale) if cancellable else None
         files = (
-            [discord.File(io.BytesIO(preview), filename="preview.png", spoiler=job.params.get("spoiler", False))]
+            [discord.File(io.BytesIO(preview), filename="preview.png", spoiler=params_of(job).spoiler)]
             if preview
             else []
         )

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from bot.db.models import Job
 from bot.errors import Flagged
+from bot.flow.job_params import params_of
 from bot.i18n import _
 from bot.images.moderation import Moderation, Screening
 from bot.imaging import screening_copy
@@ -41,7 +42,7 @@ class Screener:
     async def _screen(self, job: Job, prompt: str | None, images: Sequence[bytes]) -> tuple[Screening, tuple[str, ...]]:
         copies = await asyncio.gather(*(self._threads.run(screening_copy, image) for image in images))
         screening = await self._moderation.screen(prompt, [(copy, "image/jpeg") for copy in copies])
-        return screening, refusing(screening.flagged, self._categories, relaxed=job.params.get("moderation") == "low")
+        return screening, refusing(screening.flagged, self._categories, relaxed=params_of(job).moderation == "low")
 
     async def check_result(self, job: Job, images: Sequence[bytes]) -> tuple[str, ...]:
         """The refusing categories the made images are flagged for (none: post them)."""

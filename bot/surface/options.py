@@ -7,8 +7,11 @@ stay in guilds that added the bot."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import inspect
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
+import discord
 from discord import app_commands
 
 AUTOCOMPLETE_LIMIT = 25
@@ -21,6 +24,37 @@ FIT_CHOICES = [
     app_commands.Choice(name="crop to a square (keeps the centre)", value="crop"),
     app_commands.Choice(name="pad to a square (keeps everything)", value="pad"),
 ]
+
+
+Callback = TypeVar("Callback", bound=Callable[..., Any])
+
+
+def numbered_attachments(stem: str, count: int, description: str) -> Callable[[Callback], Callback]:
+    """Declare `{stem}_1` … `{stem}_{count}`, optional attachment options, on a command's
+    callback, which takes them as `**attachments` (see `given`). Discord's attachment option
+    takes one file, so several files are several options; this writes them once."""
+
+    def declare(callback: Callback) -> Callback:
+        signature = inspect.signature(callback)
+        named = [
+            parameter for parameter in signature.parameters.values() if parameter.kind is not parameter.VAR_KEYWORD
+        ]
+        numbered = [
+            inspect.Parameter(
+                f"{stem}_{number}", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=discord.Attachment | None
+            )
+            for number in range(1, count + 1)
+        ]
+        callback.__signature__ = signature.replace(parameters=[*named, *numbered])  # discord.py reads the options here
+        return app_commands.describe(**{parameter.name: description for parameter in numbered})(callback)
+
+    return declare
+
+
+def given(attachments: Mapping[str, discord.Attachment | None]) -> list[discord.Attachment]:
+    """The numbered attachments a member gave, in their numbers' order."""
+    numbered = sorted(attachments.items(), key=lambda item: int(item[0].rpartition("_")[2]))
+    return [attachment for _, attachment in numbered if attachment is not None]
 
 
 def choices(values: Iterable[str], current: str) -> list[app_commands.Choice[str]]:

@@ -214,3 +214,42 @@ async def test_jobs_whose_interaction_expired_during_a_crash_are_reported_once(t
     [row], [job] = await saved_rows(tmp_path)
     assert (row.status, row.error_code, row.reserved_images) == ("failed", "interrupted", 0)
     assert job.state == "interrupted" and job.interaction_token is None
+
+
+async def test_a_job_whose_stored_params_are_damaged_fails_once_with_the_reason_logged(
+    tmp_path, discord_api, images_api
+):
+    """Params are validated when read back: a queued job's row changed while the bot was down
+    fails that job alone, the member hears, the row is finished and the log names the field."""
+    config, env = process_config(tmp_path, discord_api, images_api, "max_running = 1")
+    images_api.delay = 30.0
+    process = await _start_process(config, env)
+    try:
+        await asyncio.wait_for(discord_api.identified.wait(), 30)
+        running = await discord_api.send_slash_command("imagine", {"prompt": "kept"}, user=member("d1"))
+        await wait_queued(discord_api, running, "Working on it")
+        damaged = await discord_api.send_slash_command("imagine", {"prompt": "damaged"}, user=member("d2"))
+        await wait_queued(discord_api, damaged)
+        process.send_signal(signal.SIGKILL)
+        await process.wait()
+        engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'imagebot.db'}")
+        async with make_sessionmaker(engine)() as session:
+            job = (await session.scalars(select(Job).where(Job.state == "queued"))).one()
+            job.params = {key: value for key, value in job.params.items() if key != "prompt"}
+            await session.commit()
+        await engine.dispose()
+
+        images_api.delay = 0.0
+        log = tmp_path / "restarted.log"
+        with log.open("wb") as stderr:
+            process = await start_bot_process(config, env, stdout=asyncio.subprocess.DEVNULL, stderr=stderr)
+            made = await discord_api.wait_for_reply(running, 40)
+            told = await discord_api.wait_for_reply(damaged, 40)
+    finally:
+        await stop_process(process)
+    assert made.attachment_bytes() and "Something went wrong on our side" in told.text
+    rows, jobs = await saved_rows(tmp_path)
+    assert [(row.prompt, row.status) for row in rows] == [("kept", "ok"), ("damaged", "failed")]
+    assert [job.state for job in jobs] == ["done", "failed"]
+    assert f"job {jobs[1].id}'s generate params are damaged: prompt: Field required" in log.read_text()
+    assert [request.fields["prompt"] for request in images_api.requests] == ["kept", "kept"]  # killed, then run again

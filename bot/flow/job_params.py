@@ -1,0 +1,116 @@
+"""What a job needs to run, one frozen model per kind: built by intake, stored in `Job.params`
+as JSON (the same keys as ever, so jobs queued before an upgrade still run), and validated when
+read back, so a damaged row fails its job with a clear log line instead of a KeyError deep in
+production."""
+
+from __future__ import annotations
+
+import base64
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, ValidationError
+
+from bot.db.models import Job
+from bot.errors import InvalidRequest
+from bot.flow.sources import SourceImage
+from bot.i18n import _
+
+Fit = Literal["crop", "pad"]
+Moderation = Literal["auto", "low"]
+
+
+def _from_base64(value: object) -> object:
+    return base64.b64decode(value, validate=True) if isinstance(value, str) else value
+
+
+# Bytes held as base64 text in the JSON, as bytes in the model.
+StoredBytes = Annotated[
+    bytes,
+    BeforeValidator(_from_base64),
+    PlainSerializer(lambda data: base64.b64encode(data).decode("ascii"), when_used="json"),
+]
+
+
+def as_fit(value: str) -> Fit:
+    """How an image is made square, from a command's choice; a forged choice is refused."""
+    if value in ("crop", "pad"):
+        return "pad" if value == "pad" else "crop"
+    raise InvalidRequest(_("Choose how to fit the image: crop or pad."))
+
+
+class DamagedJob(Exception):
+    """A job whose stored params are not those of its kind."""
+
+
+class _Params(BaseModel):
+    """What every kind carries. `size` and `moderation` are settled when the job is admitted
+    (the guild's policy may choose the size; `low` only in an age-restricted channel whose guild
+    chose it), `spoiler` when asked for or when the guild posts everything as spoilers."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    kind: ClassVar[str]
+
+    model: str
+    n: int = Field(ge=1)
+    size: str | None = None
+    moderation: Moderation = "auto"
+    spoiler: bool = False
+
+    def stored(self) -> dict[str, object]:
+        """The JSON `Job.params` holds."""
+        return self.model_dump(mode="json")
+
+
+class GenerateParams(_Params):
+    kind: ClassVar[str] = "generate"
+    prompt: str
+    quality: str | None = None
+
+
+class EditParams(_Params):
+    """`mask`: an uploaded mask to fetch; `mask_png`: one painted on the page (base64 PNG in the
+    JSON); `area`: cells of a 3x3 grid when there is neither. `references`: further images."""
+
+    kind: ClassVar[str] = "edit"
+    prompt: str
+    image: SourceImage
+    fit: Fit = "crop"
+    mask: SourceImage | None = None
+    mask_png: StoredBytes | None = None
+    area: tuple[int, ...] = ()
+    references: tuple[SourceImage, ...] = ()
+
+
+class VaryParams(_Params):
+    kind: ClassVar[str] = "vary"
+    prompt: None = None  # a variation has no words of the member's
+    image: SourceImage
+    fit: Fit = "crop"
+
+
+class OutpaintParams(_Params):
+    """Zoom out or pan: `extend` grows the canvas on each side (left, top, right, bottom), as a
+    fraction of the image's width or height."""
+
+    kind: ClassVar[str] = "outpaint"
+    prompt: str
+    image: SourceImage
+    extend: tuple[float, float, float, float]
+
+
+JobParams = GenerateParams | EditParams | VaryParams | OutpaintParams
+_BY_KIND: dict[str, type[JobParams]] = {
+    kind.kind: kind for kind in (GenerateParams, EditParams, VaryParams, OutpaintParams)
+}
+
+
+def params_of(job: Job) -> JobParams:
+    """The job's params as its kind's model; DamagedJob when the row does not hold them."""
+    model = _BY_KIND.get(job.kind)
+    if model is None:
+        raise DamagedJob(f"job {job.id} is of an unknown kind {job.kind!r}")
+    try:
+        return model.model_validate(job.params)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, error['loc']))}: {error['msg']}" for error in exc.errors())
+        raise DamagedJob(f"job {job.id}'s {job.kind} params are damaged: {problems}") from None

@@ -1,0 +1,140 @@
+"""A message's request of an image (a reply to one, or a mention with one), checked and queued.
+
+It is answered in the channel by one message of the bot's own that replies to the member's,
+shows the status, then becomes the result; where the bot may not answer there, in the member's
+DMs after a line that says why.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+import discord
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.billing.policy import Requester
+from bot.billing.usage import UsageLog
+from bot.db.models import Job, JobOrigin, UsageRecord
+from bot.db.usage import usage_id_of_message
+from bot.errors import CannotAnswer, InvalidRequest
+from bot.flow.admission import Admission, age_restricted, check
+from bot.flow.catalog import ModelCatalog
+from bot.flow.conversation import Ask
+from bot.flow.job_params import EditParams, JobParams, VaryParams
+from bot.flow.locales import Locales
+from bot.flow.replies import missing_permissions
+from bot.flow.status import Openings
+from bot.i18n import _
+from bot.images import ModelSpec
+
+DM_UPLOAD_LIMIT = 10 * 1024 * 1024  # what Discord takes in a DM without Nitro
+log = logging.getLogger(__name__)
+
+
+def asked(spec: ModelSpec, ask: Ask) -> JobParams:
+    """An edit with the message's words, or a variation without any."""
+    if ask.words:
+        if not spec.edits:
+            raise InvalidRequest(_("`{model}` can't edit images. Pick a GPT image model.", model=spec.name))
+        check(spec.prompt_problem(ask.words))
+        return EditParams(model=spec.name, n=1, prompt=ask.words, image=ask.image)
+    if not (spec.variations or spec.edits):
+        raise InvalidRequest(_("`{model}` can't make variations. Pick a GPT image model.", model=spec.name))
+    return VaryParams(model=spec.name, n=1, image=ask.image)
+
+
+class MessageIntake:
+    def __init__(
+        self,
+        *,
+        catalog: ModelCatalog,
+        admission: Admission,
+        sessions: async_sessionmaker[AsyncSession],
+        usage: UsageLog,
+        locales: Locales,
+        openings: Openings,
+    ) -> None:
+        """`openings` paces the first answer to a member's message with the status sender's budget."""
+        self._catalog = catalog
+        self._admission = admission
+        self._sessions = sessions
+        self._usage = usage
+        self._locales = locales
+        self._openings = openings
+
+    async def reply(self, message: discord.Message, record: UsageRecord, ask: Ask, *, application_id: int) -> None:
+        """Queue `ask`, the request of `message`; `record` is the row the error path finishes."""
+        self._admission.check_accepting()
+        spec = self._catalog.resolve(None)
+        params = asked(spec, ask)
+        record.model = spec.name
+        if ask.continues is not None:
+            async with self._sessions() as session:
+                record.parent_id = await usage_id_of_message(session, ask.continues)
+        status = await self._status_message(message)
+        record.message_id = status.id  # it becomes the result: a reply to it finds this row at once
+        await self._usage.save(record)
+        guild_id = message.guild.id if message.guild is not None else None
+        roles = getattr(message.author, "roles", [])
+        try:
+            await self._admission.enqueue(
+                record,
+                spec,
+                params,
+                requester=Requester(guild_id, message.channel.id, message.author.id, frozenset(r.id for r in roles)),
+                locale_of=self._locales.for_settings,
+                job=Job(
+                    origin=JobOrigin.MESSAGE,
+                    guild_id=guild_id,
+                    channel_id=status.channel.id,
+                    user_id=message.author.id,
+                    application_id=application_id,
+                    interaction_token=None,
+                    message_id=status.id,
+                    attachment_limit=status.guild.filesize_limit if status.guild is not None else DM_UPLOAD_LIMIT,
+                    interaction_at=message.created_at,
+                ),
+                age_restricted=age_restricted(message.channel) and status.guild is not None,
+            )
+        except Exception:
+            record.message_id = None
+            with contextlib.suppress(discord.HTTPException):
+                await status.delete()  # refused after all: the error path answers in its place
+            raise
+
+    async def _status_message(self, message: discord.Message) -> discord.Message:
+        """The bot's message that shows the job's status and then becomes its result: a reply to
+        the member's message, or, where the bot lacks a permission to answer in the channel, a
+        message in the member's DMs after one that says which (the log names it too)."""
+        locale = self._locales.for_message(message)
+        queued = _("⏳ In the queue…").render(locale)
+        missing = missing_permissions(message.channel)
+        if not missing:
+            return await self._openings.paced(
+                lambda: message.reply(queued, mention_author=False, allowed_mentions=discord.AllowedMentions.none())
+            )
+        names = ", ".join(missing)
+        log.warning(
+            "cannot answer user %s in channel %s: the bot lacks %s there; answering in DMs",
+            message.author.id,
+            message.channel.id,
+            names,
+        )
+        why = _(
+            "I can't answer you in <#{channel}>: I lack the {permissions} permission there, so I'll answer here. "
+            "A server moderator can grant it.",
+            channel=message.channel.id,
+            permissions=names,
+        )
+        try:
+            dm = await message.author.create_dm()
+            await dm.send(why.render(locale), allowed_mentions=discord.AllowedMentions.none())
+            return await dm.send(queued, allowed_mentions=discord.AllowedMentions.none())
+        except discord.HTTPException:
+            log.warning(
+                "user %s does not take DMs either; their reply in channel %s goes unanswered",
+                message.author.id,
+                message.channel.id,
+            )
+            raise CannotAnswer(missing) from None
