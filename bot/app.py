@@ -26,7 +26,8 @@ from bot.assembly import Foundation, foundation, job_pipeline, painting_page
 from bot.billing.retention import Retention
 from bot.callwindow import CallWindow
 from bot.clock import SystemClock
-from bot.config import Config, DiscordConfig
+from bot.config import Config
+from bot.config.sections import DiscordConfig
 from bot.db.engine import answers, make_engine, make_sessionmaker, migrate_to_head
 from bot.flow.conversation import Conversation
 from bot.flow.filters import WordFilters
@@ -42,7 +43,8 @@ from bot.netguard import AddressRules
 from bot.surface.flags import FlagActions, FlagButtons
 from bot.surface.history import HistoryPages
 from bot.surface.paint_web import PaintOffer, PaintServer
-from bot.surface.views import BUTTON_COMMANDS, ResultActions, ResultButtons
+from bot.surface.result_view import ResultButtons
+from bot.surface.views import BUTTON_COMMANDS, ResultActions
 from cogs.edit import Edit
 from cogs.history import History
 from cogs.imagine import Imagine

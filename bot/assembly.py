@@ -18,7 +18,8 @@ from bot.billing.policy import Policy
 from bot.billing.prices import PriceTable
 from bot.billing.usage import UsageLog
 from bot.clock import Clock
-from bot.config import Config, DiscordConfig
+from bot.config import Config
+from bot.config.sections import DiscordConfig
 from bot.db.jobs import Caps
 from bot.downloads import DISCORD_CDN_HOSTS, AttachmentDownloader
 from bot.flow.accounts import Accounts

@@ -23,127 +23,16 @@ from bot.flow.filters import WordFilters
 from bot.flow.locales import Locales
 from bot.flow.styles import Styles
 from bot.i18n import LANGUAGE_NAMES, Text, _
+from bot.surface.api_key_form import ApiKeyModal
 from bot.surface.checks import ModeratorCog, guild_of
 from bot.surface.errors import ErrorReporter
 from bot.surface.options import GUILD_INSTALL, IN_GUILDS, choices
+from bot.surface.settings_card import add_the_rest, describe_settings
 
 ACTIONS = [app_commands.Choice(name=name, value=name) for name in ("add", "remove", "clear")]
 LANGUAGE_CHOICES = [app_commands.Choice(name="auto", value="auto")] + [
     app_commands.Choice(name=name, value=code) for code, name in LANGUAGE_NAMES.items()
 ]
-
-
-LIST_FIELD_CHARS = 400  # five lists of this, the styles and the changes stay within an embed's 6,000
-
-
-def fit_list(items: list[str], limit: int, locale: str) -> str:
-    """`items` joined with commas, cut to `limit` characters with "and N more" at the end."""
-    whole = ", ".join(items)
-    if len(whole) <= limit:
-        return whole
-    shown: list[str] = []
-    for index, item in enumerate(items):
-        more = _("and {count} more", count=len(items) - index).render(locale)
-        if len(", ".join([*shown, item, more])) > limit:
-            return ", ".join([*shown, more])
-        shown.append(item)
-    return whole
-
-
-def describe_settings(settings: GuildSettings, locale: str, key: tuple[str, str | None] | None = None) -> discord.Embed:
-    """The settings as moderators see them; `key` is the guild's own key's last four characters
-    and base URL, when it has one. Long lists end in "and N more", so the reply fits Discord's
-    limits (1,024 characters a field, 6,000 an embed) however many entries a guild has."""
-
-    def listing(values: list[Any], render, empty: Text) -> str:
-        if not values:
-            return empty.render(locale)
-        return fit_list([render(value) for value in values], LIST_FIELD_CHARS, locale)
-
-    def add(name: Text, value: str) -> None:
-        embed.add_field(name=name.render(locale), value=value)
-
-    embed = discord.Embed(title=_("Image bot settings").render(locale), colour=discord.Colour.blurple())
-    add(_("Images per member per day"), str(settings.images_per_day or _("no limit").render(locale)))
-    add(
-        _("Cooldown"),
-        _("{seconds} s", seconds=settings.cooldown_seconds).render(locale)
-        if settings.cooldown_seconds
-        else _("none").render(locale),
-    )
-    budget = f"${settings.monthly_budget_usd:.2f}" if settings.monthly_budget_usd else _("no budget").render(locale)
-    if settings.monthly_budget_usd and settings.alert_channel_id:
-        budget += _(", alerts in {channel}", channel=f"<#{settings.alert_channel_id}>").render(locale)
-    add(_("Monthly budget"), budget)
-    add(_("Models"), listing(settings.allowed_models, lambda name: f"`{name}`", _("any")))
-    add(_("Sizes"), listing(settings.allowed_sizes, str, _("any")))
-    add(_("Channels"), listing(settings.channel_ids, lambda channel: f"<#{channel}>", _("any")))
-    add(_("Roles exempt from limits"), listing(settings.exempt_role_ids, lambda role: f"<@&{role}>", _("none")))
-    add(_("Blocked members"), listing(settings.blocked_user_ids, lambda user: f"<@{user}>", _("none")))
-    add(
-        _("Prompts kept for"),
-        _("{days} days", days=settings.prompt_retention_days).render(locale)
-        if settings.prompt_retention_days
-        else _("ever").render(locale),
-    )
-    add(_("Language"), LANGUAGE_NAMES.get(settings.language or "", _("each member's own").render(locale)))
-    add(_("Spoilers"), (_("every result") if settings.spoiler_always else _("when a member asks")).render(locale))
-    add(_("Alerts"), f"<#{settings.alert_channel_id}>" if settings.alert_channel_id else _("none").render(locale))
-    add(
-        _("Image service strictness"),
-        (_("low in age-restricted channels") if settings.moderation_level == "low" else _("auto")).render(locale),
-    )
-    if key is None:
-        add(_("Image service key"), _("the bot's").render(locale))
-    else:
-        last_four, base_url = key
-        shown = _("this server's own, ending {last_four}", last_four=last_four).render(locale)
-        add(_("Image service key"), shown + (f"\n{discord.utils.escape_markdown(base_url)}" if base_url else ""))
-    return embed
-
-
-class ApiKeyModal(discord.ui.Modal):
-    """The guild's own key and, optionally, its base URL; what is typed is never shown back."""
-
-    def __init__(self, settings: Settings, locale: str) -> None:
-        super().__init__(title=_("This server's image service key").render(locale), timeout=10 * 60)
-        self.settings = settings
-        self.key: discord.ui.Label[Any] = discord.ui.Label(
-            text=_("API key").render(locale),
-            description=_("Stored encrypted; only its last four characters are ever shown.").render(locale),
-            component=discord.ui.TextInput(style=discord.TextStyle.short, min_length=8, max_length=400),
-        )
-        self.base_url: discord.ui.Label[Any] = discord.ui.Label(
-            text=_("Base URL (optional)").render(locale),
-            description=_("Leave empty to use the bot's image service.").render(locale),
-            component=discord.ui.TextInput(
-                style=discord.TextStyle.short, required=False, max_length=300, placeholder="https://api.openai.com/v1"
-            ),
-        )
-        self.add_item(self.key)
-        self.add_item(self.base_url)
-
-    async def on_submit(self, interaction: discord.Interaction) -> None:
-        await self.settings.errors.guarded(interaction, self._save(interaction))
-
-    async def _save(self, interaction: discord.Interaction) -> None:
-        key, base_url = self.key.component, self.base_url.component
-        assert isinstance(key, discord.ui.TextInput) and isinstance(base_url, discord.ui.TextInput)
-        if not interaction.permissions.manage_guild:  # the form outlives the command's check
-            raise app_commands.MissingPermissions(["manage_guild"])
-        url = base_url.value.strip().rstrip("/") or None
-        cog = self.settings
-        last_four = await cog.accounts.set_key(guild_of(interaction), interaction.user.id, key.value.strip(), url)
-        async with cog.sessions() as session:
-            settings = await get_settings(session, guild_of(interaction))
-        locale = await cog.locales.for_interaction(interaction, settings)
-        saved = _("Saved. This server's requests now use its own key, ending {last_four}.", last_four=last_four).render(
-            locale
-        )
-        if settings.alert_channel_id is None:
-            hint = _("Set an alert channel with /settings budget to hear if the key stops working.")
-            saved += " " + hint.render(locale)
-        await interaction.response.send_message(saved, ephemeral=True)
 
 
 def edit_list(values: list[int], action: str, item: int | None) -> list[int]:
@@ -154,6 +43,11 @@ def edit_list(values: list[int], action: str, item: int | None) -> list[int]:
     if action == "add":
         return values if item in values else [*values, item]
     return [value for value in values if value != item]
+
+
+def shown(pattern: str) -> str:
+    """A word filter as a moderator's answer shows it: bold, its markdown escaped."""
+    return f"**{discord.utils.escape_markdown(pattern)}**"
 
 
 class Settings(ModeratorCog):
@@ -222,38 +116,7 @@ class Settings(ModeratorCog):
             blocks = await blocks_in_force(session, guild_of(interaction), utcnow())
         locale = await self.locales.for_interaction(interaction, current)
         embed = describe_settings(current, locale, key)
-        listing = "\n".join(
-            f"**{discord.utils.escape_markdown(style.name)}**: {discord.utils.escape_markdown(style.template)[:200]}"
-            for style in styles
-        )
-        embed.add_field(
-            name=_("Styles").render(locale), value=listing[:1024] or _("none yet").render(locale), inline=False
-        )
-        if blocks:
-            listed = [
-                f"<@{block.user_id}> "
-                + (
-                    _("until {when}", when=discord.utils.format_dt(block.until, "R")).render(locale)
-                    if block.until
-                    else _("for good").render(locale)
-                )
-                for block in blocks
-            ]
-            embed.add_field(
-                name=_("Blocked by notices and strikes").render(locale), value=fit_list(listed, 1000, locale)
-            )
-        shown = fit_list([discord.utils.escape_markdown(pattern) for pattern in patterns], LIST_FIELD_CHARS, locale)
-        embed.add_field(
-            name=_("Word filters").render(locale), value=shown or _("none yet").render(locale), inline=False
-        )
-        history = "\n".join(
-            f"{discord.utils.format_dt(change.created_at, 'R')} <@{change.user_id}> "
-            f"`{change.setting}`: {change.old_value!r} → {change.new_value!r}"
-            for change in changes
-        )
-        embed.add_field(
-            name=_("Latest changes").render(locale), value=history[:1024] or _("none yet").render(locale), inline=False
-        )
+        add_the_rest(embed, locale, styles=styles, blocks=blocks, patterns=patterns, changes=changes)
         await interaction.response.send_message(
             embed=embed, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
         )
@@ -356,7 +219,11 @@ class Settings(ModeratorCog):
     async def api_key(self, interaction: discord.Interaction) -> None:
         self.accounts.require_vault()
         locale = await self.locales.for_interaction(interaction)
-        await interaction.response.send_modal(ApiKeyModal(self, locale))
+        await interaction.response.send_modal(
+            ApiKeyModal(
+                accounts=self.accounts, sessions=self.sessions, locales=self.locales, errors=self.errors, locale=locale
+            )
+        )
 
     @settings.command(name="api-key-remove", description="Forget this server's own key and use the bot's again")
     async def api_key_remove(self, interaction: discord.Interaction) -> None:
@@ -410,27 +277,31 @@ class Settings(ModeratorCog):
     @app_commands.describe(pattern="Plain text like dragon or dra*on; case and look-alike letters do not matter")
     async def filter_add(self, interaction: discord.Interaction, pattern: app_commands.Range[str, 1, 100]) -> None:
         key, added = await self.filters.add(guild_of(interaction), interaction.user.id, pattern)
-        locale = await self.locales.for_interaction(interaction)
-        shown = f"**{discord.utils.escape_markdown(key)}**"
-        message = (
-            _("Added the filter {pattern}. Prompts that contain it are refused here.", pattern=shown)
-            if added
-            else _("This server has the filter {pattern} already.", pattern=shown)
+        await self._filter_changed(
+            interaction,
+            key,
+            added,
+            done=_("Added the filter {pattern}. Prompts that contain it are refused here.", pattern=shown(key)),
+            already=_("This server has the filter {pattern} already.", pattern=shown(key)),
         )
-        await interaction.response.send_message(message.render(locale), ephemeral=True)
 
     @settings.command(name="filter-remove", description="Remove one of this server's word filters")
     @app_commands.describe(pattern="The filter to remove")
     async def filter_remove(self, interaction: discord.Interaction, pattern: app_commands.Range[str, 1, 100]) -> None:
         key, removed = await self.filters.remove(guild_of(interaction), interaction.user.id, pattern)
-        locale = await self.locales.for_interaction(interaction)
-        shown = f"**{discord.utils.escape_markdown(key)}**"
-        message = (
-            _("Removed the filter {pattern}.", pattern=shown)
-            if removed
-            else _("There is no filter {pattern} here.", pattern=shown)
+        await self._filter_changed(
+            interaction,
+            key,
+            removed,
+            done=_("Removed the filter {pattern}.", pattern=shown(key)),
+            already=_("There is no filter {pattern} here.", pattern=shown(key)),
         )
-        await interaction.response.send_message(message.render(locale), ephemeral=True)
+
+    async def _filter_changed(
+        self, interaction: discord.Interaction, key: str, changed: bool, *, done: Text, already: Text
+    ) -> None:
+        locale = await self.locales.for_interaction(interaction)
+        await interaction.response.send_message((done if changed else already).render(locale), ephemeral=True)
 
     @filter_remove.autocomplete("pattern")
     async def _complete_filter(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:

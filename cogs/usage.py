@@ -21,8 +21,8 @@ from bot.charts import day_range, render_usage_chart
 from bot.clock import utcnow
 from bot.db.models import UsageRecord, UsageStatus
 from bot.db.usage import UsageSummary, recent_page, stream_rows, summarize
-from bot.flow.delivery import quote
 from bot.flow.locales import Locales
+from bot.flow.result_message import quote
 from bot.i18n import Text, _
 from bot.surface.checks import ModeratorCog, guild_of
 from bot.surface.flags import FlagButtons, FlaggedPages

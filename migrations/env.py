@@ -13,7 +13,7 @@ import tomllib
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from bot.config import DatabaseConfig
+from bot.config.sections import DatabaseConfig
 from bot.db.engine import make_engine
 from bot.db.models import Base
 

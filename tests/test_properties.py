@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.config import ConfigError, load_config, parse_config
-from bot.flow.delivery import MESSAGE_LIMIT, quote, render_result
+from bot.flow.result_message import MESSAGE_LIMIT, quote, render_result
 from bot.i18n import Text
 from bot.images import GeneratedImage, ImagesResult, ModelRegistry
 from bot.surface.views import CUSTOM_ID_TEMPLATES

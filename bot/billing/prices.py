@@ -5,7 +5,7 @@ config overrides or adds any model.
 
 from __future__ import annotations
 
-from bot.config import ModelPrice
+from bot.config.sections import ModelPrice
 from bot.images import TokenUsage
 
 _GPT_IMAGE_SIZES = {

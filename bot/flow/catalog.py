@@ -12,7 +12,7 @@ import discord
 import yarl
 
 from bot.clock import Clock
-from bot.config import ImagesConfig
+from bot.config.sections import ImagesConfig
 from bot.errors import InvalidRequest
 from bot.i18n import _
 from bot.images import ModelRegistry, ModelSpec

@@ -13,7 +13,6 @@ closed, the images are kept for `/results` and the member is told privately.
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
 from datetime import timedelta
 
@@ -29,64 +28,19 @@ from bot.db.usage import claim_settlement
 from bot.flow.job_params import params_of
 from bot.flow.notices import ModeratorNotices
 from bot.flow.replies import MemberReplies
+from bot.flow.result_message import as_files, dimensions_of, encode, render_result
 from bot.i18n import _
 from bot.images import GeneratedImage, ImagesResult, ModelSpec
-from bot.imaging import EncodedImage, ImageDataError, describe, fit_to_limit
+from bot.imaging import ImageDataError, describe
 from bot.metrics import Metrics
 from bot.threads import BoundedThreads
 
 log = logging.getLogger(__name__)
 
-MESSAGE_LIMIT = 2000
 SMALLEST_UPLOAD = 256 * 1024
 TOO_LARGE = 40005
 MISSING_PERMISSIONS = 50013
 GONE = {10008, 10015, 50027}
-_PROMPT_SHARE = 900
-
-
-def quote(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return discord.utils.escape_markdown(text)
-
-
-def render_result(
-    result: ImagesResult, *, prompt: str | None, model: ModelSpec, dimensions: str, requested: int, locale: str
-) -> str:
-    """The reply's text: the prompt shown back, the revised prompt, and what was made."""
-    lines = []
-    if prompt:
-        lines.append(_("**Prompt:** {prompt}", prompt=quote(prompt, _PROMPT_SHARE)).render(locale))
-    revised = next((image.revised_prompt for image in result.images if image.revised_prompt), None)
-    if revised and revised.strip() != (prompt or "").strip():
-        lines.append(_("**Revised prompt:** {prompt}", prompt=quote(revised, _PROMPT_SHARE)).render(locale))
-    count = len(result.images)
-    made = _("{count} image", count=count) if count == 1 else _("{count} images", count=count)
-    lines.append(f"-# {model.name} · {dimensions} · {made.render(locale)}")
-    if result.failures:
-        missing = _(
-            "{missing} of {requested} images could not be made ({reason}); run the command again for more.",
-            missing=requested - count,
-            requested=requested,
-            reason=result.failures[0].kind.replace("_", " "),
-        )
-        lines.append("-# " + missing.render(locale))
-    return "\n".join(lines)[:MESSAGE_LIMIT]
-
-
-async def encode(threads: BoundedThreads, result: ImagesResult, limit: int) -> list[EncodedImage]:
-    """Each image re-encoded, in worker threads, until it fits in `limit` bytes."""
-    return list(await asyncio.gather(*(threads.run(fit_to_limit, image.data, limit) for image in result.images)))
-
-
-def as_files(images: list[EncodedImage], stem: str, *, spoiler: bool = False) -> list[discord.File]:
-    """Fresh attachments (a discord.File is spent once sent), hidden as spoilers if asked."""
-    return [
-        discord.File(io.BytesIO(image.data), filename=f"{stem}-{index}.{image.extension}", spoiler=spoiler)
-        for index, image in enumerate(images, start=1)
-    ]
 
 
 def hidden_by(job: Job, route: str) -> bool:
@@ -94,11 +48,6 @@ def hidden_by(job: Job, route: str) -> bool:
     posted outside the age-restricted channel it was asked in."""
     params = params_of(job)
     return params.spoiler or (route == "dm" and params.moderation == "low")
-
-
-def dimensions_of(images: list[EncodedImage]) -> str:
-    """ "1024x1024", or "512x512, 1024x1024" when they differ."""
-    return ", ".join(dict.fromkeys(f"{image.width}x{image.height}" for image in images))
 
 
 def outcome_of(error: discord.HTTPException) -> str:

@@ -20,9 +20,9 @@ from bot.clock import Clock
 from bot.db.models import Job, UsageRecord
 from bot.db.policy import get_settings
 from bot.db.safety import block_member, flags_since
-from bot.flow.delivery import quote
 from bot.flow.locales import Locales
 from bot.flow.replies import MemberReplies
+from bot.flow.result_message import quote
 from bot.i18n import Text, _
 
 log = logging.getLogger(__name__)

@@ -28,7 +28,7 @@ from bot.images import ImagesResult, ModelRegistry
 from bot.images import errors as images_errors
 from bot.images.moderation import Screening
 from bot.imaging import fit_to_limit
-from bot.jobs.runner import RetryLater
+from bot.jobs.work import RetryLater
 from bot.metrics import Metrics
 from bot.threads import BoundedThreads
 

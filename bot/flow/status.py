@@ -30,7 +30,7 @@ from bot.clock import Clock
 from bot.db.models import Job
 from bot.flow.replies import MemberReplies
 from bot.i18n import Text, _
-from bot.jobs.runner import Waiting
+from bot.jobs.work import Waiting
 
 log = logging.getLogger(__name__)
 

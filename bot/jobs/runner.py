@@ -18,69 +18,26 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Protocol
 
 import discord
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.billing.policy import Policy
-from bot.billing.usage import finish_failed
 from bot.clock import aware, utcnow
-from bot.db.jobs import finish_claimed, unfinished_jobs
-from bot.db.models import UNFINISHED, Job, JobState, UsageRecord, UsageStatus
+from bot.db.jobs import unfinished_jobs
+from bot.db.models import Job, JobState, UsageStatus
 from bot.db.usage import settled_usage_ids
 from bot.i18n import Text, _
 from bot.jobs.queue import FairQueue
+from bot.jobs.records import JobRecords
 from bot.jobs.shared import Claimed, SharedQueue
+from bot.jobs.work import JobWork, RetryLater, Waiting
 from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
 RESTARTING = _("The bot is restarting and had to stop your request. Please run it again in a minute.")
-
-
-@dataclass(frozen=True)
-class RetryLater:
-    """The provider asked for a longer wait than a retry makes: the job waits in the queue."""
-
-    seconds: float
-
-
-class JobWork(Protocol):
-    """What running a job means; the request flow provides it."""
-
-    def answerable(self, job: Job) -> bool:
-        """Whether the job's interaction can still be answered."""
-        ...
-
-    async def run(self, job: Job, provider_done: Callable[[], None]) -> bool | RetryLater:
-        """Run the job to its end, the member told either way; True when its result was delivered,
-        or RetryLater to wait in the queue. `provider_done()` is called once the provider's part
-        is over, success or not."""
-        ...
-
-    async def redeliver(self, job: Job) -> bool:
-        """Deliver a settled job's held results, making nothing; True when they reached the member."""
-        ...
-
-    async def tell(self, job: Job, message: Text) -> None:
-        """Tell the member about their job, in place of any status."""
-        ...
-
-    async def settle(self, job: Job) -> None:
-        """Stop showing the job's status: it is about to end without running."""
-        ...
-
-
-@dataclass(frozen=True)
-class Waiting:
-    """A queued job and its place in line."""
-
-    job: Job
-    position: int
-    recovered: bool = False
 
 
 POLL_SECONDS = 0.5  # with a shared queue: how often to look for jobs other processes queued
@@ -109,11 +66,10 @@ class Runner:
         self._submitted: dict[int, Job] = {}  # shared queue: this process's queued jobs, for status and Cancel
         self._places: dict[int, int] = {}
         self._sessions = sessions
-        self._policy = policy
         self._started_work: JobWork | None = None
         self._before_start = before_start
         self._shutdown_grace = shutdown_grace
-        self._metrics = metrics
+        self._records = JobRecords(sessions=sessions, policy=policy, metrics=metrics, shared=shared)
         self.accepting = True
         self._tasks: dict[int, tuple[Job, asyncio.Task[None]]] = {}
         self._recovered: set[int] = set()
@@ -170,7 +126,9 @@ class Runner:
             removed = self._queue.remove(job.id) is not None
         if removed:
             await self._work.settle(job)
-            await self._end_unrun(job, JobState.CANCELLED, UsageStatus.CANCELLED, "cancelled", "cancelled by a member")
+            await self._records.end_unrun(
+                job, JobState.CANCELLED, UsageStatus.CANCELLED, "cancelled", "cancelled by a member"
+            )
         return removed
 
     # Running ----------------------------------------------------------------------------------
@@ -265,7 +223,7 @@ class Runner:
             self._wake.set()
 
         if shared is None:
-            marks.append(asyncio.create_task(self._save(job, JobState.RUNNING, started_at=utcnow())))
+            marks.append(asyncio.create_task(self._records.save(job, JobState.RUNNING, started_at=utcnow())))
         try:
             if job.id in self._settled:
                 provider_done()
@@ -289,7 +247,7 @@ class Runner:
     async def _end(self, job: Job, state: str) -> None:
         """Record a job's end; with a shared queue only while this process still holds its claim."""
         if self._shared is None:
-            await self._save(job, state)
+            await self._records.save(job, state)
         elif not await self._shared.finish(job, state):
             log.warning("job %s: this process lost its claim before recording %s; left as it is", job.id, state)
 
@@ -299,7 +257,9 @@ class Runner:
         if self._shared is not None:
             await self._shared.requeue(job, seconds)
             return
-        await self._save(job, JobState.QUEUED, not_before=utcnow() + timedelta(seconds=seconds), waits=job.waits + 1)
+        await self._records.save(
+            job, JobState.QUEUED, not_before=utcnow() + timedelta(seconds=seconds), waits=job.waits + 1
+        )
 
         def resubmit() -> None:
             self._later.pop(job.id, None)
@@ -307,41 +267,6 @@ class Runner:
                 self.submit(job)
 
         self._later[job.id] = (job, asyncio.get_running_loop().call_later(seconds, resubmit))
-
-    async def _save(self, job: Job, state: str, **fields: object) -> None:
-        async with self._sessions() as session:
-            self._set_state(session, job, state, **fields)
-            await session.commit()
-
-    @staticmethod
-    def _set_state(session: AsyncSession, job: Job, state: str, **fields: object) -> None:
-        job.state = state
-        for name, value in fields.items():
-            setattr(job, name, value)
-        if state not in UNFINISHED:
-            job.interaction_token = None
-            job.finished_at = utcnow()
-        session.add(job)
-
-    async def _end_unrun(self, job: Job, state: str, status: str, code: str, detail: str) -> bool:
-        """End a job that did not get to run: its row finished and its reservation released, with
-        its state, at once. A job whose row was settled is left as it is, for its delivery after a
-        restart; False then. A claimed job of a shared queue ends only while this process holds it."""
-        async with self._sessions() as session:
-            record = await session.get(UsageRecord, job.usage_id)
-            if record is not None and record.status != UsageStatus.PENDING:
-                return False
-            if self._shared is not None and job.claimed_by == self._shared.owner:
-                if not await finish_claimed(session, job.id, self._shared.owner, state, utcnow()):
-                    return False
-            else:
-                self._set_state(session, job, state)
-            if record is not None:
-                finish_failed(record, status=status, code=code, detail=detail)
-                await self._policy.release(session, record)
-                self._metrics.request_finished(record.command, status)
-            await session.commit()
-        return True
 
     async def _interrupt(self, job: Job, message: Text) -> None:
         """Tell the member and end the job, unless its images were made and paid for: then it is
@@ -352,7 +277,9 @@ class Runner:
             log.info("job %s: its images were made and paid for; they are delivered after the restart", job.id)
             return
         await self._work.tell(job, message)
-        await self._end_unrun(job, JobState.INTERRUPTED, UsageStatus.FAILED, "interrupted", "interrupted by a restart")
+        await self._records.end_unrun(
+            job, JobState.INTERRUPTED, UsageStatus.FAILED, "interrupted", "interrupted by a restart"
+        )
 
     # Recovery and shutdown --------------------------------------------------------------------
 
@@ -368,7 +295,7 @@ class Runner:
                 self._settled.add(job.id)
                 self.submit(job)
             elif self._work.answerable(job):
-                await self._save(job, JobState.QUEUED)
+                await self._records.save(job, JobState.QUEUED)
                 self._recovered.add(job.id)
                 log.info("re-queued job %s after a restart", job.id)
                 self.submit(job)

@@ -24,9 +24,9 @@ from bot.db.policy import log_change
 from bot.db.safety import FLAGGED_STATUSES, block_member, flagged_rows
 from bot.db.usage import get_usage
 from bot.errors import InvalidRequest
-from bot.flow.delivery import quote
 from bot.flow.flags import notice_text
 from bot.flow.locales import Locales
+from bot.flow.result_message import quote
 from bot.i18n import Text, _
 from bot.surface.errors import ErrorReporter
 from bot.surface.pages import PAGE_SIZE, Paginator, footer

@@ -24,13 +24,13 @@ from bot.db.models import ResultPreview, UsageRecord
 from bot.db.usage import member_results
 from bot.downloads import AttachmentDownloader
 from bot.errors import InvalidRequest
-from bot.flow.delivery import quote
 from bot.flow.locales import Locales
+from bot.flow.result_message import quote
 from bot.i18n import _
 from bot.imaging import contact_sheet
 from bot.surface.errors import ErrorReporter
 from bot.surface.result_items import bound
-from bot.surface.views import BUTTONS_PER_ROW, ResultButtons
+from bot.surface.result_view import BUTTONS_PER_ROW, ResultButtons
 from bot.threads import BoundedThreads
 
 HISTORY_LIMIT = 50

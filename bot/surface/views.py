@@ -6,16 +6,15 @@ id carries the usage row's id and the image's index (`ib:vary:USAGE_ID:INDEX`,
 job's id (`ib:cancel:JOB_ID`), and the private notice about kept images `ib:results` (it hands
 over the clicking member's own). On a result of several images, "Zoom / pan" opens a private
 picker that shows the images again, with menus of image and way (`ib:frame:USAGE_ID:PART`); the
-database holds the rest. `ResultButtons` makes the item classes bound to the
-`ResultActions` they run, builds the views the request flow attaches to replies, and is what
-`app.py` registers with discord.py.
+database holds the rest. `ResultActions` is what they do; `ResultButtons` (result_view.py)
+binds the item classes to it and builds the views.
 """
 
 from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import discord
@@ -40,17 +39,10 @@ from bot.surface.result_items import (
     CANCEL_TEMPLATE,
     FRAME_TEMPLATE,
     KEPT_TEMPLATE,
-    LOOKS,
     RESULT_TEMPLATE,
-    CancelButton,
-    FrameMenu,
-    KeptButton,
-    ResultButton,
-    bound,
 )
 from bot.threads import BoundedThreads
 
-BUTTONS_PER_ROW = 5
 CUSTOM_ID_TEMPLATES = (RESULT_TEMPLATE, CANCEL_TEMPLATE, KEPT_TEMPLATE, FRAME_TEMPLATE)
 # What usage rows of buttons and menus name their command: the ACTION of ib:ACTION:..., and
 # "zoom" and "pan" for the jobs those make.
@@ -58,8 +50,6 @@ BUTTON_COMMANDS = (
     *("vary", "hvary", "edit", "reroll", "delete", "cancel", "results", "reframe", "frame", "history"),
     *("zoom", "pan", *REFRAMES),
 )
-_PAN_NAMES = {"pl": _("pan left"), "pr": _("pan right"), "pu": _("pan up"), "pd": _("pan down")}
-OPTIONS_PER_MENU = 25
 FILES_PER_MESSAGE = 10
 
 
@@ -77,13 +67,6 @@ def in_scope(row: UsageRecord | None, interaction: discord.Interaction) -> Usage
     if row.guild_id is None and row.user_id != interaction.user.id:
         return None
     return row
-
-
-def reframe_name(action: str, locale: str) -> str:
-    """ "Zoom out 2×", "pan left"... as a menu shows it."""
-    text = _PAN_NAMES.get(action) or LOOKS[action][0]
-    assert text is not None
-    return text.render(locale)
 
 
 class ResultActions:
@@ -284,71 +267,3 @@ class ResultActions:
         if not await self.runner.cancel(job):
             raise InvalidRequest(_("This request has already started or finished."))
         await interaction.edit_original_response(content=_("Cancelled.").render(job.locale), view=None)
-
-
-class ResultButtons:
-    """The item classes bound to `actions` (bot/surface/result_items.py), and the views made of them."""
-
-    def __init__(self, actions: ResultActions) -> None:
-        actions.frame_menus = self.frame_menus
-        self.result_button = bound(ResultButton, actions)
-        self.cancel_button = bound(CancelButton, actions)
-        self.kept_button = bound(KeptButton, actions)
-        self.frame_menu = bound(FrameMenu, actions)
-        self.items = (self.result_button, self.cancel_button, self.kept_button, self.frame_menu)
-
-    def cancel(self, job_id: int, locale: str) -> discord.ui.View:
-        view = discord.ui.View(timeout=None)
-        view.add_item(self.cancel_button(job_id, locale=locale))
-        return view
-
-    def kept(self, locale: str) -> discord.ui.View:
-        view = discord.ui.View(timeout=None)
-        view.add_item(self.kept_button(locale=locale))
-        return view
-
-    def frame_menus(self, usage_id: int, count: int, locale: str) -> list[Any]:
-        """The picker's menus for a result of `count` images: every image and way to extend it,
-        25 options a menu."""
-        options = [
-            discord.SelectOption(label=f"{index + 1} · {reframe_name(action, locale)}", value=f"{index}:{action}")
-            for index in range(count)
-            for action in REFRAMES
-        ]
-        return [
-            self.frame_menu(usage_id, part, options[start : start + OPTIONS_PER_MENU])
-            for part, start in enumerate(range(0, len(options), OPTIONS_PER_MENU))
-        ]
-
-    def result(
-        self, usage_id: int, text: str, files: Sequence[discord.File], *, rerollable: bool, locale: str
-    ) -> discord.ui.LayoutView:
-        """A result as one Components V2 message: its text (the prompt; mentions never ping), a
-        gallery of its images (the files, real attachments) and its buttons."""
-        view = discord.ui.LayoutView(timeout=None)
-        view.add_item(discord.ui.TextDisplay(text))
-        gallery = [discord.MediaGalleryItem(f"attachment://{file.filename}", spoiler=file.spoiler) for file in files]
-        view.add_item(discord.ui.MediaGallery(*gallery))
-        for row in self._result_rows(usage_id, len(files), rerollable=rerollable, locale=locale):
-            view.add_item(discord.ui.ActionRow(*row))
-        return view
-
-    def _result_rows(self, usage_id: int, count: int, *, rerollable: bool, locale: str) -> list[list[Any]]:
-        """Vary and Edit for each image (V1, E1, ... when there are several), Reroll and Delete;
-        zoom out and pan: on a single image, a button each; on several, one button that opens a
-        picker."""
-        button = self.result_button
-        ending = [button(action, usage_id, locale=locale) for action in (["reroll"] if rerollable else []) + ["delete"]]
-        if count == 1:
-            return [
-                [button("vary", usage_id, 0, locale=locale), button("edit", usage_id, 0, locale=locale), *ending],
-                [button(action, usage_id, 0, locale=locale) for action in REFRAMES if action.startswith("z")],
-                [button(action, usage_id, 0, locale=locale) for action in REFRAMES if action.startswith("p")],
-            ]
-        rows = []
-        for action in ("vary", "edit"):
-            labelled = [
-                button(action, usage_id, index, f"{action[0].upper()}{index + 1}", locale) for index in range(count)
-            ]
-            rows += [labelled[start : start + BUTTONS_PER_ROW] for start in range(0, count, BUTTONS_PER_ROW)]
-        return [*rows, [*ending, button("reframe", usage_id, locale=locale)]]

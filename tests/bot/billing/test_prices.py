@@ -3,7 +3,7 @@
 import pytest
 
 from bot.billing.prices import PriceTable
-from bot.config import ModelPrice
+from bot.config.sections import ModelPrice
 from bot.images import TokenUsage
 
 

@@ -5,10 +5,11 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from bot.config import ImagesConfig, ModelOverride
+from bot.config.sections import ImagesConfig
 from bot.errors import InvalidRequest
 from bot.flow.catalog import ModelCatalog
 from bot.images import ModelRegistry
+from bot.images.models import ModelOverride
 
 OFFERED = ["gpt-image-2", "gpt-image-1", "dall-e-3", "dall-e-2"]
 

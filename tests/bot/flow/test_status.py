@@ -9,7 +9,7 @@ from bot.callwindow import CallWindow
 from bot.db.models import Job
 from bot.flow.status import Status, StatusSender, queue_status, shown_place
 from bot.i18n import _
-from bot.jobs.runner import Waiting
+from bot.jobs.work import Waiting
 
 
 class FakeClock:

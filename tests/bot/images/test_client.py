@@ -181,7 +181,7 @@ async def test_a_retry_after_is_honoured_never_shortened(images_api, monkeypatch
             waits.append(seconds)
         await real_sleep(0)
 
-    monkeypatch.setattr("bot.images.client.asyncio.sleep", sleep)
+    monkeypatch.setattr("bot.images.transport.asyncio.sleep", sleep)
     images_api.fail_next("rate_limit", times=2, retry_after=2.0)
     async with aiohttp.ClientSession() as session:
         client = ImagesClient(session, base_url=images_api.base_url, api_key=images_api.api_key, max_retry_wait=5)

@@ -1,6 +1,6 @@
 """The reply's text: the prompt shown back safely, the revised prompt, and what was made."""
 
-from bot.flow.delivery import MESSAGE_LIMIT, quote, render_result
+from bot.flow.result_message import MESSAGE_LIMIT, quote, render_result
 from bot.images import GeneratedImage, ImagesResult, ModelRegistry
 from bot.images.errors import RateLimitError
 

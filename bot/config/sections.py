@@ -1,33 +1,20 @@
-"""Operator configuration: one TOML file, secrets from the environment.
-
-`load_config` returns a validated `Config` or raises `ConfigError` whose text names the
-offending key and says how to fix it, in one line.
-"""
+"""The sections of the operator's configuration, one model each, as config.example.toml lays them out."""
 
 from __future__ import annotations
 
 import ipaddress
-import os
-import tomllib
-from collections.abc import Mapping
-from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from bot.images.models import ModelOverride, ModelRegistry
+from bot.images.models import ModelOverride
 
-ENV_DISCORD_TOKEN = "DISCORD_TOKEN"
-ENV_OPENAI_API_KEY = "OPENAI_API_KEY"
-ENV_SECRET_KEY = "IMAGEBOT_SECRET_KEY"
 MIN_SECRET_KEY_CHARS = 32
 
 
-class ConfigError(Exception):
-    """A configuration problem, phrased for the operator: which key, and how to fix it."""
+class Section(BaseModel):
+    """A table of the file: every key known (a misspelt one is an error), frozen once read."""
 
-
-class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -43,7 +30,7 @@ def _http_url(value: str, *, websocket: bool = False) -> str:
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 
 
-class DiscordConfig(_Section):
+class DiscordConfig(Section):
     token: SecretStr = SecretStr("")
     api_base_url: str = ""
     gateway_url: str = ""
@@ -75,7 +62,7 @@ class DiscordConfig(_Section):
         return _http_url(value, websocket=True)
 
 
-class ImagesConfig(_Section):
+class ImagesConfig(Section):
     base_url: str = OPENAI_BASE_URL
     api_key: SecretStr = SecretStr("")
     model: str = "gpt-image-2"
@@ -123,7 +110,7 @@ MODERATION_CATEGORIES = (
 )
 
 
-class ModerationConfig(_Section):
+class ModerationConfig(Section):
     """Screening before any paid call, by an OpenAI-compatible `/moderations` endpoint."""
 
     enabled: bool | None = None  # unset: on when images.base_url is OpenAI's (where it is free)
@@ -147,7 +134,7 @@ class ModerationConfig(_Section):
         return value
 
 
-class DatabaseConfig(_Section):
+class DatabaseConfig(Section):
     url: str = "sqlite+aiosqlite:///data/imagebot.db"
     prune_every_minutes: float = Field(default=60.0, gt=0, le=1440)
     busy_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
@@ -164,12 +151,12 @@ class DatabaseConfig(_Section):
         return value
 
 
-class ImagingConfig(_Section):
+class ImagingConfig(Section):
     worker_threads: int = Field(default=2, ge=1, le=32)
     max_download_mb: float = Field(default=25.0, gt=0, le=500)
 
 
-class JobsConfig(_Section):
+class JobsConfig(Section):
     max_running: int = Field(default=4, ge=1, le=64)
     per_guild: int = Field(default=2, ge=1, le=64)
     per_member: int = Field(default=1, ge=1, le=16)
@@ -179,7 +166,7 @@ class JobsConfig(_Section):
     lease_seconds: float = Field(default=30.0, ge=1, le=600)
 
 
-class LimitsConfig(_Section):
+class LimitsConfig(Section):
     dm_images_per_day: int = Field(default=10, ge=0, le=10_000)
     flags_before_block: int = Field(default=3, ge=1, le=100)  # flagged requests that block a member for 24 h
     flag_window_days: int = Field(default=7, ge=1, le=90)  # ... when they fall within this many days
@@ -204,7 +191,7 @@ class ModelPrice(BaseModel):
         return 0.0
 
 
-class ResultsConfig(_Section):
+class ResultsConfig(Section):
     keep_hours: float = Field(default=24.0, gt=0, le=24 * 7)
     keep_mb: float = Field(default=512.0, gt=0, le=100_000)
 
@@ -217,7 +204,7 @@ def _listen_address(value: str) -> str:
     return value
 
 
-class MetricsConfig(_Section):
+class MetricsConfig(Section):
     listen: str = ""
 
     @field_validator("listen")
@@ -226,7 +213,7 @@ class MetricsConfig(_Section):
         return _listen_address(value)
 
 
-class WebConfig(_Section):
+class WebConfig(Section):
     """The painting page (`/paint/{token}`), off unless `listen` and `public_url` are both set;
     meant to sit behind a reverse proxy with TLS, which serves `public_url`."""
 
@@ -256,7 +243,7 @@ class WebConfig(_Section):
         return bool(self.listen)
 
 
-class SecurityConfig(_Section):
+class SecurityConfig(Section):
     secret_key: SecretStr = SecretStr("")
     guild_base_urls: list[str] = Field(default_factory=lambda: ["https://"])
     allowed_networks: list[str] = Field(default_factory=list)
@@ -285,7 +272,7 @@ class SecurityConfig(_Section):
         return value
 
 
-class LoggingConfig(_Section):
+class LoggingConfig(Section):
     level: str = "INFO"
     format: Literal["text", "json"] = "text"
 
@@ -296,117 +283,3 @@ class LoggingConfig(_Section):
         if value not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR")
         return value
-
-
-class Config(_Section):
-    discord: DiscordConfig = Field(default_factory=DiscordConfig)
-    images: ImagesConfig = Field(default_factory=ImagesConfig)
-    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
-    imaging: ImagingConfig = Field(default_factory=ImagingConfig)
-    jobs: JobsConfig = Field(default_factory=JobsConfig)
-    limits: LimitsConfig = Field(default_factory=LimitsConfig)
-    results: ResultsConfig = Field(default_factory=ResultsConfig)
-    logging: LoggingConfig = Field(default_factory=LoggingConfig)
-    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
-    security: SecurityConfig = Field(default_factory=SecurityConfig)
-    moderation: ModerationConfig = Field(default_factory=ModerationConfig)
-    web: WebConfig = Field(default_factory=WebConfig)
-    prices: dict[str, ModelPrice] = Field(default_factory=dict)
-
-    @model_validator(mode="after")
-    def _web_needs_a_secret(self) -> Config:
-        if self.web.enabled and not self.security.secret_key.get_secret_value():
-            raise ValueError("web: the painting page signs its links with security.secret_key; set one")
-        return self
-
-    @property
-    def screening(self) -> bool:
-        """Whether requests are screened: as set, or, unset, when the images go to OpenAI."""
-        if self.moderation.enabled is not None:
-            return self.moderation.enabled
-        return self.images.base_url.rstrip("/") == OPENAI_BASE_URL
-
-    @property
-    def moderation_base_url(self) -> str:
-        return (self.moderation.base_url or self.images.base_url).rstrip("/")
-
-    def secrets(self) -> list[str]:
-        """Every secret value in force, so logging can redact them."""
-        values = [
-            self.discord.token.get_secret_value(),
-            self.images.api_key.get_secret_value(),
-            self.security.secret_key.get_secret_value(),
-        ]
-        return [value for value in values if value]
-
-
-def _describe(error: dict[str, Any]) -> str:
-    key = ".".join(str(part) for part in error["loc"])
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        return f"{key}: unknown key; check its spelling against config.example.toml"
-    if kind == "missing":
-        return f"{key}: required; see config.example.toml"
-    message = error["msg"].removeprefix("Value error, ")
-    return f"{key}: {message}" if key else message
-
-
-def parse_config(data: dict[str, Any], environ: Mapping[str, str] | None = None, *, source: str = "config") -> Config:
-    """Validate raw TOML data, letting DISCORD_TOKEN, OPENAI_API_KEY and IMAGEBOT_SECRET_KEY win over the file."""
-    environ = os.environ if environ is None else environ
-    data = {
-        section: dict(cast("dict[str, Any]", values)) if isinstance(values, dict) else values
-        for section, values in data.items()
-    }
-    if environ.get(ENV_DISCORD_TOKEN):
-        data.setdefault("discord", {})["token"] = environ[ENV_DISCORD_TOKEN]
-    if environ.get(ENV_OPENAI_API_KEY):
-        data.setdefault("images", {})["api_key"] = environ[ENV_OPENAI_API_KEY]
-    if environ.get(ENV_SECRET_KEY):
-        data.setdefault("security", {})["secret_key"] = environ[ENV_SECRET_KEY]
-    try:
-        config = Config.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(f"{source}: {_describe(dict(exc.errors()[0]))}") from None
-    try:
-        ModelRegistry(config.images.models)
-    except ValueError as exc:
-        raise ConfigError(f"{source}: {exc}") from None
-    if not config.discord.token.get_secret_value():
-        raise ConfigError(
-            f"{source}: discord.token is empty; set the {ENV_DISCORD_TOKEN} environment variable or [discord] token"
-        )
-    if not config.images.api_key.get_secret_value():
-        raise ConfigError(
-            f"{source}: images.api_key is empty; set the {ENV_OPENAI_API_KEY} environment variable or [images] api_key"
-        )
-    return config
-
-
-def with_shards(config: Config, shards: str) -> Config:
-    """`config` running the shards "IDS/COUNT" names ("0/2", "0,1/4"), for one config shared by
-    every process (`run --shards`)."""
-    ids, _, count = shards.partition("/")
-    try:
-        values = {"shard_ids": [int(shard) for shard in ids.split(",")], "shard_count": int(count)}
-        discord = DiscordConfig.model_validate({**config.discord.model_dump(), **values})
-    except (ValueError, ValidationError) as exc:
-        detail = exc.errors()[0]["msg"].removeprefix("Value error, ") if isinstance(exc, ValidationError) else ""
-        detail = detail or "not IDS/COUNT"
-        raise ConfigError(f"--shards {shards}: {detail}; for example 0/2 (shard 0 of 2) or 0,1/4") from None
-    return config.model_copy(update={"discord": discord})
-
-
-def load_config(path: str | os.PathLike[str], environ: dict[str, str] | None = None) -> Config:
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found; copy config.example.toml to {path} and fill it in") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
-    return parse_config(data, environ, source=str(path))

@@ -1,0 +1,302 @@
+"""The transport under the Images API client: one POST path, `_post`, and one retry loop,
+`_retrying`, that JSON, multipart and streamed requests share (the same timeout, error mapping
+and retry policy), as openai-python's base client does.
+
+What a provider can do to the bot is bounded here: no redirect is followed, every body is read in
+chunks up to `max_response_bytes`, and a guild's account (`for_account`) connects only where
+the operator's address rules permit, with its own share of parallel requests. A paid request
+is sent again only when nothing can have been made: a refused connection, an answer that says
+so (429, 5xx, 408, 409, or `x-should-retry: true`); never after a timeout once it was sent.
+A Retry-After longer than `max_retry_wait` is not waited out here: the error goes up, and the
+job waits in the queue while the request budget (`wait_for_rate_limit`) holds the next start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import json
+import logging
+import random
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from typing import Any, Self, TypeVar
+
+import aiohttp
+import yarl
+
+from bot.images.errors import (
+    AnswerTimeoutError,
+    APIConnectionError,
+    APITimeoutError,
+    BlockedAddressError,
+    ImagesError,
+    InvalidResponseError,
+    error_from_response,
+)
+from bot.images.ratelimit import RequestBudget, parse_retry_after
+from bot.images.results import StreamEvent
+from bot.images.sse import server_sent_events
+from bot.netguard import AddressRefused, AddressRules
+
+log = logging.getLogger(__name__)
+
+MAX_RESPONSE_BYTES = 200 * 1024 * 1024
+MAX_ERROR_BODY_BYTES = 1024 * 1024
+MAX_BACKOFF_SECONDS = 8.0
+CHUNK = 65536
+T = TypeVar("T")
+
+
+async def read_capped(response: aiohttp.ClientResponse, cap: int, what: str) -> bytes:
+    """The whole body, read in chunks; InvalidResponseError as soon as it passes `cap` bytes."""
+    too_large = InvalidResponseError(f"{what} is larger than {cap / 2**20:g} MiB", status=response.status)
+    if response.content_length is not None and response.content_length > cap:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_chunked(CHUNK):
+        size += len(chunk)
+        if size > cap:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _capped_chunks(chunks: AsyncIterator[bytes], cap: int) -> AsyncIterator[bytes]:
+    size = 0
+    async for chunk in chunks:
+        size += len(chunk)
+        if size > cap:
+            raise InvalidResponseError(f"the image stream is larger than {cap / 2**20:g} MiB")
+        yield chunk
+
+
+async def _error_body(response: aiohttp.ClientResponse) -> Any:
+    try:
+        return json.loads(await read_capped(response, MAX_ERROR_BODY_BYTES, "the error"))
+    except (ValueError, InvalidResponseError):
+        return None
+
+
+def _should_retry(headers: Any) -> bool | None:
+    value = (headers.get("x-should-retry") or "").strip().lower()
+    return {"true": True, "false": False}.get(value)
+
+
+class Transport:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        base_url: str,
+        api_key: str,
+        rules: AddressRules | None = None,
+        guarded_session: aiohttp.ClientSession | None = None,
+        timeout: float = 180.0,
+        connect_timeout: float = 10.0,
+        stall_timeout: float = 60.0,
+        max_retries: int = 3,
+        retry_base_delay: float = 1.0,
+        max_retry_wait: float = 30.0,
+        max_parallel_requests: int = 4,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
+        on_error: Callable[[ImagesError], None] = lambda error: None,
+    ) -> None:
+        """`session` reaches the operator's own `base_url`, unrestricted; `guarded_session`
+        connects only where `rules` permit, and serves guild accounts and any image link on
+        another host. `on_error` hears every failed attempt, retried or not (the metrics count them)."""
+        self._session = session
+        self._rules = rules or AddressRules()
+        self._guarded_session = guarded_session or session
+        self._guarded = False
+        self._on_error = on_error
+        self._base_url = base_url.rstrip("/")
+        self._api_key = api_key
+        self._timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=connect_timeout)
+        self._stream_timeout = aiohttp.ClientTimeout(
+            total=timeout, sock_connect=connect_timeout, sock_read=stall_timeout
+        )
+        self._max_retries = max_retries
+        self._retry_base_delay = retry_base_delay
+        self._max_retry_wait = max_retry_wait
+        self._max_response_bytes = max_response_bytes
+        self._parallel = asyncio.Semaphore(max_parallel_requests)
+        self._budget = RequestBudget(max_retry_wait)
+
+    @property
+    def base_url(self) -> str:
+        return self._base_url
+
+    def for_account(self, *, base_url: str, api_key: str, max_parallel_requests: int) -> Self:
+        """A client for a guild's own account: the same timeouts, retries and error hook; the
+        guarded session for every request; its own request budget and parallel requests, so a
+        slow or hostile provider holds only its own guild's."""
+        client = copy.copy(self)
+        client._base_url, client._api_key = base_url.rstrip("/"), api_key
+        client._session, client._guarded = self._guarded_session, True
+        client._budget = RequestBudget(self._max_retry_wait)
+        client._parallel = asyncio.Semaphore(max_parallel_requests)
+        return client
+
+    async def wait_for_rate_limit(self) -> None:
+        """Sleep until the account's request budget resets, if the last answer said it is spent."""
+        await self._budget.wait()
+
+    def _retry_delay(self, attempt: int, retry_after: float | None) -> float:
+        """The server's Retry-After, never less, with up to a quarter more so that waiters spread;
+        otherwise exponential backoff less up to a quarter (openai-python's jitter)."""
+        if retry_after is not None:
+            return retry_after + random.uniform(0, min(retry_after / 4, 1.0))
+        backoff = min(self._retry_base_delay * 2**attempt, MAX_BACKOFF_SECONDS)
+        return backoff * (1 - 0.25 * random.random())
+
+    def _check_host(self, url: str) -> aiohttp.ClientSession:
+        """The session that may fetch `url`: the guarded one, after the host check, unless the URL
+        is on the operator's own base URL's host."""
+        if not self._guarded and yarl.URL(url).host == yarl.URL(self._base_url).host:
+            return self._session
+        try:
+            self._rules.check_host(yarl.URL(url).raw_host or "")
+        except AddressRefused as exc:
+            raise BlockedAddressError(f"the address rules refuse {exc}") from None
+        return self._guarded_session
+
+    # The one request path -----------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def _post(
+        self,
+        path: str,
+        *,
+        json_body: dict[str, Any] | None = None,
+        form: aiohttp.FormData | None = None,
+        streamed: bool = False,
+    ) -> AsyncGenerator[aiohttp.ClientResponse, None]:
+        """One POST: a 2xx response to read, or the typed error for whatever went wrong,
+        reading included. A plain answer may take the whole timeout to come (the image is made
+        first); a stream that sends nothing for the stall timeout has stalled."""
+        timeout = self._stream_timeout if streamed else self._timeout
+        url = f"{self._base_url}{path}"
+        session = self._check_host(url) if self._guarded else self._session
+        try:
+            async with session.post(
+                url,
+                json=json_body,
+                data=form,
+                headers={"Authorization": f"Bearer {self._api_key}", "User-Agent": "imagebot/0.1"},
+                timeout=timeout,
+                allow_redirects=False,
+            ) as response:
+                self._budget.note(response.headers)
+                if response.status >= 400:
+                    retry_after = parse_retry_after(response.headers)
+                    if retry_after is not None and response.status == 429:
+                        self._budget.hold(retry_after)
+                    raise error_from_response(
+                        response.status,
+                        await _error_body(response),
+                        request_id=response.headers.get("x-request-id"),
+                        retry_after=retry_after,
+                        should_retry=_should_retry(response.headers),
+                    )
+                if response.status >= 300:
+                    raise InvalidResponseError(
+                        f"the Images API answered with a redirect (HTTP {response.status}), which is not followed",
+                        status=response.status,
+                    )
+                yield response
+        except aiohttp.ClientConnectorError as exc:
+            if isinstance(exc.os_error, AddressRefused):
+                raise BlockedAddressError(f"the address rules refuse {exc.os_error}") from None
+            raise APIConnectionError(f"could not reach the Images API ({type(exc).__name__})") from None
+        except aiohttp.ConnectionTimeoutError:
+            raise APITimeoutError(f"could not connect to the Images API within {timeout.sock_connect:g}s") from None
+        except aiohttp.SocketTimeoutError:
+            raise AnswerTimeoutError(f"the Images API sent nothing for {timeout.sock_read:g}s") from None
+        except TimeoutError:
+            raise AnswerTimeoutError(f"no answer from the Images API within {timeout.total:g}s") from None
+        except aiohttp.ClientError as exc:
+            raise APIConnectionError(f"could not reach the Images API ({type(exc).__name__})") from None
+
+    async def _retrying(self, path: str, attempt: Callable[[], AsyncGenerator[T, None]]) -> AsyncGenerator[T, None]:
+        """Run `attempt` until it succeeds, retrying what is worth retrying before its first item;
+        a Retry-After longer than `max_retry_wait` is left to the queue."""
+        for number in range(self._max_retries + 1):
+            started = False
+            try:
+                async with contextlib.aclosing(attempt()) as items:
+                    async for item in items:
+                        started = True
+                        yield item
+                return
+            except ImagesError as exc:
+                self._on_error(exc)
+                too_long = exc.retry_after is not None and exc.retry_after > self._max_retry_wait
+                if too_long and exc.worth_retrying and not started:
+                    exc.wait_in_queue = exc.retry_after
+                if started or not exc.worth_retrying or too_long or number >= self._max_retries:
+                    raise
+                delay = self._retry_delay(number, exc.retry_after)
+                log.warning("images %s failed (%s, %s); retry %d in %.1fs", path, exc.kind, exc, number + 1, delay)
+                await asyncio.sleep(delay)
+
+    async def request(
+        self, path: str, *, json_body: dict[str, Any] | None = None, form: Callable[[], aiohttp.FormData] | None = None
+    ) -> dict[str, Any]:
+        """POST with retries; return the JSON object of a 2xx answer."""
+
+        async def attempt() -> AsyncGenerator[dict[str, Any], None]:
+            async with self._post(path, json_body=json_body, form=form() if form else None) as response:
+                raw = await read_capped(response, self._max_response_bytes, "the Images API's answer")
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                raise InvalidResponseError("the Images API answered with a body that is not JSON") from None
+            if not isinstance(body, dict):
+                raise InvalidResponseError("the Images API answered without a JSON object", status=response.status)
+            yield body
+
+        async with contextlib.aclosing(self._retrying(path, attempt)) as bodies:
+            async for body in bodies:
+                return body
+        raise InvalidResponseError("the Images API gave no answer")
+
+    async def stream(self, path: str, body: dict[str, Any]) -> AsyncGenerator[StreamEvent, None]:
+        """POST a streamed request; its events up to and including the completed one."""
+
+        async def attempt() -> AsyncGenerator[StreamEvent, None]:
+            async with self._post(path, json_body=body, streamed=True) as response:
+                chunks = _capped_chunks(response.content.iter_any(), self._max_response_bytes)
+                events = server_sent_events(chunks, max_event=self._max_response_bytes)
+                async with contextlib.aclosing(events):
+                    async for payload in events:
+                        event = StreamEvent.from_payload(payload)
+                        yield event
+                        if event.completed:
+                            return
+            raise InvalidResponseError("the image stream ended before the image was completed")
+
+        async with contextlib.aclosing(self._retrying(path, attempt)) as events:
+            async for event in events:
+                yield event
+
+    async def _download(self, url: str) -> bytes:
+        """An image link from the answer: under the address rules unless it is on the operator's
+        own host, never redirected, at most `max_response_bytes`."""
+        session = self._check_host(url)
+        try:
+            async with session.get(url, timeout=self._timeout, allow_redirects=False) as response:
+                if response.status != 200:
+                    raise InvalidResponseError(
+                        f"image download answered HTTP {response.status}", status=response.status
+                    )
+                return await read_capped(response, self._max_response_bytes, "the image to download")
+        except aiohttp.ClientConnectorError as exc:
+            if isinstance(exc.os_error, AddressRefused):
+                raise BlockedAddressError(f"the address rules refuse {exc.os_error}") from None
+            raise APIConnectionError(f"could not download the image ({type(exc).__name__})") from None
+        except TimeoutError:
+            raise APITimeoutError("the image download timed out") from None
+        except aiohttp.ClientError as exc:
+            raise APIConnectionError(f"could not download the image ({type(exc).__name__})") from None
