@@ -301,7 +301,12 @@ def job_pipeline(
         status=status,
         replies=replies,
         threads=found.threads,
-        production=Production(downloads=found.downloads, threads=found.threads),
+        production=Production(
+            downloads=found.downloads,
+            threads=found.threads,
+            output_format=config.images.output_format,
+            output_compression=config.images.output_compression,
+        ),
         accounts=found.accounts,
         delivery=delivery,
         failures=found.failures,

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from bot.images.formats import OutputChoice
 from bot.images.models import ModelOverride
 
 MIN_SECRET_KEY_CHARS = 32
@@ -75,6 +76,8 @@ class ImagesConfig(Section):
     max_retry_wait: float = Field(default=30.0, ge=0, le=600)
     max_parallel_requests: int = Field(default=4, ge=1, le=16)
     max_response_mb: float = Field(default=200.0, gt=0, le=2000)
+    output_format: OutputChoice = "auto"
+    output_compression: int = Field(default=90, ge=0, le=100)
     models: dict[str, ModelOverride] = Field(default_factory=dict)
 
     @field_validator("base_url")

@@ -12,6 +12,7 @@ from bot.flow.job_params import EditParams, GenerateParams, OutpaintParams, Vary
 from bot.flow.sources import SourceImage
 from bot.i18n import _
 from bot.images import GeneratedImage, ImagesClient, ImagesResult, InputImage, ModelSpec
+from bot.images.formats import OutputChoice, OutputFormat, output_format
 from bot.imaging import ImageDataError, PreparedEdit, outpaint_canvas, prepare_edit
 from bot.threads import BoundedThreads
 
@@ -28,9 +29,24 @@ def provider_user_id(user_id: int) -> str:
 
 
 class Production:
-    def __init__(self, *, downloads: AttachmentDownloader, threads: BoundedThreads) -> None:
+    def __init__(
+        self,
+        *,
+        downloads: AttachmentDownloader,
+        threads: BoundedThreads,
+        output_format: OutputChoice = "auto",
+        output_compression: int = 90,
+    ) -> None:
+        """`output_format` and `output_compression`: what GPT image models are asked to make (see
+        bot/images/formats.py); `auto` fits the size to where the result goes."""
         self._downloads = downloads
         self._threads = threads
+        self._output_format: OutputChoice = output_format
+        self._output_compression = output_compression
+
+    def _output(self, spec: ModelSpec, size: str | None, limit: int) -> OutputFormat | None:
+        """The format to ask for a result of `size` that goes where files of `limit` bytes are taken."""
+        return output_format(spec, size, limit, choice=self._output_format, compression=self._output_compression)
 
     async def produce(
         self, job: Job, spec: ModelSpec, images: ImagesClient, on_preview: OnPreview, screen: Screen
@@ -38,11 +54,11 @@ class Production:
         """Make the job's images with `images` (the paying account's client). The final prompt
         and the prepared input images go to `screen` first, before any paid call. A single GPT
         generation is streamed; each partial image goes to `on_preview(image, number)` as it arrives."""
-        params, user = params_of(job), provider_user_id(job.user_id)
+        params, user, limit = params_of(job), provider_user_id(job.user_id), job.attachment_limit
         if isinstance(params, GenerateParams):
             await screen(params.prompt, [])
             if params.n == 1 and spec.streaming:
-                return await self._stream(images, params, spec, user, on_preview)
+                return await self._stream(images, params, spec, user, on_preview, limit)
             return await images.generate(
                 params.prompt,
                 model=spec,
@@ -51,15 +67,22 @@ class Production:
                 quality=params.quality,
                 user=user,
                 moderation=params.moderation,
+                output=self._output(spec, params.size, limit),
             )
         if isinstance(params, VaryParams):
-            return await self._vary(images, params, spec, user, screen)
+            return await self._vary(images, params, spec, user, screen, limit)
         if isinstance(params, OutpaintParams):
-            return await self._outpaint(images, params, spec, user, screen)
-        return await self._edit(images, params, spec, user, screen)
+            return await self._outpaint(images, params, spec, user, screen, limit)
+        return await self._edit(images, params, spec, user, screen, limit)
 
     async def _stream(
-        self, images: ImagesClient, params: GenerateParams, spec: ModelSpec, user: str, on_preview: OnPreview
+        self,
+        images: ImagesClient,
+        params: GenerateParams,
+        spec: ModelSpec,
+        user: str,
+        on_preview: OnPreview,
+        limit: int,
     ) -> ImagesResult:
         events = images.stream_generate(
             params.prompt,
@@ -68,6 +91,7 @@ class Production:
             quality=params.quality,
             user=user,
             moderation=params.moderation,
+            output=self._output(spec, params.size, limit),
         )
         async for event in events:
             if event.completed:
@@ -76,7 +100,7 @@ class Production:
         raise AssertionError("stream_generate ends with a completed event")
 
     async def _vary(
-        self, images: ImagesClient, params: VaryParams, spec: ModelSpec, user: str, screen: Screen
+        self, images: ImagesClient, params: VaryParams, spec: ModelSpec, user: str, screen: Screen, limit: int
     ) -> ImagesResult:
         prepared = await self._fetch_prepared(params.image, None, spec, params.fit, use_own_alpha=False)
         await screen(None, [prepared.image.data])
@@ -90,10 +114,11 @@ class Production:
             n=params.n,
             input_fidelity="high",
             user=user,
+            output=self._output(spec, None, limit),
         )
 
     async def _edit(
-        self, images: ImagesClient, params: EditParams, spec: ModelSpec, user: str, screen: Screen
+        self, images: ImagesClient, params: EditParams, spec: ModelSpec, user: str, screen: Screen, limit: int
     ) -> ImagesResult:
         prepared = await self._fetch_prepared(
             params.image,
@@ -118,10 +143,11 @@ class Production:
             n=params.n,
             size=params.size,
             user=user,
+            output=self._output(spec, params.size, limit),
         )
 
     async def _outpaint(
-        self, images: ImagesClient, params: OutpaintParams, spec: ModelSpec, user: str, screen: Screen
+        self, images: ImagesClient, params: OutpaintParams, spec: ModelSpec, user: str, screen: Screen, limit: int
     ) -> ImagesResult:
         source = params.image
         data = await self._downloads.fetch(source.url, declared_size=source.size)
@@ -137,6 +163,7 @@ class Production:
             mask=InputImage(canvas.mask, filename="mask.png"),
             size=canvas.size,
             user=user,
+            output=self._output(spec, canvas.size, limit),
         )
 
     async def _fetch_prepared(

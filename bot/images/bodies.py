@@ -7,6 +7,7 @@ from typing import Any
 
 import aiohttp
 
+from bot.images.formats import OutputFormat
 from bot.images.models import ModelSpec
 from bot.images.results import InputImage
 
@@ -17,8 +18,7 @@ def common_options(
     size: str | None,
     quality: str | None,
     user: str | None,
-    output_format: str | None = None,
-    background: str | None = None,
+    output: OutputFormat | None = None,
     moderation: str | None = None,
 ) -> dict[str, Any]:
     """The parameters generations and edits share, each only if the model takes it."""
@@ -28,10 +28,10 @@ def common_options(
         options["size"] = size
     if quality and quality in model.qualities:
         options["quality"] = quality
-    if output_format and output_format in model.output_formats:
-        options["output_format"] = output_format
-    if background and model.background:
-        options["background"] = background
+    if output is not None and output.format in model.output_formats:
+        options["output_format"] = output.format
+        if output.compression is not None and output.format != "png":
+            options["output_compression"] = output.compression
     if moderation and model.moderation:
         options["moderation"] = moderation
     if model.response_format:

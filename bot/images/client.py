@@ -13,6 +13,7 @@ from typing import Any, cast
 
 from bot.images.bodies import common_options, multipart
 from bot.images.errors import ImagesError, InvalidResponseError
+from bot.images.formats import OutputFormat
 from bot.images.models import ModelSpec
 from bot.images.payloads import json_object
 from bot.images.results import GeneratedImage, ImagesResult, InputImage, StreamEvent, TokenUsage, decode_b64
@@ -74,8 +75,7 @@ class ImagesClient(Transport):
         size: str | None = None,
         quality: str | None = None,
         style: str | None = None,
-        output_format: str | None = None,
-        background: str | None = None,
+        output: OutputFormat | None = None,
         user: str | None = None,
         moderation: str | None = None,
     ) -> ImagesResult:
@@ -87,8 +87,7 @@ class ImagesClient(Transport):
                 size=size,
                 quality=quality,
                 user=user,
-                output_format=output_format,
-                background=background,
+                output=output,
                 moderation=moderation,
             ),
         }
@@ -111,17 +110,14 @@ class ImagesClient(Transport):
         size: str | None = None,
         quality: str | None = None,
         input_fidelity: str | None = None,
-        output_format: str | None = None,
-        background: str | None = None,
+        output: OutputFormat | None = None,
         user: str | None = None,
     ) -> ImagesResult:
         if not images:
             raise ValueError("an edit needs at least one image")
         fields = {
             "prompt": prompt,
-            **common_options(
-                model, size=size, quality=quality, user=user, output_format=output_format, background=background
-            ),
+            **common_options(model, size=size, quality=quality, user=user, output=output),
         }
         if input_fidelity and model.input_fidelity:
             fields["input_fidelity"] = input_fidelity
@@ -159,8 +155,7 @@ class ImagesClient(Transport):
         partial_images: int = 2,
         size: str | None = None,
         quality: str | None = None,
-        output_format: str | None = None,
-        background: str | None = None,
+        output: OutputFormat | None = None,
         user: str | None = None,
         moderation: str | None = None,
     ) -> AsyncIterator[StreamEvent]:
@@ -176,8 +171,7 @@ class ImagesClient(Transport):
                 size=size,
                 quality=quality,
                 user=user,
-                output_format=output_format,
-                background=background,
+                output=output,
                 moderation=moderation,
             ),
         }

@@ -67,7 +67,6 @@ class ModelSpec:
     variations: bool = False
     streaming: bool = False
     input_fidelity: bool = False
-    background: bool = False
     moderation: bool = False
     square_inputs: bool = True
     max_input_mb: int = 4
@@ -149,7 +148,6 @@ _GPT_IMAGE = ModelSpec(
     max_edit_images=16,
     streaming=True,
     input_fidelity=True,
-    background=True,
     moderation=True,
     square_inputs=False,
     max_input_mb=50,
@@ -214,7 +212,6 @@ class ModelOverride(BaseModel):
     variations: bool | None = None
     streaming: bool | None = None
     input_fidelity: bool | None = None
-    background: bool | None = None
     moderation: bool | None = None
     square_inputs: bool | None = None
     max_input_mb: int | None = Field(default=None, ge=1, le=50)

@@ -59,6 +59,37 @@ async def test_images_over_the_attachment_limit_are_reencoded(make_config, start
     assert reply.payload["attachments"][0]["filename"].endswith(".jpg")
 
 
+async def test_a_4k_image_is_asked_for_as_webp_and_posted_as_made(make_config, start_bot, discord_api, images_api):
+    """A 3840x2160 PNG could pass Discord's 10 MiB: WebP at 90 is asked for, and the bot posts the
+    provider's own bytes, re-encoding nothing; a 1024x1024 PNG fits, and nothing is asked."""
+    await start_bot(make_config())
+    limit = 10 * 1024 * 1024
+    big = await discord_api.send_slash_command(
+        "imagine", {"prompt": "a harbour", "size": "3840x2160"}, attachment_size_limit=limit
+    )
+    [made] = (await discord_api.wait_for_reply(big)).attachment_bytes()
+    small = await discord_api.send_slash_command("imagine", {"prompt": "a boat"}, attachment_size_limit=limit)
+    [plain] = (await discord_api.wait_for_reply(small)).attachment_bytes()
+
+    first, second = images_api.requests
+    assert (first.fields["output_format"], first.fields["output_compression"]) == ("webp", 90)
+    assert "output_format" not in second.fields and "output_compression" not in second.fields
+    assert made == images_api.made[0] and Image.open(io.BytesIO(made)).size == (3840, 2160)
+    assert Image.open(io.BytesIO(made)).format == "WEBP" and big.original.payload["attachments"][0][
+        "filename"
+    ].endswith(".webp")
+    assert plain == images_api.made[1] and Image.open(io.BytesIO(plain)).format == "PNG"
+
+
+async def test_the_operator_may_pin_the_format(make_config, start_bot, discord_api, images_api):
+    await start_bot(make_config(images={"output_format": "jpeg", "output_compression": 75}))
+    state = await discord_api.send_slash_command("imagine", {"prompt": "a boat"})
+    [data] = (await discord_api.wait_for_reply(state)).attachment_bytes()
+    [request] = images_api.requests
+    assert (request.fields["output_format"], request.fields["output_compression"]) == ("jpeg", 75)
+    assert Image.open(io.BytesIO(data)).format == "JPEG"
+
+
 async def test_refused_prompt_gets_a_private_message_and_a_row(make_config, start_bot, discord_api, images_api):
     bot = await start_bot(make_config())
     images_api.fail_next("refuse")

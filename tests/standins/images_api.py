@@ -30,6 +30,7 @@ from tests.standins.images_rules import (
     check_input_image,
     check_model,
     dimensions_of,
+    in_format,
     make_png,
 )
 from tests.standins.moderation import Moderations
@@ -63,6 +64,7 @@ class ImagesStandIn(Moderations):
         self._init_moderation()
         self.spec = load_spec(OPENAI_IMAGES, "/v1")
         self.requests: list[RecordedRequest] = []
+        self.made: list[bytes] = []  # every image answered, as sent
         self.violations: list[str] = []
         self.noise_images = False
         self.delay = 0.0
@@ -250,7 +252,10 @@ class ImagesStandIn(Moderations):
         )
         data = []
         for index in range(n):
-            png = make_png(width, height, f"{seed}:{index}:{time.time_ns()}", noise=self.noise_images)
+            png = in_format(
+                make_png(width, height, f"{seed}:{index}:{time.time_ns()}", noise=self.noise_images), fields
+            )
+            self.made.append(png)
             if use_url:
                 name = hashlib.sha256(png).hexdigest()[:16] + ".png"
                 self._files[name] = png
@@ -316,13 +321,15 @@ class ImagesStandIn(Moderations):
         width, height = dimensions_of(fields.get("size"))
         seed = str(fields.get("prompt"))
         partials = int(fields.get("partial_images") or 0)
+        # The events' size is one of the document's enum; a custom size (gpt-image-2) goes as auto.
+        listed_size = fields.get("size") if fields.get("size") in {"1024x1024", "1024x1536", "1536x1024"} else "auto"
         for index in range(partials):
             small = make_png(max(16, width // 8), max(16, height // 8), f"{seed}:partial:{index}")
             event = {
                 "type": f"{kind}.partial_image",
                 "b64_json": base64.b64encode(small).decode(),
                 "created_at": int(time.time()),
-                "size": fields.get("size") or "auto",
+                "size": listed_size,
                 "quality": fields.get("quality") or "auto",
                 "background": fields.get("background") or "auto",
                 "output_format": fields.get("output_format") or "png",
@@ -336,12 +343,13 @@ class ImagesStandIn(Moderations):
         if fault == "stream_cut":
             await response.write_eof()
             return response
-        final = make_png(width, height, seed, noise=self.noise_images)
+        final = in_format(make_png(width, height, seed, noise=self.noise_images), fields)
+        self.made.append(final)
         completed = {
             "type": f"{kind}.completed",
             "b64_json": base64.b64encode(final).decode(),
             "created_at": int(time.time()),
-            "size": fields.get("size") or "auto",
+            "size": listed_size,
             "quality": fields.get("quality") or "auto",
             "background": fields.get("background") or "auto",
             "output_format": fields.get("output_format") or "png",

@@ -97,6 +97,18 @@ def make_png(width: int, height: int, seed: str, *, noise: bool = False, alpha: 
     return buffer.getvalue()
 
 
+def in_format(png: bytes, fields: dict[str, Any]) -> bytes:
+    """The image as the request's `output_format` asks (GPT image models), at `output_compression`
+    (the API's default, 100, when it is not given)."""
+    wanted = fields.get("output_format") or "png"
+    if wanted == "png":
+        return png
+    image = Image.open(io.BytesIO(png))
+    buffer = io.BytesIO()
+    image.convert("RGB").save(buffer, wanted.upper(), quality=int(fields.get("output_compression") or 100))
+    return buffer.getvalue()
+
+
 def dimensions_of(size: str | None) -> tuple[int, int]:
     if not size or size == "auto":
         return 1024, 1024
