@@ -27,10 +27,13 @@ class Running:
 
 
 @contextlib.asynccontextmanager
-async def running_bot(extra_config: str, *, per_image: float, latency: float) -> AsyncIterator[Running]:
+async def running_bot(
+    extra_config: str, *, per_image: float, latency: float, images: str = ""
+) -> AsyncIterator[Running]:
     """A bot process with `extra_config` (TOML sections) added to the stand-ins' config, its
     Discord calls taking `latency` and each image `per_image`; stopped, and the stand-ins' spec
-    checks asserted, afterwards. The bot's log is printed if anything fails."""
+    checks asserted, afterwards; `images` are keys added to the `[images]` table. The bot's log
+    is printed if anything fails."""
     discord_api, images_api = DiscordStandIn(), ImagesStandIn()
     await discord_api.start()
     await images_api.start()
@@ -40,7 +43,8 @@ async def running_bot(extra_config: str, *, per_image: float, latency: float) ->
     discord_api.schema_checks = images_api.schema_checks = False
     with tempfile.TemporaryDirectory() as folder:
         config = write_config(Path(folder), discord_api, images_api)
-        config.write_text(config.read_text() + extra_config + '[logging]\nlevel = "WARNING"\n')
+        text = config.read_text().replace("[images]\n", "[images]\n" + images, 1)
+        config.write_text(text + extra_config + '[logging]\nlevel = "WARNING"\n')
         log_path = Path(folder) / "bot.log"
         with log_path.open("wb") as log:
             bot = await start_bot_process(config, secrets_env(discord_api, images_api), stdout=log, stderr=log)

@@ -130,6 +130,11 @@ HOW = """
   at once, so the difference is the bot's own work (a 768-pixel JPEG copy in a worker thread,
   base64, two requests at once) and one local round trip; the real endpoint's answer time comes
   on top.
+- **Formats** (`bench/formats.py`): the same process and stand-ins, one /imagine at 3840x2160 at a
+  time into a server that takes 10 MiB a file, 10 with `images.output_format = "png"` and then 10
+  with the default `auto`; the images are noise (a 25 MB PNG, a picture's worst case). The
+  measure is the bot process's own CPU per result (psutil): re-encoding the PNG until it fits,
+  against posting the WebP at 90 the provider was asked for as it came.
 - **Event-loop lag** (`bench/loop_lag.py`): 16 edits of 3840x2160 images prepared through the
   bot's bounded worker threads while a ticker measures how late the loop runs it; the baseline is
   the ticker on an idle loop.

@@ -40,8 +40,9 @@ from bot.i18n import CatalogueTranslator
 from bot.jobs.runner import Runner
 from bot.metrics import Metrics, MetricsServer
 from bot.netguard import AddressRules
-from bot.surface.flags import FlagActions, FlagButtons
+from bot.surface.flags import FlagActions, FlagButtons, FlaggedRequests
 from bot.surface.history import HistoryPages
+from bot.surface.pages import Pages
 from bot.surface.paint_web import PaintOffer, PaintServer
 from bot.surface.result_view import ResultButtons
 from bot.surface.views import BUTTON_COMMANDS, ResultActions
@@ -238,25 +239,27 @@ class ImageBot(commands.AutoShardedBot):
         offer_painting: PaintOffer | None,
     ) -> None:
         """The error path, the translator, the buttons discord.py dispatches, and the cogs."""
+        pages = Pages(found.errors)
         history = HistoryPages(
             sessions=found.sessions,
             locales=found.locales,
             buttons=buttons,
-            errors=found.errors,
+            pages=pages,
             downloads=found.downloads,
             threads=found.threads,
             channel=self.get_partial_messageable,
         )
         self.tree.error(found.errors.on_tree_error)
         await self.tree.set_translator(CatalogueTranslator())
-        self.add_dynamic_items(*buttons.items, *history.items, *flag_buttons.items)
         intake, catalog, sessions, locales = found.intake, found.catalog, found.sessions, found.locales
+        flagged = FlaggedRequests(sessions=sessions, locales=locales, pages=pages, buttons=flag_buttons)
+        self.add_dynamic_items(*buttons.items, *pages.items, *flag_buttons.items)
         conversation = Conversation(me=self._my_id, message_content=self.config.discord.message_content)
         for cog in (
             Imagine(intake, catalog, found.styles),
             Edit(intake, catalog, self.tree, actions.open_edit_form, offer_painting),
             Vary(intake, catalog, self.tree),
-            Usage(sessions, found.threads, locales, flag_buttons),
+            Usage(sessions, found.threads, locales, pages, flagged),
             Settings(sessions, locales, catalog, found.accounts, found.errors, found.styles, WordFilters(sessions)),
             Privacy(sessions, locales),
             Results(actions.hand_over_kept),

@@ -17,4 +17,4 @@ class History(commands.Cog):
     @app_commands.allowed_installs(guilds=True, users=True)
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     async def history(self, interaction: discord.Interaction) -> None:
-        await self.pages.show(interaction)
+        await self.pages.open(interaction)

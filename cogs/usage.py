@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import tempfile
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import BinaryIO
 
 import discord
@@ -24,20 +25,12 @@ from bot.db.usage import UsageSummary, recent_page, stream_rows, summarize
 from bot.flow.locales import Locales
 from bot.flow.result_message import quote
 from bot.i18n import Text, _
-from bot.surface.checks import ModeratorCog, guild_of
-from bot.surface.flags import FlagButtons, FlaggedPages
+from bot.surface.checks import ModeratorCog, guild_of, require_moderator
 from bot.surface.options import GUILD_INSTALL, IN_GUILDS
-from bot.surface.pages import PAGE_SIZE, Paginator, footer
+from bot.surface.pages import PAGE_SIZE, Book, Pages, footer
+from bot.surface.periods import PERIOD_CHOICES, PERIODS, period_start
 from bot.threads import BoundedThreads
 
-PERIODS = {
-    "today": _("today"),
-    "7d": _("last 7 days"),
-    "30d": _("last 30 days"),
-    "month": _("this month"),
-    "all": _("all time"),
-}
-PERIOD_CHOICES = [app_commands.Choice(name=label.message, value=key) for key, label in PERIODS.items()]
 STATUS_LABELS: dict[str, Text] = {
     UsageStatus.OK: _("ok"),
     UsageStatus.PARTIAL: _("partial"),
@@ -75,15 +68,59 @@ class RecentFilters:
     status: str | None
     command: str | None
 
+    def as_args(self) -> str:
+        """`member.status.command`, for the page buttons; a command name is at most 32 letters
+        of `-_a-z0-9`, and one that is not cannot match any row."""
+        command = re.sub(r"[^-_a-z0-9]", "", self.command or "")[:32] if self.command is not None else ""
+        if self.command is not None and not command:
+            command = "-"  # asked for a command no row can have
+        return f"{self.user_id or ''}.{self.status or ''}.{command}"
 
-def period_start(period: str, now: datetime) -> datetime | None:
-    midnight = datetime(now.year, now.month, now.day, tzinfo=UTC)
-    return {
-        "today": midnight,
-        "7d": midnight - timedelta(days=6),
-        "30d": midnight - timedelta(days=29),
-        "month": midnight.replace(day=1),
-    }.get(period)
+    @classmethod
+    def from_args(cls, args: str) -> RecentFilters:
+        user, _, rest = args.partition(".")
+        status, _, command = rest.partition(".")
+        return cls(int(user) if user.isdigit() else None, status or None, command or None)
+
+
+class RecentRequests:
+    """/usage recent's pages, newest first."""
+
+    code = "r"
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], locales: Locales, pages: Pages) -> None:
+        self.sessions, self.locales, self.pages = sessions, locales, pages
+
+    async def open(self, interaction: discord.Interaction, offset: int, args: str, *, turn: bool) -> None:
+        require_moderator(interaction)  # on every turn: custom ids are anyone's to forge
+        if not turn:
+            await interaction.response.defer(ephemeral=True, thinking=True)  # the page and its count are queries
+        filters, guild_id = RecentFilters.from_args(args), guild_of(interaction)
+        locale = await self.locales.for_interaction(interaction)
+        async with self.sessions() as session:
+            rows, total = await recent_page(
+                session,
+                guild_id,
+                user_id=filters.user_id,
+                status=filters.status,
+                command=filters.command,
+                offset=offset,
+                limit=PAGE_SIZE,
+            )
+        embed = discord.Embed(
+            title=_("Recent requests").render(locale),
+            description=recent_lines(rows, locale)[:4096],
+            colour=discord.Colour.blurple(),
+        )
+        embed.set_footer(text=footer(offset, len(rows), total, locale))
+        view = discord.ui.View(timeout=None)
+        for item in self.pages.turns(self, interaction.user.id, offset, total, locale, args):
+            view.add_item(item)
+        none = discord.AllowedMentions.none()
+        if turn:
+            await interaction.response.edit_message(embed=embed, view=view, allowed_mentions=none)
+        else:
+            await interaction.followup.send(embed=embed, view=view, ephemeral=True, allowed_mentions=none)
 
 
 def jump_url(row: UsageRecord) -> str | None:
@@ -143,12 +180,16 @@ class Usage(ModeratorCog):
         sessions: async_sessionmaker[AsyncSession],
         threads: BoundedThreads,
         locales: Locales,
-        flag_buttons: FlagButtons,
+        pages: Pages,
+        flagged: Book,
     ) -> None:
+        """`pages` turns /usage recent's pages (this cog's book) and `flagged`'s (bot/surface/flags.py)."""
         self.sessions = sessions
         self.threads = threads
         self.locales = locales
-        self.flag_buttons = flag_buttons
+        self.recent_requests = RecentRequests(sessions, locales, pages)
+        self.flagged_requests = flagged
+        pages.add(self.recent_requests)
 
     async def _summary_reply(
         self, interaction: discord.Interaction, period: str, user: discord.abc.User | None
@@ -197,27 +238,6 @@ class Usage(ModeratorCog):
     async def user(self, interaction: discord.Interaction, member: discord.User, period: str = "30d") -> None:
         await self._summary_reply(interaction, period, member)
 
-    async def recent_embed(
-        self, guild_id: int, filters: RecentFilters, offset: int, locale: str
-    ) -> tuple[discord.Embed, int]:
-        async with self.sessions() as session:
-            rows, total = await recent_page(
-                session,
-                guild_id,
-                user_id=filters.user_id,
-                status=filters.status,
-                command=filters.command,
-                offset=offset,
-                limit=PAGE_SIZE,
-            )
-        embed = discord.Embed(
-            title=_("Recent requests").render(locale),
-            description=recent_lines(rows, locale)[:4096],
-            colour=discord.Colour.blurple(),
-        )
-        embed.set_footer(text=footer(offset, len(rows), total, locale))
-        return embed, total
-
     @usage.command(name="recent", description="The latest requests, newest first")
     @app_commands.describe(member="Only this member", status="Only this outcome", command="Only this command")
     @app_commands.choices(status=STATUS_CHOICES)
@@ -233,37 +253,13 @@ class Usage(ModeratorCog):
             status=status,
             command=command.strip().lstrip("/").lower() if command else None,
         )
-        await interaction.response.defer(ephemeral=True, thinking=True)  # the page and its count are queries
-        locale = await self.locales.for_interaction(interaction)
-        guild_id = guild_of(interaction)
-        view = Paginator(
-            owner_id=interaction.user.id,
-            locale=locale,
-            render=lambda offset: self.recent_embed(guild_id, filters, offset, locale),
-        )
-        embed = await view.page()
-        await interaction.followup.send(
-            embed=embed, view=view, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
-        )
+        await self.recent_requests.open(interaction, 0, filters.as_args(), turn=False)
 
     @usage.command(name="flagged", description="Requests the safety check flagged or a word filter refused")
     @app_commands.describe(period="Which period (default: last 30 days)")
     @app_commands.choices(period=PERIOD_CHOICES)
     async def flagged(self, interaction: discord.Interaction, period: str = "30d") -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        locale = await self.locales.for_interaction(interaction)
-        view = FlaggedPages(
-            sessions=self.sessions,
-            buttons=self.flag_buttons,
-            owner_id=interaction.user.id,
-            guild_id=guild_of(interaction),
-            since=period_start(period, utcnow()) or datetime(2000, 1, 1, tzinfo=UTC),
-            locale=locale,
-        )
-        embed = await view.page()
-        await interaction.followup.send(
-            embed=embed, view=view, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
-        )
+        await self.flagged_requests.open(interaction, 0, period, turn=False)
 
     @usage.command(name="export", description="Download the requests as a CSV file")
     @app_commands.describe(period="Which period (default: all time)")

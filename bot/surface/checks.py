@@ -13,9 +13,14 @@ class ModeratorCog(commands.Cog):
     sees a command."""
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if not interaction.permissions.manage_guild:
-            raise app_commands.MissingPermissions(["manage_guild"])
+        require_moderator(interaction)
         return True
+
+
+def require_moderator(interaction: discord.Interaction) -> None:
+    """Manage Server in the interaction's channel, or the one error path's refusal."""
+    if not interaction.permissions.manage_guild:
+        raise app_commands.MissingPermissions(["manage_guild"])
 
 
 def guild_of(interaction: discord.Interaction) -> int:

@@ -12,13 +12,13 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import discord
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.clock import Clock
+from bot.clock import Clock, utcnow
 from bot.db.models import UsageRecord
 from bot.db.policy import log_change
 from bot.db.safety import FLAGGED_STATUSES, block_member, flagged_rows
@@ -28,10 +28,13 @@ from bot.flow.flags import notice_text
 from bot.flow.locales import Locales
 from bot.flow.result_message import quote
 from bot.i18n import Text, _
+from bot.surface.checks import guild_of, require_moderator
 from bot.surface.errors import ErrorReporter
-from bot.surface.pages import PAGE_SIZE, Paginator, footer
+from bot.surface.pages import PAGE_SIZE, Pages, footer
+from bot.surface.periods import period_start
 from bot.surface.result_items import bound
 
+PICK_TEMPLATE = r"ib:flagpick:(?P<offset>[0-9]{1,6})"
 FLAG_TEMPLATE = r"ib:flag:(?P<action>b1|b7|bf|dismiss|delete):(?P<usage>[0-9]{1,18})"
 BLOCKS = {"b1": timedelta(hours=24), "b7": timedelta(days=7), "bf": None}
 ACTIONS = ("b1", "b7", "bf", "dismiss", "delete")
@@ -60,7 +63,7 @@ class FlagActions:
         self.clock = clock
         self._channel = channel
 
-    async def _own_row(self, session: AsyncSession, interaction: discord.Interaction, usage_id: int) -> UsageRecord:
+    async def own_row(self, session: AsyncSession, interaction: discord.Interaction, usage_id: int) -> UsageRecord:
         row = await get_usage(session, usage_id)
         if row is None or row.guild_id is None or row.guild_id != interaction.guild_id:
             raise InvalidRequest(_("This notice is not about this server."))
@@ -74,7 +77,7 @@ class FlagActions:
         """A moderator's click: block the member, dismiss the notice, or delete the flagged
         result; returns what was done, for the notice."""
         async with self.sessions() as session:
-            row = await self._own_row(session, interaction, usage_id)
+            row = await self.own_row(session, interaction, usage_id)
             assert row.guild_id is not None
             moderator = interaction.user.id
             if action in BLOCKS:
@@ -147,7 +150,18 @@ class FlagButtons:
         self.actions = actions
         self.errors = actions.errors
         self.button = bound(FlagButton, self)
-        self.items = (self.button,)
+        self.pick = bound(FlagPick, self)
+        self.items = (self.button, self.pick)
+
+    async def open_notice(self, interaction: discord.Interaction, usage_id: int) -> None:
+        """A flagged request of this guild, privately, with the notice's buttons (a moderator only)."""
+        async with self.actions.sessions() as session:
+            row = await self.actions.own_row(session, interaction, usage_id)
+        locale = await self.actions.locales.for_interaction(interaction)
+        view = self.flag_notice(row.id, deletable=row.parent_id is not None, locale=locale)
+        await interaction.response.send_message(
+            notice_text(row, locale), view=view, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+        )
 
     async def run(self, interaction: discord.Interaction, action: str, usage_id: int) -> None:
         """Act, then edit the notice in the click's own answer: what was done, and the buttons
@@ -196,50 +210,68 @@ def flagged_lines(rows: list[UsageRecord], offset: int) -> str:
     return "\n".join(lines)
 
 
-class FlaggedPages(Paginator):
-    """/usage flagged: 10 flagged or filtered requests a page, Newer and Older, and a menu that
-    opens one of them privately with the notice's buttons. Only the moderator who asked pages."""
+class FlagPick(discord.ui.DynamicItem[discord.ui.Select[Any]], template=PICK_TEMPLATE):
+    """/usage flagged's menu of the page's requests: opens the chosen one privately, with the notice's buttons."""
+
+    actions: ClassVar[FlagButtons]
+
+    def __init__(self, offset: int, options: list[discord.SelectOption] | None = None, placeholder: str = "") -> None:
+        menu: discord.ui.Select[Any] = discord.ui.Select(
+            custom_id=f"ib:flagpick:{offset}",
+            placeholder=placeholder or None,
+            options=options or [discord.SelectOption(label="—", value="0")],
+            disabled=not options,
+        )
+        super().__init__(menu)
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> FlagPick:
+        return cls(int(match["offset"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        values = (interaction.data or {}).get("values") or ["0"]
+        chosen = int(values[0]) if str(values[0]).isdigit() else 0
+        await self.actions.errors.guarded(interaction, self.actions.open_notice(interaction, chosen))
+
+
+class FlaggedRequests:
+    """/usage flagged's pages: 10 flagged or filtered requests a page, and the menu that opens
+    one of them. ARGS is the period's key."""
+
+    code = "f"
 
     def __init__(
-        self,
-        *,
-        sessions: async_sessionmaker[AsyncSession],
-        buttons: FlagButtons,
-        owner_id: int,
-        guild_id: int,
-        since: datetime,
-        locale: str,
+        self, *, sessions: async_sessionmaker[AsyncSession], locales: Locales, pages: Pages, buttons: FlagButtons
     ) -> None:
-        super().__init__(owner_id=owner_id, locale=locale, render=self._render_page)
-        self.sessions, self.buttons, self.guild_id, self.since = sessions, buttons, guild_id, since
-        self.rows: list[UsageRecord] = []
-        self.pick.placeholder = _("Act on one of them…").render(locale)
+        self.sessions, self.locales, self.pages, self.buttons = sessions, locales, pages, buttons
+        pages.add(self)
 
-    async def _render_page(self, offset: int) -> tuple[discord.Embed, int]:
-        """Read the page at `offset`, fill the menu with it, and return its embed and the total."""
+    async def open(self, interaction: discord.Interaction, offset: int, args: str, *, turn: bool) -> None:
+        require_moderator(interaction)  # on every turn: custom ids are anyone's to forge
+        if not turn:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+        locale = await self.locales.for_interaction(interaction)
+        since = period_start(args, utcnow()) or datetime(2000, 1, 1, tzinfo=UTC)
         async with self.sessions() as session:
-            self.rows, total = await flagged_rows(session, self.guild_id, self.since, offset=offset, limit=PAGE_SIZE)
-        self.pick.options = [
-            discord.SelectOption(label=f"{number}. {row.flags or row.status}"[:100], value=str(row.id))
-            for number, row in enumerate(self.rows, start=offset + 1)
-        ] or [discord.SelectOption(label="—", value="0")]
-        self.pick.disabled = not self.rows
+            rows, total = await flagged_rows(session, guild_of(interaction), since, offset=offset, limit=PAGE_SIZE)
         embed = discord.Embed(
-            title=_("Flagged requests").render(self.locale),
-            description=flagged_lines(self.rows, offset)[:4096] or _("Nothing was flagged.").render(self.locale),
+            title=_("Flagged requests").render(locale),
+            description=flagged_lines(rows, offset)[:4096] or _("Nothing was flagged.").render(locale),
             colour=discord.Colour.red(),
         )
-        embed.set_footer(text=footer(offset, len(self.rows), total, self.locale))
-        return embed, total
-
-    @discord.ui.select(options=[discord.SelectOption(label="—", value="0")])
-    async def pick(self, interaction: discord.Interaction, select: discord.ui.Select[Any]) -> None:
-        row = next((row for row in self.rows if str(row.id) == select.values[0]), None)
-        if row is None:
-            await interaction.response.defer()
-            return
-        view = self.buttons.flag_notice(row.id, deletable=row.parent_id is not None, locale=self.locale)
-        await interaction.response.send_message(
-            notice_text(row, self.locale), view=view, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
-        )
-        view.stop()  # its buttons are DynamicItems, answered without it
+        embed.set_footer(text=footer(offset, len(rows), total, locale))
+        options = [
+            discord.SelectOption(label=f"{number}. {row.flags or row.status}"[:100], value=str(row.id))
+            for number, row in enumerate(rows, start=offset + 1)
+        ]
+        view = discord.ui.View(timeout=None)
+        view.add_item(self.buttons.pick(offset, options, _("Act on one of them…").render(locale)))
+        for item in self.pages.turns(self, interaction.user.id, offset, total, locale, args):
+            view.add_item(item)
+        none = discord.AllowedMentions.none()
+        if turn:
+            await interaction.response.edit_message(embed=embed, view=view, allowed_mentions=none)
+        else:
+            await interaction.followup.send(embed=embed, view=view, ephemeral=True, allowed_mentions=none)

@@ -2,8 +2,8 @@
 page, as one private Components V2 message: a gallery of the results' previews, a line each
 (prompt, when, a link to the result), Reroll and Vary buttons, and Newer / Older.
 
-The page buttons are `DynamicItem`s (`ib:history:PAGE:n|o`), so they work after a restart; the
-page is read again on each press, so it follows /forget-me and prompt retention at once. A
+The page buttons are the shared paginator's (bot/surface/pages.py), so they work after a
+restart; the page is read again on each press, so it follows /forget-me and prompt retention at once. A
 result's preview is made the first time a page shows it, from its images where Discord keeps
 them (the stored links, or, once those expired, the result message read again), then kept.
 """
@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import io
-import re
 from collections.abc import Callable
-from typing import Any, ClassVar, Protocol
+from typing import Any
 
 import discord
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -28,14 +27,12 @@ from bot.flow.locales import Locales
 from bot.flow.result_message import quote
 from bot.i18n import _
 from bot.imaging import contact_sheet
-from bot.surface.errors import ErrorReporter
-from bot.surface.result_items import bound
+from bot.surface.pages import PAGE_SIZE, Pages
 from bot.surface.result_view import BUTTONS_PER_ROW, ResultButtons
 from bot.threads import BoundedThreads
 
 HISTORY_LIMIT = 50
-PER_PAGE = 10
-PAGE_TEMPLATE = r"ib:history:(?P<page>[0-9]):(?P<way>[no])"
+PER_PAGE = PAGE_SIZE
 REROLLABLE = frozenset({"imagine", "reroll"})  # the commands whose rows a reroll can repeat
 
 
@@ -74,41 +71,18 @@ def _rows(items: list[Any]) -> list[list[Any]]:
     return [items[start : start + BUTTONS_PER_ROW] for start in range(0, len(items), BUTTONS_PER_ROW)]
 
 
-class PageActions(Protocol):
-    errors: ErrorReporter
-
-    async def show(self, interaction: discord.Interaction, page: int = 0, *, turn: bool = False) -> None: ...
-
-
-class PageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=PAGE_TEMPLATE):
-    """Newer (`n`) or Older (`o`): to page PAGE of the clicking member's history."""
-
-    actions: ClassVar[PageActions]
-
-    def __init__(self, page: int, way: str, label: str | None = None, disabled: bool = False) -> None:
-        emoji = "◀️" if way == "n" else "▶️"
-        button = discord.ui.Button(label=label, emoji=emoji, custom_id=f"ib:history:{page}:{way}", disabled=disabled)
-        super().__init__(button)
-        self.page = page
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> PageButton:
-        return cls(int(match["page"]), match["way"], getattr(item, "label", None))
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        await self.actions.errors.guarded(interaction, self.actions.show(interaction, self.page, turn=True))
-
-
 class HistoryPages:
+    """/history's book of pages (see bot/surface/pages.py); it takes no ARGS: a member's own results here."""
+
+    code = "h"
+
     def __init__(
         self,
         *,
         sessions: async_sessionmaker[AsyncSession],
         locales: Locales,
         buttons: ResultButtons,
-        errors: ErrorReporter,
+        pages: Pages,
         downloads: AttachmentDownloader,
         threads: BoundedThreads,
         channel: Callable[[int], discord.PartialMessageable],
@@ -117,13 +91,14 @@ class HistoryPages:
         self._sessions, self._locales, self._buttons = sessions, locales, buttons
         self._downloads, self._threads, self._channel = downloads, threads, channel
         self._fetching = asyncio.Semaphore(DOWNLOADS_AT_ONCE)
-        self.errors = errors
-        self._page_button = bound(PageButton, self)
-        self.items = (self._page_button,)
+        self._pages = pages
+        pages.add(self)
 
-    async def show(self, interaction: discord.Interaction, page: int = 0, *, turn: bool = False) -> None:
-        """Page `page` of the member's history, privately: a new message, or (`turn`) the page
-        they were on, replaced."""
+    async def open(
+        self, interaction: discord.Interaction, offset: int = 0, args: str = "", *, turn: bool = False
+    ) -> None:
+        """The page at `offset` of the member's history, privately: a new message, or (`turn`)
+        the page they were on, replaced."""
         if turn:
             await interaction.response.defer()
         else:
@@ -137,7 +112,7 @@ class HistoryPages:
             return
         chains = as_chains(results)
         last = (len(chains) - 1) // PER_PAGE
-        page = min(max(page, 0), last)
+        page = min(max(offset // PER_PAGE, 0), last)
         entries = chains[page * PER_PAGE : (page + 1) * PER_PAGE]
         missing = [preview for _, preview, _ in entries if preview is not None and preview.data is None]
         sheets = await asyncio.gather(*(self._sheet(row, preview) for row, preview, _ in entries))
@@ -153,6 +128,9 @@ class HistoryPages:
             if preview is not None and sheet is not None
         ]
         view = self._page(shown, page, last, locale, first_number=page * PER_PAGE + 1)
+        view.add_item(
+            discord.ui.ActionRow(*self._pages.turns(self, interaction.user.id, page * PER_PAGE, len(chains), locale))
+        )
         if turn:
             await interaction.edit_original_response(view=view, attachments=files)
         else:
@@ -222,10 +200,4 @@ class HistoryPages:
         view.add_item(discord.ui.TextDisplay("\n".join(lines)))
         for row_items in _rows(rerolls) + _rows(varies):
             view.add_item(discord.ui.ActionRow(*row_items))
-        newer, older = _("Newer").render(locale), _("Older").render(locale)
-        turns: list[Any] = [  # DynamicItems: discord.py types them for any view, ActionRow for its own
-            self._page_button(page - 1 if page else 0, "n", newer, disabled=page == 0),
-            self._page_button(min(page + 1, last), "o", older, disabled=page == last),
-        ]
-        view.add_item(discord.ui.ActionRow(*turns))
         return view

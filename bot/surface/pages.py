@@ -1,20 +1,29 @@
-"""One way to page: a private list that its owner pages through with Newer and Older, 10 to a
-page, and that only they may turn. A page comes from `render(offset)`, which reads that page and
-says how many items there are in all; a subclass may add items of its own (a menu, say)."""
+"""One way to page: a private list its owner turns with Newer and Older, 10 to a page, used by
+/usage recent, /usage flagged and /history.
+
+A list is a `Book`, known to `Pages` by a one-letter code. The turn buttons are `DynamicItem`s
+(`ib:pg:BOOK:OWNER:OFFSET:WAY:ARGS`, ARGS the book's own filters), so a page turns after a
+restart, and is read again on every turn. Only the member who opened the pages turns them; the
+book checks anything else it needs (a moderator's permission) on every turn, since custom ids
+are anyone's to forge.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
+import re
+from typing import Any, ClassVar, Protocol
 
 import discord
 
 from bot.i18n import _
+from bot.surface.errors import ErrorReporter
+from bot.surface.result_items import bound
 
 PAGE_SIZE = 10
-
-
-Render = Callable[[int], Awaitable[tuple[discord.Embed, int]]]
+MAX_ARGS = 60
+PAGE_TEMPLATE = (
+    r"ib:pg:(?P<book>[a-z]):(?P<owner>[0-9]{1,20}):(?P<offset>[0-9]{1,6}):(?P<way>[no]):(?P<args>[-_.a-z0-9]{0,60})"
+)
 
 
 def footer(offset: int, shown: int, total: int, locale: str) -> str:
@@ -23,41 +32,75 @@ def footer(offset: int, shown: int, total: int, locale: str) -> str:
     return _("{first}–{last} of {total}", first=first, last=offset + shown, total=total).render(locale)
 
 
-class Paginator(discord.ui.View):
-    def __init__(self, *, owner_id: int, locale: str, render: Render, timeout: float = 600) -> None:
-        super().__init__(timeout=timeout)
-        self.owner_id, self.locale, self._render = owner_id, locale, render
-        self.offset, self.total = 0, 0
-        self.newer.label = _("Newer").render(locale)
-        self.older.label = _("Older").render(locale)
+class Book(Protocol):
+    """A list of pages: `code` names it in the turn buttons' ids."""
 
-    async def page(self) -> discord.Embed:
-        """The page at `offset`, the turns set for it."""
-        embed, self.total = await self._render(self.offset)
-        self._refresh_turns()
-        return embed
+    code: str
 
-    def _refresh_turns(self) -> None:
-        self.newer.disabled = self.offset == 0
-        self.older.disabled = self.offset + PAGE_SIZE >= self.total
+    async def open(self, interaction: discord.Interaction, offset: int, args: str, *, turn: bool) -> None:
+        """Show the page at `offset` privately: a new message, or (`turn`) the page replaced."""
+        ...
 
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if interaction.user.id != self.owner_id:
+
+class PageTurn(discord.ui.DynamicItem[discord.ui.Button[Any]], template=PAGE_TEMPLATE):
+    """Newer (`n`) or Older (`o`): to the page at OFFSET of BOOK, for OWNER."""
+
+    actions: ClassVar[Pages]
+
+    def __init__(
+        self, book: str, owner: int, offset: int, way: str, args: str, label: str | None = None, disabled: bool = False
+    ) -> None:
+        button: discord.ui.Button[Any] = discord.ui.Button(
+            label=label,
+            emoji="◀️" if way == "n" else "▶️",
+            custom_id=f"ib:pg:{book}:{owner}:{offset}:{way}:{args}",
+            disabled=disabled,
+        )
+        super().__init__(button)
+        self.book, self.owner, self.offset, self.args = book, owner, offset, args
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> PageTurn:
+        label = getattr(item, "label", None)
+        return cls(match["book"], int(match["owner"]), int(match["offset"]), match["way"], match["args"], label)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await self.actions.turn(interaction, self.book, self.owner, self.offset, self.args)
+
+
+class Pages:
+    """The books, and the turn buttons of their pages (bound to this `Pages`; what app.py registers)."""
+
+    def __init__(self, errors: ErrorReporter) -> None:
+        self.errors = errors
+        self._books: dict[str, Book] = {}
+        self._turn = bound(PageTurn, self)
+        self.items = (self._turn,)
+
+    def add(self, book: Book) -> None:
+        self._books[book.code] = book
+
+    async def turn(self, interaction: discord.Interaction, code: str, owner: int, offset: int, args: str) -> None:
+        book = self._books.get(code)
+        if book is None or interaction.user.id != owner:
+            locale = str(interaction.locale)
             await interaction.response.send_message(
-                _("These pages belong to another moderator.").render(self.locale), ephemeral=True
+                _("These pages belong to someone else. Open your own with the command.").render(locale), ephemeral=True
             )
-            return False
-        return True
+            return
+        await self.errors.guarded(interaction, book.open(interaction, offset, args, turn=True))
 
-    async def _turn(self, interaction: discord.Interaction, offset: int) -> None:
-        self.offset = max(0, offset)
-        embed = await self.page()
-        await interaction.response.edit_message(embed=embed, view=self, allowed_mentions=discord.AllowedMentions.none())
-
-    @discord.ui.button(label="Newer", emoji="◀️", style=discord.ButtonStyle.secondary)
-    async def newer(self, interaction: discord.Interaction, button: discord.ui.Button[Any]) -> None:
-        await self._turn(interaction, self.offset - PAGE_SIZE)
-
-    @discord.ui.button(label="Older", emoji="▶️", style=discord.ButtonStyle.secondary)
-    async def older(self, interaction: discord.Interaction, button: discord.ui.Button[Any]) -> None:
-        await self._turn(interaction, self.offset + PAGE_SIZE)
+    def turns(
+        self, book: Book, owner: int, offset: int, total: int, locale: str, args: str = ""
+    ) -> list[discord.ui.Item[Any]]:
+        """Newer and Older for the page at `offset` of `total` items; `args` (at most 60 of
+        `-_.a-z0-9`) is what the book needs to read the same list again."""
+        assert len(args) <= MAX_ARGS and re.fullmatch(r"[-_.a-z0-9]*", args), args
+        last = max(0, (total - 1) // PAGE_SIZE * PAGE_SIZE)
+        newer, older = _("Newer").render(locale), _("Older").render(locale)
+        return [
+            self._turn(book.code, owner, max(0, offset - PAGE_SIZE), "n", args, newer, disabled=offset == 0),
+            self._turn(book.code, owner, min(offset + PAGE_SIZE, last), "o", args, older, disabled=offset >= last),
+        ]

@@ -50,9 +50,10 @@ async def test_history_pages_through_the_members_results_with_previews(make_conf
     assert sheet.width == 480 and sheet.height < sheet.width / 2
     ids = button_ids(first)
     assert ids[:2] == [f"ib:reroll:{rows[11].id}", f"ib:reroll:{rows[10].id}"] and f"ib:hvary:{rows[2].id}" in ids
-    assert ids[-2:] == ["ib:history:0:n", "ib:history:1:o"]
+    member = discord_api.member["id"]
+    assert ids[-2:] == [f"ib:pg:h:{member}:0:n:", f"ib:pg:h:{member}:10:o:"]
 
-    older = await turn(discord_api, first, "ib:history:1:o")
+    older = await turn(discord_api, first, f"ib:pg:h:{member}:10:o:")
     assert older.id == first.id and "page 2 of 2" in older.text and "fox number 0" in older.text
     assert len(older.attachment_bytes()) == 2
 
@@ -88,7 +89,7 @@ async def test_history_keeps_the_latest_fifty(make_config, start_bot, discord_ap
     assert not [component for component in first.components if component["type"] == 12]  # no previews kept
     last = first
     for page in range(1, 5):
-        last = await turn(discord_api, last, f"ib:history:{page}:o")
+        last = await turn(discord_api, last, f"ib:pg:h:{member}:{page * 10}:o:")
     assert "page 5 of 5" in last.text and "old fox 5 " in last.text and "old fox 4 " not in last.text
 
 

@@ -63,5 +63,5 @@ async def test_the_pages_of_recent_usage_answer_only_the_moderator_who_opened_th
         c["custom_id"] for row in reply.payload["components"] for c in row["components"] if c["label"] == "Older"
     )
     refused = await discord_api.wait_for_reply(await discord_api.click(reply, older, user=discord_api.member))
-    assert refused.ephemeral and "belong to another moderator" in refused.text
+    assert refused.ephemeral and "belong to someone else" in refused.text
     assert "fox 0" not in everything_shown(refused)

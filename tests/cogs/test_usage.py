@@ -122,3 +122,26 @@ async def test_periods_leave_out_older_rows(make_config, start_bot, discord_api,
     assert {f["name"]: f["value"] for f in reply.payload["embeds"][0]["fields"]}["Requests"] == "1"
     _, reply = await run(discord_api, "summary", {"period": "all"})
     assert {f["name"]: f["value"] for f in reply.payload["embeds"][0]["fields"]}["Requests"] == "2"
+
+
+async def test_recent_pages_turn_after_a_restart_and_keep_their_filters(
+    make_config, start_bot, discord_api, images_api
+):
+    config = make_config()
+    bot = await start_bot(config)
+    await seed(bot, discord_api, 12)
+    state = await discord_api.send_slash_command(
+        "usage", {"status": "ok"}, subcommand="recent", user=discord_api.moderator
+    )
+    reply = await discord_api.wait_for_reply(state)
+    older = next(
+        c["custom_id"] for row in reply.payload["components"] for c in row["components"] if c["label"] == "Older"
+    )
+    await bot.close()
+    await discord_api.wait_for(lambda: not discord_api.identified.is_set())
+    await start_bot(config)
+    click = await discord_api.click(reply, older, user=discord_api.moderator)
+    await discord_api.wait_for(lambda: click.callback_type == 7)
+    page_two = click.original.payload["embeds"][0]
+    assert page_two["footer"]["text"] == "11–12 of 12" and "fox number 0" in page_two["description"]
+    assert older.endswith(".ok.")  # the status filter rides in the button

@@ -47,16 +47,28 @@ def test_each_bots_copy_keeps_its_own_actions():
     assert isinstance(one("vary", 1, 0), ResultButton) and not hasattr(ResultButton, "actions")
 
 
-async def test_the_history_and_notice_buttons_read_back_and_refuse_forgeries():
-    from bot.surface.flags import FlagButton
-    from bot.surface.history import PageButton
+async def test_the_page_turns_and_the_notice_buttons_read_back_and_refuse_forgeries():
+    from bot.surface.flags import FlagButton, FlagPick
+    from bot.surface.pages import PageTurn
 
-    page = await round_trip(PageButton(3, "o", "Older"))
-    assert (page.page, page.custom_id, page.item.label) == (3, "ib:history:3:o", "Older")
+    page = await round_trip(PageTurn("r", 123456789012345678, 20, "o", "42.ok.imagine", "Older"))
+    assert (page.book, page.owner, page.offset, page.args) == ("r", 123456789012345678, 20, "42.ok.imagine")
+    assert page.custom_id == "ib:pg:r:123456789012345678:20:o:42.ok.imagine" and page.item.label == "Older"
+    longest = PageTurn("r", 10**19, 999990, "n", "1" * 19 + ".filtered." + "x" * 32)
+    assert len(longest.custom_id) <= 100  # Discord's limit on a custom id
     made = FlagButton("b7", 55, locale="zh-CN")
     flag = await round_trip(made)
     assert (flag.action, flag.usage_id, made.item.label) == ("b7", 55, "屏蔽 7 天")
-    for forged in ("ib:history:10:o", "ib:history:1:x", "ib:flag:b30:1", "ib:flag:bf:12345678901234567890"):
-        assert not any(item.__discord_ui_compiled_template__.fullmatch(forged) for item in (PageButton, FlagButton)), (
-            forged
-        )
+    assert (await round_trip(FlagPick(30))).custom_id == "ib:flagpick:30"
+    forgeries = (
+        "ib:pg:r:1:1234567:o:",
+        "ib:pg:r:1:0:x:",
+        "ib:pg:R:1:0:o:",
+        "ib:pg:r:1:0:o:<@&1>",
+        "ib:flag:b30:1",
+        "ib:flag:bf:12345678901234567890",
+        "ib:flagpick:x",
+    )
+    for forged in forgeries:
+        items = (PageTurn, FlagButton, FlagPick)
+        assert not any(item.__discord_ui_compiled_template__.fullmatch(forged) for item in items), forged
