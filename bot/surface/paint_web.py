@@ -46,6 +46,7 @@ MASK_FIELD_BYTES_SLACK = 64 * 1024  # the prompt and the form's own framing, bes
 
 
 def _static(name: str) -> bytes:
+    """A file of bot/web/, read once when the server is made (never on the event loop per request)."""
     return resources.files("bot").joinpath("web", name).read_bytes()
 
 
@@ -146,6 +147,7 @@ class PaintServer:
         self._port = int(port)
         self._max_body = max_body_bytes
         self._limit = RateLimit(clock, per_minute)
+        self._files = {name: _static(name) for name in STATIC}
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
 
@@ -182,7 +184,7 @@ class PaintServer:
         name = request.match_info["name"]
         if name not in STATIC:
             raise web.HTTPNotFound()
-        return web.Response(body=_static(name), content_type=STATIC[name], charset="utf-8")
+        return web.Response(body=self._files[name], content_type=STATIC[name], charset="utf-8")
 
     async def _page(self, request: web.Request) -> web.Response:
         token = request.match_info["token"]
