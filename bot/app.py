@@ -239,7 +239,7 @@ class ImageBot(commands.AutoShardedBot):
         offer_painting: PaintOffer | None,
     ) -> None:
         """The error path, the translator, the buttons discord.py dispatches, and the cogs."""
-        pages = Pages(found.errors)
+        pages = Pages(found.errors, found.locales)
         history = HistoryPages(
             sessions=found.sessions,
             locales=found.locales,

@@ -85,6 +85,7 @@ class Foundation:
     runner: Runner
     styles: Styles
     openings: Openings
+    usage: UsageLog
     admission: Admission
     intake: Intake
     message_intake: MessageIntake
@@ -216,6 +217,7 @@ def foundation(
         runner=runner,
         styles=styles,
         openings=openings,
+        usage=usage,
         admission=admission,
         intake=intake,
         message_intake=message_intake,
@@ -251,9 +253,7 @@ def painting_page(found: Foundation) -> tuple[PaintServer | None, PaintOffer | N
     config = found.config
     if not config.web.enabled:
         return None, None
-    edits = PaintedEdits(
-        catalog=found.catalog, admission=found.admission, usage=UsageLog(found.sessions), failures=found.failures
-    )
+    edits = PaintedEdits(catalog=found.catalog, admission=found.admission, usage=found.usage, failures=found.failures)
     painting = Painting(
         sessions=found.sessions,
         edits=edits,

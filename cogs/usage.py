@@ -113,14 +113,9 @@ class RecentRequests:
             colour=discord.Colour.blurple(),
         )
         embed.set_footer(text=footer(offset, len(rows), total, locale))
-        view = discord.ui.View(timeout=None)
-        for item in self.pages.turns(self, interaction.user.id, offset, total, locale, args):
-            view.add_item(item)
-        none = discord.AllowedMentions.none()
-        if turn:
-            await interaction.response.edit_message(embed=embed, view=view, allowed_mentions=none)
-        else:
-            await interaction.followup.send(embed=embed, view=view, ephemeral=True, allowed_mentions=none)
+        await self.pages.answer(
+            interaction, self, embed, offset=offset, total=total, locale=locale, args=args, turn=turn
+        )
 
 
 def jump_url(row: UsageRecord) -> str | None:

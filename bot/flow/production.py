@@ -34,8 +34,8 @@ class Production:
         *,
         downloads: AttachmentDownloader,
         threads: BoundedThreads,
-        output_format: OutputChoice = "auto",
-        output_compression: int = 90,
+        output_format: OutputChoice,
+        output_compression: int,
     ) -> None:
         """`output_format` and `output_compression`: what GPT image models are asked to make (see
         bot/images/formats.py); `auto` fits the size to where the result goes."""

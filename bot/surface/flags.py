@@ -266,12 +266,7 @@ class FlaggedRequests:
             discord.SelectOption(label=f"{number}. {row.flags or row.status}"[:100], value=str(row.id))
             for number, row in enumerate(rows, start=offset + 1)
         ]
-        view = discord.ui.View(timeout=None)
-        view.add_item(self.buttons.pick(offset, options, _("Act on one of them…").render(locale)))
-        for item in self.pages.turns(self, interaction.user.id, offset, total, locale, args):
-            view.add_item(item)
-        none = discord.AllowedMentions.none()
-        if turn:
-            await interaction.response.edit_message(embed=embed, view=view, allowed_mentions=none)
-        else:
-            await interaction.followup.send(embed=embed, view=view, ephemeral=True, allowed_mentions=none)
+        pick = self.buttons.pick(offset, options, _("Act on one of them…").render(locale))
+        await self.pages.answer(
+            interaction, self, embed, offset=offset, total=total, locale=locale, args=args, turn=turn, items=(pick,)
+        )

@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Protocol
 
 import discord
 
+from bot.flow.locales import Locales
 from bot.i18n import _
 from bot.surface.errors import ErrorReporter
 from bot.surface.result_items import bound
@@ -73,8 +74,8 @@ class PageTurn(discord.ui.DynamicItem[discord.ui.Button[Any]], template=PAGE_TEM
 class Pages:
     """The books, and the turn buttons of their pages (bound to this `Pages`; what app.py registers)."""
 
-    def __init__(self, errors: ErrorReporter) -> None:
-        self.errors = errors
+    def __init__(self, errors: ErrorReporter, locales: Locales) -> None:
+        self.errors, self.locales = errors, locales
         self._books: dict[str, Book] = {}
         self._turn = bound(PageTurn, self)
         self.items = (self._turn,)
@@ -85,12 +86,36 @@ class Pages:
     async def turn(self, interaction: discord.Interaction, code: str, owner: int, offset: int, args: str) -> None:
         book = self._books.get(code)
         if book is None or interaction.user.id != owner:
-            locale = str(interaction.locale)
+            locale = await self.locales.for_interaction(interaction)
             await interaction.response.send_message(
                 _("These pages belong to someone else. Open your own with the command.").render(locale), ephemeral=True
             )
             return
         await self.errors.guarded(interaction, book.open(interaction, offset, args, turn=True))
+
+    async def answer(
+        self,
+        interaction: discord.Interaction,
+        book: Book,
+        embed: discord.Embed,
+        *,
+        offset: int,
+        total: int,
+        locale: str,
+        args: str,
+        turn: bool,
+        items: tuple[discord.ui.Item[Any], ...] = (),
+    ) -> None:
+        """An embed page with its `items` and turns: the page replaced (`turn`), or a new private
+        message after the book's deferral."""
+        view = discord.ui.View(timeout=None)
+        for item in (*items, *self.turns(book, interaction.user.id, offset, total, locale, args)):
+            view.add_item(item)
+        none = discord.AllowedMentions.none()
+        if turn:
+            await interaction.response.edit_message(embed=embed, view=view, allowed_mentions=none)
+        else:
+            await interaction.followup.send(embed=embed, view=view, ephemeral=True, allowed_mentions=none)
 
     def turns(
         self, book: Book, owner: int, offset: int, total: int, locale: str, args: str = ""
