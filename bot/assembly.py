@@ -32,7 +32,7 @@ from bot.flow.intake import Intake
 from bot.flow.locales import Locales
 from bot.flow.message_intake import MessageIntake
 from bot.flow.notices import ModeratorNotices
-from bot.flow.painting import PaintedEdits, Painting
+from bot.flow.painting import PAGE_IMAGES_BYTES, PageImages, PaintedEdits, Painting
 from bot.flow.pipeline import Pipeline
 from bot.flow.production import Production
 from bot.flow.replies import MemberReplies
@@ -54,6 +54,7 @@ from bot.vault import KeyVault
 log = logging.getLogger(__name__)
 
 MODERATION_RESPONSE_BYTES = 1024 * 1024  # a moderation answer is a few kilobytes
+PAGE_IMAGE_THREADS = 1  # the painting page's own: its images never wait for, or hold up, the jobs' threads
 
 
 def image_hosts(config: DiscordConfig) -> set[str]:
@@ -254,10 +255,16 @@ def painting_page(found: Foundation) -> tuple[PaintServer | None, PaintOffer | N
     if not config.web.enabled:
         return None, None
     edits = PaintedEdits(catalog=found.catalog, admission=found.admission, usage=found.usage, failures=found.failures)
+    images = PageImages(
+        downloads=found.downloads,
+        threads=BoundedThreads(PAGE_IMAGE_THREADS),
+        clock=found.clock,
+        budget_bytes=PAGE_IMAGES_BYTES,
+    )
     painting = Painting(
         sessions=found.sessions,
         edits=edits,
-        downloads=found.downloads,
+        images=images,
         threads=found.threads,
         clock=found.clock,
         public_url=config.web.public_url,
@@ -269,6 +276,9 @@ def painting_page(found: Foundation) -> tuple[PaintServer | None, PaintOffer | N
         listen=config.web.listen,
         max_body_bytes=int(config.web.max_body_mb * 2**20),
         per_minute=config.web.requests_per_minute,
+        max_open_sends=config.web.max_open_sends,
+        body_timeout_seconds=config.web.body_timeout_seconds,
+        trusted_proxies=config.web.trusted_proxies,
     )
     return server, PaintOffer(painting, found.locales)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 
+import aiohttp
 from PIL import Image
 from sqlalchemy import select
 
@@ -45,3 +46,56 @@ def decode(data: bytes) -> Image.Image:
     image = Image.open(io.BytesIO(data))
     image.load()
     return image
+
+
+# The painting page ------------------------------------------------------------------------------
+
+PAINT_SECRET = "a-test-secret-key-that-is-long-enough-for-the-vault"
+
+
+def web_config(make_config, **web):
+    return make_config(
+        web={"listen": "127.0.0.1:0", "public_url": "https://paint.example.com", **web},
+        security={"secret_key": PAINT_SECRET},
+    )
+
+
+def photo(size=(400, 300), colour=(40, 120, 160)) -> bytes:
+    return encode(Image.new("RGB", size, colour))
+
+
+async def offered_link(discord_api, bot, image: bytes, **options) -> tuple[str, object]:
+    """/edit without a mask, and the path of the link it offers privately; and the interaction."""
+    state = await discord_api.send_slash_command(
+        "edit", {"image": discord_api.upload("photo.png", image), "prompt": "make it night", **options}
+    )
+    await discord_api.wait_for(lambda: any(painting_link(message) for message in state.followups))
+    [url] = [url for message in state.followups if (url := painting_link(message))]
+    assert url.startswith("https://paint.example.com/paint/")
+    return f"http://127.0.0.1:{bot.paint_server.port}{url.removeprefix('https://paint.example.com')}", state
+
+
+def painting_link(message) -> str | None:
+    return next((c["url"] for c in message.components if c["type"] == 2 and c.get("style") == 5), None)
+
+
+def mask_png(size, painted_box) -> bytes:
+    """A mask as the page makes it: opaque black, transparent in `painted_box`."""
+    mask = Image.new("RGBA", size, (0, 0, 0, 255))
+    mask.paste((0, 0, 0, 0), painted_box)
+    buffer = io.BytesIO()
+    mask.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+async def post(url: str, prompt: str, mask: bytes, *, accept: str = "application/json"):
+    form = aiohttp.FormData()
+    form.add_field("prompt", prompt)
+    form.add_field("mask", mask, filename="mask.png", content_type="image/png")
+    async with aiohttp.ClientSession() as session, session.post(url, data=form, headers={"Accept": accept}) as answer:
+        return answer.status, await answer.text(), dict(answer.headers)
+
+
+async def get(url: str):
+    async with aiohttp.ClientSession() as session, session.get(url) as answer:
+        return answer.status, await answer.read(), dict(answer.headers)

@@ -31,6 +31,16 @@ def _http_url(value: str, *, websocket: bool = False) -> str:
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 
 
+def _networks(value: list[str], *, example: str) -> list[str]:
+    """CIDR networks as written, each checked to be one."""
+    for network in value:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ValueError(f'{network!r} is not a network; write one like "{example}"') from None
+    return value
+
+
 class DiscordConfig(Section):
     token: SecretStr = SecretStr("")
     api_base_url: str = ""
@@ -223,7 +233,10 @@ class WebConfig(Section):
     listen: str = ""
     public_url: str = ""
     max_body_mb: float = Field(default=8.0, gt=0, le=100)  # a mask and a prompt; more is refused unread
-    requests_per_minute: int = Field(default=30, ge=1, le=10_000)  # per client address
+    requests_per_minute: int = Field(default=30, ge=1, le=10_000)  # per link, and per address without one
+    max_open_sends: int = Field(default=8, ge=1, le=1_000)  # sends whose bodies are being read at once
+    body_timeout_seconds: float = Field(default=30.0, gt=0, le=600)  # to read one send's whole body
+    trusted_proxies: list[str] = Field(default_factory=list)  # CIDRs whose X-Forwarded-For is believed
 
     @field_validator("listen")
     @classmethod
@@ -234,6 +247,11 @@ class WebConfig(Section):
     @classmethod
     def _check_public_url(cls, value: str) -> str:
         return _http_url(value)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        return _networks(value, example="127.0.0.1/32")
 
     @model_validator(mode="after")
     def _both_or_neither(self) -> WebConfig:
@@ -255,14 +273,7 @@ class SecurityConfig(Section):
     @field_validator("allowed_networks")
     @classmethod
     def _check_networks(cls, value: list[str]) -> list[str]:
-        for network in value:
-            try:
-                ipaddress.ip_network(network, strict=False)
-            except ValueError:
-                raise ValueError(
-                    f'{network!r} is not a network; write one like "10.0.0.0/8" or "127.0.0.1/32"'
-                ) from None
-        return value
+        return _networks(value, example="10.0.0.0/8")
 
     @field_validator("secret_key")
     @classmethod

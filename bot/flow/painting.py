@@ -10,10 +10,12 @@ through its token.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
+from collections import OrderedDict
 from dataclasses import asdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import discord
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -37,6 +39,7 @@ from bot.threads import BoundedThreads
 
 LINK_LIFETIME = timedelta(minutes=15)  # the interaction's: its answer is where the result goes
 MAX_PROMPT_CHARS = 4000
+PAGE_IMAGES_BYTES = 64 * 2**20  # the page copies kept at once, in all
 
 
 class PaintRefused(Exception):
@@ -118,21 +121,82 @@ class PaintedEdits:
         return None
 
 
+class PageImages:
+    """The page's copy of each link's image (bot/imaging.page_copy), made once per link however
+    often the page or a script asks (asks that come together share one making), and kept while the
+    link lives, within `budget_bytes` in all (the oldest go first). They are made on `threads`, a
+    pool of the page's own, so that no link holder can hold up the jobs' image work."""
+
+    def __init__(
+        self, *, downloads: AttachmentDownloader, threads: BoundedThreads, clock: Clock, budget_bytes: int
+    ) -> None:
+        self._downloads = downloads
+        self._threads = threads
+        self._clock = clock
+        self._budget = budget_bytes
+        self._made: OrderedDict[str, tuple[datetime, asyncio.Future[bytes]]] = OrderedDict()
+
+    async def of(self, ticket: PaintTicket) -> bytes:
+        self._forget(self._clock.now())
+        entry = self._made.get(ticket.nonce)
+        if entry is None:
+            making = asyncio.ensure_future(self._make(SourceImage(**ticket.source), ticket.locale))
+            making.add_done_callback(lambda done: done.cancelled() or done.exception())  # awaited or not
+            entry = self._made[ticket.nonce] = (aware(ticket.created_at) + LINK_LIFETIME, making)
+        try:
+            data = await asyncio.shield(entry[1])
+        except Exception:
+            if self._made.get(ticket.nonce) is entry:
+                del self._made[ticket.nonce]  # the next ask tries again (the link's own rate bounds it)
+            raise
+        self._keep_within_budget()
+        return data
+
+    async def _make(self, source: SourceImage, locale: str) -> bytes:
+        try:
+            data = await self._downloads.fetch(source.url, declared_size=source.size)
+        except InvalidRequest as exc:
+            raise PaintRefused(410, exc.message, locale) from None
+        try:
+            return await self._threads.run(page_copy, data)
+        except ImageDataError as exc:
+            raise PaintRefused(422, _("That image can't be used: {reason}.", reason=exc.reason), locale) from None
+
+    def _forget(self, now: datetime) -> None:
+        for nonce, (until, _making) in list(self._made.items()):
+            if until <= now:
+                del self._made[nonce]
+
+    def _keep_within_budget(self) -> None:
+        made = [(nonce, len(making.result())) for nonce, (_until, making) in self._made.items() if _kept(making)]
+        total = sum(size for _nonce, size in made)
+        for nonce, size in made:  # oldest first
+            if total <= self._budget:
+                break
+            del self._made[nonce]
+            total -= size
+
+
+def _kept(making: asyncio.Future[bytes]) -> bool:
+    return making.done() and not making.cancelled() and making.exception() is None
+
+
 class Painting:
     def __init__(
         self,
         *,
         sessions: async_sessionmaker[AsyncSession],
         edits: PaintedEdits,
-        downloads: AttachmentDownloader,
+        images: PageImages,
         threads: BoundedThreads,
         clock: Clock,
         public_url: str,
         secret_key: str,
     ) -> None:
+        """`threads` check the masks sent; `images` makes the page's copies on threads of its own."""
         self._sessions = sessions
         self._edits = edits
-        self._downloads = downloads
+        self._images = images
         self._threads = threads
         self._clock = clock
         self._public_url = public_url.rstrip("/")
@@ -163,6 +227,12 @@ class Painting:
         )
         return f"{self._public_url}/paint/{token}"
 
+    def link_of(self, token: str) -> str | None:
+        """The ticket a validly signed token names (its nonce), without asking the database; None
+        for anything this bot did not sign."""
+        payload = self._signer.unsign(token)
+        return str(payload.get("n")) if payload else None
+
     async def ticket(self, token: str) -> PaintTicket:
         """The link's ticket, or PaintRefused: 403 for a changed or expired link, 410 for a used one."""
         payload = self._signer.unsign(token)
@@ -185,17 +255,12 @@ class Painting:
         )
 
     async def image(self, ticket: PaintTicket) -> bytes:
-        """The image to paint on, as a PNG (orientation applied), fetched from Discord's CDN."""
-        source = SourceImage(**ticket.source)
-        data = await self._downloads.fetch(source.url, declared_size=source.size)
-        try:
-            return await self._threads.run(page_copy, data)
-        except ImageDataError as exc:
-            raise PaintRefused(422, _("That image can't be used: {reason}.", reason=exc.reason)) from None
+        """The image to paint on, as a PNG (orientation applied), fetched once from Discord's CDN."""
+        return await self._images.of(ticket)
 
-    async def send(self, token: str, prompt: str, mask: bytes) -> PaintTicket:
-        """The page's Send: the mask and prompt checked, the link used up, and the edit queued."""
-        ticket = await self.ticket(token)
+    async def send(self, ticket: PaintTicket, prompt: str, mask: bytes) -> None:
+        """The page's Send on a ticket `ticket()` gave: the mask and prompt checked, the link used
+        up (unless another send used it first), and the edit queued."""
         prompt = prompt.strip()
         if not prompt or len(prompt) > MAX_PROMPT_CHARS:
             raise PaintRefused(
@@ -215,4 +280,3 @@ class Painting:
         refused = await self._edits.queue(ticket, prompt, mask)
         if refused is not None:
             raise PaintRefused(400, refused, ticket.locale)
-        return ticket

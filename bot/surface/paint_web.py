@@ -3,19 +3,28 @@
 and a prompt, as `multipart/form-data`, from the page or a script), and the page's script and
 style under `/paint/static/`. Nothing else is served.
 
-Every answer carries strict headers: a Content-Security-Policy with no inline script and
-`frame-ancestors 'none'`, `nosniff`, no referrer and no caching. Bodies are capped
-(`web.max_body_mb`), each client address has `web.requests_per_minute`, and a changed or
-expired link gets 403, a used one 410, each with a page that says so. The page is plain HTML,
+The page faces the internet, so who asks is checked before anything they send is read: a send's
+link is checked (its signature, then its ticket) before its body, at most `web.max_open_sends`
+bodies are read at once (one a link), each within `web.body_timeout_seconds`, and up to
+`web.max_body_mb`. Requests that carry a validly signed link are counted per link; all others
+per client address (from `X-Forwarded-For` only when the connection comes from one of
+`web.trusted_proxies`), so strangers never spend a member's budget. Every answer, a fault's
+included, carries strict headers: a Content-Security-Policy with no inline script and
+`frame-ancestors 'none'`, `nosniff`, no referrer and no caching. A changed or expired link gets
+403, a used one 410, malformed input 400, each with a page that says so. The page is plain HTML,
 CSS and JavaScript, no build step, in the member's Discord language.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import html
+import ipaddress
 import json
 import logging
 from collections import deque
+from collections.abc import Iterable, Iterator
 from importlib import resources
 
 import discord
@@ -51,24 +60,74 @@ def _static(name: str) -> bytes:
 
 
 class RateLimit:
-    """At most `per_minute` requests a minute from one address (a sliding window)."""
+    """At most `per_minute` requests a minute for one key (a sliding window)."""
 
     def __init__(self, clock: Clock, per_minute: int) -> None:
         self._clock = clock
         self._per_minute = per_minute
         self._seen: dict[str, deque[float]] = {}
 
-    def allow(self, address: str) -> bool:
+    def allow(self, key: str) -> bool:
         now = self._clock.monotonic()
-        if len(self._seen) > 10_000:  # forget quiet addresses rather than grow
+        if len(self._seen) > 10_000:  # forget quiet keys rather than grow
             self._seen = {key: times for key, times in self._seen.items() if times and times[-1] > now - 60}
-        times = self._seen.setdefault(address, deque())
+        times = self._seen.setdefault(key, deque())
         while times and times[0] <= now - 60:
             times.popleft()
         if len(times) >= self._per_minute:
             return False
         times.append(now)
         return True
+
+
+class ClientAddress:
+    """The address of the browser behind a request: the connection's own, or, when that is one of
+    the trusted proxies, the nearest `X-Forwarded-For` hop that is not (each proxy appends the
+    address it was reached from, so hops a client wrote itself stand further left, never read)."""
+
+    def __init__(self, trusted_proxies: Iterable[str]) -> None:
+        self._trusted = tuple(ipaddress.ip_network(network, strict=False) for network in trusted_proxies)
+
+    def _trusts(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip.version == network.version and ip in network for network in self._trusted)
+
+    def __call__(self, request: web.BaseRequest) -> str:
+        remote = request.remote or "?"
+        if not self._trusts(remote):
+            return remote
+        hops = [hop.strip() for line in request.headers.getall("X-Forwarded-For", ()) for hop in line.split(",")]
+        for hop in reversed(hops):
+            try:
+                address = str(ipaddress.ip_address(hop.strip("[]")))
+            except ValueError:
+                return remote  # no proxy of ours wrote that: nothing left of it is believed
+            if not self._trusts(address):
+                return address
+        return remote
+
+
+class OpenSends:
+    """Sends whose bodies are being read: at most `limit` at once, and one a link."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._links: set[str] = set()
+
+    @contextlib.contextmanager
+    def hold(self, link: str, locale: str) -> Iterator[None]:
+        if link in self._links:
+            raise PaintRefused(429, _("This link is already sending. Wait for it to finish."), locale)
+        if len(self._links) >= self._limit:
+            raise PaintRefused(503, _("The page is busy. Try again in a minute."), locale)
+        self._links.add(link)
+        try:
+            yield
+        finally:
+            self._links.discard(link)
 
 
 def page(locale: str, title: Text, body: str, *, status: int = 200) -> web.Response:
@@ -141,31 +200,62 @@ def painting_page(locale: str, token: str) -> str:
 
 
 class PaintServer:
-    def __init__(self, painting: Painting, clock: Clock, *, listen: str, max_body_bytes: int, per_minute: int) -> None:
+    def __init__(
+        self,
+        painting: Painting,
+        clock: Clock,
+        *,
+        listen: str,
+        max_body_bytes: int,
+        per_minute: int,
+        max_open_sends: int,
+        body_timeout_seconds: float,
+        trusted_proxies: Iterable[str] = (),
+    ) -> None:
         self._painting = painting
         self._host, _, port = listen.rpartition(":")
         self._port = int(port)
         self._max_body = max_body_bytes
-        self._limit = RateLimit(clock, per_minute)
+        self._per_link = RateLimit(clock, per_minute)
+        self._per_address = RateLimit(clock, per_minute)
+        self._client_address = ClientAddress(trusted_proxies)
+        self._sends = OpenSends(max_open_sends)
+        self._body_timeout = body_timeout_seconds
         self._files = {name: _static(name) for name in STATIC}
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
 
     @web.middleware
     async def _guard(self, request: web.Request, handler) -> web.StreamResponse:
-        if not self._limit.allow(request.remote or "?"):
-            response: web.StreamResponse = web.Response(status=429, text="Too many requests; wait a minute.")
-        else:
-            try:
-                response = await handler(request)
-            except web.HTTPException as exc:
-                response = web.Response(status=exc.status, text=exc.reason)
+        """Counts the request against its link's budget (a validly signed one) or its address's,
+        answers it, and gives every answer, a refusal's or a fault's, the page's headers."""
+        try:
+            if not self._allow(request):
+                raise PaintRefused(429, _("Too many requests. Wait a minute and try again."))
+            response = await handler(request)
+        except PaintRefused as refused:
+            response = refusal(refused.locale, refused)
+            if request.can_read_body and not request.content.is_eof():
+                response.force_close()  # what was not read is not waited for either
+        except web.HTTPException as exc:
+            response = web.Response(status=exc.status, text=exc.reason)
+        except Exception:
+            log.exception("painting page: %s %s failed", request.method, request.rel_url.path[:64])
+            response = refusal("en-US", PaintRefused(500, _("Something went wrong on our side. Try again later.")))
         response.headers.update(SECURITY_HEADERS)
         return response
 
+    def _allow(self, request: web.Request) -> bool:
+        if request.match_info.route.name == "static":
+            return True  # two small files from memory, needed by every page opening
+        link = self._painting.link_of(request.match_info.get("token", ""))
+        if link is not None:
+            return self._per_link.allow(link)
+        return self._per_address.allow(self._client_address(request))
+
     async def start(self) -> None:
         app = web.Application(middlewares=[self._guard], client_max_size=self._max_body)
-        app.router.add_get("/paint/static/{name}", self._static)
+        app.router.add_get("/paint/static/{name}", self._static, name="static")
         app.router.add_get(f"/paint/{TOKEN_PATTERN}", self._page)
         app.router.add_get(f"/paint/{TOKEN_PATTERN}/image", self._image)
         app.router.add_post(f"/paint/{TOKEN_PATTERN}", self._send)
@@ -188,28 +278,27 @@ class PaintServer:
 
     async def _page(self, request: web.Request) -> web.Response:
         token = request.match_info["token"]
-        try:
-            ticket = await self._painting.ticket(token)
-        except PaintRefused as refused:
-            return refusal(refused.locale, refused)
+        ticket = await self._painting.ticket(token)
         return page(ticket.locale, _("Paint the area"), painting_page(ticket.locale, token))
 
     async def _image(self, request: web.Request) -> web.Response:
-        try:
-            ticket = await self._painting.ticket(request.match_info["token"])
-            return web.Response(body=await self._painting.image(ticket), content_type="image/png")
-        except PaintRefused as refused:
-            return refusal(refused.locale, refused)
+        ticket = await self._painting.ticket(request.match_info["token"])
+        return web.Response(body=await self._painting.image(ticket), content_type="image/png")
 
     async def _send(self, request: web.Request) -> web.Response:
-        token, wants_json = request.match_info["token"], "application/json" in request.headers.get("Accept", "")
+        wants_json = "application/json" in request.headers.get("Accept", "")
         try:
-            prompt, mask = await self._read_form(request)
-            ticket = await self._painting.send(token, prompt, mask)
+            ticket = await self._painting.ticket(request.match_info["token"])  # before any of the body
+            with self._sends.hold(ticket.nonce, ticket.locale):
+                prompt, mask = await self._read_form(request, ticket.locale)
+            await self._painting.send(ticket, prompt, mask)
         except PaintRefused as refused:
-            if wants_json:
-                return web.json_response({"message": refused.message.render(refused.locale)}, status=refused.status)
-            return refusal(refused.locale, refused)
+            if not wants_json:
+                raise
+            answer = web.json_response({"message": refused.message.render(refused.locale)}, status=refused.status)
+            if not request.content.is_eof():
+                answer.force_close()
+            return answer
         done = _("Sent. The edited image comes back in Discord; you can close this page.")
         if wants_json:
             return web.json_response({"message": done.render(ticket.locale)})
@@ -219,26 +308,43 @@ class PaintServer:
             f'<main class="note"><p>{html.escape(done.render(ticket.locale))}</p></main>',
         )
 
-    async def _read_form(self, request: web.Request) -> tuple[str, bytes]:
-        """The form's `prompt` and `mask`, each read up to its cap; anything else is refused."""
+    async def _read_form(self, request: web.Request, locale: str) -> tuple[str, bytes]:
+        """The form's `prompt` and `mask`, each up to its cap, all within the body's deadline."""
+        malformed = PaintRefused(400, _("Send the mask and the prompt as a form."), locale)
         if request.content_type != "multipart/form-data":
-            raise PaintRefused(400, _("Send the mask and the prompt as a form."))
+            raise malformed
+        if (request.content_length or 0) > self._max_body + MASK_FIELD_BYTES_SLACK:
+            raise PaintRefused(413, _("That is too large to send."), locale)
+        try:
+            async with asyncio.timeout(self._body_timeout):
+                fields = await self._read_parts(request, locale)
+        except TimeoutError:
+            log.info("painting page: a send from %s did not arrive in time", self._client_address(request))
+            raise PaintRefused(408, _("The send took too long. Try again."), locale) from None
+        except ConnectionResetError:
+            log.info("painting page: %s went away during a send", self._client_address(request))
+            raise PaintRefused(400, _("The send was cut off. Try again."), locale) from None
+        except ValueError:  # aiohttp's word for a body that is not the multipart it claims
+            raise malformed from None
+        if "mask" not in fields or "prompt" not in fields:
+            raise malformed
+        return fields["prompt"].decode("utf-8", errors="replace"), fields["mask"]
+
+    async def _read_parts(self, request: web.Request, locale: str) -> dict[str, bytes]:
         fields: dict[str, bytes] = {}
         reader = await request.multipart()
         while (part := await reader.next()) is not None:
             name = part.name if isinstance(part, BodyPartReader) else None
             if not isinstance(part, BodyPartReader) or name not in ("prompt", "mask") or name in fields:
-                raise PaintRefused(400, _("Send the mask and the prompt as a form."))
+                raise PaintRefused(400, _("Send the mask and the prompt as a form."), locale)
             cap = MAX_PROMPT_CHARS * 4 if name == "prompt" else self._max_body
             data = bytearray()
             while chunk := await part.read_chunk():
                 data += chunk
                 if len(data) > cap:
-                    raise PaintRefused(413, _("That is too large to send."))
+                    raise PaintRefused(413, _("That is too large to send."), locale)
             fields[name] = bytes(data)
-        if "mask" not in fields or "prompt" not in fields:
-            raise PaintRefused(400, _("Send the mask and the prompt as a form."))
-        return fields["prompt"].decode("utf-8", errors="replace"), fields["mask"]
+        return fields
 
 
 class PaintOffer:

@@ -52,6 +52,10 @@ def test_environment_wins_over_file():
             {"discord": {"token": "t"}, "images": {"api_key": "k"}, "security": {"secret_key": "short"}},
             "security.secret_key: must be at least 32 characters",
         ),
+        (
+            {"discord": {"token": "t"}, "images": {"api_key": "k"}, "web": {"trusted_proxies": ["the proxy"]}},
+            "web.trusted_proxies: 'the proxy' is not a network; write one like \"127.0.0.1/32\"",
+        ),
     ],
 )
 def test_errors_name_the_key_and_the_fix(data, expected):

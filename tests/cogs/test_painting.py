@@ -3,72 +3,21 @@ token's refusals, a scripted send, and, in a real headless Chromium (Debian's pa
 Playwright), a stroke painted and sent, touch, and undo, each checked pixel by pixel in the mask
 the provider received."""
 
-import io
 import math
 import shutil
 from datetime import timedelta
 from pathlib import Path
 
-import aiohttp
 import pytest
 from PIL import Image
 from sqlalchemy import update
 
 from bot.clock import utcnow
 from bot.db.models import PaintTicket
-from tests.helpers import decode, encode, usage_rows
+from tests.helpers import decode, get, mask_png, offered_link, painting_link, photo, post, usage_rows, web_config
 
 ROOT = Path(__file__).resolve().parents[2]
-SECRET = "a-test-secret-key-that-is-long-enough-for-the-vault"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
-def web_config(make_config, **web):
-    return make_config(
-        web={"listen": "127.0.0.1:0", "public_url": "https://paint.example.com", **web},
-        security={"secret_key": SECRET},
-    )
-
-
-def photo(size=(400, 300), colour=(40, 120, 160)) -> bytes:
-    return encode(Image.new("RGB", size, colour))
-
-
-async def offered_link(discord_api, bot, image: bytes, **options) -> tuple[str, object]:
-    """/edit without a mask, and the path of the link it offers privately; and the interaction."""
-    state = await discord_api.send_slash_command(
-        "edit", {"image": discord_api.upload("photo.png", image), "prompt": "make it night", **options}
-    )
-    await discord_api.wait_for(lambda: any(_link(message) for message in state.followups))
-    [url] = [url for message in state.followups if (url := _link(message))]
-    assert url.startswith("https://paint.example.com/paint/")
-    return f"http://127.0.0.1:{bot.paint_server.port}{url.removeprefix('https://paint.example.com')}", state
-
-
-def _link(message) -> str | None:
-    return next((c["url"] for c in message.components if c["type"] == 2 and c.get("style") == 5), None)
-
-
-def mask_png(size, painted_box) -> bytes:
-    """A mask as the page makes it: opaque black, transparent in `painted_box`."""
-    mask = Image.new("RGBA", size, (0, 0, 0, 255))
-    mask.paste((0, 0, 0, 0), painted_box)
-    buffer = io.BytesIO()
-    mask.save(buffer, "PNG")
-    return buffer.getvalue()
-
-
-async def post(url: str, prompt: str, mask: bytes, *, accept: str = "application/json"):
-    form = aiohttp.FormData()
-    form.add_field("prompt", prompt)
-    form.add_field("mask", mask, filename="mask.png", content_type="image/png")
-    async with aiohttp.ClientSession() as session, session.post(url, data=form, headers={"Accept": accept}) as answer:
-        return answer.status, await answer.text(), dict(answer.headers)
-
-
-async def get(url: str):
-    async with aiohttp.ClientSession() as session, session.get(url) as answer:
-        return answer.status, await answer.read(), dict(answer.headers)
 
 
 async def test_without_web_nothing_listens_and_nothing_offers_a_link(make_config, start_bot, discord_api, images_api):
@@ -77,7 +26,7 @@ async def test_without_web_nothing_listens_and_nothing_offers_a_link(make_config
         "edit", {"image": discord_api.upload("photo.png", photo()), "prompt": "make it night"}
     )
     assert (await discord_api.wait_for_reply(state)).attachment_bytes()
-    assert bot.paint_server is None and not any(_link(message) for message in state.visible_messages())
+    assert bot.paint_server is None and not any(painting_link(message) for message in state.visible_messages())
 
 
 async def test_the_page_and_its_image_carry_strict_headers(make_config, start_bot, discord_api, images_api):
@@ -141,8 +90,8 @@ async def test_the_page_follows_the_members_discord_language(make_config, start_
     state = await discord_api.send_slash_command(
         "edit", {"image": discord_api.upload("photo.png", photo()), "prompt": "夜晚"}, locale="zh-CN"
     )
-    await discord_api.wait_for(lambda: any(_link(message) for message in state.followups))
-    [path] = [url.removeprefix("https://paint.example.com") for m in state.followups if (url := _link(m))]
+    await discord_api.wait_for(lambda: any(painting_link(message) for message in state.followups))
+    [path] = [url.removeprefix("https://paint.example.com") for m in state.followups if (url := painting_link(m))]
     status, page, _ = await get(f"http://127.0.0.1:{bot.paint_server.port}{path}")
     assert status == 200 and '<html lang="zh-CN">' in page.decode() and "画笔" in page.decode()
 
@@ -244,12 +193,12 @@ async def test_the_edit_forms_reply_offers_the_link_when_no_area_was_given(
     menu = await discord_api.send_message_command("Edit image", message)
     await discord_api.wait_for(lambda: menu.modal)
     whole = await discord_api.submit_modal(menu, ["make it night"])
-    await discord_api.wait_for(lambda: any(_link(followup) for followup in whole.followups))
+    await discord_api.wait_for(lambda: any(painting_link(followup) for followup in whole.followups))
     menu = await discord_api.send_message_command("Edit image", message)
     await discord_api.wait_for(lambda: menu.modal)
     part = await discord_api.submit_modal(menu, ["make it night"], checked={"area": ["4"]})
     assert (await discord_api.wait_for_reply(part)).attachment_bytes()
-    assert not any(_link(followup) for followup in part.followups)
+    assert not any(painting_link(followup) for followup in part.followups)
 
 
 async def test_each_address_has_a_rate_and_a_send_has_a_size_cap(make_config, start_bot, discord_api, images_api):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import zlib
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -72,6 +73,7 @@ class DiscordStandIn(MemberActions, MemberMessages, RestOperations):
         self.commands: dict[str | None, list[dict[str, Any]]] = {}
         self.identified = asyncio.Event()
         self._uploads: dict[str, bytes] = {}
+        self.cdn_downloads: Counter[str] = Counter()  # attachment id: how often the CDN served it
         self.member_roles: dict[str, list[str]] = {}
         self.channel_messages: dict[str, list[StoredMessage]] = {}
         self.bot_denied: dict[str, int] = {}  # channel id: the permissions the bot's overwrite denies there

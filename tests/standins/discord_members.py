@@ -59,6 +59,10 @@ class MemberActions:
         """Put a file on the stand-in's CDN, as a member's upload; returns its attachment object."""
         return self._stored_attachment(self._uploads, self.channel_id, filename, data, content_type)
 
+    def delete_upload(self, attachment: dict[str, Any]) -> None:
+        """The member deleted the message that carried `attachment`: the CDN answers 404 for it."""
+        del self._uploads[attachment["id"]]
+
     def post_message(
         self, attachments: list[dict[str, Any]], *, author: dict[str, Any] | None = None, content: str = ""
     ) -> StoredMessage:

@@ -496,4 +496,5 @@ class RestOperations:
             data = data if data is not None else message.files.get(attachment_id)
         if data is None:
             raise web.HTTPNotFound()
+        self.cdn_downloads[attachment_id] += 1
         return web.Response(body=data, content_type=content_type_of(request.match_info["filename"]))
