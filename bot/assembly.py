@@ -28,7 +28,7 @@ from bot.flow.catalog import ModelCatalog
 from bot.flow.delivery import Delivery
 from bot.flow.failures import Failures
 from bot.flow.flags import FlagAlerts
-from bot.flow.intake import Intake
+from bot.flow.intake import Drafts, Intake
 from bot.flow.locales import Locales
 from bot.flow.message_intake import MessageIntake
 from bot.flow.notices import ModeratorNotices
@@ -196,7 +196,21 @@ def foundation(
     runner = job_runner(config, sessions, clock, policy, images, metrics, shared_queue=shared_queue)
     styles, openings, usage = Styles(sessions), Openings(), UsageLog(sessions)
     admission = Admission(policy=policy, sessions=sessions, runner=runner)
-    intake = Intake(catalog=catalog, admission=admission, usage=usage, locales=locales, styles=styles)
+    drafts = Drafts(
+        model=config.images.draft_model,
+        quality=config.images.draft_quality,
+        enhance_model=config.images.enhance_model,
+        enhance_quality=config.images.enhance_quality,
+    )
+    intake = Intake(
+        catalog=catalog,
+        admission=admission,
+        usage=usage,
+        locales=locales,
+        styles=styles,
+        sessions=sessions,
+        drafts=drafts,
+    )
     message_intake = MessageIntake(
         catalog=catalog, admission=admission, sessions=sessions, usage=usage, locales=locales, openings=openings
     )

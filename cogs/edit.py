@@ -13,7 +13,9 @@ from bot.flow.intake import Intake
 from bot.flow.sources import SourceImage, message_image
 from bot.surface.options import ANY_INSTALL, ANYWHERE, FIT_CHOICES, choices, given, numbered_attachments
 
-REFERENCE_OPTIONS = 15  # with the image, the 16 a GPT image model takes
+# Discord allows 25 options a command: the image, the prompt, the mask and 11 settings leave 11
+# for references (12 images in all; a GPT image model takes 16).
+REFERENCE_OPTIONS = 11
 
 
 class Edit(commands.Cog):
@@ -54,6 +56,9 @@ class Edit(commands.Cog):
         n="How many results, 1 to 10",
         model="The image model to use",
         fit="For models that need square images: crop or pad",
+        quality="Image quality; the choices depend on the model",
+        complexity="How busy the image is; the choices depend on the model",
+        background="Transparent, opaque or auto; the choices depend on the model",
     )
     @app_commands.choices(fit=FIT_CHOICES)
     @app_commands.allowed_installs(guilds=True, users=True)
@@ -69,6 +74,9 @@ class Edit(commands.Cog):
         n: app_commands.Range[int, 1, 10] = 1,
         model: str | None = None,
         fit: str = "crop",
+        quality: str | None = None,
+        complexity: str | None = None,
+        background: str | None = None,
         **references: discord.Attachment | None,
     ) -> None:
         source = SourceImage.from_attachment(image)
@@ -83,6 +91,9 @@ class Edit(commands.Cog):
             size=size,
             n=n,
             fit=fit,
+            quality=quality,
+            complexity=complexity,
+            background=background,
         )
         if mask is None and self.offer_painting is not None:
             await self.offer_painting(interaction, source)
@@ -94,6 +105,22 @@ class Edit(commands.Cog):
     @edit.autocomplete("size")
     async def _complete_size(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         return choices(self.catalog.picked(getattr(interaction.namespace, "model", None)).sizes, current)
+
+    @edit.autocomplete("quality")
+    async def _complete_quality(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return choices(self.catalog.picked(getattr(interaction.namespace, "model", None)).qualities, current)
+
+    @edit.autocomplete("complexity")
+    async def _complete_complexity(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return choices(self.catalog.picked(getattr(interaction.namespace, "model", None)).complexities, current)
+
+    @edit.autocomplete("background")
+    async def _complete_background(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return choices(self.catalog.picked(getattr(interaction.namespace, "model", None)).backgrounds, current)
 
     async def edit_message_image(self, interaction: discord.Interaction, message: discord.Message) -> None:
         """Right-click a message: ask for the prompt, then edit its first image."""

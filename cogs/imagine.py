@@ -28,6 +28,9 @@ class Imagine(commands.Cog):
         model="The image model to use",
         style="A style your prompt is set in: this server's or a built-in one",
         spoiler="Hide the images behind a spoiler",
+        complexity="How busy the image is; the choices depend on the model",
+        background="Transparent, opaque or auto; the choices depend on the model",
+        draft="A fast, cheap draft first, with Enhance on the one you like",
     )
     @app_commands.allowed_installs(guilds=True, users=True)
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
@@ -41,6 +44,9 @@ class Imagine(commands.Cog):
         model: str | None = None,
         style: app_commands.Range[str, 1, 32] | None = None,
         spoiler: bool = False,
+        complexity: str | None = None,
+        background: str | None = None,
+        draft: bool | None = None,
     ) -> None:
         await self.intake.generate(
             interaction,
@@ -52,6 +58,9 @@ class Imagine(commands.Cog):
             n=n,
             style=style,
             spoiler=spoiler,
+            complexity=complexity,
+            background=background,
+            draft=draft,
         )
 
     @imagine.autocomplete("style")
@@ -69,3 +78,15 @@ class Imagine(commands.Cog):
     @imagine.autocomplete("quality")
     async def _complete_quality(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         return choices(self.catalog.picked(getattr(interaction.namespace, "model", None)).qualities, current)
+
+    @imagine.autocomplete("complexity")
+    async def _complete_complexity(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return choices(self.catalog.picked(getattr(interaction.namespace, "model", None)).complexities, current)
+
+    @imagine.autocomplete("background")
+    async def _complete_background(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return choices(self.catalog.picked(getattr(interaction.namespace, "model", None)).backgrounds, current)

@@ -273,6 +273,12 @@ class Settings(ModeratorCog):
     async def spoiler(self, interaction: discord.Interaction, when: str) -> None:
         await self._change(interaction, {"spoiler_always": when == "always"})
 
+    @settings.command(name="drafts", description="Make every /imagine a fast, cheap draft first, with Enhance")
+    @app_commands.describe(when="on: /imagine drafts unless a member says draft:false; off: only when asked")
+    @app_commands.choices(when=[app_commands.Choice(name=name, value=name) for name in ("on", "off")])
+    async def drafts(self, interaction: discord.Interaction, when: str) -> None:
+        await self._change(interaction, {"drafts": when == "on"})
+
     @settings.command(name="filter-add", description="Refuse prompts with this text; * is any letters within a word")
     @app_commands.describe(pattern="Plain text like dragon or dra*on; case and look-alike letters do not matter")
     async def filter_add(self, interaction: discord.Interaction, pattern: app_commands.Range[str, 1, 100]) -> None:

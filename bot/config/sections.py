@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from bot.images.formats import OutputChoice
-from bot.images.models import ModelOverride
+from bot.images.models import ModelOverride, ModelRegistry
 
 MIN_SECRET_KEY_CHARS = 32
 
@@ -76,8 +76,14 @@ class DiscordConfig(Section):
 class ImagesConfig(Section):
     base_url: str = OPENAI_BASE_URL
     api_key: SecretStr = SecretStr("")
-    model: str = "gpt-image-2"
-    offered_models: list[str] = Field(default_factory=lambda: ["gpt-image-2", "gpt-image-1.5", "gpt-image-1-mini"])
+    model: str = "gpt-image-2.6-flare"
+    offered_models: list[str] = Field(
+        default_factory=lambda: ["gpt-image-2.6-flare", "gpt-image-2.6-sunburst", "gpt-image-2"]
+    )
+    draft_model: str = "gpt-image-2.6-flare"  # /imagine draft:true: a fast, cheap first picture
+    draft_quality: str = "low"
+    enhance_model: str = "gpt-image-2.6-sunburst"  # a draft's Enhance: the same picture in detail
+    enhance_quality: str = "high"
     timeout_seconds: float = Field(default=180.0, gt=0, le=900)
     connect_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     stall_seconds: float = Field(default=60.0, gt=0, le=900)
@@ -98,12 +104,26 @@ class ImagesConfig(Section):
             raise ValueError("must not be empty; use https://api.openai.com/v1 or your compatible server's URL")
         return value
 
-    @field_validator("model")
+    @field_validator("model", "draft_model", "enhance_model")
     @classmethod
     def _check_model(cls, value: str) -> str:
         if not value.strip():
-            raise ValueError('must name a model, for example "gpt-image-2"')
+            raise ValueError('must name a model, for example "gpt-image-2.6-flare"')
         return value.strip()
+
+    @model_validator(mode="after")
+    def _check_draft_qualities(self) -> ImagesConfig:
+        try:
+            registry = ModelRegistry(self.models)
+        except ValueError:
+            return self  # a `like` that names no model: config's loading says so
+        for model_key, quality_key in (("draft_model", "draft_quality"), ("enhance_model", "enhance_quality")):
+            spec = registry.get(getattr(self, model_key))
+            quality = getattr(self, quality_key)
+            if spec.known and quality not in spec.qualities:
+                offered = ", ".join(spec.qualities) or "none: leave it empty"
+                raise ValueError(f"{quality_key} {quality!r} is not a quality of {spec.name}; it offers {offered}")
+        return self
 
 
 MODERATION_CATEGORIES = (

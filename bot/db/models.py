@@ -176,6 +176,7 @@ class GuildSettings(Base):
     quota_notice_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     key_notice_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the guild's own key failed
     spoiler_always: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    drafts: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # /imagine drafts by default
     moderation_level: Mapped[str] = mapped_column(String(8), default="auto", server_default="auto")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

@@ -44,6 +44,7 @@ async def get_settings(session: AsyncSession, guild_id: int) -> GuildSettings:
             blocked_user_ids=[],
             budget_alert_percent=0,
             spoiler_always=False,
+            drafts=False,
             moderation_level="auto",
         )
     return settings

@@ -25,9 +25,11 @@ class ModelCatalog:
     def __init__(self, config: ImagesConfig, registry: ModelRegistry, clock: Clock) -> None:
         self.default = config.model
         self.registry = registry
-        self.offered = list(dict.fromkeys([config.model, *config.offered_models]))
         self._on_openai = yarl.URL(config.base_url).host == OPENAI_HOST
         self._clock = clock
+        self._configured = list(dict.fromkeys([config.model, *config.offered_models]))
+        # what members are offered (autocomplete, and what they may pick): never a model retired here
+        self.offered = [name for name in self._configured if not self._retired(registry.get(name))]
 
     def get(self, name: str) -> ModelSpec:
         return self.registry.get(name)
@@ -37,11 +39,15 @@ class ModelCatalog:
         if not self._on_openai:
             return []
         soon = self._clock.now().date() + RETIREMENT_WARNING
-        specs = [self.registry.get(name) for name in self.offered]
+        specs = [self.registry.get(name) for name in self._configured]
         return [spec for spec in specs if spec.retires is not None and spec.retires <= soon]
 
+    def _retired(self, spec: ModelSpec) -> bool:
+        """Whether OpenAI has turned `spec` off, on OpenAI's own API (other servers keep theirs)."""
+        return self._on_openai and spec.retires is not None and self._clock.now().date() >= spec.retires
+
     def _check_retired(self, spec: ModelSpec) -> ModelSpec:
-        if self._on_openai and spec.retires is not None and self._clock.now().date() >= spec.retires:
+        if self._retired(spec) and spec.retires is not None:
             raise InvalidRequest(
                 _(
                     "OpenAI retired `{model}` on {date}. Use `{replacement}` instead.",
@@ -56,6 +62,8 @@ class ModelCatalog:
         """The model a member asked for (or the default), if members may use it and it still runs."""
         if name is None or name == self.default:
             return self._check_retired(self.registry.get(self.default))
+        if name in self._configured:
+            self._check_retired(self.registry.get(name))  # named with its replacement, not "not available"
         if name not in self.offered:
             raise InvalidRequest(
                 _(
@@ -64,6 +72,10 @@ class ModelCatalog:
                     models=", ".join(self.offered),
                 )
             )
+        return self._check_retired(self.registry.get(name))
+
+    def configured(self, name: str) -> ModelSpec:
+        """A model the operator named for a purpose (drafts, Enhance), if it still runs."""
         return self._check_retired(self.registry.get(name))
 
     def picked(self, name: str | None) -> ModelSpec:

@@ -25,7 +25,7 @@ from bot.clock import Clock, aware
 from bot.db.models import DeliveryOutcome, Job, KeptResult, ResultPreview, UsageRecord, UsageStatus
 from bot.db.results import held_for, keep, keep_held, log_attempt, release_held
 from bot.db.usage import claim_settlement
-from bot.flow.job_params import params_of
+from bot.flow.job_params import GenerateParams, params_of
 from bot.flow.notices import ModeratorNotices
 from bot.flow.replies import MemberReplies
 from bot.flow.result_message import as_files, dimensions_of, encode, render_result
@@ -182,7 +182,12 @@ class Delivery:
                 if route == "dm" and lacking:
                     text = f"{self._why_here(job, lacking)}\n{text}"
                 view = self._replies.views.result(
-                    record.id, text, files, rerollable=job.kind == "generate", locale=job.locale
+                    record.id,
+                    text,
+                    files,
+                    rerollable=job.kind == "generate",
+                    enhanceable=isinstance(params, GenerateParams) and params.draft,
+                    locale=job.locale,
                 )
                 posting = self._clock.monotonic()
                 message = await self._replies.post_result(job, files, view, route=route)

@@ -8,11 +8,15 @@ queues the job in one unit of work.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import discord
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.billing.policy import Requester
 from bot.billing.usage import UsageLog, guild_scope, reachable_channel, start_record
 from bot.db.models import Job, UsageRecord
+from bot.db.policy import get_settings
 from bot.errors import InvalidRequest
 from bot.flow.admission import Admission, age_restricted, check
 from bot.flow.catalog import ModelCatalog
@@ -37,15 +41,44 @@ GRID_CELLS = 9
 REFRAME_PROMPT = "Extend this image outward, continuing its scene, style and lighting seamlessly."
 
 
+@dataclass(frozen=True)
+class Drafts:
+    """What a draft is made with (fast and cheap), and what its Enhance is made with (detail)."""
+
+    model: str
+    quality: str
+    enhance_model: str
+    enhance_quality: str
+
+
+def check_looks(spec: ModelSpec, quality: str | None, complexity: str | None, background: str | None) -> None:
+    """Refuse, before any call, a quality, complexity or background the member chose that the
+    model does not take, saying what it does (a choice is never silently dropped)."""
+    check(spec.quality_problem(quality) if quality else None)
+    check(spec.complexity_problem(complexity) if complexity else None)
+    check(spec.background_problem(background) if background else None)
+
+
 class Intake:
     def __init__(
-        self, *, catalog: ModelCatalog, admission: Admission, usage: UsageLog, locales: Locales, styles: Styles
+        self,
+        *,
+        catalog: ModelCatalog,
+        admission: Admission,
+        usage: UsageLog,
+        locales: Locales,
+        styles: Styles,
+        sessions: async_sessionmaker[AsyncSession],
+        drafts: Drafts,
     ) -> None:
+        """`sessions` read whether a guild drafts by default; `drafts` are the models of drafts."""
         self._catalog = catalog
         self._admission = admission
         self._usage = usage
         self._locales = locales
         self._styles = styles
+        self._sessions = sessions
+        self._drafts = drafts
 
     def _begin(
         self, interaction: discord.Interaction, command: str, model: str | None, **fields: object
@@ -108,15 +141,84 @@ class Intake:
         n: int,
         style: str | None = None,
         spoiler: bool = False,
+        complexity: str | None = None,
+        background: str | None = None,
+        draft: bool | None = None,
     ) -> None:
-        """A generation; `style` sets the member's prompt in a style's template (the row keeps both)."""
-        record = self._begin(interaction, command, model, size=size, quality=quality, n=n, prompt=prompt, style=style)
-        spec = self._catalog.resolve(model)
+        """A generation; `style` sets the member's prompt in a style's template (the row keeps both).
+        A `draft` (None: as the guild chose) is made with the draft model at the draft quality."""
+        if draft is None:
+            draft = await self._drafts_by_default(guild_scope(interaction))
+        record = self._begin(
+            interaction,
+            command,
+            self._drafts.model if draft else model,
+            size=size,
+            quality=self._drafts.quality if draft else quality,
+            n=n,
+            prompt=prompt,
+            style=style,
+        )
+        if draft and (model or quality):
+            raise InvalidRequest(
+                _(
+                    "A draft is made with `{model}` at {quality} quality. Leave model and quality empty, "
+                    "or set draft to false.",
+                    model=self._drafts.model,
+                    quality=self._drafts.quality,
+                )
+            )
+        if draft:
+            model, quality = self._drafts.model, self._drafts.quality
+        spec = self._catalog.configured(self._drafts.model) if draft else self._catalog.resolve(model)
         check(spec.prompt_problem(prompt))
         check(spec.size_problem(size) if size else None)
-        check(spec.quality_problem(quality) if quality else None)
-        params = GenerateParams(model=spec.name, n=n, size=size, prompt=prompt, quality=quality, spoiler=spoiler)
+        check_looks(spec, quality, complexity, background)
+        params = GenerateParams(
+            model=spec.name,
+            n=n,
+            size=size,
+            prompt=prompt,
+            quality=quality,
+            complexity=complexity,
+            background=background,
+            spoiler=spoiler,
+            draft=draft,
+        )
         await self._accept(interaction, record, spec, params, style=style)
+
+    async def _drafts_by_default(self, guild_id: int | None) -> bool:
+        if guild_id is None:
+            return False
+        async with self._sessions() as session:
+            return (await get_settings(session, guild_id)).drafts
+
+    async def enhance(
+        self, interaction: discord.Interaction, *, image: SourceImage, prompt: str, size: str | None, parent_id: int
+    ) -> None:
+        """A draft's Enhance: `image` edited by the enhance model at the enhance quality, with high
+        input fidelity, the draft's size and its prompt, so that the composition stays and the
+        detail comes. Its row continues the draft's (`parent_id`)."""
+        drafts = self._drafts
+        record = self._begin(
+            interaction, "enhance", drafts.enhance_model, size=size, quality=drafts.enhance_quality, prompt=prompt
+        )
+        record.parent_id = parent_id
+        spec = self._catalog.configured(drafts.enhance_model)
+        if not spec.edits:
+            raise InvalidRequest(_("`{model}` can't edit images. Pick a GPT image model.", model=spec.name))
+        check(spec.prompt_problem(prompt))
+        check(spec.size_problem(size) if size else None)
+        params = EditParams(
+            model=spec.name,
+            n=1,
+            size=size,
+            quality=drafts.enhance_quality,
+            prompt=prompt,
+            image=image,
+            input_fidelity="high" if spec.input_fidelity else None,
+        )
+        await self._accept(interaction, record, spec, params)
 
     async def edit(
         self,
@@ -132,6 +234,9 @@ class Intake:
         size: str | None = None,
         n: int = 1,
         fit: str = "crop",
+        quality: str | None = None,
+        complexity: str | None = None,
+        background: str | None = None,
     ) -> None:
         """`area`: cells of a 3x3 grid (0 top left … 8 bottom right) to change, when there is no
         `mask`; none, or all nine, is the whole image."""
@@ -139,7 +244,7 @@ class Intake:
         area = sorted(set(area or [])) if mask is None else []
         if len(area) == GRID_CELLS:
             area = []
-        record = self._begin(interaction, command, model, size=size, n=n, prompt=prompt)
+        record = self._begin(interaction, command, model, size=size, quality=quality, n=n, prompt=prompt)
         spec = self._catalog.resolve(model)
         if not spec.edits:
             raise InvalidRequest(_("`{model}` can't edit images. Pick a GPT image model.", model=spec.name))
@@ -158,10 +263,14 @@ class Intake:
             )
         check(spec.prompt_problem(prompt))
         check(spec.size_problem(size) if size else None)
+        check_looks(spec, quality, complexity, background)
         params = EditParams(
             model=spec.name,
             n=n,
             size=size,
+            quality=quality,
+            complexity=complexity,
+            background=background,
             prompt=prompt,
             fit=as_fit(fit),
             image=image,

@@ -62,13 +62,26 @@ class _Params(BaseModel):
         return self.model_dump(mode="json")
 
 
-class GenerateParams(_Params):
+class _Looks(BaseModel):
+    """How the picture is made, where the member chose: the model's quality, complexity (how busy
+    the image is) and background (`transparent`, `opaque`, `auto`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    quality: str | None = None
+    complexity: str | None = None
+    background: str | None = None
+
+
+class GenerateParams(_Params, _Looks):
+    """`draft`: made fast and cheap (images.draft_model), its result offering Enhance."""
+
     kind: ClassVar[str] = "generate"
     prompt: str
-    quality: str | None = None
+    draft: bool = False
 
 
-class EditParams(_Params):
+class EditParams(_Params, _Looks):
     """`mask`: an uploaded mask to fetch; `mask_png`: one painted on the page (base64 PNG in the
     JSON); `area`: cells of a 3x3 grid when there is neither. `references`: further images."""
 
@@ -80,6 +93,7 @@ class EditParams(_Params):
     mask_png: StoredBytes | None = None
     area: tuple[int, ...] = ()
     references: tuple[SourceImage, ...] = ()
+    input_fidelity: Literal["high"] | None = None  # keep the input's detail (a draft's Enhance)
 
 
 class VaryParams(_Params):

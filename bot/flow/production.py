@@ -44,9 +44,18 @@ class Production:
         self._output_format: OutputChoice = output_format
         self._output_compression = output_compression
 
-    def _output(self, spec: ModelSpec, size: str | None, limit: int) -> OutputFormat | None:
+    def _output(
+        self, spec: ModelSpec, size: str | None, limit: int, background: str | None = None
+    ) -> OutputFormat | None:
         """The format to ask for a result of `size` that goes where files of `limit` bytes are taken."""
-        return output_format(spec, size, limit, choice=self._output_format, compression=self._output_compression)
+        return output_format(
+            spec,
+            size,
+            limit,
+            choice=self._output_format,
+            compression=self._output_compression,
+            transparent=background == "transparent",
+        )
 
     async def produce(
         self, job: Job, spec: ModelSpec, images: ImagesClient, on_preview: OnPreview, screen: Screen
@@ -65,9 +74,11 @@ class Production:
                 n=params.n,
                 size=params.size,
                 quality=params.quality,
+                complexity=params.complexity,
+                background=params.background,
                 user=user,
                 moderation=params.moderation,
-                output=self._output(spec, params.size, limit),
+                output=self._output(spec, params.size, limit, params.background),
             )
         if isinstance(params, VaryParams):
             return await self._vary(images, params, spec, user, screen, limit)
@@ -89,9 +100,11 @@ class Production:
             model=spec,
             size=params.size,
             quality=params.quality,
+            complexity=params.complexity,
+            background=params.background,
             user=user,
             moderation=params.moderation,
-            output=self._output(spec, params.size, limit),
+            output=self._output(spec, params.size, limit, params.background),
         )
         async for event in events:
             if event.completed:
@@ -142,8 +155,12 @@ class Production:
             mask=mask,
             n=params.n,
             size=params.size,
+            quality=params.quality,
+            complexity=params.complexity,
+            background=params.background,
+            input_fidelity=params.input_fidelity,
             user=user,
-            output=self._output(spec, params.size, limit),
+            output=self._output(spec, params.size, limit, params.background),
         )
 
     async def _outpaint(

@@ -27,7 +27,14 @@ class ReplyViews(Protocol):
     """The buttons under a reply; the Discord surface builds them."""
 
     def result(
-        self, usage_id: int, text: str, files: Sequence[discord.File], *, rerollable: bool, locale: str
+        self,
+        usage_id: int,
+        text: str,
+        files: Sequence[discord.File],
+        *,
+        rerollable: bool,
+        enhanceable: bool = False,
+        locale: str,
     ) -> discord.ui.LayoutView: ...
 
     def cancel(self, job_id: int, locale: str) -> discord.ui.View: ...

@@ -20,14 +20,21 @@ def common_options(
     user: str | None,
     output: OutputFormat | None = None,
     moderation: str | None = None,
+    complexity: str | None = None,
+    background: str | None = None,
 ) -> dict[str, Any]:
-    """The parameters generations and edits share, each only if the model takes it."""
+    """The parameters generations and edits share, each only if the model takes it (intake has
+    refused, before any call, a choice of the member's that the model does not take)."""
     options: dict[str, Any] = {"model": model.name}
     size = size or model.default_size
     if size:
         options["size"] = size
     if quality and quality in model.qualities:
         options["quality"] = quality
+    if complexity and complexity in model.complexities:
+        options["complexity"] = complexity
+    if background and background in model.backgrounds:
+        options["background"] = background
     if output is not None and output.format in model.output_formats:
         options["output_format"] = output.format
         if output.compression is not None and output.format != "png":

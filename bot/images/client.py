@@ -78,6 +78,8 @@ class ImagesClient(Transport):
         output: OutputFormat | None = None,
         user: str | None = None,
         moderation: str | None = None,
+        complexity: str | None = None,
+        background: str | None = None,
     ) -> ImagesResult:
         """`moderation` is the provider's own strictness, "auto" or "low" (GPT image models)."""
         body = {
@@ -89,6 +91,8 @@ class ImagesClient(Transport):
                 user=user,
                 output=output,
                 moderation=moderation,
+                complexity=complexity,
+                background=background,
             ),
         }
         if style and style in model.styles:
@@ -112,12 +116,22 @@ class ImagesClient(Transport):
         input_fidelity: str | None = None,
         output: OutputFormat | None = None,
         user: str | None = None,
+        complexity: str | None = None,
+        background: str | None = None,
     ) -> ImagesResult:
         if not images:
             raise ValueError("an edit needs at least one image")
         fields = {
             "prompt": prompt,
-            **common_options(model, size=size, quality=quality, user=user, output=output),
+            **common_options(
+                model,
+                size=size,
+                quality=quality,
+                user=user,
+                output=output,
+                complexity=complexity,
+                background=background,
+            ),
         }
         if input_fidelity and model.input_fidelity:
             fields["input_fidelity"] = input_fidelity
@@ -158,6 +172,8 @@ class ImagesClient(Transport):
         output: OutputFormat | None = None,
         user: str | None = None,
         moderation: str | None = None,
+        complexity: str | None = None,
+        background: str | None = None,
     ) -> AsyncIterator[StreamEvent]:
         """Stream one image: partial images as they come, then the completed one."""
         if not model.streaming:
@@ -173,6 +189,8 @@ class ImagesClient(Transport):
                 user=user,
                 output=output,
                 moderation=moderation,
+                complexity=complexity,
+                background=background,
             ),
         }
         return self.stream("/images/generations", body)

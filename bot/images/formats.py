@@ -37,12 +37,21 @@ def largest_pixels(spec: ModelSpec, size: str | None) -> int:
 
 
 def output_format(
-    spec: ModelSpec, size: str | None, upload_limit: int, *, choice: OutputChoice, compression: int
+    spec: ModelSpec,
+    size: str | None,
+    upload_limit: int,
+    *,
+    choice: OutputChoice,
+    compression: int,
+    transparent: bool = False,
 ) -> OutputFormat | None:
     """What to ask `spec` for, for a result of `size` that goes where files of `upload_limit`
-    bytes are taken; None: send nothing (the provider's PNG), as for a model without formats."""
+    bytes are taken; None: send nothing (the provider's PNG), as for a model without formats.
+    A `transparent` result is never asked for as JPEG, which has no transparency."""
     if not spec.output_formats:
         return None
+    if choice == "jpeg" and transparent:
+        choice = "auto"
     if choice == "auto":
         fits = largest_pixels(spec, size) * PNG_WORST_BYTES_PER_PIXEL <= upload_limit
         choice = "png" if fits or "webp" not in spec.output_formats else "webp"

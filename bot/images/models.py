@@ -5,6 +5,10 @@ never sent. Models the table does not know are allowed with conservative default
 1024x1024 image, no optional parameters), and `[images.models."name"]` in config describes
 them properly, optionally starting `like` a known model. Each model may carry the date OpenAI
 retires it and its replacement; config extends those as OpenAI announces more.
+
+December 2026: `gpt-image-2.6-flare` (fast) and `gpt-image-2.6-sunburst` (detail) are current,
+with 2.5 before them; `gpt-image-1.5`, `gpt-image-1-mini` and `chatgpt-image-latest` shut down on
+2026-12-01; `gpt-image-2` no longer makes transparent backgrounds (since 2026-09-30).
 """
 
 from __future__ import annotations
@@ -57,12 +61,15 @@ class ModelSpec:
     default_size: str | None = None
     max_n: int = 1
     qualities: tuple[str, ...] = ()
-    output_formats: tuple[str, ...] = ()
+    complexities: tuple[str, ...] = ()  # how busy the image is: low, medium, high
+    backgrounds: tuple[str, ...] = ()  # transparent, opaque, auto
+    output_formats: tuple[str, ...] = ()  # png, jpeg, webp; gif and svg on 2.6
     styles: tuple[str, ...] = ()
     response_format: bool = False
     max_prompt_chars: int = 1000
     edits: bool = False
     masks: bool = False
+    markup: bool = False  # edits guided by a drawn-on transparent overlay instead of a mask
     max_edit_images: int = 0
     variations: bool = False
     streaming: bool = False
@@ -122,6 +129,28 @@ class ModelSpec:
             return _("`{model}` has no quality setting; leave quality empty.", model=self.name)
         return _("`{model}` offers these qualities: {qualities}.", model=self.name, qualities=", ".join(self.qualities))
 
+    def complexity_problem(self, complexity: str) -> Text | None:
+        if complexity in self.complexities:
+            return None
+        if not self.complexities:
+            return _("`{model}` has no complexity setting; leave complexity empty.", model=self.name)
+        return _(
+            "`{model}` offers these complexities: {complexities}.",
+            model=self.name,
+            complexities=", ".join(self.complexities),
+        )
+
+    def background_problem(self, background: str) -> Text | None:
+        if background in self.backgrounds:
+            return None
+        if not self.backgrounds:
+            return _("`{model}` has no background setting; leave background empty.", model=self.name)
+        return _(
+            "`{model}` offers these backgrounds: {backgrounds}.",
+            model=self.name,
+            backgrounds=", ".join(self.backgrounds),
+        )
+
     def prompt_problem(self, prompt: str) -> Text | None:
         if not prompt.strip():
             return _("The prompt is empty; describe the image you want.")
@@ -141,6 +170,7 @@ _GPT_IMAGE = ModelSpec(
     default_size="auto",
     max_n=10,
     qualities=("auto", "low", "medium", "high"),
+    backgrounds=("transparent", "opaque", "auto"),
     output_formats=("png", "jpeg", "webp"),
     max_prompt_chars=32000,
     edits=True,
@@ -152,16 +182,49 @@ _GPT_IMAGE = ModelSpec(
     square_inputs=False,
     max_input_mb=50,
 )
+# gpt-image-2 takes any WIDTHxHEIGHT within its rule; it lost transparent backgrounds on 2026-09-30.
+_GPT_IMAGE_2 = dataclasses.replace(_GPT_IMAGE, custom_sizes=CustomSizeRule(), backgrounds=("opaque", "auto"))
+# 2.5 and 2.6, Flare and Sunburst: two more qualities and a complexity; 2.6 adds GIF, SVG and markup.
+_GPT_IMAGE_25 = dataclasses.replace(
+    _GPT_IMAGE,
+    custom_sizes=CustomSizeRule(),
+    qualities=("auto", "low", "medium", "high", "xhigh", "max"),
+    complexities=("low", "medium", "high"),
+)
+_GPT_IMAGE_26 = dataclasses.replace(_GPT_IMAGE_25, output_formats=("png", "jpeg", "webp", "gif", "svg"), markup=True)
+SHUT_DOWN_2026_12 = date(2026, 12, 1)
 
 BUILTIN_MODELS: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in (
-        dataclasses.replace(_GPT_IMAGE, name="gpt-image-2", custom_sizes=CustomSizeRule()),
-        dataclasses.replace(_GPT_IMAGE, name="gpt-image-2-2026-04-21", custom_sizes=CustomSizeRule()),
-        dataclasses.replace(_GPT_IMAGE, name="gpt-image-1.5"),
+        dataclasses.replace(_GPT_IMAGE_26, name="gpt-image-2.6-flare"),
+        dataclasses.replace(_GPT_IMAGE_26, name="gpt-image-2.6-sunburst"),
+        dataclasses.replace(_GPT_IMAGE_25, name="gpt-image-2.5-flare"),
+        dataclasses.replace(_GPT_IMAGE_25, name="gpt-image-2.5-flare-2026-09-08"),
+        dataclasses.replace(_GPT_IMAGE_25, name="gpt-image-2.5-sunburst"),
+        dataclasses.replace(_GPT_IMAGE_25, name="gpt-image-2.5-sunburst-2026-09-08"),
+        dataclasses.replace(_GPT_IMAGE_2, name="gpt-image-2"),
+        dataclasses.replace(_GPT_IMAGE_2, name="gpt-image-2-2026-04-21"),
+        dataclasses.replace(
+            _GPT_IMAGE, name="gpt-image-1.5", retires=SHUT_DOWN_2026_12, replacement="gpt-image-2.6-sunburst"
+        ),
+        dataclasses.replace(
+            _GPT_IMAGE,
+            name="gpt-image-1.5-2025-12-16",
+            retires=SHUT_DOWN_2026_12,
+            replacement="gpt-image-2.6-sunburst",
+        ),
+        dataclasses.replace(
+            _GPT_IMAGE,
+            name="gpt-image-1-mini",
+            input_fidelity=False,
+            retires=SHUT_DOWN_2026_12,
+            replacement="gpt-image-2.6-flare",
+        ),
+        dataclasses.replace(
+            _GPT_IMAGE, name="chatgpt-image-latest", retires=SHUT_DOWN_2026_12, replacement="gpt-image-2.6-sunburst"
+        ),
         dataclasses.replace(_GPT_IMAGE, name="gpt-image-1", retires=date(2026, 10, 23), replacement="gpt-image-2"),
-        dataclasses.replace(_GPT_IMAGE, name="gpt-image-1-mini", input_fidelity=False),
-        dataclasses.replace(_GPT_IMAGE, name="chatgpt-image-latest"),
         ModelSpec(
             name="dall-e-3",
             sizes=("1024x1024", "1792x1024", "1024x1792"),
@@ -202,12 +265,15 @@ class ModelOverride(BaseModel):
     default_size: str | None = None
     max_n: int | None = Field(default=None, ge=1, le=10)
     qualities: list[str] | None = None
+    complexities: list[str] | None = None
+    backgrounds: list[str] | None = None
     output_formats: list[str] | None = None
     styles: list[str] | None = None
     response_format: bool | None = None
     max_prompt_chars: int | None = Field(default=None, ge=1)
     edits: bool | None = None
     masks: bool | None = None
+    markup: bool | None = None
     max_edit_images: int | None = Field(default=None, ge=0, le=16)
     variations: bool | None = None
     streaming: bool | None = None

@@ -48,13 +48,13 @@ class ResultButtons:
         view.add_item(self.kept_button(locale=locale))
         return view
 
-    def frame_menus(self, usage_id: int, count: int, locale: str) -> list[Any]:
-        """The picker's menus for a result of `count` images: every image and way to extend it,
-        25 options a menu."""
+    def frame_menus(self, usage_id: int, count: int, locale: str, ways: Sequence[str] = tuple(REFRAMES)) -> list[Any]:
+        """The picker's menus for a result of `count` images: every image and each of `ways` to
+        take it on (to extend it, or `enhance`), 25 options a menu."""
         options = [
             discord.SelectOption(label=f"{index + 1} · {reframe_name(action, locale)}", value=f"{index}:{action}")
             for index in range(count)
-            for action in REFRAMES
+            for action in ways
         ]
         return [
             self.frame_menu(usage_id, part, options[start : start + OPTIONS_PER_MENU])
@@ -62,27 +62,38 @@ class ResultButtons:
         ]
 
     def result(
-        self, usage_id: int, text: str, files: Sequence[discord.File], *, rerollable: bool, locale: str
+        self,
+        usage_id: int,
+        text: str,
+        files: Sequence[discord.File],
+        *,
+        rerollable: bool,
+        enhanceable: bool = False,
+        locale: str,
     ) -> discord.ui.LayoutView:
         """A result as one Components V2 message: its text (the prompt; mentions never ping), a
-        gallery of its images (the files, real attachments) and its buttons."""
+        gallery of its images (the files, real attachments) and its buttons (Enhance on a draft)."""
         view = discord.ui.LayoutView(timeout=None)
         view.add_item(discord.ui.TextDisplay(text))
         gallery = [discord.MediaGalleryItem(f"attachment://{file.filename}", spoiler=file.spoiler) for file in files]
         view.add_item(discord.ui.MediaGallery(*gallery))
-        for row in self._result_rows(usage_id, len(files), rerollable=rerollable, locale=locale):
+        rows = self._result_rows(usage_id, len(files), rerollable=rerollable, enhanceable=enhanceable, locale=locale)
+        for row in rows:
             view.add_item(discord.ui.ActionRow(*row))
         return view
 
-    def _result_rows(self, usage_id: int, count: int, *, rerollable: bool, locale: str) -> list[list[Any]]:
+    def _result_rows(
+        self, usage_id: int, count: int, *, rerollable: bool, enhanceable: bool, locale: str
+    ) -> list[list[Any]]:
         """Vary and Edit for each image (V1, E1, ... when there are several), Reroll and Delete;
-        zoom out and pan: on a single image, a button each; on several, one button that opens a
-        picker."""
+        zoom out and pan, and a draft's Enhance: on a single image, a button each; on several, one
+        button each that opens a picker of the image."""
         button = self.result_button
         ending = [button(action, usage_id, locale=locale) for action in (["reroll"] if rerollable else []) + ["delete"]]
         if count == 1:
+            first = [button("vary", usage_id, 0, locale=locale), button("edit", usage_id, 0, locale=locale), *ending]
             return [
-                [button("vary", usage_id, 0, locale=locale), button("edit", usage_id, 0, locale=locale), *ending],
+                first + ([button("enhance", usage_id, 0, locale=locale)] if enhanceable else []),
                 [button(action, usage_id, 0, locale=locale) for action in REFRAMES if action.startswith("z")],
                 [button(action, usage_id, 0, locale=locale) for action in REFRAMES if action.startswith("p")],
             ]
@@ -92,4 +103,5 @@ class ResultButtons:
                 button(action, usage_id, index, f"{action[0].upper()}{index + 1}", locale) for index in range(count)
             ]
             rows += [labelled[start : start + BUTTONS_PER_ROW] for start in range(0, count, BUTTONS_PER_ROW)]
-        return [*rows, [*ending, button("reframe", usage_id, locale=locale)]]
+        pickers = ["reframe", *(["pickenhance"] if enhanceable else [])]
+        return [*rows, [*ending, *(button(action, usage_id, locale=locale) for action in pickers)]]

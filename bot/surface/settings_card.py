@@ -66,6 +66,7 @@ def describe_settings(settings: GuildSettings, locale: str, key: tuple[str, str 
     )
     add(_("Language"), LANGUAGE_NAMES.get(settings.language or "", _("each member's own").render(locale)))
     add(_("Spoilers"), (_("every result") if settings.spoiler_always else _("when a member asks")).render(locale))
+    add(_("Drafts"), (_("every /imagine") if settings.drafts else _("when a member asks")).render(locale))
     add(_("Alerts"), f"<#{settings.alert_channel_id}>" if settings.alert_channel_id else _("none").render(locale))
     add(
         _("Image service strictness"),

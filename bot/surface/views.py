@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import discord
@@ -48,9 +48,11 @@ CUSTOM_ID_TEMPLATES = (RESULT_TEMPLATE, CANCEL_TEMPLATE, KEPT_TEMPLATE, FRAME_TE
 # "zoom" and "pan" for the jobs those make.
 BUTTON_COMMANDS = (
     *("vary", "hvary", "edit", "reroll", "delete", "cancel", "results", "reframe", "frame", "history"),
-    *("zoom", "pan", *REFRAMES),
+    *("zoom", "pan", *REFRAMES, "enhance", "pickenhance"),
 )
 FILES_PER_MESSAGE = 10
+# A result button that opens a private picker of the image, and what its choices may do.
+PICKERS: dict[str, tuple[str, ...]] = {"reframe": tuple(REFRAMES), "pickenhance": ("enhance",)}
 
 
 def is_spoiler(message: discord.Message | None) -> bool:
@@ -91,15 +93,19 @@ class ResultActions:
         self.locales, self.errors, self.downloads = locales, errors, downloads
         self.threads, self.channel = threads, channel
         self.offer_painting = offer_painting
-        # The picker's menus: ResultButtons sets this once it has bound the menu class to these actions.
-        self.frame_menus: Callable[[int, int, str], list[Any]] = lambda usage_id, count, locale: []
+        # The picker's menus (result, image count, locale, ways): ResultButtons sets this once it has
+        # bound the menu class to these actions.
+        self.frame_menus: Callable[[int, int, str, Sequence[str]], list[Any]] = lambda *_args: []
 
     async def press(self, interaction: discord.Interaction, action: str, usage_id: int, index: int) -> None:
         """A result button: `action` on image `index` of the result `usage_id`."""
         if action in REFRAMES:
             await self.reframe(interaction, usage_id, index, action, interaction.message)
-        elif action == "reframe":
-            await self.open_reframe_picker(interaction, lambda count, locale: self.frame_menus(usage_id, count, locale))
+        elif action in PICKERS:
+            ways = PICKERS[action]
+            await self.open_picker(interaction, lambda count, locale: self.frame_menus(usage_id, count, locale, ways))
+        elif action == "enhance":
+            await self.enhance(interaction, usage_id, index, interaction.message)
         else:
             handlers = {
                 "vary": self.vary,
@@ -172,12 +178,11 @@ class ResultActions:
             spoiler=is_spoiler(message),
         )
 
-    async def open_reframe_picker(
-        self, interaction: discord.Interaction, menus: Callable[[int, str], list[Any]]
-    ) -> None:
+    async def open_picker(self, interaction: discord.Interaction, menus: Callable[[int, str], list[Any]]) -> None:
         """Privately, the result's images again, numbered, with `menus(count, locale)` to pick one
-        and how to extend it. The picker carries the images itself: wherever the bot may not read
-        the channel (a server that did not add it), the choice still has them at hand."""
+        and what to do with it (how to extend it, or to enhance it). The picker carries the images
+        itself: wherever the bot may not read the channel (a server that did not add it), the
+        choice still has them at hand."""
         attachments = interaction.message.attachments if interaction.message else []
         images = [attachment for attachment in attachments if is_image(attachment)]
         if not images:
@@ -197,16 +202,31 @@ class ResultActions:
         for menu in menus(len(images), locale):
             view.add_item(menu)
         await interaction.followup.send(
-            _("Pick an image and how to extend it.").render(locale), files=files, view=view, ephemeral=True
+            _("Pick an image and what to do with it.").render(locale), files=files, view=view, ephemeral=True
         )
         view.stop()  # DynamicItems answer it: discord.py need not keep the view of an ephemeral message
 
     async def frame_chosen(self, interaction: discord.Interaction, usage_id: int, value: str) -> None:
         """A choice in the picker: image `index` of the picker's own images, extended by `action`."""
         index, _separator, action = value.partition(":")
-        if action not in REFRAMES or not index.isascii() or not index.isdigit():
-            raise InvalidRequest(_("That choice is not on the menu any more. Press Zoom / pan again."))
-        await self.reframe(interaction, usage_id, int(index), action, interaction.message)
+        if (action not in REFRAMES and action != "enhance") or not index.isascii() or not index.isdigit():
+            raise InvalidRequest(_("That choice is not on the menu any more. Press the button again."))
+        if action == "enhance":
+            await self.enhance(interaction, usage_id, int(index), interaction.message)
+        else:
+            await self.reframe(interaction, usage_id, int(index), action, interaction.message)
+
+    async def enhance(
+        self, interaction: discord.Interaction, usage_id: int, index: int, message: discord.Message | None
+    ) -> None:
+        """Enhance image `index` of the draft `message`: the same picture in detail, from its prompt."""
+        async with self.sessions() as session:
+            row = in_scope(await get_usage(session, usage_id), interaction)
+        if row is None or not row.prompt:
+            raise InvalidRequest(_("This draft can't be enhanced any more. Run /imagine again."))
+        await self.intake.enhance(
+            interaction, image=message_image(message, index), prompt=row.prompt, size=row.size, parent_id=row.id
+        )
 
     async def delete(self, interaction: discord.Interaction, usage_id: int, index: int) -> None:
         """Delete the result this button is on: its row must be that message's, and the member its

@@ -227,6 +227,7 @@ async def test_the_image_is_made_once_per_link_on_threads_that_never_hold_up_job
         return page_copy(data)
 
     monkeypatch.setattr("bot.flow.painting.page_copy", held_page_copy)
+
     async def head() -> int:
         async with aiohttp.ClientSession() as session, session.head(f"{url}/image") as answer:
             return answer.status

@@ -252,8 +252,10 @@ class ImagesStandIn(Moderations):
         )
         data = []
         for index in range(n):
+            transparent = fields.get("background") == "transparent"
             png = in_format(
-                make_png(width, height, f"{seed}:{index}:{time.time_ns()}", noise=self.noise_images), fields
+                make_png(width, height, f"{seed}:{index}:{time.time_ns()}", noise=self.noise_images, alpha=transparent),
+                fields,
             )
             self.made.append(png)
             if use_url:
@@ -279,6 +281,8 @@ class ImagesStandIn(Moderations):
                 body["size"] = fields["size"]
             if fields.get("quality") in {"low", "medium", "high"}:
                 body["quality"] = fields["quality"]
+            if fields.get("background") in {"transparent", "opaque"}:
+                body["background"] = fields["background"]
         return body
 
     async def _endless(self, request: web.Request) -> web.StreamResponse:
@@ -343,7 +347,10 @@ class ImagesStandIn(Moderations):
         if fault == "stream_cut":
             await response.write_eof()
             return response
-        final = in_format(make_png(width, height, seed, noise=self.noise_images), fields)
+        final = in_format(
+            make_png(width, height, seed, noise=self.noise_images, alpha=fields.get("background") == "transparent"),
+            fields,
+        )
         self.made.append(final)
         completed = {
             "type": f"{kind}.completed",

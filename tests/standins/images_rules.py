@@ -16,7 +16,18 @@ API_KEY = "sk-standin-0123456789abcdef"
 GUILD_API_KEY = "sk-guild-own-key-9f8e7d6c5b4a3921"  # a guild's own key, set with /settings api-key
 REFUSED_GUILD_KEY = "sk-guild-revoked-00000000ab12"  # a guild's own key the provider refuses
 VAULT_SECRET = "vault-secret-of-the-test-operator-0123456789"  # security.secret_key
+# December 2026: 2.5 and 2.6 take two more qualities and `complexity`; gpt-image-2 refuses a
+# transparent background since 2026-09-30 (spec: openai-images.openapi.yaml, x-imagebot-source).
+GPT_IMAGE_25 = {
+    "gpt-image-2.5-flare",
+    "gpt-image-2.5-flare-2026-09-08",
+    "gpt-image-2.5-sunburst",
+    "gpt-image-2.5-sunburst-2026-09-08",
+    "gpt-image-2.6-flare",
+    "gpt-image-2.6-sunburst",
+}
 GPT_IMAGE = {
+    *GPT_IMAGE_25,
     "gpt-image-2",
     "gpt-image-2-2026-04-21",
     "gpt-image-1.5",
@@ -32,6 +43,7 @@ GPT_ONLY_FIELDS = (
     "stream",
     "partial_images",
     "input_fidelity",
+    "complexity",
 )
 PROMPT_LIMITS = {"dall-e-2": 1000, "dall-e-3": 4000}
 SIZES = {
@@ -41,6 +53,7 @@ SIZES = {
 }
 QUALITIES = {
     "gpt": {"low", "medium", "high", "auto"},
+    "gpt-2.5": {"low", "medium", "high", "xhigh", "max", "auto"},
     "dall-e-2": {"standard", "auto"},
     "dall-e-3": {"standard", "hd", "auto"},
 }
@@ -105,7 +118,8 @@ def in_format(png: bytes, fields: dict[str, Any]) -> bytes:
         return png
     image = Image.open(io.BytesIO(png))
     buffer = io.BytesIO()
-    image.convert("RGB").save(buffer, wanted.upper(), quality=int(fields.get("output_compression") or 100))
+    image = image.convert("RGB" if wanted == "jpeg" else "RGBA")
+    image.save(buffer, wanted.upper(), quality=int(fields.get("output_compression") or 100))
     return buffer.getvalue()
 
 
@@ -155,8 +169,13 @@ def check_model(fields: dict[str, Any], extra_models: dict[str, ExtraModel], *, 
         raise ApiError(400, "input_fidelity is not supported for gpt-image-1-mini.", param="input_fidelity")
     if fields.get("style") is not None and model != "dall-e-3":
         raise ApiError(400, "'style' is only supported for dall-e-3.", param="style")
+    if fields.get("complexity") is not None and model not in GPT_IMAGE_25:
+        raise ApiError(400, f"Unknown parameter: 'complexity' for {model}.", param="complexity")
+    if fields.get("background") == "transparent" and model.startswith("gpt-image-2") and model not in GPT_IMAGE_25:
+        raise ApiError(400, f"Transparent background is not supported for {model}.", param="background")
     quality = fields.get("quality")
-    if quality is not None and quality not in QUALITIES[family]:
+    qualities = QUALITIES["gpt-2.5"] if model in GPT_IMAGE_25 else QUALITIES[family]
+    if quality is not None and quality not in qualities:
         raise ApiError(400, f"Invalid quality '{quality}' for {model}.", param="quality")
     size = fields.get("size")
     if size is not None and size not in SIZES[family] and not custom_size_ok(model, size):
@@ -166,7 +185,7 @@ def check_model(fields: dict[str, Any], extra_models: dict[str, ExtraModel], *, 
 
 def custom_size_ok(model: str, size: str) -> bool:
     match = re.fullmatch(r"(\d+)x(\d+)", size)
-    if not model.startswith("gpt-image-2") or not match:
+    if not (model.startswith("gpt-image-2") or model in GPT_IMAGE_25) or not match:
         return False
     width, height = int(match.group(1)), int(match.group(2))
     return (

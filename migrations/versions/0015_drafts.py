@@ -1,0 +1,26 @@
+"""Drafts: a guild may make /imagine's fast, cheap draft its default.
+
+Revision ID: 0015
+Revises: 0014
+Create Date: 2026-12-06
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0015"
+down_revision = "0014"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("guild_settings") as batch:
+        batch.add_column(sa.Column("drafts", sa.Boolean(), nullable=False, server_default=sa.false()))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("guild_settings") as batch:
+        batch.drop_column("drafts")
