@@ -39,7 +39,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-import icu
+from icu import SpoofChecker, UnicodeSet  # pyright: ignore[reportAttributeAccessIssue]  from PyICU's C extension
 
 MAX_PATTERN_CHARS = 100
 WILDCARD = "*"
@@ -47,10 +47,10 @@ WILDCARD = "*"
 # combining marks that only sit on another character (nonspacing and enclosing).
 _UNSEEN = dict.fromkeys(
     code
-    for first, last in icu.UnicodeSet("[[:Default_Ignorable_Code_Point:][:Mn:][:Me:]]").ranges()
+    for first, last in UnicodeSet("[[:Default_Ignorable_Code_Point:][:Mn:][:Me:]]").ranges()
     for code in range(ord(first), ord(last) + 1)
 )
-_SKELETON = icu.SpoofChecker()
+_SKELETON = SpoofChecker()
 _SMALL_CAPITAL = re.compile(r"LATIN LETTER SMALL CAPITAL ([A-Z])")
 # What a digit, `@` or `$` stands for inside a word that has letters.
 _LEET = str.maketrans("0123456789@$", "oizeasgtbgas")
@@ -129,6 +129,12 @@ def pattern_key(pattern: str) -> str:
     while WILDCARD * 2 in key:
         key = key.replace(WILDCARD * 2, WILDCARD)
     return key
+
+
+def looks_as_typed(pattern: str, key: str) -> bool:
+    """Whether `key` is `pattern` as a moderator typed it, but for case, width and spacing; when it
+    is not, the moderator is told what the filter is kept as."""
+    return key == " ".join(unicodedata.normalize("NFKC", pattern).casefold().split())
 
 
 class _Text:
