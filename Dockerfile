@@ -5,6 +5,9 @@
 # The config must set [metrics] listen = "0.0.0.0:9108" for the health check (deploy/config.toml does).
 
 FROM python:3.11-slim AS build
+# PyICU (the word filters' Unicode data) builds against Debian's ICU.
+RUN apt-get update && apt-get install -y --no-install-recommends g++ libicu-dev pkg-config \
+    && apt-cache depends libicu-dev | awk '/Depends: libicu[0-9]+$/ {print $2}' > /icu-runtime
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY bot ./bot
@@ -14,6 +17,9 @@ RUN pip install --no-cache-dir --root-user-action=ignore --prefix=/install .
 
 FROM python:3.11-slim
 COPY --from=build /install /usr/local
+COPY --from=build /icu-runtime /tmp/icu-runtime
+RUN apt-get update && apt-get install -y --no-install-recommends $(cat /tmp/icu-runtime) \
+    && rm -rf /var/lib/apt/lists/* /tmp/icu-runtime
 RUN useradd --system --uid 10001 --user-group --home-dir /app --create-home imagebot \
     && mkdir /app/data && chown imagebot:imagebot /app/data
 WORKDIR /app

@@ -28,6 +28,7 @@ from bot.surface.checks import ModeratorCog, guild_of
 from bot.surface.errors import ErrorReporter
 from bot.surface.options import GUILD_INSTALL, IN_GUILDS, choices
 from bot.surface.settings_card import add_the_rest, describe_settings
+from bot.wordfilter import looks_as_typed
 
 ACTIONS = [app_commands.Choice(name=name, value=name) for name in ("add", "remove", "clear")]
 LANGUAGE_CHOICES = [app_commands.Choice(name="auto", value="auto")] + [
@@ -283,12 +284,20 @@ class Settings(ModeratorCog):
     @app_commands.describe(pattern="Plain text like dragon or dra*on; case and look-alike letters do not matter")
     async def filter_add(self, interaction: discord.Interaction, pattern: app_commands.Range[str, 1, 100]) -> None:
         key, added = await self.filters.add(guild_of(interaction), interaction.user.id, pattern)
-        await self._filter_changed(
-            interaction,
-            key,
-            added,
-            done=_("Added the filter {pattern}. Prompts that contain it are refused here.", pattern=shown(key)),
-            already=_("This server has the filter {pattern} already.", pattern=shown(key)),
+        done = _("Added the filter {pattern}. Prompts that contain it are refused here.", pattern=shown(key))
+        already = _("This server has the filter {pattern} already.", pattern=shown(key))
+        if not looks_as_typed(pattern, key):
+            done, already = (self._kept_as(said, pattern) for said in (done, already))
+        await self._filter_changed(interaction, key, added, done=done, already=already)
+
+    @staticmethod
+    def _kept_as(said: Text, pattern: str) -> Text:
+        """A filter answer that also says what the moderator typed, where the key reads otherwise."""
+        return _(
+            "{said} (You typed {typed}: look-alike letters, digits for letters and punctuation inside words "
+            "are read as the letters they stand for, in prompts and filters alike.)",
+            said=said,
+            typed=shown(pattern),
         )
 
     @settings.command(name="filter-remove", description="Remove one of this server's word filters")

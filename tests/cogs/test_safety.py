@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 
 from bot.clock import utcnow
 from bot.db.models import KeptResult, MemberBlock
+from tests.bot.test_wordfilter import BYPASSES
 from tests.cogs.test_settings import settings
 from tests.helpers import usage_rows
 from tests.standins.discord_data import ChannelOption
@@ -128,12 +129,32 @@ async def test_word_filters_refuse_before_anything_is_sent_whatever_the_spelling
     assert (await imagine(discord_api, "a dragon")).attachment_bytes()
 
 
+async def test_every_way_round_a_filter_the_review_found_is_refused_and_two_real_words_are_not(
+    make_config, start_bot, discord_api, images_api
+):
+    bot = await start_bot(make_config(**SCREENED))
+    added = await settings(discord_api, "filter-add", {"pattern": "DR4G0N"})
+    assert "Added the filter **dragon**" in added.text and "You typed **DR4G0N**" in added.text
+    plain = await settings(discord_api, "filter-add", {"pattern": "Blood"})
+    assert "Added the filter **blood**" in plain.text and "You typed" not in plain.text
+    bypasses = [f"a {spelling} over the hills" for spellings in BYPASSES.values() for spelling in spellings]
+    for prompt in bypasses:
+        refused = await imagine(discord_api, prompt)
+        assert refused.ephemeral and "word filter does not allow that prompt" in refused.text, prompt
+    served = await imagine(discord_api, "take a drag on the pipe by the fire")
+    assert served.attachment_bytes()
+    rows = await usage_rows(bot, len(bypasses) + 1)
+    assert [(row.status, row.flags) for row in rows] == [("filtered", "dragon")] * len(bypasses) + [("ok", None)]
+    assert [request.fields["prompt"] for request in images_api.requests] == ["take a drag on the pipe by the fire"]
+    assert len(images_api.moderation_requests) == 1  # screening saw only the served prompt
+
+
 async def test_a_filter_is_plain_text_and_there_are_at_most_a_hundred(make_config, start_bot, discord_api, images_api):
     await start_bot(make_config())
     refused = await settings(discord_api, "filter-add", {"pattern": "**"})
     assert "A filter is 1 to 100 characters" in refused.text
     for index in range(100):
-        await settings(discord_api, "filter-add", {"pattern": f"word{index}"})
+        await settings(discord_api, "filter-add", {"pattern": f"word {chr(97 + index // 26)}{chr(97 + index % 26)}"})
     full = await settings(discord_api, "filter-add", {"pattern": "one more"})
     assert "has 100 filters already" in full.text
 
