@@ -4,7 +4,11 @@ A guild's own base URL, and any image link a provider answers with, may reach on
 addresses, plus the networks the operator allows (`security.allowed_networks`). A host written
 as an IP address, in any notation (`127.1`, `0x7f.0.0.1`, `2130706433`, `[::ffff:127.0.0.1]`),
 is refused outright unless the operator allows its network; a name is refused when it resolves
-to a loopback, private, link-local, shared (CGNAT), multicast, unspecified or reserved address.
+to an address that is not globally reachable: one IANA's special-purpose address registries do
+not mark so (loopback, private, link-local, shared (CGNAT), documentation, 6to4, Teredo, ...),
+a multicast, IPv6 site-local (`fec0::/10`) or IETF-reserved address. The rules carry their own
+copy of the registries, so they do not change with the Python version (whose `is_global` lets
+`fec0::/10` through, and before 3.12.4 refused some anycast blocks the registry marks reachable).
 The rules are checked when a URL is given (`vet_url`) and again at every connect, by the guarded
 session's resolver, so a name that changes its answer later (DNS rebinding) gets no further.
 """
@@ -42,16 +46,42 @@ def literal_address(host: str) -> IPAddress | None:
         return None
 
 
+def _networks(*cidrs: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(cidr) for cidr in cidrs)
+
+
+# IANA's IPv4 and IPv6 special-purpose address registries (RFC 6890), as of 2026-07: every block
+# not marked globally reachable (a blank or N/A counts as not), and the reachable blocks inside
+# them. tests/bot/test_netguard.py checks every row of the registries against these.
+_NOT_GLOBALLY_REACHABLE = _networks(
+    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+    "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24",
+    "203.0.113.0/24", "240.0.0.0/4", "255.255.255.255/32",
+    "::/128", "::1/128", "::ffff:0:0/96", "64:ff9b:1::/48", "100::/64", "100:0:0:1::/64", "2001::/23",
+    "2001::/32", "2001:2::/48", "2001:10::/28", "2001:db8::/32", "2002::/16", "3fff::/20", "5f00::/16",
+    "fc00::/7", "fe80::/10",
+)  # fmt: skip
+_GLOBALLY_REACHABLE_INSIDE = _networks(
+    "192.0.0.9/32", "192.0.0.10/32",
+    "2001:1::1/128", "2001:1::2/128", "2001:1::3/128", "2001:3::/32", "2001:4:112::/48", "2001:20::/28",
+    "2001:30::/28",
+)  # fmt: skip
+# Not in those registries, and no place for the bot to connect to either: multicast, and IPv6
+# site-local (deprecated by RFC 3879, still routed inside some networks).
+_NOT_UNICAST_OR_SITE = _networks("224.0.0.0/4", "ff00::/8", "fec0::/10")
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # reaches the IPv4 address in its last 32 bits
+
+
 def _public(address: IPAddress) -> bool:
     if isinstance(address, ipaddress.IPv6Address):
-        embedded = address.ipv4_mapped or address.sixtofour or (address.teredo[1] if address.teredo else None)
-        if embedded is not None:
-            return _public(embedded)
-        if address in ipaddress.ip_network("64:ff9b::/96"):  # NAT64 reaches IPv4 addresses
+        if address in _NAT64:
             return _public(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
-    return address.is_global and not (
-        address.is_multicast or address.is_reserved or address.is_unspecified or address.is_link_local
-    )
+        if address.is_reserved:  # space the IETF has not given out (IANA's IPv6 address space)
+            return False
+    if any(address in network for network in _NOT_UNICAST_OR_SITE):
+        return False
+    special = any(address in network for network in _NOT_GLOBALLY_REACHABLE)
+    return not special or any(address in network for network in _GLOBALLY_REACHABLE_INSIDE)
 
 
 async def _system_lookup(host: str, port: int) -> list[str]:

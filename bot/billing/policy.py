@@ -200,27 +200,44 @@ class Policy:
         prompt: str | None = None,
     ) -> str | None:
         """Refuse what the guild's policy does not allow; reserve images and budget for the rest.
-        The guild's word filters come first, on the final `prompt`; then blocks and channels,
-        models and sizes, the cooldown, and the reservations. Returns the size to ask for (see
-        `choose_size`). `record` must have its id."""
+        The checks of `precheck` come first (again, for a request prechecked); then models and
+        sizes, and the reservations. Returns the size to ask for (see `choose_size`). `record`
+        must have its id."""
         if requester.guild_id is None:
             await self._reserve_personal(session, requester, record, n)
             return size
+        settings = await self._prechecked(session, requester, record, prompt)
+        size = choose_size(settings, spec, size)
+        exempt = requester.exempt(settings)
+        estimate = self.prices.estimate(spec.name, size or spec.default_size or spec.sizes[0], quality, n)
+        await self._reserve(session, requester, record, settings, n, estimate, exempt)
+        record.reserved_images, record.reserved_usd = n, estimate
+        record.size = size
+        return size
+
+    async def precheck(
+        self, session: AsyncSession, requester: Requester, record: UsageRecord, prompt: str | None
+    ) -> None:
+        """The refusals that reserve nothing: the guild's word filters on the final `prompt`, then
+        blocks and channels, then the cooldown (nothing, outside a guild). A way in that answers in
+        public runs them before it posts anything, so that a refusal costs one message."""
+        if requester.guild_id is not None:
+            await self._prechecked(session, requester, record, prompt)
+
+    async def _prechecked(
+        self, session: AsyncSession, requester: Requester, record: UsageRecord, prompt: str | None
+    ) -> GuildSettings:
+        """`precheck` in a guild; returns its settings."""
+        assert requester.guild_id is not None
         if prompt and (pattern := first_match(await filter_patterns(session, requester.guild_id), prompt)):
             record.flags = pattern
             raise Filtered(_("This server's word filter does not allow that prompt. Try other words."), pattern)
         settings = await get_settings(session, requester.guild_id)
         check_access(settings, requester)
         await check_block(session, requester, aware(record.created_at))
-        size = choose_size(settings, spec, size)
-        exempt = requester.exempt(settings)
-        if settings.cooldown_seconds and not exempt:
+        if settings.cooldown_seconds and not requester.exempt(settings):
             await self._check_cooldown(session, requester, record, settings.cooldown_seconds)
-        estimate = self.prices.estimate(spec.name, size or spec.default_size or spec.sizes[0], quality, n)
-        await self._reserve(session, requester, record, settings, n, estimate, exempt)
-        record.reserved_images, record.reserved_usd = n, estimate
-        record.size = size
-        return size
+        return settings
 
     async def _reserve_personal(self, session: AsyncSession, requester: Requester, record: UsageRecord, n: int) -> None:
         """Personal use: the member's own daily images, the same across DMs and servers."""

@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Boolean, Float, Index, Integer, LargeBinary, MetaData, String, Text, false
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 
 from bot.clock import UTCDateTime, utcnow
 
@@ -85,6 +85,12 @@ class UsageRecord(Base):
     review: Mapped[str | None] = mapped_column(String(16))  # a moderator's action on a flagged row
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @validates("prompt")
+    def _storable_prompt(self, _key: str, prompt: str | None) -> str | None:
+        """The prompt as it can be stored: PostgreSQL's text holds no NUL, so a NUL (which intake
+        refuses) is kept as its picture, ␀, and the refused request's row is written all the same."""
+        return prompt.replace("\x00", "\u2400") if prompt is not None else None
 
     __table_args__ = (
         Index("ix_usage_guild_created", "guild_id", "created_at"),

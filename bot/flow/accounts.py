@@ -197,7 +197,7 @@ class Accounts:
             raise key_failed(row.last_four, out_of_credit=False) from None
         self._redact(guild_id, api_key)
         client = self._images.for_account(
-            base_url=row.base_url or self._images.base_url,
+            base_url=row.base_url or None,  # none: the operator's own, as trusted as for the bot's key
             api_key=api_key,
             max_parallel_requests=self._parallel_requests,
         )

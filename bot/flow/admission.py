@@ -42,6 +42,12 @@ class Admission:
         if not self._runner.accepting:
             raise InvalidRequest(_("The bot is restarting. Please try again in a minute."))
 
+    async def precheck(self, record: UsageRecord, params: JobParams, requester: Requester) -> None:
+        """Refuse at once what the guild's word filters, blocks, channels or cooldown refuse (see
+        `Policy.precheck`); `enqueue` checks them again with everything else."""
+        async with self._sessions() as session:
+            await self._policy.precheck(session, requester, record, params.prompt)
+
     async def enqueue(
         self,
         record: UsageRecord,

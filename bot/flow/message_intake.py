@@ -64,25 +64,29 @@ class MessageIntake:
         self._openings = openings
 
     async def reply(self, message: discord.Message, record: UsageRecord, ask: Ask, *, application_id: int) -> None:
-        """Queue `ask`, the request of `message`; `record` is the row the error path finishes."""
+        """Queue `ask`, the request of `message`; `record` is the row the error path finishes.
+        Whatever the request or the guild's policy refuses without reserving (a blocked member, a
+        filtered word, another channel, the cooldown) is refused before the status is posted."""
         self._admission.check_accepting()
         spec = self._catalog.resolve(None)
         params = asked(spec, ask)
         record.model = spec.name
+        guild_id = message.guild.id if message.guild is not None else None
+        roles = getattr(message.author, "roles", [])
+        requester = Requester(guild_id, message.channel.id, message.author.id, frozenset(r.id for r in roles))
         if ask.continues is not None:
             async with self._sessions() as session:
                 record.parent_id = await usage_id_of_message(session, ask.continues)
+        await self._admission.precheck(record, params, requester)
         status = await self._status_message(message)
         record.message_id = status.id  # it becomes the result: a reply to it finds this row at once
         await self._usage.save(record)
-        guild_id = message.guild.id if message.guild is not None else None
-        roles = getattr(message.author, "roles", [])
         try:
             await self._admission.enqueue(
                 record,
                 spec,
                 params,
-                requester=Requester(guild_id, message.channel.id, message.author.id, frozenset(r.id for r in roles)),
+                requester=requester,
                 locale_of=self._locales.for_settings,
                 job=Job(
                     origin=JobOrigin.MESSAGE,

@@ -33,6 +33,7 @@ from bot.flow.failures import Failures
 from bot.flow.job_params import EditParams
 from bot.flow.sources import SourceImage
 from bot.i18n import Text, _
+from bot.images import control_character_problem
 from bot.imaging import ImageDataError, describe, page_copy
 from bot.signing import Signer
 from bot.threads import BoundedThreads
@@ -266,6 +267,8 @@ class Painting:
             raise PaintRefused(
                 400, _("Write what should change, up to {limit} characters.", limit=MAX_PROMPT_CHARS), ticket.locale
             )
+        if (problem := control_character_problem(prompt)) is not None:
+            raise PaintRefused(400, problem, ticket.locale)
         try:
             shape = await self._threads.run(describe, mask)
         except ImageDataError:

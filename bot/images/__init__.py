@@ -2,7 +2,7 @@
 
 from bot.images.client import ImagesClient
 from bot.images.errors import ImagesError
-from bot.images.models import ModelRegistry, ModelSpec
+from bot.images.models import ModelRegistry, ModelSpec, control_character_problem
 from bot.images.results import GeneratedImage, ImagesResult, InputImage, StreamEvent, TokenUsage
 
 __all__ = [
@@ -15,4 +15,5 @@ __all__ = [
     "ModelSpec",
     "StreamEvent",
     "TokenUsage",
+    "control_character_problem",
 ]

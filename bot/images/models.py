@@ -25,6 +25,21 @@ from pydantic import BaseModel, ConfigDict, Field
 from bot.i18n import Text, _
 
 _SIZE_PATTERN = re.compile(r"^([0-9]{2,5})x([0-9]{2,5})$")
+# The C0 control characters but tab, newline and carriage return, and DEL: no prompt needs one,
+# a provider may choke on them, and PostgreSQL cannot store a NUL.
+_CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def control_character_problem(prompt: str) -> Text | None:
+    """What to tell a member whose prompt holds a control character (see `_CONTROL_CHARACTER`),
+    or None. Every way a prompt comes in checks it, through `ModelSpec.prompt_problem` or here."""
+    found = _CONTROL_CHARACTER.search(prompt)
+    if found is None:
+        return None
+    return _(
+        "The prompt holds a control character ({code}) that can't be sent. Type the prompt again as plain text.",
+        code=f"U+{ord(found.group()):04X}",
+    )
 
 
 @dataclass(frozen=True)
@@ -154,6 +169,8 @@ class ModelSpec:
     def prompt_problem(self, prompt: str) -> Text | None:
         if not prompt.strip():
             return _("The prompt is empty; describe the image you want.")
+        if (problem := control_character_problem(prompt)) is not None:
+            return problem
         if len(prompt) > self.max_prompt_chars:
             return _(
                 "`{model}` takes prompts of up to {limit} characters; yours has {length}.",

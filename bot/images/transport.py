@@ -3,10 +3,11 @@
 and retry policy), as openai-python's base client does.
 
 What a provider can do to the bot is bounded here: no redirect is followed, every body is read in
-chunks up to `max_response_bytes`, and a guild's account (`for_account`) connects only where
-the operator's address rules permit, with its own share of parallel requests. A paid request
-is sent again only when nothing can have been made: a refused connection, an answer that says
-so (429, 5xx, 408, 409, or `x-should-retry: true`); never after a timeout once it was sent.
+chunks up to `max_response_bytes`, and a guild's account (`for_account`) at a base URL of the
+guild's connects only where the operator's address rules permit; each has its own share of
+parallel requests. A paid request is sent again only when nothing can have been made: a refused
+connection, an answer that says so (429, 5xx, 408, 409, or `x-should-retry: true`); never after
+a timeout once it was sent.
 A Retry-After longer than `max_retry_wait` is not waited out here: the error goes up, and the
 job waits in the queue while the request budget (`wait_for_rate_limit`) holds the next start.
 """
@@ -128,13 +129,17 @@ class Transport:
     def base_url(self) -> str:
         return self._base_url
 
-    def for_account(self, *, base_url: str, api_key: str, max_parallel_requests: int) -> Self:
-        """A client for a guild's own account: the same timeouts, retries and error hook; the
-        guarded session for every request; its own request budget and parallel requests, so a
-        slow or hostile provider holds only its own guild's."""
+    def for_account(self, *, base_url: str | None, api_key: str, max_parallel_requests: int) -> Self:
+        """A client for a guild's own account: the same timeouts, retries and error hook; its own
+        request budget and parallel requests, so a slow or hostile provider holds only its own
+        guild's. At a `base_url` of the guild's, every request goes through the guarded session;
+        without one (None), the key is used at the operator's own base URL, which is reached as
+        the bot's own requests reach it."""
         client = copy.copy(self)
-        client._base_url, client._api_key = base_url.rstrip("/"), api_key
-        client._session, client._guarded = self._guarded_session, True
+        client._api_key = api_key
+        if base_url is not None:
+            client._base_url = base_url.rstrip("/")
+            client._session, client._guarded = self._guarded_session, True
         client._budget = RequestBudget(self._max_retry_wait)
         client._parallel = asyncio.Semaphore(max_parallel_requests)
         return client

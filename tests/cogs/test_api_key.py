@@ -99,6 +99,29 @@ async def test_a_refused_guild_key_tells_the_moderators_not_the_member(make_conf
     assert "/settings api-key" in notice.text
 
 
+async def test_a_guild_key_without_a_base_url_is_used_at_the_operators_own_private_one(
+    make_config, start_bot, discord_api, images_api
+):
+    """The operator's images.base_url is a gateway on 127.0.0.1 and lets guilds reach no private
+    network: a guild's key set without a base URL is used there, as trusted as the bot's own
+    key; the same private URL given as the guild's own base URL is refused."""
+    bot = await start_bot(make_config(security={"secret_key": VAULT_SECRET, "guild_base_urls": ["http://127.0.0.1:"]}))
+    images_api.api_key = GUILD_API_KEY  # the operator's gateway takes this guild's key too
+    refused = await set_key(discord_api, GUILD_API_KEY, images_api.base_url)
+    assert refused.ephemeral and "address this bot does not connect to" in refused.text
+    async with bot.sessions() as session:
+        assert not (await session.scalars(select(GuildApiKey))).all()
+
+    saved = await set_key(discord_api, GUILD_API_KEY)
+    assert "ending 3921" in saved.text
+    reply = await imagine(discord_api, "a fox at the gateway")
+    assert reply.attachment_bytes(), reply.text
+    [request] = images_api.requests
+    assert request.authorization == f"Bearer {GUILD_API_KEY}"
+    rows = await usage_rows(bot, 2, delivered=True)
+    assert [(row.status, row.paid_by) for row in rows if row.command == "imagine"] == [("ok", "guild …3921")]
+
+
 async def test_without_a_secret_key_the_command_says_why(make_config, start_bot, discord_api):
     await start_bot(make_config())
     state = await discord_api.send_slash_command("settings", {}, subcommand="api-key", user=discord_api.moderator)

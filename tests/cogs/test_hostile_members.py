@@ -4,6 +4,7 @@ forged buttons, grow a settings list past Discord's limits, and ask to be forgot
 
 import csv
 import io
+import socket
 
 from sqlalchemy import select, text
 
@@ -46,6 +47,26 @@ async def test_a_guilds_base_url_cannot_reach_the_bots_own_host_in_any_notation(
     async with bot.sessions() as session:
         assert not (await session.scalars(select(GuildApiKey))).all()
     assert not guild_images_api.requests and len(images_api.requests) == 1
+
+
+async def test_a_guilds_base_url_on_a_name_that_resolves_to_ipv6_site_local_is_refused(
+    make_config, start_bot, discord_api, images_api, monkeypatch
+):
+    """Python counts site-local `fec0::/10` as global; the bot does not connect there. (DNS is
+    the network's edge: here it answers one name with fec0::1, and all else as the system does.)"""
+    system_lookup = socket.getaddrinfo
+
+    def lookup(host, port, *args, **kwargs):
+        if host == "images.site-local.example":
+            return [(socket.AF_INET6, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", ("fec0::1", port, 0, 0))]
+        return system_lookup(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", lookup)
+    bot = await start_bot(keyed_config(make_config))
+    reply = await set_key(discord_api, GUILD_API_KEY, "https://images.site-local.example/v1")
+    assert reply.ephemeral and "address this bot does not connect to" in reply.text
+    async with bot.sessions() as session:
+        assert not (await session.scalars(select(GuildApiKey))).all()
 
 
 async def test_an_endless_answer_from_a_guilds_provider_is_cut_and_the_member_told(

@@ -7,10 +7,12 @@ import io
 
 from PIL import Image
 
+from bot.clock import utcnow
+from bot.db.safety import block_member
 from bot.flow.replies import missing_permissions
 from tests.cogs.test_settings import settings
 from tests.helpers import usage_rows
-from tests.standins.discord_data import UserOption, user_payload
+from tests.standins.discord_data import ChannelOption, UserOption, user_payload
 from tests.standins.discord_messages import ATTACH_FILES, READ_MESSAGE_HISTORY, SEND_MESSAGES
 from tests.standins.images_rules import make_png
 
@@ -159,16 +161,59 @@ async def test_a_refused_reply_is_short_private_to_its_author_and_logged(
     result = await imagine(discord_api, user=result_owner)
     asked = await discord_api.send_member_message("make it night", reply_to=result, mention_bot=True)
 
-    def answers():
-        listing = discord_api.channel_messages.get(discord_api.channel_id, [])
-        return [m for m in listing if (m.payload.get("message_reference") or {}).get("message_id") == asked.id]
-
-    await discord_api.wait_for(lambda: any("blocked you" in answer.text for answer in answers()))
-    [refusal] = answers()  # its "in the queue" status, posted before the policy said no, is gone
+    await discord_api.wait_for(lambda: any("blocked you" in answer.text for answer in replies_to(discord_api, asked)))
+    [refusal] = replies_to(discord_api, asked)  # the refusal alone: no "in the queue" status came before it
     assert "blocked you" in refusal.text and len(refusal.text) < 300
     assert refusal.pings == {f"user:{discord_api.member['id']}"}
     rows = await usage_rows(bot, 2)
     assert [(row.command, row.status) for row in rows] == [("imagine", "ok"), ("reply", "blocked")]
+    assert len(images_api.requests) == 1
+
+
+def replies_to(discord_api, message) -> list:
+    """The messages in the general channel that reply to `message`."""
+    listing = discord_api.channel_messages.get(discord_api.channel_id, [])
+    return [m for m in listing if (m.payload.get("message_reference") or {}).get("message_id") == message.id]
+
+
+async def refusal_calls(discord_api, text: str, reply_to, says: str) -> list[str]:
+    """The Discord REST calls the bot makes for the member's reply `text` until it answers with
+    `says` (a refusal: the last thing it sends)."""
+    before = len(discord_api.calls)
+    asked = await discord_api.send_member_message(text, reply_to=reply_to, mention_bot=True)
+    await discord_api.wait_for(lambda: any(says in answer.text for answer in replies_to(discord_api, asked)))
+    return [call.operation_id for call in discord_api.calls[before:]]
+
+
+async def test_a_member_blocked_for_good_costs_one_rest_call_a_reply(make_config, start_bot, discord_api, images_api):
+    """Each reply of a blocked member gets its refusal, and nothing else: no status posted and
+    deleted first."""
+    bot = await start_bot(make_config())
+    result = await imagine(discord_api, user=user_payload("4247", "painter"))
+    async with bot.sessions() as session:
+        guild, member = int(discord_api.guild_id), int(discord_api.member["id"])
+        await block_member(session, guild, member, until=None, reason="moderator", blocked_by=1, now=utcnow())
+        await session.commit()
+    for text in ("make it night", "make it day", ""):
+        assert await refusal_calls(discord_api, text, result, "blocked you") == ["create_message"]
+    rows = await usage_rows(bot, 4)
+    assert [(row.command, row.status) for row in rows] == [("imagine", "ok")] + [("reply", "blocked")] * 3
+    assert len(images_api.requests) == 1
+
+
+async def test_a_filtered_word_a_cooldown_and_another_channel_cost_one_rest_call_a_reply(
+    make_config, start_bot, discord_api, images_api
+):
+    bot = await start_bot(make_config())
+    result = await imagine(discord_api)
+    await settings(discord_api, "filter-add", {"pattern": "dragon"})
+    assert await refusal_calls(discord_api, "add a dragon", result, "word filter") == ["create_message"]
+    await settings(discord_api, "limits", {"cooldown_seconds": 3600})
+    assert await refusal_calls(discord_api, "add a moon", result, "Slow down") == ["create_message"]
+    await settings(discord_api, "channels", {"action": "add", "channel": ChannelOption(discord_api.art_channel_id)})
+    assert await refusal_calls(discord_api, "add a moon", result, "This bot works in") == ["create_message"]
+    rows = await usage_rows(bot, 4)
+    assert [row.status for row in rows] == ["ok", "filtered", "limited", "invalid"]
     assert len(images_api.requests) == 1
 
 

@@ -45,6 +45,15 @@ def test_prompt_rules(model, prompt, problem):
     assert problem in str(ModelRegistry().get(model).prompt_problem(prompt))
 
 
+def test_every_c0_control_character_but_tab_newline_and_return_and_del_are_refused():
+    spec = ModelRegistry().get("gpt-image-2")
+    controls = [chr(code) for code in [*range(0x20), 0x7F]]
+    refused = [char for char in controls if spec.prompt_problem(f"a fox{char}in snow") is not None]
+    assert refused == [char for char in controls if char not in "\t\n\r"]
+    assert "(U+001B)" in str(spec.prompt_problem("a \x1b[31mred fox"))
+    assert spec.prompt_problem("a fox\u200bin snow \u00e9\u0085") is None  # not C0: the word filter's business
+
+
 def test_quality_rules():
     registry = ModelRegistry()
     assert registry.get("gpt-image-2").quality_problem("high") is None
