@@ -116,13 +116,16 @@ async def test_sync_publishes_commands_only_when_asked(make_config, start_bot, d
     assert len(discord_api.commands[None]) == 11
 
 
-async def test_an_unreachable_discord_is_one_clear_line(tmp_path):
+async def test_an_unreachable_discord_is_one_clear_line(tmp_path, images_api):
     config = tmp_path / "config.toml"
     config.write_text(
         '[discord]\napi_base_url = "http://127.0.0.1:9/api/v10"\n'
+        f'[images]\nbase_url = "{images_api.base_url}"\n'
         f'[database]\nurl = "sqlite+aiosqlite:///{tmp_path / "bot.db"}"\n'
     )
-    code, output = await _run_cli("--config", str(config), env={"DISCORD_TOKEN": "t" * 8, "OPENAI_API_KEY": "k" * 8})
+    code, output = await _run_cli(
+        "--config", str(config), env={"DISCORD_TOKEN": "t" * 8, "OPENAI_API_KEY": images_api.api_key}
+    )
     assert code == 1 and "could not reach Discord at http://127.0.0.1:9/api/v10" in output
     assert "Traceback" not in output
 
