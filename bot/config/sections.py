@@ -244,11 +244,11 @@ class ResultsConfig(Section):
     keep_mb: float = Field(default=512.0, gt=0, le=100_000)
 
 
-def _listen_address(value: str) -> str:
+def _listen_address(value: str, *, example: str) -> str:
     value = value.strip()
     host, _, port = value.rpartition(":")
     if value and not (host and port.isascii() and port.isdigit() and int(port) <= 65535):
-        raise ValueError('must be "host:port", for example "127.0.0.1:9108" (or "" for off)')
+        raise ValueError(f'must be "host:port", for example "{example}" (or "" for off)')
     return value
 
 
@@ -258,7 +258,7 @@ class MetricsConfig(Section):
     @field_validator("listen")
     @classmethod
     def _check_listen(cls, value: str) -> str:
-        return _listen_address(value)
+        return _listen_address(value, example="127.0.0.1:9108")
 
 
 class WebConfig(Section):
@@ -273,7 +273,7 @@ class WebConfig(Section):
     @field_validator("listen")
     @classmethod
     def _check_listen(cls, value: str) -> str:
-        return _listen_address(value)
+        return _listen_address(value, example="127.0.0.1:8080")
 
     @field_validator("public_url")
     @classmethod

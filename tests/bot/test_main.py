@@ -7,12 +7,14 @@ import os
 import re
 import signal
 import sys
+import tempfile
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from bot.__main__ import _sync
-from tests.sandbox import ROOT, run_sandbox, secrets_env, start_bot_process, write_config
+from tests.sandbox import ROOT, run_bot_command, run_sandbox, secrets_env, start_bot_process, write_config
 from tests.secrets_scan import leaks
 
 
@@ -156,3 +158,25 @@ async def test_json_logs_are_one_redacted_object_a_line(tmp_path, discord_api, i
     )
     assert not [hit for line in lines for hit in leaks(line, "json log line")]
     assert not [entry for entry in entries if entry["logger"].startswith("sqlalchemy")]  # a clean stop on SIGTERM
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+async def test_migrate_needs_no_secrets_and_config_may_follow_the_command(tmp_path, where):
+    config = tmp_path / "config.toml"
+    config.write_text('[database]\nurl = "sqlite+aiosqlite:///data/bot.db"\n')
+    args = ["--config", str(config), "migrate"] if where == "before" else ["migrate", "--config", str(config)]
+    run = await run_bot_command(*args, cwd=Path(tempfile.gettempdir()))  # from another folder
+    assert run.returncode == 0, run.stderr
+    assert "latest schema" in run.stdout
+    assert (tmp_path / "data" / "bot.db").exists()  # beside the config, not in the working folder
+
+
+async def test_copy_db_and_health_need_no_secrets(tmp_path, postgres_url):
+    config = tmp_path / "config.toml"
+    config.write_text('[database]\nurl = "sqlite+aiosqlite:///bot.db"\n[metrics]\nlisten = "127.0.0.1:9"\n')
+    assert (await run_bot_command("migrate", "--config", str(config))).returncode == 0
+    copied = await run_bot_command("copy-db", "--to", postgres_url, "--config", str(config))
+    assert copied.returncode == 0 and "point database.url at the new database" in copied.stdout, copied.stderr
+    health = await run_bot_command("health", "--config", str(config))
+    assert health.returncode == 1 and "no answer from http://127.0.0.1:9/healthz" in health.stdout
+    assert "config error" not in health.stderr + copied.stderr

@@ -1,11 +1,9 @@
 """Database mistakes stop the real bot process at once, with one line that names database.url and
 the fix, and never a password or a traceback."""
 
-import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import pytest
 from asyncpg import InvalidPasswordError
 from sqlalchemy.engine import make_url
 
@@ -113,14 +111,3 @@ async def test_several_config_problems_are_reported_together(tmp_path, images_ap
     ]
     assert "for example https://imagebot.example.com" in problems[1]  # an example of its own key
     assert "set the OPENAI_API_KEY environment variable" in problems[2]
-
-
-@pytest.mark.parametrize("where", ["before", "after"])
-async def test_migrate_needs_no_secrets_and_config_may_follow_the_command(tmp_path, where):
-    config = tmp_path / "config.toml"
-    config.write_text('[database]\nurl = "sqlite+aiosqlite:///data/bot.db"\n')
-    args = ["--config", str(config), "migrate"] if where == "before" else ["migrate", "--config", str(config)]
-    run = await run_bot_command(*args, cwd=Path(tempfile.gettempdir()))  # from another folder
-    assert run.returncode == 0, run.stderr
-    assert "latest schema" in run.stdout
-    assert (tmp_path / "data" / "bot.db").exists()  # beside the config, not in the working folder
