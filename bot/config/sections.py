@@ -168,6 +168,8 @@ def _database_url(value: str, folder: Path | None) -> str:
         raise ValueError(
             f"is not a URL SQLAlchemy can read; for example {SQLITE_EXAMPLE} or {POSTGRES_EXAMPLE}"
         ) from None
+    if url.port is not None and not 0 < url.port < 65536:
+        raise ValueError(f"port {url.port} is not a port (1 to 65535); for example {POSTGRES_EXAMPLE}")
     if url.get_backend_name() == "postgresql":
         return value
     if url.host or url.port:

@@ -103,6 +103,8 @@ async def _postgres_problem(config: DatabaseConfig, url: URL) -> str | None:
             pause = min(pause * 2, 1.0)
         except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             return _login_problem(exc, url, where)
+        except ValueError as exc:  # a connection parameter asyncpg cannot take
+            return f"{KEY}: cannot connect to PostgreSQL at {where} ({_first_line(exc)}); correct {KEY}"
         else:
             await connection.close()  # pyright: ignore[reportUnknownMemberType]  untyped asyncpg
             return None

@@ -36,6 +36,10 @@ async def _run_cli(*args: str, env: dict[str, str] | None = None) -> tuple[int, 
 async def test_the_bot_process_serves_imagine_and_stops_cleanly_on_sigterm(tmp_path):
     run = await run_sandbox("a lighthouse <@&1> at dusk", tmp_path / "out", n=2)
     assert [Image.open(io.BytesIO(path.read_bytes())).format for path in run.saved] == ["PNG", "PNG"]
+    for path in run.saved:  # placeholders that say so, with the prompt: a dark caption band of white text
+        image = Image.open(path).convert("RGB")
+        middle = image.crop((image.width // 4, image.height * 2 // 5, image.width * 3 // 4, image.height * 3 // 5))
+        assert {(20, 20, 20), (255, 255, 255)} <= {colour for _, colour in middle.getcolors(1 << 16) or []}
     assert "a lighthouse" in run.content
     assert run.returncode == 0
     assert "Running upgrade  -> 0001" in run.output
