@@ -1,6 +1,6 @@
 # imagebot in a container: slim, runs as a user of its own, healthy while /healthz says so.
 #   docker build -t imagebot .
-#   docker run -e DISCORD_TOKEN -e OPENAI_API_KEY -v ./config.toml:/etc/imagebot/config.toml:ro \
+#   docker run -e DISCORD_TOKEN -e OPENAI_API_KEY -v ./config.toml:/app/config.toml:ro \
 #     -v imagebot-data:/app/data imagebot
 # The config must set [metrics] listen = "0.0.0.0:9108" for the health check (deploy/config.toml does).
 
@@ -28,7 +28,7 @@ ENV PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
 VOLUME ["/app/data"]
 EXPOSE 9108
 HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \
-    CMD ["python", "-m", "bot", "--config", "/etc/imagebot/config.toml", "health"]
+    CMD ["python", "-m", "bot", "--config", "/app/config.toml", "health"]
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["python", "-m", "bot", "--config", "/etc/imagebot/config.toml"]
+ENTRYPOINT ["python", "-m", "bot", "--config", "/app/config.toml"]
 CMD ["run"]

@@ -1,6 +1,7 @@
 """Command line: `python -m bot [--config PATH] [run | sync [--guild ID] | migrate | copy-db --to URL | health]`.
 
-`run` (the default) starts the bot and migrates the database to head first. Starting never
+`--config` may come before or after the command. `run` (the default) checks the database and the
+images API (bot/preflight), then starts the bot and migrates the database to head first. Starting never
 syncs commands: `sync` does, globally or to one guild for fast testing. `copy-db` moves a
 SQLite database into a fresh PostgreSQL one, to run several processes. `health` asks the
 running bot's `/healthz` (`metrics.listen`), for a container's health check.
@@ -19,26 +20,38 @@ import discord
 from sqlalchemy.engine import make_url
 
 from bot.app import ImageBot
+from bot.clock import SystemClock
 from bot.config import Config, ConfigError, load_config, with_shards
 from bot.db.copy import CopyError, copy_database
 from bot.db.engine import make_engine, migrate_to_head
 from bot.logs import setup_logging
+from bot.preflight import PreflightError, checked
+from bot.preflight.database import require_database
 
 log = logging.getLogger("bot")
 
 
+WITHOUT_SECRETS = {"migrate", "copy-db", "health"}  # commands that neither reach Discord nor make images
+
+
 def _parser() -> argparse.ArgumentParser:
+    # --config is taken before the command and after it: each command's parser knows it too,
+    # leaving the value already read alone unless it is given there.
+    config = argparse.ArgumentParser(add_help=False)
+    config.add_argument("--config", default=argparse.SUPPRESS, help="path to the TOML config (default: config.toml)")
     parser = argparse.ArgumentParser(prog="imagebot", description="An image-generation bot for Discord.")
     parser.add_argument("--config", default="config.toml", help="path to the TOML config (default: config.toml)")
     commands = parser.add_subparsers(dest="command")
-    run = commands.add_parser("run", help="start the bot (the default)")
+    run = commands.add_parser("run", help="start the bot (the default)", parents=[config])
     run.add_argument("--shards", metavar="IDS/COUNT", help="run these shards of COUNT, e.g. 0/2; wins over the config")
-    sync = commands.add_parser("sync", help="publish the slash commands to Discord")
+    sync = commands.add_parser("sync", help="publish the slash commands to Discord", parents=[config])
     sync.add_argument("--guild", type=int, help="sync to this guild only (appears at once)")
-    commands.add_parser("migrate", help="migrate the database to the latest schema and exit")
-    copy = commands.add_parser("copy-db", help="copy the configured SQLite database into a fresh PostgreSQL one")
+    commands.add_parser("migrate", help="migrate the database to the latest schema and exit", parents=[config])
+    copy = commands.add_parser(
+        "copy-db", help="copy the configured SQLite database into a fresh PostgreSQL one", parents=[config]
+    )
     copy.add_argument("--to", required=True, metavar="URL", help="postgresql+asyncpg://user@host/dbname")
-    commands.add_parser("health", help="exit 0 if the running bot's /healthz says healthy, else 1")
+    commands.add_parser("health", help="exit 0 if the running bot's /healthz says healthy, else 1", parents=[config])
     return parser
 
 
@@ -58,6 +71,7 @@ async def _health(listen: str) -> int:
 
 
 async def _run(config: Config) -> None:
+    config = await checked(config, SystemClock().now().date())
     bot = ImageBot(config)
     loop = asyncio.get_running_loop()
     closing: list[asyncio.Future[None]] = []
@@ -84,10 +98,12 @@ async def _sync(config: Config, guild_id: int | None) -> None:
 
 
 async def _migrate(config: Config) -> None:
+    await require_database(config.database)
     engine = make_engine(
         config.database.url,
         busy_timeout=config.database.busy_timeout_seconds,
         reconnect_seconds=config.database.reconnect_seconds,
+        connect_timeout=config.database.connect_timeout_seconds,
     )
     try:
         await migrate_to_head(engine)
@@ -101,6 +117,7 @@ async def _copy_db(config: Config, target_url: str) -> None:
         raise CopyError(f"the configured database is not SQLite ({make_url(config.database.url).drivername})")
     if not target_url.startswith("postgresql+asyncpg://"):
         raise CopyError("--to must be a postgresql+asyncpg:// URL")
+    await require_database(config.database)
     source, target = make_engine(config.database.url), make_engine(target_url)
     try:
         copies = await copy_database(source, target)
@@ -115,11 +132,12 @@ async def _copy_db(config: Config, target_url: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        config = load_config(args.config)
+        config = load_config(args.config, needs_secrets=args.command not in WITHOUT_SECRETS)
         if getattr(args, "shards", None):
             config = with_shards(config, args.shards)
     except ConfigError as exc:
-        print(f"imagebot: config error: {exc}", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"imagebot: config error: {problem}", file=sys.stderr)
         return 2
     setup_logging(config.logging.level, config.secrets(), config.logging.format)
     if args.command == "health":
@@ -152,6 +170,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except CopyError as exc:
         print(f"imagebot: copy-db: {exc}", file=sys.stderr)
+        return 1
+    except PreflightError as exc:
+        for problem in exc.problems:
+            print(f"imagebot: {problem}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         pass

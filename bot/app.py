@@ -128,6 +128,7 @@ class ImageBot(commands.AutoShardedBot):
             self.config.database.url,
             busy_timeout=self.config.database.busy_timeout_seconds,
             reconnect_seconds=self.config.database.reconnect_seconds,
+            connect_timeout=self.config.database.connect_timeout_seconds,
         )
         await migrate_to_head(self.db_engine)
         self.sessions = make_sessionmaker(self.db_engine)

@@ -92,10 +92,14 @@ class Foundation:
     message_intake: MessageIntake
 
 
-def warn_of_retiring(catalog: ModelCatalog) -> None:
+def warn_of_retiring(catalog: ModelCatalog, clock: Clock) -> None:
+    """A warning for each configured model OpenAI retires within 30 days, or has retired: by the
+    clock, in the past tense once the date has passed."""
+    today = clock.now().date()
     for spec in catalog.retiring_soon():
         log.warning(
-            "OpenAI retires the model %s on %s; offer %s instead (images.model / images.offered_models)",
+            "OpenAI %s the model %s on %s; offer %s instead (images.model / images.offered_models)",
+            "retired" if spec.retires is not None and spec.retires <= today else "retires",
             spec.name,
             spec.retires,
             spec.replacement or "another model",
@@ -185,7 +189,7 @@ def foundation(
 ) -> Foundation:
     registry = ModelRegistry(config.images.models)
     catalog = ModelCatalog(config.images, registry, clock)
-    warn_of_retiring(catalog)
+    warn_of_retiring(catalog, clock)
     images = images_client(config, http, rules, guarded, metrics)
     accounts = paying_accounts(config, sessions, images, rules, clock)
     max_download = int(config.imaging.max_download_mb * 1024 * 1024)

@@ -2,7 +2,8 @@
 
     make sandbox PROMPT="a lighthouse at dusk"
 
-No account is needed. The images the bot posted are saved to sandbox-output/.
+No account is needed. The images the bot posted are saved to sandbox-output/: placeholders that
+the Images API stand-in draws, with the prompt they were made for written on them.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import os
 import signal
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,6 +57,43 @@ async def start_bot_process(
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "--config", str(config), *args, cwd=ROOT, env=env, **streams
     )
+
+
+@dataclass
+class CommandRun:
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float  # from the start of the process to its end
+
+
+def _without_secrets(environ: dict[str, str] | os._Environ[str]) -> dict[str, str]:
+    return {name: value for name, value in environ.items() if name not in {"DISCORD_TOKEN", "OPENAI_API_KEY"}}
+
+
+async def run_bot_command(
+    *args: str, env: dict[str, str] | None = None, cwd: Path = ROOT, timeout: float = 60.0, user: int | None = None
+) -> CommandRun:
+    """`python -m bot ARGS` to its end, as an operator runs it (`user`: as that uid; root only)."""
+    started = time.monotonic()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        cwd=cwd,
+        env={**_without_secrets(os.environ), "PYTHONPATH": str(ROOT), **(env or {})},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        user=user,
+    )
+    try:
+        stdout, stderr = await asyncio.wait_for(process.communicate(), timeout)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise
+    return CommandRun(process.returncode or 0, stdout.decode(), stderr.decode(), time.monotonic() - started)
 
 
 def _save_images(out_dir: Path, reply: StoredMessage) -> list[Path]:
@@ -109,6 +148,7 @@ def main() -> None:
     print(f"\nThe bot replied:\n{run.content}\n")
     for path in run.saved:
         print(f"saved {path}")
+    print("(placeholder images from the stand-in, which writes the prompt on them: no image model ran)")
 
 
 if __name__ == "__main__":

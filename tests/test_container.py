@@ -14,7 +14,7 @@ from bot.__main__ import _parser
 from bot.config import parse_config, with_shards
 
 ROOT = Path(__file__).resolve().parents[1]
-CONFIG_IN_CONTAINER = "/etc/imagebot/config.toml"
+CONFIG_IN_CONTAINER = "/app/config.toml"
 
 
 def instructions() -> list[tuple[str, str]]:
@@ -65,3 +65,12 @@ def test_compose_runs_postgresql_and_two_shards_on_a_config_the_bot_accepts():
         shards.append(with_shards(config, args.shards).discord)
     assert sorted(shard.shard_ids[0] for shard in shards) == [0, 1]
     assert {shard.shard_count for shard in shards} == {2}
+
+
+def test_the_example_configs_sqlite_file_lands_in_the_containers_volume():
+    [volume] = [value for name, value in instructions() if name == "VOLUME"]
+    data = tomllib.loads((ROOT / "config.example.toml").read_text())
+    config = parse_config(
+        data, {"DISCORD_TOKEN": "t" * 8, "OPENAI_API_KEY": "k" * 8}, folder=Path(CONFIG_IN_CONTAINER).parent
+    )
+    assert config.database.url == f"sqlite+aiosqlite:///{yaml.safe_load(volume)[0]}/imagebot.db"

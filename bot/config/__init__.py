@@ -1,7 +1,7 @@
 """Operator configuration: one TOML file, secrets from the environment.
 
-`load_config` returns a validated `Config` or raises `ConfigError` whose text names the
-offending key and says how to fix it, in one line.
+`load_config` returns a validated `Config` or raises `ConfigError`, whose `problems` are every
+problem found, each one line that names the offending key and says how to fix it.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from typing import Any, cast
 from pydantic import Field, ValidationError, model_validator
 
 from bot.config.sections import (
-    OPENAI_BASE_URL,
     DatabaseConfig,
     DiscordConfig,
     ImagesConfig,
@@ -39,7 +38,11 @@ ENV_SECRET_KEY = "IMAGEBOT_SECRET_KEY"
 
 
 class ConfigError(Exception):
-    """A configuration problem, phrased for the operator: which key, and how to fix it."""
+    """Configuration problems, phrased for the operator: each a line that names the key and the fix."""
+
+    def __init__(self, *problems: str) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = list(problems)
 
 
 class Config(Section):
@@ -68,7 +71,7 @@ class Config(Section):
         """Whether requests are screened: as set, or, unset, when the images go to OpenAI."""
         if self.moderation.enabled is not None:
             return self.moderation.enabled
-        return self.images.base_url.rstrip("/") == OPENAI_BASE_URL
+        return self.images.on_openai
 
     @property
     def moderation_base_url(self) -> str:
@@ -85,7 +88,7 @@ class Config(Section):
 
 
 def _describe(error: dict[str, Any]) -> str:
-    key = ".".join(str(part) for part in error["loc"])
+    key = ".".join(str(part) if str(part).isprintable() else repr(str(part)) for part in error["loc"])
     kind = error["type"]
     if kind == "extra_forbidden":
         return f"{key}: unknown key; check its spelling against config.example.toml"
@@ -95,35 +98,51 @@ def _describe(error: dict[str, Any]) -> str:
     return f"{key}: {message}" if key else message
 
 
-def parse_config(data: dict[str, Any], environ: Mapping[str, str] | None = None, *, source: str = "config") -> Config:
-    """Validate raw TOML data, letting DISCORD_TOKEN, OPENAI_API_KEY and IMAGEBOT_SECRET_KEY win over the file."""
+def _missing_secrets(data: dict[str, Any]) -> list[str]:
+    """The Discord token and the API key, where `data` (the environment's values merged in) has none."""
+    problems: list[str] = []
+    for section, key, variable in (("discord", "token", ENV_DISCORD_TOKEN), ("images", "api_key", ENV_OPENAI_API_KEY)):
+        values = data.get(section)
+        if not isinstance(values, dict) or not cast("dict[str, Any]", values).get(key):
+            problems.append(f"{section}.{key} is empty; set the {variable} environment variable or [{section}] {key}")
+    return problems
+
+
+def parse_config(
+    data: dict[str, Any],
+    environ: Mapping[str, str] | None = None,
+    *,
+    source: str = "config",
+    folder: Path | None = None,
+    needs_secrets: bool = True,
+) -> Config:
+    """Validate raw TOML data, letting DISCORD_TOKEN, OPENAI_API_KEY and IMAGEBOT_SECRET_KEY win over
+    the file. A relative SQLite path is taken from `folder` (the config file's). Without
+    `needs_secrets` (commands that neither connect to Discord nor make images), the Discord token
+    and the API key may be empty. Every problem found is raised at once."""
     environ = os.environ if environ is None else environ
     data = {
         section: dict(cast("dict[str, Any]", values)) if isinstance(values, dict) else values
         for section, values in data.items()
     }
+    data.setdefault("database", {})  # validated even when absent: its default path is relative
     if environ.get(ENV_DISCORD_TOKEN):
         data.setdefault("discord", {})["token"] = environ[ENV_DISCORD_TOKEN]
     if environ.get(ENV_OPENAI_API_KEY):
         data.setdefault("images", {})["api_key"] = environ[ENV_OPENAI_API_KEY]
     if environ.get(ENV_SECRET_KEY):
         data.setdefault("security", {})["secret_key"] = environ[ENV_SECRET_KEY]
+    problems = _missing_secrets(data) if needs_secrets else []
+    config: Config | None = None
     try:
-        config = Config.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(f"{source}: {_describe(dict(exc.errors()[0]))}") from None
-    try:
+        config = Config.model_validate(data, context={"folder": folder})
         ModelRegistry(config.images.models)
-    except ValueError as exc:
-        raise ConfigError(f"{source}: {exc}") from None
-    if not config.discord.token.get_secret_value():
-        raise ConfigError(
-            f"{source}: discord.token is empty; set the {ENV_DISCORD_TOKEN} environment variable or [discord] token"
-        )
-    if not config.images.api_key.get_secret_value():
-        raise ConfigError(
-            f"{source}: images.api_key is empty; set the {ENV_OPENAI_API_KEY} environment variable or [images] api_key"
-        )
+    except ValidationError as exc:
+        problems = [_describe(dict(error)) for error in exc.errors()] + problems
+    except ValueError as exc:  # the model table's: a `like` that names no model
+        problems.insert(0, str(exc))
+    if problems or config is None:
+        raise ConfigError(*(f"{source}: {problem}" for problem in problems))
     return config
 
 
@@ -141,7 +160,10 @@ def with_shards(config: Config, shards: str) -> Config:
     return config.model_copy(update={"discord": discord})
 
 
-def load_config(path: str | os.PathLike[str], environ: dict[str, str] | None = None) -> Config:
+def load_config(
+    path: str | os.PathLike[str], environ: dict[str, str] | None = None, *, needs_secrets: bool = True
+) -> Config:
+    """The config at `path` (see `parse_config`); a relative SQLite path is taken from its folder."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -153,4 +175,6 @@ def load_config(path: str | os.PathLike[str], environ: dict[str, str] | None = N
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
-    return parse_config(data, environ, source=str(path))
+    return parse_config(
+        data, environ, source=str(path), folder=path.expanduser().absolute().parent, needs_secrets=needs_secrets
+    )

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Literal
+from pathlib import Path
+from typing import Literal, cast
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+import yarl
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator, model_validator
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.images.formats import OutputChoice
 from bot.images.models import ModelOverride, ModelRegistry
@@ -19,16 +23,18 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _http_url(value: str, *, websocket: bool = False) -> str:
+def _http_url(value: str, *, example: str) -> str:
+    """`value` without its trailing slash, if it is a URL of the scheme `example` has (http or
+    https, ws or wss); the error shows `example`, a value that fits the key."""
     value = value.strip().rstrip("/")
-    schemes = ("ws://", "wss://") if websocket else ("http://", "https://")
+    schemes = ("ws://", "wss://") if example.startswith("ws") else ("http://", "https://")
     if value and not value.startswith(schemes):
-        example = "ws://127.0.0.1:8080/gateway" if websocket else "https://api.openai.com/v1"
         raise ValueError(f"must start with {' or '.join(schemes)}, for example {example}")
     return value
 
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
+OPENAI_HOST = "api.openai.com"
 
 
 def _networks(value: list[str], *, example: str) -> list[str]:
@@ -65,16 +71,20 @@ class DiscordConfig(Section):
     @field_validator("api_base_url")
     @classmethod
     def _check_api_base_url(cls, value: str) -> str:
-        return _http_url(value)
+        return _http_url(value, example="https://discord.com/api/v10")
 
     @field_validator("gateway_url")
     @classmethod
     def _check_gateway_url(cls, value: str) -> str:
-        return _http_url(value, websocket=True)
+        return _http_url(value, example="wss://gateway.discord.gg")
 
 
 class ImagesConfig(Section):
     base_url: str = OPENAI_BASE_URL
+    # Whose API base_url is: "openai" (OpenAI's own, or a proxy that passes it through unchanged),
+    # whose model list is complete and whose retirement dates apply, or "compatible" (another
+    # server). Unset: "openai" when base_url's host is api.openai.com.
+    provider: Literal["openai", "compatible"] | None = None
     api_key: SecretStr = SecretStr("")
     model: str = "gpt-image-2.6-flare"
     offered_models: list[str] = Field(
@@ -99,7 +109,7 @@ class ImagesConfig(Section):
     @field_validator("base_url")
     @classmethod
     def _check_base_url(cls, value: str) -> str:
-        value = _http_url(value)
+        value = _http_url(value, example=OPENAI_BASE_URL)
         if not value:
             raise ValueError("must not be empty; use https://api.openai.com/v1 or your compatible server's URL")
         return value
@@ -124,6 +134,13 @@ class ImagesConfig(Section):
                 offered = ", ".join(spec.qualities) or "none: leave it empty"
                 raise ValueError(f"{quality_key} {quality!r} is not a quality of {spec.name}; it offers {offered}")
         return self
+
+    @property
+    def on_openai(self) -> bool:
+        """Whether `base_url` is OpenAI's API: as `provider` says, or, unset, by its host."""
+        if self.provider is not None:
+            return self.provider == "openai"
+        return yarl.URL(self.base_url).host == OPENAI_HOST
 
 
 MODERATION_CATEGORIES = (
@@ -156,7 +173,7 @@ class ModerationConfig(Section):
     @field_validator("base_url")
     @classmethod
     def _check_base_url(cls, value: str | None) -> str | None:
-        return _http_url(value) if value else None
+        return _http_url(value, example=OPENAI_BASE_URL) if value else None
 
     @field_validator("categories")
     @classmethod
@@ -167,21 +184,51 @@ class ModerationConfig(Section):
         return value
 
 
+SQLITE_EXAMPLE = "sqlite+aiosqlite:///data/imagebot.db"
+POSTGRES_EXAMPLE = "postgresql+asyncpg://imagebot@db.example.com/imagebot"
+
+
+def _database_url(value: str, folder: Path | None) -> str:
+    """`value` checked, with a relative SQLite path made absolute from `folder` (the config file's)."""
+    if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        raise ValueError(f"must be an async SQLAlchemy URL: {SQLITE_EXAMPLE} or {POSTGRES_EXAMPLE}")
+    try:
+        url = make_url(value)
+    except (ArgumentError, ValueError):
+        raise ValueError(
+            f"is not a URL SQLAlchemy can read; for example {SQLITE_EXAMPLE} or {POSTGRES_EXAMPLE}"
+        ) from None
+    if url.port is not None and not 0 < url.port < 65536:
+        raise ValueError(f"port {url.port} is not a port (1 to 65535); for example {POSTGRES_EXAMPLE}")
+    if url.get_backend_name() == "postgresql":
+        return value
+    if url.host or url.port:
+        path = f"{url.host}/{url.database}" if url.database else url.host
+        raise ValueError(
+            f'reads "{url.host}" as a host: a SQLite path takes three slashes, sqlite+aiosqlite:///{path} '
+            f"(relative to the config file's folder), or four for an absolute one, sqlite+aiosqlite:////var/lib/{path}"
+        )
+    if not url.database or url.database == ":memory:":
+        raise ValueError(f"names no database file; for example {SQLITE_EXAMPLE}")
+    path = Path(url.database).expanduser()
+    if not path.is_absolute() and folder is not None:
+        return url.set(database=str(folder / path)).render_as_string(hide_password=False)
+    return value
+
+
 class DatabaseConfig(Section):
-    url: str = "sqlite+aiosqlite:///data/imagebot.db"
+    url: str = Field(default=SQLITE_EXAMPLE, validate_default=True)  # a relative SQLite path: from the config's folder
     prune_every_minutes: float = Field(default=60.0, gt=0, le=1440)
     busy_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     reconnect_seconds: float = Field(default=30.0, ge=0, le=600)
+    connect_timeout_seconds: float = Field(default=10.0, gt=0, le=120)  # at start, for the server to answer
 
-    @field_validator("url")
+    @field_validator("url", mode="after")
     @classmethod
-    def _check_url(cls, value: str) -> str:
-        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
-            raise ValueError(
-                "must be an async SQLAlchemy URL: sqlite+aiosqlite:///path/to.db "
-                "or postgresql+asyncpg://user@host/dbname"
-            )
-        return value
+    def _check_url(cls, value: str, info: ValidationInfo) -> str:
+        context: object = info.context
+        folder = cast("dict[str, object]", context).get("folder") if isinstance(context, dict) else None
+        return _database_url(value, folder if isinstance(folder, Path) else None)
 
 
 class ImagingConfig(Section):
@@ -229,11 +276,11 @@ class ResultsConfig(Section):
     keep_mb: float = Field(default=512.0, gt=0, le=100_000)
 
 
-def _listen_address(value: str) -> str:
+def _listen_address(value: str, *, example: str) -> str:
     value = value.strip()
     host, _, port = value.rpartition(":")
     if value and not (host and port.isascii() and port.isdigit() and int(port) <= 65535):
-        raise ValueError('must be "host:port", for example "127.0.0.1:9108" (or "" for off)')
+        raise ValueError(f'must be "host:port", for example "{example}" (or "" for off)')
     return value
 
 
@@ -243,7 +290,7 @@ class MetricsConfig(Section):
     @field_validator("listen")
     @classmethod
     def _check_listen(cls, value: str) -> str:
-        return _listen_address(value)
+        return _listen_address(value, example="127.0.0.1:9108")
 
 
 class WebConfig(Section):
@@ -261,12 +308,12 @@ class WebConfig(Section):
     @field_validator("listen")
     @classmethod
     def _check_listen(cls, value: str) -> str:
-        return _listen_address(value)
+        return _listen_address(value, example="127.0.0.1:8080")
 
     @field_validator("public_url")
     @classmethod
     def _check_public_url(cls, value: str) -> str:
-        return _http_url(value)
+        return _http_url(value, example="https://imagebot.example.com")
 
     @field_validator("trusted_proxies")
     @classmethod

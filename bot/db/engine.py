@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 BUSY_TIMEOUT_SECONDS = 30.0
 RECONNECT_SECONDS = 30.0
+CONNECT_TIMEOUT_SECONDS = 10.0
 MIGRATE_LOCK = zlib.crc32(b"imagebot:migrate") - 2**31  # one advisory lock key for every process
 
 log = logging.getLogger(__name__)
@@ -39,21 +40,27 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any, *, busy_timeout: float)
     cursor.close()
 
 
-def _postgres_connector(url: URL, patience: float) -> object:
-    """asyncpg connections for the pool, retried for `patience` seconds while the server refuses
-    them (starting, restarting, or not reachable yet)."""
+def _postgres_connector(url: URL, patience: float, connect_timeout: float) -> object:
+    """asyncpg connections for the pool, each given `connect_timeout` seconds, retried for
+    `patience` seconds while the server refuses them (starting, restarting, or not reachable yet)."""
     dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    where = f"{url.host or 'localhost'}:{url.port or 5432}"
 
     async def connect() -> asyncpg.Connection:
         loop = asyncio.get_running_loop()
         deadline, pause = loop.time() + patience, 0.1
         while True:
             try:
-                return cast(asyncpg.Connection, await asyncpg.connect(dsn))  # pyright: ignore[reportUnknownMemberType]  untyped asyncpg
-            except (OSError, asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError) as exc:
+                return cast(asyncpg.Connection, await asyncpg.connect(dsn, timeout=connect_timeout))  # pyright: ignore[reportUnknownMemberType, reportArgumentType]  untyped asyncpg; its timeout is any number of seconds
+            except (OSError, TimeoutError, asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError) as exc:
                 if loop.time() + pause > deadline:
                     raise
-                log.warning("PostgreSQL refused a connection (%s); trying again in %.1fs", type(exc).__name__, pause)
+                log.warning(
+                    "PostgreSQL at %s refused a connection (%s); trying again in %.1fs",
+                    where,
+                    type(exc).__name__,
+                    pause,
+                )
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, 2.0)
 
@@ -61,11 +68,15 @@ def _postgres_connector(url: URL, patience: float) -> object:
 
 
 def make_engine(
-    url: str, *, busy_timeout: float = BUSY_TIMEOUT_SECONDS, reconnect_seconds: float = RECONNECT_SECONDS
+    url: str,
+    *,
+    busy_timeout: float = BUSY_TIMEOUT_SECONDS,
+    reconnect_seconds: float = RECONNECT_SECONDS,
+    connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
 ) -> AsyncEngine:
     """Create the async engine. SQLite: create the file's folder, use WAL, and wait up to
-    `busy_timeout` for another writer. PostgreSQL: test pooled connections before use, and retry
-    new ones for up to `reconnect_seconds`."""
+    `busy_timeout` for another writer. PostgreSQL: test pooled connections before use, give each
+    new one `connect_timeout` seconds, and retry them for up to `reconnect_seconds`."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -73,7 +84,8 @@ def make_engine(
         engine = create_async_engine(url)
         event.listen(engine.sync_engine, "connect", partial(_sqlite_pragmas, busy_timeout=busy_timeout))
         return engine
-    return create_async_engine(url, pool_pre_ping=True, async_creator=_postgres_connector(parsed, reconnect_seconds))
+    connector = _postgres_connector(parsed, reconnect_seconds, connect_timeout)
+    return create_async_engine(url, pool_pre_ping=True, async_creator=connector)
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import discord
-import yarl
 
 from bot.clock import Clock
 from bot.config.sections import ImagesConfig
@@ -17,7 +16,6 @@ from bot.errors import InvalidRequest
 from bot.i18n import _
 from bot.images import ModelRegistry, ModelSpec
 
-OPENAI_HOST = "api.openai.com"
 RETIREMENT_WARNING = timedelta(days=30)
 
 
@@ -25,7 +23,7 @@ class ModelCatalog:
     def __init__(self, config: ImagesConfig, registry: ModelRegistry, clock: Clock) -> None:
         self.default = config.model
         self.registry = registry
-        self._on_openai = yarl.URL(config.base_url).host == OPENAI_HOST
+        self._on_openai = config.on_openai
         self._clock = clock
         self._configured = list(dict.fromkeys([config.model, *config.offered_models]))
         # what members are offered (autocomplete, and what they may pick): never a model retired here

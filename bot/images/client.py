@@ -21,6 +21,15 @@ from bot.images.transport import Transport
 
 
 class ImagesClient(Transport):
+    async def list_models(self) -> list[str]:
+        """The ids of the models the provider lists for this key (`GET /models`)."""
+        body = await self.request("/models", method="GET")
+        items = body.get("data")
+        if not isinstance(items, list):
+            raise InvalidResponseError("the model list has no data")
+        entries = [json_object(entry) for entry in cast("list[Any]", items)]
+        return [str(entry["id"]) for entry in entries if entry is not None and isinstance(entry.get("id"), str)]
+
     async def _parse_images(self, body: dict[str, Any]) -> ImagesResult:
         items = body.get("data")
         if not isinstance(items, list) or not items:

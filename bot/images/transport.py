@@ -1,6 +1,6 @@
-"""The transport under the Images API client: one POST path, `_post`, and one retry loop,
-`_retrying`, that JSON, multipart and streamed requests share (the same timeout, error mapping
-and retry policy), as openai-python's base client does.
+"""The transport under the Images API client: one request path, `_send`, and one retry loop,
+`_retrying`, that JSON, multipart and streamed requests (and the model list's GET) share (the
+same timeout, error mapping and retry policy), as openai-python's base client does.
 
 What a provider can do to the bot is bounded here: no redirect is followed, every body is read in
 chunks up to `max_response_bytes`, and a guild's account (`for_account`) at a base URL of the
@@ -170,22 +170,24 @@ class Transport:
     # The one request path -----------------------------------------------------------------------
 
     @contextlib.asynccontextmanager
-    async def _post(
+    async def _send(
         self,
         path: str,
         *,
+        method: str = "POST",
         json_body: dict[str, Any] | None = None,
         form: aiohttp.FormData | None = None,
         streamed: bool = False,
     ) -> AsyncGenerator[aiohttp.ClientResponse, None]:
-        """One POST: a 2xx response to read, or the typed error for whatever went wrong,
+        """One request: a 2xx response to read, or the typed error for whatever went wrong,
         reading included. A plain answer may take the whole timeout to come (the image is made
         first); a stream that sends nothing for the stall timeout has stalled."""
         timeout = self._stream_timeout if streamed else self._timeout
         url = f"{self._base_url}{path}"
         session = self._check_host(url) if self._guarded else self._session
         try:
-            async with session.post(
+            async with session.request(
+                method,
                 url,
                 json=json_body,
                 data=form,
@@ -247,12 +249,17 @@ class Transport:
                 await asyncio.sleep(delay)
 
     async def request(
-        self, path: str, *, json_body: dict[str, Any] | None = None, form: Callable[[], aiohttp.FormData] | None = None
+        self,
+        path: str,
+        *,
+        method: str = "POST",
+        json_body: dict[str, Any] | None = None,
+        form: Callable[[], aiohttp.FormData] | None = None,
     ) -> dict[str, Any]:
-        """POST with retries; return the JSON object of a 2xx answer."""
+        """`method` (POST by default) with retries; return the JSON object of a 2xx answer."""
 
         async def attempt() -> AsyncGenerator[dict[str, Any], None]:
-            async with self._post(path, json_body=json_body, form=form() if form else None) as response:
+            async with self._send(path, method=method, json_body=json_body, form=form() if form else None) as response:
                 raw = await read_capped(response, self._max_response_bytes, "the Images API's answer")
             try:
                 body = json.loads(raw)
@@ -271,7 +278,7 @@ class Transport:
         """POST a streamed request; its events up to and including the completed one."""
 
         async def attempt() -> AsyncGenerator[StreamEvent, None]:
-            async with self._post(path, json_body=body, streamed=True) as response:
+            async with self._send(path, json_body=body, streamed=True) as response:
                 chunks = _capped_chunks(response.content.iter_any(), self._max_response_bytes)
                 events = server_sent_events(chunks, max_event=self._max_response_bytes)
                 async with contextlib.aclosing(events):

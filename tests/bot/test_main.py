@@ -7,12 +7,14 @@ import os
 import re
 import signal
 import sys
+import tempfile
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from bot.__main__ import _sync
-from tests.sandbox import ROOT, run_sandbox, secrets_env, start_bot_process, write_config
+from tests.sandbox import ROOT, run_bot_command, run_sandbox, secrets_env, start_bot_process, write_config
 from tests.secrets_scan import leaks
 
 
@@ -34,6 +36,10 @@ async def _run_cli(*args: str, env: dict[str, str] | None = None) -> tuple[int, 
 async def test_the_bot_process_serves_imagine_and_stops_cleanly_on_sigterm(tmp_path):
     run = await run_sandbox("a lighthouse <@&1> at dusk", tmp_path / "out", n=2)
     assert [Image.open(io.BytesIO(path.read_bytes())).format for path in run.saved] == ["PNG", "PNG"]
+    for path in run.saved:  # placeholders that say so, with the prompt: a dark caption band of white text
+        image = Image.open(path).convert("RGB")
+        middle = image.crop((image.width // 4, image.height * 2 // 5, image.width * 3 // 4, image.height * 3 // 5))
+        assert {(20, 20, 20), (255, 255, 255)} <= {colour for _, colour in middle.getcolors(1 << 16) or []}
     assert "a lighthouse" in run.content
     assert run.returncode == 0
     assert "Running upgrade  -> 0001" in run.output
@@ -116,13 +122,16 @@ async def test_sync_publishes_commands_only_when_asked(make_config, start_bot, d
     assert len(discord_api.commands[None]) == 11
 
 
-async def test_an_unreachable_discord_is_one_clear_line(tmp_path):
+async def test_an_unreachable_discord_is_one_clear_line(tmp_path, images_api):
     config = tmp_path / "config.toml"
     config.write_text(
         '[discord]\napi_base_url = "http://127.0.0.1:9/api/v10"\n'
+        f'[images]\nbase_url = "{images_api.base_url}"\n'
         f'[database]\nurl = "sqlite+aiosqlite:///{tmp_path / "bot.db"}"\n'
     )
-    code, output = await _run_cli("--config", str(config), env={"DISCORD_TOKEN": "t" * 8, "OPENAI_API_KEY": "k" * 8})
+    code, output = await _run_cli(
+        "--config", str(config), env={"DISCORD_TOKEN": "t" * 8, "OPENAI_API_KEY": images_api.api_key}
+    )
     assert code == 1 and "could not reach Discord at http://127.0.0.1:9/api/v10" in output
     assert "Traceback" not in output
 
@@ -153,3 +162,25 @@ async def test_json_logs_are_one_redacted_object_a_line(tmp_path, discord_api, i
     )
     assert not [hit for line in lines for hit in leaks(line, "json log line")]
     assert not [entry for entry in entries if entry["logger"].startswith("sqlalchemy")]  # a clean stop on SIGTERM
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+async def test_migrate_needs_no_secrets_and_config_may_follow_the_command(tmp_path, where):
+    config = tmp_path / "config.toml"
+    config.write_text('[database]\nurl = "sqlite+aiosqlite:///data/bot.db"\n')
+    args = ["--config", str(config), "migrate"] if where == "before" else ["migrate", "--config", str(config)]
+    run = await run_bot_command(*args, cwd=Path(tempfile.gettempdir()))  # from another folder
+    assert run.returncode == 0, run.stderr
+    assert "latest schema" in run.stdout
+    assert (tmp_path / "data" / "bot.db").exists()  # beside the config, not in the working folder
+
+
+async def test_copy_db_and_health_need_no_secrets(tmp_path, postgres_url):
+    config = tmp_path / "config.toml"
+    config.write_text('[database]\nurl = "sqlite+aiosqlite:///bot.db"\n[metrics]\nlisten = "127.0.0.1:9"\n')
+    assert (await run_bot_command("migrate", "--config", str(config))).returncode == 0
+    copied = await run_bot_command("copy-db", "--to", postgres_url, "--config", str(config))
+    assert copied.returncode == 0 and "point database.url at the new database" in copied.stdout, copied.stderr
+    health = await run_bot_command("health", "--config", str(config))
+    assert health.returncode == 1 and "no answer from http://127.0.0.1:9/healthz" in health.stdout
+    assert "config error" not in health.stderr + copied.stderr

@@ -1,11 +1,12 @@
 """A local Images API server, for tests and the offline sandbox.
 
 It speaks `POST /v1/images/{generations,edits,variations}` as the OpenAI document describes (and
-`POST /v1/moderations`, tests/standins/moderation.py):
-every request is validated against `../shared/specs/openai-images.openapi.yaml`, each model's
-documented rules are enforced (written here from the document, not imported from the bot),
-answers are real PNGs checked against the response schemas, and it can be told to fail in
-each way the real service does.
+`POST /v1/moderations`, tests/standins/moderation.py, and `GET /v1/models`, the models it serves):
+every request is validated against `../shared/specs/openai-images.openapi.yaml` (the model list
+against `openai-models.openapi.yaml`), each model's documented rules are enforced (written here
+from the document, not imported from the bot), answers are real PNGs checked against the
+response schemas, with the prompt written on them (they are placeholders), and it can be told
+to fail in each way the real service does.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import re
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
 
@@ -33,8 +34,11 @@ from tests.standins.images_rules import (
     in_format,
     make_png,
 )
-from tests.standins.moderation import Moderations
-from tests.standins.spec import OPENAI_IMAGES, SpecViolation, load_spec
+from tests.standins.moderation import MODERATION_MODEL, Moderations
+from tests.standins.spec import OPENAI_IMAGES, OPENAI_MODELS, SpecViolation, load_spec
+
+IMAGE_MODELS = (*sorted(GPT_IMAGE), "dall-e-2", "dall-e-3")
+MODEL_CREATED = 1_700_000_000  # the list's `created`, one time for every model: the stand-in knows no other
 
 
 @dataclass(frozen=True)
@@ -58,11 +62,23 @@ class RecordedRequest:
 
 
 class ImagesStandIn(Moderations):
-    def __init__(self, *, api_key: str = API_KEY, extra_models: dict[str, ExtraModel] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        api_key: str = API_KEY,
+        extra_models: dict[str, ExtraModel] | None = None,
+        retired_models: frozenset[str] = frozenset(),
+    ) -> None:
+        """`retired_models` are documented models it no longer serves, nor lists, as OpenAI after a
+        model's shutdown."""
         self.api_key = api_key
         self.extra_models = extra_models or {}
+        self.retired_models = retired_models
         self._init_moderation()
         self.spec = load_spec(OPENAI_IMAGES, "/v1")
+        self.models_spec = load_spec(OPENAI_MODELS, "/v1")
+        self.models_answer: Literal["list", "server_error", "missing"] = "list"  # missing: 404, no /models
+        self.model_lists = 0  # GET /v1/models asked, apart from `requests` (the images asked for)
         self.requests: list[RecordedRequest] = []
         self.made: list[bytes] = []  # every image answered, as sent
         self.violations: list[str] = []
@@ -115,6 +131,7 @@ class ImagesStandIn(Moderations):
         app.router.add_post("/v1/images/edits", self._edits)
         app.router.add_post("/v1/images/variations", self._variations)
         app.router.add_post("/v1/moderations", self._moderations)
+        app.router.add_get("/v1/models", self._models)
         app.router.add_get("/files/{name}", self._file)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -242,6 +259,41 @@ class ImagesStandIn(Moderations):
         }
         raise errors[failure.kind]
 
+    def served_models(self) -> list[str]:
+        """The ids of every model it serves: the image models, its extra ones, and moderation's."""
+        images = [model for model in IMAGE_MODELS if model not in self.retired_models]
+        return [*images, *self.extra_models, MODERATION_MODEL]
+
+    async def _models(self, request: web.Request) -> web.Response:
+        """`GET /v1/models`: the models it serves, or the failure `models_answer` names."""
+        self.model_lists += 1
+        try:
+            operation = self.models_spec.validate_request("GET", request.path, dict(request.query), None, None)
+        except SpecViolation as exc:
+            self.violations.append(str(exc))
+            return ApiError(400, f"Invalid request: {exc}").response()
+        if request.headers.get("Authorization") != f"Bearer {self.api_key}":
+            given = request.headers.get("Authorization", "").removeprefix("Bearer ")
+            return ApiError(401, f"Incorrect API key provided: {given}.", code="invalid_api_key").response()
+        if self.models_answer == "missing":
+            raise web.HTTPNotFound()
+        if self.models_answer == "server_error":
+            return ApiError(503, "The server is overloaded.", error_type="server_error").response()
+        owner = {MODERATION_MODEL: "openai", **dict.fromkeys(self.extra_models, "acme")}
+        body = {
+            "object": "list",
+            "data": [
+                {"id": model, "object": "model", "created": MODEL_CREATED, "owned_by": owner.get(model, "system")}
+                for model in self.served_models()
+            ],
+        }
+        try:
+            self.models_spec.validate_response(operation, 200, "application/json", body)
+        except SpecViolation as exc:
+            self.violations.append(str(exc))
+            raise
+        return web.json_response(body)
+
     # Answers --------------------------------------------------------------------------------
 
     def _images_response(self, model: str, fields: dict[str, Any], seed: str) -> dict[str, Any]:
@@ -254,7 +306,14 @@ class ImagesStandIn(Moderations):
         for index in range(n):
             transparent = fields.get("background") == "transparent"
             png = in_format(
-                make_png(width, height, f"{seed}:{index}:{time.time_ns()}", noise=self.noise_images, alpha=transparent),
+                make_png(
+                    width,
+                    height,
+                    f"{seed}:{index}:{time.time_ns()}",
+                    noise=self.noise_images,
+                    alpha=transparent,
+                    prompt=fields.get("prompt"),
+                ),
                 fields,
             )
             self.made.append(png)
@@ -347,8 +406,9 @@ class ImagesStandIn(Moderations):
         if fault == "stream_cut":
             await response.write_eof()
             return response
+        transparent = fields.get("background") == "transparent"
         final = in_format(
-            make_png(width, height, seed, noise=self.noise_images, alpha=fields.get("background") == "transparent"),
+            make_png(width, height, seed, noise=self.noise_images, alpha=transparent, prompt=fields.get("prompt")),
             fields,
         )
         self.made.append(final)
@@ -391,6 +451,10 @@ class ImagesStandIn(Moderations):
                 planned = await self._planned_failure(request, failure, model, fields)
                 if planned is not None:
                     return planned
+            if model in self.retired_models:
+                raise ApiError(
+                    404, f"The model `{model}` does not exist or you do not have access to it.", code="model_not_found"
+                )
             model = check_model(fields, self.extra_models, default=default_model, operation=operation)
             if operation in {"edits", "variations"}:
                 images = recorded.files.get("image", [])

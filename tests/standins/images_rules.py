@@ -3,14 +3,18 @@ not from the bot), and the PNGs it answers with."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import re
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
+
+from bot.charts import FONT_PATH
 
 API_KEY = "sk-standin-0123456789abcdef"
 GUILD_API_KEY = "sk-guild-own-key-9f8e7d6c5b4a3921"  # a guild's own key, set with /settings api-key
@@ -92,8 +96,28 @@ def family_of(model: str) -> str:
     return "gpt" if model in GPT_IMAGE else model
 
 
-def make_png(width: int, height: int, seed: str, *, noise: bool = False, alpha: bool = False) -> bytes:
-    """A real PNG, different per seed; `noise` makes it large and incompressible."""
+@functools.cache
+def _font(size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(FONT_PATH), size)
+
+
+def _caption(image: Image.Image, prompt: str) -> None:
+    """Write what the picture stands in for on it: a placeholder, and the prompt it was made for."""
+    width, height = image.size
+    size = max(8, min(width, height) // 18)
+    text = "\n".join(["placeholder image for:", *textwrap.wrap(prompt, max(8, width * 3 // (size * 2)), max_lines=6)])
+    draw = ImageDraw.Draw(image)
+    box = draw.multiline_textbbox((width // 2, height // 2), text, font=_font(size), anchor="mm", align="center")
+    pad = size // 2
+    draw.rectangle((box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad), fill=(20, 20, 20))
+    draw.multiline_text((width // 2, height // 2), text, font=_font(size), fill="white", anchor="mm", align="center")
+
+
+def make_png(
+    width: int, height: int, seed: str, *, noise: bool = False, alpha: bool = False, prompt: str | None = None
+) -> bytes:
+    """A real PNG, different per seed, with `prompt` written on it (a placeholder's caption);
+    `noise` makes it large and incompressible."""
     digest = hashlib.sha256(seed.encode()).digest()
     if noise:
         image = Image.merge("RGB", [Image.effect_noise((width, height), 90 + channel * 10) for channel in range(3)])
@@ -103,6 +127,8 @@ def make_png(width: int, height: int, seed: str, *, noise: bool = False, alpha: 
         for step in range(8):
             box = (step * width // 16, step * height // 16, width - step * width // 16, height - step * height // 16)
             draw.rectangle(box, outline=tuple(digest[3 + step : 6 + step]), width=max(1, width // 64))
+    if prompt:
+        _caption(image, prompt)
     if alpha:
         image.putalpha(Image.linear_gradient("L").resize((width, height)))
     buffer = io.BytesIO()

@@ -25,6 +25,7 @@ from tests.standins.images_rules import API_KEY
 from tests.standins.spec import SpecViolation, load_spec
 
 OPENAI_MODERATIONS = "openai-moderations.openapi.yaml"
+MODERATION_MODEL = "omni-moderation-latest"  # the model it answers as, unless a request names another
 CATEGORIES = (
     "harassment",
     "harassment/threatening",
@@ -119,7 +120,7 @@ class Moderations:
             else:
                 flagged |= self._image_flags(item["image_url"]["url"])
                 kinds.add("image")
-        answer = _answer(body.get("model", "omni-moderation-latest"), frozenset(flagged), kinds)
+        answer = _answer(body.get("model", MODERATION_MODEL), frozenset(flagged), kinds)
         self.moderation_spec.validate_response(operation, 200, "application/json", answer)
         return web.json_response(answer)
 

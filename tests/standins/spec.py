@@ -23,6 +23,7 @@ from referencing.jsonschema import DRAFT202012
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SPECS_DIR = Path(os.environ.get("IMAGEBOT_SPECS_DIR", PROJECT_ROOT.parent / "shared" / "specs"))
 OPENAI_IMAGES = "openai-images.openapi.yaml"
+OPENAI_MODELS = "openai-models.openapi.yaml"
 DISCORD = "discord-interactions.openapi.json"
 
 
