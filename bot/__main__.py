@@ -1,9 +1,12 @@
-"""Command line: `python -m bot [--config PATH] [run | sync [--guild ID] | migrate | copy-db --to URL | health]`.
+"""Command line: `python -m bot [--config PATH] [run | sync [--guild ID] [--clear] | invite | migrate |
+copy-db --to URL | health]`.
 
 `--config` may come before or after the command. `run` (the default) checks the database and the
-images API (bot/preflight), then starts the bot and migrates the database to head first. Starting never
-syncs commands: `sync` does, globally or to one guild for fast testing. `copy-db` moves a
-SQLite database into a fresh PostgreSQL one, to run several processes. `health` asks the
+images API (bot/preflight), then starts the bot and migrates the database to head first; the
+process that runs shard 0 publishes the slash commands when Discord's differ from the code's.
+`sync` publishes them whatever Discord has, globally or to one guild for fast testing, and with
+`--clear` removes them there. `invite` prints the link that adds the bot to a server. `copy-db`
+moves a SQLite database into a fresh PostgreSQL one, to run several processes. `health` asks the
 running bot's `/healthz` (`metrics.listen`), for a container's health check.
 """
 
@@ -19,7 +22,7 @@ import aiohttp
 import discord
 from sqlalchemy.engine import make_url
 
-from bot.app import ImageBot
+from bot.app import ImageBot, point_discord_at
 from bot.clock import SystemClock
 from bot.config import Config, ConfigError, load_config, with_shards
 from bot.db.copy import CopyError, copy_database
@@ -27,6 +30,7 @@ from bot.db.engine import make_engine, migrate_to_head
 from bot.logs import setup_logging
 from bot.preflight import PreflightError, checked
 from bot.preflight.database import require_database
+from bot.surface.invite import invite_url
 
 log = logging.getLogger("bot")
 
@@ -46,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--shards", metavar="IDS/COUNT", help="run these shards of COUNT, e.g. 0/2; wins over the config")
     sync = commands.add_parser("sync", help="publish the slash commands to Discord", parents=[config])
     sync.add_argument("--guild", type=int, help="sync to this guild only (appears at once)")
+    sync.add_argument("--clear", action="store_true", help="remove the commands (globally, or from --guild)")
+    commands.add_parser("invite", help="print the link that adds the bot to a server", parents=[config])
     commands.add_parser("migrate", help="migrate the database to the latest schema and exit", parents=[config])
     copy = commands.add_parser(
         "copy-db", help="copy the configured SQLite database into a fresh PostgreSQL one", parents=[config]
@@ -84,17 +90,32 @@ async def _run(config: Config) -> None:
     await asyncio.gather(*closing)
 
 
-async def _sync(config: Config, guild_id: int | None) -> None:
+async def _sync(config: Config, guild_id: int | None, *, clear: bool = False) -> None:
     async with ImageBot(config) as bot:
         await bot.login(config.discord.token.get_secret_value())
-        if guild_id is None:
-            synced = await bot.tree.sync()
+        guild = discord.Object(id=guild_id) if guild_id is not None else None
+        if clear:
+            bot.tree.clear_commands(guild=guild)
+        elif guild is not None:
+            bot.tree.copy_global_to(guild=guild)
+        synced = await bot.tree.sync(guild=guild)
+        if clear and guild is None:
+            print("removed the global commands; the bot's next start publishes them again")
+        elif clear:
+            print(f"removed the commands from guild {guild_id}")
+        elif guild is None:
             print(f"synced {len(synced)} global commands (Discord may take up to an hour to show them)")
         else:
-            guild = discord.Object(id=guild_id)
-            bot.tree.copy_global_to(guild=guild)
-            synced = await bot.tree.sync(guild=guild)
             print(f"synced {len(synced)} commands to guild {guild_id}")
+
+
+async def _invite(config: Config) -> None:
+    """Print the invite link, with the application's id as Discord gives it for the token."""
+    point_discord_at(config.discord)
+    async with discord.Client(intents=discord.Intents.none()) as client:
+        await client.login(config.discord.token.get_secret_value())
+        assert client.application_id is not None  # login reads the application
+        print(invite_url(client.application_id))
 
 
 async def _migrate(config: Config) -> None:
@@ -147,7 +168,9 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_health(config.metrics.listen))
     try:
         if args.command == "sync":
-            asyncio.run(_sync(config, args.guild))
+            asyncio.run(_sync(config, args.guild, clear=args.clear))
+        elif args.command == "invite":
+            asyncio.run(_invite(config))
         elif args.command == "migrate":
             asyncio.run(_migrate(config))
         elif args.command == "copy-db":

@@ -2,7 +2,9 @@
 
 `setup_hook` opens the HTTP session and the database (migrated to head), builds the parts,
 adds the cogs and button handlers, and starts the job runner, the status sender and the
-prompt-retention chore. Nothing but `__main__` (and tools that list the commands) imports this.
+prompt-retention chore. `start` then has the process running shard 0 publish the slash
+commands when Discord's differ from the tree's, and connects. Nothing but `__main__` (and
+tools that list the commands) imports this.
 """
 
 from __future__ import annotations
@@ -40,8 +42,10 @@ from bot.i18n import CatalogueTranslator
 from bot.jobs.runner import Runner
 from bot.metrics import Metrics, MetricsServer
 from bot.netguard import AddressRules
+from bot.surface.command_sync import failure_reason, publish_if_changed
 from bot.surface.flags import FlagActions, FlagButtons, FlaggedRequests
 from bot.surface.history import HistoryPages
+from bot.surface.invite import invite_url
 from bot.surface.pages import Pages
 from bot.surface.paint_web import PaintOffer, PaintServer
 from bot.surface.result_view import ResultButtons
@@ -57,6 +61,8 @@ from cogs.usage import Usage
 from cogs.vary import Vary
 
 log = logging.getLogger(__name__)
+
+PUBLISH_SECONDS = 30.0  # reading and publishing the commands at start waits no longer than this
 
 
 def point_discord_at(config: DiscordConfig) -> None:
@@ -121,6 +127,37 @@ class ImageBot(commands.AutoShardedBot):
         self.config = config
         self._tasks: list[asyncio.Task[None]] = []
         point_discord_at(config.discord)
+
+    @property
+    def runs_shard_zero(self) -> bool:
+        """This process runs shard 0 (or every shard): the one that speaks for the whole application."""
+        shard_ids = self.config.discord.shard_ids
+        return shard_ids is None or 0 in shard_ids
+
+    async def start(self, token: str, *, reconnect: bool = True) -> None:
+        """Log in (which runs `setup_hook`), publish the commands if they changed, connect."""
+        await self.login(token)
+        if self.runs_shard_zero:
+            await self.publish_commands()
+        await self.connect(reconnect=reconnect)
+
+    async def publish_commands(self) -> None:
+        """Publish the slash commands when Discord's differ from the tree's, and log what changed;
+        a failure is one warning that names the operator's command, and the start goes on."""
+        assert self.application_id is not None  # known once logged in
+        try:
+            async with asyncio.timeout(PUBLISH_SECONDS):
+                changes = await publish_if_changed(self.tree, self.http, self.application_id)
+        except (discord.DiscordException, aiohttp.ClientError, TimeoutError) as exc:
+            log.warning(
+                "could not read or publish the slash commands (%s); publish them with `python -m bot sync`",
+                failure_reason(exc),
+            )
+            return
+        if changes:
+            log.info("published the slash commands to Discord (%s)", changes.describe())
+        else:
+            log.info("the slash commands on Discord are up to date")
 
     async def setup_hook(self) -> None:
         self.http_session = aiohttp.ClientSession()
@@ -319,3 +356,5 @@ class ImageBot(commands.AutoShardedBot):
 
     async def on_ready(self) -> None:
         log.info("connected as %s (%s) to %d guilds", self.user, self.user.id if self.user else "?", len(self.guilds))
+        if not self.guilds and self.runs_shard_zero and self.application_id is not None:
+            log.warning("the bot is in no server yet; add it to one with %s", invite_url(self.application_id))

@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 
 from bot.__main__ import _sync
+from bot.surface.invite import invite_url
 from tests.sandbox import ROOT, run_bot_command, run_sandbox, secrets_env, start_bot_process, write_config
 from tests.secrets_scan import leaks
 
@@ -79,12 +80,10 @@ async def test_migrate_command(tmp_path, discord_api, images_api):
     assert (Path(tmp_path) / "imagebot.db").exists()
 
 
-async def test_sync_publishes_commands_only_when_asked(make_config, start_bot, discord_api):
-    await start_bot(make_config())
-    assert not discord_api.commands, "starting the bot must never sync commands"
-
+async def test_sync_publishes_to_one_guild_globally_and_clears_them(make_config, tmp_path, discord_api, images_api):
     config = make_config()
     await _sync(config, int(discord_api.guild_id))
+    assert None not in discord_api.commands  # `sync --guild` leaves the global commands alone
     synced = {(command["name"], command["type"]): command for command in discord_api.commands[discord_api.guild_id]}
     assert set(synced) == {
         ("imagine", 1),
@@ -118,8 +117,27 @@ async def test_sync_publishes_commands_only_when_asked(make_config, start_bot, d
     assert options["n"]["min_value"] == 1 and options["n"]["max_value"] == 10
     assert options["size"]["autocomplete"] and options["model"]["autocomplete"]
 
+    await _sync(config, int(discord_api.guild_id), clear=True)
+    assert discord_api.commands[discord_api.guild_id] == []
+
     await _sync(config, None)
     assert len(discord_api.commands[None]) == 11
+    # As an operator runs it: the global commands removed, until the bot's next start.
+    written = write_config(tmp_path, discord_api, images_api)
+    code, output = await _run_cli("--config", str(written), "sync", "--clear", env=secrets_env(discord_api, images_api))
+    assert code == 0 and "removed the global commands; the bot's next start publishes them again" in output
+    assert discord_api.commands[None] == []
+
+
+async def test_invite_prints_the_link_with_the_applications_id(tmp_path, discord_api, images_api):
+    config = write_config(tmp_path, discord_api, images_api)
+    code, output = await _run_cli("--config", str(config), "invite", env=secrets_env(discord_api, images_api))
+    assert code == 0
+    [link] = [line for line in output.splitlines() if line.startswith("https://")]
+    assert link == invite_url(int(discord_api.application_id))
+    assert f"client_id={discord_api.application_id}&scope=bot+applications.commands&permissions=" in link
+    assert "get_my_oauth2_application" in [call.operation_id for call in discord_api.calls]
+    assert "bulk_set_application_commands" not in [call.operation_id for call in discord_api.calls]
 
 
 async def test_an_unreachable_discord_is_one_clear_line(tmp_path, images_api):

@@ -68,6 +68,10 @@ async def test_processes_each_run_their_shards_on_one_postgresql_database(
 ):
     processes = await start_shard_processes(tmp_path, discord_api, images_api, postgres_url, 3)
     try:
+        # Only shard 0's process reads and publishes the commands, before it connects.
+        operations = [call.operation_id for call in discord_api.calls]
+        assert operations.count("list_application_commands") == 1
+        assert operations.count("bulk_set_application_commands") == 1
         states = [
             await discord_api.send_slash_command(
                 "imagine", {"prompt": f"shard {shard}"}, guild_id=guild_on_shard(shard, 3)

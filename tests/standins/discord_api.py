@@ -62,6 +62,7 @@ class DiscordStandIn(MemberActions, MemberMessages, RestOperations):
         self.dm_channels: dict[str, str] = {}  # other users' DMs with the bot, by user id
         self.closed_dm_channels: set[str] = set()  # DMs the bot may not post in (the user closed them)
         self.foreign_guild_id = snowflake()  # a server that has not added the bot
+        self.bot_in_guild = True  # False: nobody has added the bot to a server yet (READY lists no guilds)
         self.foreign_channel_id = snowflake()  # a channel there: the bot may not post in it
         self.artist_role_id = snowflake()
         self.member = user_payload(snowflake(), "member")
@@ -309,7 +310,7 @@ class DiscordStandIn(MemberActions, MemberMessages, RestOperations):
         self.intents = int(data.get("intents") or 0)
         session = self._sessions[shard] = GatewaySession(shard, self.shard_count, socket=socket)
         self.gateway_log.append("identify" if self.shard_count == 1 else f"identify {shard}/{self.shard_count}")
-        on_shard = shard_of(self.guild_id, self.shard_count) == shard
+        on_shard = self.bot_in_guild and shard_of(self.guild_id, self.shard_count) == shard
         ready = {
             "v": 10,
             "user": self.bot_user,

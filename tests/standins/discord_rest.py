@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import time
 from typing import Any
@@ -28,6 +29,14 @@ from tests.standins.discord_data import (
 from tests.standins.spec import SpecViolation
 
 ARRIVED = web.RequestKey("arrived", float)
+
+
+def _drop_localizations(item: dict[str, Any]) -> None:
+    """Remove the localization dictionaries from a command, option or choice, and from what it holds."""
+    item.pop("name_localizations", None)
+    item.pop("description_localizations", None)
+    for inner in (*item.get("options", []), *item.get("choices", [])):
+        _drop_localizations(inner)
 
 
 class RestOperations:
@@ -149,28 +158,92 @@ class RestOperations:
         }
 
     def _store_commands(self, guild_id: str | None, body: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """A bulk overwrite: the scope's list becomes `body`, each command as Discord keeps it. A
+        command that was there already (same type and name) keeps its id; its version changes
+        when the command does. Answered as a listing with localizations answers it."""
+        before = {(command["type"], command["name"]): command for command in self.commands.get(guild_id, [])}
         stored = []
         for command in body:
-            given = {key: value for key, value in command.items() if value is not None}
-            stored.append(
-                {
-                    "integration_types": [0],
-                    "contexts": [0, 1, 2],
-                    "nsfw": False,
-                    "type": 1,
-                    "description": "",
-                    **given,
-                    "id": snowflake(),
-                    "application_id": self.application_id,
-                    "version": snowflake(),
-                    "default_member_permissions": None
-                    if command.get("default_member_permissions") is None
-                    else str(command["default_member_permissions"]),
-                    **({"guild_id": guild_id} if guild_id else {}),
-                }
-            )
+            kept = self._kept_command(command, guild_id)
+            previous = before.get((kept["type"], kept["name"]))
+            if previous is not None:
+                kept["id"] = previous["id"]
+                if {**previous, "version": kept["version"]} == kept:
+                    kept["version"] = previous["version"]
+            stored.append(kept)
         self.commands[guild_id] = stored
-        return stored
+        return self.listed_commands(guild_id, with_localizations=True)
+
+    def _kept_command(self, command: dict[str, Any], guild_id: str | None) -> dict[str, Any]:
+        """One command of a bulk overwrite as Discord answers it, with the defaults of its
+        documentation (developers/docs/interactions/application-commands, "Application Command
+        Object"): `type` 1; `description` an empty string for USER and MESSAGE commands; `nsfw`
+        false; `integration_types` the application's configured contexts (here a server install,
+        0) and `contexts` all three for a new command, both filled only for global commands;
+        `dm_permission` (deprecated) true; `default_member_permissions` a string or null. Options
+        keep `required` and `autocomplete` only when true (both default to false); null and empty
+        fields are left out."""
+        given = {key: value for key, value in command.items() if value is not None}
+        kept: dict[str, Any] = {
+            "id": snowflake(),
+            "application_id": self.application_id,
+            "version": snowflake(),
+            "type": 1,
+            "description": "",
+            "nsfw": False,
+            "dm_permission": True,
+            **{key: value for key, value in given.items() if key != "options"},
+            "default_member_permissions": None
+            if command.get("default_member_permissions") is None
+            else str(command["default_member_permissions"]),
+            "name_localizations": given.get("name_localizations") or None,
+            "description_localizations": given.get("description_localizations") or None,
+        }
+        if guild_id:
+            kept["guild_id"] = guild_id
+        else:
+            kept.setdefault("integration_types", [0])
+            kept.setdefault("contexts", [0, 1, 2])
+        if given.get("options"):
+            kept["options"] = [self._kept_option(option) for option in given["options"]]
+        return kept
+
+    def _kept_option(self, option: dict[str, Any]) -> dict[str, Any]:
+        kept = {
+            key: value
+            for key, value in option.items()
+            if value not in (None, [], {}) and not (key in ("required", "autocomplete") and value is False)
+        }
+        if kept.get("options"):
+            kept["options"] = [self._kept_option(inner) for inner in kept["options"]]
+        if kept.get("choices"):
+            kept["choices"] = [
+                {key: value for key, value in choice.items() if value not in (None, {})} for choice in kept["choices"]
+            ]
+        return kept
+
+    def listed_commands(self, guild_id: str | None, *, with_localizations: bool) -> list[dict[str, Any]]:
+        """The scope's commands as a listing answers them: without `with_localizations`, no
+        localization dictionaries anywhere (Discord gives `name_localized` for the requester's
+        locale instead, which a bot, sending no `X-Discord-Locale`, does not get)."""
+        listed = copy.deepcopy(self.commands.get(guild_id, []))
+        if not with_localizations:
+            for command in listed:
+                _drop_localizations(command)
+        return listed
+
+    def set_commands(self, guild_id: str | None, body: list[dict[str, Any]]) -> None:
+        """Hold `body` as the scope's commands, as if a bulk overwrite had sent it (an older
+        version of the bot, or an operator's `sync`)."""
+        self._store_commands(guild_id, body)
+
+    async def _op_list_application_commands(self, request: web.Request, body: Any, files: Any) -> tuple[int, Any]:
+        wanted = request.query.get("with_localizations", "false").lower() in ("true", "1")
+        return 200, self.listed_commands(None, with_localizations=wanted)
+
+    async def _op_list_guild_application_commands(self, request: web.Request, body: Any, files: Any):
+        wanted = request.query.get("with_localizations", "false").lower() in ("true", "1")
+        return 200, self.listed_commands(request.match_info["tail"].split("/")[3], with_localizations=wanted)
 
     async def _op_bulk_set_application_commands(self, request: web.Request, body: Any, files: Any) -> tuple[int, Any]:
         return 200, self._store_commands(None, body)
