@@ -25,16 +25,8 @@ from tests.secrets_scan import LogLines, leaks, scan_calls, scan_database
 from tests.standins.discord_api import DiscordStandIn
 from tests.standins.images_api import ImagesStandIn
 from tests.standins.images_rules import GUILD_API_KEY, ExtraModel
-from tests.standins.spec import DISCORD, OPENAI_IMAGES, SPECS_DIR, missing_specs_message
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
-
-
-def pytest_sessionstart(session: pytest.Session) -> None:
-    """Stop at once, with one line, when the API documents the stand-ins check against are absent."""
-    for name in (OPENAI_IMAGES, DISCORD):
-        if not (SPECS_DIR / name).exists():
-            pytest.exit(missing_specs_message(SPECS_DIR / name), returncode=4)
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 It speaks `POST /v1/images/{generations,edits,variations}` as the OpenAI document describes (and
 `POST /v1/moderations`, tests/standins/moderation.py):
-every request is validated against `../shared/specs/openai-images.openapi.yaml`, each model's
+every request is validated against `tests/specs/openai-images.openapi.yaml`, each model's
 documented rules are enforced (written here from the document, not imported from the bot),
 answers are real PNGs checked against the response schemas, and it can be told to fail in
 each way the real service does.
