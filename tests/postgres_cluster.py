@@ -78,7 +78,9 @@ class PostgresCluster:
         self.url = f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/postgres"
 
     def _run(self, *args: str) -> None:
-        subprocess.run(_as_postgres(list(args)), check=True, capture_output=True, timeout=60)
+        done = subprocess.run(_as_postgres(list(args)), capture_output=True, text=True, timeout=60)
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(args)} failed ({done.returncode}): {done.stderr.strip()}")
 
     async def create(self) -> None:
         if os.geteuid() == 0:
