@@ -36,7 +36,7 @@ migrate: $(VENV)/.installed-run
 # server of yours). The painting page's tests drive Debian's Chromium (never a downloaded browser).
 WORKERS ?= 4
 test: $(VENV)/.installed-test
-	$(PY) -m tests.suite -n $(WORKERS) $(PYTEST_ARGS)
+	@$(PY) -m tests.suite -n $(WORKERS) $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-lint
 	$(VENV)/bin/ruff check .

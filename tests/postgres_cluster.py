@@ -21,7 +21,6 @@ from sqlalchemy.engine import make_url
 
 ADMIN_URL = "IMAGEBOT_TEST_POSTGRES_URL"
 DEBIAN_SERVERS = Path("/usr/lib/postgresql")
-INSTALL_SERVER = "sudo apt-get install -y postgresql"
 
 
 class ServerNotInstalled(RuntimeError):
@@ -29,8 +28,9 @@ class ServerNotInstalled(RuntimeError):
 
     def __init__(self) -> None:
         super().__init__(
-            f"PostgreSQL's server is not installed (the tests run it on a port of their own): {INSTALL_SERVER}, "
-            f"or set {ADMIN_URL} to a database of a server you run, as a user who may create databases"
+            "PostgreSQL's server is not installed (the tests run it on a port of their own): "
+            f"sudo apt-get install -y postgresql, or set {ADMIN_URL} to a database of a server you run, "
+            "as a user who may create databases"
         )
 
 
