@@ -30,15 +30,13 @@ sync: $(VENV)/.installed-run
 migrate: $(VENV)/.installed-run
 	$(PY) -m bot --config $(CONFIG) migrate
 
-# The suite runs twice, the bot on SQLite and then on PostgreSQL (127.0.0.1:5432), each spread
-# over $(WORKERS) processes: most tests wait on their stand-ins more than they compute.
+# The suite runs twice, the bot on SQLite and then on PostgreSQL, each spread over $(WORKERS)
+# processes (most tests wait on their stand-ins more than they compute), both runs on one throwaway
+# PostgreSQL cluster made with the installed server (unless IMAGEBOT_TEST_POSTGRES_URL names a
+# server of yours). The painting page's tests drive Debian's Chromium (never a downloaded browser).
 WORKERS ?= 4
-# The painting page's tests drive Debian's Chromium (never a downloaded browser).
-CHROMIUM ?= /usr/bin/chromium
 test: $(VENV)/.installed-test
-	@test -x $(CHROMIUM) || { echo "Chromium is missing: sudo apt-get install -y chromium (the painting page's tests run in it)"; exit 2; }
-	$(PY) -m pytest -n $(WORKERS) $(PYTEST_ARGS)
-	IMAGEBOT_TEST_DATABASE=postgresql $(PY) -m pytest -n $(WORKERS) $(PYTEST_ARGS)
+	@$(PY) -m tests.suite -n $(WORKERS) $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-lint
 	$(VENV)/bin/ruff check .

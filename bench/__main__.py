@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import sys
 from datetime import UTC, datetime
 
 from bench import bursts, claims, client, formats, loop_lag, queries, replies, screening
 from bench.report import Figure, write_report
+from tests.postgres_cluster import ServerNotInstalled, admin_server
 
 FAMILIES = ("bursts", "replies", "screening", "formats", "loop", "queries", "claims", "client")
+ON_POSTGRESQL = {"queries", "claims"}  # on a throwaway cluster, unless IMAGEBOT_TEST_POSTGRES_URL names a server
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -65,7 +68,12 @@ async def run(args: argparse.Namespace) -> tuple[list[Figure], list[tuple[int, f
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     args = parse(argv)
-    figures, plotted, sections = asyncio.run(run(args))
+    try:
+        with admin_server() if ON_POSTGRESQL & set(args.only or FAMILIES) else contextlib.nullcontext():
+            figures, plotted, sections = asyncio.run(run(args))
+    except ServerNotInstalled as error:
+        print(error, file=sys.stderr)
+        return 2
     if not (args.only or args.quick):
         date = datetime.now(UTC).strftime("%Y-%m-%d")
         path = write_report(figures, plotted, sections, command="make bench", date=date)

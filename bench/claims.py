@@ -5,7 +5,6 @@ waiting guild's last start of an index, so its time should not grow with the his
 from __future__ import annotations
 
 import time
-import uuid
 from datetime import timedelta
 
 import asyncpg
@@ -13,8 +12,8 @@ import asyncpg
 from bench.report import Figure, percentile
 from bot.db.engine import make_engine, make_sessionmaker, migrate_to_head
 from bot.db.jobs import Caps, claim_next
+from tests.postgres_cluster import bot_url, fresh_database
 
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 GUILDS, QUEUED = 200, 100
 CAPS = Caps(max_running=64, per_guild=2, per_member=1)
 
@@ -53,15 +52,12 @@ async def claim_p99(url: str, runs: int) -> float:
 
 
 async def run(small: int = 10_000, large: int = 1_000_000, runs: int = 200) -> list[Figure]:
-    name = f"imagebot_claims_{uuid.uuid4().hex[:8]}"
-    url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-    admin = await asyncpg.connect(PG_ADMIN)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
+    async with fresh_database("imagebot_claims") as database:
+        url = bot_url(database)
         engine = make_engine(url)
         await migrate_to_head(engine)
         await engine.dispose()
-        connection = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:5432/{name}")
+        connection = await asyncpg.connect(database)
         try:
             await connection.execute(QUEUED_JOBS, GUILDS, QUEUED)
             await connection.execute(FINISHED, 1, GUILDS, small)
@@ -72,9 +68,6 @@ async def run(small: int = 10_000, large: int = 1_000_000, runs: int = 200) -> l
             measured = await claim_p99(url, runs)
         finally:
             await connection.close()
-    finally:
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        await admin.close()
     return [
         Figure(
             f"shared-queue claim p99, {QUEUED} queued behind {large:,} finished jobs (PostgreSQL)",

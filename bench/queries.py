@@ -7,7 +7,6 @@ import asyncio
 import sqlite3
 import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,10 +23,10 @@ from bot.db.models import UsageRecord
 from bot.db.policy import counter_value, get_settings, last_request_at
 from bot.db.usage import summarize
 from bot.images import ModelRegistry
+from tests.postgres_cluster import bot_url, fresh_database
 
 GUILDS, USERS, DAYS = 100, 5000, 180
 GUILD, USER = 7, 7
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 COLUMNS = (
     "guild_id",
     "channel_id",
@@ -163,16 +162,10 @@ async def run(rows: int = 1_000_000, runs: int = 200) -> list[Figure]:
         await asyncio.to_thread(load_sqlite, path, data)
         figures += await measure(engine, "SQLite", rows, runs)
         await engine.dispose()
-    name = f"imagebot_bench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(PG_ADMIN)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        engine = make_engine(f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}")
+    async with fresh_database("imagebot_bench") as database:
+        engine = make_engine(bot_url(database))
         await migrate_to_head(engine)
-        await load_postgres(f"postgresql://postgres@127.0.0.1:5432/{name}", data)
+        await load_postgres(database, data)
         figures += await measure(engine, "PostgreSQL", rows, runs)
         await engine.dispose()
-    finally:
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        await admin.close()
     return figures

@@ -7,12 +7,10 @@ import contextlib
 import copy
 import logging
 import os
-import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import discord
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -20,21 +18,34 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.app import ImageBot
 from bot.config import Config, parse_config
 from bot.db.engine import make_engine, make_sessionmaker, migrate_to_head
-from tests.postgres_cluster import PostgresCluster
+from tests.postgres_cluster import PostgresCluster, ServerNotInstalled, admin_server, bot_url, fresh_database
 from tests.secrets_scan import LogLines, leaks, scan_calls, scan_database
 from tests.standins.discord_api import DiscordStandIn
 from tests.standins.images_api import ImagesStandIn
 from tests.standins.images_rules import GUILD_API_KEY, ExtraModel
-from tests.standins.spec import DISCORD, OPENAI_IMAGES, OPENAI_MODELS, SPECS_DIR, missing_specs_message
 
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+POSTGRES_SERVER = pytest.StashKey[contextlib.ExitStack]()
 
 
-def pytest_sessionstart(session: pytest.Session) -> None:
-    """Stop at once, with one line, when the API documents the stand-ins check against are absent."""
-    for name in (OPENAI_IMAGES, OPENAI_MODELS, DISCORD):
-        if not (SPECS_DIR / name).exists():
-            pytest.exit(missing_specs_message(SPECS_DIR / name), returncode=4)
+def pytest_configure(config: pytest.Config) -> None:
+    """The PostgreSQL server the tests make their databases on: `make test`'s (or the one that
+    IMAGEBOT_TEST_POSTGRES_URL names), else, when pytest runs on its own, a throwaway cluster of
+    this run's, started here (before pytest-xdist starts its workers, which inherit its URL) and
+    removed at the end."""
+    if hasattr(config, "workerinput"):
+        return
+    server = contextlib.ExitStack()
+    try:
+        server.enter_context(admin_server())
+    except ServerNotInstalled as error:
+        pytest.exit(str(error), returncode=4)
+    config.stash[POSTGRES_SERVER] = server
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    server = config.stash.get(POSTGRES_SERVER, None)
+    if server is not None:
+        server.close()
 
 
 @pytest.fixture
@@ -85,15 +96,10 @@ BOT_DATABASE = os.environ.get("IMAGEBOT_TEST_DATABASE", "sqlite")
 
 @contextlib.asynccontextmanager
 async def fresh_postgres() -> AsyncIterator[str]:
-    """A new PostgreSQL database on the shared server, dropped afterwards."""
-    name = f"imagebot_test_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(PG_ADMIN)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        await admin.close()
+    """A new PostgreSQL database on the tests' server (see `pytest_configure`), dropped afterwards;
+    yields its URL for the bot's `database.url`."""
+    async with fresh_database() as url:
+        yield bot_url(url)
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 The real, unmodified discord.py client connects to it (through `discord.api_base_url` and
 `discord.gateway_url`), identifies, receives READY and GUILD_CREATE, and then whatever
 interactions a test sends. Every REST call is validated against
-`../shared/specs/discord-interactions.openapi.json` and every answer against the same
+`tests/specs/discord-interactions.openapi.json` and every answer against the same
 document. Interaction rules that matter to a bot are enforced: acknowledge within 3 seconds,
 once; tokens last 15 minutes; ephemeral flags; allowed_mentions decide who is pinged.
 """

@@ -2,7 +2,7 @@
 
 It speaks `POST /v1/images/{generations,edits,variations}` as the OpenAI document describes (and
 `POST /v1/moderations`, tests/standins/moderation.py, and `GET /v1/models`, the models it serves):
-every request is validated against `../shared/specs/openai-images.openapi.yaml` (the model list
+every request is validated against `tests/specs/openai-images.openapi.yaml` (the model list
 against `openai-models.openapi.yaml`), each model's documented rules are enforced (written here
 from the document, not imported from the bot), answers are real PNGs checked against the
 response schemas, with the prompt written on them (they are placeholders), and it can be told

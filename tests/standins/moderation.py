@@ -1,5 +1,5 @@
 """The moderation endpoint of the Images stand-in: `POST /v1/moderations`, as
-`../shared/specs/openai-moderations.openapi.yaml` describes it, requests and answers validated
+`tests/specs/openai-moderations.openapi.yaml` describes it, requests and answers validated
 against that document.
 
 It flags by rules the tests choose: words in a text input, and the colour an image input is

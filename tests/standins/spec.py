@@ -1,4 +1,4 @@
-"""Validation of requests and responses against the OpenAPI documents in `../shared/specs/`.
+"""Validation of requests and responses against the OpenAPI documents in `tests/specs/`.
 
 The stand-ins call `validate_request` on everything the bot sends and `validate_response` on
 everything they answer, so neither the bot nor the stand-ins can drift from the real APIs.
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,8 +19,7 @@ from openapi_schema_validator import OAS31Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-SPECS_DIR = Path(os.environ.get("IMAGEBOT_SPECS_DIR", PROJECT_ROOT.parent / "shared" / "specs"))
+SPECS_DIR = Path(__file__).resolve().parents[1] / "specs"
 OPENAI_IMAGES = "openai-images.openapi.yaml"
 OPENAI_MODELS = "openai-models.openapi.yaml"
 DISCORD = "discord-interactions.openapi.json"
@@ -183,19 +181,9 @@ class OpenAPISpec:
         self.check(f"{pointer}/content/{_escape(media)}/schema", body, f"{operation.operation_id} response {status}")
 
 
-def missing_specs_message(path: Path) -> str:
-    return (
-        f"{path} is missing: the tests read the API documents from ../shared/specs beside the project; "
-        "clone the project there, or set IMAGEBOT_SPECS_DIR to that folder"
-    )
-
-
 @functools.cache
 def load_spec(name: str, server_prefix: str, *, integer_snowflakes: bool = False) -> OpenAPISpec:
-    """The document at `../shared/specs/name`. `integer_snowflakes` accepts ids sent as JSON
+    """The document at `tests/specs/name`. `integer_snowflakes` accepts ids sent as JSON
     integers, which Discord takes on input (discord.py sends `{"id": 0}` for a new upload)
     though the preview document types every snowflake as a string; use it for requests only."""
-    path = SPECS_DIR / name
-    if not path.exists():
-        raise FileNotFoundError(missing_specs_message(path))
-    return OpenAPISpec(path, server_prefix=server_prefix, integer_snowflakes=integer_snowflakes)
+    return OpenAPISpec(SPECS_DIR / name, server_prefix=server_prefix, integer_snowflakes=integer_snowflakes)
