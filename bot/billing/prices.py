@@ -25,10 +25,42 @@ _GPT_IMAGE = ModelPrice(
     per_image=_GPT_IMAGE_SIZES, input_text_per_million=5.0, input_image_per_million=10.0, output_per_million=40.0
 )
 
+# 2.5 and 2.6, Flare and Sunburst: $5 per million text input tokens, $8 image input, $30 output.
+# The per-image estimates (reserved before the call; the token usage settles it) are those output
+# rates at gpt-image's tokens per quality (low 272, medium 1056, high 4160 at 1024x1024), and
+# xhigh and max as reported at launch (max on Sunburst about 20 cents at 1024x1024).
+_GPT_IMAGE_25_SIZES = {
+    "low": 0.008,
+    "medium": 0.032,
+    "high": 0.125,
+    "xhigh": 0.16,
+    "max": 0.2,
+    "auto": 0.125,
+    "default": 0.125,
+    **{
+        f"{quality} {size}": round(price * 1.5, 3)
+        for quality, price in (("low", 0.008), ("medium", 0.032), ("high", 0.125), ("xhigh", 0.16), ("max", 0.2))
+        for size in ("1536x1024", "1024x1536")
+    },
+}
+_GPT_IMAGE_25 = ModelPrice(
+    per_image=_GPT_IMAGE_25_SIZES, input_text_per_million=5.0, input_image_per_million=8.0, output_per_million=30.0
+)
+_GPT_IMAGE_25_MODELS = (
+    "gpt-image-2.6-flare",
+    "gpt-image-2.6-sunburst",
+    "gpt-image-2.5-flare",
+    "gpt-image-2.5-flare-2026-09-08",
+    "gpt-image-2.5-sunburst",
+    "gpt-image-2.5-sunburst-2026-09-08",
+)
+
 DEFAULT_PRICES: dict[str, ModelPrice] = {
+    **dict.fromkeys(_GPT_IMAGE_25_MODELS, _GPT_IMAGE_25),
     "gpt-image-2": _GPT_IMAGE,
     "gpt-image-2-2026-04-21": _GPT_IMAGE,
     "gpt-image-1.5": _GPT_IMAGE,
+    "gpt-image-1.5-2025-12-16": _GPT_IMAGE,
     "gpt-image-1": _GPT_IMAGE,
     "chatgpt-image-latest": _GPT_IMAGE,
     "gpt-image-1-mini": ModelPrice(

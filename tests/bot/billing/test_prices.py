@@ -27,3 +27,13 @@ def test_config_overrides_and_adds_models():
     prices = PriceTable({"my-sd": ModelPrice(per_image={"default": 0.01, "1024x1024": 0.02})})
     assert prices.estimate("my-sd", "1024x1024", None, 2) == pytest.approx(0.04)
     assert prices.estimate("my-sd", "512x512", None, 1) == pytest.approx(0.01)
+
+
+def test_todays_models_are_priced_at_their_token_rates():
+    table = PriceTable()
+    usage = TokenUsage(input_tokens=1_000_100, output_tokens=1_000_000, input_image_tokens=1_000_000, total_tokens=1)
+    for model in ("gpt-image-2.6-flare", "gpt-image-2.6-sunburst", "gpt-image-2.5-sunburst-2026-09-08"):
+        # 100 text tokens at $5/M, a million image tokens at $8/M, a million output tokens at $30/M
+        assert table.actual(model, "1024x1024", "high", 1, usage) == round(100 * 5e-6 + 8 + 30, 6)
+    assert table.estimate("gpt-image-2.6-flare", "1024x1024", "low", 1) < 0.01  # a fraction of a cent
+    assert table.estimate("gpt-image-2.6-sunburst", "1024x1024", "max", 1) == 0.2

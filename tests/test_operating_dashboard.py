@@ -1,4 +1,4 @@
-"""The README's Grafana dashboard: valid JSON whose every query names metrics the bot serves."""
+"""docs/operating.md's Grafana dashboard: valid JSON whose every query names metrics the bot serves."""
 
 import json
 import re
@@ -6,11 +6,11 @@ from pathlib import Path
 
 from bot.metrics import Metrics
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+OPERATING = Path(__file__).resolve().parents[1] / "docs" / "operating.md"
 
 
 def dashboard() -> dict:
-    [block] = re.findall(r"<summary>imagebot dashboard JSON</summary>\s*```json\n(.*?)\n```", README.read_text(), re.S)
+    [block] = re.findall(r"<summary>imagebot dashboard JSON</summary>\s*```json\n(.*?)\n```", OPERATING.read_text(), re.S)
     return json.loads(block)
 
 
