@@ -10,7 +10,8 @@ OPERATING = Path(__file__).resolve().parents[1] / "docs" / "operating.md"
 
 
 def dashboard() -> dict:
-    [block] = re.findall(r"<summary>imagebot dashboard JSON</summary>\s*```json\n(.*?)\n```", OPERATING.read_text(), re.S)
+    pattern = r"<summary>imagebot dashboard JSON</summary>\s*```json\n(.*?)\n```"
+    [block] = re.findall(pattern, OPERATING.read_text(), re.S)
     return json.loads(block)
 
 

@@ -15,6 +15,7 @@ from PIL import Image
 
 from bot.__main__ import _sync
 from bot.surface.invite import invite_url
+from cogs.edit import REFERENCE_OPTIONS
 from tests.sandbox import ROOT, run_bot_command, run_sandbox, secrets_env, start_bot_process, write_config
 from tests.secrets_scan import leaks
 
@@ -111,7 +112,7 @@ async def test_sync_publishes_to_one_guild_globally_and_clears_them(make_config,
         assert synced[moderators]["integration_types"] == [0] and synced[moderators]["contexts"] == [0]
     edit_options = {option["name"]: option for option in synced["edit", 1]["options"]}
     assert edit_options["image"]["type"] == 11 and edit_options["mask"]["type"] == 11
-    assert len([name for name in edit_options if name.startswith("reference_")]) == 15
+    assert len([name for name in edit_options if name.startswith("reference_")]) == REFERENCE_OPTIONS
     options = {option["name"]: option for option in imagine["options"]}
     assert options["prompt"]["required"] and options["prompt"]["max_length"] == 4000
     assert options["n"]["min_value"] == 1 and options["n"]["max_value"] == 10

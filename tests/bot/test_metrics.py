@@ -91,8 +91,8 @@ async def test_metrics_count_real_requests_with_bounded_labels(tmp_path, discord
         found = await until(scraped)
 
     assert found[("imagebot_requests_total", (("command", "imagine"), ("outcome", "invalid")))] == 1
-    assert found[("imagebot_images_total", (("model", "gpt-image-2"),))] == 4
-    assert found[("imagebot_cost_usd_total", (("model", "gpt-image-2"),))] > 0
+    assert found[("imagebot_images_total", (("model", "gpt-image-2.6-flare"),))] == 4
+    assert found[("imagebot_cost_usd_total", (("model", "gpt-image-2.6-flare"),))] > 0
     assert found[("imagebot_provider_errors_total", (("kind", "server_error"),))] == 1
     assert found[("imagebot_discord_rate_limited_total", (("scope", "user"),))] == 1
     for histogram in ("imagebot_queue_wait_seconds", "imagebot_upload_seconds", "imagebot_request_seconds"):
