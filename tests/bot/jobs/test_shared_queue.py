@@ -87,6 +87,12 @@ async def test_three_processes_share_one_queue_and_take_over_a_killed_ones_jobs(
         assert {job.state for job in jobs} == {JobState.DONE}
         taken_over = [job for job in jobs if job.runs == 2]
         assert taken_over and all(victim not in job.claimed_by for job in taken_over)
-        assert {row.id: row.runs for row in rows if row.runs} == {job.usage_id: 2 for job in taken_over}
+        # A taken-over job runs at the provider again only when the killed process had not settled
+        # its row yet; one whose images had arrived is delivered from them (its row keeps no count of runs).
+        # Which of the two a kill lands on is the machine's timing, so each is allowed; a second
+        # run anywhere else is not.
+        rerun = {row.id for row in rows if row.runs == 2}
+        assert rerun <= {job.usage_id for job in taken_over}
+        assert all(row.runs in (None, 2) for row in rows)
     finally:
         await stop_processes(processes)
