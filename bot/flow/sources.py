@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import discord
 
@@ -24,10 +23,6 @@ class SourceImage:
     @classmethod
     def from_attachment(cls, attachment: discord.Attachment) -> SourceImage:
         return cls(attachment.url, attachment.size, attachment.filename)
-
-    @classmethod
-    def from_params(cls, data: dict[str, Any] | None) -> SourceImage | None:
-        return cls(**data) if data else None
 
 
 def is_image(attachment: discord.Attachment) -> bool:
