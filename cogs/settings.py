@@ -7,6 +7,7 @@ buttons and strikes write too: it blocks for good, and lifts any block, whoever 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import discord
@@ -221,26 +222,39 @@ class Settings(ModeratorCog):
             raise InvalidRequest(_("Say which one to {action}.", action=_(action)))
         guild_id, moderator, now = guild_of(interaction), interaction.user.id, utcnow()
         async with self.sessions() as session:
-            if action == "clear":
-                lifted = await blocks_in_force(session, guild_id, now)
-                await unblock_all(session, guild_id)
-            else:
+            if action == "add":
                 assert member is not None
-                before = await block_in_force(session, guild_id, member.id, now)
-                lifted = [before] if before is not None and action == "remove" else []
-                if action == "add":
-                    log_change(session, guild_id, moderator, f"block {member.id}", block_state(before), "for good")
-                    await block_member(
-                        session, guild_id, member.id, until=None, reason="moderator", blocked_by=moderator, now=now
-                    )
-                else:
-                    await unblock_member(session, guild_id, member.id)
-            for block in lifted:
-                log_change(session, guild_id, moderator, f"block {block.user_id}", block_state(block), None)
+                await self._block_for_good(session, guild_id, member.id, moderator, now)
+            else:
+                await self._lift(
+                    session, guild_id, member.id if action == "remove" and member else None, moderator, now
+                )
             await session.commit()
             current = await get_settings(session, guild_id)
             blocks = await blocks_in_force(session, guild_id, now)
         await self._saved(interaction, current, blocks)
+
+    @staticmethod
+    async def _block_for_good(
+        session: AsyncSession, guild_id: int, user_id: int, moderator: int, now: datetime
+    ) -> None:
+        """Block the member for good in place of any block they have, and log it."""
+        before = block_state(await block_in_force(session, guild_id, user_id, now))
+        await block_member(session, guild_id, user_id, until=None, reason="moderator", blocked_by=moderator, now=now)
+        log_change(session, guild_id, moderator, f"block {user_id}", before, "for good")
+
+    @staticmethod
+    async def _lift(session: AsyncSession, guild_id: int, user_id: int | None, moderator: int, now: datetime) -> None:
+        """Lift the member's block, or every block here (None), whoever made it; log each that was in force."""
+        if user_id is None:
+            lifted = await blocks_in_force(session, guild_id, now)
+            await unblock_all(session, guild_id)
+        else:
+            before = await block_in_force(session, guild_id, user_id, now)
+            lifted = [] if before is None else [before]
+            await unblock_member(session, guild_id, user_id)
+        for block in lifted:
+            log_change(session, guild_id, moderator, f"block {block.user_id}", block_state(block), None)
 
     @settings.command(name="retention", description="Redact prompts older than this many days; 0 keeps them")
     @app_commands.describe(days="Days to keep prompts")

@@ -371,3 +371,6 @@ async def test_one_block_store_a_notices_block_for_good_is_lifted_by_settings_an
     assert logged[4][0::2] == (f"block {member}", "for good")
     assert timedelta(hours=23) < datetime.fromisoformat(logged[4][1]) - utcnow() <= timedelta(hours=24)
     assert len(logged) == 5
+    cleared = await settings(discord_api, "block", {"action": "clear"})
+    assert blocked_members(cleared) == "none"
+    assert (await imagine(discord_api, "a calm sea")).attachment_bytes()
