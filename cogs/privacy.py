@@ -9,9 +9,19 @@ from discord import app_commands
 from discord.ext import commands
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.billing.policy import BUDGET, Requester, day_period, images_subject, month_period, next_day, next_month
+from bot.billing.policy import (
+    BUDGET,
+    Requester,
+    block_refusal,
+    day_period,
+    images_subject,
+    month_period,
+    next_day,
+    next_month,
+)
 from bot.clock import utcnow
 from bot.db.policy import counter_value, forget_member, get_settings, last_request_at
+from bot.db.safety import block_in_force
 from bot.flow.locales import Locales
 from bot.i18n import _
 from bot.surface.checks import guild_of
@@ -33,10 +43,11 @@ class Privacy(commands.Cog):
             used = await counter_value(session, guild_id, images_subject(user_id), day_period(now))
             spent = await counter_value(session, guild_id, BUDGET, month_period(now))
             last = await last_request_at(session, guild_id, user_id, None)
+            block = await block_in_force(session, guild_id, user_id, now)
         exempt = Requester.from_interaction(interaction).exempt(settings)
         lines = []
-        if user_id in settings.blocked_user_ids:
-            lines.append(_("A moderator has blocked you from using this bot here."))
+        if block is not None:
+            lines.append(block_refusal(block))
         if settings.images_per_day and not exempt:
             left = max(0, settings.images_per_day - int(used))
             lines.append(

@@ -1,11 +1,13 @@
 """/settings: a guild's policy, viewed and changed by moderators; every change is logged.
 
 A command that changes several settings changes them in one unit of work, with one change-log
-row per setting.
+row per setting. `/settings block` works on the one store of member blocks, the one a notice's
+buttons and strikes write too: it blocks for good, and lifts any block, whoever made it.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import discord
@@ -13,9 +15,9 @@ from discord import app_commands
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import utcnow
-from bot.db.models import GuildSettings
-from bot.db.policy import change_setting, get_settings, settings_changes
-from bot.db.safety import blocks_in_force
+from bot.db.models import GuildSettings, MemberBlock
+from bot.db.policy import change_setting, get_settings, log_change, settings_changes
+from bot.db.safety import block_in_force, block_member, blocks_in_force, unblock_all, unblock_member
 from bot.errors import InvalidRequest
 from bot.flow.accounts import Accounts
 from bot.flow.catalog import ModelCatalog
@@ -44,6 +46,13 @@ def edit_list(values: list[int], action: str, item: int | None) -> list[int]:
     if action == "add":
         return values if item in values else [*values, item]
     return [value for value in values if value != item]
+
+
+def block_state(block: MemberBlock | None) -> str | None:
+    """A block as the change log keeps it: None, "for good", or when it ends."""
+    if block is None:
+        return None
+    return "for good" if block.until is None else block.until.isoformat(timespec="seconds")
 
 
 def shown(pattern: str) -> str:
@@ -84,7 +93,8 @@ class Settings(ModeratorCog):
                 await change_setting(session, guild_of(interaction), interaction.user.id, setting, value)
             await session.commit()
             current = await get_settings(session, guild_of(interaction))
-        await self._saved(interaction, current)
+            blocks = await blocks_in_force(session, guild_of(interaction), utcnow())
+        await self._saved(interaction, current, blocks)
 
     async def _edit_list(self, interaction: discord.Interaction, setting: str, action: str, item: int | None) -> None:
         """Add to, remove from or clear one list setting, read and written in one session."""
@@ -95,13 +105,14 @@ class Settings(ModeratorCog):
             )
             await session.commit()
             settings = await get_settings(session, guild_of(interaction))
-        await self._saved(interaction, settings)
+            blocks = await blocks_in_force(session, guild_of(interaction), utcnow())
+        await self._saved(interaction, settings, blocks)
 
-    async def _saved(self, interaction: discord.Interaction, current: GuildSettings) -> None:
+    async def _saved(self, interaction: discord.Interaction, current: GuildSettings, blocks: list[MemberBlock]) -> None:
         locale = await self.locales.for_interaction(interaction, current)
         await interaction.response.send_message(
             _("Saved.").render(locale),
-            embed=describe_settings(current, locale),
+            embed=describe_settings(current, locale, blocks=blocks),
             ephemeral=True,
             allowed_mentions=discord.AllowedMentions.none(),
         )
@@ -116,8 +127,8 @@ class Settings(ModeratorCog):
             patterns = await self.filters.listing(session, guild_of(interaction))
             blocks = await blocks_in_force(session, guild_of(interaction), utcnow())
         locale = await self.locales.for_interaction(interaction, current)
-        embed = describe_settings(current, locale, key)
-        add_the_rest(embed, locale, styles=styles, blocks=blocks, patterns=patterns, changes=changes)
+        embed = describe_settings(current, locale, key, blocks=blocks)
+        add_the_rest(embed, locale, styles=styles, patterns=patterns, changes=changes)
         await interaction.response.send_message(
             embed=embed, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
         )
@@ -200,10 +211,50 @@ class Settings(ModeratorCog):
         await self._edit_list(interaction, "exempt_role_ids", action, role.id if role else None)
 
     @settings.command(name="block", description="Members who may not use the bot here")
-    @app_commands.describe(action="Block or unblock a member, or clear the list", member="The member")
+    @app_commands.describe(
+        action="Block a member for good, lift a member's block, or lift every block", member="The member"
+    )
     @app_commands.choices(action=ACTIONS)
     async def block(self, interaction: discord.Interaction, action: str, member: discord.User | None = None) -> None:
-        await self._edit_list(interaction, "blocked_user_ids", action, member.id if member else None)
+        """Blocks for good, or lifts blocks, whoever made them (a notice, strikes, a moderator);
+        each block changed is logged as `block <member>`."""
+        if action != "clear" and member is None:
+            raise InvalidRequest(_("Say which one to {action}.", action=_(action)))
+        guild_id, moderator, now = guild_of(interaction), interaction.user.id, utcnow()
+        async with self.sessions() as session:
+            if action == "add":
+                assert member is not None
+                await self._block_for_good(session, guild_id, member.id, moderator, now)
+            else:
+                await self._lift(
+                    session, guild_id, member.id if action == "remove" and member else None, moderator, now
+                )
+            await session.commit()
+            current = await get_settings(session, guild_id)
+            blocks = await blocks_in_force(session, guild_id, now)
+        await self._saved(interaction, current, blocks)
+
+    @staticmethod
+    async def _block_for_good(
+        session: AsyncSession, guild_id: int, user_id: int, moderator: int, now: datetime
+    ) -> None:
+        """Block the member for good in place of any block they have, and log it."""
+        before = block_state(await block_in_force(session, guild_id, user_id, now))
+        await block_member(session, guild_id, user_id, until=None, reason="moderator", blocked_by=moderator, now=now)
+        log_change(session, guild_id, moderator, f"block {user_id}", before, "for good")
+
+    @staticmethod
+    async def _lift(session: AsyncSession, guild_id: int, user_id: int | None, moderator: int, now: datetime) -> None:
+        """Lift the member's block, or every block here (None), whoever made it; log each that was in force."""
+        if user_id is None:
+            lifted = await blocks_in_force(session, guild_id, now)
+            await unblock_all(session, guild_id)
+        else:
+            before = await block_in_force(session, guild_id, user_id, now)
+            lifted = [] if before is None else [before]
+            await unblock_member(session, guild_id, user_id)
+        for block in lifted:
+            log_change(session, guild_id, moderator, f"block {block.user_id}", block_state(block), None)
 
     @settings.command(name="retention", description="Redact prompts older than this many days; 0 keeps them")
     @app_commands.describe(days="Days to keep prompts")

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.billing.prices import PriceTable
 from bot.billing.usage import guild_scope
 from bot.clock import aware
-from bot.db.models import GuildSettings, UsageRecord
+from bot.db.models import GuildSettings, MemberBlock, UsageRecord
 from bot.db.policy import (
     add_to_counter,
     counter_value,
@@ -96,25 +96,27 @@ class ModeratorNotice:
         return " ".join(part.render(locale) for part in self.parts)
 
 
-def check_access(settings: GuildSettings, requester: Requester) -> None:
-    """Blocked members, and channels the bot is limited to."""
-    if requester.user_id in settings.blocked_user_ids:
-        raise Blocked(_("A moderator has blocked you from using this bot here."))
+def check_channel(settings: GuildSettings, requester: Requester) -> None:
+    """The channels the bot is limited to."""
     if settings.channel_ids and requester.channel_id not in settings.channel_ids:
         channels = ", ".join(f"<#{channel_id}>" for channel_id in settings.channel_ids)
         raise InvalidRequest(_("This bot works in {channels} on this server. Try there.", channels=channels))
+
+
+def block_refusal(block: MemberBlock) -> Text:
+    """What a blocked member is told, when they ask and in /quota: for good, or until when."""
+    if block.until is None:
+        return _("A moderator has blocked you from using this bot here.")
+    ends = discord.utils.format_dt(aware(block.until), "R")
+    return _("You are blocked from using this bot here; the block ends {when}.", when=ends)
 
 
 async def check_block(session: AsyncSession, requester: Requester, now: datetime) -> None:
     """A block a moderator or strikes set, while it lasts."""
     assert requester.guild_id is not None
     block = await block_in_force(session, requester.guild_id, requester.user_id, now)
-    if block is None:
-        return
-    if block.until is None:
-        raise Blocked(_("A moderator has blocked you from using this bot here."))
-    ends = discord.utils.format_dt(aware(block.until), "R")
-    raise Blocked(_("You are blocked from using this bot here; the block ends {when}.", when=ends))
+    if block is not None:
+        raise Blocked(block_refusal(block))
 
 
 def choose_size(settings: GuildSettings, spec: ModelSpec, size: str | None) -> str | None:
@@ -233,8 +235,8 @@ class Policy:
             record.flags = pattern
             raise Filtered(_("This server's word filter does not allow that prompt. Try other words."), pattern)
         settings = await get_settings(session, requester.guild_id)
-        check_access(settings, requester)
         await check_block(session, requester, aware(record.created_at))
+        check_channel(settings, requester)
         if settings.cooldown_seconds and not requester.exempt(settings):
             await self._check_cooldown(session, requester, record, settings.cooldown_seconds)
         return settings

@@ -174,7 +174,6 @@ class GuildSettings(Base):
     allowed_sizes: Mapped[list[str]] = mapped_column(JSON, default=list)
     channel_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     exempt_role_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
-    blocked_user_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     prompt_retention_days: Mapped[int | None] = mapped_column(Integer)
     language: Mapped[str | None] = mapped_column(String(10))
     budget_alert_period: Mapped[str | None] = mapped_column(String(7))
@@ -199,8 +198,9 @@ class WordFilter(Base):
 
 
 class MemberBlock(Base):
-    """A member blocked in a guild until `until` (None: for good), by a moderator's action on a
-    notice or by strikes; it ends by itself."""
+    """A member blocked in a guild until `until` (None: for good), by a moderator (with a
+    notice's buttons or `/settings block`) or by strikes; a timed block ends by itself, and
+    `/settings block remove` lifts any block."""
 
     __tablename__ = "member_block"
 

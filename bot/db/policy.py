@@ -41,7 +41,6 @@ async def get_settings(session: AsyncSession, guild_id: int) -> GuildSettings:
             allowed_sizes=[],
             channel_ids=[],
             exempt_role_ids=[],
-            blocked_user_ids=[],
             budget_alert_percent=0,
             spoiler_always=False,
             drafts=False,

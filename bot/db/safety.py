@@ -75,28 +75,38 @@ async def block_member(
 
 
 async def unblock_member(session: AsyncSession, guild_id: int, user_id: int) -> bool:
+    """Lift the member's block here, whoever made it; False when there was none."""
     result = await changed(
         session, delete(MemberBlock).where(MemberBlock.guild_id == guild_id, MemberBlock.user_id == user_id)
     )
     return bool(result)
 
 
+async def unblock_all(session: AsyncSession, guild_id: int) -> int:
+    """Lift every block here, whoever made it; how many rows went (ended ones too)."""
+    return await changed(session, delete(MemberBlock).where(MemberBlock.guild_id == guild_id))
+
+
 async def block_in_force(session: AsyncSession, guild_id: int, user_id: int, now: datetime) -> MemberBlock | None:
-    """The member's block here if it has not ended."""
+    """The member's block here if it has not ended, as stored now (not as this session last saw it)."""
     return await session.scalar(
-        select(MemberBlock).where(
+        select(MemberBlock)
+        .where(
             MemberBlock.guild_id == guild_id,
             MemberBlock.user_id == user_id,
             or_(MemberBlock.until.is_(None), MemberBlock.until > now),
         )
+        .execution_options(populate_existing=True)
     )
 
 
 async def blocks_in_force(session: AsyncSession, guild_id: int, now: datetime) -> list[MemberBlock]:
+    """The guild's blocks that have not ended, oldest first, as stored now."""
     rows = await session.scalars(
         select(MemberBlock)
         .where(MemberBlock.guild_id == guild_id, or_(MemberBlock.until.is_(None), MemberBlock.until > now))
-        .order_by(MemberBlock.created_at)
+        .order_by(MemberBlock.created_at, MemberBlock.user_id)
+        .execution_options(populate_existing=True)
     )
     return list(rows)
 

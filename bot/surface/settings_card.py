@@ -28,10 +28,24 @@ def fit_list(items: list[str], limit: int, locale: str) -> str:
     return whole
 
 
-def describe_settings(settings: GuildSettings, locale: str, key: tuple[str, str | None] | None = None) -> discord.Embed:
-    """The settings as moderators see them; `key` is the guild's own key's last four characters
-    and base URL, when it has one. Long lists end in "and N more", so the reply fits Discord's
-    limits (1,024 characters a field, 6,000 an embed) however many entries a guild has."""
+def described_block(block: MemberBlock, locale: str) -> str:
+    """A block as moderators see it: the member, and until when or for good."""
+    if block.until is None:
+        return f"<@{block.user_id}> " + _("for good").render(locale)
+    return f"<@{block.user_id}> " + _("until {when}", when=discord.utils.format_dt(block.until, "R")).render(locale)
+
+
+def describe_settings(
+    settings: GuildSettings,
+    locale: str,
+    key: tuple[str, str | None] | None = None,
+    *,
+    blocks: list[MemberBlock],
+) -> discord.Embed:
+    """The settings as moderators see them, with the `blocks` in force, whoever made them; `key`
+    is the guild's own key's last four characters and base URL, when it has one. Long lists end
+    in "and N more", so the reply fits Discord's limits (1,024 characters a field, 6,000 an
+    embed) however many entries a guild has."""
 
     def listing(values: list[Any], render: Callable[[Any], str], empty: Text) -> str:
         if not values:
@@ -57,7 +71,7 @@ def describe_settings(settings: GuildSettings, locale: str, key: tuple[str, str 
     add(_("Sizes"), listing(settings.allowed_sizes, str, _("any")))
     add(_("Channels"), listing(settings.channel_ids, lambda channel: f"<#{channel}>", _("any")))
     add(_("Roles exempt from limits"), listing(settings.exempt_role_ids, lambda role: f"<@&{role}>", _("none")))
-    add(_("Blocked members"), listing(settings.blocked_user_ids, lambda user: f"<@{user}>", _("none")))
+    add(_("Blocked members"), listing(blocks, lambda block: described_block(block, locale), _("none")))
     add(
         _("Prompts kept for"),
         _("{days} days", days=settings.prompt_retention_days).render(locale)
@@ -86,27 +100,15 @@ def add_the_rest(
     locale: str,
     *,
     styles: list[GuildStyle],
-    blocks: list[MemberBlock],
     patterns: list[str],
     changes: list[SettingsChange],
 ) -> None:
-    """What /settings show adds to the card: styles, blocks in force, word filters, the latest changes."""
+    """What /settings show adds to the card: styles, word filters, the latest changes."""
     listing = "\n".join(
         f"**{discord.utils.escape_markdown(style.name)}**: {discord.utils.escape_markdown(style.template)[:200]}"
         for style in styles
     )
     embed.add_field(name=_("Styles").render(locale), value=listing[:1024] or _("none yet").render(locale), inline=False)
-    if blocks:
-        listed = [
-            f"<@{block.user_id}> "
-            + (
-                _("until {when}", when=discord.utils.format_dt(block.until, "R")).render(locale)
-                if block.until
-                else _("for good").render(locale)
-            )
-            for block in blocks
-        ]
-        embed.add_field(name=_("Blocked by notices and strikes").render(locale), value=fit_list(listed, 1000, locale))
     shown = fit_list([discord.utils.escape_markdown(pattern) for pattern in patterns], LIST_FIELD_CHARS, locale)
     embed.add_field(name=_("Word filters").render(locale), value=shown or _("none yet").render(locale), inline=False)
     history = "\n".join(

@@ -8,7 +8,9 @@ import socket
 
 from sqlalchemy import select, text
 
-from bot.db.models import Base, GuildApiKey, GuildSettings
+from bot.clock import utcnow
+from bot.db.models import Base, GuildApiKey
+from bot.db.safety import block_member
 from tests.cogs.test_api_key import imagine, set_key
 from tests.cogs.test_settings import settings
 from tests.helpers import usage_rows
@@ -126,9 +128,10 @@ async def test_buttons_act_only_on_their_owners_things(make_config, start_bot, d
 async def test_sixty_blocked_members_fit_in_the_settings_reply(make_config, start_bot, discord_api, images_api):
     bot = await start_bot(make_config())
     async with bot.sessions() as session:
-        session.add(
-            GuildSettings(guild_id=int(discord_api.guild_id), blocked_user_ids=list(range(10**17, 10**17 + 59)))
-        )
+        for user_id in range(10**17, 10**17 + 59):
+            await block_member(
+                session, int(discord_api.guild_id), user_id, until=None, reason="moderator", blocked_by=1, now=utcnow()
+            )
         await session.commit()
     added = await settings(discord_api, "block", {"action": "add", "member": UserOption(discord_api.member)})
     shown = await settings(discord_api, "show", {})

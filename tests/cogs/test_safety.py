@@ -3,17 +3,17 @@ call, the provider's moderation level in age-restricted channels, strikes, and m
 on a notice."""
 
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from PIL import Image
 from sqlalchemy import select, update
 
 from bot.clock import utcnow
-from bot.db.models import KeptResult, MemberBlock
+from bot.db.models import KeptResult, MemberBlock, SettingsChange
 from tests.bot.test_wordfilter import BYPASSES
 from tests.cogs.test_settings import settings
 from tests.helpers import usage_rows
-from tests.standins.discord_data import ChannelOption
+from tests.standins.discord_data import ChannelOption, UserOption
 from tests.standins.images_rules import make_png
 
 SCREENED = {"moderation": {"enabled": True}}
@@ -309,3 +309,68 @@ async def test_with_check_results_a_flagged_result_is_charged_and_never_posted(
     assert "made and charged, and not posted" in notices(discord_api)[0].text
     async with bot.sessions() as session:
         assert not (await session.scalars(select(KeptResult))).all()
+
+
+def blocked_members(reply) -> str:
+    """The "Blocked members" field of a /settings card."""
+    [field] = [field for field in reply.payload["embeds"][0]["fields"] if field["name"] == "Blocked members"]
+    return field["value"]
+
+
+async def quota(discord_api) -> str:
+    return (await discord_api.wait_for_reply(await discord_api.send_slash_command("quota"))).text
+
+
+async def press(discord_api, notice, custom_id: str) -> None:
+    click = await discord_api.click(notice, custom_id, user=discord_api.moderator)
+    await discord_api.wait_for(lambda: click.callback_type == 7)
+
+
+async def test_one_block_store_a_notices_block_for_good_is_lifted_by_settings_and_every_block_is_shown(
+    make_config, start_bot, discord_api, images_api
+):
+    bot = await start_bot(make_config(**SCREENED))
+    await with_alerts(discord_api)
+    images_api.moderation.words["gore"] = ("violence/graphic",)
+    member, moderator = discord_api.member["id"], int(discord_api.moderator["id"])
+    await imagine(discord_api, "gore")
+    await discord_api.wait_for(lambda: notices(discord_api))
+    [flagged] = await usage_rows(bot)
+    await press(discord_api, notices(discord_api)[0], f"ib:flag:bf:{flagged.id}")
+    assert "A moderator has blocked you" in (await imagine(discord_api, "a calm sea")).text
+    assert "A moderator has blocked you from using this bot here." in await quota(discord_api)
+    assert blocked_members(await settings(discord_api, "show", {})) == f"<@{member}> for good"
+
+    lifted = await settings(discord_api, "block", {"action": "remove", "member": UserOption(discord_api.member)})
+    assert blocked_members(lifted) == "none"
+    assert (await imagine(discord_api, "a calm sea")).attachment_bytes()
+    assert "blocked" not in await quota(discord_api)
+
+    # A notice's timed block shows with its end; /settings block add makes it one for good, by whom.
+    await imagine(discord_api, "gore again")
+    await discord_api.wait_for(lambda: len(notices(discord_api)) == 2)
+    flagged_again = (await usage_rows(bot, 4))[-1]
+    await press(discord_api, notices(discord_api)[1], f"ib:flag:b1:{flagged_again.id}")
+    assert "You are blocked from using this bot here; the block ends <t:" in await quota(discord_api)
+    assert blocked_members(await settings(discord_api, "show", {})).startswith(f"<@{member}> until <t:")
+    added = await settings(discord_api, "block", {"action": "add", "member": UserOption(discord_api.member)})
+    assert blocked_members(added) == f"<@{member}> for good"
+    assert "A moderator has blocked you from using this bot here." in await quota(discord_api)
+    assert "A moderator has blocked you" in (await imagine(discord_api, "a calm sea")).text
+    async with bot.sessions() as session:
+        [block] = (await session.scalars(select(MemberBlock))).all()
+        changes = (await session.scalars(select(SettingsChange).order_by(SettingsChange.id))).all()
+    assert (block.until, block.reason, block.blocked_by) == (None, "moderator", moderator)
+    logged = [(change.setting, change.old_value, change.new_value) for change in changes]
+    assert logged[0][0] == "alert_channel_id"
+    assert logged[1:4] == [
+        (f"block {member}", None, "bf"),
+        (f"block {member}", "for good", None),
+        (f"block {member}", None, "b1"),
+    ]
+    assert logged[4][0::2] == (f"block {member}", "for good")
+    assert timedelta(hours=23) < datetime.fromisoformat(logged[4][1]) - utcnow() <= timedelta(hours=24)
+    assert len(logged) == 5
+    cleared = await settings(discord_api, "block", {"action": "clear"})
+    assert blocked_members(cleared) == "none"
+    assert (await imagine(discord_api, "a calm sea")).attachment_bytes()

@@ -1,7 +1,7 @@
 """The guild policy on a real database: checks, reservations, settlement, release, months, races."""
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -10,7 +10,7 @@ from bot.billing.policy import (
     PERSONAL,
     Policy,
     Requester,
-    check_access,
+    check_channel,
     choose_size,
     day_period,
     images_subject,
@@ -20,6 +20,7 @@ from bot.billing.policy import (
 from bot.billing.prices import PriceTable
 from bot.db.models import GuildSettings, UsageRecord
 from bot.db.policy import counter_value, get_settings
+from bot.db.safety import block_member, unblock_member
 from bot.errors import Blocked, InvalidRequest, LimitReached
 from bot.images import GeneratedImage, ImagesResult, ModelRegistry, TokenUsage
 
@@ -149,20 +150,11 @@ async def test_budget_alerts_go_out_once_at_80_and_once_at_100_percent(sessions)
     assert "New requests are refused until next month." in sent[1][2]
 
 
-def test_access_and_sizes_follow_the_guilds_settings():
-    settings = GuildSettings(
-        guild_id=GUILD,
-        blocked_user_ids=[MEMBER],
-        channel_ids=[],
-        allowed_models=[],
-        allowed_sizes=[],
-        exempt_role_ids=[5],
-    )
-    with pytest.raises(Blocked):
-        check_access(settings, member)
-    settings.blocked_user_ids, settings.channel_ids = [], [31]
+def test_channels_and_sizes_follow_the_guilds_settings():
+    settings = GuildSettings(guild_id=GUILD, channel_ids=[31], allowed_models=[], allowed_sizes=[], exempt_role_ids=[5])
     with pytest.raises(InvalidRequest, match="works in <#31>"):
-        check_access(settings, member)
+        check_channel(settings, member)
+    check_channel(settings, Requester(GUILD, 31, MEMBER))
     assert Requester(GUILD, 31, MEMBER, frozenset({5})).exempt(settings)
     settings.allowed_sizes = ["100x100", "1536x1024"]
     assert choose_size(settings, GPT, None) == "1536x1024"
@@ -171,6 +163,27 @@ def test_access_and_sizes_follow_the_guilds_settings():
     settings.allowed_models = ["dall-e-2"]
     with pytest.raises(InvalidRequest, match="`gpt-image-2` is not allowed"):
         choose_size(settings, GPT, None)
+
+
+async def test_a_block_refuses_before_the_channels_say_for_good_or_until_when_and_reserves_nothing(sessions):
+    await configure(sessions, channel_ids=[31])
+    async with sessions() as session:
+        await block_member(session, GUILD, MEMBER, until=None, reason="moderator", blocked_by=1, now=NOW)
+        await session.commit()
+    with pytest.raises(Blocked, match="A moderator has blocked you from using this bot here"):
+        await admit(sessions)
+    async with sessions() as session:
+        ends = NOW + timedelta(days=7)
+        await block_member(session, GUILD, MEMBER, until=ends, reason="moderator", blocked_by=1, now=NOW)
+        await session.commit()
+    with pytest.raises(Blocked, match=f"the block ends <t:{int(ends.timestamp())}:R>"):
+        await admit(sessions)
+    async with sessions() as session:
+        await unblock_member(session, GUILD, MEMBER)
+        await session.commit()
+    with pytest.raises(InvalidRequest, match="works in <#31>"):
+        await admit(sessions)
+    assert await counters(sessions) == (0, 0)
 
 
 async def test_personal_use_counts_against_the_members_own_daily_limit(sessions):

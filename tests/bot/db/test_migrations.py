@@ -3,17 +3,18 @@
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 
 from bot.db.engine import alembic_config, make_engine, make_sessionmaker, migrate_to_head
-from bot.db.models import Base, UsageRecord
-from bot.db.safety import filter_patterns
+from bot.db.models import Base, MemberBlock, UsageRecord
+from bot.db.safety import block_member, filter_patterns
 from bot.db.usage import recent_page
 
-HEAD = "0016"
+HEAD = "0017"
 
 
 def _diff(connection):
@@ -77,6 +78,12 @@ def _upgrade_to(connection, url: str, revision: str) -> None:
     command.upgrade(config, revision)
 
 
+def _downgrade_to(connection, url: str, revision: str) -> None:
+    config = alembic_config(url)
+    config.attributes["connection"] = connection
+    command.downgrade(config, revision)
+
+
 async def _rekey_word_filters(url):
     engine = make_engine(url)
     try:
@@ -104,3 +111,81 @@ async def test_stored_word_filter_keys_are_folded_the_new_way_on_sqlite(tmp_path
 
 async def test_stored_word_filter_keys_are_folded_the_new_way_on_postgresql(postgres_url):
     await _rekey_word_filters(postgres_url)
+
+
+LISTED_SETTINGS = sa.table(  # guild_settings as revision 0016 has it, with the list of blocked members
+    "guild_settings",
+    sa.column("guild_id", sa.BigInteger()),
+    sa.column("allowed_models", sa.JSON()),
+    sa.column("allowed_sizes", sa.JSON()),
+    sa.column("channel_ids", sa.JSON()),
+    sa.column("exempt_role_ids", sa.JSON()),
+    sa.column("blocked_user_ids", sa.JSON()),
+    sa.column("budget_alert_percent", sa.Integer()),
+    sa.column("updated_at", sa.DateTime(timezone=True)),
+)
+
+
+async def _blocks(engine) -> set[tuple[int, int, bool, str]]:
+    """Every block as (guild, member, for good, reason)."""
+    async with make_sessionmaker(engine)() as session:
+        blocks = (await session.scalars(select(MemberBlock))).all()
+    return {(block.guild_id, block.user_id, block.until is None, block.reason) for block in blocks}
+
+
+async def _move_blocked_lists(url):
+    engine = make_engine(url)
+    start = datetime(2026, 12, 1, tzinfo=UTC)
+    later = datetime.now(UTC) + timedelta(days=1)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(_upgrade_to, url, "0016")
+            empty = {"allowed_models": [], "allowed_sizes": [], "channel_ids": [], "exempt_role_ids": []}
+            for guild_id, blocked in [(1, [7, 8, 7]), (2, []), (3, [9])]:
+                await connection.execute(
+                    sa.insert(LISTED_SETTINGS).values(
+                        guild_id=guild_id, blocked_user_ids=blocked, budget_alert_percent=0, updated_at=start, **empty
+                    )
+                )
+            for guild_id, user_id in [(1, 8), (3, 10)]:  # strikes, timed; member 8 is on the list too
+                await connection.execute(
+                    text("insert into member_block values (:guild, :user, :until, 'strikes', null, :at)"),
+                    {"guild": guild_id, "user": user_id, "until": later, "at": start},
+                )
+        await migrate_to_head(engine)
+        assert await _blocks(engine) == {
+            (1, 7, True, "moderator"),
+            (1, 8, True, "moderator"),  # the list said for good
+            (3, 9, True, "moderator"),
+            (3, 10, False, "strikes"),
+        }
+        async with make_sessionmaker(engine)() as session:  # a guild with no settings, blocked for good since
+            await block_member(session, 4, 11, until=None, reason="moderator", blocked_by=5, now=datetime.now(UTC))
+            await session.commit()
+
+        async with engine.begin() as connection:
+            await connection.run_sync(_downgrade_to, url, "0016")
+            listed = await connection.execute(
+                select(LISTED_SETTINGS.c.guild_id, LISTED_SETTINGS.c.blocked_user_ids).order_by("guild_id")
+            )
+            assert [tuple(row) for row in listed] == [(1, [7, 8]), (2, []), (3, [9]), (4, [11])]
+        assert await _blocks(engine) == {(3, 10, False, "strikes")}
+
+        await migrate_to_head(engine)
+        assert await _blocks(engine) == {
+            (1, 7, True, "moderator"),
+            (1, 8, True, "moderator"),
+            (3, 9, True, "moderator"),
+            (3, 10, False, "strikes"),
+            (4, 11, True, "moderator"),
+        }
+    finally:
+        await engine.dispose()
+
+
+async def test_blocked_lists_become_blocks_for_good_and_back_on_sqlite(tmp_path):
+    await _move_blocked_lists(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+
+
+async def test_blocked_lists_become_blocks_for_good_and_back_on_postgresql(postgres_url):
+    await _move_blocked_lists(postgres_url)

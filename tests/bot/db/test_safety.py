@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.db.engine import make_engine, make_sessionmaker, migrate_to_head
-from bot.db.safety import block_in_force, block_member, unblock_member
+from bot.db.safety import block_in_force, block_member, blocks_in_force, unblock_all, unblock_member
 from tests.conftest import fresh_postgres
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
@@ -66,3 +66,30 @@ async def test_a_moderators_block_replaces_any_and_for_good_never_ends(sessions)
         assert await unblock_member(session, 1, 7)
         await session.commit()
         assert await block_in_force(session, 1, 7, NOW) is None
+
+
+async def test_lifting_every_block_of_a_guild_leaves_other_guilds_blocks(sessions):
+    async with sessions() as session:
+        await block_member(session, 1, 7, until=None, reason="moderator", blocked_by=99, now=NOW)
+        await block_member(session, 1, 8, until=NOW + timedelta(hours=24), reason="strikes", blocked_by=None, now=NOW)
+        await block_member(session, 2, 7, until=None, reason="moderator", blocked_by=98, now=NOW)
+        await session.commit()
+        assert [block.user_id for block in await blocks_in_force(session, 1, NOW)] == [7, 8]
+        assert await unblock_all(session, 1) == 2
+        await session.commit()
+        assert await blocks_in_force(session, 1, NOW) == []
+        assert [(block.guild_id, block.user_id) for block in await blocks_in_force(session, 2, NOW)] == [(2, 7)]
+
+
+async def test_a_block_read_again_in_the_same_session_is_the_stored_one(sessions):
+    """Sessions keep the rows they loaded (no expiry on commit): a block replaced by an upsert
+    must read back as replaced."""
+    async with sessions() as session:
+        await block_member(session, 1, 7, until=NOW + timedelta(hours=24), reason="strikes", blocked_by=None, now=NOW)
+        await session.commit()
+        assert (await block_in_force(session, 1, 7, NOW)).until is not None
+        await block_member(session, 1, 7, until=None, reason="moderator", blocked_by=99, now=NOW)
+        await session.commit()
+        assert (await block_in_force(session, 1, 7, NOW)).until is None
+        [listed] = await blocks_in_force(session, 1, NOW)
+        assert (listed.until, listed.blocked_by) == (None, 99)
