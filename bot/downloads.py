@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from bot.errors import InvalidRequest
-from bot.i18n import _
+from bot.i18n import Text, _
 
 DISCORD_CDN_HOSTS = frozenset({"cdn.discordapp.com", "media.discordapp.net"})
 CHUNK = 65536
@@ -38,10 +38,11 @@ class AttachmentDownloader:
                 _("That image isn't hosted on Discord, so it can't be used. Upload it to Discord first.")
             )
 
-    async def fetch(self, url: str, *, declared_size: int | None = None, mask: bool = False) -> bytes:
-        """The attachment's bytes, refused if too large (checked before and while reading) or empty."""
+    async def fetch(self, url: str, *, declared_size: int | None = None, what: Text | None = None) -> bytes:
+        """The attachment's bytes, refused if too large (checked before and while reading) or empty.
+        `what` names the file in those refusals: the image, unless said (the mask, the markup)."""
         self.check_url(url)
-        what = _("mask") if mask else _("image")
+        what = what or _("image")
         too_large = _("The {what} is larger than {limit}. Post a smaller file.", what=what, limit=self._limit_text())
         if declared_size is not None and declared_size > self._max_bytes:
             raise InvalidRequest(

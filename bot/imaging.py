@@ -116,10 +116,12 @@ def fit_to_limit(data: bytes, limit: int) -> EncodedImage:
 
 @dataclass(frozen=True)
 class PreparedEdit:
-    """Inputs ready for upload: the image, and the mask (PNG, transparent = change) if any."""
+    """Inputs ready for upload: the image, and the mask (PNG, transparent = change) or the markup
+    (PNG, notes drawn on a transparent overlay) if any, each the image's size."""
 
     image: EncodedImage
     mask: bytes | None
+    markup: bytes | None = None
 
 
 def load_image(data: bytes) -> Image.Image:
@@ -180,6 +182,22 @@ def mask_alpha(data: bytes, size: tuple[int, int]) -> Image.Image:
     return _binary_alpha(alpha)
 
 
+def markup_overlay(data: bytes) -> Image.Image:
+    """A markup upload as an RGBA overlay: a PNG with transparency (notes, arrows and circles
+    drawn on a transparent layer) that draws something and leaves some of the image clear."""
+    if _open(data).format != "PNG":
+        raise ImageDataError(_("the markup must be a PNG with a transparent background"))
+    overlay = load_image(data)
+    if overlay.mode != "RGBA":
+        raise ImageDataError(_("the markup must be a PNG with a transparent background"))
+    low, high = overlay.getchannel("A").getextrema()
+    if high == 0:
+        raise ImageDataError(_("the markup is empty; draw notes, arrows or circles on it"))
+    if low == 255:
+        raise ImageDataError(_("the markup must be a PNG with a transparent background"))
+    return overlay
+
+
 def _fit_square(image: Image.Image, fit: str) -> Image.Image:
     side = min(image.size) if fit == "crop" else max(image.size)
     if fit == "crop":
@@ -238,22 +256,26 @@ def prepare_edit(
     fit: str = "crop",
     use_own_alpha: bool = True,
     area: Sequence[int] = (),
+    markup: bytes | None = None,
 ) -> PreparedEdit:
-    """Fit an image (and its mask) to a model's input rules.
+    """Fit an image (and its mask, or its markup) to a model's input rules.
 
     `square_png` (dall-e-2): centre-crop or pad to a square PNG, then shrink through 1024,
     512 and 256 pixels until under `max_bytes`. Otherwise a PNG under `max_bytes`, shrunk if
     need be. Without a mask, `area` (cells of a 3x3 grid) marks what changes on the fitted image;
     without either, a partly transparent image is used as its own mask. A mask that marks
-    nothing, or everything, is refused.
+    nothing, or everything, is refused. A `markup` (never with a mask or an area; the image's own
+    transparency is then no mask either) is fitted to the image as a mask is.
     """
     image = load_image(data)
-    alpha = _edit_alpha(image, mask, use_own_alpha=use_own_alpha and not area)
+    overlay = markup_overlay(markup) if markup is not None else None
+    alpha = _edit_alpha(image, mask, use_own_alpha=use_own_alpha and not area and overlay is None)
     if (alpha is not None or area) and image.mode == "RGBA":
         image = image.convert("RGB")
     if square_png:
         image = _fit_square(image, fit)
         alpha = _fit_square(alpha, fit) if alpha is not None else None
+        overlay = _fit_square(overlay, fit) if overlay is not None else None
     if area and mask is None:
         alpha = grid_alpha(image.size, area)
     if square_png:
@@ -274,7 +296,8 @@ def prepare_edit(
                 mask_image = Image.new("RGBA", scaled.size, (0, 0, 0, 255))
                 mask_image.putalpha(alpha.resize(scaled.size, Image.Resampling.NEAREST))
                 mask_png = _png(mask_image)
-            return PreparedEdit(EncodedImage(encoded, "png", scaled.width, scaled.height), mask_png)
+            markup_png = _png(overlay.resize(scaled.size, Image.Resampling.LANCZOS)) if overlay is not None else None
+            return PreparedEdit(EncodedImage(encoded, "png", scaled.width, scaled.height), mask_png, markup_png)
     raise ImageDataError(_("the image cannot be made smaller than {size} MB", size=max_bytes // (1024 * 1024)))
 
 

@@ -52,6 +52,7 @@ class Edit(commands.Cog):
         image="The image to edit (PNG, JPEG, WebP, GIF, BMP or TIFF)",
         prompt="What should change",
         mask="Optional: white (or transparent) where the image should change, black where it stays",
+        markup="Optional: a transparent PNG with notes, arrows or circles drawn on the image (not with a mask)",
         size="Output size; the choices depend on the model",
         n="How many results, 1 to 10",
         model="The image model to use",
@@ -70,6 +71,7 @@ class Edit(commands.Cog):
         image: discord.Attachment,
         prompt: app_commands.Range[str, 1, 4000],
         mask: discord.Attachment | None = None,
+        markup: discord.Attachment | None = None,
         size: str | None = None,
         n: app_commands.Range[int, 1, 10] = 1,
         model: str | None = None,
@@ -86,6 +88,7 @@ class Edit(commands.Cog):
             image=source,
             prompt=prompt,
             mask=SourceImage.from_attachment(mask) if mask else None,
+            markup=SourceImage.from_attachment(markup) if markup else None,
             references=[SourceImage.from_attachment(reference) for reference in given(references)],
             model=model,
             size=size,
@@ -95,7 +98,7 @@ class Edit(commands.Cog):
             complexity=complexity,
             background=background,
         )
-        if mask is None and self.offer_painting is not None:
+        if mask is None and markup is None and self.offer_painting is not None:
             await self.offer_painting(interaction, source)
 
     @edit.autocomplete("model")

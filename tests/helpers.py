@@ -53,10 +53,12 @@ def decode(data: bytes) -> Image.Image:
 PAINT_SECRET = "a-test-secret-key-that-is-long-enough-for-the-vault"
 
 
-def web_config(make_config, **web):
+def web_config(make_config, *, model: str | None = None, **web):
+    """A config that serves the painting page; `model`: the default model (a send's)."""
     return make_config(
         web={"listen": "127.0.0.1:0", "public_url": "https://paint.example.com", **web},
         security={"secret_key": PAINT_SECRET},
+        **({"images": {"model": model}} if model else {}),
     )
 
 
@@ -88,10 +90,21 @@ def mask_png(size, painted_box) -> bytes:
     return buffer.getvalue()
 
 
-async def post(url: str, prompt: str, mask: bytes, *, accept: str = "application/json"):
+def markup_png(size, drawn_box, colour=(255, 59, 48)) -> bytes:
+    """A markup as the page makes it: transparent, with an opaque `colour` box drawn at `drawn_box`."""
+    markup = Image.new("RGBA", size, (0, 0, 0, 0))
+    markup.paste((*colour, 255), drawn_box)
+    return encode(markup)
+
+
+async def post(
+    url: str, prompt: str, mask: bytes, *, accept: str = "application/json", fields: tuple[str, ...] = ("mask",)
+):
+    """The page's send: `prompt`, and `mask` in each of `fields` (`markup` for notes)."""
     form = aiohttp.FormData()
     form.add_field("prompt", prompt)
-    form.add_field("mask", mask, filename="mask.png", content_type="image/png")
+    for field in fields:
+        form.add_field(field, mask, filename=f"{field}.png", content_type="image/png")
     async with aiohttp.ClientSession() as session, session.post(url, data=form, headers={"Accept": accept}) as answer:
         return answer.status, await answer.text(), dict(answer.headers)
 

@@ -237,9 +237,11 @@ class Intake:
         quality: str | None = None,
         complexity: str | None = None,
         background: str | None = None,
+        markup: SourceImage | None = None,
     ) -> None:
         """`area`: cells of a 3x3 grid (0 top left … 8 bottom right) to change, when there is no
-        `mask`; none, or all nine, is the whole image."""
+        `mask`; none, or all nine, is the whole image. `markup`: notes drawn on a transparent
+        overlay of the image, for a model that takes it, never with a mask or an area."""
         references = references or []
         area = sorted(set(area or [])) if mask is None else []
         if len(area) == GRID_CELLS:
@@ -252,6 +254,7 @@ class Intake:
             raise InvalidRequest(
                 _("`{model}` doesn't take masks. Leave the mask out or pick another model.", model=spec.name)
             )
+        check(spec.markup_problem(with_mask=mask is not None or bool(area)) if markup else None)
         if 1 + len(references) > spec.max_edit_images:
             raise InvalidRequest(
                 _(
@@ -277,8 +280,13 @@ class Intake:
             mask=mask,
             area=tuple(area),
             references=tuple(references),
+            markup=markup,
         )
         await self._accept(interaction, record, spec, params)
+
+    def takes_markup(self) -> bool:
+        """Whether an edit with no model named (the Edit form's) may carry markup."""
+        return self._catalog.get(self._catalog.default).markup
 
     async def vary(
         self,

@@ -83,7 +83,9 @@ class GenerateParams(_Params, _Looks):
 
 class EditParams(_Params, _Looks):
     """`mask`: an uploaded mask to fetch; `mask_png`: one painted on the page (base64 PNG in the
-    JSON); `area`: cells of a 3x3 grid when there is neither. `references`: further images."""
+    JSON); `area`: cells of a 3x3 grid when there is neither. `references`: further images.
+    `markup`: an uploaded markup to fetch (notes drawn on a transparent overlay of the image);
+    `markup_png`: one drawn on the page. A markup never comes with a mask or an area."""
 
     kind: ClassVar[str] = "edit"
     prompt: str
@@ -94,6 +96,8 @@ class EditParams(_Params, _Looks):
     area: tuple[int, ...] = ()
     references: tuple[SourceImage, ...] = ()
     input_fidelity: Literal["high"] | None = None  # keep the input's detail (a draft's Enhance)
+    markup: SourceImage | None = None
+    markup_png: StoredBytes | None = None
 
 
 class VaryParams(_Params):

@@ -1,11 +1,16 @@
 """The painting page's links: offered to a member for one image, opened in a browser, and sent
-back with a mask and a prompt, which becomes an edit like any other.
+back with a mask (or, for a model that takes markup, notes drawn on the image) and a prompt,
+which becomes an edit like any other.
 
 A link is `{public_url}/paint/{token}`. The token is signed (bot/signing.py, under
 `security.secret_key`) and names a ticket in the database, which binds it to the member, the
 guild and the image; it lives as long as the interaction that offered it (15 minutes) and is
 used once, by a conditional update that any process may make. The image reaches the page only
 through its token.
+
+A send is an edit with the bot's default model (`images.model`), as it is when it arrives: the
+page offers its Notes mode when that model takes markup as the page opens, and a markup sent is
+checked against the model again when it is queued.
 """
 
 from __future__ import annotations
@@ -14,8 +19,9 @@ import asyncio
 import hashlib
 import secrets
 from collections import OrderedDict
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
 import discord
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -51,6 +57,15 @@ class PaintRefused(Exception):
         self.status, self.message, self.locale = status, message, locale
 
 
+@dataclass(frozen=True)
+class Drawing:
+    """What the page sends beside the prompt, as a PNG the size of the page's image: a `mask`
+    (transparent where the member painted) or a `markup` (notes drawn on a transparent overlay)."""
+
+    kind: Literal["mask", "markup"]
+    png: bytes
+
+
 def _image_key(source: dict) -> str:
     return hashlib.sha256(str(source.get("url")).encode()).hexdigest()[:16]
 
@@ -82,18 +97,30 @@ class PaintedEdits:
         self._usage = usage
         self._failures = failures
 
-    async def queue(self, ticket: PaintTicket, prompt: str, mask: bytes) -> Text | None:
-        """`mask` (a PNG, transparent where the member painted) over the ticket's image. Returns
-        None once queued, or what the page tells the member (the row is finished either way)."""
+    def takes_markup(self) -> bool:
+        """Whether the model a send is made with (the default, as `queue` resolves it) takes markup."""
+        return self._catalog.get(self._catalog.default).markup
+
+    async def queue(self, ticket: PaintTicket, prompt: str, drawing: Drawing) -> Text | None:
+        """The `drawing` (a mask or a markup) over the ticket's image. Returns None once queued,
+        or what the page tells the member (the row is finished either way)."""
         spec = self._catalog.resolve(None)
         record = paint_record(ticket, spec.name, prompt)
         await self._usage.save(record)
         try:
             self._admission.check_accepting()
-            if not (spec.edits and spec.masks):
+            if drawing.kind == "mask" and not (spec.edits and spec.masks):
                 raise InvalidRequest(_("`{model}` doesn't take masks. Pick a GPT image model.", model=spec.name))
+            check(spec.markup_problem() if drawing.kind == "markup" else None)
             check(spec.prompt_problem(prompt))
-            params = EditParams(model=spec.name, n=1, prompt=prompt, image=SourceImage(**ticket.source), mask_png=mask)
+            params = EditParams(
+                model=spec.name,
+                n=1,
+                prompt=prompt,
+                image=SourceImage(**ticket.source),
+                mask_png=drawing.png if drawing.kind == "mask" else None,
+                markup_png=drawing.png if drawing.kind == "markup" else None,
+            )
 
             async def locale_of(_settings: GuildSettings | None) -> str:
                 return ticket.locale
@@ -255,13 +282,17 @@ class Painting:
             and payload.get("i") == _image_key(ticket.source)
         )
 
+    def takes_markup(self) -> bool:
+        """Whether the page offers its Notes mode: the model sends are made with takes markup."""
+        return self._edits.takes_markup()
+
     async def image(self, ticket: PaintTicket) -> bytes:
         """The image to paint on, as a PNG (orientation applied), fetched once from Discord's CDN."""
         return await self._images.of(ticket)
 
-    async def send(self, ticket: PaintTicket, prompt: str, mask: bytes) -> None:
-        """The page's Send on a ticket `ticket()` gave: the mask and prompt checked, the link used
-        up (unless another send used it first), and the edit queued."""
+    async def send(self, ticket: PaintTicket, prompt: str, drawing: Drawing) -> None:
+        """The page's Send on a ticket `ticket()` gave: the drawing (mask or markup) and prompt
+        checked, the link used up (unless another send used it first), and the edit queued."""
         prompt = prompt.strip()
         if not prompt or len(prompt) > MAX_PROMPT_CHARS:
             raise PaintRefused(
@@ -270,16 +301,17 @@ class Painting:
         if (problem := control_character_problem(prompt)) is not None:
             raise PaintRefused(400, problem, ticket.locale)
         try:
-            shape = await self._threads.run(describe, mask)
+            shape = await self._threads.run(describe, drawing.png)
         except ImageDataError:
             shape = None
         if shape is None or shape.extension != "png":
-            raise PaintRefused(400, _("The mask must be a PNG image."), ticket.locale)
+            refusal = _("The markup must be a PNG image.") if drawing.kind == "markup" else None
+            raise PaintRefused(400, refusal or _("The mask must be a PNG image."), ticket.locale)
         async with self._sessions() as session:
             claimed = await claim_ticket(session, ticket.nonce, self._clock.now())
             await session.commit()
         if not claimed:
             raise PaintRefused(410, _("This link was used already. Ask for a new one with /edit."), ticket.locale)
-        refused = await self._edits.queue(ticket, prompt, mask)
+        refused = await self._edits.queue(ticket, prompt, drawing)
         if refused is not None:
             raise PaintRefused(400, refused, ticket.locale)

@@ -141,13 +141,16 @@ class Production:
             use_own_alpha=True,
             area=params.area,
             mask_data=params.mask_png,
+            markup=params.markup,
+            markup_data=params.markup_png,
         )
         inputs = [InputImage(prepared.image.data)]
         for reference in params.references:
             extra = await self._fetch_prepared(reference, None, spec, params.fit, use_own_alpha=False)
             inputs.append(InputImage(extra.image.data, filename=f"reference-{len(inputs)}.png"))
         mask = InputImage(prepared.mask, filename="mask.png") if prepared.mask else None
-        await screen(params.prompt, [image.data for image in inputs])
+        markup = InputImage(prepared.markup, filename="markup.png") if prepared.markup else None
+        await screen(params.prompt, [image.data for image in inputs] + ([markup.data] if markup else []))
         return await images.edit(
             inputs,
             params.prompt,
@@ -161,6 +164,7 @@ class Production:
             input_fidelity=params.input_fidelity,
             user=user,
             output=self._output(spec, params.size, limit, params.background),
+            markup=markup,
         )
 
     async def _outpaint(
@@ -193,11 +197,16 @@ class Production:
         use_own_alpha: bool,
         area: Sequence[int] = (),
         mask_data: bytes | None = None,
+        markup: SourceImage | None = None,
+        markup_data: bytes | None = None,
     ) -> PreparedEdit:
-        """`mask_data`: a mask at hand (painted on the page), instead of one to fetch."""
+        """`mask_data`, `markup_data`: a mask or markup at hand (drawn on the page), instead of one
+        to fetch."""
         data = await self._downloads.fetch(source.url, declared_size=source.size)
         if mask is not None:
-            mask_data = await self._downloads.fetch(mask.url, declared_size=mask.size, mask=True)
+            mask_data = await self._downloads.fetch(mask.url, declared_size=mask.size, what=_("mask"))
+        if markup is not None:
+            markup_data = await self._downloads.fetch(markup.url, declared_size=markup.size, what=_("markup"))
         try:
             return await self._threads.run(
                 prepare_edit,
@@ -208,6 +217,7 @@ class Production:
                 fit=fit,
                 use_own_alpha=use_own_alpha,
                 area=area,
+                markup=markup_data,
             )
         except ImageDataError as exc:
             raise InvalidRequest(_("That image can't be used: {reason}.", reason=exc.reason)) from None

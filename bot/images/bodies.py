@@ -49,11 +49,18 @@ def common_options(
 
 
 def multipart(
-    images: Sequence[InputImage], mask: InputImage | None, fields: dict[str, Any]
+    images: Sequence[InputImage],
+    mask: InputImage | None,
+    fields: dict[str, Any],
+    *,
+    markup: InputImage | None = None,
 ) -> Callable[[], aiohttp.FormData]:
     """A builder for the multipart body: a FormData can be sent only once, so each attempt builds anew.
     One image goes as the field `image`; several as repeated `image[]` fields, as OpenAI's own
-    example does (the live API refuses a repeated `image` with `duplicate_parameter`)."""
+    example does (the live API refuses a repeated `image` with `duplicate_parameter`). A `markup`
+    goes as the file part `markup`, never beside a mask."""
+    if mask is not None and markup is not None:
+        raise ValueError("an edit takes a mask or a markup, not both")
     image_field = "image" if len(images) == 1 else "image[]"
 
     def build() -> aiohttp.FormData:
@@ -62,6 +69,8 @@ def multipart(
             form.add_field(image_field, image.data, filename=image.filename, content_type=image.content_type)
         if mask is not None:
             form.add_field("mask", mask.data, filename=mask.filename, content_type=mask.content_type)
+        if markup is not None:
+            form.add_field("markup", markup.data, filename=markup.filename, content_type=markup.content_type)
         for name, value in fields.items():
             form.add_field(name, ("true" if value else "false") if isinstance(value, bool) else str(value))
         return form

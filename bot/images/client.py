@@ -127,7 +127,10 @@ class ImagesClient(Transport):
         user: str | None = None,
         complexity: str | None = None,
         background: str | None = None,
+        markup: InputImage | None = None,
     ) -> ImagesResult:
+        """`markup`: notes drawn on a transparent overlay of the first image, sent (to a model that
+        takes markup) as the part `markup` instead of a mask; never together with `mask`."""
         if not images:
             raise ValueError("an edit needs at least one image")
         fields = {
@@ -147,7 +150,12 @@ class ImagesClient(Transport):
         images = list(images)[: max(model.max_edit_images, 1)]
 
         async def run(count: int) -> ImagesResult:
-            form = multipart(images, mask if model.masks else None, {**fields, "n": count})
+            form = multipart(
+                images,
+                mask if model.masks else None,
+                {**fields, "n": count},
+                markup=markup if model.markup else None,
+            )
             return await self._parse_images(await self.request("/images/edits", form=form))
 
         return await self._fan_out(n, model, run)

@@ -166,6 +166,16 @@ class ModelSpec:
             backgrounds=", ".join(self.backgrounds),
         )
 
+    def markup_problem(self, *, with_mask: bool = False) -> Text | None:
+        """Why this model can't take markup (notes drawn on a transparent overlay), or None: the
+        model must take it, and a markup says where to edit, so it never comes with a mask (or a
+        grid area)."""
+        if not self.markup:
+            return _("`{model}` doesn't take markup. Leave the markup out or pick another model.", model=self.name)
+        if with_mask:
+            return _("Send either a mask (or an area) or markup, not both: the markup already says where to edit.")
+        return None
+
     def prompt_problem(self, prompt: str) -> Text | None:
         if not prompt.strip():
             return _("The prompt is empty; describe the image you want.")

@@ -1,9 +1,11 @@
 """The Edit form, opened by right-click → Edit image and by a result's Edit buttons: the prompt,
-and, both optional, a mask to upload or the area to change as cells of a 3x3 grid.
+and, all optional, a mask to upload or the area to change as cells of a 3x3 grid, and, when the
+model the form edits with (the default) takes markup, notes drawn on the image to upload.
 
 discord.py sends `required: true` for a file upload and a checkbox group unless told otherwise,
-so both say `required=False`. An uploaded mask wins over the grid; with neither, the whole image
-changes.
+so each says `required=False`. An uploaded mask wins over the grid; with neither, the whole image
+changes. Notes come instead of a mask or an area: with either, intake refuses them. The form has
+four of the five rows Discord allows.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ class EditForm(discord.ui.Modal):
         self.mask_upload: discord.ui.FileUpload[Any] = discord.ui.FileUpload(
             custom_id="mask", required=False, min_values=0, max_values=1
         )
+        self.markup_upload: discord.ui.FileUpload[Any] | None = None
         self.area_cells: discord.ui.CheckboxGroup[Any] = discord.ui.CheckboxGroup(
             custom_id="area", required=False, min_values=0, max_values=GRID_CELLS
         )
@@ -72,6 +75,15 @@ class EditForm(discord.ui.Modal):
                 component=self.area_cells,
             )
         )
+        if intake.takes_markup():
+            self.markup_upload = discord.ui.FileUpload(custom_id="markup", required=False, min_values=0, max_values=1)
+            self.add_item(
+                discord.ui.Label(
+                    text=_("Notes drawn on the image (optional)").render(locale),
+                    description=_("A transparent PNG with arrows, circles or words; not with a mask").render(locale),
+                    component=self.markup_upload,
+                )
+            )
 
     def area(self) -> list[int]:
         """The chosen cells, only those the form offers."""
@@ -81,11 +93,21 @@ class EditForm(discord.ui.Modal):
         uploads = self.mask_upload.values
         mask = SourceImage.from_attachment(uploads[0]) if uploads else None
         area = self.area() if mask is None else []
-        await self.errors.guarded(interaction, self._edit(interaction, mask, area))
+        notes = self.markup_upload.values if self.markup_upload is not None else []
+        markup = SourceImage.from_attachment(notes[0]) if notes else None
+        await self.errors.guarded(interaction, self._edit(interaction, mask, area, markup))
 
-    async def _edit(self, interaction: discord.Interaction, mask: SourceImage | None, area: list[int]) -> None:
+    async def _edit(
+        self, interaction: discord.Interaction, mask: SourceImage | None, area: list[int], markup: SourceImage | None
+    ) -> None:
         await self.intake.edit(
-            interaction, command="edit", image=self.source, prompt=self.prompt_input.value, mask=mask, area=area
+            interaction,
+            command="edit",
+            image=self.source,
+            prompt=self.prompt_input.value,
+            mask=mask,
+            area=area,
+            markup=markup,
         )
-        if mask is None and not area and self.offer_painting is not None:
+        if mask is None and not area and markup is None and self.offer_painting is not None:
             await self.offer_painting(interaction, self.source)

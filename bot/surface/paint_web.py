@@ -1,7 +1,9 @@
 """The painting page's server, when `[web]` is set: `GET /paint/{token}` (the page),
-`GET /paint/{token}/image` (the image, only through its token), `POST /paint/{token}` (a mask
-and a prompt, as `multipart/form-data`, from the page or a script), and the page's script and
-style under `/paint/static/`. Nothing else is served.
+`GET /paint/{token}/image` (the image, only through its token), `POST /paint/{token}` (a prompt
+and either a `mask` or a `markup`, as `multipart/form-data`, from the page or a script), and the
+page's script and style under `/paint/static/`. Nothing else is served. The page has a Notes mode
+(a pen in a few colours, an arrow and a text tool, whose drawings are sent as `markup`) when the
+model a send is made with takes markup (see bot/flow/painting.py).
 
 The page faces the internet, so who asks is checked before anything they send is read: a send's
 link is checked (its signature, then its ticket) before its body, at most `web.max_open_sends`
@@ -32,7 +34,7 @@ from aiohttp import BodyPartReader, web
 
 from bot.clock import Clock
 from bot.flow.locales import Locales
-from bot.flow.painting import MAX_PROMPT_CHARS, Painting, PaintRefused
+from bot.flow.painting import MAX_PROMPT_CHARS, Drawing, Painting, PaintRefused
 from bot.flow.sources import SourceImage
 from bot.i18n import Text, _
 
@@ -51,7 +53,8 @@ SECURITY_HEADERS = {
 }
 STATIC = {"paint.js": "text/javascript", "paint.css": "text/css"}
 TOKEN_PATTERN = "{token:[A-Za-z0-9_.=-]{1,512}}"
-MASK_FIELD_BYTES_SLACK = 64 * 1024  # the prompt and the form's own framing, beside the mask
+MASK_FIELD_BYTES_SLACK = 64 * 1024  # the prompt and the form's own framing, beside the mask (or markup)
+DRAWINGS = ("mask", "markup")  # a send carries exactly one of them
 
 
 def _static(name: str) -> bytes:
@@ -163,33 +166,88 @@ PAGE_TEXT = {
     "prompt": _("What should change?"),
     "send": _("Send"),
 }
+NOTES_TEXT = {
+    "title": _("Paint the area to change, or draw notes on the image"),
+    "modes": _("What to draw"),
+    "mode-mask": _("Area"),
+    "mode-notes": _("Notes"),
+    "pen": _("Pen"),
+    "arrow": _("Arrow"),
+    "text": _("Text"),
+    "pen-size": _("Pen size"),
+    "note-text": _("Note"),
+    "note-placeholder": _("Type, then click on the image"),
+    "colours": _("Colour"),
+}
+PEN_COLOURS = {"#ff3b30": _("Red"), "#ffd60a": _("Yellow"), "#0a84ff": _("Blue"), "#ffffff": _("White")}
 SCRIPT_TEXT = {
     "nothing": _("Paint the area to change first."),
+    "nothing-notes": _("Paint the area to change, or draw notes, first."),
+    "both": _("Send either the painted area or the notes: clear one of them."),
+    "no-note": _("Type the note first, then click where it goes."),
     "sending": _("Sending…"),
     "failed": _("Sending failed. Try again."),
 }
 
 
-def painting_page(locale: str, token: str) -> str:
-    """The page's body: the toolbar, the image under its painting canvas, the prompt and Send."""
-    text = {key: html.escape(value.render(locale)) for key, value in PAGE_TEXT.items()}
-    labels = html.escape(json.dumps({key: value.render(locale) for key, value in SCRIPT_TEXT.items()}))
+def _note_tools(locale: str) -> tuple[str, str]:
+    """The Notes mode's switch (Area or Notes) and its tools: a pen in a few colours, an arrow and
+    a text tool, the pen's size and the note's words."""
+    text = {key: html.escape(value.render(locale)) for key, value in NOTES_TEXT.items()}
+    modes = (
+        f'<div id="modes" role="group" aria-label="{text["modes"]}">'
+        f'<button type="button" id="mode-mask" aria-pressed="true">{text["mode-mask"]}</button>'
+        f'<button type="button" id="mode-notes" aria-pressed="false">{text["mode-notes"]}</button></div>'
+    )
+    swatches = "".join(
+        f'<button type="button" class="swatch" data-colour="{colour}" aria-label="{html.escape(name.render(locale))}"'
+        f' aria-pressed="{str(index == 0).lower()}"></button>'
+        for index, (colour, name) in enumerate(PEN_COLOURS.items())
+    )
     tools = "".join(
         [
+            '<span id="note-tools" class="group" hidden>',
+            *(
+                f'<button type="button" id="{key}" aria-pressed="{str(key == "pen").lower()}">{text[key]}</button>'
+                for key in ("pen", "arrow", "text")
+            ),
+            f'<span class="swatches" role="group" aria-label="{text["colours"]}">{swatches}</span>',
+            f'<label class="size">{text["pen-size"]} '
+            '<input id="pen-size" type="range" min="2" max="40" value="8"></label>',
+            f'<label class="size">{text["note-text"]} <input id="note-text" type="text" maxlength="200"'
+            f' placeholder="{text["note-placeholder"]}"></label></span>',
+        ]
+    )
+    return modes, tools
+
+
+def painting_page(locale: str, token: str, *, notes: bool = False) -> str:
+    """The page's body: the toolbar, the image under its painting canvas (and, with `notes`, the
+    Notes mode's canvas over it), the prompt and Send."""
+    text = {key: html.escape(value.render(locale)) for key, value in PAGE_TEXT.items()}
+    labels = html.escape(json.dumps({key: value.render(locale) for key, value in SCRIPT_TEXT.items()}))
+    modes, note_tools = _note_tools(locale) if notes else ("", "")
+    tools = "".join(
+        [
+            '<span id="mask-tools" class="group">',
             f'<button type="button" id="brush" aria-pressed="true">{text["brush"]}</button>',
             f'<button type="button" id="eraser" aria-pressed="false">{text["eraser"]}</button>',
             f'<label class="size">{text["size"]} <input id="size" type="range" min="4" max="160" value="40"></label>',
-            *(f'<button type="button" id="{key}">{text[key]}</button>' for key in ("undo", "redo", "invert", "clear")),
+            f'<button type="button" id="invert">{text["invert"]}</button></span>',
+            note_tools,
+            *(f'<button type="button" id="{key}">{text[key]}</button>' for key in ("undo", "redo", "clear")),
             f'<button type="button" id="zoom-out" aria-label="{text["zoom-out"]}">&#8722;</button>',
             f'<button type="button" id="zoom-fit">{text["zoom-fit"]}</button>',
             f'<button type="button" id="zoom-in" aria-label="{text["zoom-in"]}">+</button>',
         ]
     )
+    title = html.escape(NOTES_TEXT["title"].render(locale)) if notes else text["title"]
+    layers = '<canvas id="strokes"></canvas>' + ('<canvas id="notes"></canvas>' if notes else "")
     return (
-        f'<main data-labels="{labels}"><h1>{text["title"]}</h1>'
+        f'<main data-labels="{labels}"><h1>{title}</h1>{modes}'
         f'<div id="tools" role="toolbar">{tools}</div>'
         f'<div id="stage"><img id="photo" src="./{html.escape(token)}/image" alt="{text["image"]}">'
-        '<canvas id="strokes"></canvas></div>'
+        f"{layers}</div>"
         '<form id="send" method="post" enctype="multipart/form-data">'
         f'<label for="prompt">{text["prompt"]}</label>'
         f'<textarea id="prompt" name="prompt" required maxlength="{MAX_PROMPT_CHARS}" rows="3"></textarea>'
@@ -279,7 +337,8 @@ class PaintServer:
     async def _page(self, request: web.Request) -> web.Response:
         token = request.match_info["token"]
         ticket = await self._painting.ticket(token)
-        return page(ticket.locale, _("Paint the area"), painting_page(ticket.locale, token))
+        body = painting_page(ticket.locale, token, notes=self._painting.takes_markup())
+        return page(ticket.locale, _("Paint the area"), body)
 
     async def _image(self, request: web.Request) -> web.Response:
         ticket = await self._painting.ticket(request.match_info["token"])
@@ -290,8 +349,8 @@ class PaintServer:
         try:
             ticket = await self._painting.ticket(request.match_info["token"])  # before any of the body
             with self._sends.hold(ticket.nonce, ticket.locale):
-                prompt, mask = await self._read_form(request, ticket.locale)
-            await self._painting.send(ticket, prompt, mask)
+                prompt, drawing = await self._read_form(request, ticket.locale)
+            await self._painting.send(ticket, prompt, drawing)
         except PaintRefused as refused:
             if not wants_json:
                 raise
@@ -308,9 +367,10 @@ class PaintServer:
             f'<main class="note"><p>{html.escape(done.render(ticket.locale))}</p></main>',
         )
 
-    async def _read_form(self, request: web.Request, locale: str) -> tuple[str, bytes]:
-        """The form's `prompt` and `mask`, each up to its cap, all within the body's deadline."""
-        malformed = PaintRefused(400, _("Send the mask and the prompt as a form."), locale)
+    async def _read_form(self, request: web.Request, locale: str) -> tuple[str, Drawing]:
+        """The form's `prompt` and its `mask` or `markup` (exactly one), each up to its cap, all
+        within the body's deadline."""
+        malformed = PaintRefused(400, _("Send the prompt and either a mask or a markup as a form."), locale)
         if request.content_type != "multipart/form-data":
             raise malformed
         if (request.content_length or 0) > self._max_body + MASK_FIELD_BYTES_SLACK:
@@ -326,17 +386,19 @@ class PaintServer:
             raise PaintRefused(400, _("The send was cut off. Try again."), locale) from None
         except ValueError:  # aiohttp's word for a body that is not the multipart it claims
             raise malformed from None
-        if "mask" not in fields or "prompt" not in fields:
+        drawings = [Drawing(kind, fields[kind]) for kind in DRAWINGS if kind in fields]
+        if len(drawings) != 1 or "prompt" not in fields:
             raise malformed
-        return fields["prompt"].decode("utf-8", errors="replace"), fields["mask"]
+        return fields["prompt"].decode("utf-8", errors="replace"), drawings[0]
 
     async def _read_parts(self, request: web.Request, locale: str) -> dict[str, bytes]:
         fields: dict[str, bytes] = {}
         reader = await request.multipart()
         while (part := await reader.next()) is not None:
             name = part.name if isinstance(part, BodyPartReader) else None
-            if not isinstance(part, BodyPartReader) or name not in ("prompt", "mask") or name in fields:
-                raise PaintRefused(400, _("Send the mask and the prompt as a form."), locale)
+            one_each = name not in fields and not (name in DRAWINGS and fields.keys() & set(DRAWINGS))
+            if not isinstance(part, BodyPartReader) or name not in ("prompt", *DRAWINGS) or not one_each:
+                raise PaintRefused(400, _("Send the prompt and either a mask or a markup as a form."), locale)
             cap = MAX_PROMPT_CHARS * 4 if name == "prompt" else self._max_body
             data = bytearray()
             while chunk := await part.read_chunk():

@@ -4,7 +4,7 @@ import pytest
 from PIL import Image
 
 from bot.imaging import ImageDataError, load_image, mask_alpha, prepare_edit
-from tests.helpers import decode, encode
+from tests.helpers import decode, encode, markup_png
 
 
 @pytest.mark.parametrize(
@@ -126,3 +126,36 @@ def test_gpt_inputs_shrink_under_their_limit():
 def test_a_jpeg_cut_inside_its_header_is_corrupt():
     with pytest.raises(ImageDataError, match="truncated or corrupt"):
         load_image(encode(Image.new("RGB", (640, 480), "teal"), "JPEG")[:400])
+
+
+def test_a_markup_is_fitted_to_the_image_and_the_images_own_transparency_is_then_no_mask():
+    image = Image.new("RGBA", (200, 100), (0, 128, 0, 255))
+    image.paste((0, 0, 0, 0), (0, 0, 20, 20))
+    prepared = prepare_edit(
+        encode(image), None, square_png=False, max_bytes=50 << 20, markup=markup_png((100, 50), (50, 0, 100, 25))
+    )
+    markup = decode(prepared.markup)
+    assert prepared.mask is None and (markup.format, markup.mode, markup.size) == ("PNG", "RGBA", (200, 100))
+    assert markup.getpixel((150, 25)) == (255, 59, 48, 255) and markup.getpixel((50, 75))[3] == 0
+
+
+def test_a_markup_shrinks_with_its_image():
+    noise = Image.merge("RGB", [Image.effect_noise((800, 800), 100) for _ in range(3)])
+    markup = markup_png((800, 800), (0, 0, 400, 400))
+    prepared = prepare_edit(encode(noise), None, square_png=False, max_bytes=1 << 20, markup=markup)
+    assert decode(prepared.markup).size == (prepared.image.width, prepared.image.height) != (800, 800)
+
+
+@pytest.mark.parametrize(
+    ("markup", "message"),
+    [
+        (encode(Image.new("RGB", (64, 64), "red")), "transparent background"),
+        (encode(Image.new("RGBA", (64, 64), (255, 0, 0, 255))), "transparent background"),
+        (encode(Image.new("RGBA", (64, 64), (255, 0, 0, 90)), "WEBP"), "transparent background"),
+        (encode(Image.new("RGBA", (64, 64), (255, 0, 0, 0))), "markup is empty"),
+        (b"not an image", "not an image"),
+    ],
+)
+def test_a_markup_must_be_a_png_with_transparency_that_draws_something(markup, message):
+    with pytest.raises(ImageDataError, match=message):
+        prepare_edit(encode(Image.new("RGB", (64, 64))), None, square_png=False, max_bytes=4 << 20, markup=markup)

@@ -3,7 +3,7 @@
 import pytest
 from PIL import Image
 
-from tests.helpers import decode, encode, usage_rows
+from tests.helpers import decode, encode, markup_png, usage_rows
 
 
 def photo(size=(640, 480), colour="teal") -> bytes:
@@ -145,3 +145,72 @@ async def test_message_without_an_image_gets_a_clear_answer(make_config, start_b
     state = await discord_api.send_message_command("Edit image", message)
     reply = await discord_api.wait_for_reply(state)
     assert reply.ephemeral and "has no image attached" in reply.text
+
+
+MARKUP_MODEL = "gpt-image-2.6-flare"  # takes markup
+
+
+async def test_edit_with_markup_sends_it_fitted_to_the_image_and_no_mask(
+    make_config, start_bot, discord_api, images_api
+):
+    bot = await start_bot(make_config(images={"model": MARKUP_MODEL}))
+    markup = discord_api.upload("notes.png", markup_png((320, 240), (0, 0, 80, 60)))
+    state = await discord_api.send_slash_command(
+        "edit", {"image": discord_api.upload("cat.jpg", photo()), "prompt": "a hat where it's marked", "markup": markup}
+    )
+    assert (await discord_api.wait_for_reply(state)).attachment_bytes()
+    [request] = images_api.requests
+    assert request.fields["model"] == MARKUP_MODEL and "mask" not in request.files
+    sent = decode(request.files["markup"][0])
+    assert (sent.format, sent.mode, sent.size) == ("PNG", "RGBA", (640, 480))  # drawn at half the image's size
+    assert sent.getpixel((80, 60)) == (255, 59, 48, 255) and sent.getpixel((500, 400))[3] == 0
+    [row] = await usage_rows(bot)
+    assert (row.command, row.status) == ("edit", "ok")
+
+
+@pytest.mark.parametrize(
+    ("model", "with_mask", "message"),
+    [
+        ("gpt-image-2", False, "`gpt-image-2` doesn't take markup"),
+        (MARKUP_MODEL, True, "not both"),
+    ],
+)
+async def test_markup_is_refused_before_any_call_where_it_cannot_go(
+    make_config, start_bot, discord_api, images_api, model, with_mask, message
+):
+    bot = await start_bot(make_config(images={"model": model}))
+    options = {
+        "image": discord_api.upload("cat.jpg", photo()),
+        "prompt": "a hat",
+        "markup": discord_api.upload("notes.png", markup_png((640, 480), (0, 0, 80, 60))),
+    }
+    if with_mask:
+        options["mask"] = discord_api.upload("mask.png", encode(Image.new("L", (640, 480), 0)))
+    reply = await discord_api.wait_for_reply(await discord_api.send_slash_command("edit", options))
+    assert reply.ephemeral and message in reply.text
+    assert images_api.requests == []
+    [row] = await usage_rows(bot)
+    assert (row.command, row.status) == ("edit", "invalid")
+
+
+@pytest.mark.parametrize(
+    ("markup", "message"),
+    [
+        (encode(Image.new("RGB", (64, 64), "red")), "PNG with a transparent background"),
+        (encode(Image.new("RGBA", (64, 64), (255, 0, 0, 128)), "WEBP"), "PNG with a transparent background"),
+        (encode(Image.new("RGBA", (64, 64), (0, 0, 0, 0))), "markup is empty"),
+    ],
+)
+async def test_a_markup_that_is_no_transparent_png_is_refused_before_the_provider(
+    make_config, start_bot, discord_api, images_api, markup, message
+):
+    bot = await start_bot(make_config(images={"model": MARKUP_MODEL}))
+    options = {
+        "image": discord_api.upload("cat.jpg", photo()),
+        "prompt": "a hat",
+        "markup": discord_api.upload("notes.png", markup),
+    }
+    reply = await discord_api.wait_for_reply(await discord_api.send_slash_command("edit", options))
+    assert message in reply.text
+    assert images_api.requests == []
+    assert [row.status for row in await usage_rows(bot)] == ["invalid"]

@@ -1,9 +1,12 @@
 """The Edit form through the real bot: the prompt, and, both optional, a mask to upload or the
-area to change as cells of a 3x3 grid (transparent in exactly those cells on the fitted image)."""
+area to change as cells of a 3x3 grid (transparent in exactly those cells on the fitted image),
+and, for a model that takes markup, notes drawn on the image to upload instead."""
 
 from PIL import Image
 
-from tests.helpers import decode, encode, usage_rows
+from tests.helpers import decode, encode, markup_png, usage_rows
+
+MARKUP_MODEL = "gpt-image-2.6-flare"  # takes markup
 
 
 def photo(size=(600, 300), colour="teal") -> bytes:
@@ -25,6 +28,7 @@ async def test_the_form_offers_an_optional_upload_and_an_optional_grid(make_conf
     await start_bot(make_config())
     components = form_components(await open_form(discord_api, photo()))
     assert components["mask"]["type"] == 19 and components["mask"]["required"] is False
+    assert "markup" not in components  # gpt-image-2 takes no markup
     grid = components["area"]
     assert grid["type"] == 22 and grid["required"] is False and (grid["min_values"], grid["max_values"]) == (0, 9)
     assert [option["label"] for option in grid["options"]] == [
@@ -71,3 +75,35 @@ async def test_with_neither_the_whole_image_changes(make_config, start_bot, disc
     submitted = await discord_api.submit_modal(await open_form(discord_api, photo()), ["make it night"])
     assert (await discord_api.wait_for_reply(submitted)).attachment_bytes()
     assert "mask" not in images_api.requests[0].files
+
+
+async def test_for_a_model_that_takes_markup_the_form_sends_the_uploaded_notes_instead_of_a_mask(
+    make_config, start_bot, discord_api, images_api
+):
+    bot = await start_bot(make_config(images={"model": MARKUP_MODEL}))
+    menu = await open_form(discord_api, photo())
+    upload = form_components(menu)["markup"]
+    assert upload["type"] == 19 and upload["required"] is False and len(menu.modal["components"]) <= 5
+    notes = discord_api.upload("notes.png", markup_png((600, 300), (500, 0, 600, 100)))
+    submitted = await discord_api.submit_modal(menu, ["a kite where it's marked"], uploads={"markup": [notes]})
+    assert (await discord_api.wait_for_reply(submitted)).attachment_bytes()
+    [request] = images_api.requests
+    assert "mask" not in request.files
+    markup = decode(request.files["markup"][0])
+    assert markup.size == (600, 300) and markup.getpixel((550, 50))[3] == 255 and markup.getpixel((50, 250))[3] == 0
+    [row] = await usage_rows(bot)
+    assert (row.command, row.status) == ("edit", "ok")
+
+
+async def test_notes_with_an_area_of_the_grid_are_refused_before_any_call(
+    make_config, start_bot, discord_api, images_api
+):
+    bot = await start_bot(make_config(images={"model": MARKUP_MODEL}))
+    menu = await open_form(discord_api, photo())
+    notes = discord_api.upload("notes.png", markup_png((600, 300), (500, 0, 600, 100)))
+    submitted = await discord_api.submit_modal(menu, ["a kite"], uploads={"markup": [notes]}, checked={"area": ["2"]})
+    reply = await discord_api.wait_for_reply(submitted)
+    assert reply.ephemeral and "not both" in reply.text
+    assert images_api.requests == []
+    [row] = await usage_rows(bot)
+    assert (row.command, row.status) == ("edit", "invalid")

@@ -1,9 +1,13 @@
 """The painting page through the real bot: the link `/edit` offers, the page and its headers, the
-token's refusals, a scripted send, and, in a real headless Chromium (Debian's package, driven by
-Playwright), a stroke painted and sent, touch, and undo, each checked pixel by pixel in the mask
-the provider received."""
+token's refusals, a scripted send (a mask, or a markup for a model that takes it), and, in a real
+headless Chromium (Debian's package, driven by Playwright), a stroke painted and sent, touch, undo,
+and the Notes mode's pen and text, each checked pixel by pixel in what the provider received.
+
+With IMAGEBOT_SCREENSHOTS=1 the browser tests also write the README's pictures, docs/paint.png and
+docs/paint-notes.png; otherwise a run leaves the tree as it was."""
 
 import math
+import os
 import shutil
 from datetime import timedelta
 from pathlib import Path
@@ -14,10 +18,29 @@ from sqlalchemy import update
 
 from bot.clock import utcnow
 from bot.db.models import PaintTicket
-from tests.helpers import decode, get, mask_png, offered_link, painting_link, photo, post, usage_rows, web_config
+from tests.helpers import (
+    decode,
+    get,
+    markup_png,
+    mask_png,
+    offered_link,
+    painting_link,
+    photo,
+    post,
+    usage_rows,
+    web_config,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+NOTES_MODEL = "gpt-image-2.6-flare"  # takes markup
+BLUE = (10, 132, 255)  # the page's blue pen
+
+
+async def keep_screenshot(page, name: str) -> None:
+    """docs/`name`, a picture for the README, written only when IMAGEBOT_SCREENSHOTS=1."""
+    if os.environ.get("IMAGEBOT_SCREENSHOTS") == "1":
+        await page.screenshot(path=str(ROOT / "docs" / name))
 
 
 async def test_without_web_nothing_listens_and_nothing_offers_a_link(make_config, start_bot, discord_api, images_api):
@@ -143,7 +166,7 @@ async def test_in_a_browser_a_painted_stroke_is_the_masks_transparent_area(
     await page.mouse.move(box["x"] + end[0], box["y"] + end[1], steps=12)
     await page.mouse.up()
     await page.fill("#prompt", "a river of light")
-    await page.screenshot(path=str(ROOT / "docs" / "paint.png"))
+    await keep_screenshot(page, "paint.png")
     await page.click("#submit")
     await page.locator("#status", has_text="Sent").wait_for()  # no eval: the page's CSP forbids it
     await images_api.wait_for_requests(2)
@@ -209,3 +232,109 @@ async def test_each_address_has_a_rate_and_a_send_has_a_size_cap(make_config, st
     assert (await get(url))[0] == 200
     statuses = [(await get(f"{url}/image"))[0] for _ in range(3)]
     assert statuses == [200, 200, 429]
+
+
+@pytest.mark.parametrize(("model", "offered"), [(NOTES_MODEL, True), ("gpt-image-2", False)])
+async def test_the_page_has_a_notes_mode_only_when_the_model_takes_markup(
+    make_config, start_bot, discord_api, images_api, model, offered
+):
+    bot = await start_bot(web_config(make_config, model=model))
+    url, _ = await offered_link(discord_api, bot, photo())
+    status, body, _ = await get(url)
+    assert status == 200 and b'<canvas id="strokes">' in body
+    assert (b'<canvas id="notes">' in body, b'id="mode-notes"' in body, b'id="note-text"' in body) == (offered,) * 3
+
+
+async def test_a_scripted_markup_send_sends_markup_fitted_to_the_image_and_no_mask(
+    make_config, start_bot, discord_api, images_api
+):
+    bot = await start_bot(web_config(make_config, model=NOTES_MODEL))
+    url, state = await offered_link(discord_api, bot, photo())
+    before = len(state.followups)
+    status, text, _ = await post(url, "a hat here", markup_png((200, 150), (10, 10, 60, 40)), fields=("markup",))
+    assert status == 200 and "Sent" in text
+    await discord_api.wait_for(lambda: any(m.payload["attachments"] for m in state.followups[before:]))
+    edit = images_api.requests[-1]
+    assert (edit.fields["model"], edit.fields["prompt"]) == (NOTES_MODEL, "a hat here")
+    assert "mask" not in edit.files and len(edit.files["markup"]) == 1
+    markup = decode(edit.files["markup"][0])
+    assert (markup.format, markup.mode, markup.size) == ("PNG", "RGBA", (400, 300))  # fitted: drawn at half size
+    assert markup.getpixel((70, 50)) == (255, 59, 48, 255) and markup.getpixel((300, 200))[3] == 0
+    rows = await usage_rows(bot, 2, delivered=True)
+    assert (rows[1].via, rows[1].status, rows[1].model) == ("paint", "ok", NOTES_MODEL)
+
+
+async def test_a_send_with_a_mask_and_a_markup_is_refused_and_the_link_kept(
+    make_config, start_bot, discord_api, images_api
+):
+    bot = await start_bot(web_config(make_config, model=NOTES_MODEL))
+    url, _ = await offered_link(discord_api, bot, photo())
+    drawn = markup_png((400, 300), (0, 0, 50, 50))
+    for fields in (("mask", "markup"), ("markup", "mask"), ("markup", "markup"), ()):
+        status, text, _ = await post(url, "a hat", drawn, fields=fields)
+        assert status == 400 and "either a mask or a markup" in text, fields
+    assert len(images_api.requests) == 1  # the /edit that offered the link
+    status, _, _ = await post(url, "a hat", drawn, fields=("markup",))
+    assert status == 200
+    await images_api.wait_for_requests(2)
+    assert "markup" in images_api.requests[-1].files
+
+
+async def test_a_markup_for_a_model_without_markup_is_refused_before_any_call(
+    make_config, start_bot, discord_api, images_api
+):
+    bot = await start_bot(web_config(make_config))  # gpt-image-2: masks, no markup
+    url, _ = await offered_link(discord_api, bot, photo())
+    status, text, _ = await post(url, "a hat", markup_png((400, 300), (0, 0, 50, 50)), fields=("markup",))
+    assert status == 400 and "`gpt-image-2` doesn't take markup" in text
+    assert len(images_api.requests) == 1
+    rows = await usage_rows(bot, 2)
+    assert (rows[1].via, rows[1].status) == ("paint", "invalid")
+
+
+async def test_in_a_browser_a_pen_stroke_and_a_text_note_are_the_markup(
+    make_config, start_bot, discord_api, images_api, chromium
+):
+    bot = await start_bot(web_config(make_config, model=NOTES_MODEL))
+    url, _ = await offered_link(discord_api, bot, photo())
+    page = await chromium.new_page(viewport={"width": 900, "height": 800})
+    await page.goto(url)
+    await page.wait_for_selector("body[data-ready=true]")
+    assert not await page.is_visible("#pen")  # the area's tools first
+    await page.click("#mode-notes")
+    assert await page.is_visible("#pen") and not await page.is_visible("#brush")
+    await page.click('.swatch[data-colour="#0a84ff"]')
+    box = await (await page.query_selector("#notes")).bounding_box()
+    assert (round(box["width"]), round(box["height"])) == (400, 300)
+    start, end = (40, 60), (220, 90)
+    await page.mouse.move(box["x"] + start[0], box["y"] + start[1])
+    await page.mouse.down()
+    await page.mouse.move(box["x"] + end[0], box["y"] + end[1], steps=12)
+    await page.mouse.up()
+    await page.click("#text")
+    await page.fill("#note-text", "hat")
+    await page.mouse.click(box["x"] + 260, box["y"] + 220)
+    await page.fill("#prompt", "a blue scarf along the line, and a hat")
+    await keep_screenshot(page, "paint-notes.png")
+    await page.click("#submit")
+    await page.locator("#status", has_text="Sent").wait_for()  # no eval: the page's CSP forbids it
+    await images_api.wait_for_requests(2)
+    edit = images_api.requests[-1]
+    assert "mask" not in edit.files
+    markup = decode(edit.files["markup"][0])
+    assert (markup.mode, markup.size) == ("RGBA", (400, 300))
+    text_area = (250, 196, 400, 244)  # "hat", 32 px bold, its left end at the click, centred on its height
+    opaque_in_text = 0
+    for y in range(markup.height):
+        for x in range(markup.width):
+            red, green, blue, alpha = markup.getpixel((x, y))
+            in_text = text_area[0] <= x < text_area[2] and text_area[1] <= y < text_area[3]
+            opaque_in_text += in_text and alpha == 255
+            distance = distance_to_segment(x + 0.5, y + 0.5, start, end)
+            if distance < 2:  # the pen is 8 px wide; the browser may round its colour by a step
+                assert alpha == 255 and max(map(abs, (red - BLUE[0], green - BLUE[1], blue - BLUE[2]))) <= 2, (x, y)
+            elif distance > 6 and not in_text:
+                assert alpha == 0, (x, y)
+    assert opaque_in_text > 30
+    assert (await usage_rows(bot, 2))[1].via == "paint"
+    await page.close()

@@ -29,6 +29,7 @@ from tests.standins.images_rules import (
     ApiError,
     ExtraModel,
     check_input_image,
+    check_markup,
     check_model,
     dimensions_of,
     in_format,
@@ -470,6 +471,7 @@ class ImagesStandIn(Moderations):
                         raise ApiError(
                             400, "Invalid mask: must have an alpha channel and match the image's size.", param="mask"
                         )
+                check_markup(recorded.files, model, first)
             if fields.get("stream"):
                 kind = "image_generation" if operation == "generations" else "image_edit"
                 fault = failure.kind if failure is not None else None

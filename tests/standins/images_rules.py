@@ -30,6 +30,9 @@ GPT_IMAGE_25 = {
     "gpt-image-2.6-flare",
     "gpt-image-2.6-sunburst",
 }
+# 2.6 takes `markup` on edits: notes drawn on a transparent PNG overlay the size of the first image,
+# never with a mask (spec: openai-images.openapi.yaml, CreateImageEditRequest.markup).
+GPT_IMAGE_26 = {"gpt-image-2.6-flare", "gpt-image-2.6-sunburst"}
 GPT_IMAGE = {
     *GPT_IMAGE_25,
     "gpt-image-2",
@@ -229,7 +232,7 @@ def check_input_image(data: bytes, model: str, what: str) -> Image.Image:
         image.load()
     except Exception:
         raise ApiError(400, f"Invalid {what}: the file is not a supported image.", param=what) from None
-    if model == "dall-e-2" or what == "mask":
+    if model == "dall-e-2" or what in ("mask", "markup"):
         if image.format != "PNG" or len(data) >= 4 * 1024 * 1024:
             raise ApiError(400, f"Invalid {what}: must be a PNG under 4 MB.", param=what)
     elif image.format not in {"PNG", "JPEG", "WEBP"} or len(data) >= 50 * 1024 * 1024:
@@ -237,3 +240,20 @@ def check_input_image(data: bytes, model: str, what: str) -> Image.Image:
     if model == "dall-e-2" and image.width != image.height:
         raise ApiError(400, f"Invalid {what}: must be square.", param=what)
     return image
+
+
+def check_markup(files: dict[str, list[bytes]], model: str, first: Image.Image) -> None:
+    """A `markup` the API takes: on 2.6 models only, never with a mask, and a PNG with an alpha
+    channel the size of the first image."""
+    if "markup" not in files:
+        return
+    if model not in GPT_IMAGE_26:
+        raise ApiError(400, f"Unknown parameter: 'markup' for {model}.", param="markup")
+    if "mask" in files:
+        raise ApiError(400, "'markup' cannot be used together with 'mask'.", param="markup")
+    for markup in files["markup"]:
+        overlay = check_input_image(markup, model, "markup")
+        if overlay.size != first.size or "A" not in overlay.getbands():
+            raise ApiError(
+                400, "Invalid markup: must be a transparent PNG the size of the first image.", param="markup"
+            )

@@ -91,3 +91,41 @@ async def test_a_placeholder_image_carries_its_prompt_in_a_caption(images_api):
     middle = image.crop((image.width // 4, image.height * 2 // 5, image.width * 3 // 4, image.height * 3 // 5))
     colours = {colour for _, colour in middle.getcolors(1 << 16) or []}
     assert (20, 20, 20) in colours and (255, 255, 255) in colours  # the caption's band, and its text
+
+
+def _png(size, mode="RGBA") -> bytes:
+    buffer = io.BytesIO()
+    Image.new(mode, size).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("model", "parts", "status"),
+    [
+        ("gpt-image-2.6-flare", {"markup": _png((64, 64))}, 200),
+        ("gpt-image-2.6-sunburst", {"markup": _png((64, 64))}, 200),
+        ("gpt-image-2.5-flare", {"markup": _png((64, 64))}, 400),
+        ("gpt-image-2", {"markup": _png((64, 64))}, 400),
+        ("gpt-image-2.6-flare", {"markup": _png((64, 64)), "mask": _png((64, 64))}, 400),
+        ("gpt-image-2.6-flare", {"markup": _png((32, 64))}, 400),
+        ("gpt-image-2.6-flare", {"markup": _png((64, 64), "RGB")}, 400),
+    ],
+)
+async def test_markup_only_on_2_6_never_with_a_mask_and_a_transparent_png_of_the_images_size(
+    images_api, model, parts, status
+):
+    form = aiohttp.FormData()
+    form.add_field("model", model)
+    form.add_field("prompt", "a hat where it's marked")
+    form.add_field("image", _png((64, 64), "RGB"), filename="image.png", content_type="image/png")
+    for name, data in parts.items():
+        form.add_field(name, data, filename=f"{name}.png", content_type="image/png")
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"{images_api.base_url}/images/edits", data=form, headers={"Authorization": f"Bearer {images_api.api_key}"}
+        ) as response,
+    ):
+        answer = await response.json()
+    assert response.status == status, answer
+    assert status == 200 or answer["error"]["param"] == "markup"

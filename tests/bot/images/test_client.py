@@ -93,6 +93,17 @@ async def test_edit_sends_several_images_as_image_brackets_and_the_mask_as_multi
     assert request.fields["input_fidelity"] == "high"
 
 
+async def test_edit_sends_a_markup_as_a_file_part_and_never_with_a_mask(client, images_api):
+    image = InputImage(make_png(64, 64, "src"))
+    markup = InputImage(make_png(64, 64, "notes", alpha=True), filename="markup.png")
+    await client.edit([image], "a hat where it's marked", model=MODELS.get("gpt-image-2.6-flare"), markup=markup)
+    [request] = images_api.requests
+    assert request.files["markup"] == [markup.data] and "mask" not in request.files
+    with pytest.raises(ValueError, match="not both"):
+        await client.edit([image], "x", model=MODELS.get("gpt-image-2.6-flare"), mask=markup, markup=markup)
+    assert len(images_api.requests) == 1
+
+
 async def test_variation_for_dalle2(client, images_api):
     result = await client.create_variation(
         InputImage(make_png(256, 256, "v")), model=MODELS.get("dall-e-2"), n=2, size="256x256"

@@ -59,3 +59,13 @@ def test_quality_rules():
     assert registry.get("gpt-image-2").quality_problem("high") is None
     assert "no quality setting" in str(registry.get("dall-e-2").quality_problem("hd"))
     assert "standard, hd" in str(registry.get("dall-e-3").quality_problem("high"))
+
+
+def test_markup_rules():
+    """Markup (notes on a transparent overlay) on 2.6 only, and never with a mask or an area."""
+    registry = ModelRegistry()
+    for name in ("gpt-image-2.6-flare", "gpt-image-2.6-sunburst"):
+        assert registry.get(name).markup_problem() is None
+        assert "not both" in str(registry.get(name).markup_problem(with_mask=True))
+    for name in ("gpt-image-2.5-flare", "gpt-image-2", "dall-e-2", "someone-elses-model"):
+        assert f"`{name}` doesn't take markup" in str(registry.get(name).markup_problem())
