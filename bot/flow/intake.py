@@ -144,9 +144,11 @@ class Intake:
         complexity: str | None = None,
         background: str | None = None,
         draft: bool | None = None,
+        parent_id: int | None = None,
     ) -> None:
         """A generation; `style` sets the member's prompt in a style's template (the row keeps both).
-        A `draft` (None: as the guild chose) is made with the draft model at the draft quality."""
+        A `draft` (None: as the guild chose) is made with the draft model at the draft quality.
+        `parent_id`: the row whose result this one continues (a Remix's)."""
         if draft is None:
             draft = await self._drafts_by_default(guild_scope(interaction))
         record = self._begin(
@@ -158,6 +160,7 @@ class Intake:
             n=n,
             prompt=prompt,
             style=style,
+            parent_id=parent_id,
         )
         if draft and (model or quality):
             raise InvalidRequest(

@@ -85,16 +85,19 @@ class ResultButtons:
     def _result_rows(
         self, usage_id: int, count: int, *, rerollable: bool, enhanceable: bool, locale: str
     ) -> list[list[Any]]:
-        """Vary and Edit for each image (V1, E1, ... when there are several), Reroll and Delete;
-        zoom out and pan, and a draft's Enhance: on a single image, a button each; on several, one
-        button each that opens a picker of the image."""
+        """Vary and Edit for each image (V1, E1, ... when there are several), Reroll and Remix (on a
+        generation's result) and Delete; zoom out and pan, and a draft's Enhance: on a single
+        image, a button each; on several, one button each that opens a picker of the image."""
         button = self.result_button
-        ending = [button(action, usage_id, locale=locale) for action in (["reroll"] if rerollable else []) + ["delete"]]
+        again = ["reroll", "remix"] if rerollable else []
+        ending = [button(action, usage_id, locale=locale) for action in [*again, "delete"]]
         if count == 1:
-            first = [button("vary", usage_id, 0, locale=locale), button("edit", usage_id, 0, locale=locale), *ending]
             return [
-                first + ([button("enhance", usage_id, 0, locale=locale)] if enhanceable else []),
-                [button(action, usage_id, 0, locale=locale) for action in REFRAMES if action.startswith("z")],
+                [button("vary", usage_id, 0, locale=locale), button("edit", usage_id, 0, locale=locale), *ending],
+                [
+                    button(action, usage_id, 0, locale=locale)
+                    for action in (["enhance"] if enhanceable else []) + [a for a in REFRAMES if a.startswith("z")]
+                ],
                 [button(action, usage_id, 0, locale=locale) for action in REFRAMES if action.startswith("p")],
             ]
         rows = []
@@ -104,4 +107,5 @@ class ResultButtons:
             ]
             rows += [labelled[start : start + BUTTONS_PER_ROW] for start in range(0, count, BUTTONS_PER_ROW)]
         pickers = ["reframe", *(["pickenhance"] if enhanceable else [])]
-        return [*rows, [*ending, *(button(action, usage_id, locale=locale) for action in pickers)]]
+        last = [*ending, *(button(action, usage_id, locale=locale) for action in pickers)]
+        return [*rows, *(last[start : start + BUTTONS_PER_ROW] for start in range(0, len(last), BUTTONS_PER_ROW))]

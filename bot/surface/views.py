@@ -35,6 +35,7 @@ from bot.imaging import fit_to_limit
 from bot.jobs.runner import Runner
 from bot.surface.edit_form import EditForm
 from bot.surface.errors import ErrorReporter
+from bot.surface.remix_form import PROMPT_LIMIT, RemixForm
 from bot.surface.result_items import (
     CANCEL_TEMPLATE,
     FRAME_TEMPLATE,
@@ -47,7 +48,7 @@ CUSTOM_ID_TEMPLATES = (RESULT_TEMPLATE, CANCEL_TEMPLATE, KEPT_TEMPLATE, FRAME_TE
 # What usage rows of buttons and menus name their command: the ACTION of ib:ACTION:..., and
 # "zoom" and "pan" for the jobs those make.
 BUTTON_COMMANDS = (
-    *("vary", "hvary", "edit", "reroll", "delete", "cancel", "results", "reframe", "frame", "history"),
+    *("vary", "hvary", "edit", "reroll", "remix", "delete", "cancel", "results", "reframe", "frame", "history"),
     *("zoom", "pan", *REFRAMES, "enhance", "pickenhance"),
 )
 FILES_PER_MESSAGE = 10
@@ -112,6 +113,7 @@ class ResultActions:
                 "hvary": self.vary_from_history,
                 "edit": self.edit,
                 "reroll": self.reroll,
+                "remix": self.remix,
                 "delete": self.delete,
             }
             await handlers[action](interaction, usage_id, index)
@@ -157,6 +159,18 @@ class ResultActions:
             style=row.style,
             spoiler=is_spoiler(interaction.message),
         )
+
+    async def remix(self, interaction: discord.Interaction, usage_id: int, index: int) -> None:
+        """The Remix form, the result's prompt filled in; submitted, the same request with the new prompt."""
+        async with self.sessions() as session:
+            row = in_scope(await get_usage(session, usage_id), interaction)
+        if row is None or not row.prompt:
+            raise InvalidRequest(_("This result can't be remixed any more. Run /imagine again."))
+        if len(row.prompt) > PROMPT_LIMIT:
+            raise InvalidRequest(_("This prompt is too long to change in a form. Run /imagine with the new prompt."))
+        locale = await self.locales.for_interaction(interaction)
+        form = RemixForm(row, is_spoiler(interaction.message), locale, self.intake, self.errors)
+        await interaction.response.send_modal(form)
 
     async def reframe(
         self, interaction: discord.Interaction, usage_id: int, index: int, action: str, message: discord.Message | None
