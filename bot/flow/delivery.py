@@ -187,6 +187,7 @@ class Delivery:
                     files,
                     rerollable=job.kind == "generate",
                     enhanceable=isinstance(params, GenerateParams) and params.draft,
+                    upscalable=any(spec.upscale_size(image.width, image.height) for image in images),
                     locale=job.locale,
                 )
                 posting = self._clock.monotonic()

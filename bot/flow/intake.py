@@ -8,6 +8,7 @@ queues the job in one unit of work.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import discord
@@ -39,6 +40,10 @@ REFRAMES: dict[str, tuple[str, tuple[float, float, float, float]]] = {
 }
 GRID_CELLS = 9
 REFRAME_PROMPT = "Extend this image outward, continuing its scene, style and lighting seamlessly."
+UPSCALE_PROMPT = (
+    "The same image at a higher resolution, in finer detail: keep its composition, subjects, colours, lighting "
+    "and style exactly; add nothing and remove nothing."
+)
 
 
 @dataclass(frozen=True)
@@ -144,9 +149,11 @@ class Intake:
         complexity: str | None = None,
         background: str | None = None,
         draft: bool | None = None,
+        parent_id: int | None = None,
     ) -> None:
         """A generation; `style` sets the member's prompt in a style's template (the row keeps both).
-        A `draft` (None: as the guild chose) is made with the draft model at the draft quality."""
+        A `draft` (None: as the guild chose) is made with the draft model at the draft quality.
+        `parent_id`: the row whose result this one continues (a Remix's)."""
         if draft is None:
             draft = await self._drafts_by_default(guild_scope(interaction))
         record = self._begin(
@@ -158,6 +165,7 @@ class Intake:
             n=n,
             prompt=prompt,
             style=style,
+            parent_id=parent_id,
         )
         if draft and (model or quality):
             raise InvalidRequest(
@@ -217,6 +225,49 @@ class Intake:
             prompt=prompt,
             image=image,
             input_fidelity="high" if spec.input_fidelity else None,
+        )
+        await self._accept(interaction, record, spec, params)
+
+    async def upscale(
+        self,
+        interaction: discord.Interaction,
+        *,
+        image: SourceImage,
+        measure: Callable[[SourceImage], Awaitable[tuple[int, int]]],
+        model: str | None,
+        quality: str | None,
+        parent_id: int,
+        spoiler: bool = False,
+    ) -> None:
+        """Upscale: `image` edited by `model` at twice its size (up to the model's largest, its
+        shape kept; `measure` reads its width and height), with high input fidelity and a prompt
+        that asks for the same picture in finer detail. Its row continues the result's (`parent_id`)."""
+        record = self._begin(interaction, "upscale", model, quality=quality, prompt=UPSCALE_PROMPT, parent_id=parent_id)
+        spec = self._catalog.resolve(model)
+        if spec.custom_sizes is None or not spec.edits:
+            raise InvalidRequest(
+                _(
+                    "`{model}` can't upscale images. Make the image with a model that takes custom sizes, "
+                    "such as `gpt-image-2`.",
+                    model=spec.name,
+                )
+            )
+        check_looks(spec, quality, None, None)
+        if not interaction.response.is_done():
+            await interaction.response.defer(thinking=True)  # reading the image may take a while
+        size = spec.upscale_size(*await measure(image))
+        if size is None:
+            raise InvalidRequest(_("This image is already the largest `{model}` makes.", model=spec.name))
+        record.size = size
+        params = EditParams(
+            model=spec.name,
+            n=1,
+            size=size,
+            quality=quality,
+            prompt=UPSCALE_PROMPT,
+            image=image,
+            input_fidelity="high" if spec.input_fidelity else None,
+            spoiler=spoiler,
         )
         await self._accept(interaction, record, spec, params)
 

@@ -34,6 +34,7 @@ class ReplyViews(Protocol):
         *,
         rerollable: bool,
         enhanceable: bool = False,
+        upscalable: bool = False,
         locale: str,
     ) -> discord.ui.LayoutView: ...
 

@@ -18,6 +18,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import date
+from fractions import Fraction
 from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -61,6 +62,17 @@ class CustomSizeRule:
         if max(width, height) / min(width, height) > self.max_aspect_ratio:
             return _("The aspect ratio must be between 1:3 and 3:1.")
         return None
+
+    def enlarged(self, width: int, height: int, factor: int = 2) -> tuple[int, int] | None:
+        """`width` x `height` made `factor` times larger, or less where the limits stop it, the shape
+        kept (each side rounded down to the multiple); None when that is no larger, or breaks the rule."""
+        scale = min(Fraction(factor), Fraction(self.max_long_edge, max(width, height)))
+        scale = min(scale, Fraction(self.max_short_edge, min(width, height)))
+        step = self.multiple_of
+        larger = (int(width * scale) // step * step, int(height * scale) // step * step)
+        if (larger[0] <= width and larger[1] <= height) or self.problem(*larger) is not None:
+            return None
+        return larger
 
 
 def _sides(size: str) -> tuple[int, int]:
@@ -136,6 +148,15 @@ class ModelSpec:
         return min(
             listed or [(1024, 1024)], key=lambda size: (abs(math.log(size[0] / size[1]) - shape), -size[0] * size[1])
         )
+
+    def upscale_size(self, width: int, height: int) -> str | None:
+        """The size an Upscale of a `width` x `height` image asks for: twice as large, up to the
+        largest the model makes, its shape kept; None on a model without custom sizes or edits, or
+        for an image already at the largest."""
+        if self.custom_sizes is None or not self.edits:
+            return None
+        larger = self.custom_sizes.enlarged(width, height)
+        return f"{larger[0]}x{larger[1]}" if larger is not None else None
 
     def quality_problem(self, quality: str) -> Text | None:
         if quality in self.qualities:

@@ -2,8 +2,8 @@
 ids carry what they act on, so they work after a restart), and `bound`, which gives one bot's
 copies of them the collaborators they run with.
 
-- `ResultButton`: `ib:ACTION:USAGE_ID[:IMAGE_INDEX]` (vary, edit, reroll, delete, zoom and pan,
-  a draft's enhance, and the pickers of zoom/pan and of enhance);
+- `ResultButton`: `ib:ACTION:USAGE_ID[:IMAGE_INDEX]` (vary, edit, reroll, remix, delete, zoom and pan,
+  upscale, a draft's enhance, and the pickers of zoom/pan, of upscale and of enhance);
 - `CancelButton`: `ib:cancel:JOB_ID` on a queued request;
 - `KeptButton`: `ib:results` on the private notice about kept images;
 - `FrameMenu`: `ib:frame:USAGE_ID:PART`, the picker's menus of image and way.
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 # Custom ids are the member's to forge: ids are ASCII digits, at most 18 (they fit a BIGINT).
 RESULT_TEMPLATE = (
-    r"ib:(?P<action>vary|edit|reroll|delete|reframe|hvary|z15|z2|pl|pr|pu|pd|enhance|pickenhance)"
+    r"ib:(?P<action>vary|edit|reroll|remix|delete|reframe|hvary|z15|z2|pl|pr|pu|pd|enhance|pickenhance|upscale|pickupscale)"
     r":(?P<usage>[0-9]{1,18})"
     r"(?::(?P<index>[0-9]{1,2}))?"
 )
@@ -35,12 +35,15 @@ LOOKS: dict[str, tuple[Text | None, discord.ButtonStyle, str]] = {
     "hvary": (_("Vary"), discord.ButtonStyle.secondary, "🔀"),
     "edit": (_("Edit"), discord.ButtonStyle.secondary, "✏️"),
     "reroll": (_("Reroll"), discord.ButtonStyle.primary, "🎲"),
+    "remix": (_("Remix"), discord.ButtonStyle.primary, "🎛️"),
     "delete": (_("Delete"), discord.ButtonStyle.danger, "🗑️"),
     "cancel": (_("Cancel"), discord.ButtonStyle.secondary, "✖️"),
     "results": (_("Get my images"), discord.ButtonStyle.primary, "📥"),
     "reframe": (_("Zoom / pan…"), discord.ButtonStyle.secondary, "🖼️"),
     "enhance": (_("Enhance"), discord.ButtonStyle.success, "✨"),
     "pickenhance": (_("Enhance…"), discord.ButtonStyle.success, "✨"),
+    "upscale": (_("Upscale"), discord.ButtonStyle.success, "⏫"),
+    "pickupscale": (_("Upscale…"), discord.ButtonStyle.success, "⏫"),
     "z15": (_("Zoom out 1.5×"), discord.ButtonStyle.secondary, "🔍"),
     "z2": (_("Zoom out 2×"), discord.ButtonStyle.secondary, "🔍"),
     "pl": (None, discord.ButtonStyle.secondary, "⬅️"),

@@ -69,32 +69,39 @@ class ResultButtons:
         *,
         rerollable: bool,
         enhanceable: bool = False,
+        upscalable: bool = False,
         locale: str,
     ) -> discord.ui.LayoutView:
         """A result as one Components V2 message: its text (the prompt; mentions never ping), a
-        gallery of its images (the files, real attachments) and its buttons (Enhance on a draft)."""
+        gallery of its images (the files, real attachments) and its buttons (Enhance on a draft,
+        Upscale where the model makes the image larger)."""
         view = discord.ui.LayoutView(timeout=None)
         view.add_item(discord.ui.TextDisplay(text))
         gallery = [discord.MediaGalleryItem(f"attachment://{file.filename}", spoiler=file.spoiler) for file in files]
         view.add_item(discord.ui.MediaGallery(*gallery))
-        rows = self._result_rows(usage_id, len(files), rerollable=rerollable, enhanceable=enhanceable, locale=locale)
+        rows = self._result_rows(
+            usage_id, len(files), rerollable=rerollable, enhanceable=enhanceable, upscalable=upscalable, locale=locale
+        )
         for row in rows:
             view.add_item(discord.ui.ActionRow(*row))
         return view
 
     def _result_rows(
-        self, usage_id: int, count: int, *, rerollable: bool, enhanceable: bool, locale: str
+        self, usage_id: int, count: int, *, rerollable: bool, enhanceable: bool, upscalable: bool, locale: str
     ) -> list[list[Any]]:
-        """Vary and Edit for each image (V1, E1, ... when there are several), Reroll and Delete;
-        zoom out and pan, and a draft's Enhance: on a single image, a button each; on several, one
-        button each that opens a picker of the image."""
+        """Vary and Edit for each image (V1, E1, ... when there are several), Reroll and Remix (on a
+        generation's result) and Delete; zoom out and pan, Upscale, and a draft's Enhance: on a
+        single image, a button each; on several, one button each that opens a picker of the image
+        (Upscale and Enhance for each image would pass Discord's 40 components on 10 images)."""
         button = self.result_button
-        ending = [button(action, usage_id, locale=locale) for action in (["reroll"] if rerollable else []) + ["delete"]]
+        again = ["reroll", "remix"] if rerollable else []
+        ending = [button(action, usage_id, locale=locale) for action in [*again, "delete"]]
         if count == 1:
-            first = [button("vary", usage_id, 0, locale=locale), button("edit", usage_id, 0, locale=locale), *ending]
+            remade = [*(["enhance"] if enhanceable else []), *(["upscale"] if upscalable else [])]
+            zooms = [action for action in REFRAMES if action.startswith("z")]
             return [
-                first + ([button("enhance", usage_id, 0, locale=locale)] if enhanceable else []),
-                [button(action, usage_id, 0, locale=locale) for action in REFRAMES if action.startswith("z")],
+                [button("vary", usage_id, 0, locale=locale), button("edit", usage_id, 0, locale=locale), *ending],
+                [button(action, usage_id, 0, locale=locale) for action in [*remade, *zooms]],
                 [button(action, usage_id, 0, locale=locale) for action in REFRAMES if action.startswith("p")],
             ]
         rows = []
@@ -103,5 +110,6 @@ class ResultButtons:
                 button(action, usage_id, index, f"{action[0].upper()}{index + 1}", locale) for index in range(count)
             ]
             rows += [labelled[start : start + BUTTONS_PER_ROW] for start in range(0, count, BUTTONS_PER_ROW)]
-        pickers = ["reframe", *(["pickenhance"] if enhanceable else [])]
-        return [*rows, [*ending, *(button(action, usage_id, locale=locale) for action in pickers)]]
+        pickers = ["reframe", *(["pickupscale"] if upscalable else []), *(["pickenhance"] if enhanceable else [])]
+        last = [*ending, *(button(action, usage_id, locale=locale) for action in pickers)]
+        return [*rows, *(last[start : start + BUTTONS_PER_ROW] for start in range(0, len(last), BUTTONS_PER_ROW))]

@@ -31,10 +31,11 @@ from bot.flow.intake import REFRAME_PROMPT, REFRAMES, Intake
 from bot.flow.locales import Locales
 from bot.flow.sources import SourceImage, is_image, message_image
 from bot.i18n import _
-from bot.imaging import fit_to_limit
+from bot.imaging import ImageDataError, describe, fit_to_limit
 from bot.jobs.runner import Runner
 from bot.surface.edit_form import EditForm
 from bot.surface.errors import ErrorReporter
+from bot.surface.remix_form import PROMPT_LIMIT, RemixForm
 from bot.surface.result_items import (
     CANCEL_TEMPLATE,
     FRAME_TEMPLATE,
@@ -47,12 +48,17 @@ CUSTOM_ID_TEMPLATES = (RESULT_TEMPLATE, CANCEL_TEMPLATE, KEPT_TEMPLATE, FRAME_TE
 # What usage rows of buttons and menus name their command: the ACTION of ib:ACTION:..., and
 # "zoom" and "pan" for the jobs those make.
 BUTTON_COMMANDS = (
-    *("vary", "hvary", "edit", "reroll", "delete", "cancel", "results", "reframe", "frame", "history"),
-    *("zoom", "pan", *REFRAMES, "enhance", "pickenhance"),
+    *("vary", "hvary", "edit", "reroll", "remix", "delete", "cancel", "results", "reframe", "frame", "history"),
+    *("zoom", "pan", *REFRAMES, "enhance", "pickenhance", "upscale", "pickupscale"),
 )
 FILES_PER_MESSAGE = 10
 # A result button that opens a private picker of the image, and what its choices may do.
-PICKERS: dict[str, tuple[str, ...]] = {"reframe": tuple(REFRAMES), "pickenhance": ("enhance",)}
+PICKERS: dict[str, tuple[str, ...]] = {
+    "reframe": tuple(REFRAMES),
+    "pickenhance": ("enhance",),
+    "pickupscale": ("upscale",),
+}
+PICKED_WAYS = frozenset(way for ways in PICKERS.values() for way in ways)
 
 
 def is_spoiler(message: discord.Message | None) -> bool:
@@ -106,12 +112,15 @@ class ResultActions:
             await self.open_picker(interaction, lambda count, locale: self.frame_menus(usage_id, count, locale, ways))
         elif action == "enhance":
             await self.enhance(interaction, usage_id, index, interaction.message)
+        elif action == "upscale":
+            await self.upscale(interaction, usage_id, index, interaction.message)
         else:
             handlers = {
                 "vary": self.vary,
                 "hvary": self.vary_from_history,
                 "edit": self.edit,
                 "reroll": self.reroll,
+                "remix": self.remix,
                 "delete": self.delete,
             }
             await handlers[action](interaction, usage_id, index)
@@ -157,6 +166,18 @@ class ResultActions:
             style=row.style,
             spoiler=is_spoiler(interaction.message),
         )
+
+    async def remix(self, interaction: discord.Interaction, usage_id: int, index: int) -> None:
+        """The Remix form, the result's prompt filled in; submitted, the same request with the new prompt."""
+        async with self.sessions() as session:
+            row = in_scope(await get_usage(session, usage_id), interaction)
+        if row is None or not row.prompt:
+            raise InvalidRequest(_("This result can't be remixed any more. Run /imagine again."))
+        if len(row.prompt) > PROMPT_LIMIT:
+            raise InvalidRequest(_("This prompt is too long to change in a form. Run /imagine with the new prompt."))
+        locale = await self.locales.for_interaction(interaction)
+        form = RemixForm(row, is_spoiler(interaction.message), locale, self.intake, self.errors)
+        await interaction.response.send_modal(form)
 
     async def reframe(
         self, interaction: discord.Interaction, usage_id: int, index: int, action: str, message: discord.Message | None
@@ -207,12 +228,15 @@ class ResultActions:
         view.stop()  # DynamicItems answer it: discord.py need not keep the view of an ephemeral message
 
     async def frame_chosen(self, interaction: discord.Interaction, usage_id: int, value: str) -> None:
-        """A choice in the picker: image `index` of the picker's own images, extended by `action`."""
+        """A choice in the picker: image `index` of the picker's own images, extended, enhanced or
+        upscaled by `action`."""
         index, _separator, action = value.partition(":")
-        if (action not in REFRAMES and action != "enhance") or not index.isascii() or not index.isdigit():
+        if action not in PICKED_WAYS or not index.isascii() or not index.isdigit():
             raise InvalidRequest(_("That choice is not on the menu any more. Press the button again."))
         if action == "enhance":
             await self.enhance(interaction, usage_id, int(index), interaction.message)
+        elif action == "upscale":
+            await self.upscale(interaction, usage_id, int(index), interaction.message)
         else:
             await self.reframe(interaction, usage_id, int(index), action, interaction.message)
 
@@ -227,6 +251,33 @@ class ResultActions:
         await self.intake.enhance(
             interaction, image=message_image(message, index), prompt=row.prompt, size=row.size, parent_id=row.id
         )
+
+    async def upscale(
+        self, interaction: discord.Interaction, usage_id: int, index: int, message: discord.Message | None
+    ) -> None:
+        """Upscale image `index` of the result `message`, with the result's model and quality."""
+        async with self.sessions() as session:
+            row = in_scope(await get_usage(session, usage_id), interaction)
+        if row is None:
+            raise InvalidRequest(_("This result can't be upscaled any more. Run /imagine again."))
+        await self.intake.upscale(
+            interaction,
+            image=message_image(message, index),
+            measure=self.measure,
+            model=row.model,
+            quality=row.quality,
+            parent_id=row.id,
+            spoiler=is_spoiler(message),
+        )
+
+    async def measure(self, image: SourceImage) -> tuple[int, int]:
+        """The width and height of `image`, read from the image itself (in a worker thread)."""
+        data = await self.downloads.fetch(image.url, declared_size=image.size)
+        try:
+            found = await self.threads.run(describe, data)
+        except ImageDataError as exc:
+            raise InvalidRequest(_("That image can't be used: {reason}.", reason=exc.reason)) from None
+        return found.width, found.height
 
     async def delete(self, interaction: discord.Interaction, usage_id: int, index: int) -> None:
         """Delete the result this button is on: its row must be that message's, and the member its

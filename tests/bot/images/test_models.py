@@ -69,3 +69,22 @@ def test_markup_rules():
         assert "not both" in str(registry.get(name).markup_problem(with_mask=True))
     for name in ("gpt-image-2.5-flare", "gpt-image-2", "dall-e-2", "someone-elses-model"):
         assert f"`{name}` doesn't take markup" in str(registry.get(name).markup_problem())
+
+
+@pytest.mark.parametrize(
+    ("model", "image", "upscaled"),
+    [
+        ("gpt-image-2", (1024, 1024), "2048x2048"),
+        ("gpt-image-2", (1536, 1024), "3072x2048"),
+        ("gpt-image-2.6-flare", (1024, 1536), "2048x3072"),
+        ("gpt-image-2", (2048, 2048), "2160x2160"),  # the largest square within 3840x2160
+        ("gpt-image-2", (2048, 1152), "3840x2160"),  # 16:9 fills the largest size
+        ("gpt-image-2", (1000, 1000), "2000x2000"),
+        ("gpt-image-2", (2160, 2160), None),  # already the largest of its shape
+        ("gpt-image-2", (3840, 2160), None),
+        ("gpt-image-1.5", (1024, 1024), None),  # listed sizes only
+        ("dall-e-2", (512, 512), None),
+    ],
+)
+def test_upscale_doubles_the_size_up_to_the_models_largest_keeping_the_shape(model, image, upscaled):
+    assert ModelRegistry().get(model).upscale_size(*image) == upscaled

@@ -1,5 +1,5 @@
 """Results end to end: one Components V2 message (text, gallery, buttons); Vary, Edit, Reroll,
-Delete, and the same after a restart."""
+Delete, and the same after a restart (Remix and Upscale: tests/cogs/test_remix_form.py, test_upscale.py)."""
 
 from tests.helpers import decode, usage_rows
 
@@ -21,8 +21,9 @@ async def test_results_carry_vary_edit_reroll_and_delete(make_config, start_bot,
         f"ib:vary:{row.id}:0",
         f"ib:edit:{row.id}:0",
         f"ib:reroll:{row.id}",
+        f"ib:remix:{row.id}",
         f"ib:delete:{row.id}",
-        *(f"ib:{action}:{row.id}:0" for action in ("z15", "z2", "pl", "pr", "pu", "pd")),
+        *(f"ib:{action}:{row.id}:0" for action in ("upscale", "z15", "z2", "pl", "pr", "pu", "pd")),
     ]
     several = await imagine(discord_api, n=7)
     top = several.payload["components"]
@@ -30,7 +31,7 @@ async def test_results_carry_vary_edit_reroll_and_delete(make_config, start_bot,
     assert [component["type"] for component in top[:2]] == [10, 12]  # its text, then its gallery
     gallery = [item["media"]["attachment_id"] for item in top[1]["items"]]
     assert gallery == [attachment["id"] for attachment in several.payload["attachments"]] and len(gallery) == 7
-    assert [len(row["components"]) for row in top[2:]] == [5, 2, 5, 2, 3]
+    assert [len(row["components"]) for row in top[2:]] == [5, 2, 5, 2, 5]
 
 
 async def test_vary_button_varies_that_image(make_config, start_bot, discord_api, images_api):
