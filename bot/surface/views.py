@@ -66,6 +66,14 @@ def is_spoiler(message: discord.Message | None) -> bool:
     return message is not None and any(attachment.is_spoiler() for attachment in message.attachments)
 
 
+def is_draft(message: discord.Message | None) -> bool:
+    """Whether a result is a draft (it offers Enhance): its reroll is a draft too, made with the
+    draft model, whatever the server's default; any other reroll is never one."""
+    rows = [component for component in (message.components if message else []) if hasattr(component, "children")]
+    custom_ids = [getattr(child, "custom_id", None) or "" for row in rows for child in getattr(row, "children", [])]
+    return any(custom_id.startswith(("ib:enhance:", "ib:pickenhance:")) for custom_id in custom_ids)
+
+
 def in_scope(row: UsageRecord | None, interaction: discord.Interaction) -> UsageRecord | None:
     """The row, if the clicking member may build on it here: a result of this guild (which its
     members all see), or, in personal use, one of the member's own. Custom ids are anyone's to
@@ -155,16 +163,18 @@ class ResultActions:
             row = in_scope(await get_usage(session, usage_id), interaction)
         if row is None or not row.prompt:
             raise InvalidRequest(_("This result can't be rerolled any more. Run /imagine again."))
+        draft = is_draft(interaction.message)  # a draft's model and quality are the draft's own
         await self.intake.generate(
             interaction,
             command="reroll",
             prompt=row.prompt,
-            model=row.model,
+            model=None if draft else row.model,
             size=row.size,
-            quality=row.quality,
+            quality=None if draft else row.quality,
             n=row.n,
             style=row.style,
             spoiler=is_spoiler(interaction.message),
+            draft=draft,
         )
 
     async def remix(self, interaction: discord.Interaction, usage_id: int, index: int) -> None:

@@ -153,3 +153,25 @@ async def test_a_draft_of_several_asks_which_to_enhance_and_a_guild_may_draft_by
     assert "quality" not in images_api.requests[-1].fields  # the member's own request: no draft quality
     mixed = await discord_api.send_slash_command("imagine", {"prompt": "a boat", "model": "gpt-image-2"})
     assert "A draft is made with `gpt-image-2.6-flare`" in (await discord_api.wait_for_reply(mixed)).payload["content"]
+
+
+async def test_a_reroll_of_a_draft_is_a_draft_and_of_anything_else_never_one(
+    make_config, start_bot, discord_api, images_api
+):
+    await start_bot(todays_config(make_config))
+    on = await discord_api.send_slash_command(
+        "settings", {"when": "on"}, subcommand="drafts", user=discord_api.moderator
+    )
+    await discord_api.wait_for_reply(on)
+    draft = await discord_api.wait_for_reply(await discord_api.send_slash_command("imagine", {"prompt": "a kite"}))
+    [reroll] = [c["custom_id"] for c in draft.components if c.get("custom_id", "").startswith("ib:reroll:")]
+    again = await discord_api.wait_for_reply(await discord_api.click(draft, reroll))
+    assert any(c.get("custom_id", "").startswith("ib:enhance:") for c in again.components)
+    assert images_api.requests[-1].fields["quality"] == "low"
+
+    chosen = await discord_api.send_slash_command("imagine", {"prompt": "a kite", "draft": False, "quality": "high"})
+    plain = await discord_api.wait_for_reply(chosen)
+    [reroll] = [c["custom_id"] for c in plain.components if c.get("custom_id", "").startswith("ib:reroll:")]
+    again = await discord_api.wait_for_reply(await discord_api.click(plain, reroll))
+    assert again.attachment_bytes() and images_api.requests[-1].fields["quality"] == "high"
+    assert not any("enhance" in c.get("custom_id", "") for c in again.components)
