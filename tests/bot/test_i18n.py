@@ -31,7 +31,7 @@ def test_localized_command_names_are_valid_and_distinct():
             continue
         assert DISCORD_NAME.match(name) and name == name.lower(), f"{name!r} is not a valid command name"
     parameters = [name for source, name in names if source.startswith("reference_")]
-    assert len(set(parameters)) == 11
+    assert len(set(parameters)) == 7
 
 
 def test_the_bundled_font_draws_every_letter_digit_and_punctuation_of_the_catalogues():
