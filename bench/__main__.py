@@ -13,10 +13,10 @@ import logging
 import sys
 from datetime import UTC, datetime
 
-from bench import bursts, claims, client, formats, loop_lag, queries, replies, screening
+from bench import bursts, claims, client, formats, gif_svg, loop_lag, queries, replies, screening
 from bench.report import Figure, write_report
 
-FAMILIES = ("bursts", "replies", "screening", "formats", "loop", "queries", "claims", "client")
+FAMILIES = ("bursts", "replies", "screening", "formats", "gifsvg", "loop", "queries", "claims", "client")
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -51,6 +51,8 @@ async def run(args: argparse.Namespace) -> tuple[list[Figure], list[tuple[int, f
         show(await screening.run(requests=3 if args.quick else 20))
     if "formats" in families:
         show(await formats.run(requests=2 if args.quick else 10))
+    if "gifsvg" in families:
+        show(await gif_svg.run(requests=2 if args.quick else 10))
     if "loop" in families:
         show(await loop_lag.run(edits=4 if args.quick else 16))
     if "queries" in families:

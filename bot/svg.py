@@ -138,9 +138,9 @@ def clean_svg(data: bytes) -> bytes:
     except UnicodeDecodeError:
         _refuse(_("the SVG is not UTF-8 text"))
     text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)  # its encoding is UTF-8 now, whatever it said
-    failure, root = None, None
+    text, failure, root = _without_doctype(text), None, None
     try:
-        root = SafeElementTree.fromstring(_without_doctype(text), forbid_dtd=True)
+        root = SafeElementTree.fromstring(text, forbid_dtd=True)
     except (ElementTree.ParseError, DefusedXmlException, ValueError) as error:
         failure = type(error).__name__
     if root is None:
