@@ -18,7 +18,8 @@ RUN pip install --no-cache-dir --root-user-action=ignore --prefix=/install .
 FROM python:3.11-slim
 COPY --from=build /install /usr/local
 COPY --from=build /icu-runtime /tmp/icu-runtime
-RUN apt-get update && apt-get install -y --no-install-recommends $(cat /tmp/icu-runtime) \
+# libcairo2: CairoSVG draws SVG results with it.
+RUN apt-get update && apt-get install -y --no-install-recommends $(cat /tmp/icu-runtime) libcairo2 \
     && rm -rf /var/lib/apt/lists/* /tmp/icu-runtime
 RUN useradd --system --uid 10001 --user-group --home-dir /app --create-home imagebot \
     && mkdir /app/data && chown imagebot:imagebot /app/data

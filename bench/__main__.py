@@ -14,11 +14,11 @@ import logging
 import sys
 from datetime import UTC, datetime
 
-from bench import bursts, claims, client, formats, loop_lag, queries, replies, screening
+from bench import bursts, claims, client, formats, gif_svg, loop_lag, queries, replies, screening
 from bench.report import Figure, write_report
 from tests.postgres_cluster import ServerNotInstalled, admin_server
 
-FAMILIES = ("bursts", "replies", "screening", "formats", "loop", "queries", "claims", "client")
+FAMILIES = ("bursts", "replies", "screening", "formats", "gifsvg", "loop", "queries", "claims", "client")
 ON_POSTGRESQL = {"queries", "claims"}  # on a throwaway cluster, unless IMAGEBOT_TEST_POSTGRES_URL names a server
 
 
@@ -54,6 +54,8 @@ async def run(args: argparse.Namespace) -> tuple[list[Figure], list[tuple[int, f
         show(await screening.run(requests=3 if args.quick else 20))
     if "formats" in families:
         show(await formats.run(requests=2 if args.quick else 10))
+    if "gifsvg" in families:
+        show(await gif_svg.run(requests=2 if args.quick else 10))
     if "loop" in families:
         show(await loop_lag.run(edits=4 if args.quick else 16))
     if "queries" in families:

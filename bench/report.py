@@ -135,6 +135,11 @@ HOW = """
   with the default `auto`; the images are noise (a 25 MB PNG, a picture's worst case). The
   measure is the bot process's own CPU per result (psutil): re-encoding the PNG until it fits,
   against posting the WebP at 90 the provider was asked for as it came.
+- **GIF and SVG** (`bench/gif_svg.py`): the same process and stand-ins, one /imagine at
+  1024x1024 on `gpt-image-2.6-flare` at a time, 10 as a PNG (the baseline), 10 as a GIF of 9
+  frames and 10 as an SVG, in the same run. The measure is the bot process's own CPU per result
+  (psutil): for the GIF, identifying it and posting it as made; for the SVG, cleaning it, drawing
+  its PNG rendering and posting both.
 - **Event-loop lag** (`bench/loop_lag.py`): 16 edits of 3840x2160 images prepared through the
   bot's bounded worker threads while a ticker measures how late the loop runs it; the baseline is
   the ticker on an idle loop.

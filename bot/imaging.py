@@ -10,10 +10,11 @@ in memory. Callers run these through `bot.threads.BoundedThreads`, never on the 
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
 from bot.i18n import Text, _
 
@@ -71,6 +72,20 @@ def _open(data: bytes) -> Image.Image:
     return image
 
 
+_SVG_START = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*(?:<!DOCTYPE|<svg)", re.DOTALL)
+
+
+def is_svg(data: bytes) -> bool:
+    """Whether `data` reads as an SVG drawing (its prolog, then a DOCTYPE or an svg element): text
+    for bot/svg.py, never for Pillow."""
+    return bool(_SVG_START.match(data[:4096]))
+
+
+def extension_of(data: bytes) -> str:
+    """The extension a result's file takes: `svg` for an SVG drawing, else its image format's."""
+    return "svg" if is_svg(data) else describe(data).extension
+
+
 def describe(data: bytes) -> EncodedImage:
     """Identify an encoded image without re-encoding it."""
     image = _open(data)
@@ -95,6 +110,8 @@ def fit_to_limit(data: bytes, limit: int) -> EncodedImage:
     if len(data) <= limit:
         return original
     image = _open(data)
+    if getattr(image, "n_frames", 1) > 1 and image.format == "GIF":
+        return fit_animation(data, limit)
     image.load()
     has_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
     image = image.convert("RGBA" if has_alpha else "RGB")
@@ -112,6 +129,86 @@ def fit_to_limit(data: bytes, limit: int) -> EncodedImage:
         new_size = (max(1, int(scaled.width * 0.75)), max(1, int(scaled.height * 0.75)))
         scaled = image.resize(new_size, Image.Resampling.LANCZOS)
     raise ImageDataError(_("the image cannot be made small enough for Discord"))
+
+
+@dataclass(frozen=True)
+class Animation:
+    """A GIF's frames (RGBA), how long each shows (ms), and how often it loops (0: forever)."""
+
+    frames: list[Image.Image]
+    durations: list[int]
+    loop: int
+
+    def scaled(self, factor: float) -> Animation:
+        width, height = self.frames[0].size
+        size = (max(1, int(width * factor)), max(1, int(height * factor)))
+        return Animation(
+            [frame.resize(size, Image.Resampling.LANCZOS) for frame in self.frames], self.durations, self.loop
+        )
+
+    def encode(self, colours: int) -> bytes:
+        """The animation as a GIF of at most `colours` colours a frame, every frame kept."""
+        frames = [frame.quantize(colours, method=Image.Quantize.FASTOCTREE) for frame in self.frames]
+        buffer = io.BytesIO()
+        frames[0].save(
+            buffer,
+            "GIF",
+            save_all=True,
+            append_images=frames[1:],
+            duration=self.durations,
+            loop=self.loop,
+            disposal=2,
+            optimize=False,
+        )
+        return buffer.getvalue()
+
+
+GIF_COLOURS = (256, 128, 64, 32, 16)
+
+
+def load_animation(data: bytes) -> Animation:
+    """Every frame of a GIF, as RGBA, with its duration: frames are scaled down as they are read
+    when all of them together would hold more than `MAX_PIXELS`, so memory stays bounded."""
+    image = _open(data)
+    count = getattr(image, "n_frames", 1)
+    scale = min(1.0, (MAX_PIXELS / (count * image.width * image.height)) ** 0.5)
+    frames: list[Image.Image] = []
+    durations: list[int] = []
+    failure = None
+    try:
+        for frame in ImageSequence.Iterator(image):
+            durations.append(int(frame.info.get("duration") or 100))
+            rgba = frame.convert("RGBA")
+            if scale < 1.0:
+                rgba = rgba.resize((max(1, int(rgba.width * scale)), max(1, int(rgba.height * scale))))
+            frames.append(rgba)
+    except MemoryError:
+        raise
+    except Exception as error:
+        failure = _decode_failure(error)
+    if failure is not None:
+        raise failure
+    return Animation(frames, durations, int(image.info.get("loop", 0)))
+
+
+def fit_animation(data: bytes, limit: int) -> EncodedImage:
+    """An animated GIF made to fit in `limit` bytes with every frame kept, each shown as long:
+    fewer colours first (256 down to 16), then smaller frames (three quarters each time).
+    Raises `ImageDataError` if even small frames of 16 colours cannot fit."""
+    animation = load_animation(data)
+    while min(animation.frames[0].size) >= MIN_EDGE:
+        for colours in GIF_COLOURS:
+            candidate = animation.encode(colours)
+            if len(candidate) <= limit:
+                width, height = animation.frames[0].size
+                return EncodedImage(candidate, "gif", width, height)
+        animation = animation.scaled(0.75)
+    raise ImageDataError(_("the image cannot be made small enough for Discord"))
+
+
+def frame_count(data: bytes) -> int:
+    """How many frames an image has (1 for a still)."""
+    return getattr(_open(data), "n_frames", 1)
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from bot.flow.intake import Intake
 from bot.flow.sources import SourceImage, message_image
 from bot.surface.options import ANY_INSTALL, ANYWHERE, FIT_CHOICES, choices, given, numbered_attachments
 
-# Discord allows 25 options a command: the image, the prompt, the mask and 11 settings leave 11
-# for references (12 images in all; a GPT image model takes 16).
+# Discord allows 25 options a command: the image, the prompt, the mask, the markup and 10 settings
+# leave 11 for references (12 images in all; a GPT image model takes 16).
 REFERENCE_OPTIONS = 11
 
 
@@ -60,6 +60,9 @@ class Edit(commands.Cog):
         quality="Image quality; the choices depend on the model",
         complexity="How busy the image is; the choices depend on the model",
         background="Transparent, opaque or auto; the choices depend on the model",
+        format="image, or an animated gif where the model makes them",
+        frames="A GIF's frames, 2 to 16",
+        frame_ms="How long each GIF frame shows, in milliseconds (20 or more)",
     )
     @app_commands.choices(fit=FIT_CHOICES)
     @app_commands.allowed_installs(guilds=True, users=True)
@@ -79,6 +82,9 @@ class Edit(commands.Cog):
         quality: str | None = None,
         complexity: str | None = None,
         background: str | None = None,
+        format: str | None = None,
+        frames: app_commands.Range[int, 2, 16] | None = None,
+        frame_ms: app_commands.Range[int, 20, 60_000] | None = None,
         **references: discord.Attachment | None,
     ) -> None:
         source = SourceImage.from_attachment(image)
@@ -97,6 +103,9 @@ class Edit(commands.Cog):
             quality=quality,
             complexity=complexity,
             background=background,
+            format=format or "image",
+            frames=frames,
+            frame_ms=frame_ms,
         )
         if mask is None and markup is None and self.offer_painting is not None:
             await self.offer_painting(interaction, source)
@@ -124,6 +133,12 @@ class Edit(commands.Cog):
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         return choices(self.catalog.picked(getattr(interaction.namespace, "model", None)).backgrounds, current)
+
+    @edit.autocomplete("format")
+    async def _complete_format(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return choices(
+            self.catalog.picked(getattr(interaction.namespace, "model", None)).result_formats(edit=True), current
+        )
 
     async def edit_message_image(self, interaction: discord.Interaction, message: discord.Message) -> None:
         """Right-click a message: ask for the prompt, then edit its first image."""

@@ -31,6 +31,9 @@ class Imagine(commands.Cog):
         complexity="How busy the image is; the choices depend on the model",
         background="Transparent, opaque or auto; the choices depend on the model",
         draft="A fast, cheap draft first, with Enhance on the one you like",
+        format="image, or an animated gif or an svg drawing where the model makes them",
+        frames="A GIF's frames, 2 to 16",
+        frame_ms="How long each GIF frame shows, in milliseconds (20 or more)",
     )
     @app_commands.allowed_installs(guilds=True, users=True)
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
@@ -47,6 +50,9 @@ class Imagine(commands.Cog):
         complexity: str | None = None,
         background: str | None = None,
         draft: bool | None = None,
+        format: str | None = None,
+        frames: app_commands.Range[int, 2, 16] | None = None,
+        frame_ms: app_commands.Range[int, 20, 60_000] | None = None,
     ) -> None:
         await self.intake.generate(
             interaction,
@@ -61,6 +67,9 @@ class Imagine(commands.Cog):
             complexity=complexity,
             background=background,
             draft=draft,
+            format=format or "image",
+            frames=frames,
+            frame_ms=frame_ms,
         )
 
     @imagine.autocomplete("style")
@@ -90,3 +99,7 @@ class Imagine(commands.Cog):
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         return choices(self.catalog.picked(getattr(interaction.namespace, "model", None)).backgrounds, current)
+
+    @imagine.autocomplete("format")
+    async def _complete_format(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return choices(self.catalog.picked(getattr(interaction.namespace, "model", None)).result_formats(), current)

@@ -29,9 +29,10 @@ from bot.flow.job_params import GenerateParams, params_of
 from bot.flow.notices import ModeratorNotices
 from bot.flow.replies import MemberReplies
 from bot.flow.result_message import as_files, dimensions_of, encode, render_result
+from bot.flow.sources import is_image
 from bot.i18n import _
 from bot.images import GeneratedImage, ImagesResult, ModelSpec
-from bot.imaging import ImageDataError, describe
+from bot.imaging import ImageDataError, extension_of
 from bot.metrics import Metrics
 from bot.threads import BoundedThreads
 
@@ -93,15 +94,24 @@ class Delivery:
         """Made images that screening flagged: the row settled at their real cost, once, as
         flagged, and the images neither posted nor kept. False when an earlier run settled it."""
         finish_ok(record, result)
-        record.status, record.error_code, record.delivery = (
-            UsageStatus.FLAGGED,
-            "flagged_result",
-            DeliveryOutcome.WITHHELD,
-        )
+        record.status, record.error_code = UsageStatus.FLAGGED, "flagged_result"
         record.flags, record.screened = ",".join(categories), True
+        return await self._settle_unposted(record, result)
+
+    async def discard(self, record: UsageRecord, result: ImagesResult, reason: str) -> bool:
+        """Made images that can't be posted (an SVG that can't be made safe): the row settled at
+        their real cost, once, as failed with the reason, and the files neither posted nor kept.
+        False when an earlier run settled it."""
+        finish_ok(record, result)
+        record.status, record.error_code, record.error_detail = UsageStatus.FAILED, "unusable_result", reason[:500]
+        return await self._settle_unposted(record, result)
+
+    async def _settle_unposted(self, record: UsageRecord, result: ImagesResult) -> bool:
+        """Settle a result that is never posted, once, at its real cost, in the row's status."""
+        record.delivery = DeliveryOutcome.WITHHELD
         try:
             async with self._sessions() as session:
-                if not await claim_settlement(session, record.id, UsageStatus.FLAGGED):
+                if not await claim_settlement(session, record.id, record.status):
                     log.warning("usage row %s was settled by an earlier run; not counted again", record.id)
                     return False
                 alert = await self._policy.settle(session, record, result)
@@ -141,7 +151,7 @@ class Delivery:
             self._metrics.delivered((self._clock.now() - aware(record.created_at)).total_seconds())
         preview = None
         if message is not None:
-            urls = [attachment.url for attachment in message.attachments]
+            urls = [attachment.url for attachment in message.attachments if is_image(attachment)]
             preview = ResultPreview(usage_id=record.id, image_urls=urls, spoiler=params_of(job).spoiler)
         else:
             hours = round(self._keep_for.total_seconds() / 3600)
@@ -239,7 +249,7 @@ class Delivery:
     async def _kept(self, job: Job, record: UsageRecord, result: ImagesResult) -> list[KeptResult]:
         """The result's images as rows to hold (identified in worker threads, not re-encoded)."""
         now = self._clock.now()
-        images = await asyncio.gather(*(self._threads.run(describe, image.data) for image in result.images))
+        extensions = await asyncio.gather(*(self._threads.run(extension_of, image.data) for image in result.images))
         prefix = "SPOILER_" if params_of(job).moderation == "low" else ""
         return [
             KeptResult(
@@ -247,13 +257,13 @@ class Delivery:
                 user_id=record.user_id,
                 guild_id=record.guild_id,
                 data=image.data,
-                filename=f"{prefix}{record.command}-{job.id}-{index}.{image.extension}",
+                filename=f"{prefix}{record.command}-{job.id}-{index}.{extension}",
                 size=len(image.data),
                 created_at=now,
                 expires_at=now + self._keep_for,
                 held=True,
             )
-            for index, image in enumerate(images, start=1)
+            for index, (image, extension) in enumerate(zip(result.images, extensions, strict=True), start=1)
         ]
 
     async def _record(

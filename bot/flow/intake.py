@@ -21,7 +21,15 @@ from bot.db.policy import get_settings
 from bot.errors import InvalidRequest
 from bot.flow.admission import Admission, age_restricted, check
 from bot.flow.catalog import ModelCatalog
-from bot.flow.job_params import EditParams, GenerateParams, JobParams, OutpaintParams, VaryParams, as_fit
+from bot.flow.job_params import (
+    EditParams,
+    GenerateParams,
+    JobParams,
+    OutpaintParams,
+    VaryParams,
+    as_fit,
+    as_format,
+)
 from bot.flow.locales import Locales
 from bot.flow.sources import SourceImage
 from bot.flow.styles import Styles
@@ -62,6 +70,16 @@ def check_looks(spec: ModelSpec, quality: str | None, complexity: str | None, ba
     check(spec.quality_problem(quality) if quality else None)
     check(spec.complexity_problem(complexity) if complexity else None)
     check(spec.background_problem(background) if background else None)
+
+
+def check_format(
+    spec: ModelSpec, format: str, frames: int | None, frame_ms: int | None, *, edit: bool = False, masked: bool = False
+) -> None:
+    """Refuse, before any call, a `format` (image, gif, svg), frames or frame length the model does
+    not take, saying what it does; and a GIF with a mask, which the API refuses."""
+    check(spec.format_problem(format, frames, frame_ms, edit=edit))
+    if format == "gif" and masked:
+        raise InvalidRequest(_("A GIF is made without a mask. Leave the mask out, or set format to image."))
 
 
 class Intake:
@@ -150,6 +168,9 @@ class Intake:
         background: str | None = None,
         draft: bool | None = None,
         parent_id: int | None = None,
+        format: str = "image",
+        frames: int | None = None,
+        frame_ms: int | None = None,
     ) -> None:
         """A generation; `style` sets the member's prompt in a style's template (the row keeps both).
         A `draft` (None: as the guild chose) is made with the draft model at the draft quality.
@@ -182,6 +203,7 @@ class Intake:
         check(spec.prompt_problem(prompt))
         check(spec.size_problem(size) if size else None)
         check_looks(spec, quality, complexity, background)
+        check_format(spec, format, frames, frame_ms)
         params = GenerateParams(
             model=spec.name,
             n=n,
@@ -192,6 +214,9 @@ class Intake:
             background=background,
             spoiler=spoiler,
             draft=draft,
+            format=as_format(format),
+            frames=frames,
+            frame_ms=frame_ms,
         )
         await self._accept(interaction, record, spec, params, style=style)
 
@@ -289,6 +314,9 @@ class Intake:
         complexity: str | None = None,
         background: str | None = None,
         markup: SourceImage | None = None,
+        format: str = "image",
+        frames: int | None = None,
+        frame_ms: int | None = None,
     ) -> None:
         """`area`: cells of a 3x3 grid (0 top left … 8 bottom right) to change, when there is no
         `mask`; none, or all nine, is the whole image. `markup`: notes drawn on a transparent
@@ -318,6 +346,7 @@ class Intake:
         check(spec.prompt_problem(prompt))
         check(spec.size_problem(size) if size else None)
         check_looks(spec, quality, complexity, background)
+        check_format(spec, format, frames, frame_ms, edit=True, masked=mask is not None or bool(area))
         params = EditParams(
             model=spec.name,
             n=n,
@@ -325,6 +354,9 @@ class Intake:
             quality=quality,
             complexity=complexity,
             background=background,
+            format=as_format(format),
+            frames=frames,
+            frame_ms=frame_ms,
             prompt=prompt,
             fit=as_fit(fit),
             image=image,

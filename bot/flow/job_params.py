@@ -18,6 +18,7 @@ from bot.i18n import _
 
 Fit = Literal["crop", "pad"]
 Moderation = Literal["auto", "low"]
+ResultFormat = Literal["image", "gif", "svg"]
 
 
 def _from_base64(value: object) -> object:
@@ -30,6 +31,13 @@ StoredBytes = Annotated[
     BeforeValidator(_from_base64),
     PlainSerializer(lambda data: base64.b64encode(data).decode("ascii"), when_used="json"),
 ]
+
+
+def as_format(value: str) -> ResultFormat:
+    """The kind of file to make, from a command's choice; a forged choice is refused."""
+    if value in ("image", "gif", "svg"):
+        return "gif" if value == "gif" else "svg" if value == "svg" else "image"
+    raise InvalidRequest(_("Choose a format: image, gif or svg."))
 
 
 def as_fit(value: str) -> Fit:
@@ -73,7 +81,19 @@ class _Looks(BaseModel):
     background: str | None = None
 
 
-class GenerateParams(_Params, _Looks):
+class _Output(BaseModel):
+    """What kind of file is made, where the member chose: `image` (PNG, WebP or JPEG, as fits where
+    it goes), an animated `gif` of `frames` frames shown `frame_ms` each (None: the model's
+    defaults), or an `svg` drawing."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    format: ResultFormat = "image"
+    frames: int | None = None
+    frame_ms: int | None = None
+
+
+class GenerateParams(_Params, _Looks, _Output):
     """`draft`: made fast and cheap (images.draft_model), its result offering Enhance."""
 
     kind: ClassVar[str] = "generate"
@@ -81,7 +101,7 @@ class GenerateParams(_Params, _Looks):
     draft: bool = False
 
 
-class EditParams(_Params, _Looks):
+class EditParams(_Params, _Looks, _Output):
     """`mask`: an uploaded mask to fetch; `mask_png`: one painted on the page (base64 PNG in the
     JSON); `area`: cells of a 3x3 grid when there is neither. `references`: further images.
     `markup`: an uploaded markup to fetch (notes drawn on a transparent overlay of the image);

@@ -4,6 +4,7 @@ status shown on the way. This is what the job runner runs."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Callable
 
@@ -24,12 +25,13 @@ from bot.flow.replies import MemberReplies
 from bot.flow.screening import Screener
 from bot.flow.status import Status, StatusSender
 from bot.i18n import Text, _
-from bot.images import ImagesResult, ModelRegistry
+from bot.images import GeneratedImage, ImagesResult, ModelRegistry
 from bot.images import errors as images_errors
 from bot.images.moderation import Screening
-from bot.imaging import fit_to_limit
+from bot.imaging import ImageDataError, fit_to_limit, is_svg
 from bot.jobs.work import RetryLater
 from bot.metrics import Metrics
+from bot.svg import clean_svg, render_svg
 from bot.threads import BoundedThreads
 
 log = logging.getLogger(__name__)
@@ -115,8 +117,13 @@ class Pipeline:
             record.paid_by = account.paid_by
             if screenings:
                 record.screened = all(screening.screened for screening in screenings)
+            try:
+                result = await self._drawings_cleaned(result)
+            except ImageDataError as exc:
+                await self._discard(job, record, result, exc.reason)
+                return True
             if self._screener is not None and self._screener.check_results:
-                flagged = await self._screener.check_result(job, [image.data for image in result.images])
+                flagged = await self._screener.check_result(job, await self._pictures(result))
                 if flagged:
                     await self._withhold(job, record, result, flagged)
                     return True
@@ -151,6 +158,36 @@ class Pipeline:
         if failure.notice is not None and record.guild_id is not None:
             await self._notices.post(record.guild_id, failure.notice)
         return False
+
+    async def _drawings_cleaned(self, result: ImagesResult) -> ImagesResult:
+        """The result with each SVG drawing made safe (bot/svg.py) before it is screened, held or
+        posted; raises ImageDataError when one can't be."""
+
+        async def cleaned(image: GeneratedImage) -> GeneratedImage:
+            if not is_svg(image.data):
+                return image
+            return dataclasses.replace(image, data=await self._threads.run(clean_svg, image.data))
+
+        images = await asyncio.gather(*(cleaned(image) for image in result.images))
+        return dataclasses.replace(result, images=list(images))
+
+    async def _pictures(self, result: ImagesResult) -> list[bytes]:
+        """The result's images as pictures for screening: an SVG drawing as its rendering."""
+
+        async def picture(data: bytes) -> bytes:
+            return await self._threads.run(render_svg, data) if is_svg(data) else data
+
+        return list(await asyncio.gather(*(picture(image.data) for image in result.images)))
+
+    async def _discard(self, job: Job, record: UsageRecord, result: ImagesResult, reason: Text) -> None:
+        """Made files that can't be posted: charged once, never posted; the member hears why."""
+        if not await self._delivery.discard(record, result, reason.render("en-US")):
+            return
+        told = _(
+            "The image service made a file that can't be posted: {reason}. The request was charged.", reason=reason
+        )
+        await self._status.settle(job.id)
+        await self._replies.tell(job, told.render(job.locale))
 
     async def _withhold(self, job: Job, record: UsageRecord, result: ImagesResult, flagged: tuple[str, ...]) -> None:
         """Made images that screening flagged: charged, never posted; the member and moderators hear."""

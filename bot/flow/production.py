@@ -45,9 +45,17 @@ class Production:
         self._output_compression = output_compression
 
     def _output(
-        self, spec: ModelSpec, size: str | None, limit: int, background: str | None = None
+        self,
+        spec: ModelSpec,
+        size: str | None,
+        limit: int,
+        background: str | None = None,
+        chosen: GenerateParams | EditParams | None = None,
     ) -> OutputFormat | None:
-        """The format to ask for a result of `size` that goes where files of `limit` bytes are taken."""
+        """The format to ask for a result of `size` that goes where files of `limit` bytes are taken:
+        the GIF or SVG the member `chosen`, else the image format that fits."""
+        if chosen is not None and chosen.format != "image":
+            return OutputFormat(chosen.format, frames=chosen.frames, frame_ms=chosen.frame_ms)
         return output_format(
             spec,
             size,
@@ -66,7 +74,7 @@ class Production:
         params, user, limit = params_of(job), provider_user_id(job.user_id), job.attachment_limit
         if isinstance(params, GenerateParams):
             await screen(params.prompt, [])
-            if params.n == 1 and spec.streaming:
+            if params.n == 1 and spec.streaming and params.format == "image":  # a GIF or SVG comes whole
                 return await self._stream(images, params, spec, user, on_preview, limit)
             return await images.generate(
                 params.prompt,
@@ -78,7 +86,7 @@ class Production:
                 background=params.background,
                 user=user,
                 moderation=params.moderation,
-                output=self._output(spec, params.size, limit, params.background),
+                output=self._output(spec, params.size, limit, params.background, params),
             )
         if isinstance(params, VaryParams):
             return await self._vary(images, params, spec, user, screen, limit)
@@ -163,7 +171,7 @@ class Production:
             background=params.background,
             input_fidelity=params.input_fidelity,
             user=user,
-            output=self._output(spec, params.size, limit, params.background),
+            output=self._output(spec, params.size, limit, params.background, params),
             markup=markup,
         )
 

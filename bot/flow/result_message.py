@@ -10,7 +10,8 @@ import discord
 
 from bot.i18n import _
 from bot.images import ImagesResult, ModelSpec
-from bot.imaging import EncodedImage, fit_to_limit
+from bot.imaging import EncodedImage, fit_to_limit, is_svg
+from bot.svg import svg_files
 from bot.threads import BoundedThreads
 
 MESSAGE_LIMIT = 2000
@@ -48,19 +49,38 @@ def render_result(
     return "\n".join(lines)[:MESSAGE_LIMIT]
 
 
+def _fitted(data: bytes, limit: int) -> list[EncodedImage]:
+    return [fit_to_limit(data, limit)]
+
+
+async def posted_as(threads: BoundedThreads, data: bytes, limit: int) -> list[EncodedImage]:
+    """The files one made image is posted as, each within `limit` bytes, made in a worker thread:
+    the image fitted (an animated GIF keeps every frame); an SVG drawing cleaned, as its PNG
+    rendering and then the SVG file."""
+    return await threads.run(svg_files if is_svg(data) else _fitted, data, limit)
+
+
 async def encode(threads: BoundedThreads, result: ImagesResult, limit: int) -> list[EncodedImage]:
-    """Each image re-encoded, in worker threads, until it fits in `limit` bytes."""
-    return list(await asyncio.gather(*(threads.run(fit_to_limit, image.data, limit) for image in result.images)))
+    """Each image's files (see `posted_as`): the pictures first, in order (what the gallery shows
+    and the buttons number), then any SVG files."""
+    posted = await asyncio.gather(*(posted_as(threads, image.data, limit) for image in result.images))
+    return [files[0] for files in posted] + [extra for files in posted for extra in files[1:]]
 
 
 def as_files(images: list[EncodedImage], stem: str, *, spoiler: bool = False) -> list[discord.File]:
-    """Fresh attachments (a discord.File is spent once sent), hidden as spoilers if asked."""
-    return [
-        discord.File(io.BytesIO(image.data), filename=f"{stem}-{index}.{image.extension}", spoiler=spoiler)
-        for index, image in enumerate(images, start=1)
-    ]
+    """Fresh attachments (a discord.File is spent once sent), hidden as spoilers if asked; the
+    pictures and the SVG files are numbered each in their own order."""
+    numbers: dict[bool, int] = {}
+    files = []
+    for image in images:
+        drawing = image.extension == "svg"
+        numbers[drawing] = numbers.get(drawing, 0) + 1
+        name = f"{stem}-{numbers[drawing]}.{image.extension}"
+        files.append(discord.File(io.BytesIO(image.data), filename=name, spoiler=spoiler))
+    return files
 
 
 def dimensions_of(images: list[EncodedImage]) -> str:
-    """ "1024x1024", or "512x512, 1024x1024" when they differ."""
-    return ", ".join(dict.fromkeys(f"{image.width}x{image.height}" for image in images))
+    """ "1024x1024", or "512x512, 1024x1024" when they differ (of the pictures: an SVG has its rendering's)."""
+    shown = [image for image in images if image.extension != "svg"]
+    return ", ".join(dict.fromkeys(f"{image.width}x{image.height}" for image in shown))

@@ -25,8 +25,17 @@ class SourceImage:
         return cls(attachment.url, attachment.size, attachment.filename)
 
 
+def is_drawing(filename: str) -> bool:
+    """An SVG drawing's file (an SVG result posts one beside its rendering): no image model takes
+    one as input, and Discord shows none inline."""
+    return filename.lower().endswith(".svg")
+
+
 def is_image(attachment: discord.Attachment) -> bool:
+    """An attachment to use as an image (an SVG result's rendering, never its SVG file)."""
     content_type = (attachment.content_type or "").split(";")[0]
+    if is_drawing(attachment.filename) or content_type == "image/svg+xml":
+        return False
     return content_type.startswith("image/") or attachment.filename.lower().endswith(IMAGE_SUFFIXES)
 
 

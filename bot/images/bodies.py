@@ -37,8 +37,12 @@ def common_options(
         options["background"] = background
     if output is not None and output.format in model.output_formats:
         options["output_format"] = output.format
-        if output.compression is not None and output.format != "png":
+        if output.compression is not None and output.format in ("jpeg", "webp"):
             options["output_compression"] = output.compression
+        if output.format == "gif" and output.frames is not None:
+            options["frame_count"] = output.frames
+        if output.format == "gif" and output.frame_ms is not None:
+            options["frame_duration_ms"] = output.frame_ms
     if moderation and model.moderation:
         options["moderation"] = moderation
     if model.response_format:

@@ -21,10 +21,13 @@ _SIZE = re.compile(r"^([0-9]{2,5})x([0-9]{2,5})$")
 
 @dataclass(frozen=True)
 class OutputFormat:
-    """`format` to ask for; `compression` (0-100) for jpeg and webp."""
+    """`format` to ask for; `compression` (0-100) for jpeg and webp; for an animated `gif`, its
+    `frames` and each one's `frame_ms` (None: the model's defaults)."""
 
     format: str
     compression: int | None = None
+    frames: int | None = None
+    frame_ms: int | None = None
 
 
 def largest_pixels(spec: ModelSpec, size: str | None) -> int:

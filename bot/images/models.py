@@ -43,6 +43,10 @@ def control_character_problem(prompt: str) -> Text | None:
     )
 
 
+# An animated GIF (2.6): 2 to 16 frames, each shown at least 20 ms (openai-images.openapi.yaml).
+MIN_GIF_FRAMES, MAX_GIF_FRAMES, MIN_FRAME_MS = 2, 16, 20
+
+
 @dataclass(frozen=True)
 class CustomSizeRule:
     """Arbitrary WIDTHxHEIGHT sizes, as `gpt-image-2` takes them."""
@@ -195,6 +199,30 @@ class ModelSpec:
             return _("`{model}` doesn't take markup. Leave the markup out or pick another model.", model=self.name)
         if with_mask:
             return _("Send either a mask (or an area) or markup, not both: the markup already says where to edit.")
+        return None
+
+    def result_formats(self, *, edit: bool = False) -> tuple[str, ...]:
+        """What `format` offers: `image` (PNG, WebP or JPEG, as fits), and `gif` and `svg` where the
+        model makes them; an edit makes no SVG (the edit endpoint takes no `svg` output)."""
+        made = [kind for kind in ("gif", "svg") if kind in self.output_formats and not (edit and kind == "svg")]
+        return ("image", *made)
+
+    def format_problem(
+        self, format: str, frames: int | None, frame_ms: int | None, *, edit: bool = False
+    ) -> Text | None:
+        """Why the member's `format`, `frames` and `frame_ms` don't suit this model (frames and
+        their length are a GIF's alone), or None when they do."""
+        formats = self.result_formats(edit=edit)
+        if format not in formats:
+            if edit and format == "svg" and "svg" in self.output_formats:
+                return _("An edit can't make an SVG; SVGs are made by /imagine. Pick image or gif.")
+            return _("`{model}` makes these formats: {formats}.", model=self.name, formats=", ".join(formats))
+        if format != "gif" and (frames is not None or frame_ms is not None):
+            return _("Frames and frame_ms are for GIFs: set format to gif, or leave them empty.")
+        if frames is not None and not MIN_GIF_FRAMES <= frames <= MAX_GIF_FRAMES:
+            return _("A GIF has {low} to {high} frames.", low=MIN_GIF_FRAMES, high=MAX_GIF_FRAMES)
+        if frame_ms is not None and frame_ms < MIN_FRAME_MS:
+            return _("A GIF frame shows for at least {ms} ms.", ms=MIN_FRAME_MS)
         return None
 
     def prompt_problem(self, prompt: str) -> Text | None:

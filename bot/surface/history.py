@@ -25,6 +25,7 @@ from bot.downloads import AttachmentDownloader
 from bot.errors import InvalidRequest
 from bot.flow.locales import Locales
 from bot.flow.result_message import quote
+from bot.flow.sources import is_image
 from bot.i18n import _
 from bot.imaging import contact_sheet
 from bot.surface.pages import PAGE_SIZE, Pages
@@ -147,7 +148,7 @@ class HistoryPages:
                 message = await self._channel(row.channel_id).fetch_message(row.message_id)
             except discord.HTTPException:
                 return None  # deleted, or somewhere the bot may not read
-            preview.image_urls = [attachment.url for attachment in message.attachments]
+            preview.image_urls = [attachment.url for attachment in message.attachments if is_image(attachment)]
             images = await self._images(preview.image_urls)
         if not images:
             return None

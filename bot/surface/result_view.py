@@ -11,6 +11,7 @@ from typing import Any
 import discord
 
 from bot.flow.intake import REFRAMES
+from bot.flow.sources import is_drawing
 from bot.i18n import _
 from bot.surface.result_items import LOOKS, CancelButton, FrameMenu, KeptButton, ResultButton, bound
 from bot.surface.views import ResultActions
@@ -77,10 +78,18 @@ class ResultButtons:
         Upscale where the model makes the image larger)."""
         view = discord.ui.LayoutView(timeout=None)
         view.add_item(discord.ui.TextDisplay(text))
-        gallery = [discord.MediaGalleryItem(f"attachment://{file.filename}", spoiler=file.spoiler) for file in files]
+        pictures = [file for file in files if not is_drawing(file.filename)]
+        gallery = [discord.MediaGalleryItem(f"attachment://{file.filename}", spoiler=file.spoiler) for file in pictures]
         view.add_item(discord.ui.MediaGallery(*gallery))
+        for drawing in (file for file in files if is_drawing(file.filename)):  # Discord shows no SVG inline
+            view.add_item(discord.ui.File(f"attachment://{drawing.filename}", spoiler=drawing.spoiler))
         rows = self._result_rows(
-            usage_id, len(files), rerollable=rerollable, enhanceable=enhanceable, upscalable=upscalable, locale=locale
+            usage_id,
+            len(pictures),
+            rerollable=rerollable,
+            enhanceable=enhanceable,
+            upscalable=upscalable,
+            locale=locale,
         )
         for row in rows:
             view.add_item(discord.ui.ActionRow(*row))

@@ -29,9 +29,10 @@ from bot.errors import InvalidRequest
 from bot.flow.delivery import SMALLEST_UPLOAD, TOO_LARGE
 from bot.flow.intake import REFRAME_PROMPT, REFRAMES, Intake
 from bot.flow.locales import Locales
+from bot.flow.result_message import posted_as
 from bot.flow.sources import SourceImage, is_image, message_image
 from bot.i18n import _
-from bot.imaging import ImageDataError, describe, fit_to_limit
+from bot.imaging import ImageDataError, describe
 from bot.jobs.runner import Runner
 from bot.surface.edit_form import EditForm
 from bot.surface.errors import ErrorReporter
@@ -324,10 +325,11 @@ class ResultActions:
         each time it says they are too large, as a delivery is."""
         limit = interaction.filesize_limit
         while True:
-            fitted = await asyncio.gather(*(self.threads.run(fit_to_limit, result.data, limit) for result in batch))
+            fitted = await asyncio.gather(*(posted_as(self.threads, result.data, limit) for result in batch))
             files = [
                 discord.File(io.BytesIO(image.data), filename=f"{result.filename.rsplit('.', 1)[0]}.{image.extension}")
-                for result, image in zip(batch, fitted, strict=True)
+                for result, images in zip(batch, fitted, strict=True)
+                for image in images
             ]
             try:
                 await interaction.followup.send(files=files, ephemeral=True)

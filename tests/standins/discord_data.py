@@ -272,6 +272,10 @@ def response_components(
             result["accessory"] = convert(component["accessory"])
         if component["type"] == 11:
             result["media"] = media(component["media"])
+        if component["type"] == 13:  # a file component: an attachment shown as a file to download
+            result["file"] = media(component["file"])
+            attachment = by_name[component["file"]["url"].removeprefix("attachment://")]
+            result.update(name=attachment["filename"], size=attachment["size"], spoiler=bool(component.get("spoiler")))
         return result
 
     return [convert(component) for component in components]
@@ -285,6 +289,7 @@ def content_type_of(filename: str) -> str:
         "jpeg": "image/jpeg",
         "webp": "image/webp",
         "gif": "image/gif",
+        "svg": "image/svg+xml",
     }.get(extension, "application/octet-stream")
 
 

@@ -33,7 +33,9 @@ from tests.standins.images_rules import (
     check_model,
     dimensions_of,
     in_format,
+    make_gif,
     make_png,
+    make_svg,
 )
 from tests.standins.moderation import MODERATION_MODEL, Moderations
 from tests.standins.spec import OPENAI_IMAGES, OPENAI_MODELS, SpecViolation, load_spec
@@ -84,6 +86,9 @@ class ImagesStandIn(Moderations):
         self.made: list[bytes] = []  # every image answered, as sent
         self.violations: list[str] = []
         self.noise_images = False
+        # SVG answers: a plain drawing; hostile: with a script, external references and an entity
+        # bomb; broken: XML that does not parse.
+        self.svg_answer: Literal["plain", "hostile", "broken"] = "plain"
         self.delay = 0.0
         self.gate: asyncio.Event | None = None  # while set to an unset event, every answer waits for it
         self.stream_gap = 0.0
@@ -305,18 +310,7 @@ class ImagesStandIn(Moderations):
         )
         data = []
         for index in range(n):
-            transparent = fields.get("background") == "transparent"
-            png = in_format(
-                make_png(
-                    width,
-                    height,
-                    f"{seed}:{index}:{time.time_ns()}",
-                    noise=self.noise_images,
-                    alpha=transparent,
-                    prompt=fields.get("prompt"),
-                ),
-                fields,
-            )
+            png = self._made(width, height, f"{seed}:{index}:{time.time_ns()}", fields)
             self.made.append(png)
             if use_url:
                 name = hashlib.sha256(png).hexdigest()[:16] + ".png"
@@ -344,6 +338,22 @@ class ImagesStandIn(Moderations):
             if fields.get("background") in {"transparent", "opaque"}:
                 body["background"] = fields["background"]
         return body
+
+    def _made(self, width: int, height: int, seed: str, fields: dict[str, Any]) -> bytes:
+        """One image as the request asks: a GIF of `frame_count` frames (9 by default) shown
+        `frame_duration_ms` each (200), an SVG drawing (as `svg_answer` says), or a picture in the
+        output format."""
+        wanted = fields.get("output_format")
+        if wanted == "gif":
+            frames, duration = int(fields.get("frame_count") or 9), int(fields.get("frame_duration_ms") or 200)
+            return make_gif(width, height, seed, frames, duration, noise=self.noise_images)
+        if wanted == "svg":
+            if self.svg_answer == "broken":
+                return b'<svg xmlns="http://www.w3.org/2000/svg"><rect width="10"></svg>'
+            return make_svg(width, height, seed, hostile=self.svg_answer == "hostile")
+        transparent = fields.get("background") == "transparent"
+        picture = make_png(width, height, seed, noise=self.noise_images, alpha=transparent, prompt=fields.get("prompt"))
+        return in_format(picture, fields)
 
     async def _endless(self, request: web.Request) -> web.StreamResponse:
         """A 200 whose JSON never ends, as a hostile provider sends, until the client hangs up
@@ -465,6 +475,8 @@ class ImagesStandIn(Moderations):
                 first = check_input_image(images[0], model, "image")
                 for extra in images[1:]:
                     check_input_image(extra, model, "image")
+                if recorded.files.get("mask") and fields.get("output_format") == "gif":
+                    raise ApiError(400, "A mask is not supported with output_format 'gif'.", param="mask")
                 for mask in recorded.files.get("mask", []):
                     mask_image = check_input_image(mask, model, "mask")
                     if mask_image.size != first.size or "A" not in mask_image.getbands():

