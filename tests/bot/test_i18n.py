@@ -85,7 +85,8 @@ async def test_a_chinese_member_gets_chinese_replies_and_buttons(make_config, st
     reply = await discord_api.wait_for_reply(state)
     assert reply.text.startswith("**提示词：**灯塔") and "1 张图片" in reply.text
     labels = [component.get("label") for component in reply.components if component["type"] == 2]
-    assert labels == ["变体", "编辑", "重新生成", "删除", "缩小 1.5×", "缩小 2×"] + [None] * 4  # pans are arrows
+    expected = ["变体", "编辑", "重新生成", "改写重绘", "删除", "放大", "缩小 1.5×", "缩小 2×"]
+    assert labels == [*expected, None, None, None, None]  # pans are arrows
 
     refused = await discord_api.wait_for_reply(
         await discord_api.send_slash_command("imagine", {"prompt": "x", "size": "999x999"}, locale="zh-CN")
