@@ -50,6 +50,7 @@ from bot.surface.pages import Pages
 from bot.surface.paint_web import PaintOffer, PaintServer
 from bot.surface.result_view import ResultButtons
 from bot.surface.views import BUTTON_COMMANDS, ResultActions
+from cogs.blend import Blend
 from cogs.edit import Edit
 from cogs.history import History
 from cogs.imagine import Imagine
@@ -297,6 +298,7 @@ class ImageBot(commands.AutoShardedBot):
             Imagine(intake, catalog, found.styles),
             Edit(intake, catalog, self.tree, actions.open_edit_form, offer_painting),
             Vary(intake, catalog, self.tree),
+            Blend(intake, catalog),
             Usage(sessions, found.threads, locales, pages, flagged),
             Settings(sessions, locales, catalog, found.accounts, found.errors, found.styles, WordFilters(sessions)),
             Privacy(sessions, locales),

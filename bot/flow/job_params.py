@@ -83,7 +83,8 @@ class GenerateParams(_Params, _Looks):
 
 class EditParams(_Params, _Looks):
     """`mask`: an uploaded mask to fetch; `mask_png`: one painted on the page (base64 PNG in the
-    JSON); `area`: cells of a 3x3 grid when there is neither. `references`: further images."""
+    JSON); `area`: cells of a 3x3 grid when there is neither. `references`: further images.
+    `alpha_as_mask`: without a mask, the image's own transparency marks where it changes."""
 
     kind: ClassVar[str] = "edit"
     prompt: str
@@ -94,6 +95,7 @@ class EditParams(_Params, _Looks):
     area: tuple[int, ...] = ()
     references: tuple[SourceImage, ...] = ()
     input_fidelity: Literal["high"] | None = None  # keep the input's detail (a draft's Enhance)
+    alpha_as_mask: bool = True  # the image's own transparency marks where it changes (not in a blend)
 
 
 class VaryParams(_Params):
