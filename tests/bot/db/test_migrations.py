@@ -13,7 +13,7 @@ from bot.db.models import Base, UsageRecord
 from bot.db.safety import filter_patterns
 from bot.db.usage import recent_page
 
-HEAD = "0016"
+HEAD = "0018"
 
 
 def _diff(connection):
