@@ -24,7 +24,7 @@ import yarl
 from discord.ext import commands
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.assembly import Foundation, foundation, job_pipeline, painting_page
+from bot.assembly import Foundation, describer, foundation, job_pipeline, painting_page, screener
 from bot.billing.retention import Retention
 from bot.callwindow import CallWindow
 from bot.clock import SystemClock
@@ -32,6 +32,7 @@ from bot.config import Config
 from bot.config.sections import DiscordConfig
 from bot.db.engine import answers, make_engine, make_sessionmaker, migrate_to_head
 from bot.flow.conversation import Conversation
+from bot.flow.describe import Describer
 from bot.flow.filters import WordFilters
 from bot.flow.flags import FlagAlerts
 from bot.flow.notices import ModeratorNotices
@@ -43,6 +44,7 @@ from bot.jobs.runner import Runner
 from bot.metrics import Metrics, MetricsServer
 from bot.netguard import AddressRules
 from bot.surface.command_sync import failure_reason, publish_if_changed
+from bot.surface.describe_items import bound_imagine_button
 from bot.surface.flags import FlagActions, FlagButtons, FlaggedRequests
 from bot.surface.history import HistoryPages
 from bot.surface.invite import invite_url
@@ -50,6 +52,8 @@ from bot.surface.pages import Pages
 from bot.surface.paint_web import PaintOffer, PaintServer
 from bot.surface.result_view import ResultButtons
 from bot.surface.views import BUTTON_COMMANDS, ResultActions
+from cogs.blend import Blend
+from cogs.describe import Describe
 from cogs.edit import Edit
 from cogs.history import History
 from cogs.imagine import Imagine
@@ -239,8 +243,12 @@ class ImageBot(commands.AutoShardedBot):
             flag_window=timedelta(days=config.limits.flag_window_days),
         )
         status = self._status_sender(found, replies)
-        pipeline = job_pipeline(found, http, replies=replies, notices=notices, flags=flags, status=status)
-        await self._add_surface(found, actions, buttons, flag_buttons, offer_painting)
+        screening = screener(config, http, found.threads)
+        pipeline = job_pipeline(
+            found, http, replies=replies, notices=notices, flags=flags, status=status, screening=screening
+        )
+        describing = describer(found, screening=screening, notices=notices)
+        await self._add_surface(found, actions, buttons, flag_buttons, offer_painting, describing)
         retention = Retention(sessions, self.clock, every_minutes=config.database.prune_every_minutes)
         return Parts(found.runner, pipeline, status, retention)
 
@@ -275,8 +283,10 @@ class ImageBot(commands.AutoShardedBot):
         buttons: ResultButtons,
         flag_buttons: FlagButtons,
         offer_painting: PaintOffer | None,
+        describing: Describer | None,
     ) -> None:
-        """The error path, the translator, the buttons discord.py dispatches, and the cogs."""
+        """The error path, the translator, the buttons discord.py dispatches, and the cogs
+        (/describe and its buttons only with `describing`)."""
         pages = Pages(found.errors, found.locales)
         history = HistoryPages(
             sessions=found.sessions,
@@ -293,10 +303,16 @@ class ImageBot(commands.AutoShardedBot):
         flagged = FlaggedRequests(sessions=sessions, locales=locales, pages=pages, buttons=flag_buttons)
         self.add_dynamic_items(*buttons.items, *pages.items, *flag_buttons.items)
         conversation = Conversation(me=self._my_id, message_content=self.config.discord.message_content)
+        cogs: list[commands.Cog] = []
+        if describing is not None:
+            self.add_dynamic_items(bound_imagine_button(describing, found.errors))
+            cogs.append(Describe(describing, locales, self.tree))
         for cog in (
+            *cogs,
             Imagine(intake, catalog, found.styles),
             Edit(intake, catalog, self.tree, actions.open_edit_form, offer_painting),
             Vary(intake, catalog, self.tree),
+            Blend(intake, catalog),
             Usage(sessions, found.threads, locales, pages, flagged),
             Settings(sessions, locales, catalog, found.accounts, found.errors, found.styles, WordFilters(sessions)),
             Privacy(sessions, locales),

@@ -9,6 +9,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
 import aiohttp
 import yarl
@@ -26,6 +27,7 @@ from bot.flow.accounts import Accounts
 from bot.flow.admission import Admission
 from bot.flow.catalog import ModelCatalog
 from bot.flow.delivery import Delivery
+from bot.flow.describe import Describer, Describing
 from bot.flow.failures import Failures
 from bot.flow.flags import FlagAlerts
 from bot.flow.intake import Drafts, Intake
@@ -40,7 +42,9 @@ from bot.flow.screening import Screener
 from bot.flow.status import Openings, StatusSender
 from bot.flow.styles import Styles
 from bot.images import ImagesClient, ModelRegistry
+from bot.images.chat import ChatClient
 from bot.images.moderation import Moderation
+from bot.images.transport import Transport
 from bot.jobs.queue import FairQueue
 from bot.jobs.runner import Runner
 from bot.jobs.shared import SharedQueue
@@ -53,6 +57,7 @@ from bot.vault import KeyVault
 
 log = logging.getLogger(__name__)
 
+Client = TypeVar("Client", bound=Transport)
 MODERATION_RESPONSE_BYTES = 1024 * 1024  # a moderation answer is a few kilobytes
 PAGE_IMAGE_THREADS = 1  # the painting page's own: its images never wait for, or hold up, the jobs' threads
 
@@ -107,16 +112,23 @@ def warn_of_retiring(catalog: ModelCatalog, clock: Clock) -> None:
 
 
 def images_client(
-    config: Config, http: aiohttp.ClientSession, rules: AddressRules, guarded: aiohttp.ClientSession, metrics: Metrics
-) -> ImagesClient:
-    """The operator's Images API client: `http` reaches its own base URL; `guarded` the rest."""
+    config: Config,
+    http: aiohttp.ClientSession,
+    rules: AddressRules,
+    guarded: aiohttp.ClientSession,
+    metrics: Metrics,
+    kind: type[Client] = ImagesClient,
+    base_url: str | None = None,
+) -> Client:
+    """The operator's Images API client (or, as `kind` at `base_url`, its chat client: the same
+    key, timeouts and retries): `http` reaches its own base URL; `guarded` the rest."""
     images = config.images
-    return ImagesClient(
+    return kind(
         http,
         rules=rules,
         guarded_session=guarded,
         max_response_bytes=int(images.max_response_mb * 2**20),
-        base_url=images.base_url,
+        base_url=base_url or images.base_url,
         api_key=images.api_key.get_secret_value(),
         timeout=images.timeout_seconds,
         connect_timeout=images.connect_timeout_seconds,
@@ -159,6 +171,7 @@ def paying_accounts(
     config: Config,
     sessions: async_sessionmaker[AsyncSession],
     images: ImagesClient,
+    chat: ChatClient,
     rules: AddressRules,
     clock: Clock,
 ) -> Accounts:
@@ -167,6 +180,7 @@ def paying_accounts(
     return Accounts(
         sessions=sessions,
         images=images,
+        chat=chat,
         vault=KeyVault(secret_key) if secret_key else None,
         base_url_prefixes=config.security.guild_base_urls,
         rules=rules,
@@ -191,7 +205,8 @@ def foundation(
     catalog = ModelCatalog(config.images, registry, clock)
     warn_of_retiring(catalog, clock)
     images = images_client(config, http, rules, guarded, metrics)
-    accounts = paying_accounts(config, sessions, images, rules, clock)
+    chat = images_client(config, http, rules, guarded, metrics, ChatClient, config.describe_base_url)
+    accounts = paying_accounts(config, sessions, images, chat, rules, clock)
     max_download = int(config.imaging.max_download_mb * 1024 * 1024)
     downloads = AttachmentDownloader(http, allowed_hosts=image_hosts(config.discord), max_bytes=max_download)
     policy = Policy(PriceTable(config.prices), personal_images_per_day=config.limits.dm_images_per_day)
@@ -267,6 +282,26 @@ def screener(config: Config, http: aiohttp.ClientSession, threads: BoundedThread
     )
 
 
+def describer(found: Foundation, *, screening: Screener | None, notices: ModeratorNotices) -> Describer | None:
+    """/describe's flow, when `describe.model` is set (None: the command is not offered)."""
+    config = found.config
+    if not config.describe.model:
+        return None
+    return Describer(
+        describing=Describing(model=config.describe.model, max_output_tokens=config.describe.max_output_tokens),
+        policy=found.policy,
+        admission=found.admission,
+        intake=found.intake,
+        usage=found.usage,
+        sessions=found.sessions,
+        accounts=found.accounts,
+        downloads=found.downloads,
+        threads=found.threads,
+        screener=screening,
+        notices=notices,
+    )
+
+
 def painting_page(found: Foundation) -> tuple[PaintServer | None, PaintOffer | None]:
     """The painting page's server and the offer of its link, when `[web]` is set."""
     config = found.config
@@ -309,8 +344,9 @@ def job_pipeline(
     notices: ModeratorNotices,
     flags: FlagAlerts,
     status: StatusSender,
+    screening: Screener | None,
 ) -> Pipeline:
-    """What the runner runs: production, screening, delivery, the one failure path."""
+    """What the runner runs: production, `screening` (None: off), delivery, the one failure path."""
     config = found.config
     delivery = Delivery(
         sessions=found.sessions,
@@ -341,6 +377,6 @@ def job_pipeline(
         notices=notices,
         metrics=found.metrics,
         clock=found.clock,
-        screener=screener(config, http, found.threads),
+        screener=screening,
         flags=flags,
     )

@@ -85,3 +85,15 @@ class GuildKeyFailed(UserFacingError):
         self.last_four = last_four
         self.out_of_credit = out_of_credit
         self.code = "guild_key_no_credit" if out_of_credit else "guild_key_refused"
+
+
+class Unavailable(UserFacingError):
+    """Something the bot's image service does not offer (a chat endpoint, for /describe)."""
+
+    code = "unavailable"
+
+
+class UnusableAnswer(UserFacingError):
+    """The provider answered, but not with what was asked for (four prompts, as JSON)."""
+
+    code = "unusable_answer"

@@ -465,6 +465,19 @@ def screening_copy(data: bytes) -> bytes:
     return _encode(image, "JPEG", quality=85)
 
 
+VISION_EDGE = 1024  # a vision model's detailed look tiles at 512 pixels; more only costs tokens
+
+
+def vision_copy(data: bytes) -> tuple[bytes, str]:
+    """The image for a vision model, and its media type: orientation applied, its longer edge at
+    most 1024 pixels, as PNG when it has transparency, else as JPEG."""
+    image = load_image(data)  # RGB or RGBA
+    image.thumbnail((VISION_EDGE, VISION_EDGE), Image.Resampling.LANCZOS)
+    if image.mode == "RGBA":
+        return _png(image), "image/png"
+    return _encode(image, "JPEG", quality=88), "image/jpeg"
+
+
 PAGE_EDGE = 2048  # the painting page's copy: enough to paint on, small enough for a phone
 
 

@@ -31,7 +31,7 @@ from bot.db.policy import (
 from bot.db.safety import block_in_force, filter_patterns
 from bot.errors import Blocked, Filtered, InvalidRequest, LimitReached
 from bot.i18n import Text, _
-from bot.images import ImagesResult, ModelSpec
+from bot.images import ImagesResult, ModelSpec, TokenUsage
 from bot.wordfilter import first_match
 
 log = logging.getLogger(__name__)
@@ -217,6 +217,18 @@ class Policy:
         record.size = size
         return size
 
+    async def admit_description(
+        self, session: AsyncSession, requester: Requester, record: UsageRecord, estimate: float
+    ) -> None:
+        """A request that makes no image (a description of one): the checks of `precheck`, then one
+        of the member's daily images and `estimate` of the guild's budget reserved, as for an image."""
+        if requester.guild_id is None:
+            await self._reserve_personal(session, requester, record, 1)
+            return
+        settings = await self._prechecked(session, requester, record, None)
+        await self._reserve(session, requester, record, settings, 1, estimate, requester.exempt(settings))
+        record.reserved_images, record.reserved_usd = 1, estimate
+
     async def precheck(
         self, session: AsyncSession, requester: Requester, record: UsageRecord, prompt: str | None
     ) -> None:
@@ -301,8 +313,19 @@ class Policy:
     async def settle(self, session: AsyncSession, record: UsageRecord, result: ImagesResult) -> ModeratorNotice | None:
         """Count what the request really made and cost; returns an alert when the budget crossed 80% or 100%."""
         cost = self.prices.actual(record.model or "", record.size, record.quality, len(result.images), result.usage)
+        return await self._settled(session, record, len(result.images), cost)
+
+    async def settle_description(
+        self, session: AsyncSession, record: UsageRecord, usage: TokenUsage | None
+    ) -> ModeratorNotice | None:
+        """Count a description as its one image, at what its tokens cost; an alert as for `settle`."""
+        return await self._settled(session, record, 1, self.prices.actual(record.model or "", None, None, 0, usage))
+
+    async def _settled(
+        self, session: AsyncSession, record: UsageRecord, images: int, cost: float
+    ) -> ModeratorNotice | None:
         record.cost_usd = cost
-        await self._adjust(session, record, len(result.images) - record.reserved_images, cost - record.reserved_usd)
+        await self._adjust(session, record, images - record.reserved_images, cost - record.reserved_usd)
         record.reserved_images, record.reserved_usd = 0, 0.0
         if record.guild_id is None:
             return None

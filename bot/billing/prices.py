@@ -81,7 +81,12 @@ DEFAULT_PRICES: dict[str, ModelPrice] = {
     ),
     "dall-e-2": ModelPrice(per_image={"default": 0.02, "512x512": 0.018, "256x256": 0.016}),
 }
+# Chat models /describe uses: billed by tokens alone (an image in the input counts as input tokens).
+DEFAULT_PRICES["gpt-5.4-mini"] = ModelPrice(
+    per_image={}, input_text_per_million=0.75, input_image_per_million=0.75, output_per_million=4.5
+)
 UNKNOWN_MODEL_PRICE = ModelPrice()
+DESCRIBE_INPUT_TOKENS = 2000  # what a fitted image and the instructions come to, about, for a reservation
 
 
 class PriceTable:
@@ -94,6 +99,14 @@ class PriceTable:
     def estimate(self, model: str, size: str | None, quality: str | None, n: int) -> float:
         """The most a request should cost, reserved against the budget before the call."""
         return round(self.price(model).image_price(size, quality) * n, 6)
+
+    def chat_estimate(self, model: str, max_output_tokens: int) -> float:
+        """The most a chat request should cost (an image's input, and the answer at its cap),
+        reserved against the budget before the call; an unpriced model reserves nothing."""
+        price = self.price(model)
+        input_price = price.input_image_per_million or price.input_text_per_million or 0
+        cost = DESCRIBE_INPUT_TOKENS * input_price + max_output_tokens * (price.output_per_million or 0)
+        return round(cost / 1_000_000, 6)
 
     def actual(self, model: str, size: str | None, quality: str | None, images: int, usage: TokenUsage | None) -> float:
         price = self.price(model)

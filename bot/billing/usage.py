@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import aware, utcnow
 from bot.db.models import UsageRecord, UsageStatus
-from bot.images import ImagesResult
+from bot.images import ImagesResult, TokenUsage
 from bot.logs import redact
 
 log = logging.getLogger(__name__)
@@ -130,3 +130,15 @@ class UsageLog:
                 record.status,
                 record.error_code,
             )
+
+
+def finish_described(record: UsageRecord, usage: TokenUsage | None) -> None:
+    """A description's row: done, with the tokens its answer reports (it makes no image)."""
+    record.status = UsageStatus.OK
+    if usage is not None:
+        record.input_tokens, record.output_tokens, record.total_tokens = (
+            usage.input_tokens,
+            usage.output_tokens,
+            usage.total_tokens,
+        )
+    _finish(record)

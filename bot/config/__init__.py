@@ -16,6 +16,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from bot.config.sections import (
     DatabaseConfig,
+    DescribeConfig,
     DiscordConfig,
     ImagesConfig,
     ImagingConfig,
@@ -57,6 +58,7 @@ class Config(Section):
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     security: SecurityConfig = Field(default_factory=SecurityConfig)
     moderation: ModerationConfig = Field(default_factory=ModerationConfig)
+    describe: DescribeConfig = Field(default_factory=DescribeConfig)
     web: WebConfig = Field(default_factory=WebConfig)
     prices: dict[str, ModelPrice] = Field(default_factory=dict)
 
@@ -76,6 +78,10 @@ class Config(Section):
     @property
     def moderation_base_url(self) -> str:
         return (self.moderation.base_url or self.images.base_url).rstrip("/")
+
+    @property
+    def describe_base_url(self) -> str:
+        return (self.describe.base_url or self.images.base_url).rstrip("/")
 
     def secrets(self) -> list[str]:
         """Every secret value in force, so logging can redact them."""

@@ -184,6 +184,19 @@ class ModerationConfig(Section):
         return value
 
 
+class DescribeConfig(Section):
+    """/describe: an image turned into prompts by a vision-capable chat model's `/chat/completions`."""
+
+    model: str = "gpt-5.4-mini"  # "": no /describe (nor its message menu)
+    base_url: str | None = None  # unset: images.base_url; the key is images.api_key, or a server's own
+    max_output_tokens: int = Field(default=1000, ge=100, le=16000)  # the answer's cap, also what is reserved
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_base_url(cls, value: str | None) -> str | None:
+        return _http_url(value, example=OPENAI_BASE_URL) if value else None
+
+
 SQLITE_EXAMPLE = "sqlite+aiosqlite:///data/imagebot.db"
 POSTGRES_EXAMPLE = "postgresql+asyncpg://imagebot@db.example.com/imagebot"
 

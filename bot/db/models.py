@@ -160,6 +160,18 @@ class ResultPreview(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class Description(Base):
+    """The prompts /describe gave for an image, kept for its Imagine buttons, whose custom ids
+    carry only the row's id (they work after a restart)."""
+
+    __tablename__ = "description"
+
+    usage_id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=False)
+    guild_id: Mapped[int | None] = mapped_column(BigInteger)
+    prompts: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class GuildSettings(Base):
     """A guild's policy, set by its moderators with /settings. Empty lists mean "no restriction"."""
 

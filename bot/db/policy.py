@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import utcnow
 from bot.db.models import (
     UNFINISHED,
+    Description,
     GuildSettings,
     Job,
     KeptResult,
@@ -157,6 +158,7 @@ async def prune_prompts(session: AsyncSession, guild_id: int, before: datetime) 
     changed."""
     old = select(UsageRecord.id).where(UsageRecord.guild_id == guild_id, UsageRecord.created_at < before)
     await session.execute(delete(ResultPreview).where(ResultPreview.usage_id.in_(old)))
+    await session.execute(delete(Description).where(Description.usage_id.in_(old)))
     await session.execute(
         delete(KeptResult).where(KeptResult.guild_id == guild_id, KeptResult.created_at < before, ~KeptResult.held)
     )
@@ -181,6 +183,7 @@ async def forget_member(session: AsyncSession, user_id: int) -> int:
     still under way goes when it ends, with the daily pruning. Returns how many usage rows changed."""
     theirs = select(UsageRecord.id).where(UsageRecord.user_id == user_id)
     await session.execute(delete(ResultPreview).where(ResultPreview.usage_id.in_(theirs)))
+    await session.execute(delete(Description).where(Description.usage_id.in_(theirs)))
     await session.execute(delete(KeptResult).where(KeptResult.user_id == user_id))
     await session.execute(delete(Job).where(Job.user_id == user_id, Job.state.not_in(UNFINISHED)))
     statement = (

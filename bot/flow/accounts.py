@@ -20,6 +20,7 @@ from bot.errors import GuildKeyFailed, InvalidRequest
 from bot.i18n import _
 from bot.images import ImagesClient
 from bot.images import errors as images_errors
+from bot.images.chat import ChatClient
 from bot.logs import forget_secrets, register_secrets
 from bot.netguard import AddressRefused, AddressRules
 from bot.vault import KeyVault, VaultError
@@ -41,6 +42,7 @@ def _shown(last_four: str | None) -> str | None:
 @dataclass(frozen=True)
 class Account:
     images: ImagesClient
+    chat: ChatClient  # the same key at describe.base_url (a guild's own base URL, where it set one)
     paid_by: str  # "bot", or "guild …abcd"
     last_four: str | None = None  # the guild's own key's, when it pays
 
@@ -70,6 +72,7 @@ class Accounts:
         *,
         sessions: async_sessionmaker[AsyncSession],
         images: ImagesClient,
+        chat: ChatClient,
         vault: KeyVault | None,
         base_url_prefixes: list[str],
         rules: AddressRules,
@@ -79,15 +82,16 @@ class Accounts:
         """`vault` is None when the operator set no `security.secret_key`: guilds cannot set keys.
         A guild's own base URL must start with one of `base_url_prefixes` (none: it cannot set one)
         and reach only where the address `rules` permit; each guild's account makes at most
-        `parallel_requests` at once."""
+        `parallel_requests` at once. `chat` is the bot's chat client (describe.base_url)."""
         self._sessions = sessions
         self._images = images
+        self._chat = chat
         self._vault = vault
         self._base_url_prefixes = tuple(base_url_prefixes)
         self._rules = rules
         self._parallel_requests = parallel_requests
         self._clock = clock
-        self._bot = Account(images, BOT)
+        self._bot = Account(images, chat, BOT)
         self._accounts: dict[int, tuple[float, Account]] = {}  # by guild: until when, and the account
         self._redacted: dict[int, str] = {}  # by guild: the key this process registered for redaction
 
@@ -201,4 +205,7 @@ class Accounts:
             api_key=api_key,
             max_parallel_requests=self._parallel_requests,
         )
-        return Account(client, f"guild {_shown(row.last_four)}", row.last_four)
+        chat = self._chat.for_account(
+            base_url=row.base_url or None, api_key=api_key, max_parallel_requests=self._parallel_requests
+        )
+        return Account(client, chat, f"guild {_shown(row.last_four)}", row.last_four)

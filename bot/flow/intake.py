@@ -53,6 +53,18 @@ UPSCALE_PROMPT = (
     "and style exactly; add nothing and remove nothing."
 )
 
+BLEND_IMAGES = (2, 5)  # the fewest and most images /blend takes
+BLEND_PROMPT = (
+    "Blend these {count} images into one picture: combine their subjects, styles and colours into a single, "
+    "coherent image."
+)
+
+
+def blend_prompt(count: int, words: str | None) -> str:
+    """The edit's prompt for a blend of `count` images: one picture of them all, plus the member's words."""
+    prompt = BLEND_PROMPT.format(count=count)
+    return f"{prompt} {words.strip()}" if words and words.strip() else prompt
+
 
 @dataclass(frozen=True)
 class Drafts:
@@ -370,6 +382,47 @@ class Intake:
     def takes_markup(self) -> bool:
         """Whether an edit with no model named (the Edit form's) may carry markup."""
         return self._catalog.get(self._catalog.default).markup
+
+    async def blend(
+        self,
+        interaction: discord.Interaction,
+        *,
+        images: list[SourceImage],
+        words: str | None,
+        model: str | None = None,
+        size: str | None = None,
+    ) -> None:
+        """Two to five `images` made into one picture: an edit with all of them as inputs (none's
+        transparency taken as a mask), its prompt asking for one picture of them, plus `words`."""
+        prompt = blend_prompt(len(images), words)
+        record = self._begin(interaction, "blend", model, size=size, prompt=prompt)
+        fewest, most = BLEND_IMAGES
+        if not fewest <= len(images) <= most:
+            raise InvalidRequest(_("Blend takes {fewest} to {most} images.", fewest=fewest, most=most))
+        spec = self._catalog.resolve(model)
+        if not spec.edits:
+            raise InvalidRequest(_("`{model}` can't edit images. Pick a GPT image model.", model=spec.name))
+        if len(images) > spec.max_edit_images:
+            raise InvalidRequest(
+                _(
+                    "`{model}` takes at most {limit} images in all; you gave {count}.",
+                    model=spec.name,
+                    limit=spec.max_edit_images,
+                    count=len(images),
+                )
+            )
+        check(spec.prompt_problem(prompt))
+        check(spec.size_problem(size) if size else None)
+        params = EditParams(
+            model=spec.name,
+            n=1,
+            size=size,
+            prompt=prompt,
+            image=images[0],
+            references=tuple(images[1:]),
+            alpha_as_mask=False,
+        )
+        await self._accept(interaction, record, spec, params)
 
     async def vary(
         self,

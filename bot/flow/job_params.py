@@ -105,7 +105,8 @@ class EditParams(_Params, _Looks, _Output):
     """`mask`: an uploaded mask to fetch; `mask_png`: one painted on the page (base64 PNG in the
     JSON); `area`: cells of a 3x3 grid when there is neither. `references`: further images.
     `markup`: an uploaded markup to fetch (notes drawn on a transparent overlay of the image);
-    `markup_png`: one drawn on the page. A markup never comes with a mask or an area."""
+    `markup_png`: one drawn on the page. A markup never comes with a mask or an area.
+    `alpha_as_mask`: without a mask, the image's own transparency marks where it changes."""
 
     kind: ClassVar[str] = "edit"
     prompt: str
@@ -118,6 +119,7 @@ class EditParams(_Params, _Looks, _Output):
     input_fidelity: Literal["high"] | None = None  # keep the input's detail (a draft's Enhance)
     markup: SourceImage | None = None
     markup_png: StoredBytes | None = None
+    alpha_as_mask: bool = True  # the image's own transparency marks where it changes (not in a blend)
 
 
 class VaryParams(_Params):

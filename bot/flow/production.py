@@ -146,7 +146,7 @@ class Production:
             params.mask,
             spec,
             params.fit,
-            use_own_alpha=True,
+            use_own_alpha=params.alpha_as_mask,
             area=params.area,
             mask_data=params.mask_png,
             markup=params.markup,

@@ -39,19 +39,26 @@ class Screener:
         self._threads = threads
         self.check_results = check_results
 
-    async def _screen(self, job: Job, prompt: str | None, images: Sequence[bytes]) -> tuple[Screening, tuple[str, ...]]:
+    async def _screen(
+        self, prompt: str | None, images: Sequence[bytes], *, relaxed: bool
+    ) -> tuple[Screening, tuple[str, ...]]:
         copies = await asyncio.gather(*(self._threads.run(screening_copy, image) for image in images))
         screening = await self._moderation.screen(prompt, [(copy, "image/jpeg") for copy in copies])
-        return screening, refusing(screening.flagged, self._categories, relaxed=params_of(job).moderation == "low")
+        return screening, refusing(screening.flagged, self._categories, relaxed=relaxed)
 
     async def check_result(self, job: Job, images: Sequence[bytes]) -> tuple[str, ...]:
         """The refusing categories the made images are flagged for (none: post them)."""
-        return (await self._screen(job, None, images))[1]
+        return (await self._screen(None, images, relaxed=params_of(job).moderation == "low"))[1]
 
     async def check(self, job: Job, prompt: str | None, images: Sequence[bytes]) -> Screening:
         """Screen the job's inputs; raises Flagged when a refusing category is flagged. Returns
         the screening (which says whether it could be done at all)."""
-        screening, refused = await self._screen(job, prompt, images)
+        return await self.check_inputs(prompt, images, relaxed=params_of(job).moderation == "low")
+
+    async def check_inputs(self, prompt: str | None, images: Sequence[bytes], *, relaxed: bool) -> Screening:
+        """`check` for a request that is no job (a description): `relaxed` at the guild's `low`
+        level in an age-restricted channel."""
+        screening, refused = await self._screen(prompt, images, relaxed=relaxed)
         if refused:
             raise Flagged(
                 _(

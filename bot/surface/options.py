@@ -29,8 +29,8 @@ FIT_CHOICES = [
 Callback = TypeVar("Callback", bound=Callable[..., Any])
 
 
-def numbered_attachments(stem: str, count: int, description: str) -> Callable[[Callback], Callback]:
-    """Declare `{stem}_1` … `{stem}_{count}`, optional attachment options, on a command's
+def numbered_attachments(stem: str, count: int, description: str, *, start: int = 1) -> Callable[[Callback], Callback]:
+    """Declare `{stem}_{start}` … `{stem}_{count}`, optional attachment options, on a command's
     callback, which takes them as `**attachments` (see `given`). Discord's attachment option
     takes one file, so several files are several options; this writes them once."""
 
@@ -43,7 +43,7 @@ def numbered_attachments(stem: str, count: int, description: str) -> Callable[[C
             inspect.Parameter(
                 f"{stem}_{number}", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=discord.Attachment | None
             )
-            for number in range(1, count + 1)
+            for number in range(start, count + 1)
         ]
         callback.__signature__ = signature.replace(parameters=[*named, *numbered])  # discord.py reads the options here
         return app_commands.describe(**{parameter.name: description for parameter in numbered})(callback)

@@ -1,7 +1,8 @@
 """A local Images API server, for tests and the offline sandbox.
 
 It speaks `POST /v1/images/{generations,edits,variations}` as the OpenAI document describes (and
-`POST /v1/moderations`, tests/standins/moderation.py, and `GET /v1/models`, the models it serves):
+`POST /v1/moderations`, tests/standins/moderation.py, `POST /v1/chat/completions`,
+tests/standins/chat.py, and `GET /v1/models`, the models it serves):
 every request is validated against `tests/specs/openai-images.openapi.yaml` (the model list
 against `openai-models.openapi.yaml`), each model's documented rules are enforced (written here
 from the document, not imported from the bot), answers are real PNGs checked against the
@@ -23,6 +24,7 @@ from typing import Any, Literal
 
 from aiohttp import web
 
+from tests.standins.chat import Chats
 from tests.standins.images_rules import (
     API_KEY,
     GPT_IMAGE,
@@ -64,7 +66,7 @@ class RecordedRequest:
     authorization: str | None
 
 
-class ImagesStandIn(Moderations):
+class ImagesStandIn(Moderations, Chats):
     def __init__(
         self,
         *,
@@ -78,6 +80,7 @@ class ImagesStandIn(Moderations):
         self.extra_models = extra_models or {}
         self.retired_models = retired_models
         self._init_moderation()
+        self._init_chat()
         self.spec = load_spec(OPENAI_IMAGES, "/v1")
         self.models_spec = load_spec(OPENAI_MODELS, "/v1")
         self.models_answer: Literal["list", "server_error", "missing"] = "list"  # missing: 404, no /models
@@ -137,6 +140,7 @@ class ImagesStandIn(Moderations):
         app.router.add_post("/v1/images/edits", self._edits)
         app.router.add_post("/v1/images/variations", self._variations)
         app.router.add_post("/v1/moderations", self._moderations)
+        app.router.add_post("/v1/chat/completions", self._chat_completions)
         app.router.add_get("/v1/models", self._models)
         app.router.add_get("/files/{name}", self._file)
         self._runner = web.AppRunner(app, access_log=None)

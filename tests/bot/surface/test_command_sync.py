@@ -14,8 +14,11 @@ EVERY_COMMAND = {
     ("imagine", 1),
     ("edit", 1),
     ("vary", 1),
+    ("blend", 1),
+    ("describe", 1),
     ("Edit image", 3),
     ("Vary image", 3),
+    ("Describe image", 3),
     ("usage", 1),
     ("settings", 1),
     ("quota", 1),
@@ -46,8 +49,9 @@ async def test_a_first_start_publishes_the_commands_and_a_restart_publishes_noth
     assert {(command["name"], command.get("type", 1)) for command in put.body} == EVERY_COMMAND
     assert put.body == await tree_payload(bot.tree)  # the whole tree, translations included
     assert (
-        "published the slash commands to Discord (added: /edit, /forget-me, /history, /imagine, /quota, /results, "
-        "/settings, /usage, /vary, Edit image (message menu), Vary image (message menu))"
+        "published the slash commands to Discord (added: /blend, /describe, /edit, /forget-me, /history, /imagine, "
+        "/quota, /results, /settings, /usage, /vary, Describe image (message menu), Edit image (message menu), "
+        "Vary image (message menu))"
     ) in caplog.text
 
     before = len(discord_api.calls)
