@@ -12,7 +12,7 @@ import pytest
 from bot.config import parse_config
 from bot.preflight import checked
 from tests.postgres_cluster import free_port
-from tests.sandbox import run_bot_command, secrets_env, start_bot_process
+from tests.sandbox import own_seconds, run_bot_command, secrets_env, start_bot_process
 from tests.standins.images_api import ImagesStandIn
 
 TODAY = date(2026, 12, 6)  # dall-e-2 retired on 2026-05-12, by the model table
@@ -56,7 +56,7 @@ async def test_a_refused_key_stops_the_start_naming_the_key(tmp_path, discord_ap
         "set OPENAI_API_KEY or [images] api_key to a valid key for it"
     )
     assert "sk-not-this-one-42" not in run.stderr + run.stdout and "Traceback" not in run.stderr
-    assert run.seconds < 15 and images_api.model_lists == 1 and not images_api.requests
+    assert await own_seconds(run) < 15 and images_api.model_lists == 1 and not images_api.requests
     assert not discord_api.identified.is_set()
 
 
@@ -68,7 +68,7 @@ async def test_a_misspelt_model_on_openai_stops_the_start_with_the_closest_names
     assert lines[0].startswith(
         'imagebot: images.model: OpenAI does not list "gpt-imgae-2" for this key; did you mean "gpt-image-2"'
     )
-    assert "Traceback" not in run.stderr and run.seconds < 15
+    assert "Traceback" not in run.stderr and await own_seconds(run) < 15
     assert not discord_api.identified.is_set()
 
 
