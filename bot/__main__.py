@@ -112,7 +112,7 @@ async def _sync(config: Config, guild_id: int | None, *, clear: bool = False) ->
 async def _invite(config: Config) -> None:
     """Print the invite link, with the application's id as Discord gives it for the token."""
     point_discord_at(config.discord)
-    async with discord.Client(intents=discord.Intents.none()) as client:
+    async with discord.Client(intents=discord.Intents(guilds=True)) as client:  # only logs in: none are used
         await client.login(config.discord.token.get_secret_value())
         assert client.application_id is not None  # login reads the application
         print(invite_url(client.application_id))

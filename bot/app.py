@@ -305,8 +305,9 @@ class ImageBot(commands.AutoShardedBot):
         conversation = Conversation(me=self._my_id, message_content=self.config.discord.message_content)
         cogs: list[commands.Cog] = []
         if describing is not None:
-            self.add_dynamic_items(bound_imagine_button(describing, found.errors))
-            cogs.append(Describe(describing, locales, self.tree))
+            imagine_button = bound_imagine_button(describing, found.errors)
+            self.add_dynamic_items(imagine_button)
+            cogs.append(Describe(describing, locales, self.tree, imagine_button))
         for cog in (
             *cogs,
             Imagine(intake, catalog, found.styles),

@@ -59,6 +59,7 @@ log = logging.getLogger(__name__)
 
 Client = TypeVar("Client", bound=Transport)
 MODERATION_RESPONSE_BYTES = 1024 * 1024  # a moderation answer is a few kilobytes
+CHAT_RESPONSE_BYTES = 1024 * 1024  # so is a chat answer of four prompts
 PAGE_IMAGE_THREADS = 1  # the painting page's own: its images never wait for, or hold up, the jobs' threads
 
 
@@ -127,7 +128,8 @@ def images_client(
         http,
         rules=rules,
         guarded_session=guarded,
-        max_response_bytes=int(images.max_response_mb * 2**20),
+        # a chat answer (a description's four prompts) is a few kilobytes; an image answer may be large
+        max_response_bytes=CHAT_RESPONSE_BYTES if kind is ChatClient else int(images.max_response_mb * 2**20),
         base_url=base_url or images.base_url,
         api_key=images.api_key.get_secret_value(),
         timeout=images.timeout_seconds,

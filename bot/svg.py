@@ -28,6 +28,9 @@ from bot.imaging import EncodedImage, ImageDataError, fit_to_limit
 MAX_SVG_BYTES = 2 * 1024 * 1024  # a drawing; a bigger file is refused, never parsed
 MAX_SVG_DEPTH = 200  # nesting past this is no drawing, and would recurse deep in the serializer and renderer
 MAX_SVG_ELEMENTS = 50_000
+# What the renderer draws, each `<use>` counting the elements it draws again: a few levels of
+# `<use>` of `<use>` would make a kilobyte of XML into days of drawing on the worker threads.
+MAX_DRAWN_ELEMENTS = 10_000
 RENDER_EDGE = 1024  # the rendering's longer edge, whatever size the SVG claims
 
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"
@@ -83,7 +86,8 @@ def _local(name: str) -> str:
 
 def _loads_something(value: str) -> bool:
     """Whether a value or a style sheet refers outside the file: `@import`, or a url(...) that is not `#id`."""
-    if "@import" in value.lower():
+    lowered = value.lower()
+    if "@import" in lowered or "image-set(" in lowered or "\\" in value:  # a CSS escape can hide a url(
         return True
     return any(not target.startswith("#") for _quote, target in _URL.findall(value))
 
@@ -105,13 +109,14 @@ def _clean_element(element: ElementTree.Element) -> None:
     for child in list(element):
         tag = "" if callable(child.tag) else child.tag  # a comment's or processing instruction's is a function
         local = _local(tag)
-        targets = _local(child.attrib.get("attributeName", ""))
+        targets = child.attrib.get("attributeName", "").rsplit(":", 1)[-1]  # xlink:href is an href
         if (
             local in _DROPPED_ELEMENTS
             or (local in _ANIMATIONS and (targets == "href" or targets.lower().startswith("on")))
             or (local == "style" and _loads_something("".join(child.itertext())))
             or (local in _PICTURES and not _inside_reference(child))
             or not tag  # a comment or processing instruction, should a parser keep one
+            or (tag.startswith("{") and not tag.startswith(f"{{{SVG_NAMESPACE}}}"))  # XHTML and other vocabularies
         ):
             element.remove(child)
 
@@ -125,6 +130,43 @@ def _check_shape(root: ElementTree.Element) -> None:
         if depth > MAX_SVG_DEPTH or count > MAX_SVG_ELEMENTS:
             _refuse(_("the SVG is nested too deep or holds too many elements"))
         stack.extend((child, depth + 1) for child in element)
+
+
+def _use_target(element: ElementTree.Element, ids: dict[str, ElementTree.Element]) -> ElementTree.Element | None:
+    if callable(element.tag) or _local(element.tag) != "use":
+        return None
+    for name, value in element.attrib.items():
+        if _local(name) == "href" and value.strip().startswith("#"):
+            return ids.get(value.strip()[1:])
+    return None
+
+
+def _check_drawing(root: ElementTree.Element) -> None:
+    """Refuse a drawing that draws more than `MAX_DRAWN_ELEMENTS`, counting what each `<use>`
+    draws again (memoised, without recursion), or whose `<use>`s refer in a circle."""
+    ids = {element.attrib["id"]: element for element in root.iter() if "id" in element.attrib}
+    drawn: dict[int, int] = {}
+    started: set[int] = set()
+    stack: list[tuple[ElementTree.Element, bool]] = [(root, False)]
+    while stack:
+        element, children_done = stack.pop()
+        key = id(element)
+        if key in drawn:
+            continue
+        target = _use_target(element, ids)
+        parts = [*element, *([target] if target is not None else [])]
+        if not children_done:
+            started.add(key)
+            stack.append((element, True))
+            for part in parts:
+                if id(part) in started and id(part) not in drawn:
+                    _refuse(_("the SVG's <use> elements refer to each other in a circle"))
+                stack.append((part, False))
+            continue
+        started.discard(key)
+        drawn[key] = 1 + sum(drawn[id(part)] for part in parts)
+        if drawn[key] > MAX_DRAWN_ELEMENTS:
+            _refuse(_("the SVG draws more than {count} elements", count=MAX_DRAWN_ELEMENTS))
 
 
 def clean_svg(data: bytes) -> bytes:
@@ -148,6 +190,7 @@ def clean_svg(data: bytes) -> bytes:
     if root.tag not in (f"{{{SVG_NAMESPACE}}}svg", "svg"):
         _refuse(_("the file is not an SVG drawing"))
     _check_shape(root)
+    _check_drawing(root)
     for element in root.iter():
         _clean_element(element)
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ElementTree.tostring(

@@ -10,13 +10,21 @@ from discord.ext import commands
 from bot.flow.describe import Describer
 from bot.flow.locales import Locales
 from bot.flow.sources import SourceImage, message_image
-from bot.surface.describe_items import description_message
+from bot.surface.describe_items import ImagineButton, description_message
 from bot.surface.options import ANY_INSTALL, ANYWHERE
 
 
 class Describe(commands.Cog):
-    def __init__(self, describer: Describer, locales: Locales, tree: app_commands.CommandTree) -> None:
+    def __init__(
+        self,
+        describer: Describer,
+        locales: Locales,
+        tree: app_commands.CommandTree,
+        imagine_button: type[ImagineButton],
+    ) -> None:
+        """`imagine_button`: the Imagine button class bound to `describer` (the one registered)."""
         self.describer = describer
+        self.imagine_button = imagine_button
         self.locales = locales
         self.tree = tree
         self.menu = app_commands.ContextMenu(
@@ -45,7 +53,8 @@ class Describe(commands.Cog):
 
     async def _answer(self, interaction: discord.Interaction, image: SourceImage) -> None:
         usage_id, prompts = await self.describer.describe(interaction, image)
-        text, view = description_message(usage_id, prompts, await self.locales.for_interaction(interaction))
+        locale = await self.locales.for_interaction(interaction)
+        text, view = description_message(self.imagine_button, usage_id, prompts, locale)
         await interaction.edit_original_response(
             content=text, view=view, allowed_mentions=discord.AllowedMentions.none()
         )

@@ -183,12 +183,17 @@ class Describer:
 
     async def imagine(self, interaction: discord.Interaction, usage_id: int, number: int) -> None:
         """Imagine `number` (1…4) under a description: /imagine with that prompt, as the presser's
-        own request. Anyone where the description was posted may press it."""
+        own request. Anyone in the channel where the description was posted may press it (in
+        personal use, only its member)."""
         async with self._sessions() as session:
             description = await session.get(Description, usage_id)
+            row = await session.get(UsageRecord, usage_id)
         if (
             description is None
+            or row is None
             or description.guild_id != guild_scope(interaction)
+            or row.channel_id != interaction.channel_id  # custom ids are forgeable: only where it was posted
+            or (description.guild_id is None and row.user_id != interaction.user.id)  # personal use: its member's
             or not 1 <= number <= len(description.prompts)
         ):
             raise InvalidRequest(_("That description is gone. Run /describe again."))

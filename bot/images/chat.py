@@ -30,10 +30,10 @@ def chat_usage(payload: Any) -> TokenUsage | None:
         return None
     details = json_object(body.get("prompt_tokens_details"))
     return TokenUsage(
-        int(body.get("prompt_tokens") or 0),
-        int(body.get("completion_tokens") or 0),
-        int(body.get("total_tokens") or 0),
-        int(details.get("image_tokens") or 0) if details is not None else 0,
+        max(0, int(body.get("prompt_tokens") or 0)),  # a provider's counts never lower a bill
+        max(0, int(body.get("completion_tokens") or 0)),
+        max(0, int(body.get("total_tokens") or 0)),
+        max(0, int(details.get("image_tokens") or 0)) if details is not None else 0,
     )
 
 

@@ -58,11 +58,14 @@ def bound_imagine_button(actions: DescribeActions, errors: ErrorReporter) -> typ
     return copy
 
 
-def description_message(usage_id: int, prompts: tuple[str, ...], locale: str) -> tuple[str, discord.ui.View]:
-    """The answer's text (each prompt quoted, its markdown escaped) and its Imagine buttons."""
+def description_message(
+    button: type[ImagineButton], usage_id: int, prompts: tuple[str, ...], locale: str
+) -> tuple[str, discord.ui.View]:
+    """The answer's text (each prompt quoted, its markdown escaped) and its Imagine buttons, of
+    the bound `button` class (discord.py registers the class of a sent view's dynamic items)."""
     lines = [_("**Four prompts for this image.** Press a number to imagine it:").render(locale)]
     lines += [f"**{number}.** {quote(prompt, SHOWN_CHARS)}" for number, prompt in enumerate(prompts, 1)]
     view = discord.ui.View(timeout=None)
     for number in range(1, len(prompts) + 1):
-        view.add_item(ImagineButton(usage_id, number, _("Imagine {number}", number=number).render(locale)))
+        view.add_item(button(usage_id, number, _("Imagine {number}", number=number).render(locale)))
     return "\n".join(lines), view

@@ -63,18 +63,27 @@ def _static(name: str) -> bytes:
 
 
 class RateLimit:
-    """At most `per_minute` requests a minute for one key (a sliding window)."""
+    """At most `per_minute` requests a minute for one key (a sliding window), for at most
+    `max_keys` keys at once: past that, a new key is refused until quiet ones are forgotten (at
+    most once a second), so that no flood of addresses can grow the table or its upkeep."""
 
-    def __init__(self, clock: Clock, per_minute: int) -> None:
+    def __init__(self, clock: Clock, per_minute: int, *, max_keys: int = 10_000) -> None:
         self._clock = clock
         self._per_minute = per_minute
+        self._max_keys = max_keys
         self._seen: dict[str, deque[float]] = {}
+        self._forgot_at = float("-inf")
 
     def allow(self, key: str) -> bool:
         now = self._clock.monotonic()
-        if len(self._seen) > 10_000:  # forget quiet keys rather than grow
-            self._seen = {key: times for key, times in self._seen.items() if times and times[-1] > now - 60}
-        times = self._seen.setdefault(key, deque())
+        times = self._seen.get(key)
+        if times is None:
+            if len(self._seen) >= self._max_keys and now - self._forgot_at >= 1:
+                self._forgot_at = now
+                self._seen = {known: seen for known, seen in self._seen.items() if seen and seen[-1] > now - 60}
+            if len(self._seen) >= self._max_keys:
+                return False
+            times = self._seen[key] = deque()
         while times and times[0] <= now - 60:
             times.popleft()
         if len(times) >= self._per_minute:
@@ -99,6 +108,10 @@ class ClientAddress:
         return any(ip.version == network.version and ip in network for network in self._trusted)
 
     def __call__(self, request: web.BaseRequest) -> str:
+        """The client's address, an IPv6 one as its /64 (one host holds a whole /64)."""
+        return client_key(self._address(request))
+
+    def _address(self, request: web.BaseRequest) -> str:
         remote = request.remote or "?"
         if not self._trusts(remote):
             return remote
@@ -111,6 +124,18 @@ class ClientAddress:
             if not self._trusts(address):
                 return address
         return remote
+
+
+def client_key(address: str) -> str:
+    """What the rate limit counts a client by: its IPv4 address, or its IPv6 /64 (one host is
+    given a whole /64, so each address in it is the same client)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is None:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else ip)
 
 
 class OpenSends:

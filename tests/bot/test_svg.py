@@ -6,7 +6,8 @@ import xml.etree.ElementTree as ElementTree
 import pytest
 from PIL import Image
 
-from bot.svg import MAX_SVG_BYTES, MAX_SVG_DEPTH, clean_svg, render_svg, svg_files
+from bot.imaging import ImageDataError
+from bot.svg import MAX_SVG_BYTES, MAX_SVG_DEPTH, SVG_NAMESPACE, clean_svg, render_svg, svg_files
 from tests.standins.images_rules import HOSTILE_DOCTYPE, make_svg
 
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="100" height="50">'
@@ -109,3 +110,32 @@ def test_an_svg_result_is_posted_as_its_rendering_then_the_clean_file():
         512,
     )
     assert b"script" not in drawing.data and b"DOCTYPE" not in drawing.data
+
+
+def test_use_of_use_that_would_draw_too_much_is_refused_unrendered():
+    """Eight levels of ten `<use>`s: a kilobyte of XML, 10^8 draws if rendered."""
+    levels = ['<g id="g0"><rect width="1" height="1"/></g>']
+    levels += [f'<g id="g{level}">' + f'<use href="#g{level - 1}"/>' * 10 + "</g>" for level in range(1, 9)]
+    bomb = f'<svg xmlns="{SVG_NAMESPACE}"><defs>{"".join(levels)}</defs><use href="#g8"/></svg>'.encode()
+    with pytest.raises(ImageDataError, match="draws more than"):
+        clean_svg(bomb)
+    circle = f'<svg xmlns="{SVG_NAMESPACE}"><g id="a"><use href="#b"/></g><g id="b"><use href="#a"/></g></svg>'.encode()
+    with pytest.raises(ImageDataError, match="in a circle"):
+        clean_svg(circle)
+    uses = '<use href="#c"/>' * 200
+    many = f'<svg xmlns="{SVG_NAMESPACE}"><defs><circle id="c" r="3"/></defs>{uses}</svg>'
+    assert clean_svg(many.encode()).count(b"<use") == 200  # a drawing's ordinary reuse is kept
+
+
+def test_hidden_loads_and_other_vocabularies_are_dropped_from_the_posted_file():
+    hostile = (
+        f'<svg xmlns="{SVG_NAMESPACE}" xmlns:html="http://www.w3.org/1999/xhtml">'
+        '<rect style="fill:\\75rl(http://evil.example/c)" width="5" height="5"/>'
+        '<rect style="background-image:image-set(\'http://evil.example/x\' 1x)" width="5" height="5"/>'
+        '<html:img src="http://evil.example/x.png"/>'
+        '<a><animate attributeName="xlink:href" values="javascript:alert(1)"/><circle r="4"/></a>'
+        '<circle r="9" fill="red"/></svg>'
+    ).encode()
+    clean = clean_svg(hostile)
+    assert b"evil" not in clean and b"javascript" not in clean and b"img" not in clean
+    assert b'<circle r="9" fill="red"' in clean and b'<circle r="4"' in clean

@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from tests.helpers import encode, usage_rows
+from tests.standins.discord_data import StoredMessage
 
 
 def picture(colour, size=(600, 400)) -> bytes:
@@ -139,3 +140,28 @@ async def test_a_flagged_image_is_never_described(make_config, start_bot, discor
     assert images_api.chat_requests == []
     [row] = await usage_rows(bot)
     assert (row.command, row.status) == ("describe", "flagged")
+
+
+async def test_a_forged_imagine_button_acts_only_where_its_description_was_posted(
+    make_config, start_bot, discord_api, images_api
+):
+    await start_bot(make_config())
+    state = await discord_api.send_slash_command(
+        "describe", {"image": discord_api.upload("r.png", picture((200, 30, 30)))}
+    )
+    [first, *_] = imagine_buttons(await described(discord_api, state))
+    message = await described(discord_api, state)
+    elsewhere = StoredMessage(payload={**message.payload, "channel_id": discord_api.nsfw_channel_id})
+    refused = await discord_api.wait_for_reply(await discord_api.click(elsewhere, first))
+    assert "That description is gone" in refused.text and refused.ephemeral
+    assert not images_api.requests
+
+
+async def test_imagine_works_at_once_too(make_config, start_bot, discord_api, images_api):
+    await start_bot(make_config())
+    state = await discord_api.send_slash_command(
+        "describe", {"image": discord_api.upload("g.png", picture((30, 160, 60)))}
+    )
+    message = await described(discord_api, state)
+    pressed = await discord_api.click(message, imagine_buttons(message)[0])
+    assert (await discord_api.wait_for_reply(pressed)).attachment_bytes()

@@ -277,3 +277,20 @@ async def test_malformed_sends_and_a_deleted_image_are_4xx_with_the_pages_header
     assert not tracebacks(caplog)
     status, _, _ = await post(url, "a moon", mask_png((400, 300), (0, 0, 9, 9)))  # the link was never used
     assert status == 200
+
+
+async def test_one_ipv6_host_is_one_client_however_many_addresses_of_its_64_it_uses(
+    make_config, start_bot, discord_api, images_api
+):
+    bot = await start_bot(web_config(make_config, requests_per_minute=3, trusted_proxies=["127.0.0.1/32"]))
+    url, _ = await offered_link(discord_api, bot, photo())
+    base = url.rpartition("/paint/")[0]
+    statuses = []
+    for n in range(5):
+        headers = {"X-Forwarded-For": f"2001:db8:7:7::{n + 1:x}"}
+        async with aiohttp.ClientSession() as session, session.get(f"{base}/paint/x{n}", headers=headers) as answer:
+            statuses.append(answer.status)
+    assert statuses == [403, 403, 403, 429, 429]
+    headers = {"X-Forwarded-For": "2001:db8:7:8::1"}  # the next /64 is another client
+    async with aiohttp.ClientSession() as session, session.get(f"{base}/paint/y", headers=headers) as answer:
+        assert answer.status == 403
