@@ -20,13 +20,13 @@ class Locales:
         self._sessions = sessions
         self._community_locale = community_locale
 
-    def for_guild(self, settings: GuildSettings) -> str:
+    def _of_settings(self, settings: GuildSettings) -> str:
         """The guild's language: pinned by its moderators, else Discord's community locale."""
         return choose_locale(None, settings.language, self._community_locale(settings.guild_id))
 
     async def of_guild(self, guild_id: int) -> str:
         async with self._sessions() as session:
-            return self.for_guild(await get_settings(session, guild_id))
+            return self._of_settings(await get_settings(session, guild_id))
 
     def for_message(self, message: discord.Message) -> str:
         """A message's reader's language, as far as the message tells: its guild's Discord language."""
@@ -34,7 +34,7 @@ class Locales:
 
     async def for_settings(self, settings: GuildSettings | None) -> str:
         """The language of a guild's settings (None, outside a guild: en-US)."""
-        return self.for_guild(settings) if settings is not None else SOURCE_LOCALE
+        return self._of_settings(settings) if settings is not None else SOURCE_LOCALE
 
     async def for_interaction(self, interaction: discord.Interaction, settings: GuildSettings | None = None) -> str:
         """The reader's language. Pass the guild's settings when they are already loaded."""
