@@ -316,7 +316,7 @@ class ImageBot(commands.AutoShardedBot):
             Blend(intake, catalog),
             Usage(sessions, found.threads, locales, pages, flagged),
             Settings(sessions, locales, catalog, found.accounts, found.errors, found.styles, WordFilters(sessions)),
-            Privacy(sessions, locales),
+            Privacy(sessions, locales, found.policy),
             Results(actions.hand_over_kept),
             History(history),
             Replies(conversation, found.message_intake, found.errors, lambda: self.application_id),
