@@ -51,6 +51,7 @@ from bot.surface.invite import invite_url
 from bot.surface.pages import Pages
 from bot.surface.paint_web import PaintOffer, PaintServer
 from bot.surface.result_view import ResultButtons
+from bot.surface.usage_book import RecentRequests, UsageReports
 from bot.surface.views import BUTTON_COMMANDS, ResultActions
 from cogs.blend import Blend
 from cogs.describe import Describe
@@ -314,7 +315,7 @@ class ImageBot(commands.AutoShardedBot):
             Edit(intake, catalog, self.tree, actions.open_edit_form, offer_painting),
             Vary(intake, catalog, self.tree),
             Blend(intake, catalog),
-            Usage(sessions, found.threads, locales, pages, flagged),
+            Usage(locales, UsageReports(sessions, found.threads), RecentRequests(sessions, locales, pages), flagged),
             Settings(sessions, locales, catalog, found.accounts, found.errors, found.styles, WordFilters(sessions)),
             Privacy(sessions, locales, found.policy),
             Results(actions.hand_over_kept),
