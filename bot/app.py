@@ -24,7 +24,7 @@ import yarl
 from discord.ext import commands
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.assembly import Foundation, describer, foundation, job_pipeline, painting_page, screener
+from bot.assembly import describer, foundation, job_pipeline, painting_page, screener
 from bot.billing.retention import Retention
 from bot.callwindow import CallWindow
 from bot.clock import SystemClock
@@ -33,24 +33,26 @@ from bot.config.sections import DiscordConfig
 from bot.db.engine import answers, make_engine, make_sessionmaker, migrate_to_head
 from bot.flow.conversation import Conversation
 from bot.flow.describe import Describer
-from bot.flow.filters import WordFilters
 from bot.flow.flags import FlagAlerts
+from bot.flow.locales import Locales
 from bot.flow.notices import ModeratorNotices
 from bot.flow.pipeline import Pipeline
 from bot.flow.replies import MemberReplies, missing_permissions
-from bot.flow.status import StatusSender
+from bot.flow.status import Openings, StatusSender
 from bot.i18n import CatalogueTranslator
 from bot.jobs.runner import Runner
 from bot.metrics import Metrics, MetricsServer
 from bot.netguard import AddressRules
 from bot.surface.command_sync import failure_reason, publish_if_changed
 from bot.surface.describe_items import bound_imagine_button
+from bot.surface.errors import ErrorReporter
 from bot.surface.flags import FlagActions, FlagButtons, FlaggedRequests
 from bot.surface.history import HistoryPages
 from bot.surface.invite import invite_url
 from bot.surface.pages import Pages
-from bot.surface.paint_web import PaintOffer, PaintServer
+from bot.surface.paint_web import PaintServer
 from bot.surface.result_view import ResultButtons
+from bot.surface.usage_book import RecentRequests, UsageReports
 from bot.surface.views import BUTTON_COMMANDS, ResultActions
 from cogs.blend import Blend
 from cogs.describe import Describe
@@ -209,7 +211,18 @@ class ImageBot(commands.AutoShardedBot):
             self._community_locale,
             shared_queue=shared_queue,
         )
-        self.paint_server, offer_painting = painting_page(found)
+        self.paint_server, offer_painting = painting_page(
+            config,
+            sessions=sessions,
+            catalog=found.catalog,
+            admission=found.admission,
+            usage=found.usage,
+            failures=found.failures,
+            downloads=found.downloads,
+            threads=found.threads,
+            clock=self.clock,
+            locales=found.locales,
+        )
         actions = ResultActions(
             offer_painting=offer_painting,
             intake=found.intake,
@@ -222,7 +235,7 @@ class ImageBot(commands.AutoShardedBot):
             channel=self.get_partial_messageable,
         )
         buttons = ResultButtons(actions)
-        replies = self._member_replies(found, buttons)
+        replies = self._member_replies(buttons)
         notices = ModeratorNotices(replies, found.locales)
         flag_buttons = FlagButtons(
             FlagActions(
@@ -242,17 +255,81 @@ class ImageBot(commands.AutoShardedBot):
             flags_before_block=config.limits.flags_before_block,
             flag_window=timedelta(days=config.limits.flag_window_days),
         )
-        status = self._status_sender(found, replies)
+        status = self._status_sender(replies, found.runner, found.openings)
         screening = screener(config, http, found.threads)
         pipeline = job_pipeline(
-            found, http, replies=replies, notices=notices, flags=flags, status=status, screening=screening
+            config,
+            sessions=sessions,
+            models=found.registry,
+            policy=found.policy,
+            threads=found.threads,
+            downloads=found.downloads,
+            accounts=found.accounts,
+            failures=found.failures,
+            metrics=self.metrics,
+            clock=self.clock,
+            replies=replies,
+            notices=notices,
+            flags=flags,
+            status=status,
+            screening=screening,
         )
-        describing = describer(found, screening=screening, notices=notices)
-        await self._add_surface(found, actions, buttons, flag_buttons, offer_painting, describing)
+        describing = describer(
+            config,
+            policy=found.policy,
+            admission=found.admission,
+            intake=found.intake,
+            usage=found.usage,
+            sessions=sessions,
+            accounts=found.accounts,
+            downloads=found.downloads,
+            threads=found.threads,
+            screening=screening,
+            notices=notices,
+        )
+        pages = Pages(found.errors, found.locales)
+        history = HistoryPages(
+            sessions=sessions,
+            locales=found.locales,
+            buttons=buttons,
+            pages=pages,
+            downloads=found.downloads,
+            threads=found.threads,
+            channel=self.get_partial_messageable,
+        )
+        flagged = FlaggedRequests(sessions=sessions, locales=found.locales, pages=pages, buttons=flag_buttons)
+        recent = RecentRequests(sessions, found.locales, pages)
+        conversation = Conversation(me=self._my_id, message_content=config.discord.message_content)
+        await self._add_surface(
+            found.errors,
+            found.locales,
+            items=(*buttons.items, *pages.items, *flag_buttons.items),
+            cogs=(
+                Imagine(found.intake, found.catalog, found.styles),
+                Edit(found.intake, found.catalog, self.tree, actions.open_edit_form, offer_painting),
+                Vary(found.intake, found.catalog, self.tree),
+                Blend(found.intake, found.catalog),
+                Usage(found.locales, UsageReports(sessions, found.threads), recent, flagged),
+                Settings(
+                    sessions,
+                    found.locales,
+                    found.catalog,
+                    found.accounts,
+                    found.errors,
+                    found.styles,
+                    found.word_filters,
+                ),
+                Privacy(sessions, found.locales, found.policy),
+                Results(actions.hand_over_kept),
+                History(history),
+                Replies(conversation, found.message_intake, found.errors, lambda: self.application_id),
+            ),
+            describing=describing,
+        )
         retention = Retention(sessions, self.clock, every_minutes=config.database.prune_every_minutes)
         return Parts(found.runner, pipeline, status, retention)
 
-    def _member_replies(self, found: Foundation, buttons: ResultButtons) -> MemberReplies:
+    def _member_replies(self, buttons: ResultButtons) -> MemberReplies:
         """How members are answered: the interaction's webhook, the channel, their DMs."""
         return MemberReplies(
             webhook=self._interaction_webhook,
@@ -264,63 +341,37 @@ class ImageBot(commands.AutoShardedBot):
             lifetime=timedelta(minutes=self.config.jobs.interaction_minutes),
         )
 
-    def _status_sender(self, found: Foundation, replies: MemberReplies) -> StatusSender:
+    def _status_sender(self, replies: MemberReplies, runner: Runner, openings: Openings) -> StatusSender:
         return StatusSender(
             replies,
             self.clock,
-            found.runner.waiting,
+            runner.waiting,
             self.calls,
-            found.runner.in_flight,
+            runner.in_flight,
             every=self.config.jobs.status_every_seconds,
             calls_per_second=self.config.discord.status_calls_per_second,
-            openings=found.openings,
+            openings=openings,
         )
 
     async def _add_surface(
         self,
-        found: Foundation,
-        actions: ResultActions,
-        buttons: ResultButtons,
-        flag_buttons: FlagButtons,
-        offer_painting: PaintOffer | None,
+        errors: ErrorReporter,
+        locales: Locales,
+        *,
+        items: tuple[type[discord.ui.DynamicItem[Any]], ...],
+        cogs: tuple[commands.Cog, ...],
         describing: Describer | None,
     ) -> None:
-        """The error path, the translator, the buttons discord.py dispatches, and the cogs
-        (/describe and its buttons only with `describing`)."""
-        pages = Pages(found.errors, found.locales)
-        history = HistoryPages(
-            sessions=found.sessions,
-            locales=found.locales,
-            buttons=buttons,
-            pages=pages,
-            downloads=found.downloads,
-            threads=found.threads,
-            channel=self.get_partial_messageable,
-        )
-        self.tree.error(found.errors.on_tree_error)
+        """The error path, the translator, the buttons discord.py dispatches (`items`), and the
+        cogs (/describe and its button first, with `describing`)."""
+        self.tree.error(errors.on_tree_error)
         await self.tree.set_translator(CatalogueTranslator())
-        intake, catalog, sessions, locales = found.intake, found.catalog, found.sessions, found.locales
-        flagged = FlaggedRequests(sessions=sessions, locales=locales, pages=pages, buttons=flag_buttons)
-        self.add_dynamic_items(*buttons.items, *pages.items, *flag_buttons.items)
-        conversation = Conversation(me=self._my_id, message_content=self.config.discord.message_content)
-        cogs: list[commands.Cog] = []
+        self.add_dynamic_items(*items)
         if describing is not None:
-            imagine_button = bound_imagine_button(describing, found.errors)
+            imagine_button = bound_imagine_button(describing, errors)
             self.add_dynamic_items(imagine_button)
-            cogs.append(Describe(describing, locales, self.tree, imagine_button))
-        for cog in (
-            *cogs,
-            Imagine(intake, catalog, found.styles),
-            Edit(intake, catalog, self.tree, actions.open_edit_form, offer_painting),
-            Vary(intake, catalog, self.tree),
-            Blend(intake, catalog),
-            Usage(sessions, found.threads, locales, pages, flagged),
-            Settings(sessions, locales, catalog, found.accounts, found.errors, found.styles, WordFilters(sessions)),
-            Privacy(sessions, locales),
-            Results(actions.hand_over_kept),
-            History(history),
-            Replies(conversation, found.message_intake, found.errors, lambda: self.application_id),
-        ):
+            cogs = (Describe(describing, locales, self.tree, imagine_button), *cogs)
+        for cog in cogs:
             await self.add_cog(cog)
         self.metrics.name_commands(command_names(self.tree))
 

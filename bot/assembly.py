@@ -29,6 +29,7 @@ from bot.flow.catalog import ModelCatalog
 from bot.flow.delivery import Delivery
 from bot.flow.describe import Describer, Describing
 from bot.flow.failures import Failures
+from bot.flow.filters import WordFilters
 from bot.flow.flags import FlagAlerts
 from bot.flow.intake import Drafts, Intake
 from bot.flow.locales import Locales
@@ -73,7 +74,7 @@ def image_hosts(config: DiscordConfig) -> set[str]:
 
 @dataclass(frozen=True)
 class Foundation:
-    """The parts everything else is built on, made once."""
+    """The parts everything else is built on, made once; the builders below take the ones they use by name."""
 
     config: Config
     clock: Clock
@@ -96,6 +97,7 @@ class Foundation:
     admission: Admission
     intake: Intake
     message_intake: MessageIntake
+    word_filters: WordFilters
 
 
 def warn_of_retiring(catalog: ModelCatalog, clock: Clock) -> None:
@@ -257,6 +259,7 @@ def foundation(
         admission=admission,
         intake=intake,
         message_intake=message_intake,
+        word_filters=WordFilters(sessions),
     )
 
 
@@ -284,50 +287,73 @@ def screener(config: Config, http: aiohttp.ClientSession, threads: BoundedThread
     )
 
 
-def describer(found: Foundation, *, screening: Screener | None, notices: ModeratorNotices) -> Describer | None:
+def describer(
+    config: Config,
+    *,
+    policy: Policy,
+    admission: Admission,
+    intake: Intake,
+    usage: UsageLog,
+    sessions: async_sessionmaker[AsyncSession],
+    accounts: Accounts,
+    downloads: AttachmentDownloader,
+    threads: BoundedThreads,
+    screening: Screener | None,
+    notices: ModeratorNotices,
+) -> Describer | None:
     """/describe's flow, when `describe.model` is set (None: the command is not offered)."""
-    config = found.config
     if not config.describe.model:
         return None
     return Describer(
         describing=Describing(model=config.describe.model, max_output_tokens=config.describe.max_output_tokens),
-        policy=found.policy,
-        admission=found.admission,
-        intake=found.intake,
-        usage=found.usage,
-        sessions=found.sessions,
-        accounts=found.accounts,
-        downloads=found.downloads,
-        threads=found.threads,
+        policy=policy,
+        admission=admission,
+        intake=intake,
+        usage=usage,
+        sessions=sessions,
+        accounts=accounts,
+        downloads=downloads,
+        threads=threads,
         screener=screening,
         notices=notices,
     )
 
 
-def painting_page(found: Foundation) -> tuple[PaintServer | None, PaintOffer | None]:
+def painting_page(
+    config: Config,
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    catalog: ModelCatalog,
+    admission: Admission,
+    usage: UsageLog,
+    failures: Failures,
+    downloads: AttachmentDownloader,
+    threads: BoundedThreads,
+    clock: Clock,
+    locales: Locales,
+) -> tuple[PaintServer | None, PaintOffer | None]:
     """The painting page's server and the offer of its link, when `[web]` is set."""
-    config = found.config
     if not config.web.enabled:
         return None, None
-    edits = PaintedEdits(catalog=found.catalog, admission=found.admission, usage=found.usage, failures=found.failures)
+    edits = PaintedEdits(catalog=catalog, admission=admission, usage=usage, failures=failures)
     images = PageImages(
-        downloads=found.downloads,
+        downloads=downloads,
         threads=BoundedThreads(PAGE_IMAGE_THREADS),
-        clock=found.clock,
+        clock=clock,
         budget_bytes=PAGE_IMAGES_BYTES,
     )
     painting = Painting(
-        sessions=found.sessions,
+        sessions=sessions,
         edits=edits,
         images=images,
-        threads=found.threads,
-        clock=found.clock,
+        threads=threads,
+        clock=clock,
         public_url=config.web.public_url,
         secret_key=config.security.secret_key.get_secret_value(),
     )
     server = PaintServer(
         painting,
-        found.clock,
+        clock,
         listen=config.web.listen,
         max_body_bytes=int(config.web.max_body_mb * 2**20),
         per_minute=config.web.requests_per_minute,
@@ -335,13 +361,21 @@ def painting_page(found: Foundation) -> tuple[PaintServer | None, PaintOffer | N
         body_timeout_seconds=config.web.body_timeout_seconds,
         trusted_proxies=config.web.trusted_proxies,
     )
-    return server, PaintOffer(painting, found.locales)
+    return server, PaintOffer(painting, locales)
 
 
 def job_pipeline(
-    found: Foundation,
-    http: aiohttp.ClientSession,
+    config: Config,
     *,
+    sessions: async_sessionmaker[AsyncSession],
+    models: ModelRegistry,
+    policy: Policy,
+    threads: BoundedThreads,
+    downloads: AttachmentDownloader,
+    accounts: Accounts,
+    failures: Failures,
+    metrics: Metrics,
+    clock: Clock,
     replies: MemberReplies,
     notices: ModeratorNotices,
     flags: FlagAlerts,
@@ -349,36 +383,35 @@ def job_pipeline(
     screening: Screener | None,
 ) -> Pipeline:
     """What the runner runs: production, `screening` (None: off), delivery, the one failure path."""
-    config = found.config
     delivery = Delivery(
-        sessions=found.sessions,
-        policy=found.policy,
-        threads=found.threads,
+        sessions=sessions,
+        policy=policy,
+        threads=threads,
         replies=replies,
         notices=notices,
-        clock=found.clock,
+        clock=clock,
         keep_for=timedelta(hours=config.results.keep_hours),
         keep_bytes=int(config.results.keep_mb * 2**20),
-        metrics=found.metrics,
+        metrics=metrics,
     )
     return Pipeline(
-        sessions=found.sessions,
-        models=found.registry,
+        sessions=sessions,
+        models=models,
         status=status,
         replies=replies,
-        threads=found.threads,
+        threads=threads,
         production=Production(
-            downloads=found.downloads,
-            threads=found.threads,
+            downloads=downloads,
+            threads=threads,
             output_format=config.images.output_format,
             output_compression=config.images.output_compression,
         ),
-        accounts=found.accounts,
+        accounts=accounts,
         delivery=delivery,
-        failures=found.failures,
+        failures=failures,
         notices=notices,
-        metrics=found.metrics,
-        clock=found.clock,
+        metrics=metrics,
+        clock=clock,
         screener=screening,
         flags=flags,
     )

@@ -2,85 +2,72 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import replace
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.billing.policy import (
-    BUDGET,
-    Requester,
-    block_refusal,
-    day_period,
-    images_subject,
-    month_period,
-    next_day,
-    next_month,
-)
+from bot.billing.policy import Policy, Quota, Requester, block_refusal
 from bot.clock import utcnow
-from bot.db.policy import counter_value, forget_member, get_settings, last_request_at
-from bot.db.safety import block_in_force
+from bot.db.policy import forget_member
 from bot.flow.locales import Locales
-from bot.i18n import _
+from bot.i18n import Text, _
 from bot.surface.checks import guild_of
 
 
+def quota_lines(quota: Quota) -> list[Text]:
+    """/quota's answer: the block, if any, then today's images, the cooldown and the budget."""
+    lines = [] if quota.block is None else [block_refusal(quota.block)]
+    used = f"{quota.images_used:g}"
+    if quota.exempt:
+        lines.append(_("Images today: **{used}** (your role is exempt from limits).", used=used))
+    elif quota.images_per_day:
+        lines.append(
+            _(
+                "Images today: **{used}** of {limit} ({left} left); resets {when}.",
+                used=used,
+                limit=quota.images_per_day,
+                left=quota.images_left,
+                when=discord.utils.format_dt(quota.images_reset, "R"),
+            )
+        )
+    else:
+        lines.append(_("Images today: **{used}**; no daily limit here.", used=used))
+    if quota.next_request is not None:
+        lines.append(
+            _("Next request: now.")
+            if quota.next_request <= quota.at
+            else _("Next request: {when}.", when=discord.utils.format_dt(quota.next_request, "R"))
+        )
+    if (percent := quota.budget_percent) is not None:
+        lines.append(
+            _(
+                "Server budget this month: {percent}% used; resets {when}.",
+                percent=f"{percent:.0f}",
+                when=discord.utils.format_dt(quota.budget_reset, "R"),
+            )
+        )
+    return lines
+
+
 class Privacy(commands.Cog):
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], locales: Locales) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], locales: Locales, policy: Policy) -> None:
         self.sessions = sessions
         self.locales = locales
+        self.policy = policy
 
     @app_commands.command(name="quota", description="What you have used here today, and what is left")
     @app_commands.allowed_installs(guilds=True, users=False)
     @app_commands.guild_only()
     async def quota(self, interaction: discord.Interaction) -> None:
-        now = utcnow()
-        guild_id, user_id = guild_of(interaction), interaction.user.id
+        requester = replace(Requester.from_interaction(interaction), guild_id=guild_of(interaction))
         async with self.sessions() as session:
-            settings = await get_settings(session, guild_id)
-            used = await counter_value(session, guild_id, images_subject(user_id), day_period(now))
-            spent = await counter_value(session, guild_id, BUDGET, month_period(now))
-            last = await last_request_at(session, guild_id, user_id, None)
-            block = await block_in_force(session, guild_id, user_id, now)
-        exempt = Requester.from_interaction(interaction).exempt(settings)
-        lines = []
-        if block is not None:
-            lines.append(block_refusal(block))
-        if settings.images_per_day and not exempt:
-            left = max(0, settings.images_per_day - int(used))
-            lines.append(
-                _(
-                    "Images today: **{used}** of {limit} ({left} left); resets {when}.",
-                    used=f"{used:g}",
-                    limit=settings.images_per_day,
-                    left=left,
-                    when=discord.utils.format_dt(next_day(now), "R"),
-                )
-            )
-        elif exempt:
-            lines.append(_("Images today: **{used}** (your role is exempt from limits).", used=f"{used:g}"))
-        else:
-            lines.append(_("Images today: **{used}**; no daily limit here.", used=f"{used:g}"))
-        if settings.cooldown_seconds and not exempt and last is not None:
-            ready = last + timedelta(seconds=settings.cooldown_seconds)
-            lines.append(
-                _("Next request: now.")
-                if ready <= now
-                else _("Next request: {when}.", when=discord.utils.format_dt(ready, "R"))
-            )
-        if settings.monthly_budget_usd:
-            percent = spent / settings.monthly_budget_usd * 100
-            lines.append(
-                _(
-                    "Server budget this month: {percent}% used; resets {when}.",
-                    percent=f"{percent:.0f}",
-                    when=discord.utils.format_dt(next_month(now), "R"),
-                )
-            )
+            quota = await self.policy.quota(session, requester, utcnow())
         locale = await self.locales.for_interaction(interaction)
-        await interaction.response.send_message("\n".join(line.render(locale) for line in lines), ephemeral=True)
+        text = "\n".join(line.render(locale) for line in quota_lines(quota))
+        await interaction.response.send_message(text, ephemeral=True)
 
     @app_commands.command(name="forget-me", description="Delete your prompts and history from this bot, everywhere")
     @app_commands.allowed_installs(guilds=True, users=True)

@@ -4,7 +4,8 @@
 daily limit and its estimated cost against the guild's monthly budget, with conditional
 updates that hold across processes. `settle` replaces the reservation with what the request
 really cost and says when the budget crossed 80% or 100%; `release` gives a failed request's
-reservation back. Each takes the caller's session; the caller commits its unit of work.
+reservation back; `quota` reads what a member has used and has left, for /quota. Each takes
+the caller's session; the caller commits its unit of work.
 """
 
 from __future__ import annotations
@@ -94,6 +95,41 @@ class ModeratorNotice:
 
     def render(self, locale: str) -> str:
         return " ".join(part.render(locale) for part in self.parts)
+
+
+@dataclass(frozen=True)
+class Quota:
+    """What a member has used and has left in a guild at `at`, as the policy counts it: their
+    block, today's images against their daily limit, the cooldown, and the guild's monthly budget."""
+
+    at: datetime
+    block: MemberBlock | None
+    exempt: bool  # the member's role is exempt from the daily limit and the cooldown
+    images_used: float
+    images_per_day: int | None  # None: no daily limit holds for the member (none set, or exempt)
+    next_request: datetime | None  # when the cooldown lets them ask again; None: no cooldown holds
+    budget_usd: float | None  # the guild's monthly budget; None: none set
+    spent_usd: float
+
+    @property
+    def images_left(self) -> int | None:
+        """Images the member may still make today; None without a daily limit."""
+        if self.images_per_day is None:
+            return None
+        return max(0, self.images_per_day - int(self.images_used))
+
+    @property
+    def budget_percent(self) -> float | None:
+        """How much of the monthly budget is spent, in percent; None without a budget."""
+        return self.spent_usd / self.budget_usd * 100 if self.budget_usd else None
+
+    @property
+    def images_reset(self) -> datetime:
+        return next_day(self.at)
+
+    @property
+    def budget_reset(self) -> datetime:
+        return next_month(self.at)
 
 
 def check_channel(settings: GuildSettings, requester: Requester) -> None:
@@ -228,6 +264,27 @@ class Policy:
         settings = await self._prechecked(session, requester, record, None)
         await self._reserve(session, requester, record, settings, 1, estimate, requester.exempt(settings))
         record.reserved_images, record.reserved_usd = 1, estimate
+
+    @staticmethod
+    async def quota(session: AsyncSession, requester: Requester, now: datetime) -> Quota:
+        """The member's `Quota` in their guild at `now`, from the counters `admit` and `settle`
+        keep, the block store and their latest request; reads only."""
+        assert requester.guild_id is not None
+        guild_id, user_id = requester.guild_id, requester.user_id
+        settings = await get_settings(session, guild_id)
+        exempt = requester.exempt(settings)
+        last = await last_request_at(session, guild_id, user_id, None)
+        cooldown = settings.cooldown_seconds if not exempt else 0
+        return Quota(
+            at=now,
+            block=await block_in_force(session, guild_id, user_id, now),
+            exempt=exempt,
+            images_used=await counter_value(session, guild_id, images_subject(user_id), day_period(now)),
+            images_per_day=None if exempt else settings.images_per_day or None,
+            next_request=aware(last) + timedelta(seconds=cooldown) if cooldown and last is not None else None,
+            budget_usd=settings.monthly_budget_usd or None,
+            spent_usd=await counter_value(session, guild_id, BUDGET, month_period(now)),
+        )
 
     async def precheck(
         self, session: AsyncSession, requester: Requester, record: UsageRecord, prompt: str | None

@@ -1,7 +1,7 @@
 """The views the request flow attaches to replies: a result as one Components V2 message with its
-buttons, a queued request's Cancel, the notice about kept images, and the zoom/pan picker's
-menus. `ResultButtons` binds the item classes (result_items.py) to the `ResultActions` they run,
-and is what `app.py` registers with discord.py."""
+buttons, a queued request's Cancel and the notice about kept images. `ResultButtons` binds the item
+classes (result_items.py) to the `ResultActions` they run (which bind the zoom/pan picker's menu
+themselves, since they build its menus), and is what `app.py` registers with discord.py."""
 
 from __future__ import annotations
 
@@ -12,31 +12,21 @@ import discord
 
 from bot.flow.intake import REFRAMES
 from bot.flow.sources import is_drawing
-from bot.i18n import _
-from bot.surface.result_items import LOOKS, CancelButton, FrameMenu, KeptButton, ResultButton, bound
+from bot.surface.result_items import CancelButton, KeptButton, ResultButton, bound
 from bot.surface.views import ResultActions
 
 BUTTONS_PER_ROW = 5
-OPTIONS_PER_MENU = 25
-_PAN_NAMES = {"pl": _("pan left"), "pr": _("pan right"), "pu": _("pan up"), "pd": _("pan down")}
-
-
-def reframe_name(action: str, locale: str) -> str:
-    """ "Zoom out 2×", "pan left"... as a menu shows it."""
-    text = _PAN_NAMES.get(action) or LOOKS[action][0]
-    assert text is not None
-    return text.render(locale)
 
 
 class ResultButtons:
     """The item classes bound to `actions` (bot/surface/result_items.py), and the views made of them."""
 
     def __init__(self, actions: ResultActions) -> None:
-        actions.frame_menus = self.frame_menus
+        """The picker's menu class is the one `actions` bound when they were made: they build its menus."""
         self.result_button = bound(ResultButton, actions)
         self.cancel_button = bound(CancelButton, actions)
         self.kept_button = bound(KeptButton, actions)
-        self.frame_menu = bound(FrameMenu, actions)
+        self.frame_menu = actions.frame_menu
         self.items = (self.result_button, self.cancel_button, self.kept_button, self.frame_menu)
 
     def cancel(self, job_id: int, locale: str) -> discord.ui.View:
@@ -48,19 +38,6 @@ class ResultButtons:
         view = discord.ui.View(timeout=None)
         view.add_item(self.kept_button(locale=locale))
         return view
-
-    def frame_menus(self, usage_id: int, count: int, locale: str, ways: Sequence[str] = tuple(REFRAMES)) -> list[Any]:
-        """The picker's menus for a result of `count` images: every image and each of `ways` to
-        take it on (to extend it, or `enhance`), 25 options a menu."""
-        options = [
-            discord.SelectOption(label=f"{index + 1} · {reframe_name(action, locale)}", value=f"{index}:{action}")
-            for index in range(count)
-            for action in ways
-        ]
-        return [
-            self.frame_menu(usage_id, part, options[start : start + OPTIONS_PER_MENU])
-            for part, start in enumerate(range(0, len(options), OPTIONS_PER_MENU))
-        ]
 
     def result(
         self,

@@ -41,7 +41,10 @@ from bot.surface.result_items import (
     CANCEL_TEMPLATE,
     FRAME_TEMPLATE,
     KEPT_TEMPLATE,
+    LOOKS,
     RESULT_TEMPLATE,
+    FrameMenu,
+    bound,
 )
 from bot.threads import BoundedThreads
 
@@ -53,6 +56,8 @@ BUTTON_COMMANDS = (
     *("zoom", "pan", *REFRAMES, "enhance", "pickenhance", "upscale", "pickupscale"),
 )
 FILES_PER_MESSAGE = 10
+OPTIONS_PER_MENU = 25
+_PAN_NAMES = {"pl": _("pan left"), "pr": _("pan right"), "pu": _("pan up"), "pd": _("pan down")}
 # A result button that opens a private picker of the image, and what its choices may do.
 PICKERS: dict[str, tuple[str, ...]] = {
     "reframe": tuple(REFRAMES),
@@ -60,6 +65,13 @@ PICKERS: dict[str, tuple[str, ...]] = {
     "pickupscale": ("upscale",),
 }
 PICKED_WAYS = frozenset(way for ways in PICKERS.values() for way in ways)
+
+
+def reframe_name(action: str, locale: str) -> str:
+    """ "Zoom out 2×", "pan left"... as the picker's menus show it."""
+    text = _PAN_NAMES.get(action) or LOOKS[action][0]
+    assert text is not None
+    return text.render(locale)
 
 
 def is_spoiler(message: discord.Message | None) -> bool:
@@ -108,9 +120,7 @@ class ResultActions:
         self.locales, self.errors, self.downloads = locales, errors, downloads
         self.threads, self.channel = threads, channel
         self.offer_painting = offer_painting
-        # The picker's menus (result, image count, locale, ways): ResultButtons sets this once it has
-        # bound the menu class to these actions.
-        self.frame_menus: Callable[[int, int, str, Sequence[str]], list[Any]] = lambda *_args: []
+        self.frame_menu = bound(FrameMenu, self)  # the picker's menu, run by these actions
 
     async def press(self, interaction: discord.Interaction, action: str, usage_id: int, index: int) -> None:
         """A result button: `action` on image `index` of the result `usage_id`."""
@@ -133,6 +143,21 @@ class ResultActions:
                 "delete": self.delete,
             }
             await handlers[action](interaction, usage_id, index)
+
+    def frame_menus(
+        self, usage_id: int, count: int, locale: str, ways: Sequence[str] = tuple(REFRAMES)
+    ) -> list[FrameMenu]:
+        """The picker's menus for a result of `count` images: every image and each of `ways` to
+        take it on (to extend it, or `enhance`), 25 options a menu."""
+        options = [
+            discord.SelectOption(label=f"{index + 1} · {reframe_name(action, locale)}", value=f"{index}:{action}")
+            for index in range(count)
+            for action in ways
+        ]
+        return [
+            self.frame_menu(usage_id, part, options[start : start + OPTIONS_PER_MENU])
+            for part, start in enumerate(range(0, len(options), OPTIONS_PER_MENU))
+        ]
 
     async def open_edit_form(self, interaction: discord.Interaction, source: SourceImage) -> None:
         locale = await self.locales.for_interaction(interaction)

@@ -24,6 +24,10 @@ async def imagine(discord_api, **options):
     return await discord_api.wait_for_reply(state)
 
 
+async def quota(discord_api):
+    return await discord_api.wait_for_reply(await discord_api.send_slash_command("quota"))
+
+
 async def test_a_daily_limit_stops_the_request_that_would_cross_it(make_config, start_bot, discord_api, images_api):
     bot = await start_bot(make_config())
     saved = await settings(discord_api, "limits", {"images_per_day": 3})
@@ -36,8 +40,7 @@ async def test_a_daily_limit_stops_the_request_that_would_cross_it(make_config, 
     assert (await imagine(discord_api, n=1)).attachment_bytes()
     rows = await usage_rows(bot, 3)
     assert [(row.status, row.error_code) for row in rows] == [("ok", None), ("limited", "daily_limit"), ("ok", None)]
-    quota = await discord_api.wait_for_reply(await discord_api.send_slash_command("quota"))
-    assert "Images today: **3** of 3 (0 left)" in quota.text
+    assert "Images today: **3** of 3 (0 left)" in (await quota(discord_api)).text
 
 
 async def test_a_budget_stops_the_request_that_would_cross_it_and_alerts(
@@ -57,6 +60,7 @@ async def test_a_budget_stops_the_request_that_would_cross_it_and_alerts(
     rows = await usage_rows(bot, 3)
     assert [round(row.cost_usd or 0, 3) for row in rows] == [0.02, 0.02, 0.0]
     assert rows[-1].error_code == "budget" and len(images_api.requests) == 2
+    assert "Server budget this month: 80% used; resets <t:" in (await quota(discord_api)).text
 
 
 async def test_simultaneous_requests_cannot_both_take_the_last_slot(make_config, start_bot, discord_api, images_api):
@@ -86,9 +90,12 @@ async def test_cooldown_and_exempt_roles(make_config, start_bot, discord_api, im
     assert (await imagine(discord_api)).attachment_bytes()
     waiting = await imagine(discord_api)
     assert "Slow down: you can ask again <t:" in waiting.text
+    assert "Next request: <t:" in (await quota(discord_api)).text
     await settings(discord_api, "exempt", {"action": "add", "role": RoleOption(discord_api.artist_role_id)})
     discord_api.member_roles[discord_api.member["id"]] = [discord_api.artist_role_id]
     assert (await imagine(discord_api)).attachment_bytes()
+    exempt = (await quota(discord_api)).text
+    assert "Images today: **2** (your role is exempt from limits)." in exempt and "Next request" not in exempt
 
 
 async def test_blocks_channels_models_and_sizes(make_config, start_bot, discord_api, images_api):

@@ -9,6 +9,7 @@ from bot.billing.policy import (
     BUDGET,
     PERSONAL,
     Policy,
+    Quota,
     Requester,
     check_channel,
     choose_size,
@@ -209,3 +210,56 @@ async def test_no_personal_use_when_the_operator_allows_none(sessions):
         await session.flush()
         with pytest.raises(InvalidRequest, match="only works in servers"):
             await closed.admit(session, Requester(None, 5, MEMBER), record, GPT, None, None, 1)
+
+
+async def quota_at(sessions, when=NOW, requester=member) -> Quota:
+    async with sessions() as session:
+        return await policy.quota(session, requester, when)
+
+
+async def test_quota_counts_todays_images_the_cooldown_and_the_budget_the_policy_reserved(sessions):
+    await configure(sessions, images_per_day=5, cooldown_seconds=60, monthly_budget_usd=1.0)
+    await admit(sessions, 3)
+    quota = await quota_at(sessions, NOW + timedelta(seconds=30))
+    assert (quota.block, quota.exempt, quota.images_used, quota.images_per_day, quota.images_left) == (
+        None,
+        False,
+        3,
+        5,
+        2,
+    )
+    assert quota.next_request == NOW + timedelta(seconds=60)
+    assert (quota.spent_usd, quota.budget_usd) == (pytest.approx(0.033), 1.0)
+    assert quota.budget_percent == pytest.approx(3.3)
+    assert (quota.images_reset, quota.budget_reset) == (
+        datetime(2026, 11, 26, tzinfo=UTC),
+        datetime(2026, 12, 1, tzinfo=UTC),
+    )
+    tomorrow = await quota_at(sessions, NOW + timedelta(days=1))
+    assert (tomorrow.images_used, tomorrow.images_left, tomorrow.spent_usd) == (0, 5, pytest.approx(0.033))
+
+
+async def test_quota_of_an_exempt_role_has_no_daily_limit_nor_cooldown_but_the_guilds_budget(sessions):
+    await configure(sessions, images_per_day=1, cooldown_seconds=60, monthly_budget_usd=2.0, exempt_role_ids=[7])
+    exempt = Requester(GUILD, 30, MEMBER, frozenset({7}))
+    await admit(sessions, 2, requester=exempt)
+    quota = await quota_at(sessions, requester=exempt)
+    assert (quota.exempt, quota.images_used, quota.images_per_day, quota.images_left) == (True, 2, None, None)
+    assert quota.next_request is None
+    assert quota.budget_percent == pytest.approx(1.1)
+
+
+async def test_quota_without_limits_or_requests_says_none_hold(sessions):
+    quota = await quota_at(sessions)
+    assert (quota.images_used, quota.images_per_day, quota.images_left) == (0, None, None)
+    assert (quota.next_request, quota.budget_usd, quota.budget_percent) == (None, None, None)
+
+
+async def test_quota_shows_the_block_in_force_from_the_block_store(sessions):
+    async with sessions() as session:
+        ends = NOW + timedelta(days=1)
+        await block_member(session, GUILD, MEMBER, until=ends, reason="strikes", blocked_by=None, now=NOW)
+        await session.commit()
+    blocked = await quota_at(sessions)
+    assert blocked.block is not None and blocked.block.until == ends
+    assert (await quota_at(sessions, ends + timedelta(seconds=1))).block is None
