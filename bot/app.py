@@ -245,7 +245,15 @@ class ImageBot(commands.AutoShardedBot):
         status = self._status_sender(found, replies)
         screening = screener(config, http, found.threads)
         pipeline = job_pipeline(
-            found, http, replies=replies, notices=notices, flags=flags, status=status, screening=screening
+            found,
+            http,
+            replies=replies,
+            views=buttons,
+            lacking=lambda channel_id: missing_permissions(self.get_channel(channel_id)),
+            notices=notices,
+            flags=flags,
+            status=status,
+            screening=screening,
         )
         describing = describer(found, screening=screening, notices=notices)
         await self._add_surface(found, actions, buttons, flag_buttons, offer_painting, describing)
@@ -258,7 +266,6 @@ class ImageBot(commands.AutoShardedBot):
             webhook=self._interaction_webhook,
             channel=self.get_partial_messageable,
             dm=self._dm_channel,
-            lacking=lambda channel_id: missing_permissions(self.get_channel(channel_id)),
             views=buttons,
             clock=self.clock,
             lifetime=timedelta(minutes=self.config.jobs.interaction_minutes),

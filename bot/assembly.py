@@ -37,7 +37,7 @@ from bot.flow.notices import ModeratorNotices
 from bot.flow.painting import PAGE_IMAGES_BYTES, PageImages, PaintedEdits, Painting
 from bot.flow.pipeline import Pipeline
 from bot.flow.production import Production
-from bot.flow.replies import MemberReplies
+from bot.flow.replies import MemberReplies, ReplyViews
 from bot.flow.screening import Screener
 from bot.flow.status import Openings, StatusSender
 from bot.flow.styles import Styles
@@ -343,18 +343,23 @@ def job_pipeline(
     http: aiohttp.ClientSession,
     *,
     replies: MemberReplies,
+    views: ReplyViews,
+    lacking: Callable[[int], list[str]],
     notices: ModeratorNotices,
     flags: FlagAlerts,
     status: StatusSender,
     screening: Screener | None,
 ) -> Pipeline:
-    """What the runner runs: production, `screening` (None: off), delivery, the one failure path."""
+    """What the runner runs: production, `screening` (None: off), delivery, the one failure path.
+    `views` make the result's buttons; `lacking` names the permissions the bot lacks in a channel."""
     config = found.config
     delivery = Delivery(
         sessions=found.sessions,
         policy=found.policy,
         threads=found.threads,
         replies=replies,
+        views=views,
+        lacking=lacking,
         notices=notices,
         clock=found.clock,
         keep_for=timedelta(hours=config.results.keep_hours),
@@ -362,11 +367,9 @@ def job_pipeline(
         metrics=found.metrics,
     )
     return Pipeline(
-        sessions=found.sessions,
         models=found.registry,
         status=status,
         replies=replies,
-        threads=found.threads,
         production=Production(
             downloads=found.downloads,
             threads=found.threads,
