@@ -41,6 +41,7 @@ async def running_bot(
     # The stand-ins' schema checks (which the tests run on every call) would cost them more CPU than
     # the bot spends, and skew what is measured: the same calls are checked by the test suite.
     discord_api.schema_checks = images_api.schema_checks = False
+    discord_api.deferral_names_message = False  # as Discord answers a deferral: the reply's id comes later
     with tempfile.TemporaryDirectory() as folder:
         config = write_config(Path(folder), discord_api, images_api)
         text = config.read_text().replace("[images]\n", "[images]\n" + images, 1)

@@ -114,8 +114,11 @@ HOW = """
   0.5 s for every image; `jobs.max_running` is 4; members are spread over two guilds, one member
   per request. The burst is sent at once over the gateway; it is delivered when every reply
   carries its image. REST calls are every call the bot made during the burst, divided by the
-  requests; the peak is the busiest second. Acknowledgement time runs from the gateway event to
-  the interaction callback. RSS and CPU are read from the bot process (psutil). The CPU baseline
+  requests, in all and by kind (the stand-in's name of each route, from Discord's OpenAPI
+  document); a deferral's answer names no message, as Discord's does not, and no request reads
+  its reply back (`get_original_webhook_message`) to learn its id; the peak is the busiest
+  second. Acknowledgement time runs from the gateway event to the interaction callback. RSS and
+  CPU are read from the bot process (psutil). The CPU baseline
   does the bare work of each job in this process: parse the provider's JSON, decode the base64
   image, decode and re-encode it with Pillow, and upload it once as multipart to a local sink.
 - **Replies** (`bench/replies.py`): the same process and stand-ins; 100 members, in one guild

@@ -38,7 +38,7 @@ from bot.flow.notices import ModeratorNotices
 from bot.flow.painting import PAGE_IMAGES_BYTES, PageImages, PaintedEdits, Painting
 from bot.flow.pipeline import Pipeline
 from bot.flow.production import Production
-from bot.flow.replies import MemberReplies
+from bot.flow.replies import MemberReplies, ReplyViews
 from bot.flow.screening import Screener
 from bot.flow.status import Openings, StatusSender
 from bot.flow.styles import Styles
@@ -377,17 +377,22 @@ def job_pipeline(
     metrics: Metrics,
     clock: Clock,
     replies: MemberReplies,
+    views: ReplyViews,
+    lacking: Callable[[int], list[str]],
     notices: ModeratorNotices,
     flags: FlagAlerts,
     status: StatusSender,
     screening: Screener | None,
 ) -> Pipeline:
-    """What the runner runs: production, `screening` (None: off), delivery, the one failure path."""
+    """What the runner runs: production, `screening` (None: off), delivery, the one failure path.
+    `views` make the result's buttons; `lacking` names the permissions the bot lacks in a channel."""
     delivery = Delivery(
         sessions=sessions,
         policy=policy,
         threads=threads,
         replies=replies,
+        views=views,
+        lacking=lacking,
         notices=notices,
         clock=clock,
         keep_for=timedelta(hours=config.results.keep_hours),
@@ -395,11 +400,9 @@ def job_pipeline(
         metrics=metrics,
     )
     return Pipeline(
-        sessions=sessions,
         models=models,
         status=status,
         replies=replies,
-        threads=threads,
         production=Production(
             downloads=downloads,
             threads=threads,

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
 import discord
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.billing.policy import ModeratorNotice, Policy
@@ -25,29 +27,26 @@ from bot.clock import Clock, aware
 from bot.db.models import DeliveryOutcome, Job, KeptResult, ResultPreview, UsageRecord, UsageStatus
 from bot.db.results import held_for, keep, keep_held, log_attempt, release_held
 from bot.db.usage import claim_settlement
-from bot.flow.job_params import GenerateParams, params_of
+from bot.flow.job_params import GenerateParams, JobParams, RunningJob
 from bot.flow.notices import ModeratorNotices
-from bot.flow.replies import MemberReplies
-from bot.flow.result_message import as_files, dimensions_of, encode, render_result
+from bot.flow.replies import MemberReplies, ReplyTarget, ReplyViews
+from bot.flow.result_message import as_files, dimensions_of, encode, render_result, sent_smaller
 from bot.flow.sources import is_image
 from bot.i18n import _
-from bot.images import GeneratedImage, ImagesResult, ModelSpec
+from bot.images import GeneratedImage, ImagesResult
 from bot.imaging import ImageDataError, extension_of
 from bot.metrics import Metrics
 from bot.threads import BoundedThreads
 
 log = logging.getLogger(__name__)
 
-SMALLEST_UPLOAD = 256 * 1024
-TOO_LARGE = 40005
 MISSING_PERMISSIONS = 50013
 GONE = {10008, 10015, 50027}
 
 
-def hidden_by(job: Job, route: str) -> bool:
+def hidden_by(params: JobParams, route: str) -> bool:
     """Whether a result goes as spoilers: asked for, or made at the `low` moderation level and
     posted outside the age-restricted channel it was asked in."""
-    params = params_of(job)
     return params.spoiler or (route == "dm" and params.moderation == "low")
 
 
@@ -63,30 +62,52 @@ class Delivery:
         policy: Policy,
         threads: BoundedThreads,
         replies: MemberReplies,
+        views: ReplyViews,
+        lacking: Callable[[int], list[str]],
         notices: ModeratorNotices,
         clock: Clock,
         keep_for: timedelta,
         keep_bytes: int,
         metrics: Metrics,
     ) -> None:
-        """Undelivered results are kept `keep_for`, at most `keep_bytes` in all (oldest dropped first)."""
+        """`views` make the result's buttons; `lacking` names the permissions the bot lacks to
+        answer in a channel (`missing_permissions` of the cached channel). Undelivered results are
+        kept `keep_for`, at most `keep_bytes` in all (oldest dropped first)."""
         self._sessions = sessions
         self._policy = policy
         self._threads = threads
         self._replies = replies
+        self._views = views
+        self._lacking = lacking
         self._notices = notices
         self._clock = clock
         self._keep_for = keep_for
         self._keep_bytes = keep_bytes
         self._metrics = metrics
 
-    async def deliver(self, job: Job, record: UsageRecord, result: ImagesResult, spec: ModelSpec) -> None:
+    async def usage_row(self, job: Job) -> UsageRecord:
+        """The job's usage row, read while the provider works; read again on a fresh connection
+        if the database dropped the first (a restart), which a read may safely do."""
+        record: UsageRecord | None = None
+        for attempt in (1, 2):
+            try:
+                async with self._sessions() as session:
+                    record = await session.get(UsageRecord, job.usage_id)
+                break
+            except DBAPIError as exc:
+                if not exc.connection_invalidated or attempt == 2:
+                    raise
+                log.warning("job %s: the database dropped the connection reading its row; reading again", job.id)
+        assert record is not None, f"job {job.id} has no usage row"
+        return record
+
+    async def deliver(self, running: RunningJob, record: UsageRecord, result: ImagesResult) -> None:
         """Settle the row with the images held, then get them to the member by the first route
         that works, or keep them."""
         finish_ok(record, result)
-        images = await self._kept(job, record, result)
+        images = await self._kept(running, record, result)
         alert, held = await self._settle(record, result, images)
-        await self._hand_over(job, record, result, spec, [] if held else images)
+        await self._hand_over(running, record, result, [] if held else images)
         if alert is not None and record.guild_id is not None:
             await self._notices.post(record.guild_id, alert)
 
@@ -126,7 +147,7 @@ class Delivery:
             await self._notices.post(record.guild_id, alert)
         return True
 
-    async def redeliver(self, job: Job, record: UsageRecord, spec: ModelSpec) -> bool:
+    async def redeliver(self, running: RunningJob, record: UsageRecord) -> bool:
         """Deliver a settled result from its held images, making and charging nothing; False when
         none are held (delivered before the crash, or dropped)."""
         async with self._sessions() as session:
@@ -134,25 +155,26 @@ class Delivery:
         if not held:
             return record.delivery is not None
         result = ImagesResult(images=[GeneratedImage(row.data) for row in held])
-        await self._hand_over(job, record, result, spec, [])
+        await self._hand_over(running, record, result, [])
         return True
 
     async def _hand_over(
-        self, job: Job, record: UsageRecord, result: ImagesResult, spec: ModelSpec, unheld: list[KeptResult]
+        self, running: RunningJob, record: UsageRecord, result: ImagesResult, unheld: list[KeptResult]
     ) -> None:
         """The routes in turn, then the outcome on record; `unheld` are the images to keep if
         Discord takes none, when settling could not hold them."""
+        job = running.job
         attempts: list[tuple[str, str]] = []
-        delivery, message = await self._send(job, record, result, spec, attempts)
+        delivery, message = await self._send(running, record, result, attempts)
         record.delivery, record.message_id = delivery, message.id if message is not None else None
         self._metrics.request_finished(record.command, record.status)
-        self._metrics.made(spec.name, len(result.images), record.cost_usd)
+        self._metrics.made(running.spec.name, len(result.images), record.cost_usd)
         if delivery != DeliveryOutcome.KEPT:
             self._metrics.delivered((self._clock.now() - aware(record.created_at)).total_seconds())
         preview = None
         if message is not None:
             urls = [attachment.url for attachment in message.attachments if is_image(attachment)]
-            preview = ResultPreview(usage_id=record.id, image_urls=urls, spoiler=params_of(job).spoiler)
+            preview = ResultPreview(usage_id=record.id, image_urls=urls, spoiler=running.params.spoiler)
         else:
             hours = round(self._keep_for.total_seconds() / 3600)
             notice = _(
@@ -160,70 +182,77 @@ class Delivery:
                 "hours: press the button or run /results to get them.",
                 hours=hours,
             )
-            view = self._replies.views.kept(job.locale)
-            if not await self._replies.whisper(job, notice.render(job.locale), view):
-                log.warning("kept the images of job %s; its member could not be told (interaction expired)", job.id)
+            if not await self._replies.tell(job, notice.render(job.locale), self._views.kept(job.locale)):
+                log.warning("kept the images of job %s; its member could not be told", job.id)
         await self._record(record, attempts, unheld if message is None else [], preview)
 
     async def _send(
-        self, job: Job, record: UsageRecord, result: ImagesResult, spec: ModelSpec, attempts: list[tuple[str, str]]
+        self, running: RunningJob, record: UsageRecord, result: ImagesResult, attempts: list[tuple[str, str]]
     ) -> tuple[str, discord.Message | discord.WebhookMessage | None]:
-        """Try the routes in turn; returns the row's delivery status and the message that has the
-        images. The row itself is left alone: it may be in the settling session still."""
-        route: str | None = "reply" if self._replies.repliable(job) else "channel"
-        if route == "channel" and job.channel_id is None:  # no reply to edit, and no channel the bot may post in
-            attempts.append(("channel", "no_channel"))
-            route = "dm"
-        limit, params = job.attachment_limit, params_of(job)
+        """Try the routes in turn, each re-encoded smaller while Discord says the files are too
+        large; returns the row's delivery status and the message that has the images. The row
+        itself is left alone: it may be in the settling session still."""
+        job, params, spec = running.job, running.params, running.spec
+        target: ReplyTarget | None = self._replies.target(job)
+        limit = job.attachment_limit
         lacking: list[str] = []  # the permissions a refusal in the channel showed the bot lacks
-        while route is not None:
+
+        async def post(at: int) -> discord.Message | discord.WebhookMessage:
+            nonlocal limit
+            assert target is not None
+            limit = at
+            images = await encode(self._threads, result, at)
+            content = render_result(
+                result,
+                prompt=params.prompt,
+                model=spec,
+                dimensions=dimensions_of(images),
+                requested=params.n,
+                locale=job.locale,
+            )
+            files = as_files(images, f"{record.command}-{job.id}", spoiler=hidden_by(params, target.route))
+            text = target.addressed(content)
+            if target.route == "dm" and lacking:
+                text = f"{self._why_here(job, lacking)}\n{text}"
+            view = self._views.result(
+                record.id,
+                text,
+                files,
+                rerollable=job.kind == "generate",
+                enhanceable=isinstance(params, GenerateParams) and params.draft,
+                upscalable=any(spec.upscale_size(image.width, image.height) for image in images),
+                locale=job.locale,
+            )
+            posting = self._clock.monotonic()
+            message = await target.send(files, view)
+            self._metrics.uploaded(self._clock.monotonic() - posting)
+            return message
+
+        def refused(error: discord.HTTPException, _limit: int) -> None:
+            assert target is not None
+            attempts.append((target.route, outcome_of(error)))
+            log.warning("job %s: Discord refused the result by %s (%s)", job.id, target.route, outcome_of(error))
+
+        while target is not None:
             try:
-                images = await encode(self._threads, result, limit)
-                content = render_result(
-                    result,
-                    prompt=params.prompt,
-                    model=spec,
-                    dimensions=dimensions_of(images),
-                    requested=params.n,
-                    locale=job.locale,
-                )
-                files = as_files(images, f"{record.command}-{job.id}", spoiler=hidden_by(job, route))
-                text = f"<@{job.user_id}> {content}" if route == "channel" else content
-                if route == "dm" and lacking:
-                    text = f"{self._why_here(job, lacking)}\n{text}"
-                view = self._replies.views.result(
-                    record.id,
-                    text,
-                    files,
-                    rerollable=job.kind == "generate",
-                    enhanceable=isinstance(params, GenerateParams) and params.draft,
-                    upscalable=any(spec.upscale_size(image.width, image.height) for image in images),
-                    locale=job.locale,
-                )
-                posting = self._clock.monotonic()
-                message = await self._replies.post_result(job, files, view, route=route)
-                self._metrics.uploaded(self._clock.monotonic() - posting)
+                message = await sent_smaller(post, limit, refused)
             except ImageDataError:
-                attempts.append((route, "cannot_shrink"))
+                attempts.append((target.route, "cannot_shrink"))
                 return DeliveryOutcome.KEPT, None
             except discord.HTTPException as error:
-                attempts.append((route, outcome_of(error)))
-                log.warning("job %s: Discord refused the result by %s (%s)", job.id, route, outcome_of(error))
-                if error.code == MISSING_PERMISSIONS and route != "dm" and job.channel_id is not None:
-                    lacking = self._replies.lacking(job.channel_id)
+                refused(error, limit)
+                if error.code == MISSING_PERMISSIONS and target.route != "dm" and job.channel_id is not None:
+                    lacking = self._lacking(job.channel_id)
                     log.warning(
                         "job %s: the bot lacks %s in channel %s",
                         job.id,
                         ", ".join(lacking) or "a permission",
                         job.channel_id,
                     )
-                if (error.status == 413 or error.code == TOO_LARGE) and limit > SMALLEST_UPLOAD:
-                    limit = max(SMALLEST_UPLOAD, limit // 2)
-                else:
-                    route = self._next_route(route, error, job)
+                target = self._next_target(target, error, job)
                 continue
-            attempts.append((route, "ok"))
-            return (DeliveryOutcome.DELIVERED if route == "reply" else DeliveryOutcome.DELIVERED_LATE), message
+            attempts.append((target.route, "ok"))
+            return (DeliveryOutcome.DELIVERED if target.route == "reply" else DeliveryOutcome.DELIVERED_LATE), message
         return DeliveryOutcome.KEPT, None
 
     @staticmethod
@@ -234,23 +263,22 @@ class Delivery:
             permissions=", ".join(lacking),
         ).render(job.locale)
 
-    @staticmethod
-    def _next_route(route: str, error: discord.HTTPException, job: Job) -> str | None:
-        """Where to try after `route` failed: the channel when the reply is gone, the member's DMs
-        when every other route is closed, then nowhere (the images are kept). A 429 that
+    def _next_target(self, target: ReplyTarget, error: discord.HTTPException, job: Job) -> ReplyTarget | None:
+        """Where to try after `target` failed: the channel when the reply is gone, the member's
+        DMs when every other route is closed, then nowhere (the images are kept). A 429 that
         discord.py gave up on is a block of the bot's address (Cloudflare's): no route would pass,
         and every call made during it lengthens it."""
-        if error.status == 429:
+        if error.status == 429 or target.route == "dm":
             return None
-        if route == "reply" and error.code in GONE and job.channel_id is not None:
-            return "channel"
-        return "dm" if route != "dm" else None
+        if target.route == "reply" and error.code in GONE and job.channel_id is not None:
+            return self._replies.fallback(job, "channel")
+        return self._replies.fallback(job, "dm")
 
-    async def _kept(self, job: Job, record: UsageRecord, result: ImagesResult) -> list[KeptResult]:
+    async def _kept(self, running: RunningJob, record: UsageRecord, result: ImagesResult) -> list[KeptResult]:
         """The result's images as rows to hold (identified in worker threads, not re-encoded)."""
-        now = self._clock.now()
+        job, now = running.job, self._clock.now()
         extensions = await asyncio.gather(*(self._threads.run(extension_of, image.data) for image in result.images))
-        prefix = "SPOILER_" if params_of(job).moderation == "low" else ""
+        prefix = "SPOILER_" if running.params.moderation == "low" else ""
         return [
             KeptResult(
                 usage_id=record.id,

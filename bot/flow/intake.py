@@ -131,15 +131,15 @@ class Intake:
         *,
         style: str | None = None,
     ) -> None:
-        """Show "thinking..." first (its callback's answer gives the message's id), save the row,
-        set the prompt in its `style`, then admit and queue the job."""
+        """Show "thinking..." first, save the row, set the prompt in its `style`, then admit and
+        queue the job. The reply's id is never read back: the acknowledgement's answer may give it,
+        and otherwise the job edits the reply as the interaction's original response, and the
+        result's edit gives it (then a reply to the result finds this row)."""
         message_id = None
         if not interaction.response.is_done():
             response = await interaction.response.defer(thinking=True)
-            message_id = getattr(response, "message_id", None)
-        if message_id is None:
-            message_id = (await interaction.original_response()).id
-        record.message_id = message_id  # the reply becomes the result: a reply to it finds this row
+            message_id = response.message_id if response is not None else None
+        record.message_id = message_id
         await self._usage.save(record)
         if style is not None and params.prompt is not None:
             styled = await self._styles.apply(guild_scope(interaction), style, params.prompt)

@@ -6,7 +6,7 @@ production."""
 from __future__ import annotations
 
 import base64
-import weakref
+from dataclasses import dataclass
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, ValidationError
@@ -15,6 +15,7 @@ from bot.db.models import Job
 from bot.errors import InvalidRequest
 from bot.flow.sources import SourceImage
 from bot.i18n import _
+from bot.images import ModelSpec
 
 Fit = Literal["crop", "pad"]
 Moderation = Literal["auto", "low"]
@@ -145,22 +146,8 @@ _BY_KIND: dict[str, type[JobParams]] = {
 }
 
 
-# What each job's stored params read as, kept while the job holds that same dict: the flow reads
-# them at every step (and every status edit), and validates them once.
-_read: weakref.WeakKeyDictionary[Job, tuple[object, JobParams]] = weakref.WeakKeyDictionary()
-
-
 def params_of(job: Job) -> JobParams:
     """The job's params as its kind's model; DamagedJob when the row does not hold them."""
-    cached = _read.get(job)
-    if cached is not None and cached[0] is job.params:
-        return cached[1]
-    params = _validated(job)
-    _read[job] = (job.params, params)
-    return params
-
-
-def _validated(job: Job) -> JobParams:
     model = _BY_KIND.get(job.kind)
     if model is None:
         raise DamagedJob(f"job {job.id} is of an unknown kind {job.kind!r}")
@@ -169,3 +156,12 @@ def _validated(job: Job) -> JobParams:
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, error['loc']))}: {error['msg']}" for error in exc.errors())
         raise DamagedJob(f"job {job.id}'s {job.kind} params are damaged: {problems}") from None
+
+
+@dataclass(frozen=True)
+class RunningJob:
+    """A job as it runs: its row, its params (read once, when it starts) and its model."""
+
+    job: Job
+    params: JobParams
+    spec: ModelSpec

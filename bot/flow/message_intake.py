@@ -17,13 +17,13 @@ from bot.billing.policy import Requester
 from bot.billing.usage import UsageLog
 from bot.db.models import Job, JobOrigin, UsageRecord
 from bot.db.usage import usage_id_of_message
-from bot.errors import CannotAnswer, InvalidRequest
+from bot.errors import InvalidRequest
 from bot.flow.admission import Admission, age_restricted, check
 from bot.flow.catalog import ModelCatalog
 from bot.flow.conversation import Ask
 from bot.flow.job_params import EditParams, JobParams, VaryParams
 from bot.flow.locales import Locales
-from bot.flow.replies import missing_permissions
+from bot.flow.replies import answer_message
 from bot.flow.status import Openings
 from bot.i18n import _
 from bot.images import ModelSpec
@@ -113,32 +113,20 @@ class MessageIntake:
         message in the member's DMs after one that says which (the log names it too)."""
         locale = self._locales.for_message(message)
         queued = _("⏳ In the queue…").render(locale)
-        missing = missing_permissions(message.channel)
-        if not missing:
-            return await self._openings.paced(
+
+        def why(missing: list[str]) -> list[str]:
+            text = _(
+                "I can't answer you in <#{channel}>: I lack the {permissions} permission there, so I'll answer "
+                "here. A server moderator can grant it.",
+                channel=message.channel.id,
+                permissions=", ".join(missing),
+            )
+            return [text.render(locale), queued]
+
+        return await answer_message(
+            message,
+            lambda: self._openings.paced(
                 lambda: message.reply(queued, mention_author=False, allowed_mentions=discord.AllowedMentions.none())
-            )
-        names = ", ".join(missing)
-        log.warning(
-            "cannot answer user %s in channel %s: the bot lacks %s there; answering in DMs",
-            message.author.id,
-            message.channel.id,
-            names,
+            ),
+            why,
         )
-        why = _(
-            "I can't answer you in <#{channel}>: I lack the {permissions} permission there, so I'll answer here. "
-            "A server moderator can grant it.",
-            channel=message.channel.id,
-            permissions=names,
-        )
-        try:
-            dm = await message.author.create_dm()
-            await dm.send(why.render(locale), allowed_mentions=discord.AllowedMentions.none())
-            return await dm.send(queued, allowed_mentions=discord.AllowedMentions.none())
-        except discord.HTTPException:
-            log.warning(
-                "user %s does not take DMs either; their reply in channel %s goes unanswered",
-                message.author.id,
-                message.channel.id,
-            )
-            raise CannotAnswer(missing) from None

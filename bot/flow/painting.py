@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.billing.policy import Requester
 from bot.billing.usage import UsageLog, guild_scope, reachable_channel
 from bot.clock import Clock, aware, utcnow
-from bot.db.models import GuildSettings, Job, PaintTicket, UsageRecord, UsageStatus
+from bot.db.models import GuildSettings, Job, JobOrigin, PaintTicket, UsageRecord, UsageStatus
 from bot.db.painting import claim_ticket, get_ticket
 from bot.downloads import AttachmentDownloader
 from bot.errors import InvalidRequest
@@ -132,6 +132,7 @@ class PaintedEdits:
                 requester=Requester(ticket.guild_id, ticket.channel_id or 0, ticket.user_id, frozenset(ticket.roles)),
                 locale_of=locale_of,
                 job=Job(
+                    origin=JobOrigin.PAINTING,
                     guild_id=ticket.guild_id,
                     channel_id=ticket.channel_id,
                     user_id=ticket.user_id,

@@ -4,12 +4,8 @@ status shown on the way. This is what the job runner runs."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 from collections.abc import Callable
-
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, aware
 from bot.db.models import Job, UsageRecord
@@ -18,21 +14,19 @@ from bot.flow.accounts import Account, Accounts
 from bot.flow.delivery import Delivery
 from bot.flow.failures import Failures
 from bot.flow.flags import FlagAlerts
-from bot.flow.job_params import params_of
+from bot.flow.job_params import RunningJob, params_of
 from bot.flow.notices import ModeratorNotices
 from bot.flow.production import Production
 from bot.flow.replies import MemberReplies
 from bot.flow.screening import Screener
 from bot.flow.status import Status, StatusSender
 from bot.i18n import Text, _
-from bot.images import GeneratedImage, ImagesResult, ModelRegistry
+from bot.images import ImagesResult, ModelRegistry
 from bot.images import errors as images_errors
 from bot.images.moderation import Screening
-from bot.imaging import ImageDataError, fit_to_limit, is_svg
+from bot.imaging import ImageDataError
 from bot.jobs.work import RetryLater
 from bot.metrics import Metrics
-from bot.svg import clean_svg, render_svg
-from bot.threads import BoundedThreads
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +40,6 @@ class Pipeline:
     def __init__(
         self,
         *,
-        sessions: async_sessionmaker[AsyncSession],
         models: ModelRegistry,
         production: Production,
         accounts: Accounts,
@@ -55,7 +48,6 @@ class Pipeline:
         notices: ModeratorNotices,
         replies: MemberReplies,
         status: StatusSender,
-        threads: BoundedThreads,
         metrics: Metrics,
         clock: Clock,
         screener: Screener | None,
@@ -65,7 +57,6 @@ class Pipeline:
         tells the moderators of what it flagged, and blocks a member on strikes."""
         self._screener = screener
         self._flags = flags
-        self._sessions = sessions
         self._models = models
         self._production = production
         self._accounts = accounts
@@ -74,41 +65,48 @@ class Pipeline:
         self._notices = notices
         self._replies = replies
         self._status = status
-        self._threads = threads
         self._metrics = metrics
         self._clock = clock
 
     def answerable(self, job: Job) -> bool:
         return self._replies.answerable(job)
 
+    def _running(self, job: Job) -> RunningJob:
+        """The job with its params read, once, and its model; a damaged row raises DamagedJob."""
+        params = params_of(job)
+        return RunningJob(job, params, self._models.get(params.model))
+
     async def run(self, job: Job, provider_done: Callable[[], None]) -> bool | RetryLater:
         """Run a job to its end: delivered, or failed with the member told and the row finished,
         or, when the provider asks for a long wait, back to the queue. `provider_done()` is called
         when the provider's part is over. The usage row is read beside the provider call, not
         before it."""
-        row = asyncio.create_task(self._usage_row(job))
+        row = asyncio.create_task(self._delivery.usage_row(job))
         self._metrics.queue_waited((self._clock.now() - aware(job.created_at)).total_seconds())
-
-        async def show_preview(image: bytes, number: int) -> None:
-            preview = await self._threads.run(fit_to_limit, image, job.attachment_limit)
-            self._status.show(
-                job, Status((_("🎨 Working on it… preview {index}", index=number),), preview=preview.data)
-            )
-
         screenings: list[Screening] = []
-
-        async def screen(prompt: str | None, images: list[bytes]) -> None:
-            if self._screener is not None:
-                screenings.append(await self._screener.check(job, prompt, images))
-
         account: Account | None = None
         try:
-            spec = self._models.get(params_of(job).model)  # a damaged row fails here, on the one failure path
+            running = self._running(job)  # a damaged row fails here, on the one failure path
+            relaxed = running.params.moderation == "low"
+
+            async def show_preview(image: bytes, number: int) -> None:
+                preview = await self._production.preview(image, job.attachment_limit)
+                status = Status(
+                    (_("🎨 Working on it… preview {index}", index=number),),
+                    preview=preview.data,
+                    spoiler=running.params.spoiler,
+                )
+                self._status.show(job, status)
+
+            async def screen(prompt: str | None, images: list[bytes]) -> None:
+                if self._screener is not None:
+                    screenings.append(await self._screener.check_inputs(prompt, images, relaxed=relaxed))
+
             self._status.show(job, Status((_("🎨 Working on it…"),)))
             called = self._clock.monotonic()
             try:
                 account = await self._accounts.for_guild(job.guild_id)
-                result = await self._production.produce(job, spec, account.images, show_preview, screen)
+                result = await self._production.produce(running, account.images, show_preview, screen)
             finally:
                 provider_done()
                 self._metrics.provider_called(job.kind, self._clock.monotonic() - called)
@@ -118,16 +116,17 @@ class Pipeline:
             if screenings:
                 record.screened = all(screening.screened for screening in screenings)
             try:
-                result = await self._drawings_cleaned(result)
+                result = await self._production.drawings_cleaned(result)
             except ImageDataError as exc:
-                await self._discard(job, record, result, exc.reason)
+                await self._unposted(job, record, result, reason=exc.reason)
                 return True
             if self._screener is not None and self._screener.check_results:
-                flagged = await self._screener.check_result(job, await self._pictures(result))
+                pictures = await self._production.pictures(result)
+                flagged = await self._screener.check_result(pictures, relaxed=relaxed)
                 if flagged:
-                    await self._withhold(job, record, result, flagged)
+                    await self._unposted(job, record, result, flagged=flagged)
                     return True
-            await self._delivery.deliver(job, record, result, spec)
+            await self._delivery.deliver(running, record, result)
             return True
         except asyncio.CancelledError:
             row.cancel()
@@ -153,82 +152,60 @@ class Pipeline:
             blocked := await self._flags.flagged(job, record, deletable=exc.in_image and record.parent_id is not None)
         ):
             told.append(blocked)
-        await self._status.settle(job.id)
-        await self._replies.tell(job, " ".join(text.render(job.locale) for text in told))
+        await self._told(job, told)
         if failure.notice is not None and record.guild_id is not None:
             await self._notices.post(record.guild_id, failure.notice)
         return False
 
-    async def _drawings_cleaned(self, result: ImagesResult) -> ImagesResult:
-        """The result with each SVG drawing made safe (bot/svg.py) before it is screened, held or
-        posted; raises ImageDataError when one can't be."""
+    async def _unposted(
+        self,
+        job: Job,
+        record: UsageRecord,
+        result: ImagesResult,
+        *,
+        reason: Text | None = None,
+        flagged: tuple[str, ...] = (),
+    ) -> None:
+        """Made images that are charged once and never posted: files that can't be posted (an SVG
+        that can't be made safe, for `reason`), or images screening `flagged` (the moderators hear
+        too). The member hears why, unless an earlier run settled them."""
+        if flagged:
+            if not await self._delivery.withhold(record, result, flagged):
+                return
+            told = [
+                _(
+                    "The safety check flagged the images that were made ({categories}), so they were not posted. "
+                    "The request was charged.",
+                    categories=", ".join(flagged),
+                )
+            ]
+            if blocked := await self._flags.flagged(job, record):
+                told.append(blocked)
+        else:
+            assert reason is not None
+            if not await self._delivery.discard(record, result, reason.render("en-US")):
+                return
+            told = [
+                _(
+                    "The image service made a file that can't be posted: {reason}. The request was charged.",
+                    reason=reason,
+                )
+            ]
+        await self._told(job, told)
 
-        async def cleaned(image: GeneratedImage) -> GeneratedImage:
-            if not is_svg(image.data):
-                return image
-            return dataclasses.replace(image, data=await self._threads.run(clean_svg, image.data))
-
-        images = await asyncio.gather(*(cleaned(image) for image in result.images))
-        return dataclasses.replace(result, images=list(images))
-
-    async def _pictures(self, result: ImagesResult) -> list[bytes]:
-        """The result's images as pictures for screening: an SVG drawing as its rendering."""
-
-        async def picture(data: bytes) -> bytes:
-            return await self._threads.run(render_svg, data) if is_svg(data) else data
-
-        return list(await asyncio.gather(*(picture(image.data) for image in result.images)))
-
-    async def _discard(self, job: Job, record: UsageRecord, result: ImagesResult, reason: Text) -> None:
-        """Made files that can't be posted: charged once, never posted; the member hears why."""
-        if not await self._delivery.discard(record, result, reason.render("en-US")):
-            return
-        told = _(
-            "The image service made a file that can't be posted: {reason}. The request was charged.", reason=reason
-        )
-        await self._status.settle(job.id)
-        await self._replies.tell(job, told.render(job.locale))
-
-    async def _withhold(self, job: Job, record: UsageRecord, result: ImagesResult, flagged: tuple[str, ...]) -> None:
-        """Made images that screening flagged: charged, never posted; the member and moderators hear."""
-        if not await self._delivery.withhold(record, result, flagged):
-            return
-        told = [
-            _(
-                "The safety check flagged the images that were made ({categories}), so they were not posted. "
-                "The request was charged.",
-                categories=", ".join(flagged),
-            )
-        ]
-        if blocked := await self._flags.flagged(job, record):
-            told.append(blocked)
+    async def _told(self, job: Job, told: list[Text]) -> None:
+        """The member told `told`, in place of their status (cleared first, so that no status
+        edit lands on top)."""
         await self._status.settle(job.id)
         await self._replies.tell(job, " ".join(text.render(job.locale) for text in told))
 
     async def redeliver(self, job: Job) -> bool:
         """A settled job after a crash: its held images delivered, nothing made or charged again."""
-        record = await self._usage_row(job)
-        return await self._delivery.redeliver(job, record, self._models.get(params_of(job).model))
-
-    async def _usage_row(self, job: Job) -> UsageRecord:
-        """The job's usage row, read while the provider works; read again on a fresh connection
-        if the database dropped the first (a restart), which a read may safely do."""
-        record: UsageRecord | None = None
-        for attempt in (1, 2):
-            try:
-                async with self._sessions() as session:
-                    record = await session.get(UsageRecord, job.usage_id)
-                break
-            except DBAPIError as exc:
-                if not exc.connection_invalidated or attempt == 2:
-                    raise
-                log.warning("job %s: the database dropped the connection reading its row; reading again", job.id)
-        assert record is not None, f"job {job.id} has no usage row"
-        return record
+        record = await self._delivery.usage_row(job)
+        return await self._delivery.redeliver(self._running(job), record)
 
     async def settle(self, job: Job) -> None:
         await self._status.settle(job.id)
 
     async def tell(self, job: Job, message: Text) -> None:
-        await self._status.settle(job.id)
-        await self._replies.tell(job, message.render(job.locale))
+        await self._told(job, [message])

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import hashlib
 from collections.abc import Awaitable, Callable, Sequence
 
-from bot.db.models import Job
 from bot.downloads import AttachmentDownloader
 from bot.errors import InvalidRequest
-from bot.flow.job_params import EditParams, GenerateParams, OutpaintParams, VaryParams, params_of
+from bot.flow.job_params import EditParams, GenerateParams, OutpaintParams, RunningJob, VaryParams
 from bot.flow.sources import SourceImage
 from bot.i18n import _
 from bot.images import GeneratedImage, ImagesClient, ImagesResult, InputImage, ModelSpec
 from bot.images.formats import OutputChoice, OutputFormat, output_format
-from bot.imaging import ImageDataError, PreparedEdit, outpaint_canvas, prepare_edit
+from bot.imaging import EncodedImage, ImageDataError, PreparedEdit, fit_to_limit, is_svg, outpaint_canvas, prepare_edit
+from bot.svg import clean_svg, render_svg
 from bot.threads import BoundedThreads
 
 VARIATION_PROMPT = (
@@ -66,12 +68,13 @@ class Production:
         )
 
     async def produce(
-        self, job: Job, spec: ModelSpec, images: ImagesClient, on_preview: OnPreview, screen: Screen
+        self, running: RunningJob, images: ImagesClient, on_preview: OnPreview, screen: Screen
     ) -> ImagesResult:
         """Make the job's images with `images` (the paying account's client). The final prompt
         and the prepared input images go to `screen` first, before any paid call. A single GPT
         generation is streamed; each partial image goes to `on_preview(image, number)` as it arrives."""
-        params, user, limit = params_of(job), provider_user_id(job.user_id), job.attachment_limit
+        job, params, spec = running.job, running.params, running.spec
+        user, limit = provider_user_id(job.user_id), job.attachment_limit
         if isinstance(params, GenerateParams):
             await screen(params.prompt, [])
             if params.n == 1 and spec.streaming and params.format == "image":  # a GIF or SVG comes whole
@@ -93,6 +96,30 @@ class Production:
         if isinstance(params, OutpaintParams):
             return await self._outpaint(images, params, spec, user, screen, limit)
         return await self._edit(images, params, spec, user, screen, limit)
+
+    async def preview(self, image: bytes, limit: int) -> EncodedImage:
+        """A partial image fitted to `limit` bytes, to show in the member's status."""
+        return await self._threads.run(fit_to_limit, image, limit)
+
+    async def drawings_cleaned(self, result: ImagesResult) -> ImagesResult:
+        """The result with each SVG drawing made safe (bot/svg.py) before it is screened, held or
+        posted; raises ImageDataError when one can't be."""
+
+        async def cleaned(image: GeneratedImage) -> GeneratedImage:
+            if not is_svg(image.data):
+                return image
+            return dataclasses.replace(image, data=await self._threads.run(clean_svg, image.data))
+
+        images = await asyncio.gather(*(cleaned(image) for image in result.images))
+        return dataclasses.replace(result, images=list(images))
+
+    async def pictures(self, result: ImagesResult) -> list[bytes]:
+        """The result's images as pictures for screening: an SVG drawing as its rendering."""
+
+        async def picture(data: bytes) -> bytes:
+            return await self._threads.run(render_svg, data) if is_svg(data) else data
+
+        return list(await asyncio.gather(*(picture(image.data) for image in result.images)))
 
     async def _stream(
         self,

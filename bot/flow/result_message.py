@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import io
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import discord
 
@@ -16,6 +18,34 @@ from bot.threads import BoundedThreads
 
 MESSAGE_LIMIT = 2000
 _PROMPT_SHARE = 900
+SMALLEST_UPLOAD = 256 * 1024  # files are not shrunk below this to get past a 413
+TOO_LARGE = 40005
+
+T = TypeVar("T")
+
+
+def too_large(error: discord.HTTPException) -> bool:
+    """Whether Discord refused the files as too large (413 / 40005)."""
+    return error.status == 413 or error.code == TOO_LARGE
+
+
+async def sent_smaller(
+    send: Callable[[int], Awaitable[T]],
+    limit: int,
+    refused: Callable[[discord.HTTPException, int], None] | None = None,
+) -> T:
+    """`send(limit)`, its files fitted to `limit` bytes, sent again at half the limit each time
+    Discord says they are too large, down to SMALLEST_UPLOAD; `refused(error, limit)` hears of each
+    refusal that is tried again. Any other refusal, or one at the smallest size, is raised."""
+    while True:
+        try:
+            return await send(limit)
+        except discord.HTTPException as error:
+            if not too_large(error) or limit <= SMALLEST_UPLOAD:
+                raise
+            if refused is not None:
+                refused(error, limit)
+            limit = max(SMALLEST_UPLOAD, limit // 2)
 
 
 def quote(text: str, limit: int) -> str:

@@ -8,9 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from bot.db.models import Job
 from bot.errors import Flagged
-from bot.flow.job_params import params_of
 from bot.i18n import _
 from bot.images.moderation import Moderation, Screening
 from bot.imaging import screening_copy
@@ -46,18 +44,15 @@ class Screener:
         screening = await self._moderation.screen(prompt, [(copy, "image/jpeg") for copy in copies])
         return screening, refusing(screening.flagged, self._categories, relaxed=relaxed)
 
-    async def check_result(self, job: Job, images: Sequence[bytes]) -> tuple[str, ...]:
-        """The refusing categories the made images are flagged for (none: post them)."""
-        return (await self._screen(None, images, relaxed=params_of(job).moderation == "low"))[1]
-
-    async def check(self, job: Job, prompt: str | None, images: Sequence[bytes]) -> Screening:
-        """Screen the job's inputs; raises Flagged when a refusing category is flagged. Returns
-        the screening (which says whether it could be done at all)."""
-        return await self.check_inputs(prompt, images, relaxed=params_of(job).moderation == "low")
+    async def check_result(self, images: Sequence[bytes], *, relaxed: bool) -> tuple[str, ...]:
+        """The refusing categories the made images are flagged for (none: post them); `relaxed`
+        for a job at the `low` moderation level."""
+        return (await self._screen(None, images, relaxed=relaxed))[1]
 
     async def check_inputs(self, prompt: str | None, images: Sequence[bytes], *, relaxed: bool) -> Screening:
-        """`check` for a request that is no job (a description): `relaxed` at the guild's `low`
-        level in an age-restricted channel."""
+        """Screen a request's inputs, `relaxed` at the guild's `low` level in an age-restricted
+        channel; raises Flagged when a refusing category is flagged. Returns the screening (which
+        says whether it could be done at all)."""
         screening, refused = await self._screen(prompt, images, relaxed=relaxed)
         if refused:
             raise Flagged(

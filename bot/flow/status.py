@@ -44,6 +44,7 @@ class Status:
     lines: tuple[Text, ...]
     cancellable: bool = False
     preview: bytes | None = None
+    spoiler: bool = False  # the preview is hidden as the result will be
 
     def render(self, locale: str) -> str:
         return "\n".join(line.render(locale) for line in self.lines)
@@ -204,7 +205,11 @@ class StatusSender:
         job = reply.job
         try:
             await self._replies.edit_status(
-                job, status.render(job.locale), cancellable=status.cancellable, preview=status.preview
+                job,
+                status.render(job.locale),
+                cancellable=status.cancellable,
+                preview=status.preview,
+                spoiler=status.spoiler,
             )
         except discord.HTTPException as exc:
             log.warning("could not update the status of job %s (HTTP %s)", job.id, exc.status)

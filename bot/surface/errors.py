@@ -19,7 +19,7 @@ from bot.db.models import UsageRecord
 from bot.errors import CannotAnswer
 from bot.flow.failures import Failures, describe_failure
 from bot.flow.locales import Locales
-from bot.flow.replies import REFUSAL_SECONDS, missing_permissions
+from bot.flow.replies import REFUSAL_SECONDS, answer_message
 
 log = logging.getLogger(__name__)
 
@@ -47,26 +47,20 @@ class ErrorReporter:
         log says which permission it lacks."""
         failure = describe_failure(error)
         text = failure.message.render(self._locales.for_message(message))
-        missing = missing_permissions(message.channel)
         try:
-            if isinstance(error, CannotAnswer):
-                pass  # neither the channel nor the member's DMs take a message
-            elif missing:
-                log.warning(
-                    "cannot reply in channel %s: the bot lacks %s there", message.channel.id, ", ".join(missing)
+            if not isinstance(error, CannotAnswer):  # else neither the channel nor the member's DMs take a message
+                await answer_message(
+                    message,
+                    lambda: message.reply(
+                        text,
+                        mention_author=True,
+                        delete_after=REFUSAL_SECONDS,
+                        allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=[message.author]),
+                    ),
+                    lambda _missing: [text],
                 )
-                await (await message.author.create_dm()).send(text, allowed_mentions=discord.AllowedMentions.none())
-            else:
-                await message.reply(
-                    text,
-                    mention_author=True,
-                    delete_after=REFUSAL_SECONDS,
-                    allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=[message.author]),
-                )
-        except discord.Forbidden:
-            log.warning(
-                "could not answer user %s in channel %s or in DMs: Forbidden", message.author.id, message.channel.id
-            )
+        except CannotAnswer:
+            pass  # the log says why
         except discord.HTTPException:
             log.exception("could not answer message %s of user %s", message.id, message.author.id)
         await self._failures.record(record, error, what=f"a reply from user {message.author.id}")

@@ -26,10 +26,9 @@ from bot.db.results import hand_over, kept_for
 from bot.db.usage import get_usage
 from bot.downloads import AttachmentDownloader
 from bot.errors import InvalidRequest
-from bot.flow.delivery import SMALLEST_UPLOAD, TOO_LARGE
 from bot.flow.intake import REFRAME_PROMPT, REFRAMES, Intake
 from bot.flow.locales import Locales
-from bot.flow.result_message import posted_as
+from bot.flow.result_message import posted_as, sent_smaller
 from bot.flow.sources import SourceImage, is_image, message_image
 from bot.i18n import _
 from bot.imaging import ImageDataError, describe
@@ -348,21 +347,17 @@ class ResultActions:
     async def _send_fitted(self, interaction: discord.Interaction, batch: list[KeptResult]) -> None:
         """Kept images, privately, each fitted to what Discord takes here and re-encoded smaller
         each time it says they are too large, as a delivery is."""
-        limit = interaction.filesize_limit
-        while True:
+
+        async def send(limit: int) -> None:
             fitted = await asyncio.gather(*(posted_as(self.threads, result.data, limit) for result in batch))
             files = [
                 discord.File(io.BytesIO(image.data), filename=f"{result.filename.rsplit('.', 1)[0]}.{image.extension}")
                 for result, images in zip(batch, fitted, strict=True)
                 for image in images
             ]
-            try:
-                await interaction.followup.send(files=files, ephemeral=True)
-                return
-            except discord.HTTPException as error:
-                if not (error.status == 413 or error.code == TOO_LARGE) or limit <= SMALLEST_UPLOAD:
-                    raise
-                limit = max(SMALLEST_UPLOAD, limit // 2)
+            await interaction.followup.send(files=files, ephemeral=True)
+
+        await sent_smaller(send, interaction.filesize_limit)
 
     async def cancel(self, interaction: discord.Interaction, job_id: int) -> None:
         job = self.runner.queued_job(job_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections import Counter
 
 import pytest
 from PIL import Image
@@ -34,6 +35,22 @@ async def test_imagine_replies_with_attachments_and_logs_usage(make_config, star
     assert (row.status, row.command, row.model, row.n, row.image_count) == ("ok", "imagine", "gpt-image-2", 2, 2)
     assert row.guild_id == int(discord_api.guild_id) and row.user_id == int(discord_api.member["id"])
     assert row.prompt == "a lighthouse at dusk" and row.output_tokens == 2112 and row.latency_ms is not None
+
+
+async def test_a_deferral_that_names_no_message_is_never_read_back(make_config, start_bot, discord_api, images_api):
+    """As Discord answers a deferral: no message id. The reply is edited as @original, and the
+    result's edit gives its id (a reply to the result finds the row)."""
+    bot = await start_bot(make_config())
+    discord_api.deferral_names_message = False
+    before = len(discord_api.calls)
+    state = await discord_api.send_slash_command("imagine", {"prompt": "a lighthouse at dusk", "n": 2})
+    reply = await discord_api.wait_for_reply(state)
+    [row] = await usage_rows(bot, delivered=True)
+    assert row.message_id == int(reply.id)
+    kinds = Counter(call.operation_id for call in discord_api.calls[before:])
+    assert kinds["create_interaction_response"] == 1 and kinds["get_original_webhook_message"] == 0
+    assert kinds["update_original_webhook_message"] >= 1 and kinds["update_webhook_message"] == 0
+    assert set(kinds) <= {"create_interaction_response", "update_original_webhook_message"}
 
 
 async def test_n_above_the_model_limit_is_served_by_parallel_requests(make_config, start_bot, discord_api, images_api):

@@ -85,6 +85,9 @@ class DiscordStandIn(MemberActions, MemberMessages, RestOperations):
         self.upload_delay = 0.0  # seconds before a call that carries files is answered: a slow upload
         self.schema_checks = True  # benchmarks turn the schema checks off: they cost the stand-in ms a call
         self.token_lifetime = TOKEN_LIFETIME
+        # False: a deferral's callback names no message (its answer gives no response_message_id),
+        # so its reply is known only as @original until an edit returns it.
+        self.deferral_names_message = True
         self._changed = asyncio.Condition()
         self.shard_count = 1  # as the bot identifies: each process names its shards and their total
         self._sessions: dict[int, GatewaySession] = {}  # by shard

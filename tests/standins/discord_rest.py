@@ -355,7 +355,8 @@ class RestOperations:
         if request.query.get("with_response") not in ("1", "true"):
             return 204, None
         interaction: dict[str, Any] = {"id": state.id, "type": state.payload["type"]}
-        if state.callback_type in (4, 5) and state.original is not None:
+        named = state.callback_type == 4 or self.deferral_names_message
+        if state.callback_type in (4, 5) and state.original is not None and named:
             interaction.update(
                 response_message_id=state.original.id,
                 response_message_loading=state.callback_type == 5,

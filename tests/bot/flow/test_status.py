@@ -27,7 +27,7 @@ class Replies:
     def __init__(self) -> None:
         self.edits: list[tuple[int, str]] = []
 
-    async def edit_status(self, job, text, *, cancellable, preview):
+    async def edit_status(self, job, text, *, cancellable, preview, spoiler):
         self.edits.append((job.id, text))
 
 
