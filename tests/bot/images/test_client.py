@@ -11,18 +11,11 @@ from PIL import Image
 from bot.images import ImagesClient, InputImage, ModelRegistry, errors
 from bot.images.ratelimit import parse_retry_after
 from bot.netguard import AddressRules
+from tests.helpers import EXHAUSTED_CREDIT_CODES
 from tests.standins.images_api import ImagesStandIn
 from tests.standins.images_rules import make_png
 
 MODELS = ModelRegistry()
-# OpenAI's codes for a 429 that waiting will not cure (written out here, not taken from the client).
-EXHAUSTED_CREDIT_CODES = [
-    "insufficient_quota",
-    "credit_balance_exhausted",
-    "organization_spend_limit_exceeded",
-    "project_spend_limit_exceeded",
-    "organization_usage_limit_exceeded",
-]
 
 
 @pytest.fixture
