@@ -2,6 +2,8 @@
 server errors, a late acknowledgement, and the gateway closing mid-job. Each interaction is
 answered, or its row says exactly why not; a result already paid for is delivered or kept."""
 
+import asyncio
+
 import pytest
 
 from tests.helpers import EDIT_REPLY, delivery_of, finished_jobs, send_imagine_of_two, usage_rows
@@ -71,14 +73,14 @@ async def test_the_gateway_closing_mid_job_loses_nothing(
     make_config, start_bot, discord_api, images_api, code, resumable, reconnect
 ):
     bot = await start_bot(make_config())
-    images_api.delay = 1.0
+    images_api.gate = asyncio.Event()  # the running job is at the provider until the bot is back
     running = await send_imagine_of_two(discord_api)
     await images_api.wait_for_requests(1)
     await discord_api.drop_gateway(code, resumable=resumable)
     waiting = await send_imagine_of_two(discord_api) if resumable else None  # sent while the bot is away
     await discord_api.identified.wait()
     assert discord_api.gateway_log[-len(reconnect) :] == reconnect
-    images_api.delay = 0.0
+    images_api.gate.set()
     assert (await discord_api.wait_for_reply(running)).attachment_bytes()
     if waiting is not None:
         assert (await discord_api.wait_for_reply(waiting)).attachment_bytes()

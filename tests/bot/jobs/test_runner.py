@@ -29,7 +29,7 @@ def contents(message) -> list[str]:
 
 async def test_guilds_take_turns(make_config, start_bot, discord_api, images_api):
     await start_bot(make_config(jobs={"max_running": 1, "per_guild": 1}))
-    images_api.delay = 2.0  # the first job runs until every other one is queued
+    images_api.gate = asyncio.Event()  # the first job runs until every other one is queued
     burst = [("A", "1"), ("A", "2"), ("A", "3"), ("B", "4"), ("B", "5"), ("C", "6")]
     guilds = {"A": discord_api.guild_id, "B": "9100000000000001", "C": "9100000000000002"}
     states = []
@@ -39,7 +39,7 @@ async def test_guilds_take_turns(make_config, start_bot, discord_api, images_api
         )
         await discord_api.wait_for(lambda state=state: state.original and state.original.text)
         states.append(state)
-    images_api.delay = 0.05
+    images_api.gate.set()
     for state in states:
         await discord_api.wait_for_reply(state, 30)
     order = [request.fields["prompt"] for request in images_api.requests]
@@ -48,7 +48,7 @@ async def test_guilds_take_turns(make_config, start_bot, discord_api, images_api
 
 async def test_queue_positions_update_and_cancel_works(make_config, start_bot, discord_api, images_api):
     bot = await start_bot(make_config(jobs={"max_running": 1}))
-    images_api.delay = 2.5
+    images_api.gate = asyncio.Event()  # the first job runs until the queue has been looked at
     first = await discord_api.send_slash_command("imagine", {"prompt": "first"}, user=member("m1"))
     await wait_queued(discord_api, first, "Working on it")
     assert bot.parts.runner.in_flight() == 1
@@ -64,7 +64,7 @@ async def test_queue_positions_update_and_cancel_works(make_config, start_bot, d
     await discord_api.wait_for(lambda: click.original is not None and click.original.text == "Cancelled.")
     assert not click.original.payload["components"]
     await wait_queued(discord_api, third, "#1")
-    images_api.delay = 0.0
+    images_api.gate.set()
 
     await discord_api.wait_for_reply(first)
     final = await discord_api.wait_for_reply(third)
@@ -116,7 +116,7 @@ async def test_shutdown_lets_running_jobs_finish_within_the_grace_and_interrupts
     """One process with its own queue (SQLite); a shared queue keeps queued jobs for the others."""
     database = {"url": f"sqlite+aiosqlite:///{tmp_path / 'imagebot.db'}"}
     bot = await start_bot(make_config(jobs={"max_running": 1, "shutdown_grace_seconds": 0.3}, database=database))
-    images_api.delay = 2.0
+    images_api.gate = asyncio.Event()  # the running job is still running at the shutdown
     running = await discord_api.send_slash_command("imagine", {"prompt": "one"}, user=member("s1"))
     await wait_queued(discord_api, running, "Working on it")
     queued = await discord_api.send_slash_command("imagine", {"prompt": "two"}, user=member("s2"))
@@ -134,7 +134,7 @@ async def test_shutdown_lets_running_jobs_finish_within_the_grace_and_interrupts
 
 async def test_a_killed_bot_recovers_its_jobs_on_restart(tmp_path, discord_api, images_api):
     config, env = process_config(tmp_path, discord_api, images_api, "max_running = 1")
-    images_api.delay = 2.0
+    images_api.gate = asyncio.Event()  # the first job is still running at the kill
     process = await start_quiet_process(config, env)
     try:
         await asyncio.wait_for(discord_api.identified.wait(), 30)
@@ -146,7 +146,7 @@ async def test_a_killed_bot_recovers_its_jobs_on_restart(tmp_path, discord_api, 
         await process.wait()
         await discord_api.wait_for(lambda: not discord_api.identified.is_set())
 
-        images_api.delay = 0.0
+        images_api.gate.set()
         process = await start_quiet_process(config, env)
         replies = [await discord_api.wait_for_reply(state, 40) for state in (first, second)]
     finally:

@@ -14,7 +14,7 @@ PER_GUILD = 6
 async def test_three_processes_share_one_queue_and_take_over_a_killed_ones_jobs(
     postgres_url, tmp_path, discord_api, images_api
 ):
-    images_api.delay = 1.5  # long enough that the job running when the kill is decided is still running
+    images_api.gate = asyncio.Event()  # every job at the provider waits there until the kill is done
     settings = "[jobs]\nmax_running = 3\nper_guild = 2\nper_member = 1\nlease_seconds = 2\n"
     processes = await start_shard_processes(tmp_path, discord_api, images_api, postgres_url, 3, settings)
     try:
@@ -41,6 +41,7 @@ async def test_three_processes_share_one_queue_and_take_over_a_killed_ones_jobs(
         victim = sorted(running_on(jobs))[0]  # a process with a job at the provider right now
         pids[victim].send_signal(signal.SIGKILL)
         await pids[victim].wait()
+        images_api.gate.set()
 
         for state in states:
             reply = await discord_api.wait_for_reply(state, 60)
