@@ -1,15 +1,23 @@
-"""Small helpers shared by the end-to-end tests."""
+"""The helpers that more than one test module uses: the one place a test module takes them from
+(no test module imports another; tests/test_architecture.py checks it)."""
 
 from __future__ import annotations
 
 import asyncio
 import io
+import signal
+import zlib
+from pathlib import Path
+from typing import Any
 
 import aiohttp
 from PIL import Image
 from sqlalchemy import select
 
-from bot.db.models import UNFINISHED, Job, UsageRecord
+from bot.db.engine import make_engine, make_sessionmaker
+from bot.db.models import UNFINISHED, DeliveryAttempt, Job, UsageRecord
+from tests.sandbox import secrets_env, start_bot_process, write_config
+from tests.standins.discord_data import shard_of, user_payload
 
 
 async def usage_rows(bot, count: int = 1, timeout: float = 10.0, *, delivered: bool = False) -> list[UsageRecord]:
@@ -112,3 +120,232 @@ async def post(
 async def get(url: str):
     async with aiohttp.ClientSession() as session, session.get(url) as answer:
         return answer.status, await answer.read(), dict(answer.headers)
+
+
+# Commands and clicks through the Discord stand-in ------------------------------------------------
+
+
+async def imagine(discord_api, prompt: str = "a red fox", *, user=None, guild_id=None, **options):
+    """/imagine `prompt` with more of its `options` (n, size, model ...), by `user` in `guild_id`
+    (the stand-in's defaults: its member, its guild); the message the member finally sees."""
+    state = await discord_api.send_slash_command("imagine", {"prompt": prompt, **options}, user=user, guild_id=guild_id)
+    return await discord_api.wait_for_reply(state)
+
+
+async def settings(discord_api, subcommand, options, *, user=None):
+    """/settings `subcommand`, by a moderator unless `user` is given; the reply."""
+    state = await discord_api.send_slash_command(
+        "settings", options, subcommand=subcommand, user=user or discord_api.moderator
+    )
+    return await discord_api.wait_for_reply(state)
+
+
+async def set_key(discord_api, key: str, base_url: str = "", *, user=None):
+    """/settings api-key's form, filled in with `key` and `base_url` and sent; the reply."""
+    form = await discord_api.send_slash_command(
+        "settings", {}, subcommand="api-key", user=user or discord_api.moderator
+    )
+    await discord_api.wait_for(lambda: form.modal)
+    return await discord_api.wait_for_reply(await discord_api.submit_modal(form, [key, base_url]))
+
+
+async def usage(discord_api, subcommand, options=None, *, user=None):
+    """/usage `subcommand`, by a moderator unless `user` is given; the interaction and its reply."""
+    state = await discord_api.send_slash_command(
+        "usage", options or {}, subcommand=subcommand, user=user or discord_api.moderator
+    )
+    return state, await discord_api.wait_for_reply(state)
+
+
+async def open_edit_form(discord_api, image: bytes):
+    """The Edit image menu on a message posted with `image`; the interaction, once its form is open."""
+    message = discord_api.post_message([discord_api.upload("photo.png", image)])
+    menu = await discord_api.send_message_command("Edit image", message)
+    await discord_api.wait_for(lambda: menu.modal)
+    return menu
+
+
+async def answer_to(discord_api, message, *, done: bool = True):
+    """The bot's message that replies to `message`, once it holds a result (`done=False`: as soon
+    as there is one, as a refusal is)."""
+
+    def find():
+        for stored in discord_api.channel_messages.get(message.payload["channel_id"], []):
+            replies = (stored.payload.get("message_reference") or {}).get("message_id") == message.id
+            if replies and (not done or stored.payload["attachments"]):
+                return stored
+        return None
+
+    await discord_api.wait_for(find, 20)
+    return discord_api.messages[find().id]
+
+
+def button_ids(message) -> list[str]:
+    """The custom ids of `message`'s buttons (link buttons have none)."""
+    return [component["custom_id"] for component in message.components if component["type"] == 2]
+
+
+def member(name: str) -> dict[str, Any]:
+    """A member whose id follows from the name, the same in every run."""
+    return user_payload(str(10**17 + zlib.crc32(name.encode())), name)
+
+
+# What the bot did with a paid result ----------------------------------------------------------
+
+EDIT_REPLY = "update_webhook_message"  # the delivery route that edits the deferred reply
+
+
+async def send_imagine_of_two(discord_api):
+    """/imagine of two images (so nothing is streamed and only the result carries files), 4 MB
+    allowed; the interaction, not waited on."""
+    return await discord_api.send_slash_command(
+        "imagine", {"prompt": "a paid fox", "n": 2}, attachment_size_limit=4 * 1024 * 1024
+    )
+
+
+async def delivery_of(bot, row: UsageRecord) -> list[tuple[str, str]]:
+    """The (route, outcome) of each attempt to deliver `row`'s result, in order."""
+    async with bot.sessions() as session:
+        statement = select(DeliveryAttempt).where(DeliveryAttempt.usage_id == row.id).order_by(DeliveryAttempt.id)
+        return [(attempt.route, attempt.outcome) for attempt in await session.scalars(statement)]
+
+
+# OpenAI's codes for a 429 that waiting will not cure (written out here, not taken from the client).
+EXHAUSTED_CREDIT_CODES = [
+    "insufficient_quota",
+    "credit_balance_exhausted",
+    "organization_spend_limit_exceeded",
+    "project_spend_limit_exceeded",
+    "organization_usage_limit_exceeded",
+]
+
+# Models of the present day -----------------------------------------------------------------------
+
+TODAYS_MODELS = ["gpt-image-2.6-flare", "gpt-image-2.6-sunburst", "gpt-image-2", "gpt-image-1-mini"]
+
+
+def todays_config(make_config, **images):
+    """A config offering today's models, the default being gpt-image-2.6-flare."""
+    return make_config(images={"model": "gpt-image-2.6-flare", "offered_models": TODAYS_MODELS, **images})
+
+
+# Word filters ---------------------------------------------------------------------------------
+
+# The ways round a `dragon` filter that issue #29 found, one list per kind.
+BYPASSES = {
+    "invisible characters": [
+        "d\u2062r\u2063agon",
+        "dr\u034fagon",
+        "dra\ufe0fgon",
+        "drag\u180bon",
+        "dra\U000e0061\U000e0062gon",
+        "\u115fdragon",
+        "drag\u3164on",
+        "d\U000e0020ragon\U000e007f",
+        "dra\u2064gon",
+        "d\U0001d173ragon",
+    ],
+    "combining marks": ["d\u0301ragon", "dr\u0336a\u0336g\u0336o\u0336n\u0336", "d\u20dd\u0489ragon", "drago\u0308n"],
+    "look-alike letters": [
+        "dr\u0430gon",
+        "drag\u03bfn",
+        "\u1d05\u0280\u1d00\u0262\u1d0f\u0274",
+        "\u0501ragon",
+        "drag\u043en",
+    ],
+    "separators": [
+        "d.r.a.g.o.n",
+        "d r a g o n",
+        "d-r-a-g-o-n",
+        "dra_gon",
+        "d/r/a/g/o/n",
+        "d . r . a . g . o . n",
+        "dra~gon",
+    ],
+    "digits": ["dr4g0n", "dr@gon", "d r 4 g 0 n", "DR4G0N"],
+}
+
+
+# Real bot processes ---------------------------------------------------------------------------
+
+
+def guild_on_shard(shard: int, count: int) -> str:
+    """A guild id whose interactions arrive on `shard` of `count`."""
+    guild = 9_100_000_000_000_001
+    while shard_of(str(guild), count) != shard:
+        guild += 1 << 22
+    return str(guild)
+
+
+async def start_shard_processes(
+    tmp_path, discord_api, images_api, database_url: str, count: int, settings: str = ""
+) -> list[asyncio.subprocess.Process]:
+    """`count` bot processes on one database and one config, each running its shard (`run --shards
+    N/COUNT`, as compose.yaml does), logging to tmp_path; returns once every shard is connected.
+    `settings` is more TOML for every process."""
+    config = tmp_path / "shards.toml"
+    config.write_text(
+        f'[discord]\napi_base_url = "{discord_api.api_base_url}"\ngateway_url = "{discord_api.gateway_url}"\n'
+        f'[images]\nbase_url = "{images_api.base_url}"\n[database]\nurl = "{database_url}"\n{settings}'
+    )
+    processes = []
+    for shard in range(count):
+        log = (tmp_path / f"shard-{shard}.log").open("wb")
+        env = secrets_env(discord_api, images_api)
+        processes.append(
+            await start_bot_process(config, env, "run", "--shards", f"{shard}/{count}", stdout=log, stderr=log)
+        )
+        await discord_api.wait_for(lambda shard=shard: f"identify {shard}/{count}" in discord_api.gateway_log, 60)
+    await asyncio.wait_for(discord_api.identified.wait(), 60)
+    return processes
+
+
+async def stop_processes(processes: list[asyncio.subprocess.Process]) -> None:
+    """SIGTERM to each of `processes` still running, then wait for all of them to end."""
+    for process in processes:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
+        await asyncio.wait_for(process.wait(), 30)
+
+
+def process_config(tmp_path: Path, discord_api, images_api, jobs: str) -> tuple[Path, dict[str, str]]:
+    """A config file for a real bot process on a SQLite file in `tmp_path`, with `jobs` as its
+    [jobs] section, and the environment holding its secrets."""
+    config = write_config(tmp_path, discord_api, images_api)
+    config.write_text(config.read_text() + f"[jobs]\n{jobs}\n")
+    return config, secrets_env(discord_api, images_api)
+
+
+async def start_quiet_process(config: Path, env: dict[str, str]) -> asyncio.subprocess.Process:
+    """A bot process on `config`, its output discarded."""
+    return await start_bot_process(config, env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+
+
+async def rows_and_jobs(url: str) -> tuple[list[UsageRecord], list[Job]]:
+    """The usage rows and the jobs in the database at `url`."""
+    engine = make_engine(url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            rows = list((await session.scalars(select(UsageRecord).order_by(UsageRecord.id))).all())
+            jobs = list((await session.scalars(select(Job).order_by(Job.id))).all())
+        return rows, jobs
+    finally:
+        await engine.dispose()
+
+
+async def saved_rows(tmp_path: Path) -> tuple[list[UsageRecord], list[Job]]:
+    """The usage rows and jobs in the SQLite file of a bot process on `process_config`'s config."""
+    return await rows_and_jobs(f"sqlite+aiosqlite:///{tmp_path / 'imagebot.db'}")
+
+
+async def rows_when(condition, url: str, timeout: float = 60.0):  # type: ignore[no-untyped-def]
+    """The usage rows and jobs at `url`, once `condition(rows, jobs)` holds (looked at every 0.1 s);
+    an AssertionError if it does not within `timeout` seconds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        rows, jobs = await rows_and_jobs(url)
+        if condition(rows, jobs):
+            return rows, jobs
+        await asyncio.sleep(0.1)
+    raise AssertionError("the database never came to the expected state")

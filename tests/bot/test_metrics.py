@@ -9,8 +9,7 @@ import sys
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.bot.flow.test_delivery_routes import EDIT_REPLY
-from tests.bot.test_shards import stop_processes
+from tests.helpers import EDIT_REPLY, stop_processes
 from tests.postgres_cluster import free_port
 from tests.sandbox import ROOT, secrets_env, start_bot_process, write_config
 

@@ -11,41 +11,9 @@ from hypothesis import strategies as st
 
 from bot.wordfilter import first_match, matches, normalize, pattern_key
 from tests.bot.data.ordinary_prompts import FILTER_WORDS
+from tests.helpers import BYPASSES
 
 PROMPTS = Path(__file__).parent / "data" / "ordinary_prompts.txt"
-# The ways round a `dragon` filter that issue #29 found, one list per kind.
-BYPASSES = {
-    "invisible characters": [
-        "d\u2062r\u2063agon",
-        "dr\u034fagon",
-        "dra\ufe0fgon",
-        "drag\u180bon",
-        "dra\U000e0061\U000e0062gon",
-        "\u115fdragon",
-        "drag\u3164on",
-        "d\U000e0020ragon\U000e007f",
-        "dra\u2064gon",
-        "d\U0001d173ragon",
-    ],
-    "combining marks": ["d\u0301ragon", "dr\u0336a\u0336g\u0336o\u0336n\u0336", "d\u20dd\u0489ragon", "drago\u0308n"],
-    "look-alike letters": [
-        "dr\u0430gon",
-        "drag\u03bfn",
-        "\u1d05\u0280\u1d00\u0262\u1d0f\u0274",
-        "\u0501ragon",
-        "drag\u043en",
-    ],
-    "separators": [
-        "d.r.a.g.o.n",
-        "d r a g o n",
-        "d-r-a-g-o-n",
-        "dra_gon",
-        "d/r/a/g/o/n",
-        "d . r . a . g . o . n",
-        "dra~gon",
-    ],
-    "digits": ["dr4g0n", "dr@gon", "d r 4 g 0 n", "DR4G0N"],
-}
 
 
 def test_spellings_that_look_the_same_match():

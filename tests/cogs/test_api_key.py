@@ -10,9 +10,7 @@ from sqlalchemy import select
 
 from bot.db.models import GuildApiKey, SettingsChange
 from bot.logs import redact
-from tests.bot.test_shards import guild_on_shard, stop_processes
-from tests.cogs.test_settings import settings
-from tests.helpers import usage_rows
+from tests.helpers import guild_on_shard, imagine, set_key, settings, stop_processes, usage_rows
 from tests.sandbox import secrets_env, start_bot_process, write_config
 from tests.secrets_scan import leaks
 from tests.standins.discord_data import ChannelOption
@@ -26,20 +24,6 @@ def with_vault(make_config):
             "guild_base_urls": ["http://127.0.0.1:"],
             "allowed_networks": ["127.0.0.1/32"],  # the operator lets guilds reach the loopback stand-in
         }
-    )
-
-
-async def set_key(discord_api, key: str, base_url: str = "", *, user=None):
-    form = await discord_api.send_slash_command(
-        "settings", {}, subcommand="api-key", user=user or discord_api.moderator
-    )
-    await discord_api.wait_for(lambda: form.modal)
-    return await discord_api.wait_for_reply(await discord_api.submit_modal(form, [key, base_url]))
-
-
-async def imagine(discord_api, prompt: str, **options):
-    return await discord_api.wait_for_reply(
-        await discord_api.send_slash_command("imagine", {"prompt": prompt}, **options)
     )
 
 

@@ -8,10 +8,17 @@ import pytest
 from sqlalchemy import select
 
 from bot.db.models import PaintTicket
-from tests.cogs.test_edit_form import open_form
-from tests.cogs.test_painting import mask_png, offered_link, photo, post, web_config
-from tests.cogs.test_replies import answer_to, imagine
-from tests.helpers import usage_rows
+from tests.helpers import (
+    answer_to,
+    imagine,
+    mask_png,
+    offered_link,
+    open_edit_form,
+    photo,
+    post,
+    usage_rows,
+    web_config,
+)
 
 SAYS = "control character"
 
@@ -35,7 +42,7 @@ async def test_tab_and_newline_pass_and_del_is_refused_in_the_edit_form(
     bot = await start_bot(make_config())
     made = await imagine(discord_api, prompt="a fox\tin the snow\nat dusk")
     assert made.attachment_bytes() and images_api.requests[0].fields["prompt"] == "a fox\tin the snow\nat dusk"
-    form = await open_form(discord_api, photo())
+    form = await open_edit_form(discord_api, photo())
     reply = await discord_api.wait_for_reply(await discord_api.submit_modal(form, ["make it night\x7f"]))
     assert reply.ephemeral and f"{SAYS} (U+007F)" in reply.text
     rows = await usage_rows(bot, 2)

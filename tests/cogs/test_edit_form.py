@@ -4,7 +4,7 @@ and, for a model that takes markup, notes drawn on the image to upload instead."
 
 from PIL import Image
 
-from tests.helpers import decode, encode, markup_png, usage_rows
+from tests.helpers import decode, encode, markup_png, open_edit_form, usage_rows
 
 MARKUP_MODEL = "gpt-image-2.6-flare"  # takes markup
 
@@ -13,20 +13,13 @@ def photo(size=(600, 300), colour="teal") -> bytes:
     return encode(Image.new("RGB", size, colour))
 
 
-async def open_form(discord_api, image: bytes):
-    message = discord_api.post_message([discord_api.upload("photo.png", image)])
-    menu = await discord_api.send_message_command("Edit image", message)
-    await discord_api.wait_for(lambda: menu.modal)
-    return menu
-
-
 def form_components(menu) -> dict[str, dict]:
     return {label["component"].get("custom_id", "prompt"): label["component"] for label in menu.modal["components"]}
 
 
 async def test_the_form_offers_an_optional_upload_and_an_optional_grid(make_config, start_bot, discord_api, images_api):
     await start_bot(make_config())
-    components = form_components(await open_form(discord_api, photo()))
+    components = form_components(await open_edit_form(discord_api, photo()))
     assert components["mask"]["type"] == 19 and components["mask"]["required"] is False
     assert "markup" not in components  # gpt-image-2 takes no markup
     grid = components["area"]
@@ -40,7 +33,7 @@ async def test_two_grid_cells_are_transparent_in_the_mask_and_everything_else_op
     make_config, start_bot, discord_api, images_api
 ):
     bot = await start_bot(make_config())
-    menu = await open_form(discord_api, photo())
+    menu = await open_edit_form(discord_api, photo())
     submitted = await discord_api.submit_modal(menu, ["a red balloon"], checked={"area": ["0", "5"]})
     assert (await discord_api.wait_for_reply(submitted)).attachment_bytes()
     [request] = images_api.requests
@@ -58,7 +51,7 @@ async def test_two_grid_cells_are_transparent_in_the_mask_and_everything_else_op
 
 async def test_an_uploaded_black_and_white_mask_wins_over_the_grid(make_config, start_bot, discord_api, images_api):
     await start_bot(make_config())
-    menu = await open_form(discord_api, photo((200, 200)))
+    menu = await open_edit_form(discord_api, photo((200, 200)))
     drawn = Image.new("L", (200, 200), 0)
     drawn.paste(255, (150, 150, 200, 200))  # white: change the bottom-right corner
     mask_upload = discord_api.upload("mask.png", encode(drawn))
@@ -72,7 +65,7 @@ async def test_an_uploaded_black_and_white_mask_wins_over_the_grid(make_config, 
 
 async def test_with_neither_the_whole_image_changes(make_config, start_bot, discord_api, images_api):
     await start_bot(make_config())
-    submitted = await discord_api.submit_modal(await open_form(discord_api, photo()), ["make it night"])
+    submitted = await discord_api.submit_modal(await open_edit_form(discord_api, photo()), ["make it night"])
     assert (await discord_api.wait_for_reply(submitted)).attachment_bytes()
     assert "mask" not in images_api.requests[0].files
 
@@ -81,7 +74,7 @@ async def test_for_a_model_that_takes_markup_the_form_sends_the_uploaded_notes_i
     make_config, start_bot, discord_api, images_api
 ):
     bot = await start_bot(make_config(images={"model": MARKUP_MODEL}))
-    menu = await open_form(discord_api, photo())
+    menu = await open_edit_form(discord_api, photo())
     upload = form_components(menu)["markup"]
     assert upload["type"] == 19 and upload["required"] is False and len(menu.modal["components"]) <= 5
     notes = discord_api.upload("notes.png", markup_png((600, 300), (500, 0, 600, 100)))
@@ -99,7 +92,7 @@ async def test_notes_with_an_area_of_the_grid_are_refused_before_any_call(
     make_config, start_bot, discord_api, images_api
 ):
     bot = await start_bot(make_config(images={"model": MARKUP_MODEL}))
-    menu = await open_form(discord_api, photo())
+    menu = await open_edit_form(discord_api, photo())
     notes = discord_api.upload("notes.png", markup_png((600, 300), (500, 0, 600, 100)))
     submitted = await discord_api.submit_modal(menu, ["a kite"], uploads={"markup": [notes]}, checked={"area": ["2"]})
     reply = await discord_api.wait_for_reply(submitted)

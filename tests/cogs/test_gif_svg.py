@@ -11,8 +11,7 @@ from PIL import Image, ImageChops, ImageSequence
 from sqlalchemy import select
 
 from bot.db.models import ResultPreview
-from tests.cogs.test_models import todays_config
-from tests.helpers import decode, photo, usage_rows
+from tests.helpers import decode, photo, todays_config, usage_rows
 
 
 def frames_of(data: bytes) -> list[Image.Image]:

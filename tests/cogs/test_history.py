@@ -8,9 +8,7 @@ from sqlalchemy import select
 
 from bot.clock import utcnow
 from bot.db.models import ResultPreview, UsageRecord
-from tests.bot.surface.test_views import button_ids
-from tests.cogs.test_settings import settings
-from tests.helpers import decode, usage_rows
+from tests.helpers import button_ids, decode, settings, usage_rows
 
 
 async def imagine(discord_api, prompt: str, n: int = 1, **where):

@@ -11,9 +11,7 @@ from sqlalchemy import select, text
 from bot.clock import utcnow
 from bot.db.models import Base, GuildApiKey
 from bot.db.safety import block_member
-from tests.cogs.test_api_key import imagine, set_key
-from tests.cogs.test_settings import settings
-from tests.helpers import usage_rows
+from tests.helpers import imagine, set_key, settings, usage_rows
 from tests.standins.discord_data import UserOption
 from tests.standins.images_rules import GUILD_API_KEY, VAULT_SECRET
 

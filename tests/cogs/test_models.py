@@ -4,13 +4,7 @@ with what works, and a draft on Flare enhanced on Sunburst."""
 
 from __future__ import annotations
 
-from tests.helpers import decode, photo, usage_rows
-
-TODAYS = ["gpt-image-2.6-flare", "gpt-image-2.6-sunburst", "gpt-image-2", "gpt-image-1-mini"]
-
-
-def todays_config(make_config, **images):
-    return make_config(images={"model": "gpt-image-2.6-flare", "offered_models": TODAYS, **images})
+from tests.helpers import decode, photo, todays_config, usage_rows
 
 
 async def test_a_model_shut_down_on_openai_is_refused_naming_its_replacement_and_never_offered(

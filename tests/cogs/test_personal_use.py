@@ -4,8 +4,7 @@ guild's policy applies there."""
 
 import pytest
 
-from tests.cogs.test_settings import settings
-from tests.helpers import usage_rows
+from tests.helpers import settings, usage_rows
 
 
 async def imagine(discord_api, place: str, **options):

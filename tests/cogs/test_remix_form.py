@@ -2,9 +2,7 @@
 prompt, and submitting a changed one makes the first request again with it, on a row that
 continues the first; after a restart too; and only where the member may act on the result."""
 
-from tests.bot.surface.test_views import button_ids, imagine
-from tests.cogs.test_settings import settings
-from tests.helpers import usage_rows
+from tests.helpers import button_ids, imagine, settings, usage_rows
 
 OTHER_GUILD = "777000000000000001"
 

@@ -10,26 +10,10 @@ from PIL import Image
 from bot.clock import utcnow
 from bot.db.safety import block_member
 from bot.flow.replies import missing_permissions
-from tests.cogs.test_settings import settings
-from tests.helpers import usage_rows
+from tests.helpers import answer_to, settings, usage_rows
 from tests.standins.discord_data import ChannelOption, UserOption, user_payload
 from tests.standins.discord_messages import ATTACH_FILES, READ_MESSAGE_HISTORY, SEND_MESSAGES
 from tests.standins.images_rules import make_png
-
-
-async def answer_to(discord_api, message, *, done: bool = True):
-    """The bot's message that replies to `message`, once it holds a result (`done=False`: as soon
-    as there is one, as a refusal is)."""
-
-    def find():
-        for stored in discord_api.channel_messages.get(message.payload["channel_id"], []):
-            replies = (stored.payload.get("message_reference") or {}).get("message_id") == message.id
-            if replies and (not done or stored.payload["attachments"]):
-                return stored
-        return None
-
-    await discord_api.wait_for(find, 20)
-    return discord_api.messages[find().id]
 
 
 def pixels(data: bytes) -> bytes:

@@ -10,9 +10,7 @@ from sqlalchemy import select, update
 
 from bot.clock import utcnow
 from bot.db.models import KeptResult, MemberBlock, SettingsChange
-from tests.bot.test_wordfilter import BYPASSES
-from tests.cogs.test_settings import settings
-from tests.helpers import usage_rows
+from tests.helpers import BYPASSES, settings, usage_rows
 from tests.standins.discord_data import ChannelOption, UserOption
 from tests.standins.images_rules import make_png
 

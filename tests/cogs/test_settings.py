@@ -6,15 +6,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from bot.db.models import SettingsChange, UsageRecord
-from tests.helpers import usage_rows
+from tests.helpers import settings, usage_rows
 from tests.standins.discord_data import ChannelOption, RoleOption, UserOption
-
-
-async def settings(discord_api, subcommand, options, *, user=None):
-    state = await discord_api.send_slash_command(
-        "settings", options, subcommand=subcommand, user=user or discord_api.moderator
-    )
-    return await discord_api.wait_for_reply(state)
 
 
 async def imagine(discord_api, **options):

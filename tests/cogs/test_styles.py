@@ -5,9 +5,7 @@ is made from a hidden result is hidden too."""
 from sqlalchemy import select
 
 from bot.db.models import SettingsChange
-from tests.bot.surface.test_views import button_ids
-from tests.cogs.test_settings import settings
-from tests.helpers import usage_rows
+from tests.helpers import button_ids, settings, usage_rows
 
 
 async def imagine(discord_api, **options):

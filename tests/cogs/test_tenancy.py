@@ -3,8 +3,7 @@ page buttons and the export; a member cannot act on another member's request."""
 
 import json
 
-from tests.cogs.test_usage import run
-from tests.helpers import usage_rows
+from tests.helpers import usage, usage_rows
 from tests.standins.discord_data import UserOption, user_payload
 
 GUILD_B = "9100000000000001"
@@ -30,7 +29,7 @@ async def test_a_guilds_moderators_see_only_that_guilds_usage(make_config, start
         )
     await usage_rows(bot, 4)
     shown_in_a = [
-        everything_shown((await run(discord_api, subcommand, options))[1])
+        everything_shown((await usage(discord_api, subcommand, options))[1])
         for subcommand, options in [
             ("summary", {"period": "all"}),
             ("recent", {}),
@@ -40,7 +39,7 @@ async def test_a_guilds_moderators_see_only_that_guilds_usage(make_config, start
     ]
     assert any("alpha fox 1" in shown for shown in shown_in_a)
     assert not any("bravo" in shown or member_b["id"] in shown or GUILD_B in shown for shown in shown_in_a)
-    _, about_b = await run(discord_api, "user", {"member": UserOption(member_b), "period": "all"})
+    _, about_b = await usage(discord_api, "user", {"member": UserOption(member_b), "period": "all"})
     fields = {field["name"]: field["value"] for field in about_b.payload["embeds"][0]["fields"]}
     assert fields["Requests"] == "0" and "hare" not in everything_shown(about_b)
 
@@ -58,7 +57,7 @@ async def test_the_pages_of_recent_usage_answer_only_the_moderator_who_opened_th
     for index in range(11):
         await discord_api.wait_for_reply(await discord_api.send_slash_command("imagine", {"prompt": f"fox {index}"}))
     await usage_rows(bot, 11)
-    _, reply = await run(discord_api, "recent")
+    _, reply = await usage(discord_api, "recent")
     older = next(
         c["custom_id"] for row in reply.payload["components"] for c in row["components"] if c["label"] == "Older"
     )

@@ -4,8 +4,7 @@ or on a model without custom sizes; a picker on several images; after a restart;
 the member may act on the result."""
 
 from bot.flow.intake import UPSCALE_PROMPT
-from tests.bot.surface.test_views import button_ids, imagine
-from tests.helpers import decode, usage_rows
+from tests.helpers import button_ids, decode, imagine, usage_rows
 
 OTHER_GUILD = "777000000000000001"
 

@@ -6,15 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from bot.charts import HEIGHT, WIDTH
 from bot.db.models import UsageRecord
-from tests.helpers import decode, usage_rows
+from tests.helpers import decode, usage, usage_rows
 from tests.standins.discord_data import UserOption
-
-
-async def run(discord_api, subcommand, options=None, *, user=None):
-    state = await discord_api.send_slash_command(
-        "usage", options or {}, subcommand=subcommand, user=user or discord_api.moderator
-    )
-    return state, await discord_api.wait_for_reply(state)
 
 
 async def seed(bot, discord_api, count=3):
@@ -30,7 +23,7 @@ async def test_members_without_manage_server_are_refused_even_if_the_command_rea
 ):
     bot = await start_bot(make_config())
     for subcommand in ("summary", "recent", "export"):
-        _, reply = await run(discord_api, subcommand, user=discord_api.member)
+        _, reply = await usage(discord_api, subcommand, user=discord_api.member)
         assert reply.ephemeral and "Manage Server" in reply.text
         assert not reply.payload["attachments"] and not reply.payload["embeds"]
     rows = await usage_rows(bot, 3)
@@ -49,7 +42,7 @@ async def test_summary_has_totals_and_a_dark_chart(make_config, start_bot, disco
     async with bot.sessions() as session:
         session.add(UsageRecord(guild_id=999, user_id=1, command="imagine", status="ok", n=1, image_count=5))
         await session.commit()
-    _, reply = await run(discord_api, "summary", {"period": "7d"})
+    _, reply = await usage(discord_api, "summary", {"period": "7d"})
     [embed] = reply.payload["embeds"]
     fields = {field["name"]: field["value"] for field in embed["fields"]}
     assert fields["Requests"] == "3" and fields["Images"] == "2" and fields["Refused"] == "1"
@@ -63,7 +56,7 @@ async def test_summary_has_totals_and_a_dark_chart(make_config, start_bot, disco
 async def test_user_shows_one_members_recent_prompts(make_config, start_bot, discord_api, images_api):
     bot = await start_bot(make_config())
     await seed(bot, discord_api, 2)
-    _, reply = await run(discord_api, "user", {"member": UserOption(discord_api.member)})
+    _, reply = await usage(discord_api, "user", {"member": UserOption(discord_api.member)})
     fields = {field["name"]: field["value"] for field in reply.payload["embeds"][0]["fields"]}
     assert "fox number 1" in fields["Recent prompts"] and fields["Requests"] == "2"
     assert reply.pings == set()
@@ -72,7 +65,7 @@ async def test_user_shows_one_members_recent_prompts(make_config, start_bot, dis
 async def test_recent_pages_with_buttons(make_config, start_bot, discord_api, images_api):
     bot = await start_bot(make_config())
     rows = await seed(bot, discord_api, 12)
-    _, reply = await run(discord_api, "recent")
+    _, reply = await usage(discord_api, "recent")
     first_page = reply.payload["embeds"][0]["description"].splitlines()
     assert len(first_page) == 10 and "fox number 11" in first_page[0]
     assert (
@@ -92,7 +85,7 @@ async def test_recent_pages_with_buttons(make_config, start_bot, discord_api, im
 async def test_export_is_a_csv_that_parses_back_into_the_rows(make_config, start_bot, discord_api, images_api):
     bot = await start_bot(make_config())
     rows = await seed(bot, discord_api, 3)
-    _, reply = await run(discord_api, "export")
+    _, reply = await usage(discord_api, "export")
     [data] = reply.attachment_bytes()
     parsed = list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
     assert [int(row["id"]) for row in parsed] == [row.id for row in rows]
@@ -118,9 +111,9 @@ async def test_periods_leave_out_older_rows(make_config, start_bot, discord_api,
         )
         await session.commit()
     await seed(bot, discord_api, 1)
-    _, reply = await run(discord_api, "summary", {"period": "30d"})
+    _, reply = await usage(discord_api, "summary", {"period": "30d"})
     assert {f["name"]: f["value"] for f in reply.payload["embeds"][0]["fields"]}["Requests"] == "1"
-    _, reply = await run(discord_api, "summary", {"period": "all"})
+    _, reply = await usage(discord_api, "summary", {"period": "all"})
     assert {f["name"]: f["value"] for f in reply.payload["embeds"][0]["fields"]}["Requests"] == "2"
 
 

@@ -152,6 +152,8 @@ class ImagesStandIn(Moderations, Chats):
         return self.base_url
 
     async def close(self) -> None:
+        if self.gate is not None:
+            self.gate.set()  # answers still held end now, not at the server's shutdown timeout
         if self._runner is not None:
             await self._runner.cleanup()
 

@@ -5,17 +5,8 @@ import asyncio
 
 from sqlalchemy import select
 
-from bot.db.models import DeliveryAttempt, KeptResult
-from tests.helpers import usage_rows
-
-EDIT_REPLY = "update_webhook_message"
-
-
-async def imagine(discord_api):
-    """Two images (so nothing is streamed and only the result carries files), 4 MB allowed."""
-    return await discord_api.send_slash_command(
-        "imagine", {"prompt": "a paid fox", "n": 2}, attachment_size_limit=4 * 1024 * 1024
-    )
+from bot.db.models import KeptResult
+from tests.helpers import EDIT_REPLY, delivery_of, send_imagine_of_two, usage_rows
 
 
 async def delivery_becomes(bot, value: str, timeout: float = 10.0) -> bool:
@@ -29,19 +20,13 @@ async def delivery_becomes(bot, value: str, timeout: float = 10.0) -> bool:
     return False
 
 
-async def delivery_of(bot, row):
-    async with bot.sessions() as session:
-        statement = select(DeliveryAttempt).where(DeliveryAttempt.usage_id == row.id).order_by(DeliveryAttempt.id)
-        return [(attempt.route, attempt.outcome) for attempt in await session.scalars(statement)]
-
-
 async def test_too_large_for_the_guild_is_re_encoded_smaller_and_sent_again(
     make_config, start_bot, discord_api, images_api
 ):
     bot = await start_bot(make_config())
     images_api.noise_images = True
     discord_api.fail_next(EDIT_REPLY, 413, 40005, "Request entity too large", uploads=True)
-    reply = await discord_api.wait_for_reply(await imagine(discord_api))
+    reply = await discord_api.wait_for_reply(await send_imagine_of_two(discord_api))
     sizes = [len(data) for data in reply.attachment_bytes()]
     assert len(sizes) == 2 and all(0 < size <= 2 * 1024 * 1024 for size in sizes)
     [row] = await usage_rows(bot, delivered=True)
@@ -55,7 +40,7 @@ async def test_a_reply_that_is_gone_becomes_a_channel_message_for_the_member(
 ):
     bot = await start_bot(make_config())
     discord_api.fail_next(EDIT_REPLY, 404, 10015, "Unknown Webhook", uploads=True)
-    await imagine(discord_api)
+    await send_imagine_of_two(discord_api)
     channel = discord_api.channel_id
     [message] = await discord_api.wait_for(lambda: discord_api.channel_messages.get(channel))
     assert message.text.startswith(f"<@{discord_api.member['id']}> **Prompt:** a paid fox")
@@ -71,7 +56,7 @@ async def test_with_the_reply_and_the_channel_closed_the_result_goes_to_the_memb
     bot = await start_bot(make_config())
     discord_api.fail_next(EDIT_REPLY, 404, 10015, "Unknown Webhook", uploads=True)
     discord_api.fail_next("create_message", 403, 50013, "Missing Permissions", uploads=True)
-    await imagine(discord_api)
+    await send_imagine_of_two(discord_api)
     [message] = await discord_api.wait_for(lambda: discord_api.channel_messages.get(discord_api.dm_channel_id), 10)
     assert len(message.payload["attachments"]) == 2 and not message.pings
     [row] = await usage_rows(bot, delivered=True)
@@ -88,7 +73,7 @@ async def test_with_every_route_closed_the_result_is_kept_and_handed_over_by_res
     discord_api.fail_next(EDIT_REPLY, 404, 10015, "Unknown Webhook", uploads=True)
     discord_api.fail_next("create_message", 403, 50013, "Missing Permissions", uploads=True)
     discord_api.closed_dm_channels.add(discord_api.dm_channel_id)  # and the member takes no DMs
-    state = await imagine(discord_api)
+    state = await send_imagine_of_two(discord_api)
     notice = await discord_api.wait_for_reply(state)
     assert notice.ephemeral and "kept for 24 hours: press the button or run /results" in notice.text
     [row] = await usage_rows(bot, delivered=True)
@@ -113,7 +98,7 @@ async def test_the_button_on_the_private_notice_hands_over_the_kept_images(
     discord_api.fail_next(EDIT_REPLY, 404, 10015, "Unknown Webhook", uploads=True)
     discord_api.fail_next("create_message", 403, 50013, "Missing Permissions", uploads=True)
     discord_api.closed_dm_channels.add(discord_api.dm_channel_id)
-    notice = await discord_api.wait_for_reply(await imagine(discord_api))
+    notice = await discord_api.wait_for_reply(await send_imagine_of_two(discord_api))
     [button] = [component for row in notice.payload["components"] for component in row["components"]]
     assert button["custom_id"] == "ib:results" and button["label"] == "Get my images"
     await usage_rows(bot, delivered=True)
@@ -133,7 +118,7 @@ async def test_results_refits_the_kept_images_when_discord_says_they_are_too_lar
     discord_api.fail_next(EDIT_REPLY, 404, 10015, "Unknown Webhook", uploads=True)
     discord_api.fail_next("create_message", 403, 50013, "Missing Permissions", uploads=True)
     discord_api.closed_dm_channels.add(discord_api.dm_channel_id)
-    await discord_api.wait_for_reply(await imagine(discord_api))
+    await discord_api.wait_for_reply(await send_imagine_of_two(discord_api))
     await usage_rows(bot, delivered=True)
     discord_api.fail_next("execute_webhook", 413, 40005, "Request entity too large", uploads=True)
     handed = await discord_api.wait_for_reply(

@@ -2,10 +2,11 @@
 server errors, a late acknowledgement, and the gateway closing mid-job. Each interaction is
 answered, or its row says exactly why not; a result already paid for is delivered or kept."""
 
+import asyncio
+
 import pytest
 
-from tests.bot.flow.test_delivery_routes import EDIT_REPLY, delivery_of, imagine
-from tests.helpers import finished_jobs, usage_rows
+from tests.helpers import EDIT_REPLY, delivery_of, finished_jobs, send_imagine_of_two, usage_rows
 
 ACK = "create_interaction_response"
 
@@ -16,7 +17,7 @@ async def test_a_rate_limited_upload_waits_as_discord_says_and_is_delivered(
 ):
     bot = await start_bot(make_config())
     discord_api.rate_limit_next(EDIT_REPLY, 0.2, is_global=is_global, uploads=True)
-    reply = await discord_api.wait_for_reply(await imagine(discord_api))
+    reply = await discord_api.wait_for_reply(await send_imagine_of_two(discord_api))
     assert reply.attachment_bytes() and not reply.ephemeral
     [row] = await usage_rows(bot, delivered=True)
     assert (row.status, row.delivery) == ("ok", "delivered") and row.cost_usd > 0
@@ -29,7 +30,7 @@ async def test_a_cloudflare_block_keeps_the_result_and_tells_the_member(
 ):
     bot = await start_bot(make_config())
     discord_api.rate_limit_next(EDIT_REPLY, via=False, uploads=True)  # a block is for the bot's address, any route
-    notice = await discord_api.wait_for_reply(await imagine(discord_api))
+    notice = await discord_api.wait_for_reply(await send_imagine_of_two(discord_api))
     assert notice.ephemeral and "/results" in notice.text
     [row] = await usage_rows(bot, delivered=True)
     assert (row.status, row.delivery) == ("ok", "kept") and row.cost_usd > 0
@@ -39,7 +40,7 @@ async def test_a_cloudflare_block_keeps_the_result_and_tells_the_member(
 async def test_a_server_error_on_the_upload_is_retried_by_discord_py(make_config, start_bot, discord_api, images_api):
     bot = await start_bot(make_config())
     discord_api.server_error_next(EDIT_REPLY, 502, uploads=True)
-    reply = await discord_api.wait_for_reply(await imagine(discord_api))
+    reply = await discord_api.wait_for_reply(await send_imagine_of_two(discord_api))
     assert reply.attachment_bytes()
     [row] = await usage_rows(bot, delivered=True)
     assert row.delivery == "delivered"
@@ -72,18 +73,18 @@ async def test_the_gateway_closing_mid_job_loses_nothing(
     make_config, start_bot, discord_api, images_api, code, resumable, reconnect
 ):
     bot = await start_bot(make_config())
-    images_api.delay = 1.0
-    running = await imagine(discord_api)
+    images_api.gate = asyncio.Event()  # the running job is at the provider until the bot is back
+    running = await send_imagine_of_two(discord_api)
     await images_api.wait_for_requests(1)
     await discord_api.drop_gateway(code, resumable=resumable)
-    waiting = await imagine(discord_api) if resumable else None  # sent while the bot is away
+    waiting = await send_imagine_of_two(discord_api) if resumable else None  # sent while the bot is away
     await discord_api.identified.wait()
     assert discord_api.gateway_log[-len(reconnect) :] == reconnect
-    images_api.delay = 0.0
+    images_api.gate.set()
     assert (await discord_api.wait_for_reply(running)).attachment_bytes()
     if waiting is not None:
         assert (await discord_api.wait_for_reply(waiting)).attachment_bytes()
-    after = await discord_api.wait_for_reply(await imagine(discord_api))
+    after = await discord_api.wait_for_reply(await send_imagine_of_two(discord_api))
     assert after.attachment_bytes()
     rows = await usage_rows(bot, 3 if resumable else 2, delivered=True)
     assert [(row.status, row.delivery) for row in rows] == [("ok", "delivered")] * len(rows)

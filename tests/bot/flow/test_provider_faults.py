@@ -3,9 +3,7 @@ private message to the member and a finished row; running out of credit also tel
 
 import pytest
 
-from tests.bot.images.test_client import EXHAUSTED_CREDIT_CODES
-from tests.cogs.test_settings import settings
-from tests.helpers import usage_rows
+from tests.helpers import EXHAUSTED_CREDIT_CODES, settings, usage_rows
 from tests.standins.discord_data import ChannelOption
 
 QUICK = {"max_retries": 1, "retry_base_delay": 0.01, "max_retry_wait": 0.05, "timeout_seconds": 2, "stall_seconds": 0.5}

@@ -10,9 +10,16 @@ from sqlalchemy import select
 
 from bot.db.engine import make_engine, make_sessionmaker
 from bot.db.models import UsageCounter
-from tests.bot.jobs.test_runner import _start_process, process_config, saved_rows, stop_process
-from tests.bot.jobs.test_shared_queue import member, until
-from tests.bot.test_shards import guild_on_shard, start_shard_processes, stop_processes
+from tests.helpers import (
+    guild_on_shard,
+    member,
+    process_config,
+    rows_when,
+    saved_rows,
+    start_quiet_process,
+    start_shard_processes,
+    stop_processes,
+)
 
 JOBS_PER_GUILD = 4
 
@@ -51,7 +58,7 @@ async def test_a_rate_limit_reset_longer_than_the_lease_runs_no_job_twice(
         )
         for state in states:
             assert len((await discord_api.wait_for_reply(state, 90)).attachment_bytes()) == 2
-        rows, jobs = await until(
+        rows, jobs = await rows_when(
             lambda rows, jobs: all(row.delivery for row in rows) and all(job.state == "done" for job in jobs),
             postgres_url,
         )
@@ -74,7 +81,7 @@ async def test_a_crash_during_a_slow_upload_delivers_what_was_made_without_makin
     config, env = process_config(tmp_path, discord_api, images_api, "max_running = 1")
     database = f"sqlite+aiosqlite:///{tmp_path / 'imagebot.db'}"
     discord_api.upload_delay = 30.0
-    process = await _start_process(config, env)
+    process = await start_quiet_process(config, env)
     try:
         await asyncio.wait_for(discord_api.identified.wait(), 30)
         state = await discord_api.send_slash_command("imagine", {"prompt": "a heron", "n": 2})
@@ -88,11 +95,11 @@ async def test_a_crash_during_a_slow_upload_delivers_what_was_made_without_makin
         await discord_api.wait_for(lambda: not discord_api.identified.is_set())
 
         discord_api.upload_delay = 0.0
-        process = await _start_process(config, env)
+        process = await start_quiet_process(config, env)
         reply = await discord_api.wait_for_reply(state, 40)
-        rows, jobs = await until(lambda rows, jobs: jobs[0].state == "done", database)  # recorded after delivery
+        rows, jobs = await rows_when(lambda rows, jobs: jobs[0].state == "done", database)  # recorded after delivery
     finally:
-        await stop_process(process)
+        await stop_processes([process])
     assert len(reply.attachment_bytes()) == 2
     assert len(images_api.requests) == 1
     [row], [job] = rows, jobs

@@ -2,29 +2,21 @@
 
 import asyncio
 import signal
-import zlib
 
 from sqlalchemy import select
 
 from bot.db.engine import make_engine, make_sessionmaker
 from bot.db.models import Job, UsageRecord
-from tests.helpers import finished_jobs, usage_rows
-from tests.sandbox import secrets_env, start_bot_process, write_config
-
-
-def member(name: str) -> dict:
-    """A member whose id follows from the name, the same in every run."""
-    return {
-        "id": str(10**17 + zlib.crc32(name.encode())),
-        "username": name,
-        "global_name": name,
-        "avatar": None,
-        "discriminator": "0",
-        "public_flags": 0,
-        "flags": 0,
-        "bot": False,
-        "primary_guild": None,
-    }
+from tests.helpers import (
+    finished_jobs,
+    member,
+    process_config,
+    saved_rows,
+    start_quiet_process,
+    stop_processes,
+    usage_rows,
+)
+from tests.sandbox import start_bot_process
 
 
 async def wait_queued(discord_api, state, text="In the queue"):
@@ -37,7 +29,7 @@ def contents(message) -> list[str]:
 
 async def test_guilds_take_turns(make_config, start_bot, discord_api, images_api):
     await start_bot(make_config(jobs={"max_running": 1, "per_guild": 1}))
-    images_api.delay = 2.0  # the first job runs until every other one is queued
+    images_api.gate = asyncio.Event()  # the first job runs until every other one is queued
     burst = [("A", "1"), ("A", "2"), ("A", "3"), ("B", "4"), ("B", "5"), ("C", "6")]
     guilds = {"A": discord_api.guild_id, "B": "9100000000000001", "C": "9100000000000002"}
     states = []
@@ -47,7 +39,7 @@ async def test_guilds_take_turns(make_config, start_bot, discord_api, images_api
         )
         await discord_api.wait_for(lambda state=state: state.original and state.original.text)
         states.append(state)
-    images_api.delay = 0.05
+    images_api.gate.set()
     for state in states:
         await discord_api.wait_for_reply(state, 30)
     order = [request.fields["prompt"] for request in images_api.requests]
@@ -56,7 +48,7 @@ async def test_guilds_take_turns(make_config, start_bot, discord_api, images_api
 
 async def test_queue_positions_update_and_cancel_works(make_config, start_bot, discord_api, images_api):
     bot = await start_bot(make_config(jobs={"max_running": 1}))
-    images_api.delay = 2.5
+    images_api.gate = asyncio.Event()  # the first job runs until the queue has been looked at
     first = await discord_api.send_slash_command("imagine", {"prompt": "first"}, user=member("m1"))
     await wait_queued(discord_api, first, "Working on it")
     assert bot.parts.runner.in_flight() == 1
@@ -72,7 +64,7 @@ async def test_queue_positions_update_and_cancel_works(make_config, start_bot, d
     await discord_api.wait_for(lambda: click.original is not None and click.original.text == "Cancelled.")
     assert not click.original.payload["components"]
     await wait_queued(discord_api, third, "#1")
-    images_api.delay = 0.0
+    images_api.gate.set()
 
     await discord_api.wait_for_reply(first)
     final = await discord_api.wait_for_reply(third)
@@ -124,7 +116,7 @@ async def test_shutdown_lets_running_jobs_finish_within_the_grace_and_interrupts
     """One process with its own queue (SQLite); a shared queue keeps queued jobs for the others."""
     database = {"url": f"sqlite+aiosqlite:///{tmp_path / 'imagebot.db'}"}
     bot = await start_bot(make_config(jobs={"max_running": 1, "shutdown_grace_seconds": 0.3}, database=database))
-    images_api.delay = 2.0
+    images_api.gate = asyncio.Event()  # the running job is still running at the shutdown
     running = await discord_api.send_slash_command("imagine", {"prompt": "one"}, user=member("s1"))
     await wait_queued(discord_api, running, "Working on it")
     queued = await discord_api.send_slash_command("imagine", {"prompt": "two"}, user=member("s2"))
@@ -140,37 +132,10 @@ async def test_shutdown_lets_running_jobs_finish_within_the_grace_and_interrupts
     assert [job.state for job in jobs] == ["interrupted"] * 2
 
 
-def process_config(tmp_path, discord_api, images_api, jobs: str):
-    """A config file for a real bot process, and the environment holding its secrets."""
-    config = write_config(tmp_path, discord_api, images_api)
-    config.write_text(config.read_text() + f"[jobs]\n{jobs}\n")
-    return config, secrets_env(discord_api, images_api)
-
-
-async def _start_process(config, env):
-    return await start_bot_process(config, env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
-
-
-async def stop_process(process) -> None:
-    if process.returncode is None:
-        process.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(process.wait(), 30)
-
-
-async def saved_rows(tmp_path):
-    """The usage rows and jobs in a bot process's SQLite file."""
-    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'imagebot.db'}")
-    async with make_sessionmaker(engine)() as session:
-        rows = list((await session.scalars(select(UsageRecord).order_by(UsageRecord.id))).all())
-        jobs = list((await session.scalars(select(Job).order_by(Job.id))).all())
-    await engine.dispose()
-    return rows, jobs
-
-
 async def test_a_killed_bot_recovers_its_jobs_on_restart(tmp_path, discord_api, images_api):
     config, env = process_config(tmp_path, discord_api, images_api, "max_running = 1")
-    images_api.delay = 2.0
-    process = await _start_process(config, env)
+    images_api.gate = asyncio.Event()  # the first job is still running at the kill
+    process = await start_quiet_process(config, env)
     try:
         await asyncio.wait_for(discord_api.identified.wait(), 30)
         first = await discord_api.send_slash_command("imagine", {"prompt": "first"}, user=member("k1"))
@@ -181,11 +146,11 @@ async def test_a_killed_bot_recovers_its_jobs_on_restart(tmp_path, discord_api, 
         await process.wait()
         await discord_api.wait_for(lambda: not discord_api.identified.is_set())
 
-        images_api.delay = 0.0
-        process = await _start_process(config, env)
+        images_api.gate.set()
+        process = await start_quiet_process(config, env)
         replies = [await discord_api.wait_for_reply(state, 40) for state in (first, second)]
     finally:
-        await stop_process(process)
+        await stop_processes([process])
     assert all(reply.attachment_bytes() for reply in replies)
     assert any("The bot restarted; your request is back in the queue" in text for text in contents(replies[1]))
     rows, jobs = await saved_rows(tmp_path)
@@ -196,7 +161,7 @@ async def test_a_killed_bot_recovers_its_jobs_on_restart(tmp_path, discord_api, 
 async def test_jobs_whose_interaction_expired_during_a_crash_are_reported_once(tmp_path, discord_api, images_api):
     config, env = process_config(tmp_path, discord_api, images_api, "max_running = 1")
     images_api.delay = 30.0
-    process = await _start_process(config, env)
+    process = await start_quiet_process(config, env)
     try:
         await asyncio.wait_for(discord_api.identified.wait(), 30)
         # Made 14.5 minutes ago: by the time the bot is back, too late to answer through the interaction.
@@ -204,11 +169,11 @@ async def test_jobs_whose_interaction_expired_during_a_crash_are_reported_once(t
         await images_api.wait_for_requests(1)
         process.send_signal(signal.SIGKILL)
         await process.wait()
-        process = await _start_process(config, env)
+        process = await start_quiet_process(config, env)
         channel = discord_api.channel_id
         [notice] = await discord_api.wait_for(lambda: discord_api.channel_messages.get(channel), 30)
     finally:
-        await stop_process(process)
+        await stop_processes([process])
     assert "was interrupted when the bot restarted" in notice.text
     assert notice.pings == {f"user:{discord_api.member['id']}"}
     [row], [job] = await saved_rows(tmp_path)
@@ -223,7 +188,7 @@ async def test_a_job_whose_stored_params_are_damaged_fails_once_with_the_reason_
     fails that job alone, the member hears, the row is finished and the log names the field."""
     config, env = process_config(tmp_path, discord_api, images_api, "max_running = 1")
     images_api.delay = 30.0
-    process = await _start_process(config, env)
+    process = await start_quiet_process(config, env)
     try:
         await asyncio.wait_for(discord_api.identified.wait(), 30)
         running = await discord_api.send_slash_command("imagine", {"prompt": "kept"}, user=member("d1"))
@@ -246,7 +211,7 @@ async def test_a_job_whose_stored_params_are_damaged_fails_once_with_the_reason_
             made = await discord_api.wait_for_reply(running, 40)
             told = await discord_api.wait_for_reply(damaged, 40)
     finally:
-        await stop_process(process)
+        await stop_processes([process])
     assert made.attachment_bytes() and "Something went wrong on our side" in told.text
     rows, jobs = await saved_rows(tmp_path)
     assert [(row.prompt, row.status) for row in rows] == [("kept", "ok"), ("damaged", "failed")]

@@ -4,8 +4,7 @@ result of several images, through a private picker; and after a restart."""
 
 import pytest
 
-from tests.bot.surface.test_views import button_ids, imagine
-from tests.helpers import decode, usage_rows
+from tests.helpers import button_ids, decode, imagine, usage_rows
 
 
 def alpha_box(data: bytes):

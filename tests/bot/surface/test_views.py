@@ -1,16 +1,7 @@
 """Results end to end: one Components V2 message (text, gallery, buttons); Vary, Edit, Reroll,
 Delete, and the same after a restart (Remix and Upscale: tests/cogs/test_remix_form.py, test_upscale.py)."""
 
-from tests.helpers import decode, usage_rows
-
-
-def button_ids(message) -> list[str]:
-    return [component["custom_id"] for component in message.components if component["type"] == 2]
-
-
-async def imagine(discord_api, **options):
-    state = await discord_api.send_slash_command("imagine", {"prompt": "a red fox", **options})
-    return await discord_api.wait_for_reply(state)
+from tests.helpers import button_ids, decode, imagine, usage_rows
 
 
 async def test_results_carry_vary_edit_reroll_and_delete(make_config, start_bot, discord_api, images_api):

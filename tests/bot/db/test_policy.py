@@ -1,10 +1,13 @@
-"""Reservations cannot pass a limit together, even from several processes on PostgreSQL."""
+"""The policy's queries: reservations cannot pass a limit together, even from several processes on
+PostgreSQL; chores that several processes share run in one of them at a time (advisory locks)."""
 
 import asyncio
 import sys
 
+from bot.billing.retention import Retention
+from bot.clock import SystemClock
 from bot.db.engine import make_engine, make_sessionmaker, migrate_to_head
-from bot.db.policy import add_to_counter, counter_value
+from bot.db.policy import add_to_counter, counter_value, take_chore
 from tests.sandbox import ROOT
 
 RACER = """
@@ -68,3 +71,31 @@ async def test_without_a_limit_everything_counts(tmp_path):
         await session.commit()
         assert await counter_value(session, 1, "budget", "2026-11") == 2.0
     await engine.dispose()
+
+
+async def test_one_process_at_a_time_holds_a_chore_until_its_unit_of_work_ends(postgres_url):
+    first_engine, second_engine = make_engine(postgres_url), make_engine(postgres_url)
+    try:
+        await migrate_to_head(first_engine)
+        first, second = make_sessionmaker(first_engine), make_sessionmaker(second_engine)
+        async with first() as holding:
+            assert await take_chore(holding, "retention")
+            async with second() as other:
+                assert not await take_chore(other, "retention")
+                assert await take_chore(other, "another chore")
+                assert await Retention(second, SystemClock(), every_minutes=60).prune() == 0
+            await holding.commit()
+        async with second() as other:
+            assert await take_chore(other, "retention")
+    finally:
+        await first_engine.dispose()
+        await second_engine.dispose()
+
+
+async def test_on_sqlite_the_one_process_always_holds_its_chores(tmp_path):
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'unit.db'}")
+    try:
+        async with make_sessionmaker(engine)() as session, session.begin():
+            assert await take_chore(session, "retention")
+    finally:
+        await engine.dispose()
