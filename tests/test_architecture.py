@@ -71,7 +71,6 @@ BEING_REWRITTEN = {
     "bot/flow/message_intake.py",
     "bot/flow/painting.py",
     "bot/flow/pipeline.py",
-    "bot/flow/replies.py",
     "bot/images/transport.py",
 }
 
