@@ -2,12 +2,10 @@
 
 import io
 
-import aiohttp
 import pytest
 from PIL import Image
 
-from bot.images import ImagesClient, InputImage, ModelRegistry, errors
-from bot.images.transport import Transport, TransportSettings
+from bot.images import InputImage, ModelRegistry, errors
 from tests.standins.images_rules import make_png
 
 MODELS = ModelRegistry()
@@ -19,19 +17,6 @@ EXHAUSTED_CREDIT_CODES = [
     "project_spend_limit_exceeded",
     "organization_usage_limit_exceeded",
 ]
-
-
-@pytest.fixture
-async def client(images_api):
-    async with aiohttp.ClientSession() as session:
-        yield ImagesClient(
-            Transport(
-                session,
-                base_url=images_api.base_url,
-                api_key=images_api.api_key,
-                settings=TransportSettings(timeout=5, max_retries=2, retry_base_delay=0.01, max_retry_wait=0.05),
-            )
-        )
 
 
 async def test_generate_decodes_b64_and_sends_only_what_the_model_takes(client, images_api):

@@ -18,19 +18,6 @@ from tests.standins.images_rules import make_png
 MODELS = ModelRegistry()
 
 
-@pytest.fixture
-async def client(images_api):
-    async with aiohttp.ClientSession() as session:
-        yield ImagesClient(
-            Transport(
-                session,
-                base_url=images_api.base_url,
-                api_key=images_api.api_key,
-                settings=TransportSettings(timeout=5, max_retries=2, retry_base_delay=0.01, max_retry_wait=0.05),
-            )
-        )
-
-
 @pytest.mark.parametrize(
     ("kind", "error_class", "attempts"),
     [
