@@ -16,13 +16,16 @@ import openai
 
 from bench.report import Figure
 from bot.images import ImagesClient, ModelRegistry
+from bot.images.transport import Transport, TransportSettings
 
 SPEC = ModelRegistry().get("gpt-image-2")
 
 
 def clients(session: aiohttp.ClientSession, base_url: str) -> dict[str, dict[str, Callable[[], Awaitable[bytes]]]]:
     """Each client's plain and streamed request, each ending with the image's bytes in hand."""
-    ours = ImagesClient(session, base_url=base_url, api_key="sk-bench", max_retries=0)
+    ours = ImagesClient(
+        Transport(session, base_url=base_url, api_key="sk-bench", settings=TransportSettings(max_retries=0))
+    )
     sdk = openai.AsyncOpenAI(base_url=base_url, api_key="sk-bench", max_retries=0)
 
     async def ours_plain() -> bytes:

@@ -9,7 +9,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TypeVar
 
 import aiohttp
 import yarl
@@ -45,7 +44,7 @@ from bot.flow.styles import Styles
 from bot.images import ImagesClient, ModelRegistry
 from bot.images.chat import ChatClient
 from bot.images.moderation import Moderation
-from bot.images.transport import Transport
+from bot.images.transport import Transport, TransportSettings
 from bot.jobs.queue import FairQueue
 from bot.jobs.runner import Runner
 from bot.jobs.shared import SharedQueue
@@ -58,7 +57,6 @@ from bot.vault import KeyVault
 
 log = logging.getLogger(__name__)
 
-Client = TypeVar("Client", bound=Transport)
 MODERATION_RESPONSE_BYTES = 1024 * 1024  # a moderation answer is a few kilobytes
 CHAT_RESPONSE_BYTES = 1024 * 1024  # so is a chat answer of four prompts
 PAGE_IMAGE_THREADS = 1  # the painting page's own: its images never wait for, or hold up, the jobs' threads
@@ -114,32 +112,35 @@ def warn_of_retiring(catalog: ModelCatalog, clock: Clock) -> None:
         )
 
 
-def images_client(
+def provider_transport(
     config: Config,
     http: aiohttp.ClientSession,
     rules: AddressRules,
     guarded: aiohttp.ClientSession,
     metrics: Metrics,
-    kind: type[Client] = ImagesClient,
-    base_url: str | None = None,
-) -> Client:
-    """The operator's Images API client (or, as `kind` at `base_url`, its chat client: the same
-    key, timeouts and retries): `http` reaches its own base URL; `guarded` the rest."""
+    *,
+    base_url: str,
+    max_response_bytes: int,
+) -> Transport:
+    """The transport to the operator's provider at `base_url` with the bot's key (the images
+    client's, or at describe's base URL the chat client's): `http` reaches its own base URL;
+    `guarded` the rest."""
     images = config.images
-    return kind(
+    return Transport(
         http,
+        base_url=base_url,
+        api_key=images.api_key.get_secret_value(),
+        settings=TransportSettings(
+            timeout=images.timeout_seconds,
+            connect_timeout=images.connect_timeout_seconds,
+            stall_timeout=images.stall_seconds,
+            max_retries=images.max_retries,
+            retry_base_delay=images.retry_base_delay,
+            max_retry_wait=images.max_retry_wait,
+            max_response_bytes=max_response_bytes,
+        ),
         rules=rules,
         guarded_session=guarded,
-        # a chat answer (a description's four prompts) is a few kilobytes; an image answer may be large
-        max_response_bytes=CHAT_RESPONSE_BYTES if kind is ChatClient else int(images.max_response_mb * 2**20),
-        base_url=base_url or images.base_url,
-        api_key=images.api_key.get_secret_value(),
-        timeout=images.timeout_seconds,
-        connect_timeout=images.connect_timeout_seconds,
-        stall_timeout=images.stall_seconds,
-        max_retries=images.max_retries,
-        retry_base_delay=images.retry_base_delay,
-        max_retry_wait=images.max_retry_wait,
         max_parallel_requests=images.max_parallel_requests,
         on_error=lambda error: metrics.provider_failed(error.kind),
     )
@@ -208,8 +209,29 @@ def foundation(
     registry = ModelRegistry(config.images.models)
     catalog = ModelCatalog(config.images, registry, clock)
     warn_of_retiring(catalog, clock)
-    images = images_client(config, http, rules, guarded, metrics)
-    chat = images_client(config, http, rules, guarded, metrics, ChatClient, config.describe_base_url)
+    images = ImagesClient(
+        provider_transport(
+            config,
+            http,
+            rules,
+            guarded,
+            metrics,
+            base_url=config.images.base_url,
+            max_response_bytes=int(config.images.max_response_mb * 2**20),
+        )
+    )
+    # a chat answer (a description's four prompts) is a few kilobytes; an image answer may be large
+    chat = ChatClient(
+        provider_transport(
+            config,
+            http,
+            rules,
+            guarded,
+            metrics,
+            base_url=config.describe_base_url,
+            max_response_bytes=CHAT_RESPONSE_BYTES,
+        )
+    )
     accounts = paying_accounts(config, sessions, images, chat, rules, clock)
     max_download = int(config.imaging.max_download_mb * 1024 * 1024)
     downloads = AttachmentDownloader(http, allowed_hosts=image_hosts(config.discord), max_bytes=max_download)
@@ -268,19 +290,21 @@ def screener(config: Config, http: aiohttp.ClientSession, threads: BoundedThread
     and one retry, since a request waits for it and goes on without it."""
     if not config.screening:
         return None
-    client = ImagesClient(
+    transport = Transport(
         http,
         base_url=config.moderation_base_url,
         api_key=config.images.api_key.get_secret_value(),
-        timeout=config.moderation.timeout_seconds,
-        connect_timeout=min(config.images.connect_timeout_seconds, config.moderation.timeout_seconds),
-        max_retries=1,
-        retry_base_delay=config.images.retry_base_delay,
-        max_retry_wait=min(config.images.max_retry_wait, config.moderation.timeout_seconds),
-        max_response_bytes=MODERATION_RESPONSE_BYTES,
+        settings=TransportSettings(
+            timeout=config.moderation.timeout_seconds,
+            connect_timeout=min(config.images.connect_timeout_seconds, config.moderation.timeout_seconds),
+            max_retries=1,
+            retry_base_delay=config.images.retry_base_delay,
+            max_retry_wait=min(config.images.max_retry_wait, config.moderation.timeout_seconds),
+            max_response_bytes=MODERATION_RESPONSE_BYTES,
+        ),
     )
     return Screener(
-        Moderation(client, model=config.moderation.model),
+        Moderation(transport, model=config.moderation.model),
         categories=config.moderation.categories,
         threads=threads,
         check_results=config.moderation.check_results,

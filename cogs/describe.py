@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import discord
 from discord import app_commands
-from discord.ext import commands
 
 from bot.flow.describe import Describer
 from bot.flow.locales import Locales
 from bot.flow.sources import SourceImage, message_image
 from bot.surface.describe_items import ImagineButton, description_message
-from bot.surface.options import ANY_INSTALL, ANYWHERE
+from bot.surface.image_menu import ImageMenuCog
 
 
-class Describe(commands.Cog):
+class Describe(ImageMenuCog):
     def __init__(
         self,
         describer: Describer,
@@ -26,19 +25,7 @@ class Describe(commands.Cog):
         self.describer = describer
         self.imagine_button = imagine_button
         self.locales = locales
-        self.tree = tree
-        self.menu = app_commands.ContextMenu(
-            name="Describe image",
-            callback=self.describe_message_image,
-            allowed_contexts=ANYWHERE,
-            allowed_installs=ANY_INSTALL,
-        )
-
-    async def cog_load(self) -> None:
-        self.tree.add_command(self.menu)
-
-    async def cog_unload(self) -> None:
-        self.tree.remove_command(self.menu.name, type=self.menu.type)
+        super().__init__(tree, "Describe image", self.describe_message_image)
 
     @app_commands.command(name="describe", description="Four prompts that would make a picture like an image")
     @app_commands.describe(image="The image to describe (PNG, JPEG, WebP, GIF, BMP or TIFF)")

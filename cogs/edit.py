@@ -6,19 +6,26 @@ from collections.abc import Awaitable, Callable
 
 import discord
 from discord import app_commands
-from discord.ext import commands
 
 from bot.flow.catalog import ModelCatalog
 from bot.flow.intake import Intake
 from bot.flow.sources import SourceImage, message_image
-from bot.surface.options import ANY_INSTALL, ANYWHERE, FIT_CHOICES, choices, given, numbered_attachments
+from bot.surface.image_menu import ImageMenuCog
+from bot.surface.options import (
+    FIT_CHOICES,
+    ModelSettings,
+    choices,
+    complete_model_settings,
+    given,
+    numbered_attachments,
+)
 
 # Discord allows 25 options a command: the image, the prompt, the mask, the markup and 10 settings
 # leave 11 for references (12 images in all; a GPT image model takes 16).
 REFERENCE_OPTIONS = 11
 
 
-class Edit(commands.Cog):
+class Edit(ModelSettings, ImageMenuCog):
     def __init__(
         self,
         intake: Intake,
@@ -32,20 +39,8 @@ class Edit(commands.Cog):
         self.offer_painting = offer_painting
         self.intake = intake
         self.catalog = catalog
-        self.tree = tree
         self.open_edit_form = open_edit_form
-        self.menu = app_commands.ContextMenu(
-            name="Edit image",
-            callback=self.edit_message_image,
-            allowed_contexts=ANYWHERE,
-            allowed_installs=ANY_INSTALL,
-        )
-
-    async def cog_load(self) -> None:
-        self.tree.add_command(self.menu)
-
-    async def cog_unload(self) -> None:
-        self.tree.remove_command(self.menu.name, type=self.menu.type)
+        super().__init__(tree, "Edit image", self.edit_message_image)
 
     @app_commands.command(name="edit", description="Change an image from a prompt; a mask limits where")
     @app_commands.describe(
@@ -68,6 +63,7 @@ class Edit(commands.Cog):
     @app_commands.allowed_installs(guilds=True, users=True)
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     @numbered_attachments("reference", REFERENCE_OPTIONS, "Another reference image")
+    @complete_model_settings()
     async def edit(
         self,
         interaction: discord.Interaction,
@@ -113,26 +109,6 @@ class Edit(commands.Cog):
     @edit.autocomplete("model")
     async def _complete_model(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         return choices([name for name in self.catalog.offered if self.catalog.get(name).edits], current)
-
-    @edit.autocomplete("size")
-    async def _complete_size(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return choices(self.catalog.picked(getattr(interaction.namespace, "model", None)).sizes, current)
-
-    @edit.autocomplete("quality")
-    async def _complete_quality(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return choices(self.catalog.picked(getattr(interaction.namespace, "model", None)).qualities, current)
-
-    @edit.autocomplete("complexity")
-    async def _complete_complexity(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return choices(self.catalog.picked(getattr(interaction.namespace, "model", None)).complexities, current)
-
-    @edit.autocomplete("background")
-    async def _complete_background(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return choices(self.catalog.picked(getattr(interaction.namespace, "model", None)).backgrounds, current)
 
     @edit.autocomplete("format")
     async def _complete_format(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:

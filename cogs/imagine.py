@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import discord
 from discord import app_commands
-from discord.ext import commands
 
 from bot.billing.usage import guild_scope
 from bot.flow.catalog import ModelCatalog
 from bot.flow.intake import Intake
 from bot.flow.styles import Styles
-from bot.surface.options import choices
+from bot.surface.options import ModelSettings, choices, complete_model_settings
 
 
-class Imagine(commands.Cog):
+class Imagine(ModelSettings):
     def __init__(self, intake: Intake, catalog: ModelCatalog, styles: Styles) -> None:
         self.intake = intake
         self.catalog = catalog
@@ -37,6 +36,7 @@ class Imagine(commands.Cog):
     )
     @app_commands.allowed_installs(guilds=True, users=True)
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
+    @complete_model_settings()
     async def imagine(
         self,
         interaction: discord.Interaction,
@@ -79,26 +79,6 @@ class Imagine(commands.Cog):
     @imagine.autocomplete("model")
     async def _complete_model(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         return choices(self.catalog.offered, current)
-
-    @imagine.autocomplete("size")
-    async def _complete_size(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return choices(self.catalog.picked(getattr(interaction.namespace, "model", None)).sizes, current)
-
-    @imagine.autocomplete("quality")
-    async def _complete_quality(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return choices(self.catalog.picked(getattr(interaction.namespace, "model", None)).qualities, current)
-
-    @imagine.autocomplete("complexity")
-    async def _complete_complexity(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return choices(self.catalog.picked(getattr(interaction.namespace, "model", None)).complexities, current)
-
-    @imagine.autocomplete("background")
-    async def _complete_background(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return choices(self.catalog.picked(getattr(interaction.namespace, "model", None)).backgrounds, current)
 
     @imagine.autocomplete("format")
     async def _complete_format(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:

@@ -4,31 +4,19 @@ from __future__ import annotations
 
 import discord
 from discord import app_commands
-from discord.ext import commands
 
 from bot.flow.catalog import ModelCatalog
 from bot.flow.intake import Intake
 from bot.flow.sources import SourceImage, message_image
-from bot.surface.options import ANY_INSTALL, ANYWHERE, FIT_CHOICES, choices
+from bot.surface.image_menu import ImageMenuCog
+from bot.surface.options import FIT_CHOICES, choices
 
 
-class Vary(commands.Cog):
+class Vary(ImageMenuCog):
     def __init__(self, intake: Intake, catalog: ModelCatalog, tree: app_commands.CommandTree) -> None:
         self.intake = intake
         self.catalog = catalog
-        self.tree = tree
-        self.menu = app_commands.ContextMenu(
-            name="Vary image",
-            callback=self.vary_message_image,
-            allowed_contexts=ANYWHERE,
-            allowed_installs=ANY_INSTALL,
-        )
-
-    async def cog_load(self) -> None:
-        self.tree.add_command(self.menu)
-
-    async def cog_unload(self) -> None:
-        self.tree.remove_command(self.menu.name, type=self.menu.type)
+        super().__init__(tree, "Vary image", self.vary_message_image)
 
     @app_commands.command(name="vary", description="Make variations of an image")
     @app_commands.describe(

@@ -92,6 +92,14 @@ class UsageRecord(Base):
         refuses) is kept as its picture, ␀, and the refused request's row is written all the same."""
         return prompt.replace("\x00", "\u2400") if prompt is not None else None
 
+    def channel_link(self) -> str:
+        """A link to the channel the request was asked in (a DM's under `@me`)."""
+        return f"https://discord.com/channels/{self.guild_id or '@me'}/{self.channel_id}"
+
+    def jump_link(self) -> str:
+        """A link to the request's result message, or with none to its channel."""
+        return self.channel_link() if self.message_id is None else f"{self.channel_link()}/{self.message_id}"
+
     __table_args__ = (
         Index("ix_usage_guild_created", "guild_id", "created_at"),
         Index("ix_usage_guild_user_created", "guild_id", "user_id", "created_at"),

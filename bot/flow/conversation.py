@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import discord
 
 from bot.errors import InvalidRequest
-from bot.flow.sources import SourceImage, is_image
+from bot.flow.sources import SourceImage, image_attachments
 from bot.i18n import Text, _
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ def read_words(content: str, bot_id: int) -> tuple[str, int]:
 
 
 def _image(message: discord.Message, index: int) -> SourceImage | None:
-    images = [attachment for attachment in message.attachments if is_image(attachment)]
+    images = image_attachments(message)
     if not images:
         return None
     if index >= len(images):

@@ -31,7 +31,7 @@ from bot.flow.job_params import GenerateParams, JobParams, RunningJob
 from bot.flow.notices import ModeratorNotices
 from bot.flow.replies import MemberReplies, ReplyTarget, ReplyViews
 from bot.flow.result_message import as_files, dimensions_of, encode, render_result, sent_smaller
-from bot.flow.sources import is_image
+from bot.flow.sources import image_attachments
 from bot.i18n import _
 from bot.images import GeneratedImage, ImagesResult
 from bot.imaging import ImageDataError, extension_of
@@ -173,7 +173,7 @@ class Delivery:
             self._metrics.delivered((self._clock.now() - aware(record.created_at)).total_seconds())
         preview = None
         if message is not None:
-            urls = [attachment.url for attachment in message.attachments if is_image(attachment)]
+            urls = [attachment.url for attachment in image_attachments(message)]
             preview = ResultPreview(usage_id=record.id, image_urls=urls, spoiler=running.params.spoiler)
         else:
             hours = round(self._keep_for.total_seconds() / 3600)

@@ -37,11 +37,6 @@ class FlagViews(Protocol):
     def flag_notice(self, usage_id: int, *, deletable: bool, locale: str) -> discord.ui.View: ...
 
 
-def where_asked(record: UsageRecord) -> str:
-    """A link to the channel the request was made in (its own message is gone or private)."""
-    return f"https://discord.com/channels/{record.guild_id}/{record.channel_id}"
-
-
 def notice_text(record: UsageRecord, locale: str, *, strikes: int | None = None) -> str:
     """The moderators' notice of a flagged or filtered row; `strikes` when they blocked the member.
     Mentions in it never ping."""
@@ -51,9 +46,9 @@ def notice_text(record: UsageRecord, locale: str, *, strikes: int | None = None)
         if record.status == "flagged"
         else _("🚩 A word filter refused a request by <@{user}> in <#{channel}>: {categories}.", **who),
         _("**Prompt:** {prompt}", prompt=quote(record.prompt or "—", NOTICE_PROMPT_CHARS)),
-        _("The images were made and charged, and not posted. [Where it was asked]({link})", link=where_asked(record))
+        _("The images were made and charged, and not posted. [Where it was asked]({link})", link=record.channel_link())
         if record.cost_usd
-        else _("Nothing was made or charged. [Where it was asked]({link})", link=where_asked(record)),
+        else _("Nothing was made or charged. [Where it was asked]({link})", link=record.channel_link()),
     ]
     if strikes is not None:
         lines.append(_("That makes {count} flags in a short time: they are blocked for 24 hours.", count=strikes))

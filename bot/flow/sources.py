@@ -39,11 +39,16 @@ def is_image(attachment: discord.Attachment) -> bool:
     return content_type.startswith("image/") or attachment.filename.lower().endswith(IMAGE_SUFFIXES)
 
 
+def image_attachments(message: discord.Message | None) -> list[discord.Attachment]:
+    """The message's attachments to use as images, in order (none when the message is gone)."""
+    return [attachment for attachment in message.attachments if is_image(attachment)] if message else []
+
+
 def message_image(message: discord.Message | None, index: int = 0) -> SourceImage:
     """The message's `index`-th image attachment, or a clear refusal."""
     if message is None:
         raise InvalidRequest(_("That result message is gone."))
-    images = [attachment for attachment in message.attachments if is_image(attachment)]
+    images = image_attachments(message)
     if not images:
         raise InvalidRequest(_("That message has no image attached. Right-click a message with an image."))
     if index >= len(images):

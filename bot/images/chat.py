@@ -41,7 +41,17 @@ def data_url(data: bytes, media_type: str) -> str:
     return f"data:{media_type};base64,{base64.b64encode(data).decode('ascii')}"
 
 
-class ChatClient(Transport):
+class ChatClient:
+    def __init__(self, transport: Transport) -> None:
+        """`transport` carries the account: its base URL, key, settings and parallel requests."""
+        self._transport = transport
+
+    def for_account(self, *, base_url: str | None, api_key: str, max_parallel_requests: int) -> ChatClient:
+        """This client for a guild's own account (`Transport.for_account`)."""
+        return ChatClient(
+            self._transport.for_account(base_url=base_url, api_key=api_key, max_parallel_requests=max_parallel_requests)
+        )
+
     async def ask_about_image(
         self,
         *,
@@ -70,7 +80,7 @@ class ChatClient(Transport):
         }
         if user:
             body["user"] = user
-        answer = await self.request("/chat/completions", json_body=body)
+        answer = await self._transport.request("/chat/completions", json_body=body)
         choices = answer.get("choices")
         first = json_object(cast("list[Any]", choices)[0]) if isinstance(choices, list) and choices else None
         message = json_object(first.get("message")) if first is not None else None

@@ -1,6 +1,7 @@
 """An async client for OpenAI-compatible Images APIs: generations, edits and variations.
 
-Its operations are thin methods over the transport's one request path (bot/images/transport.py).
+Its operations are thin methods over the transport it holds (bot/images/transport.py), whose one
+request path every operation takes.
 Which parameters are sent is decided by the model's `ModelSpec`. Result bytes stay in memory:
 `b64_json` is decoded, and `url` results are downloaded at once, since they expire.
 """
@@ -20,10 +21,24 @@ from bot.images.results import GeneratedImage, ImagesResult, InputImage, StreamE
 from bot.images.transport import Transport
 
 
-class ImagesClient(Transport):
+class ImagesClient:
+    def __init__(self, transport: Transport) -> None:
+        """`transport` carries the account: its base URL, key, settings and parallel requests."""
+        self._transport = transport
+
+    def for_account(self, *, base_url: str | None, api_key: str, max_parallel_requests: int) -> ImagesClient:
+        """This client for a guild's own account (`Transport.for_account`)."""
+        return ImagesClient(
+            self._transport.for_account(base_url=base_url, api_key=api_key, max_parallel_requests=max_parallel_requests)
+        )
+
+    async def wait_for_rate_limit(self) -> None:
+        """Sleep until the account's request budget resets, if the last answer said it is spent."""
+        await self._transport.wait_for_rate_limit()
+
     async def list_models(self) -> list[str]:
         """The ids of the models the provider lists for this key (`GET /models`)."""
-        body = await self.request("/models", method="GET")
+        body = await self._transport.request("/models", method="GET")
         items = body.get("data")
         if not isinstance(items, list):
             raise InvalidResponseError("the model list has no data")
@@ -42,7 +57,7 @@ class ImagesClient(Transport):
             if item.get("b64_json"):
                 data = decode_b64(item["b64_json"])
             elif item.get("url"):
-                data = await self._download(str(item["url"]))
+                data = await self._transport.download(str(item["url"]))
             else:
                 raise InvalidResponseError("an image entry has neither b64_json nor url")
             images.append(GeneratedImage(data=data, revised_prompt=item.get("revised_prompt") or None))
@@ -53,7 +68,7 @@ class ImagesClient(Transport):
         batches = [min(model.max_n, n - start) for start in range(0, n, model.max_n)]
 
         async def bounded(count: int) -> ImagesResult:
-            async with self._parallel:
+            async with self._transport.parallel:
                 return await run(count)
 
         outcomes = await asyncio.gather(*(bounded(count) for count in batches), return_exceptions=True)
@@ -83,7 +98,6 @@ class ImagesClient(Transport):
         n: int = 1,
         size: str | None = None,
         quality: str | None = None,
-        style: str | None = None,
         output: OutputFormat | None = None,
         user: str | None = None,
         moderation: str | None = None,
@@ -104,11 +118,11 @@ class ImagesClient(Transport):
                 background=background,
             ),
         }
-        if style and style in model.styles:
-            body["style"] = style
 
         async def run(count: int) -> ImagesResult:
-            return await self._parse_images(await self.request("/images/generations", json_body={**body, "n": count}))
+            return await self._parse_images(
+                await self._transport.request("/images/generations", json_body={**body, "n": count})
+            )
 
         return await self._fan_out(n, model, run)
 
@@ -156,7 +170,7 @@ class ImagesClient(Transport):
                 {**fields, "n": count},
                 markup=markup if model.markup else None,
             )
-            return await self._parse_images(await self.request("/images/edits", form=form))
+            return await self._parse_images(await self._transport.request("/images/edits", form=form))
 
         return await self._fan_out(n, model, run)
 
@@ -174,7 +188,7 @@ class ImagesClient(Transport):
 
         async def run(count: int) -> ImagesResult:
             form = multipart([image], None, {**fields, "n": count})
-            return await self._parse_images(await self.request("/images/variations", form=form))
+            return await self._parse_images(await self._transport.request("/images/variations", form=form))
 
         return await self._fan_out(n, model, run)
 
@@ -210,4 +224,4 @@ class ImagesClient(Transport):
                 background=background,
             ),
         }
-        return self.stream("/images/generations", body)
+        return self._transport.stream("/images/generations", body)

@@ -95,7 +95,6 @@ class ModelSpec:
     complexities: tuple[str, ...] = ()  # how busy the image is: low, medium, high
     backgrounds: tuple[str, ...] = ()  # transparent, opaque, auto
     output_formats: tuple[str, ...] = ()  # png, jpeg, webp; gif and svg on 2.6
-    styles: tuple[str, ...] = ()
     response_format: bool = False
     max_prompt_chars: int = 1000
     edits: bool = False
@@ -306,7 +305,6 @@ BUILTIN_MODELS: dict[str, ModelSpec] = {
             sizes=("1024x1024", "1792x1024", "1024x1792"),
             max_n=1,
             qualities=("standard", "hd"),
-            styles=("vivid", "natural"),
             response_format=True,
             max_prompt_chars=4000,
             retires=date(2026, 5, 12),
@@ -344,7 +342,6 @@ class ModelOverride(BaseModel):
     complexities: list[str] | None = None
     backgrounds: list[str] | None = None
     output_formats: list[str] | None = None
-    styles: list[str] | None = None
     response_format: bool | None = None
     max_prompt_chars: int | None = Field(default=None, ge=1)
     edits: bool | None = None

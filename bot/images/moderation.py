@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from bot.images.client import ImagesClient
 from bot.images.errors import ImagesError
 from bot.images.payloads import json_object
+from bot.images.transport import Transport
 
 log = logging.getLogger(__name__)
 
@@ -34,13 +34,13 @@ class Screening:
 
 
 class Moderation:
-    def __init__(self, client: ImagesClient, *, model: str) -> None:
-        """`client` carries the endpoint's base URL, key, timeouts, retries and body cap."""
-        self._client = client
+    def __init__(self, transport: Transport, *, model: str) -> None:
+        """`transport` carries the endpoint's base URL, key, timeouts, retries and body cap."""
+        self._transport = transport
         self._model = model
 
     async def _one(self, item: dict[str, Any]) -> frozenset[str]:
-        body = await self._client.request("/moderations", json_body={"model": self._model, "input": [item]})
+        body = await self._transport.request("/moderations", json_body={"model": self._model, "input": [item]})
         results = body.get("results")
         first = json_object(cast("list[Any]", results)[0]) if isinstance(results, list) and results else None
         categories = json_object(first.get("categories")) if first is not None else None

@@ -1,6 +1,8 @@
 """The transport under the Images API client: one request path, `_send`, and one retry loop,
 `_retrying`, that JSON, multipart and streamed requests (and the model list's GET) share (the
-same timeout, error mapping and retry policy), as openai-python's base client does.
+same timeout, error mapping and retry policy), as openai-python's base client does. The clients
+(images, chat, moderation) hold a transport; a guild's account is a client over a transport of its
+own (`for_account`), made by the constructor like any other.
 
 What a provider can do to the bot is bounded here: no redirect is followed, every body is read in
 chunks up to `max_response_bytes`, and a guild's account (`for_account`) at a base URL of the
@@ -16,12 +18,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import json
 import logging
 import random
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
-from typing import Any, Self, TypeVar
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import aiohttp
 import yarl
@@ -85,6 +87,41 @@ def _should_retry(headers: Any) -> bool | None:
     return {"true": True, "false": False}.get(value)
 
 
+@dataclass(frozen=True)
+class TransportSettings:
+    """How long a request may take, how often it is sent again and how much of an answer is read:
+    the same for the bot's account and every guild's."""
+
+    timeout: float = 180.0
+    connect_timeout: float = 10.0
+    stall_timeout: float = 60.0  # a stream that sends nothing for this long has stalled
+    max_retries: int = 3
+    retry_base_delay: float = 1.0
+    max_retry_wait: float = 30.0  # a longer Retry-After is left to the queue
+    max_response_bytes: int = MAX_RESPONSE_BYTES
+
+
+@contextlib.contextmanager
+def typed_errors(what: str, timeout: aiohttp.ClientTimeout) -> Generator[None]:
+    """aiohttp's failures while talking to `what` (a request to the Images API, an image link's
+    download), as the typed errors: a host the address rules refuse, no connection, no connection
+    in time, no answer in time (once sent, a paid request may have been made), anything else."""
+    try:
+        yield
+    except aiohttp.ClientConnectorError as exc:
+        if isinstance(exc.os_error, AddressRefused):
+            raise BlockedAddressError(f"the address rules refuse {exc.os_error}") from None
+        raise APIConnectionError(f"could not reach {what} ({type(exc).__name__})") from None
+    except aiohttp.ConnectionTimeoutError:
+        raise APITimeoutError(f"could not connect to {what} within {timeout.sock_connect:g}s") from None
+    except aiohttp.SocketTimeoutError:
+        raise AnswerTimeoutError(f"{what} sent nothing for {timeout.sock_read:g}s") from None
+    except TimeoutError:
+        raise AnswerTimeoutError(f"no answer from {what} within {timeout.total:g}s") from None
+    except aiohttp.ClientError as exc:
+        raise APIConnectionError(f"could not reach {what} ({type(exc).__name__})") from None
+
+
 class Transport:
     def __init__(
         self,
@@ -92,57 +129,55 @@ class Transport:
         *,
         base_url: str,
         api_key: str,
+        settings: TransportSettings = TransportSettings(),
         rules: AddressRules | None = None,
         guarded_session: aiohttp.ClientSession | None = None,
-        timeout: float = 180.0,
-        connect_timeout: float = 10.0,
-        stall_timeout: float = 60.0,
-        max_retries: int = 3,
-        retry_base_delay: float = 1.0,
-        max_retry_wait: float = 30.0,
+        guarded: bool = False,
         max_parallel_requests: int = 4,
-        max_response_bytes: int = MAX_RESPONSE_BYTES,
         on_error: Callable[[ImagesError], None] = lambda error: None,
     ) -> None:
         """`session` reaches the operator's own `base_url`, unrestricted; `guarded_session`
-        connects only where `rules` permit, and serves guild accounts and any image link on
-        another host. `on_error` hears every failed attempt, retried or not (the metrics count them)."""
+        connects only where `rules` permit, and serves any image link on another host and, when
+        `guarded` (a guild's base URL), every request. `on_error` hears every failed attempt,
+        retried or not (the metrics count them)."""
         self._session = session
         self._rules = rules or AddressRules()
         self._guarded_session = guarded_session or session
-        self._guarded = False
+        self._guarded = guarded
         self._on_error = on_error
         self._base_url = base_url.rstrip("/")
         self._api_key = api_key
-        self._timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=connect_timeout)
+        self._settings = settings
+        self._timeout = aiohttp.ClientTimeout(total=settings.timeout, sock_connect=settings.connect_timeout)
         self._stream_timeout = aiohttp.ClientTimeout(
-            total=timeout, sock_connect=connect_timeout, sock_read=stall_timeout
+            total=settings.timeout, sock_connect=settings.connect_timeout, sock_read=settings.stall_timeout
         )
-        self._max_retries = max_retries
-        self._retry_base_delay = retry_base_delay
-        self._max_retry_wait = max_retry_wait
-        self._max_response_bytes = max_response_bytes
-        self._parallel = asyncio.Semaphore(max_parallel_requests)
-        self._budget = RequestBudget(max_retry_wait)
+        self.parallel = asyncio.Semaphore(max_parallel_requests)
+        """One of the account's parallel requests: the images client holds one for each request
+        and its downloads."""
+        self._budget = RequestBudget(settings.max_retry_wait)
 
     @property
     def base_url(self) -> str:
         return self._base_url
 
-    def for_account(self, *, base_url: str | None, api_key: str, max_parallel_requests: int) -> Self:
-        """A client for a guild's own account: the same timeouts, retries and error hook; its own
-        request budget and parallel requests, so a slow or hostile provider holds only its own
-        guild's. At a `base_url` of the guild's, every request goes through the guarded session;
-        without one (None), the key is used at the operator's own base URL, which is reached as
-        the bot's own requests reach it."""
-        client = copy.copy(self)
-        client._api_key = api_key
-        if base_url is not None:
-            client._base_url = base_url.rstrip("/")
-            client._session, client._guarded = self._guarded_session, True
-        client._budget = RequestBudget(self._max_retry_wait)
-        client._parallel = asyncio.Semaphore(max_parallel_requests)
-        return client
+    def for_account(self, *, base_url: str | None, api_key: str, max_parallel_requests: int) -> Transport:
+        """The transport of a guild's own account: the same settings, address rules and error
+        hook; its own request budget and parallel requests, so a slow or hostile provider holds
+        only its own guild's. At a `base_url` of the guild's, every request goes through the
+        guarded session; without one (None), the key is used at the operator's own base URL,
+        which is reached as the bot's own requests reach it."""
+        return Transport(
+            self._session,
+            base_url=base_url or self._base_url,
+            api_key=api_key,
+            settings=self._settings,
+            rules=self._rules,
+            guarded_session=self._guarded_session,
+            guarded=self._guarded or base_url is not None,
+            max_parallel_requests=max_parallel_requests,
+            on_error=self._on_error,
+        )
 
     async def wait_for_rate_limit(self) -> None:
         """Sleep until the account's request budget resets, if the last answer said it is spent."""
@@ -153,7 +188,7 @@ class Transport:
         otherwise exponential backoff less up to a quarter (openai-python's jitter)."""
         if retry_after is not None:
             return retry_after + random.uniform(0, min(retry_after / 4, 1.0))
-        backoff = min(self._retry_base_delay * 2**attempt, MAX_BACKOFF_SECONDS)
+        backoff = min(self._settings.retry_base_delay * 2**attempt, MAX_BACKOFF_SECONDS)
         return backoff * (1 - 0.25 * random.random())
 
     def _check_host(self, url: str) -> aiohttp.ClientSession:
@@ -185,7 +220,7 @@ class Transport:
         timeout = self._stream_timeout if streamed else self._timeout
         url = f"{self._base_url}{path}"
         session = self._check_host(url) if self._guarded else self._session
-        try:
+        with typed_errors("the Images API", timeout):
             async with session.request(
                 method,
                 url,
@@ -213,23 +248,12 @@ class Transport:
                         status=response.status,
                     )
                 yield response
-        except aiohttp.ClientConnectorError as exc:
-            if isinstance(exc.os_error, AddressRefused):
-                raise BlockedAddressError(f"the address rules refuse {exc.os_error}") from None
-            raise APIConnectionError(f"could not reach the Images API ({type(exc).__name__})") from None
-        except aiohttp.ConnectionTimeoutError:
-            raise APITimeoutError(f"could not connect to the Images API within {timeout.sock_connect:g}s") from None
-        except aiohttp.SocketTimeoutError:
-            raise AnswerTimeoutError(f"the Images API sent nothing for {timeout.sock_read:g}s") from None
-        except TimeoutError:
-            raise AnswerTimeoutError(f"no answer from the Images API within {timeout.total:g}s") from None
-        except aiohttp.ClientError as exc:
-            raise APIConnectionError(f"could not reach the Images API ({type(exc).__name__})") from None
 
     async def _retrying(self, path: str, attempt: Callable[[], AsyncGenerator[T, None]]) -> AsyncGenerator[T, None]:
         """Run `attempt` until it succeeds, retrying what is worth retrying before its first item;
         a Retry-After longer than `max_retry_wait` is left to the queue."""
-        for number in range(self._max_retries + 1):
+        settings = self._settings
+        for number in range(settings.max_retries + 1):
             started = False
             try:
                 async with contextlib.aclosing(attempt()) as items:
@@ -239,10 +263,10 @@ class Transport:
                 return
             except ImagesError as exc:
                 self._on_error(exc)
-                too_long = exc.retry_after is not None and exc.retry_after > self._max_retry_wait
+                too_long = exc.retry_after is not None and exc.retry_after > settings.max_retry_wait
                 if too_long and exc.worth_retrying and not started:
                     exc.wait_in_queue = exc.retry_after
-                if started or not exc.worth_retrying or too_long or number >= self._max_retries:
+                if started or not exc.worth_retrying or too_long or number >= settings.max_retries:
                     raise
                 delay = self._retry_delay(number, exc.retry_after)
                 log.warning("images %s failed (%s, %s); retry %d in %.1fs", path, exc.kind, exc, number + 1, delay)
@@ -260,7 +284,7 @@ class Transport:
 
         async def attempt() -> AsyncGenerator[dict[str, Any], None]:
             async with self._send(path, method=method, json_body=json_body, form=form() if form else None) as response:
-                raw = await read_capped(response, self._max_response_bytes, "the Images API's answer")
+                raw = await read_capped(response, self._settings.max_response_bytes, "the Images API's answer")
             try:
                 body = json.loads(raw)
             except ValueError:
@@ -279,8 +303,8 @@ class Transport:
 
         async def attempt() -> AsyncGenerator[StreamEvent, None]:
             async with self._send(path, json_body=body, streamed=True) as response:
-                chunks = _capped_chunks(response.content.iter_any(), self._max_response_bytes)
-                events = server_sent_events(chunks, max_event=self._max_response_bytes)
+                chunks = _capped_chunks(response.content.iter_any(), self._settings.max_response_bytes)
+                events = server_sent_events(chunks, max_event=self._settings.max_response_bytes)
                 async with contextlib.aclosing(events):
                     async for payload in events:
                         event = StreamEvent.from_payload(payload)
@@ -293,22 +317,14 @@ class Transport:
             async for event in events:
                 yield event
 
-    async def _download(self, url: str) -> bytes:
+    async def download(self, url: str) -> bytes:
         """An image link from the answer: under the address rules unless it is on the operator's
         own host, never redirected, at most `max_response_bytes`."""
         session = self._check_host(url)
-        try:
+        with typed_errors("the image link", self._timeout):
             async with session.get(url, timeout=self._timeout, allow_redirects=False) as response:
                 if response.status != 200:
                     raise InvalidResponseError(
                         f"image download answered HTTP {response.status}", status=response.status
                     )
-                return await read_capped(response, self._max_response_bytes, "the image to download")
-        except aiohttp.ClientConnectorError as exc:
-            if isinstance(exc.os_error, AddressRefused):
-                raise BlockedAddressError(f"the address rules refuse {exc.os_error}") from None
-            raise APIConnectionError(f"could not download the image ({type(exc).__name__})") from None
-        except TimeoutError:
-            raise APITimeoutError("the image download timed out") from None
-        except aiohttp.ClientError as exc:
-            raise APIConnectionError(f"could not download the image ({type(exc).__name__})") from None
+                return await read_capped(response, self._settings.max_response_bytes, "the image to download")

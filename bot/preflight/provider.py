@@ -20,6 +20,7 @@ from bot.config import ENV_OPENAI_API_KEY
 from bot.config.sections import ImagesConfig
 from bot.images import ImagesClient, ImagesError, ModelRegistry
 from bot.images.errors import APIConnectionError, APIStatusError, APITimeoutError
+from bot.images.transport import Transport, TransportSettings
 
 
 @dataclass
@@ -97,13 +98,17 @@ async def check_images_api(images: ImagesConfig, registry: ModelRegistry, today:
     """One `GET /models` with the bot's key, within `images.connect_timeout_seconds`, and its verdict."""
     async with aiohttp.ClientSession() as session:
         client = ImagesClient(
-            session,
-            base_url=images.base_url,
-            api_key=images.api_key.get_secret_value(),
-            timeout=images.connect_timeout_seconds,
-            connect_timeout=images.connect_timeout_seconds,
-            max_retries=0,
-            max_response_bytes=8 * 2**20,
+            Transport(
+                session,
+                base_url=images.base_url,
+                api_key=images.api_key.get_secret_value(),
+                settings=TransportSettings(
+                    timeout=images.connect_timeout_seconds,
+                    connect_timeout=images.connect_timeout_seconds,
+                    max_retries=0,
+                    max_response_bytes=8 * 2**20,
+                ),
+            )
         )
         try:
             listed = await client.list_models()

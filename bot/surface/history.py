@@ -25,7 +25,7 @@ from bot.downloads import AttachmentDownloader
 from bot.errors import InvalidRequest
 from bot.flow.locales import Locales
 from bot.flow.result_message import quote
-from bot.flow.sources import is_image
+from bot.flow.sources import image_attachments
 from bot.i18n import _
 from bot.imaging import contact_sheet
 from bot.surface.pages import PAGE_SIZE, Pages
@@ -62,10 +62,6 @@ def as_chains(results: list[tuple[UsageRecord, ResultPreview | None]]) -> list[E
             entries[key] = (row, preview, [])
         entries[key][2].insert(0, row)
     return list(entries.values())
-
-
-def jump_link(row: UsageRecord) -> str:
-    return f"https://discord.com/channels/{row.guild_id or '@me'}/{row.channel_id}/{row.message_id}"
 
 
 def _rows(items: list[Any]) -> list[list[Any]]:
@@ -148,7 +144,7 @@ class HistoryPages:
                 message = await self._channel(row.channel_id).fetch_message(row.message_id)
             except discord.HTTPException:
                 return None  # deleted, or somewhere the bot may not read
-            preview.image_urls = [attachment.url for attachment in message.attachments if is_image(attachment)]
+            preview.image_urls = [attachment.url for attachment in image_attachments(message)]
             images = await self._images(preview.image_urls)
         if not images:
             return None
@@ -192,7 +188,7 @@ class HistoryPages:
                     discord.MediaGalleryItem(f"attachment://{name}", description=f"{number}", spoiler=preview.spoiler)
                 )
             when = discord.utils.format_dt(row.created_at, "R")
-            lines.append(f"**{number}.** {prompt} · {when} · [{link_text}]({jump_link(row)})")
+            lines.append(f"**{number}.** {prompt} · {when} · [{link_text}]({row.jump_link()})")
             if row.prompt and row.command in REROLLABLE:
                 rerolls.append(self._buttons.result_button("reroll", row.id, label=f"R{number}", locale=locale))
             varies.append(self._buttons.result_button("hvary", row.id, label=f"V{number}", locale=locale))

@@ -13,6 +13,10 @@ from typing import Any, TypeVar
 
 import discord
 from discord import app_commands
+from discord.ext import commands
+
+from bot.flow.catalog import ModelCatalog
+from bot.images import ModelSpec
 
 AUTOCOMPLETE_LIMIT = 25
 ANY_INSTALL = app_commands.AppInstallationType(guild=True, user=True)
@@ -62,3 +66,40 @@ def choices(values: Iterable[str], current: str) -> list[app_commands.Choice[str
     current = current.lower()
     matching = [value for value in values if current in value.lower()]
     return [app_commands.Choice(name=value, value=value) for value in matching][:AUTOCOMPLETE_LIMIT]
+
+
+class ModelSettings(commands.Cog):
+    """The autocompletes of what the command's chosen `model` decides: its sizes, qualities,
+    complexities and backgrounds. A cog with a `catalog` inherits it and puts
+    `@complete_model_settings()` on the command; discord.py calls these bound to the cog."""
+
+    catalog: ModelCatalog
+
+    def _chosen(self, interaction: discord.Interaction) -> ModelSpec:
+        return self.catalog.picked(getattr(interaction.namespace, "model", None))
+
+    async def complete_size(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return choices(self._chosen(interaction).sizes, current)
+
+    async def complete_quality(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return choices(self._chosen(interaction).qualities, current)
+
+    async def complete_complexity(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return choices(self._chosen(interaction).complexities, current)
+
+    async def complete_background(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return choices(self._chosen(interaction).backgrounds, current)
+
+
+def complete_model_settings() -> Callable[[Callback], Callback]:
+    """The `ModelSettings` autocompletes on a command's size, quality, complexity and background."""
+    return app_commands.autocomplete(
+        size=ModelSettings.complete_size,
+        quality=ModelSettings.complete_quality,
+        complexity=ModelSettings.complete_complexity,
+        background=ModelSettings.complete_background,
+    )

@@ -122,12 +122,6 @@ class RecentRequests:
         )
 
 
-def jump_url(row: UsageRecord) -> str | None:
-    if row.message_id is None or row.guild_id is None or row.channel_id is None:
-        return None
-    return f"https://discord.com/channels/{row.guild_id}/{row.channel_id}/{row.message_id}"
-
-
 def summary_embed(summary: UsageSummary, title: str, locale: str) -> discord.Embed:
     def add(name: Text, value: str, inline: bool = True) -> None:
         embed.add_field(name=name.render(locale), value=value, inline=inline)
@@ -155,12 +149,11 @@ def recent_lines(rows: list[UsageRecord], locale: str) -> str:
     lines = []
     for row in rows:
         prompt = quote(row.prompt, 80) if row.prompt else "—"
-        link = jump_url(row)
         status = STATUS_LABELS.get(row.status, _(row.status)).render(locale)
         command = row.command if row.via == "reply" else f"/{row.command}"  # a reply is no slash command
         lines.append(
             f"{discord.utils.format_dt(row.created_at, 'f')} <@{row.user_id}> `{command}` **{status}** "
-            f"{prompt}" + (f" [↗]({link})" if link else "")
+            f"{prompt}" + (f" [↗]({row.jump_link()})" if row.message_id is not None else "")
         )
     return "\n".join(lines) or _("No requests match.").render(locale)
 

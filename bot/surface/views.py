@@ -29,7 +29,7 @@ from bot.errors import InvalidRequest
 from bot.flow.intake import REFRAME_PROMPT, REFRAMES, Intake
 from bot.flow.locales import Locales
 from bot.flow.result_message import posted_as, sent_smaller
-from bot.flow.sources import SourceImage, is_image, message_image
+from bot.flow.sources import SourceImage, image_attachments, message_image
 from bot.i18n import _
 from bot.imaging import ImageDataError, describe
 from bot.jobs.runner import Runner
@@ -239,8 +239,7 @@ class ResultActions:
         and what to do with it (how to extend it, or to enhance it). The picker carries the images
         itself: wherever the bot may not read the channel (a server that did not add it), the
         choice still has them at hand."""
-        attachments = interaction.message.attachments if interaction.message else []
-        images = [attachment for attachment in attachments if is_image(attachment)]
+        images = image_attachments(interaction.message)
         if not images:
             raise InvalidRequest(_("That result message is gone."))
         await interaction.response.defer(ephemeral=True, thinking=True)

@@ -17,6 +17,7 @@ from aiohttp.abc import AbstractResolver
 from bot.images import ImagesClient
 from bot.images import errors as images_errors
 from bot.images.models import ModelRegistry
+from bot.images.transport import Transport
 from bot.netguard import AddressRefused, AddressRules, literal_address
 from tests.standins.images_api import ImagesStandIn
 
@@ -189,7 +190,7 @@ async def test_a_name_that_rebinds_to_loopback_is_refused_at_connect_time(images
     port = images_api.base_url.split(":")[2].split("/")[0]
     async with aiohttp.ClientSession() as plain, rules.session(resolver) as guarded:
         client = ImagesClient(
-            plain, base_url=images_api.base_url, api_key="sk-bot", rules=rules, guarded_session=guarded
+            Transport(plain, base_url=images_api.base_url, api_key="sk-bot", rules=rules, guarded_session=guarded)
         )
         guild = client.for_account(
             base_url=f"http://images.example.com:{port}/v1", api_key=images_api.api_key, max_parallel_requests=1
@@ -203,7 +204,9 @@ async def test_a_guild_account_never_connects_to_an_ip_literal(images_api: Image
     rules = AddressRules()
     async with aiohttp.ClientSession() as plain, rules.session() as guarded:
         client = ImagesClient(
-            plain, base_url="https://api.openai.com/v1", api_key="sk-bot", rules=rules, guarded_session=guarded
+            Transport(
+                plain, base_url="https://api.openai.com/v1", api_key="sk-bot", rules=rules, guarded_session=guarded
+            )
         )
         guild = client.for_account(base_url=images_api.base_url, api_key=images_api.api_key, max_parallel_requests=1)
         with pytest.raises(images_errors.BlockedAddressError) as caught:
@@ -219,7 +222,7 @@ async def test_an_image_link_on_another_host_is_fetched_only_under_the_rules(ima
     rules = AddressRules()
     async with aiohttp.ClientSession() as plain, rules.session() as guarded:
         client = ImagesClient(
-            plain, base_url=operator_url, api_key=images_api.api_key, rules=rules, guarded_session=guarded
+            Transport(plain, base_url=operator_url, api_key=images_api.api_key, rules=rules, guarded_session=guarded)
         )
         with pytest.raises(images_errors.BlockedAddressError):
             await client.generate("a fox", model=MODELS.get("acme-diffusion"))

@@ -6,7 +6,7 @@ import discord
 import pytest
 
 from bot.errors import InvalidRequest
-from bot.flow.sources import SourceImage, is_drawing, is_image, message_image
+from bot.flow.sources import SourceImage, image_attachments, is_drawing, is_image, message_image
 
 
 def attachment(filename: str, content_type: str | None = None, number: int = 1) -> discord.Attachment:
@@ -56,3 +56,19 @@ def test_no_message_or_no_image_is_a_clear_refusal():
         message_image(None)
     with pytest.raises(InvalidRequest, match="no image attached"):
         message_image(SimpleNamespace(attachments=[attachment("a.txt", "text/plain")]))  # type: ignore[arg-type]
+
+
+def named(filename: str, content_type: str | None) -> SimpleNamespace:
+    return SimpleNamespace(filename=filename, content_type=content_type)
+
+
+def test_images_are_picked_in_order_and_an_svg_drawing_never():
+    photo, notes = named("a.png", "image/png"), named("notes.txt", "text/plain")
+    drawing, rendering = named("result.svg", "image/svg+xml"), named("result.png", None)
+    legacy = named("old.JPG", "application/octet-stream")  # no image type, an image's name
+    message = SimpleNamespace(attachments=[photo, notes, drawing, rendering, legacy])
+    assert image_attachments(message) == [photo, rendering, legacy]  # type: ignore[arg-type]
+
+
+def test_a_message_that_is_gone_has_no_images():
+    assert image_attachments(None) == []

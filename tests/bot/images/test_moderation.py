@@ -7,8 +7,8 @@ import io
 import aiohttp
 from PIL import Image
 
-from bot.images import ImagesClient
 from bot.images.moderation import Moderation
+from bot.images.transport import Transport, TransportSettings
 from tests.standins.images_rules import API_KEY
 
 
@@ -20,8 +20,13 @@ def jpeg(colour) -> bytes:
 
 async def screen(images_api, text, images):
     async with aiohttp.ClientSession() as session:
-        client = ImagesClient(session, base_url=images_api.base_url, api_key=API_KEY, max_retries=1, retry_base_delay=0)
-        return await Moderation(client, model="omni-moderation-latest").screen(text, images)
+        transport = Transport(
+            session,
+            base_url=images_api.base_url,
+            api_key=API_KEY,
+            settings=TransportSettings(max_retries=1, retry_base_delay=0),
+        )
+        return await Moderation(transport, model="omni-moderation-latest").screen(text, images)
 
 
 async def test_text_and_each_image_are_screened_in_requests_of_their_own(images_api):
