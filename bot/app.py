@@ -24,7 +24,7 @@ import yarl
 from discord.ext import commands
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.assembly import Foundation, describer, foundation, job_pipeline, painting_page, screener
+from bot.assembly import Foundation, describer, foundation, job_pipeline, painting_page, reference_store, screener
 from bot.billing.retention import Retention
 from bot.callwindow import CallWindow
 from bot.clock import SystemClock
@@ -37,6 +37,7 @@ from bot.flow.filters import WordFilters
 from bot.flow.flags import FlagAlerts
 from bot.flow.notices import ModeratorNotices
 from bot.flow.pipeline import Pipeline
+from bot.flow.references import References
 from bot.flow.replies import MemberReplies, missing_permissions
 from bot.flow.status import StatusSender
 from bot.i18n import CatalogueTranslator
@@ -58,6 +59,7 @@ from cogs.edit import Edit
 from cogs.history import History
 from cogs.imagine import Imagine
 from cogs.privacy import Privacy
+from cogs.references import ReferenceCommands
 from cogs.replies import Replies
 from cogs.results import Results
 from cogs.settings import Settings
@@ -244,11 +246,19 @@ class ImageBot(commands.AutoShardedBot):
         )
         status = self._status_sender(found, replies)
         screening = screener(config, http, found.threads)
+        references = reference_store(found, screening=screening)
         pipeline = job_pipeline(
-            found, http, replies=replies, notices=notices, flags=flags, status=status, screening=screening
+            found,
+            http,
+            replies=replies,
+            notices=notices,
+            flags=flags,
+            status=status,
+            screening=screening,
+            references=references,
         )
         describing = describer(found, screening=screening, notices=notices)
-        await self._add_surface(found, actions, buttons, flag_buttons, offer_painting, describing)
+        await self._add_surface(found, actions, buttons, flag_buttons, offer_painting, describing, references)
         retention = Retention(sessions, self.clock, every_minutes=config.database.prune_every_minutes)
         return Parts(found.runner, pipeline, status, retention)
 
@@ -284,6 +294,7 @@ class ImageBot(commands.AutoShardedBot):
         flag_buttons: FlagButtons,
         offer_painting: PaintOffer | None,
         describing: Describer | None,
+        references: References,
     ) -> None:
         """The error path, the translator, the buttons discord.py dispatches, and the cogs
         (/describe and its buttons only with `describing`)."""
@@ -310,10 +321,11 @@ class ImageBot(commands.AutoShardedBot):
             cogs.append(Describe(describing, locales, self.tree, imagine_button))
         for cog in (
             *cogs,
-            Imagine(intake, catalog, found.styles),
+            Imagine(intake, catalog, found.styles, references),
             Edit(intake, catalog, self.tree, actions.open_edit_form, offer_painting),
             Vary(intake, catalog, self.tree),
             Blend(intake, catalog),
+            ReferenceCommands(references, locales, found.errors, self.tree),
             Usage(sessions, found.threads, locales, pages, flagged),
             Settings(sessions, locales, catalog, found.accounts, found.errors, found.styles, WordFilters(sessions)),
             Privacy(sessions, locales),

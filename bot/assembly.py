@@ -37,6 +37,7 @@ from bot.flow.notices import ModeratorNotices
 from bot.flow.painting import PAGE_IMAGES_BYTES, PageImages, PaintedEdits, Painting
 from bot.flow.pipeline import Pipeline
 from bot.flow.production import Production
+from bot.flow.references import ReferenceLimits, References
 from bot.flow.replies import MemberReplies
 from bot.flow.screening import Screener
 from bot.flow.status import Openings, StatusSender
@@ -304,6 +305,25 @@ def describer(found: Foundation, *, screening: Screener | None, notices: Moderat
     )
 
 
+def reference_store(found: Foundation, *, screening: Screener | None) -> References:
+    """Saved references: their images fitted to the smallest input limit of the offered models
+    that take several inputs (the default model's when none does), so any of them takes one."""
+    catalog, config = found.catalog, found.config
+    several = [catalog.get(name) for name in catalog.offered if catalog.get(name).max_edit_images >= 2]
+    max_mb = min(spec.max_input_mb for spec in several or [catalog.get(catalog.default)])
+    return References(
+        sessions=found.sessions,
+        downloads=found.downloads,
+        threads=found.threads,
+        screener=screening,
+        limits=ReferenceLimits(
+            max_per_guild=config.references.max_per_guild,
+            max_per_member=config.references.max_per_member,
+            max_bytes=max_mb * 1024 * 1024,
+        ),
+    )
+
+
 def painting_page(found: Foundation) -> tuple[PaintServer | None, PaintOffer | None]:
     """The painting page's server and the offer of its link, when `[web]` is set."""
     config = found.config
@@ -347,8 +367,10 @@ def job_pipeline(
     flags: FlagAlerts,
     status: StatusSender,
     screening: Screener | None,
+    references: References,
 ) -> Pipeline:
-    """What the runner runs: production, `screening` (None: off), delivery, the one failure path."""
+    """What the runner runs: production (saved `references` read as jobs need them), `screening`
+    (None: off), delivery, the one failure path."""
     config = found.config
     delivery = Delivery(
         sessions=found.sessions,
@@ -372,6 +394,7 @@ def job_pipeline(
             threads=found.threads,
             output_format=config.images.output_format,
             output_compression=config.images.output_compression,
+            read_saved=references.image,
         ),
         accounts=found.accounts,
         delivery=delivery,

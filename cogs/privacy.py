@@ -21,6 +21,7 @@ from bot.billing.policy import (
 )
 from bot.clock import utcnow
 from bot.db.policy import counter_value, forget_member, get_settings, last_request_at
+from bot.db.references import forget_member_references
 from bot.db.safety import block_in_force
 from bot.flow.locales import Locales
 from bot.i18n import _
@@ -89,6 +90,7 @@ class Privacy(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         async with self.sessions() as session:
             count = await forget_member(session, interaction.user.id)
+            references = await forget_member_references(session, interaction.user.id)
             await session.commit()
         done = (
             _("Done: your prompts and your name are gone from {count} request.", count=count)
@@ -97,4 +99,7 @@ class Privacy(commands.Cog):
         )
         keep = _("Counts without your name stay, so servers' totals still add up.")
         locale = await self.locales.for_interaction(interaction)
-        await interaction.followup.send(f"{done.render(locale)} {keep.render(locale)}", ephemeral=True)
+        told = [done.render(locale), keep.render(locale)]
+        if references:
+            told.append(_("Your saved references are gone too: {count}.", count=references).render(locale))
+        await interaction.followup.send(" ".join(told), ephemeral=True)
