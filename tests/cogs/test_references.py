@@ -53,7 +53,8 @@ async def test_a_server_reference_added_by_a_moderator_reaches_the_provider_for_
 ):
     bot = await start_bot(make_config())
     saved = await add(discord_api, "Mascot", RED, user=discord_api.moderator, scope="server")
-    assert saved.ephemeral and saved.text == "Saved **mascot** for this server. Members can use it in /imagine reference:."
+    assert saved.ephemeral
+    assert saved.text == "Saved **mascot** for this server. Members can use it in /imagine reference:."
     mine = await add(discord_api, "hat", BLUE)
     assert mine.ephemeral and mine.text == "Saved **hat** for you. Use it in /imagine reference:."
     assert images_api.requests == []  # saving calls no provider
@@ -126,14 +127,10 @@ async def test_limits_names_and_scope_are_refused_privately(make_config, start_b
     full = await add(discord_api, "other", BLUE)
     assert full.ephemeral and full.text == "You keep 1 references already; remove one first."
 
-    listed = await discord_api.wait_for_reply(
-        await discord_api.send_slash_command("references", {}, subcommand="list")
-    )
+    listed = await discord_api.wait_for_reply(await discord_api.send_slash_command("references", {}, subcommand="list"))
     assert listed.ephemeral and listed.text == "Yours (1 of 1): **me**\nThis server's (1 of 1): **logo**"
 
-    state = await discord_api.send_slash_command(
-        "references", {"name": "logo", "scope": "server"}, subcommand="remove"
-    )
+    state = await discord_api.send_slash_command("references", {"name": "logo", "scope": "server"}, subcommand="remove")
     assert "Manage Server" in (await discord_api.wait_for_reply(state)).text
     state = await discord_api.send_slash_command("references", {"name": "nothing"}, subcommand="remove")
     unknown = await discord_api.wait_for_reply(state)
