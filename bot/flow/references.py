@@ -6,7 +6,8 @@ A reference is screened when saved (when screening is on: the input screening an
 relaxed, since a reference outlives the channel it was saved in), fitted as an edit's input is to
 the smallest input limit of the models that take several inputs, and stored once in the database,
 so that every process reads it when a job that names it by id runs. Saving one is no image
-request: it costs nothing and takes no daily image. A member keeps at most `max_per_member`; a
+request: it costs nothing and takes no daily image. A server's added or removed is logged as a
+settings change ("reference"). A member keeps at most `max_per_member`; a
 server, `max_per_guild`.
 """
 
@@ -20,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import ReferenceScope
+from bot.db.policy import log_change
 from bot.db.references import (
     ReferenceEntry,
     add_reference,
@@ -121,6 +123,8 @@ class References:
                 height=fitted.image.height,
                 created_by=user_id,
             )
+            if scope == ReferenceScope.SERVER:
+                log_change(session, owner_id, user_id, "reference", None, key)  # a moderator's change
             try:
                 await session.commit()
             except IntegrityError:
@@ -156,7 +160,10 @@ class References:
         of the member; returns its name, or refuses when there is none."""
         key = reference_name(name)
         async with self._sessions() as session:
-            removed = await remove_reference(session, scope, self._owner(scope, guild_id, user_id), key)
+            owner_id = self._owner(scope, guild_id, user_id)
+            removed = await remove_reference(session, scope, owner_id, key)
+            if removed and scope == ReferenceScope.SERVER:
+                log_change(session, owner_id, user_id, "reference", key, None)
             await session.commit()
         if not removed:
             raise self._unknown(key)

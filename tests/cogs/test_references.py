@@ -8,7 +8,7 @@ import signal
 from PIL import Image
 from sqlalchemy import select
 
-from bot.db.models import Reference
+from bot.db.models import Reference, SettingsChange
 from tests.bot.jobs.test_runner import member, process_config, saved_rows, stop_process, wait_queued
 from tests.helpers import decode, encode, usage_rows
 from tests.sandbox import start_bot_process
@@ -138,6 +138,11 @@ async def test_limits_names_and_scope_are_refused_privately(make_config, start_b
     state = await discord_api.send_slash_command("references", {"name": "me"}, subcommand="remove")
     assert (await discord_api.wait_for_reply(state)).text == "Removed the reference **me**."
     assert await stored(bot) == [("server", "logo", int(moderator["id"]))]
+    async with bot.sessions() as session:
+        changes = (await session.scalars(select(SettingsChange))).all()
+    assert [(c.setting, c.old_value, c.new_value, c.user_id) for c in changes] == [
+        ("reference", None, "logo", int(moderator["id"]))
+    ]
     rows = await usage_rows(bot, 7)  # each refusal's; saving and removing are no image requests
     assert [(row.command, row.status) for row in rows] == [
         *[("references add", "invalid")] * 5,
