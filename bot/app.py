@@ -24,7 +24,7 @@ import yarl
 from discord.ext import commands
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.assembly import describer, foundation, job_pipeline, painting_page, screener
+from bot.assembly import describer, foundation, job_pipeline, painting_page, reference_store, screener
 from bot.billing.retention import Retention
 from bot.callwindow import CallWindow
 from bot.clock import SystemClock
@@ -60,6 +60,7 @@ from cogs.edit import Edit
 from cogs.history import History
 from cogs.imagine import Imagine
 from cogs.privacy import Privacy
+from cogs.references import ReferenceCommands
 from cogs.replies import Replies
 from cogs.results import Results
 from cogs.settings import Settings
@@ -257,6 +258,14 @@ class ImageBot(commands.AutoShardedBot):
         )
         status = self._status_sender(replies, found.runner, found.openings)
         screening = screener(config, http, found.threads)
+        references = reference_store(
+            config,
+            sessions=sessions,
+            catalog=found.catalog,
+            downloads=found.downloads,
+            threads=found.threads,
+            screening=screening,
+        )
         pipeline = job_pipeline(
             config,
             sessions=sessions,
@@ -275,6 +284,7 @@ class ImageBot(commands.AutoShardedBot):
             flags=flags,
             status=status,
             screening=screening,
+            references=references,
         )
         describing = describer(
             config,
@@ -307,10 +317,11 @@ class ImageBot(commands.AutoShardedBot):
             found.locales,
             items=(*buttons.items, *pages.items, *flag_buttons.items),
             cogs=(
-                Imagine(found.intake, found.catalog, found.styles),
+                Imagine(found.intake, found.catalog, found.styles, references),
                 Edit(found.intake, found.catalog, self.tree, actions.open_edit_form, offer_painting),
                 Vary(found.intake, found.catalog, self.tree),
                 Blend(found.intake, found.catalog),
+                ReferenceCommands(references, found.locales, found.errors, self.tree),
                 Usage(found.locales, UsageReports(sessions, found.threads), recent, flagged),
                 Settings(
                     sessions,

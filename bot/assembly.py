@@ -37,6 +37,7 @@ from bot.flow.notices import ModeratorNotices
 from bot.flow.painting import PAGE_IMAGES_BYTES, PageImages, PaintedEdits, Painting
 from bot.flow.pipeline import Pipeline
 from bot.flow.production import Production
+from bot.flow.references import ReferenceLimits, References
 from bot.flow.replies import MemberReplies, ReplyViews
 from bot.flow.screening import Screener
 from bot.flow.status import Openings, StatusSender
@@ -343,6 +344,32 @@ def describer(
     )
 
 
+def reference_store(
+    config: Config,
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    catalog: ModelCatalog,
+    downloads: AttachmentDownloader,
+    threads: BoundedThreads,
+    screening: Screener | None,
+) -> References:
+    """Saved references: their images fitted to the smallest input limit of the offered models
+    that take several inputs (the default model's when none does), so any of them takes one."""
+    several = [catalog.get(name) for name in catalog.offered if catalog.get(name).max_edit_images >= 2]
+    max_mb = min(spec.max_input_mb for spec in several or [catalog.get(catalog.default)])
+    return References(
+        sessions=sessions,
+        downloads=downloads,
+        threads=threads,
+        screener=screening,
+        limits=ReferenceLimits(
+            max_per_guild=config.references.max_per_guild,
+            max_per_member=config.references.max_per_member,
+            max_bytes=max_mb * 1024 * 1024,
+        ),
+    )
+
+
 def painting_page(
     config: Config,
     *,
@@ -407,9 +434,11 @@ def job_pipeline(
     flags: FlagAlerts,
     status: StatusSender,
     screening: Screener | None,
+    references: References,
 ) -> Pipeline:
-    """What the runner runs: production, `screening` (None: off), delivery, the one failure path.
-    `views` make the result's buttons; `lacking` names the permissions the bot lacks in a channel."""
+    """What the runner runs: production (saved `references` read as jobs need them), `screening`
+    (None: off), delivery, the one failure path. `views` make the result's buttons; `lacking` names
+    the permissions the bot lacks in a channel."""
     delivery = Delivery(
         sessions=sessions,
         policy=policy,
@@ -432,6 +461,7 @@ def job_pipeline(
             threads=threads,
             output_format=config.images.output_format,
             output_compression=config.images.output_compression,
+            read_saved=references.image,
         ),
         accounts=accounts,
         delivery=delivery,

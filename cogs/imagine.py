@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import discord
 from discord import app_commands
 
 from bot.billing.usage import guild_scope
+from bot.errors import InvalidRequest
 from bot.flow.catalog import ModelCatalog
 from bot.flow.intake import Intake
+from bot.flow.references import References
 from bot.flow.styles import Styles
+from bot.i18n import _
 from bot.surface.options import ModelSettings, choices, complete_model_settings
 
 
 class Imagine(ModelSettings):
-    def __init__(self, intake: Intake, catalog: ModelCatalog, styles: Styles) -> None:
+    def __init__(self, intake: Intake, catalog: ModelCatalog, styles: Styles, references: References) -> None:
         self.intake = intake
         self.catalog = catalog
         self.styles = styles
+        self.references = references
 
     @app_commands.command(name="imagine", description="Generate images from a text prompt")
     @app_commands.describe(
@@ -33,6 +39,9 @@ class Imagine(ModelSettings):
         format="image, or an animated gif or an svg drawing where the model makes them",
         frames="A GIF's frames, 2 to 16",
         frame_ms="How long each GIF frame shows, in milliseconds (20 or more)",
+        reference="A saved reference the picture is made from (see /references)",
+        reference_2="Another saved reference",
+        reference_3="Another saved reference",
     )
     @app_commands.allowed_installs(guilds=True, users=True)
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
@@ -53,7 +62,30 @@ class Imagine(ModelSettings):
         format: str | None = None,
         frames: app_commands.Range[int, 2, 16] | None = None,
         frame_ms: app_commands.Range[int, 20, 60_000] | None = None,
+        reference: app_commands.Range[str, 1, 32] | None = None,
+        reference_2: app_commands.Range[str, 1, 32] | None = None,
+        reference_3: app_commands.Range[str, 1, 32] | None = None,
     ) -> None:
+        names = [name for name in (reference, reference_2, reference_3) if name]
+        if names:
+            await self._imagine_from_references(
+                interaction,
+                names,
+                prompt=prompt,
+                model=model,
+                size=size,
+                quality=quality,
+                n=n,
+                style=style,
+                spoiler=spoiler,
+                complexity=complexity,
+                background=background,
+                draft=draft,
+                format=format or "image",
+                frames=frames,
+                frame_ms=frame_ms,
+            )
+            return
         await self.intake.generate(
             interaction,
             command="imagine",
@@ -71,6 +103,24 @@ class Imagine(ModelSettings):
             frames=frames,
             frame_ms=frame_ms,
         )
+
+    async def _imagine_from_references(
+        self, interaction: discord.Interaction, names: list[str], *, draft: bool | None, **options: Any
+    ) -> None:
+        """/imagine with saved references (the member's own, then the server's, by name): never a draft."""
+        if draft:
+            raise InvalidRequest(_("A picture from references is never a draft. Set draft to false."))
+        saved = await self.references.resolve(guild_scope(interaction), interaction.user.id, names)
+        await self.intake.imagine_from_references(interaction, references=saved, **options)
+
+    @imagine.autocomplete("reference")
+    @imagine.autocomplete("reference_2")
+    @imagine.autocomplete("reference_3")
+    async def _complete_reference(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        entries = await self.references.usable(guild_scope(interaction), interaction.user.id)
+        return choices(dict.fromkeys(entry.name for entry in entries), current)  # their own first, once
 
     @imagine.autocomplete("style")
     async def _complete_style(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:

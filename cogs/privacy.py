@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.billing.policy import Policy, Quota, Requester, block_refusal
 from bot.clock import utcnow
 from bot.db.policy import forget_member
+from bot.db.references import forget_member_references
 from bot.flow.locales import Locales
 from bot.i18n import Text, _
 from bot.surface.checks import guild_of
@@ -76,6 +77,7 @@ class Privacy(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         async with self.sessions() as session:
             count = await forget_member(session, interaction.user.id)
+            references = await forget_member_references(session, interaction.user.id)
             await session.commit()
         done = (
             _("Done: your prompts and your name are gone from {count} request.", count=count)
@@ -84,4 +86,7 @@ class Privacy(commands.Cog):
         )
         keep = _("Counts without your name stay, so servers' totals still add up.")
         locale = await self.locales.for_interaction(interaction)
-        await interaction.followup.send(f"{done.render(locale)} {keep.render(locale)}", ephemeral=True)
+        told = [done.render(locale), keep.render(locale)]
+        if references:
+            told.append(_("Your saved references are gone too: {count}.", count=references).render(locale))
+        await interaction.followup.send(" ".join(told), ephemeral=True)

@@ -349,3 +349,8 @@ async def rows_when(condition, url: str, timeout: float = 60.0):  # type: ignore
             return rows, jobs
         await asyncio.sleep(0.1)
     raise AssertionError("the database never came to the expected state")
+
+
+async def wait_queued(discord_api, state, text="In the queue"):  # type: ignore[no-untyped-def]
+    """The interaction's reply once it says `text` (a job's status)."""
+    return await discord_api.wait_for(lambda: state.original and text in state.original.text and state.original)

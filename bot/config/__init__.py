@@ -26,6 +26,7 @@ from bot.config.sections import (
     MetricsConfig,
     ModelPrice,
     ModerationConfig,
+    ReferencesConfig,
     ResultsConfig,
     Section,
     SecurityConfig,
@@ -59,6 +60,7 @@ class Config(Section):
     security: SecurityConfig = Field(default_factory=SecurityConfig)
     moderation: ModerationConfig = Field(default_factory=ModerationConfig)
     describe: DescribeConfig = Field(default_factory=DescribeConfig)
+    references: ReferencesConfig = Field(default_factory=ReferencesConfig)
     web: WebConfig = Field(default_factory=WebConfig)
     prices: dict[str, ModelPrice] = Field(default_factory=dict)
 

@@ -197,6 +197,13 @@ class DescribeConfig(Section):
         return _http_url(value, example=OPENAI_BASE_URL) if value else None
 
 
+class ReferencesConfig(Section):
+    """Saved references (/references): how many images a server and a member may keep."""
+
+    max_per_guild: int = Field(default=50, ge=0, le=1000)
+    max_per_member: int = Field(default=10, ge=0, le=1000)
+
+
 SQLITE_EXAMPLE = "sqlite+aiosqlite:///data/imagebot.db"
 POSTGRES_EXAMPLE = "postgresql+asyncpg://imagebot@db.example.com/imagebot"
 

@@ -6,7 +6,20 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Float, Index, Integer, LargeBinary, MetaData, String, Text, false
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 
 from bot.clock import UTCDateTime, utcnow
@@ -178,6 +191,36 @@ class Description(Base):
     guild_id: Mapped[int | None] = mapped_column(BigInteger)
     prompts: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ReferenceScope(StrEnum):
+    """Values of `Reference.scope` (stored as these strings): whose the reference is."""
+
+    SERVER = "server"  # a guild's: every member there may use it; its moderators add and remove it
+    MEMBER = "member"  # one member's own, wherever they use the bot
+
+
+class Reference(Base):
+    """A saved reference image (/references): screened and fitted when saved, its PNG kept here so
+    that every process reads it when a job that names it by `id` runs. `owner_id` is the guild's id
+    (scope server) or the member's (scope member); names are unique within an owner."""
+
+    __tablename__ = "reference"
+
+    id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
+    scope: Mapped[str] = mapped_column(String(8))
+    owner_id: Mapped[int] = mapped_column(BigInteger)
+    name: Mapped[str] = mapped_column(String(32))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[int] = mapped_column(BigInteger)  # 0 once its member used /forget-me
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("scope", "owner_id", "name"),
+        Index("ix_reference_created_by", "created_by"),  # /forget-me
+    )
 
 
 class GuildSettings(Base):

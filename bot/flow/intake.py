@@ -31,7 +31,7 @@ from bot.flow.job_params import (
     as_format,
 )
 from bot.flow.locales import Locales
-from bot.flow.sources import SourceImage
+from bot.flow.sources import SavedReference, SourceImage
 from bot.flow.styles import Styles
 from bot.i18n import _
 from bot.images import ModelSpec
@@ -423,6 +423,60 @@ class Intake:
             alpha_as_mask=False,
         )
         await self._accept(interaction, record, spec, params)
+
+    async def imagine_from_references(
+        self,
+        interaction: discord.Interaction,
+        *,
+        prompt: str,
+        references: list[SavedReference],
+        model: str | None,
+        size: str | None,
+        quality: str | None,
+        n: int,
+        style: str | None = None,
+        spoiler: bool = False,
+        complexity: str | None = None,
+        background: str | None = None,
+        format: str = "image",
+        frames: int | None = None,
+        frame_ms: int | None = None,
+    ) -> None:
+        """/imagine with saved references: the picture made from `prompt` by an edit with the
+        references as its inputs (repeated image[]; none's transparency taken as a mask), on a model
+        that takes several inputs. The job names them by id: their images are read when it runs."""
+        record = self._begin(interaction, "imagine", model, size=size, quality=quality, n=n, prompt=prompt, style=style)
+        spec = self._catalog.resolve(model)
+        if not spec.edits or spec.max_edit_images < max(2, len(references)):
+            fitting = [name for name in self._catalog.offered if self._catalog.get(name).max_edit_images >= 2]
+            raise InvalidRequest(
+                _(
+                    "`{model}` can't make a picture from references. Pick one of: {models}.",
+                    model=spec.name,
+                    models=", ".join(fitting) or "-",
+                )
+            )
+        check(spec.prompt_problem(prompt))
+        check(spec.size_problem(size) if size else None)
+        check_looks(spec, quality, complexity, background)
+        check_format(spec, format, frames, frame_ms, edit=True)
+        params = EditParams(
+            model=spec.name,
+            n=n,
+            size=size,
+            quality=quality,
+            complexity=complexity,
+            background=background,
+            format=as_format(format),
+            frames=frames,
+            frame_ms=frame_ms,
+            prompt=prompt,
+            image=references[0],
+            references=tuple(references[1:]),
+            alpha_as_mask=False,
+            spoiler=spoiler,
+        )
+        await self._accept(interaction, record, spec, params, style=style)
 
     async def vary(
         self,

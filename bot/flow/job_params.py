@@ -13,7 +13,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSeriali
 
 from bot.db.models import Job
 from bot.errors import InvalidRequest
-from bot.flow.sources import SourceImage
+from bot.flow.sources import InputSource, SourceImage
 from bot.i18n import _
 from bot.images import ModelSpec
 
@@ -105,18 +105,19 @@ class GenerateParams(_Params, _Looks, _Output):
 class EditParams(_Params, _Looks, _Output):
     """`mask`: an uploaded mask to fetch; `mask_png`: one painted on the page (base64 PNG in the
     JSON); `area`: cells of a 3x3 grid when there is neither. `references`: further images.
+    `image` and `references` may be saved references (/references), read by id when the job runs.
     `markup`: an uploaded markup to fetch (notes drawn on a transparent overlay of the image);
     `markup_png`: one drawn on the page. A markup never comes with a mask or an area.
     `alpha_as_mask`: without a mask, the image's own transparency marks where it changes."""
 
     kind: ClassVar[str] = "edit"
     prompt: str
-    image: SourceImage
+    image: InputSource
     fit: Fit = "crop"
     mask: SourceImage | None = None
     mask_png: StoredBytes | None = None
     area: tuple[int, ...] = ()
-    references: tuple[SourceImage, ...] = ()
+    references: tuple[InputSource, ...] = ()
     input_fidelity: Literal["high"] | None = None  # keep the input's detail (a draft's Enhance)
     markup: SourceImage | None = None
     markup_png: StoredBytes | None = None

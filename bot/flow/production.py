@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from bot.downloads import AttachmentDownloader
 from bot.errors import InvalidRequest
 from bot.flow.job_params import EditParams, GenerateParams, OutpaintParams, RunningJob, VaryParams
-from bot.flow.sources import SourceImage
+from bot.flow.sources import InputSource, SavedReference, SourceImage
 from bot.i18n import _
 from bot.images import GeneratedImage, ImagesClient, ImagesResult, InputImage, ModelSpec
 from bot.images.formats import OutputChoice, OutputFormat, output_format
@@ -23,6 +23,7 @@ VARIATION_PROMPT = (
 )
 OnPreview = Callable[[bytes, int], Awaitable[None]]
 Screen = Callable[[str | None, list[bytes]], Awaitable[None]]  # raises to stop the job before the paid call
+ReadSaved = Callable[[SavedReference], Awaitable[bytes]]  # a saved reference's image, from the database
 
 
 def provider_user_id(user_id: int) -> str:
@@ -38,10 +39,13 @@ class Production:
         threads: BoundedThreads,
         output_format: OutputChoice,
         output_compression: int,
+        read_saved: ReadSaved,
     ) -> None:
         """`output_format` and `output_compression`: what GPT image models are asked to make (see
-        bot/images/formats.py); `auto` fits the size to where the result goes."""
+        bot/images/formats.py); `auto` fits the size to where the result goes. `read_saved` reads
+        a saved reference's image when a job that names it runs."""
         self._downloads = downloads
+        self._read_saved = read_saved
         self._threads = threads
         self._output_format: OutputChoice = output_format
         self._output_compression = output_compression
@@ -224,7 +228,7 @@ class Production:
 
     async def _fetch_prepared(
         self,
-        source: SourceImage,
+        source: InputSource,
         mask: SourceImage | None,
         spec: ModelSpec,
         fit: str,
@@ -237,7 +241,10 @@ class Production:
     ) -> PreparedEdit:
         """`mask_data`, `markup_data`: a mask or markup at hand (drawn on the page), instead of one
         to fetch."""
-        data = await self._downloads.fetch(source.url, declared_size=source.size)
+        if isinstance(source, SavedReference):
+            data = await self._read_saved(source)
+        else:
+            data = await self._downloads.fetch(source.url, declared_size=source.size)
         if mask is not None:
             mask_data = await self._downloads.fetch(mask.url, declared_size=mask.size, what=_("mask"))
         if markup is not None:

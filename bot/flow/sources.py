@@ -1,4 +1,4 @@
-"""Images a member points at: an attachment of a command, or of a message."""
+"""Images a member points at: an attachment of a command, or of a message, or a saved reference."""
 
 from __future__ import annotations
 
@@ -23,6 +23,16 @@ class SourceImage:
     @classmethod
     def from_attachment(cls, attachment: discord.Attachment) -> SourceImage:
         return cls(attachment.url, attachment.size, attachment.filename)
+
+
+@dataclass(frozen=True)
+class SavedReference:
+    """A reference image saved in the database (/references), read by its row's id when a job runs."""
+
+    reference_id: int
+
+
+InputSource = SourceImage | SavedReference  # where a job's input image comes from
 
 
 def is_drawing(filename: str) -> bool:

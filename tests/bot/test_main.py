@@ -92,9 +92,11 @@ async def test_sync_publishes_to_one_guild_globally_and_clears_them(make_config,
         ("vary", 1),
         ("blend", 1),
         ("describe", 1),
+        ("references", 1),
         ("Edit image", 3),
         ("Vary image", 3),
         ("Describe image", 3),
+        ("Save as reference", 3),
         ("usage", 1),
         ("settings", 1),
         ("quota", 1),
@@ -120,6 +122,8 @@ async def test_sync_publishes_to_one_guild_globally_and_clears_them(make_config,
     assert options["prompt"]["required"] and options["prompt"]["max_length"] == 4000
     assert options["n"]["min_value"] == 1 and options["n"]["max_value"] == 10
     assert options["size"]["autocomplete"] and options["model"]["autocomplete"]
+    assert all(options[name]["autocomplete"] for name in ("reference", "reference_2", "reference_3"))
+    assert len(options) <= 25  # Discord's most
 
     await _sync(config, int(discord_api.guild_id), clear=True)
     assert discord_api.commands[discord_api.guild_id] == []

@@ -14,7 +14,7 @@ from bot.db.models import Base, MemberBlock, UsageRecord
 from bot.db.safety import block_member, filter_patterns
 from bot.db.usage import recent_page
 
-HEAD = "0018"
+HEAD = "0019"
 
 
 def _diff(connection):

@@ -73,7 +73,7 @@ def test_a_painted_mask_is_base64_text_in_the_json():
     [
         ("generate", {"model": "m", "n": 1}, "prompt: Field required"),
         ("generate", {"model": "m", "n": 0, "prompt": "p"}, "n: Input should be greater than or equal to 1"),
-        ("edit", {"model": "m", "n": 1, "prompt": "p", "image": {"url": "u"}}, "image.size"),
+        ("edit", {"model": "m", "n": 1, "prompt": "p", "image": {"url": "u"}}, "image.SourceImage.size"),
         ("vary", {"model": "m", "n": 1, "image": PHOTO.__dict__, "fit": "stretch"}, "fit"),
         ("outpaint", {"model": "m", "n": 1, "prompt": "p", "image": PHOTO.__dict__, "extend": [1, 2]}, "extend"),
         ("generate", {"model": "m", "n": 1, "prompt": "p", "colour": "red"}, "colour: Extra inputs are not permitted"),

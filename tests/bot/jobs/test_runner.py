@@ -15,12 +15,9 @@ from tests.helpers import (
     start_quiet_process,
     stop_processes,
     usage_rows,
+    wait_queued,
 )
 from tests.sandbox import start_bot_process
-
-
-async def wait_queued(discord_api, state, text="In the queue"):
-    return await discord_api.wait_for(lambda: state.original and text in state.original.text and state.original)
 
 
 def contents(message) -> list[str]:

@@ -16,9 +16,11 @@ EVERY_COMMAND = {
     ("vary", 1),
     ("blend", 1),
     ("describe", 1),
+    ("references", 1),
     ("Edit image", 3),
     ("Vary image", 3),
     ("Describe image", 3),
+    ("Save as reference", 3),
     ("usage", 1),
     ("settings", 1),
     ("quota", 1),
@@ -50,8 +52,8 @@ async def test_a_first_start_publishes_the_commands_and_a_restart_publishes_noth
     assert put.body == await tree_payload(bot.tree)  # the whole tree, translations included
     assert (
         "published the slash commands to Discord (added: /blend, /describe, /edit, /forget-me, /history, /imagine, "
-        "/quota, /results, /settings, /usage, /vary, Describe image (message menu), Edit image (message menu), "
-        "Vary image (message menu))"
+        "/quota, /references, /results, /settings, /usage, /vary, Describe image (message menu), Edit image (message "
+        "menu), Save as reference (message menu), Vary image (message menu))"
     ) in caplog.text
 
     before = len(discord_api.calls)
