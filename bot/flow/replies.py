@@ -114,7 +114,7 @@ class MemberReplies:
         """Whether the result can go as the answer where the member asked: by editing the bot's
         reply, or, for a job with no reply yet (the painting page's), as a follow-up of its live
         interaction."""
-        return self.editable(job) or (job.message_id is None and self.token_valid(job))
+        return self.editable(job) or (job.origin == JobOrigin.PAINTING and self.token_valid(job))
 
     def _own(self, job: Job) -> discord.PartialMessage:
         """The bot's message answering a message's job."""
@@ -173,7 +173,7 @@ class MemberReplies:
             return await self._own(job).edit(
                 content=None, attachments=list(files), view=view, allowed_mentions=NO_PINGS
             )
-        if route == "reply" and job.message_id is None:  # no reply of ours yet: a follow-up (the painting page's)
+        if route == "reply" and job.origin == JobOrigin.PAINTING:  # no reply of ours yet: a follow-up
             return await self._hook(job).send(files=list(files), view=view, allowed_mentions=NO_PINGS, wait=True)
         if route == "reply":
             assert job.message_id is not None
