@@ -112,7 +112,8 @@ class Edit(commands.Cog):
 
     @edit.autocomplete("model")
     async def _complete_model(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return choices([name for name in self.catalog.offered if self.catalog.get(name).edits], current)
+        offered = [name for name in self.catalog.offered if self.catalog.get(name).edit_problem() is None]
+        return choices(offered, current)
 
     @edit.autocomplete("size")
     async def _complete_size(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:

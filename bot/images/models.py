@@ -196,18 +196,19 @@ class ModelSpec:
 
     def edit_problem(self, images: int = 1, *, masked: bool = False, markup: bool = False) -> Text | None:
         """Why this model can't make an edit of `images` inputs in all (the image and its references),
-        with a mask (or a grid area) when `masked` and markup when `markup`; None when it can."""
+        with a mask (or a grid area) when `masked` and markup when `markup`; None when it can. A model
+        that edits takes one image at least, as the client sends it."""
         if not self.edits:
             return _("`{model}` can't edit images. Pick a GPT image model.", model=self.name)
         if masked and not self.masks:
             return _("`{model}` doesn't take masks. Leave the mask out or pick another model.", model=self.name)
         if markup and (problem := self.markup_problem(with_mask=masked)) is not None:
             return problem
-        if images > self.max_edit_images:
+        if images > max(self.max_edit_images, 1):
             return _(
                 "`{model}` takes at most {limit} images in all; you gave {count}.",
                 model=self.name,
-                limit=self.max_edit_images,
+                limit=max(self.max_edit_images, 1),
                 count=images,
             )
         return None

@@ -202,7 +202,8 @@ async def _name_painting_jobs(url):
     try:
         async with engine.begin() as connection:
             await connection.run_sync(_upgrade_to, url, "0018")
-            for usage_id, origin, message_id in [(1, "interaction", 100), (2, "interaction", None), (3, "message", 300)]:
+            stored = [(1, "interaction", 100), (2, "interaction", None), (3, "message", 300)]  # 2: the page's
+            for usage_id, origin, message_id in stored:
                 await connection.execute(
                     sa.insert(Job.__table__).values(
                         usage_id=usage_id,
@@ -232,9 +233,6 @@ async def _name_painting_jobs(url):
         await engine.dispose()
 
 
-async def test_painting_jobs_get_their_own_origin_and_back_on_sqlite(tmp_path):
-    await _name_painting_jobs(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
-
-
-async def test_painting_jobs_get_their_own_origin_and_back_on_postgresql(postgres_url):
-    await _name_painting_jobs(postgres_url)
+async def test_painting_jobs_get_their_own_origin_and_back_on_sqlite_and_postgresql(tmp_path, postgres_url):
+    for url in (f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", postgres_url):
+        await _name_painting_jobs(url)
