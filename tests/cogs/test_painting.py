@@ -275,7 +275,8 @@ async def test_a_send_with_a_mask_and_a_markup_is_refused_and_the_link_kept(
     for fields in (("mask", "markup"), ("markup", "mask"), ("markup", "markup"), ()):
         status, text, _ = await post(url, "a hat", drawn, fields=fields)
         assert status == 400 and "either a mask or a markup" in text, fields
-    assert len(images_api.requests) == 1  # the /edit that offered the link
+    await usage_rows(bot)  # the /edit that offered the link finished: its call was made
+    assert len(images_api.requests) == 1  # that call alone
     status, _, _ = await post(url, "a hat", drawn, fields=("markup",))
     assert status == 200
     await images_api.wait_for_requests(2)
