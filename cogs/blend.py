@@ -51,7 +51,8 @@ class Blend(commands.Cog):
 
     @blend.autocomplete("model")
     async def _complete_model(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        offered = [name for name in self.catalog.offered if self.catalog.get(name).max_edit_images >= BLEND_IMAGES[0]]
+        fewest = BLEND_IMAGES[0]
+        offered = [name for name in self.catalog.offered if self.catalog.get(name).edit_problem(fewest) is None]
         return choices(offered, current)
 
     @blend.autocomplete("size")

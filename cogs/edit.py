@@ -108,7 +108,8 @@ class Edit(ModelSettings, ImageMenuCog):
 
     @edit.autocomplete("model")
     async def _complete_model(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return choices([name for name in self.catalog.offered if self.catalog.get(name).edits], current)
+        offered = [name for name in self.catalog.offered if self.catalog.get(name).edit_problem() is None]
+        return choices(offered, current)
 
     @edit.autocomplete("format")
     async def _complete_format(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:

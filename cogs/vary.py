@@ -42,9 +42,7 @@ class Vary(ImageMenuCog):
 
     @vary.autocomplete("model")
     async def _complete_model(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        offered = [
-            name for name in self.catalog.offered if self.catalog.get(name).variations or self.catalog.get(name).edits
-        ]
+        offered = [name for name in self.catalog.offered if self.catalog.get(name).variation_problem() is None]
         return choices(offered, current)
 
     async def vary_message_image(self, interaction: discord.Interaction, message: discord.Message) -> None:

@@ -372,7 +372,7 @@ class JobOrigin(StrEnum):
 
     INTERACTION = "interaction"  # a command, menu, button or form: answered through its webhook
     MESSAGE = "message"  # a message (a reply to an image): answered by a message of the bot's own
-    PAINTING = "painting"  # the painting page: answered by a follow-up of the interaction that opened it
+    PAINTING = "painting"  # the painting page: answered by a follow-up of the interaction that offered the link
 
 
 class Job(Base):

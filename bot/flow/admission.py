@@ -3,32 +3,23 @@ work. Every way in (a command, a reply to an image, the painting page) ends here
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.billing.policy import Policy, Requester
-from bot.db.models import GuildSettings, Job, JobState, UsageRecord
+from bot.db.models import JobState, UsageRecord
 from bot.db.policy import get_settings
 from bot.errors import InvalidRequest
 from bot.flow.job_params import GenerateParams, JobParams
+from bot.flow.origin import Origin
 from bot.i18n import Text, _
 from bot.images import ModelSpec
 from bot.jobs.runner import Runner
-
-LocaleOf = Callable[[GuildSettings | None], Awaitable[str]]
 
 
 def check(problem: Text | None) -> None:
     """Refuse with `problem`, when there is one (a model's rule the request breaks)."""
     if problem:
         raise InvalidRequest(problem)
-
-
-def age_restricted(channel: object) -> bool:
-    """Whether a channel is age-restricted (`nsfw`); a thread is as its parent is. Never a DM."""
-    is_nsfw = getattr(channel, "is_nsfw", None)
-    return bool(is_nsfw()) if callable(is_nsfw) and getattr(channel, "guild", None) is not None else False
 
 
 class Admission:
@@ -48,28 +39,19 @@ class Admission:
         async with self._sessions() as session:
             await self._policy.precheck(session, requester, record, params.prompt)
 
-    async def enqueue(
-        self,
-        record: UsageRecord,
-        spec: ModelSpec,
-        params: JobParams,
-        *,
-        requester: Requester,
-        locale_of: LocaleOf,
-        job: Job,
-        age_restricted: bool,
-    ) -> None:
-        """Admit the request and queue `job` (where it came from filled in) in one unit of work,
-        whose guild settings also give the member's language (admit finds them in the session)
-        and the provider's moderation level: `low` only where the guild chose it and the channel
-        is age-restricted. `params.size` is the size asked for; the policy settles it."""
+    async def enqueue(self, record: UsageRecord, spec: ModelSpec, params: JobParams, origin: Origin) -> None:
+        """Admit the request and queue its job (made by `origin`) in one unit of work, whose guild
+        settings also give the member's language (admit finds them in the session) and the
+        provider's moderation level: `low` only where the guild chose it and the channel is
+        age-restricted. `params.size` is the size asked for; the policy settles it."""
         quality = params.quality if isinstance(params, GenerateParams) else None
+        job = origin.job()
         async with self._sessions() as session:
             settings = await get_settings(session, job.guild_id) if job.guild_id is not None else None
-            job.locale = await locale_of(settings)
-            low = age_restricted and settings is not None and settings.moderation_level == "low"
+            job.locale = await origin.locale_of(settings)
+            low = origin.age_restricted and settings is not None and settings.moderation_level == "low"
             size = await self._policy.admit(
-                session, requester, record, spec, params.size, quality, params.n, prompt=params.prompt
+                session, origin.requester, record, spec, params.size, quality, params.n, prompt=params.prompt
             )
             admitted = params.model_copy(
                 update={

@@ -26,9 +26,10 @@ from bot.db.policy import get_settings
 from bot.downloads import AttachmentDownloader
 from bot.errors import InvalidRequest, Unavailable, UnusableAnswer
 from bot.flow.accounts import Account, Accounts
-from bot.flow.admission import Admission, age_restricted
+from bot.flow.admission import Admission
 from bot.flow.intake import Intake
 from bot.flow.notices import ModeratorNotices
+from bot.flow.origin import age_restricted
 from bot.flow.production import provider_user_id
 from bot.flow.screening import Screener
 from bot.flow.sources import SourceImage

@@ -14,12 +14,11 @@ from dataclasses import dataclass
 import discord
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.billing.policy import Requester
-from bot.billing.usage import UsageLog, guild_scope, reachable_channel, start_record
-from bot.db.models import Job, UsageRecord
+from bot.billing.usage import UsageLog, guild_scope, start_record
+from bot.db.models import UsageRecord
 from bot.db.policy import get_settings
 from bot.errors import InvalidRequest
-from bot.flow.admission import Admission, age_restricted, check
+from bot.flow.admission import Admission, check
 from bot.flow.catalog import ModelCatalog
 from bot.flow.job_params import (
     EditParams,
@@ -31,6 +30,7 @@ from bot.flow.job_params import (
     as_format,
 )
 from bot.flow.locales import Locales
+from bot.flow.origin import Origin
 from bot.flow.sources import SavedReference, SourceImage
 from bot.flow.styles import Styles
 from bot.i18n import _
@@ -145,24 +145,8 @@ class Intake:
             styled = await self._styles.apply(guild_scope(interaction), style, params.prompt)
             check(spec.prompt_problem(styled))
             params = params.model_copy(update={"prompt": styled})
-        await self._admission.enqueue(
-            record,
-            spec,
-            params,
-            requester=Requester.from_interaction(interaction),
-            locale_of=lambda settings: self._locales.for_interaction(interaction, settings),
-            job=Job(
-                guild_id=guild_scope(interaction),
-                channel_id=reachable_channel(interaction),
-                user_id=interaction.user.id,
-                application_id=interaction.application_id,
-                interaction_token=interaction.token,
-                message_id=message_id,
-                attachment_limit=interaction.filesize_limit,
-                interaction_at=interaction.created_at,
-            ),
-            age_restricted=age_restricted(interaction.channel),
-        )
+        origin = Origin.of_interaction(interaction, message_id=message_id, locales=self._locales)
+        await self._admission.enqueue(record, spec, params, origin)
 
     async def generate(
         self,
@@ -250,8 +234,7 @@ class Intake:
         )
         record.parent_id = parent_id
         spec = self._catalog.configured(drafts.enhance_model)
-        if not spec.edits:
-            raise InvalidRequest(_("`{model}` can't edit images. Pick a GPT image model.", model=spec.name))
+        check(spec.edit_problem())
         check(spec.prompt_problem(prompt))
         check(spec.size_problem(size) if size else None)
         params = EditParams(
@@ -281,14 +264,7 @@ class Intake:
         that asks for the same picture in finer detail. Its row continues the result's (`parent_id`)."""
         record = self._begin(interaction, "upscale", model, quality=quality, prompt=UPSCALE_PROMPT, parent_id=parent_id)
         spec = self._catalog.resolve(model)
-        if spec.custom_sizes is None or not spec.edits:
-            raise InvalidRequest(
-                _(
-                    "`{model}` can't upscale images. Make the image with a model that takes custom sizes, "
-                    "such as `gpt-image-2`.",
-                    model=spec.name,
-                )
-            )
+        check(spec.upscale_problem())
         check_looks(spec, quality, None, None)
         if not interaction.response.is_done():
             await interaction.response.defer(thinking=True)  # reading the image may take a while
@@ -339,26 +315,12 @@ class Intake:
             area = []
         record = self._begin(interaction, command, model, size=size, quality=quality, n=n, prompt=prompt)
         spec = self._catalog.resolve(model)
-        if not spec.edits:
-            raise InvalidRequest(_("`{model}` can't edit images. Pick a GPT image model.", model=spec.name))
-        if (mask is not None or area) and not spec.masks:
-            raise InvalidRequest(
-                _("`{model}` doesn't take masks. Leave the mask out or pick another model.", model=spec.name)
-            )
-        check(spec.markup_problem(with_mask=mask is not None or bool(area)) if markup else None)
-        if 1 + len(references) > spec.max_edit_images:
-            raise InvalidRequest(
-                _(
-                    "`{model}` takes at most {limit} images in all; you gave {count}.",
-                    model=spec.name,
-                    limit=spec.max_edit_images,
-                    count=1 + len(references),
-                )
-            )
+        masked = mask is not None or bool(area)
+        check(spec.edit_problem(1 + len(references), masked=masked, markup=markup is not None))
         check(spec.prompt_problem(prompt))
         check(spec.size_problem(size) if size else None)
         check_looks(spec, quality, complexity, background)
-        check_format(spec, format, frames, frame_ms, edit=True, masked=mask is not None or bool(area))
+        check_format(spec, format, frames, frame_ms, edit=True, masked=masked)
         params = EditParams(
             model=spec.name,
             n=n,
@@ -381,7 +343,7 @@ class Intake:
 
     def takes_markup(self) -> bool:
         """Whether an edit with no model named (the Edit form's) may carry markup."""
-        return self._catalog.get(self._catalog.default).markup
+        return self._catalog.get(self._catalog.default).markup_problem() is None
 
     async def blend(
         self,
@@ -400,17 +362,7 @@ class Intake:
         if not fewest <= len(images) <= most:
             raise InvalidRequest(_("Blend takes {fewest} to {most} images.", fewest=fewest, most=most))
         spec = self._catalog.resolve(model)
-        if not spec.edits:
-            raise InvalidRequest(_("`{model}` can't edit images. Pick a GPT image model.", model=spec.name))
-        if len(images) > spec.max_edit_images:
-            raise InvalidRequest(
-                _(
-                    "`{model}` takes at most {limit} images in all; you gave {count}.",
-                    model=spec.name,
-                    limit=spec.max_edit_images,
-                    count=len(images),
-                )
-            )
+        check(spec.edit_problem(len(images)))
         check(spec.prompt_problem(prompt))
         check(spec.size_problem(size) if size else None)
         params = EditParams(
@@ -490,8 +442,7 @@ class Intake:
     ) -> None:
         record = self._begin(interaction, command, model, n=n)
         spec = self._catalog.resolve(model)
-        if not (spec.variations or spec.edits):
-            raise InvalidRequest(_("`{model}` can't make variations. Pick a GPT image model.", model=spec.name))
+        check(spec.variation_problem())
         await self._accept(interaction, record, spec, VaryParams(model=spec.name, n=n, fit=as_fit(fit), image=image))
 
     async def outpaint(
@@ -510,13 +461,7 @@ class Intake:
         `extend`), the new area masked, with the result's own prompt (and style)."""
         record = self._begin(interaction, command, model, n=1, prompt=prompt, style=style)
         spec = self._catalog.resolve(model)
-        if not (spec.edits and spec.masks):
-            raise InvalidRequest(
-                _(
-                    "`{model}` can't extend images. Make the image with a GPT image model to zoom or pan.",
-                    model=spec.name,
-                )
-            )
+        check(spec.reframe_problem())
         check(spec.prompt_problem(prompt))
         params = OutpaintParams(model=spec.name, n=1, prompt=prompt, image=image, extend=extend, spoiler=spoiler)
         await self._accept(interaction, record, spec, params, style=style)

@@ -13,34 +13,30 @@ import logging
 import discord
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.billing.policy import Requester
 from bot.billing.usage import UsageLog
-from bot.db.models import Job, JobOrigin, UsageRecord
+from bot.db.models import UsageRecord
 from bot.db.usage import usage_id_of_message
-from bot.errors import InvalidRequest
-from bot.flow.admission import Admission, age_restricted, check
+from bot.flow.admission import Admission, check
 from bot.flow.catalog import ModelCatalog
 from bot.flow.conversation import Ask
 from bot.flow.job_params import EditParams, JobParams, VaryParams
 from bot.flow.locales import Locales
+from bot.flow.origin import Origin, message_requester
 from bot.flow.replies import answer_message
 from bot.flow.status import Openings
 from bot.i18n import _
 from bot.images import ModelSpec
 
-DM_UPLOAD_LIMIT = 10 * 1024 * 1024  # what Discord takes in a DM without Nitro
 log = logging.getLogger(__name__)
 
 
 def asked(spec: ModelSpec, ask: Ask) -> JobParams:
     """An edit with the message's words, or a variation without any."""
     if ask.words:
-        if not spec.edits:
-            raise InvalidRequest(_("`{model}` can't edit images. Pick a GPT image model.", model=spec.name))
+        check(spec.edit_problem())
         check(spec.prompt_problem(ask.words))
         return EditParams(model=spec.name, n=1, prompt=ask.words, image=ask.image)
-    if not (spec.variations or spec.edits):
-        raise InvalidRequest(_("`{model}` can't make variations. Pick a GPT image model.", model=spec.name))
+    check(spec.variation_problem())
     return VaryParams(model=spec.name, n=1, image=ask.image)
 
 
@@ -71,36 +67,16 @@ class MessageIntake:
         spec = self._catalog.resolve(None)
         params = asked(spec, ask)
         record.model = spec.name
-        guild_id = message.guild.id if message.guild is not None else None
-        roles = getattr(message.author, "roles", [])
-        requester = Requester(guild_id, message.channel.id, message.author.id, frozenset(r.id for r in roles))
         if ask.continues is not None:
             async with self._sessions() as session:
                 record.parent_id = await usage_id_of_message(session, ask.continues)
-        await self._admission.precheck(record, params, requester)
+        await self._admission.precheck(record, params, message_requester(message))
         status = await self._status_message(message)
         record.message_id = status.id  # it becomes the result: a reply to it finds this row at once
         await self._usage.save(record)
         try:
-            await self._admission.enqueue(
-                record,
-                spec,
-                params,
-                requester=requester,
-                locale_of=self._locales.for_settings,
-                job=Job(
-                    origin=JobOrigin.MESSAGE,
-                    guild_id=guild_id,
-                    channel_id=status.channel.id,
-                    user_id=message.author.id,
-                    application_id=application_id,
-                    interaction_token=None,
-                    message_id=status.id,
-                    attachment_limit=status.guild.filesize_limit if status.guild is not None else DM_UPLOAD_LIMIT,
-                    interaction_at=message.created_at,
-                ),
-                age_restricted=age_restricted(message.channel) and status.guild is not None,
-            )
+            origin = Origin.of_message(message, status=status, application_id=application_id, locales=self._locales)
+            await self._admission.enqueue(record, spec, params, origin)
         except Exception:
             record.message_id = None
             with contextlib.suppress(discord.HTTPException):

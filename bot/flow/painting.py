@@ -26,10 +26,9 @@ from typing import Literal
 import discord
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.billing.policy import Requester
 from bot.billing.usage import UsageLog, guild_scope, reachable_channel
 from bot.clock import Clock, aware, utcnow
-from bot.db.models import GuildSettings, Job, JobOrigin, PaintTicket, UsageRecord, UsageStatus
+from bot.db.models import PaintTicket, UsageRecord, UsageStatus
 from bot.db.painting import claim_ticket, get_ticket
 from bot.downloads import AttachmentDownloader
 from bot.errors import InvalidRequest
@@ -37,6 +36,7 @@ from bot.flow.admission import Admission, check
 from bot.flow.catalog import ModelCatalog
 from bot.flow.failures import Failures
 from bot.flow.job_params import EditParams
+from bot.flow.origin import Origin
 from bot.flow.sources import SourceImage
 from bot.i18n import Text, _
 from bot.images import control_character_problem
@@ -99,7 +99,7 @@ class PaintedEdits:
 
     def takes_markup(self) -> bool:
         """Whether the model a send is made with (the default, as `queue` resolves it) takes markup."""
-        return self._catalog.get(self._catalog.default).markup
+        return self._catalog.get(self._catalog.default).markup_problem() is None
 
     async def queue(self, ticket: PaintTicket, prompt: str, drawing: Drawing) -> Text | None:
         """The `drawing` (a mask or a markup) over the ticket's image. Returns None once queued,
@@ -109,9 +109,7 @@ class PaintedEdits:
         await self._usage.save(record)
         try:
             self._admission.check_accepting()
-            if drawing.kind == "mask" and not (spec.edits and spec.masks):
-                raise InvalidRequest(_("`{model}` doesn't take masks. Pick a GPT image model.", model=spec.name))
-            check(spec.markup_problem() if drawing.kind == "markup" else None)
+            check(spec.edit_problem(masked=drawing.kind == "mask", markup=drawing.kind == "markup"))
             check(spec.prompt_problem(prompt))
             params = EditParams(
                 model=spec.name,
@@ -121,29 +119,7 @@ class PaintedEdits:
                 mask_png=drawing.png if drawing.kind == "mask" else None,
                 markup_png=drawing.png if drawing.kind == "markup" else None,
             )
-
-            async def locale_of(_settings: GuildSettings | None) -> str:
-                return ticket.locale
-
-            await self._admission.enqueue(
-                record,
-                spec,
-                params,
-                requester=Requester(ticket.guild_id, ticket.channel_id or 0, ticket.user_id, frozenset(ticket.roles)),
-                locale_of=locale_of,
-                job=Job(
-                    origin=JobOrigin.PAINTING,
-                    guild_id=ticket.guild_id,
-                    channel_id=ticket.channel_id,
-                    user_id=ticket.user_id,
-                    application_id=ticket.application_id,
-                    interaction_token=ticket.interaction_token,
-                    message_id=None,
-                    attachment_limit=ticket.attachment_limit,
-                    interaction_at=ticket.interaction_at,
-                ),
-                age_restricted=False,
-            )
+            await self._admission.enqueue(record, spec, params, Origin.of_ticket(ticket))
         except Exception as exc:
             failure = await self._failures.record(record, exc, what=f"a painted edit for user {ticket.user_id}")
             return failure.message

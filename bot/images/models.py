@@ -156,7 +156,7 @@ class ModelSpec:
         """The size an Upscale of a `width` x `height` image asks for: twice as large, up to the
         largest the model makes, its shape kept; None on a model without custom sizes or edits, or
         for an image already at the largest."""
-        if self.custom_sizes is None or not self.edits:
+        if self.upscale_problem() is not None or self.custom_sizes is None:  # (the latter for the type checker)
             return None
         larger = self.custom_sizes.enlarged(width, height)
         return f"{larger[0]}x{larger[1]}" if larger is not None else None
@@ -190,6 +190,28 @@ class ModelSpec:
             backgrounds=", ".join(self.backgrounds),
         )
 
+    # What the model can do with images given to it: each refusal is written here, once, and every
+    # way in (a command, a reply to an image, the painting page) asks these.
+
+    def edit_problem(self, images: int = 1, *, masked: bool = False, markup: bool = False) -> Text | None:
+        """Why this model can't make an edit of `images` inputs in all (the image and its references),
+        with a mask (or a grid area) when `masked` and markup when `markup`; None when it can. A model
+        that edits takes one image at least, as the client sends it."""
+        if not self.edits:
+            return _("`{model}` can't edit images. Pick a GPT image model.", model=self.name)
+        if masked and not self.masks:
+            return _("`{model}` doesn't take masks. Leave the mask out or pick another model.", model=self.name)
+        if markup and (problem := self.markup_problem(with_mask=masked)) is not None:
+            return problem
+        if images > max(self.max_edit_images, 1):
+            return _(
+                "`{model}` takes at most {limit} images in all; you gave {count}.",
+                model=self.name,
+                limit=max(self.max_edit_images, 1),
+                count=images,
+            )
+        return None
+
     def markup_problem(self, *, with_mask: bool = False) -> Text | None:
         """Why this model can't take markup (notes drawn on a transparent overlay), or None: the
         model must take it, and a markup says where to edit, so it never comes with a mask (or a
@@ -199,6 +221,30 @@ class ModelSpec:
         if with_mask:
             return _("Send either a mask (or an area) or markup, not both: the markup already says where to edit.")
         return None
+
+    def variation_problem(self) -> Text | None:
+        """Why this model can't make variations of an image (by its own endpoint, or as an edit), or None."""
+        if self.variations or self.edits:
+            return None
+        return _("`{model}` can't make variations. Pick a GPT image model.", model=self.name)
+
+    def reframe_problem(self) -> Text | None:
+        """Why this model can't zoom out or pan (an edit whose new area is masked), or None."""
+        if self.edits and self.masks:
+            return None
+        return _(
+            "`{model}` can't extend images. Make the image with a GPT image model to zoom or pan.", model=self.name
+        )
+
+    def upscale_problem(self) -> Text | None:
+        """Why this model can't upscale (an edit at a custom size larger than the image's), or None."""
+        if self.custom_sizes is not None and self.edits:
+            return None
+        return _(
+            "`{model}` can't upscale images. Make the image with a model that takes custom sizes, "
+            "such as `gpt-image-2`.",
+            model=self.name,
+        )
 
     def result_formats(self, *, edit: bool = False) -> tuple[str, ...]:
         """What `format` offers: `image` (PNG, WebP or JPEG, as fits), and `gif` and `svg` where the

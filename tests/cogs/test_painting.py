@@ -20,6 +20,7 @@ from bot.clock import utcnow
 from bot.db.models import PaintTicket
 from tests.helpers import (
     decode,
+    finished_jobs,
     get,
     markup_png,
     mask_png,
@@ -84,6 +85,7 @@ async def test_a_scripted_send_edits_with_that_mask_and_answers_in_the_interacti
     assert alpha.getpixel((350, 50)) == 0 and alpha.getpixel((50, 250)) == 255
     rows = await usage_rows(bot, 2, delivered=True)
     assert (rows[1].command, rows[1].via, rows[1].prompt, rows[1].status) == ("edit", "paint", "a full moon", "ok")
+    assert [job.origin for job in await finished_jobs(bot)] == ["interaction", "painting"]  # /edit's, the page's
 
     status, text, _ = await post(url, "again", mask_png((400, 300), (0, 0, 10, 10)))
     assert status == 410 and "used already" in text
@@ -273,7 +275,8 @@ async def test_a_send_with_a_mask_and_a_markup_is_refused_and_the_link_kept(
     for fields in (("mask", "markup"), ("markup", "mask"), ("markup", "markup"), ()):
         status, text, _ = await post(url, "a hat", drawn, fields=fields)
         assert status == 400 and "either a mask or a markup" in text, fields
-    assert len(images_api.requests) == 1  # the /edit that offered the link
+    await usage_rows(bot)  # the /edit that offered the link finished: its call was made
+    assert len(images_api.requests) == 1  # that call alone
     status, _, _ = await post(url, "a hat", drawn, fields=("markup",))
     assert status == 200
     await images_api.wait_for_requests(2)
@@ -287,9 +290,9 @@ async def test_a_markup_for_a_model_without_markup_is_refused_before_any_call(
     url, _ = await offered_link(discord_api, bot, photo())
     status, text, _ = await post(url, "a hat", markup_png((400, 300), (0, 0, 50, 50)), fields=("markup",))
     assert status == 400 and "`gpt-image-2` doesn't take markup" in text
-    assert len(images_api.requests) == 1
-    rows = await usage_rows(bot, 2)
+    rows = await usage_rows(bot, 2)  # the /edit's finished too: its call was made
     assert (rows[1].via, rows[1].status) == ("paint", "invalid")
+    assert len(images_api.requests) == 1  # the /edit's alone
 
 
 async def test_in_a_browser_a_pen_stroke_and_a_text_note_are_the_markup(

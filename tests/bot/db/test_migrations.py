@@ -10,11 +10,11 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select, text
 
 from bot.db.engine import alembic_config, make_engine, make_sessionmaker, migrate_to_head
-from bot.db.models import Base, MemberBlock, UsageRecord
+from bot.db.models import Base, Job, JobOrigin, MemberBlock, UsageRecord
 from bot.db.safety import block_member, filter_patterns
 from bot.db.usage import recent_page
 
-HEAD = "0019"
+HEAD = "0020"
 
 
 def _diff(connection):
@@ -189,3 +189,50 @@ async def test_blocked_lists_become_blocks_for_good_and_back_on_sqlite(tmp_path)
 
 async def test_blocked_lists_become_blocks_for_good_and_back_on_postgresql(postgres_url):
     await _move_blocked_lists(postgres_url)
+
+
+async def _origins(engine) -> dict[int, str]:
+    async with make_sessionmaker(engine)() as session:
+        return {job.usage_id: job.origin for job in (await session.scalars(select(Job))).all()}
+
+
+async def _name_painting_jobs(url):
+    engine = make_engine(url)
+    at = datetime(2026, 12, 1, tzinfo=UTC)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(_upgrade_to, url, "0018")
+            stored = [(1, "interaction", 100), (2, "interaction", None), (3, "message", 300)]  # 2: the page's
+            for usage_id, origin, message_id in stored:
+                await connection.execute(
+                    sa.insert(Job.__table__).values(
+                        usage_id=usage_id,
+                        kind="edit",
+                        origin=origin,
+                        state="queued",
+                        user_id=7,
+                        locale="en-US",
+                        params={},
+                        application_id=5,
+                        interaction_token=None if origin == "message" else "token",
+                        message_id=message_id,
+                        attachment_limit=8 * 2**20,
+                        interaction_at=at,
+                        created_at=at,
+                        runs=0,
+                        waits=0,
+                    )
+                )
+        await migrate_to_head(engine)
+        # the painting page's job (an interaction's with no message of the bot's) loads as its own
+        assert await _origins(engine) == {1: JobOrigin.INTERACTION, 2: JobOrigin.PAINTING, 3: JobOrigin.MESSAGE}
+        async with engine.begin() as connection:
+            await connection.run_sync(_downgrade_to, url, "0018")
+        assert await _origins(engine) == {1: "interaction", 2: "interaction", 3: "message"}
+    finally:
+        await engine.dispose()
+
+
+async def test_painting_jobs_get_their_own_origin_and_back_on_sqlite_and_postgresql(tmp_path, postgres_url):
+    for url in (f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", postgres_url):
+        await _name_painting_jobs(url)

@@ -88,3 +88,43 @@ def test_markup_rules():
 )
 def test_upscale_doubles_the_size_up_to_the_models_largest_keeping_the_shape(model, image, upscaled):
     assert ModelRegistry().get(model).upscale_size(*image) == upscaled
+
+
+def test_edit_rules_each_refusal_once():
+    """Whether a model edits, takes masks, markup and how many inputs; each refusal says which."""
+    registry = ModelRegistry()
+    assert registry.get("gpt-image-2").edit_problem(16, masked=True) is None
+    assert registry.get("gpt-image-2.6-flare").edit_problem(markup=True) is None
+    assert str(registry.get("dall-e-3").edit_problem()) == "`dall-e-3` can't edit images. Pick a GPT image model."
+    assert "`someone-elses-model` can't edit images" in str(registry.get("someone-elses-model").edit_problem())
+    assert (
+        str(registry.get("gpt-image-2").edit_problem(17))
+        == "`gpt-image-2` takes at most 16 images in all; you gave 17."
+    )
+    assert registry.get("dall-e-2").edit_problem(masked=True) is None
+    assert "takes at most 1 images" in str(registry.get("dall-e-2").edit_problem(2))
+    assert "`gpt-image-2` doesn't take markup" in str(registry.get("gpt-image-2").edit_problem(markup=True))
+    assert "not both" in str(registry.get("gpt-image-2.6-flare").edit_problem(masked=True, markup=True))
+    unmasked = ModelRegistry({"local-sd": ModelOverride(edits=True)}).get("local-sd")
+    assert "`local-sd` doesn't take masks" in str(unmasked.edit_problem(masked=True))
+    assert unmasked.edit_problem() is None  # a model that edits takes one image, as the client sends it
+    assert "at most 1 images" in str(unmasked.edit_problem(2))
+
+
+def test_variation_reframe_and_upscale_rules():
+    registry = ModelRegistry()
+    assert registry.get("dall-e-2").variation_problem() is None  # its own endpoint
+    assert registry.get("gpt-image-2").variation_problem() is None  # as an edit
+    assert "`dall-e-3` can't make variations" in str(registry.get("dall-e-3").variation_problem())
+    assert registry.get("gpt-image-1.5").reframe_problem() is None
+    assert "`dall-e-3` can't extend images" in str(registry.get("dall-e-3").reframe_problem())
+    unmasked = ModelRegistry({"local-sd": ModelOverride(edits=True)}).get("local-sd")
+    assert "can't extend images" in str(unmasked.reframe_problem())
+    assert registry.get("gpt-image-2").upscale_problem() is None
+    assert "`gpt-image-1.5` can't upscale images" in str(registry.get("gpt-image-1.5").upscale_problem())
+    assert "can't upscale images" in str(registry.get("dall-e-2").upscale_problem())
+
+
+def test_the_refusals_are_translated():
+    refusal = ModelRegistry().get("dall-e-3").edit_problem()
+    assert refusal is not None and refusal.render("zh-CN") == "`dall-e-3` 无法编辑图片。请选择 GPT 图片模型。"
