@@ -30,14 +30,14 @@ from bot.callwindow import CallWindow
 from bot.clock import SystemClock
 from bot.config import Config
 from bot.config.sections import DiscordConfig
-from bot.db.engine import answers, make_engine, make_sessionmaker, migrate_to_head
+from bot.db.engine import is_reachable, make_engine, make_sessionmaker, migrate_to_head
+from bot.flow.answers import MemberAnswers, missing_permissions
 from bot.flow.conversation import Conversation
 from bot.flow.describe import Describer
 from bot.flow.flags import FlagAlerts
 from bot.flow.locales import Locales
 from bot.flow.notices import ModeratorNotices
 from bot.flow.pipeline import Pipeline
-from bot.flow.replies import MemberReplies, missing_permissions
 from bot.flow.status import Openings, StatusSender
 from bot.i18n import CatalogueTranslator
 from bot.jobs.runner import Runner
@@ -51,9 +51,9 @@ from bot.surface.history import HistoryPages
 from bot.surface.invite import invite_url
 from bot.surface.pages import Pages
 from bot.surface.paint_web import PaintServer
+from bot.surface.result_actions import BUTTON_COMMANDS, ResultActions
 from bot.surface.result_view import ResultButtons
 from bot.surface.usage_book import RecentRequests, UsageReports
-from bot.surface.views import BUTTON_COMMANDS, ResultActions
 from cogs.blend import Blend
 from cogs.describe import Describe
 from cogs.edit import Edit
@@ -186,7 +186,7 @@ class ImageBot(commands.AutoShardedBot):
         if self.paint_server is not None:
             await self.paint_server.start()
         if self.config.metrics.listen:
-            checks = {"gateway": self._gateway_connected, "database": partial(answers, self.db_engine)}
+            checks = {"gateway": self._gateway_connected, "database": partial(is_reachable, self.db_engine)}
             self.metrics_server = MetricsServer(self.metrics, checks, listen=self.config.metrics.listen)
             await self.metrics_server.start()
 
@@ -236,8 +236,8 @@ class ImageBot(commands.AutoShardedBot):
             channel=self.get_partial_messageable,
         )
         buttons = ResultButtons(actions)
-        replies = self._member_replies(buttons)
-        notices = ModeratorNotices(replies, found.locales)
+        answers = self._member_answers(buttons)
+        notices = ModeratorNotices(answers, found.locales)
         flag_buttons = FlagButtons(
             FlagActions(
                 sessions=sessions,
@@ -249,14 +249,14 @@ class ImageBot(commands.AutoShardedBot):
         )
         flags = FlagAlerts(
             sessions=sessions,
-            replies=replies,
+            answers=answers,
             locales=found.locales,
             views=flag_buttons,
             clock=self.clock,
             flags_before_block=config.limits.flags_before_block,
             flag_window=timedelta(days=config.limits.flag_window_days),
         )
-        status = self._status_sender(replies, found.runner, found.openings)
+        status = self._status_sender(answers, found.runner, found.openings)
         screening = screener(config, http, found.threads)
         references = reference_store(
             config,
@@ -277,7 +277,7 @@ class ImageBot(commands.AutoShardedBot):
             failures=found.failures,
             metrics=self.metrics,
             clock=self.clock,
-            replies=replies,
+            answers=answers,
             views=buttons,
             lacking=lambda channel_id: missing_permissions(self.get_channel(channel_id)),
             notices=notices,
@@ -342,9 +342,9 @@ class ImageBot(commands.AutoShardedBot):
         retention = Retention(sessions, self.clock, every_minutes=config.database.prune_every_minutes)
         return Parts(found.runner, pipeline, status, retention)
 
-    def _member_replies(self, buttons: ResultButtons) -> MemberReplies:
+    def _member_answers(self, buttons: ResultButtons) -> MemberAnswers:
         """How members are answered: the interaction's webhook, the channel, their DMs."""
-        return MemberReplies(
+        return MemberAnswers(
             webhook=self._interaction_webhook,
             channel=self.get_partial_messageable,
             dm=self._dm_channel,
@@ -353,9 +353,9 @@ class ImageBot(commands.AutoShardedBot):
             lifetime=timedelta(minutes=self.config.jobs.interaction_minutes),
         )
 
-    def _status_sender(self, replies: MemberReplies, runner: Runner, openings: Openings) -> StatusSender:
+    def _status_sender(self, answers: MemberAnswers, runner: Runner, openings: Openings) -> StatusSender:
         return StatusSender(
-            replies,
+            answers,
             self.clock,
             runner.waiting,
             self.calls,

@@ -1,6 +1,6 @@
 """Building the bot's parts from its config, in named steps: the provider and whose key pays, the
 queue's runner, the request flow, screening, the painting page and the job pipeline. None of it
-needs the Discord client; `app.py` adds what does (replies, views, cogs) and starts nothing here.
+needs the Discord client; `app.py` adds what does (answers, views, cogs) and starts nothing here.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from bot.db.jobs import Caps
 from bot.downloads import DISCORD_CDN_HOSTS, AttachmentDownloader
 from bot.flow.accounts import Accounts
 from bot.flow.admission import Admission
+from bot.flow.answers import AnswerViews, MemberAnswers
 from bot.flow.catalog import ModelCatalog
 from bot.flow.delivery import Delivery
 from bot.flow.describe import Describer, Describing
@@ -38,7 +39,6 @@ from bot.flow.painting import PAGE_IMAGES_BYTES, PageImages, PaintedEdits, Paint
 from bot.flow.pipeline import Pipeline
 from bot.flow.production import Production
 from bot.flow.references import ReferenceLimits, References
-from bot.flow.replies import MemberReplies, ReplyViews
 from bot.flow.screening import Screener
 from bot.flow.status import Openings, StatusSender
 from bot.flow.styles import Styles
@@ -427,8 +427,8 @@ def job_pipeline(
     failures: Failures,
     metrics: Metrics,
     clock: Clock,
-    replies: MemberReplies,
-    views: ReplyViews,
+    answers: MemberAnswers,
+    views: AnswerViews,
     lacking: Callable[[int], list[str]],
     notices: ModeratorNotices,
     flags: FlagAlerts,
@@ -443,7 +443,7 @@ def job_pipeline(
         sessions=sessions,
         policy=policy,
         threads=threads,
-        replies=replies,
+        answers=answers,
         views=views,
         lacking=lacking,
         notices=notices,
@@ -455,7 +455,7 @@ def job_pipeline(
     return Pipeline(
         models=models,
         status=status,
-        replies=replies,
+        answers=answers,
         production=Production(
             downloads=downloads,
             threads=threads,

@@ -12,7 +12,7 @@ from bot.config import ConfigError, load_config, parse_config
 from bot.flow.result_message import MESSAGE_LIMIT, quote, render_result
 from bot.i18n import Text
 from bot.images import GeneratedImage, ImagesResult, ModelRegistry
-from bot.surface.views import CUSTOM_ID_TEMPLATES
+from bot.surface.result_actions import CUSTOM_ID_TEMPLATES
 
 MODELS = ModelRegistry()
 SPECS = [MODELS.get(name) for name in ("gpt-image-2", "gpt-image-1-mini", "dall-e-3", "dall-e-2", "acme-unknown")]

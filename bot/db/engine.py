@@ -116,7 +116,7 @@ async def migrate_to_head(engine: AsyncEngine) -> None:
         await connection.run_sync(_upgrade, url)
 
 
-async def answers(engine: AsyncEngine) -> bool:
+async def is_reachable(engine: AsyncEngine) -> bool:
     """Whether the database runs a query (the health check); raises when it cannot."""
     async with engine.connect() as connection:
         await connection.execute(text("SELECT 1"))

@@ -27,9 +27,9 @@ from bot.clock import Clock, aware
 from bot.db.models import DeliveryOutcome, Job, KeptResult, ResultPreview, UsageRecord, UsageStatus
 from bot.db.results import held_for, keep, keep_held, log_attempt, release_held
 from bot.db.usage import claim_settlement
+from bot.flow.answers import AnswerTarget, AnswerViews, MemberAnswers
 from bot.flow.job_params import GenerateParams, JobParams, RunningJob
 from bot.flow.notices import ModeratorNotices
-from bot.flow.replies import MemberReplies, ReplyTarget, ReplyViews
 from bot.flow.result_message import as_files, dimensions_of, encode, render_result, sent_smaller
 from bot.flow.sources import image_attachments
 from bot.i18n import _
@@ -61,8 +61,8 @@ class Delivery:
         sessions: async_sessionmaker[AsyncSession],
         policy: Policy,
         threads: BoundedThreads,
-        replies: MemberReplies,
-        views: ReplyViews,
+        answers: MemberAnswers,
+        views: AnswerViews,
         lacking: Callable[[int], list[str]],
         notices: ModeratorNotices,
         clock: Clock,
@@ -76,7 +76,7 @@ class Delivery:
         self._sessions = sessions
         self._policy = policy
         self._threads = threads
-        self._replies = replies
+        self._answers = answers
         self._views = views
         self._lacking = lacking
         self._notices = notices
@@ -182,7 +182,7 @@ class Delivery:
                 "hours: press the button or run /results to get them.",
                 hours=hours,
             )
-            if not await self._replies.tell(job, notice.render(job.locale), self._views.kept(job.locale)):
+            if not await self._answers.tell(job, notice.render(job.locale), self._views.kept(job.locale)):
                 log.warning("kept the images of job %s; its member could not be told", job.id)
         await self._record(record, attempts, unheld if message is None else [], preview)
 
@@ -193,7 +193,7 @@ class Delivery:
         large; returns the row's delivery status and the message that has the images. The row
         itself is left alone: it may be in the settling session still."""
         job, params, spec = running.job, running.params, running.spec
-        target: ReplyTarget | None = self._replies.target(job)
+        target: AnswerTarget | None = self._answers.target(job)
         limit = job.attachment_limit
         lacking: list[str] = []  # the permissions a refusal in the channel showed the bot lacks
 
@@ -263,7 +263,7 @@ class Delivery:
             permissions=", ".join(lacking),
         ).render(job.locale)
 
-    def _next_target(self, target: ReplyTarget, error: discord.HTTPException, job: Job) -> ReplyTarget | None:
+    def _next_target(self, target: AnswerTarget, error: discord.HTTPException, job: Job) -> AnswerTarget | None:
         """Where to try after `target` failed: the channel when the reply is gone, the member's
         DMs when every other route is closed, then nowhere (the images are kept). A 429 that
         discord.py gave up on is a block of the bot's address (Cloudflare's): no route would pass,
@@ -271,8 +271,8 @@ class Delivery:
         if error.status == 429 or target.route == "dm":
             return None
         if target.route == "reply" and error.code in GONE and job.channel_id is not None:
-            return self._replies.fallback(job, "channel")
-        return self._replies.fallback(job, "dm")
+            return self._answers.fallback(job, "channel")
+        return self._answers.fallback(job, "dm")
 
     async def _kept(self, running: RunningJob, record: UsageRecord, result: ImagesResult) -> list[KeptResult]:
         """The result's images as rows to hold (identified in worker threads, not re-encoded)."""

@@ -20,8 +20,8 @@ from bot.clock import Clock
 from bot.db.models import Job, UsageRecord
 from bot.db.policy import get_settings
 from bot.db.safety import block_member, flags_since
+from bot.flow.answers import MemberAnswers
 from bot.flow.locales import Locales
-from bot.flow.replies import MemberReplies
 from bot.flow.result_message import quote
 from bot.i18n import Text, _
 
@@ -60,7 +60,7 @@ class FlagAlerts:
         self,
         *,
         sessions: async_sessionmaker[AsyncSession],
-        replies: MemberReplies,
+        answers: MemberAnswers,
         locales: Locales,
         views: FlagViews,
         clock: Clock,
@@ -68,7 +68,7 @@ class FlagAlerts:
         flag_window: timedelta,
     ) -> None:
         self._sessions = sessions
-        self._replies = replies
+        self._answers = answers
         self._locales = locales
         self._views = views
         self._clock = clock
@@ -106,7 +106,7 @@ class FlagAlerts:
             locale = await self._locales.of_guild(record.guild_id)
             text = notice_text(record, locale, strikes=strikes if blocked else None)
             view = self._views.flag_notice(record.id, deletable=deletable, locale=locale)
-            await self._replies.post_notice(settings.alert_channel_id, text, view=view)
+            await self._answers.post_notice(settings.alert_channel_id, text, view=view)
         if not blocked:
             return None
         return _(

@@ -17,12 +17,12 @@ from bot.billing.usage import UsageLog
 from bot.db.models import UsageRecord
 from bot.db.usage import usage_id_of_message
 from bot.flow.admission import Admission, check
+from bot.flow.answers import answer_message
 from bot.flow.catalog import ModelCatalog
 from bot.flow.conversation import Ask
 from bot.flow.job_params import EditParams, JobParams, VaryParams
 from bot.flow.locales import Locales
 from bot.flow.origin import Origin, message_requester
-from bot.flow.replies import answer_message
 from bot.flow.status import Openings
 from bot.i18n import _
 from bot.images import ModelSpec

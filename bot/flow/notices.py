@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from bot.billing.policy import ModeratorNotice
+from bot.flow.answers import MemberAnswers
 from bot.flow.locales import Locales
-from bot.flow.replies import MemberReplies
 
 
 class ModeratorNotices:
-    def __init__(self, replies: MemberReplies, locales: Locales) -> None:
-        self._replies = replies
+    def __init__(self, answers: MemberAnswers, locales: Locales) -> None:
+        self._answers = answers
         self._locales = locales
 
     async def post(self, guild_id: int, notice: ModeratorNotice) -> None:
         """Post the notice; a failure is logged, never raised."""
-        await self._replies.post_notice(notice.channel_id, notice.render(await self._locales.of_guild(guild_id)))
+        await self._answers.post_notice(notice.channel_id, notice.render(await self._locales.of_guild(guild_id)))

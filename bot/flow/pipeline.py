@@ -11,13 +11,13 @@ from bot.clock import Clock, aware
 from bot.db.models import Job, UsageRecord
 from bot.errors import Flagged
 from bot.flow.accounts import Account, Accounts
+from bot.flow.answers import MemberAnswers
 from bot.flow.delivery import Delivery
 from bot.flow.failures import Failures
 from bot.flow.flags import FlagAlerts
 from bot.flow.job_params import RunningJob, params_of
 from bot.flow.notices import ModeratorNotices
 from bot.flow.production import Production
-from bot.flow.replies import MemberReplies
 from bot.flow.screening import Screener
 from bot.flow.status import Status, StatusSender
 from bot.i18n import Text, _
@@ -46,7 +46,7 @@ class Pipeline:
         delivery: Delivery,
         failures: Failures,
         notices: ModeratorNotices,
-        replies: MemberReplies,
+        answers: MemberAnswers,
         status: StatusSender,
         metrics: Metrics,
         clock: Clock,
@@ -63,13 +63,13 @@ class Pipeline:
         self._delivery = delivery
         self._failures = failures
         self._notices = notices
-        self._replies = replies
+        self._answers = answers
         self._status = status
         self._metrics = metrics
         self._clock = clock
 
     def answerable(self, job: Job) -> bool:
-        return self._replies.answerable(job)
+        return self._answers.answerable(job)
 
     def _running(self, job: Job) -> RunningJob:
         """The job with its params read, once, and its model; a damaged row raises DamagedJob."""
@@ -110,7 +110,7 @@ class Pipeline:
             finally:
                 provider_done()
                 self._metrics.provider_called(job.kind, self._clock.monotonic() - called)
-            await self._status.settle(job.id)
+            await self._status.stop_updates(job.id)
             record = await row
             record.paid_by = account.paid_by
             if screenings:
@@ -196,16 +196,16 @@ class Pipeline:
     async def _told(self, job: Job, told: list[Text]) -> None:
         """The member told `told`, in place of their status (cleared first, so that no status
         edit lands on top)."""
-        await self._status.settle(job.id)
-        await self._replies.tell(job, " ".join(text.render(job.locale) for text in told))
+        await self._status.stop_updates(job.id)
+        await self._answers.tell(job, " ".join(text.render(job.locale) for text in told))
 
     async def redeliver(self, job: Job) -> bool:
         """A settled job after a crash: its held images delivered, nothing made or charged again."""
         record = await self._delivery.usage_row(job)
         return await self._delivery.redeliver(self._running(job), record)
 
-    async def settle(self, job: Job) -> None:
-        await self._status.settle(job.id)
+    async def stop_updates(self, job: Job) -> None:
+        await self._status.stop_updates(job.id)
 
     async def tell(self, job: Job, message: Text) -> None:
         await self._told(job, [message])

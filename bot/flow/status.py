@@ -1,15 +1,15 @@
-"""Members' status replies, paced and coalesced, sent by one task of their own.
+"""Members' status messages, paced and coalesced, sent by one task of their own.
 
 A job's status (its place in line, "working", a partial image) is only recorded when it
-changes; the sender edits each member's reply at most once every `every` seconds, a newer
+changes; the sender edits each member's status message at most once every `every` seconds, a newer
 status replacing an unsent older one, and only while the bot's REST calls of the last second
 (all of them, counted by `CallWindow`) leave room under the bot-wide budget, after one call is
 set aside for each job in flight: its result goes out unpaced, and may come at any moment.
 A member's message is answered by a new bot message (a bot-token call, bound by Discord's 50 a
 second like the edits): those first answers wait their turn in `Openings`, served first, in the
 order they came, from the same budget. Places far back are shown coarsely ("among the next
-200"), so a long queue draining does not edit every reply on every step. Nothing here is
-awaited by the loop that starts jobs, and a result is never held back: `settle` drops what is
+200"), so a long queue draining does not edit every status message on every step. Nothing here is
+awaited by the loop that starts jobs, and a result is never held back: `stop_updates` drops what is
 unsent and waits only for an edit in flight.
 """
 
@@ -28,7 +28,7 @@ import discord
 from bot.callwindow import CallWindow
 from bot.clock import Clock
 from bot.db.models import Job
-from bot.flow.replies import MemberReplies
+from bot.flow.answers import MemberAnswers
 from bot.i18n import Text, _
 from bot.jobs.work import Waiting
 
@@ -117,7 +117,7 @@ class Openings:
 
 
 @dataclass
-class _Reply:
+class _JobStatus:
     job: Job
     pending: Status | None = None
     latest: Status | None = None
@@ -128,7 +128,7 @@ class _Reply:
 class StatusSender:
     def __init__(
         self,
-        replies: MemberReplies,
+        answers: MemberAnswers,
         clock: Clock,
         waiting: Callable[[], Iterable[Waiting]],
         calls: CallWindow,
@@ -142,7 +142,7 @@ class StatusSender:
         counts all of the bot's REST calls; `in_flight` is how many jobs are running or
         delivering, each owed a call for its result; `openings` are the first answers to
         members' messages, served ahead of edits."""
-        self._replies = replies
+        self._answers = answers
         self.openings = openings or Openings()
         self._clock = clock
         self._waiting = waiting
@@ -150,61 +150,61 @@ class StatusSender:
         self._calls = calls
         self._in_flight = in_flight
         self._budget = int(calls_per_second)
-        self._replies_by_job: dict[int, _Reply] = {}
+        self._statuses_by_job: dict[int, _JobStatus] = {}
         self.tick_seconds = max(0.02, min(0.5, every / 4))
 
     def show(self, job: Job, status: Status) -> None:
         """Record the job's newest status; it replaces an unsent older one."""
-        reply = self._replies_by_job.setdefault(job.id, _Reply(job))
-        reply.pending = None if status == reply.latest else status
+        entry = self._statuses_by_job.setdefault(job.id, _JobStatus(job))
+        entry.pending = None if status == entry.latest else status
 
-    def due(self, now: float) -> list[tuple[_Reply, Status]]:
-        """What to send now: queue places read afresh, then each reply whose turn has come,
+    def due(self, now: float) -> list[tuple[_JobStatus, Status]]:
+        """What to send now: queue places read afresh, then each entry whose turn has come,
         longest waiting first, as far as the call budget goes. Edits still under way count
         against it too: on a busy loop their calls may not have started yet. So does one call for
         each job in flight, kept for its result."""
         for waiting in self._waiting():
             self.show(waiting.job, queue_status(waiting.position, waiting.recovered))
-        sending = sum(1 for reply in self._replies_by_job.values() if reply.sending is not None)
+        sending = sum(1 for entry in self._statuses_by_job.values() if entry.sending is not None)
         room = self._budget - self._calls.count(now) - sending - self._in_flight() - self.openings.under_way
         room = max(0, room)
         room -= self.openings.grant(room)
         ready = [
-            reply
-            for reply in self._replies_by_job.values()
-            if reply.pending is not None and reply.sending is None and reply.next_at <= now
+            entry
+            for entry in self._statuses_by_job.values()
+            if entry.pending is not None and entry.sending is None and entry.next_at <= now
         ]
-        ready.sort(key=lambda reply: reply.next_at)
+        ready.sort(key=lambda entry: entry.next_at)
         sends = []
-        for reply in ready[:room]:
-            assert reply.pending is not None
-            sends.append((reply, reply.pending))
-            reply.latest, reply.pending, reply.next_at = reply.pending, None, now + self._every
+        for entry in ready[:room]:
+            assert entry.pending is not None
+            sends.append((entry, entry.pending))
+            entry.latest, entry.pending, entry.next_at = entry.pending, None, now + self._every
         return sends
 
-    async def settle(self, job_id: int) -> None:
+    async def stop_updates(self, job_id: int) -> None:
         """Forget the job's statuses before its result or failure is shown: drop what is unsent,
         and wait for an edit already under way so that it cannot land on top of the result."""
-        reply = self._replies_by_job.pop(job_id, None)
-        if reply is not None and reply.sending is not None:
-            await asyncio.wait([reply.sending])
+        entry = self._statuses_by_job.pop(job_id, None)
+        if entry is not None and entry.sending is not None:
+            await asyncio.wait([entry.sending])
 
     async def run(self) -> None:
         """Send what is due, once a tick, until cancelled."""
         while True:
             self.openings.arrived.clear()
             try:
-                for reply, status in self.due(self._clock.monotonic()):
-                    reply.sending = asyncio.create_task(self._send(reply, status), name=f"status-{reply.job.id}")
+                for entry, status in self.due(self._clock.monotonic()):
+                    entry.sending = asyncio.create_task(self._send(entry, status), name=f"status-{entry.job.id}")
             except Exception:
                 log.exception("the status sender hit an error; it carries on at the next tick")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.openings.arrived.wait(), self.tick_seconds)
 
-    async def _send(self, reply: _Reply, status: Status) -> None:
-        job = reply.job
+    async def _send(self, entry: _JobStatus, status: Status) -> None:
+        job = entry.job
         try:
-            await self._replies.edit_status(
+            await self._answers.edit_status(
                 job,
                 status.render(job.locale),
                 cancellable=status.cancellable,
@@ -214,13 +214,13 @@ class StatusSender:
         except discord.HTTPException as exc:
             log.warning("could not update the status of job %s (HTTP %s)", job.id, exc.status)
         finally:
-            reply.sending = None
+            entry.sending = None
 
     async def close(self) -> None:
         """Wait for edits under way (they are short), and forget the rest."""
         self.openings.release_all()
-        sending = [reply.sending for reply in self._replies_by_job.values() if reply.sending is not None]
-        self._replies_by_job.clear()
+        sending = [entry.sending for entry in self._statuses_by_job.values() if entry.sending is not None]
+        self._statuses_by_job.clear()
         with contextlib.suppress(asyncio.CancelledError):
             if sending:
                 await asyncio.wait(sending)

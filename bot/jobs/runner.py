@@ -125,7 +125,7 @@ class Runner:
         else:
             removed = self._queue.remove(job.id) is not None
         if removed:
-            await self._work.settle(job)
+            await self._work.stop_updates(job)
             await self._records.end_unrun(
                 job, JobState.CANCELLED, UsageStatus.CANCELLED, "cancelled", "cancelled by a member"
             )
@@ -180,7 +180,7 @@ class Runner:
                 self._places = await shared.places()
                 for job in mine:
                     if job.id not in self._places and self._submitted.pop(job.id, None) is not None:
-                        await self._work.settle(job)  # another process took it: stop showing its place
+                        await self._work.stop_updates(job)  # another process took it: stop showing its place
             except Exception:
                 log.exception("the job runner hit an error; it carries on at its next look")
             with contextlib.suppress(TimeoutError):

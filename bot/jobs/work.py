@@ -39,7 +39,7 @@ class JobWork(Protocol):
         """Tell the member about their job, in place of any status."""
         ...
 
-    async def settle(self, job: Job) -> None:
+    async def stop_updates(self, job: Job) -> None:
         """Stop showing the job's status: it is about to end without running."""
         ...
 

@@ -17,9 +17,9 @@ from discord import app_commands
 from bot.billing.usage import command_name, record_for
 from bot.db.models import UsageRecord
 from bot.errors import CannotAnswer
+from bot.flow.answers import REFUSAL_SECONDS, answer_message
 from bot.flow.failures import Failures, describe_failure
 from bot.flow.locales import Locales
-from bot.flow.replies import REFUSAL_SECONDS, answer_message
 
 log = logging.getLogger(__name__)
 

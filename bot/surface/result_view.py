@@ -12,8 +12,8 @@ import discord
 
 from bot.flow.intake import REFRAMES
 from bot.flow.sources import is_drawing
+from bot.surface.result_actions import ResultActions
 from bot.surface.result_items import CancelButton, KeptButton, ResultButton, bound
-from bot.surface.views import ResultActions
 
 BUTTONS_PER_ROW = 5
 

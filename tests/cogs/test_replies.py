@@ -9,7 +9,7 @@ from PIL import Image
 
 from bot.clock import utcnow
 from bot.db.safety import block_member
-from bot.flow.replies import missing_permissions
+from bot.flow.answers import missing_permissions
 from tests.helpers import answer_to, settings, usage_rows
 from tests.standins.discord_data import ChannelOption, UserOption, user_payload
 from tests.standins.discord_messages import ATTACH_FILES, READ_MESSAGE_HISTORY, SEND_MESSAGES

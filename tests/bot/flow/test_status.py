@@ -23,7 +23,7 @@ class FakeClock:
         return self.seconds
 
 
-class Replies:
+class RecordedAnswers:
     def __init__(self) -> None:
         self.edits: list[tuple[int, str]] = []
 
@@ -40,7 +40,7 @@ def sender(waiting, *, every=5.0, calls=40.0, in_flight=None):
     window = CallWindow(clock)
     in_flight = in_flight if in_flight is not None else [0]
     status = StatusSender(
-        Replies(), clock, lambda: waiting, window, lambda: in_flight[0], every=every, calls_per_second=calls
+        RecordedAnswers(), clock, lambda: waiting, window, lambda: in_flight[0], every=every, calls_per_second=calls
     )
     status.window = window
     return status, clock
@@ -128,10 +128,10 @@ def test_status_edits_leave_a_call_for_the_result_of_every_job_in_flight():
     assert len(status.due(clock.monotonic())) == 40
 
 
-async def test_settle_drops_unsent_statuses():
+async def test_stop_updates_drops_unsent_statuses():
     status, clock = sender([])
     status.show(job(1), Status((_("🎨 Working on it…"),)))
-    await status.settle(1)
+    await status.stop_updates(1)
     assert status.due(clock.monotonic()) == []
 
 
@@ -142,7 +142,7 @@ async def test_sending_edits_the_reply_and_a_repeat_is_not_sent_again():
         await status._send(reply, shown)
     clock.seconds += 1
     assert status.due(clock.monotonic()) == []
-    assert status._replies.edits == [(1, queue_status(2, False).render("en-US"))]
+    assert status._answers.edits == [(1, queue_status(2, False).render("en-US"))]
 
 
 @pytest.mark.parametrize("every", [0.0, 5.0, 60.0])

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import discord
 
-from bot.flow.replies import ANSWER_PERMISSIONS
+from bot.flow.answers import ANSWER_PERMISSIONS
 from bot.surface.invite import BOT_PERMISSIONS, invite_url
 
 

@@ -24,7 +24,7 @@ NO_PINGS = discord.AllowedMentions.none()
 REFUSAL_SECONDS = 60.0  # a refusal in a channel goes after this long
 
 
-class ReplyViews(Protocol):
+class AnswerViews(Protocol):
     """The buttons under a reply; the Discord surface builds them."""
 
     def result(
@@ -110,8 +110,8 @@ def only_member(user_id: int) -> discord.AllowedMentions:
 ORIGINAL = cast(int, "@original")
 
 
-class ReplyTarget(ABC):
-    """Where a job's member is answered, worked out once from the job (`MemberReplies.target`):
+class AnswerTarget(ABC):
+    """Where a job's member is answered, worked out once from the job (`MemberAnswers.target`):
     `edit` shows a status there, `send` posts the result, `tell` leaves a note in their place.
     `route` names it in the delivery's attempts: "reply" (where the member asked), "channel" or
     "dm"."""
@@ -143,7 +143,7 @@ class ReplyTarget(ABC):
         discord.HTTPException."""
 
 
-class OwnMessage(ReplyTarget):
+class OwnMessage(AnswerTarget):
     """The bot's own message answering a member's message: edited into each status, the result,
     or a note that mentions only the member (a note without buttons goes in a minute)."""
 
@@ -168,7 +168,7 @@ class OwnMessage(ReplyTarget):
         )
 
 
-class _Webhook(ReplyTarget):
+class _Webhook(AnswerTarget):
     """Answers through a live interaction's webhook."""
 
     def __init__(self, user_id: int, hook: discord.Webhook) -> None:
@@ -229,7 +229,7 @@ class FollowUp(_Webhook):
         await self._private(text, view)
 
 
-class ChannelMessage(ReplyTarget):
+class ChannelMessage(AnswerTarget):
     """A new message in the job's channel that mentions only the member: no status."""
 
     route: ClassVar[str] = "channel"
@@ -253,7 +253,7 @@ class ChannelMessage(ReplyTarget):
             await self._channel.send(self.addressed(text), view=view, allowed_mentions=only_member(self.user_id))
 
 
-class DirectMessages(ReplyTarget):
+class DirectMessages(AnswerTarget):
     """A new message in the member's DMs: no status."""
 
     route: ClassVar[str] = "dm"
@@ -275,14 +275,14 @@ class DirectMessages(ReplyTarget):
             await channel.send(text, view=view, allowed_mentions=NO_PINGS)
 
 
-class MemberReplies:
+class MemberAnswers:
     def __init__(
         self,
         *,
         webhook: Callable[[dict[str, Any]], discord.Webhook],
         channel: Callable[[int], discord.PartialMessageable],
         dm: Callable[[int], Awaitable[discord.abc.Messageable]],
-        views: ReplyViews,
+        views: AnswerViews,
         clock: Clock,
         lifetime: timedelta,
     ) -> None:
@@ -297,7 +297,7 @@ class MemberReplies:
         self._clock = clock
         self._lifetime = lifetime
 
-    def target(self, job: Job) -> ReplyTarget:
+    def target(self, job: Job) -> AnswerTarget:
         """Where the member is answered now: a message's job by the bot's own message; an
         interaction's, while its token lives, by its response (or a follow-up, for the painting
         page's, which has none); after that by a channel message, or in their DMs where the job
@@ -311,7 +311,7 @@ class MemberReplies:
             return InteractionResponse(job.user_id, hook, job.message_id or ORIGINAL)
         return self.fallback(job, "channel") or DirectMessages(job.user_id, self._dm)
 
-    def fallback(self, job: Job, route: str) -> ReplyTarget | None:
+    def fallback(self, job: Job, route: str) -> AnswerTarget | None:
         """The target of `route` ("channel" or "dm") for when the answer where the member asked
         is closed; None for a channel the job does not have."""
         if route == "dm":

@@ -9,13 +9,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.db.models import Job, JobOrigin
-from bot.flow.replies import (
+from bot.flow.answers import (
     REFUSAL_SECONDS,
     ChannelMessage,
     DirectMessages,
     FollowUp,
     InteractionResponse,
-    MemberReplies,
+    MemberAnswers,
     OwnMessage,
 )
 
@@ -66,11 +66,11 @@ class Views:
         return f"cancel {job_id}"
 
 
-def replies(calls: list[tuple], after: timedelta = timedelta(0)) -> MemberReplies:
+def replies(calls: list[tuple], after: timedelta = timedelta(0)) -> MemberAnswers:
     async def dm(user_id: int):
         return Recorder(f"dm {user_id}", calls)
 
-    return MemberReplies(
+    return MemberAnswers(
         webhook=lambda payload: Recorder(f"webhook {payload['token']}", calls),  # type: ignore[arg-type,return-value]
         channel=lambda channel_id: Channel(f"channel {channel_id}", calls),  # type: ignore[arg-type,return-value]
         dm=dm,  # type: ignore[arg-type]
