@@ -354,3 +354,15 @@ async def rows_when(condition, url: str, timeout: float = 60.0):  # type: ignore
 async def wait_queued(discord_api, state, text="In the queue"):  # type: ignore[no-untyped-def]
     """The interaction's reply once it says `text` (a job's status)."""
     return await discord_api.wait_for(lambda: state.original and text in state.original.text and state.original)
+
+
+def images_config_file(folder: Path, discord_api, base_url: str, images: str) -> Path:
+    """A config file in `folder` for the Discord stand-in and the images server at `base_url`, on a SQLite
+    file there; `images` is more of the [images] table."""
+    path = folder / "config.toml"
+    path.write_text(
+        f'[discord]\napi_base_url = "{discord_api.api_base_url}"\ngateway_url = "{discord_api.gateway_url}"\n'
+        f'[images]\nbase_url = "{base_url}"\n{images}\n'
+        f'[database]\nurl = "sqlite+aiosqlite:///{folder / "imagebot.db"}"\n'
+    )
+    return path

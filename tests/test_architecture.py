@@ -1,5 +1,7 @@
 """The package's import graph: no module imports itself back through any chain of imports; and the
-tests' layout: no test module imports another, and each module with logic has its unit test file."""
+tests' layout: no test module imports another, each module with logic has its unit test file, the unit
+tests under tests/bot/ never start the bot, and the scenarios through the real bot are in a feature's
+folder under tests/e2e/."""
 
 import ast
 from pathlib import Path
@@ -102,12 +104,15 @@ AWAITING_UNIT_TESTS = {
     "bot/images/payloads.py",
     "bot/images/results.py",
     "bot/jobs/records.py",
+    "bot/jobs/runner.py",
     "bot/jobs/shared.py",
     "bot/jobs/work.py",
     "bot/logs.py",
+    "bot/metrics.py",
     "bot/preflight/__init__.py",
     "bot/preflight/errors.py",
     "bot/surface/api_key_form.py",
+    "bot/surface/command_sync.py",
     "bot/surface/describe_items.py",
     "bot/surface/edit_form.py",
     "bot/surface/errors.py",
@@ -118,6 +123,7 @@ AWAITING_UNIT_TESTS = {
     "bot/surface/periods.py",
     "bot/surface/reference_form.py",
     "bot/surface/remix_form.py",
+    "bot/surface/result_actions.py",
     "bot/surface/result_view.py",
     "bot/surface/settings_card.py",
     "bot/threads.py",
@@ -157,15 +163,15 @@ def test_no_test_module_imports_another():
 
 def test_the_import_reader_sees_a_test_module_however_it_is_imported():
     for line, name in [
-        ("from tests.cogs.test_settings import settings", "tests.cogs.test_settings"),
-        ("from tests.cogs import test_settings", "tests.cogs.test_settings"),
-        ("import tests.bot.test_shards", "tests.bot.test_shards"),
-        ("from .test_usage import run", "tests.cogs.test_usage"),
-        ("from ..bot.test_shards import guild_on_shard", "tests.bot.test_shards"),
+        ("from tests.e2e.moderation.test_settings import settings", "tests.e2e.moderation.test_settings"),
+        ("from tests.e2e.moderation import test_settings", "tests.e2e.moderation.test_settings"),
+        ("import tests.bot.test_clock", "tests.bot.test_clock"),
+        ("from .test_usage import run", "tests.e2e.moderation.test_usage"),
+        ("from ..operations.test_shards import guild_on_shard", "tests.e2e.operations.test_shards"),
     ]:
-        assert name in imported_modules(line, "tests.cogs"), line
+        assert name in imported_modules(line, "tests.e2e.moderation"), line
     for line in ("from tests.helpers import settings", "from tests.bot.data.ordinary_prompts import FILTER_WORDS"):
-        assert not any(map(is_test_module, imported_modules(line, "tests.cogs"))), line
+        assert not any(map(is_test_module, imported_modules(line, "tests.e2e.moderation"))), line
 
 
 def unit_test_file(module: str) -> str:
@@ -198,3 +204,85 @@ def test_a_module_s_unit_tests_are_found_by_its_name():
     assert unit_test_file("bot/clock.py") == "tests/bot/test_clock.py"
     assert unit_test_file("bot/config/__init__.py") == "tests/bot/test_config.py"
     assert unit_test_file("bot/__main__.py") == "tests/bot/test_main.py"
+
+
+# Names through which a test starts the real bot: the fixture, the bot's class, and the helpers that
+# run its process.
+STARTS_THE_BOT = {
+    "start_bot",
+    "ImageBot",
+    "start_bot_process",
+    "start_shard_processes",
+    "start_quiet_process",
+    "run_sandbox",
+}
+
+
+def names_used(source: str) -> set[str]:
+    """Every name `source` uses, defines, imports or takes as a parameter (a fixture), and every
+    attribute it reads."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Name):
+            found.add(node.id)
+        elif isinstance(node, ast.arg):
+            found.add(node.arg)
+        elif isinstance(node, ast.Attribute):
+            found.add(node.attr)
+        elif isinstance(node, ast.alias):
+            found.add(node.name.rsplit(".", 1)[-1])
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            found.add(node.name)
+    return found
+
+
+def test_no_unit_test_starts_the_bot():
+    """A test that starts the real bot is a scenario: it lives under tests/e2e/<feature>/, and
+    tests/bot/ holds the unit tests, one file per module."""
+    found = {}
+    for path in sorted((TESTS / "bot").rglob("*.py")):
+        if names := sorted(names_used(path.read_text()) & STARTS_THE_BOT):
+            found[str(path.relative_to(ROOT))] = names
+    assert found == {}
+
+
+def test_the_name_reader_sees_the_bot_started_however_it_is_started():
+    for source in (
+        "async def test_x(make_config, start_bot):\n    await start_bot(make_config())",
+        "from tests.sandbox import start_bot_process",
+        "import tests.sandbox\nawait tests.sandbox.run_sandbox('a fox', out)",
+        "from bot.app import ImageBot as Bot",
+        "async with helpers.start_shard_processes(tmp_path) as processes: pass",
+    ):
+        assert names_used(source) & STARTS_THE_BOT, source
+    assert not names_used("from bot.surface.invite import invite_url\nrun = await run_bot_command('migrate')") & (
+        STARTS_THE_BOT
+    )
+
+
+def misplaced_scenarios(e2e: Path) -> list[str]:
+    """The files under `e2e` that are not in a feature's folder (a package right under it), but for
+    its own __init__.py."""
+    misplaced = []
+    for path in sorted(e2e.rglob("*")):
+        if path.is_dir() or "__pycache__" in path.parts:
+            continue
+        parts = path.relative_to(e2e).parts
+        in_a_feature = len(parts) == 2 and (e2e / parts[0] / "__init__.py").is_file()
+        if parts != ("__init__.py",) and not in_a_feature:
+            misplaced.append("/".join(parts))
+    return misplaced
+
+
+def test_every_scenario_is_in_a_feature_folder():
+    assert (TESTS / "e2e" / "__init__.py").is_file()
+    assert misplaced_scenarios(TESTS / "e2e") == []
+
+
+def test_a_scenario_outside_a_feature_folder_is_found(tmp_path):
+    for folder in ("imagine", "loose", "imagine/deeper"):
+        (tmp_path / folder).mkdir()
+    for name in ("__init__.py", "test_top.py", "imagine/__init__.py", "imagine/test_imagine.py", "loose/test_x.py"):
+        (tmp_path / name).write_text("")
+    (tmp_path / "imagine/deeper/test_y.py").write_text("")
+    assert misplaced_scenarios(tmp_path) == ["imagine/deeper/test_y.py", "loose/test_x.py", "test_top.py"]

@@ -2,7 +2,7 @@
 its own with its health check on /healthz, and compose.yaml runs PostgreSQL and two processes,
 shard 0 and shard 1 of 2, on one config that the bot accepts. (No Docker engine runs here: the
 `health` command, `run --shards` and PostgreSQL-shared processes are tested on real processes
-in tests/bot/test_metrics.py and tests/bot/test_shards.py.)"""
+in tests/e2e/operations/test_metrics.py and test_shards.py.)"""
 
 import shlex
 import tomllib

@@ -1,7 +1,7 @@
 """Model lifecycle: on OpenAI's own API a retired model is refused before any call, naming its
 replacement, and models retiring within 30 days are warned of; compatible servers are unaffected."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -59,27 +59,3 @@ def test_models_retiring_within_30_days_are_named_and_config_adds_dates():
     announced = ModelOverride(retires=date(2026, 12, 20), replacement="gpt-image-2")
     soon = catalog(date(2026, 11, 25), **{"gpt-image-2": announced}).retiring_soon()
     assert [spec.name for spec in soon] == ["gpt-image-2", "gpt-image-1", "dall-e-3", "dall-e-2"]
-
-
-async def test_the_bot_warns_at_start_of_a_configured_model_that_retires_or_retired(make_config, start_bot, caplog):
-    # The bot's clock is the system's: one date ahead of it, one past.
-    retires, retired = date.today() + timedelta(days=10), date.today() - timedelta(days=200)
-    await start_bot(
-        make_config(
-            images={
-                "base_url": "https://api.openai.com/v1",
-                "offered_models": ["gpt-image-2", "gpt-image-1"],
-                "models": {
-                    "gpt-image-2": {"retires": retires, "replacement": "gpt-image-1.5"},
-                    "gpt-image-1": {"retires": retired, "replacement": "gpt-image-2"},
-                },
-            }
-        )
-    )
-    warnings = [record.getMessage() for record in caplog.records if "the model" in record.getMessage()]
-    assert warnings == [
-        f"OpenAI retires the model gpt-image-2 on {retires}; offer gpt-image-1.5 instead "
-        "(images.model / images.offered_models)",
-        f"OpenAI retired the model gpt-image-1 on {retired}; offer gpt-image-2 instead "
-        "(images.model / images.offered_models)",
-    ]

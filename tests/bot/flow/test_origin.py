@@ -1,7 +1,7 @@
 """The three ways in, each made into one Origin: who asks (the policy's Requester), the job that
 answers (its origin, channel, message, token, upload limit), its language and whether it is
 age-restricted. The objects read are shaped as discord.py's; the scenarios through the real bot
-are in tests/cogs (test_imagine, test_replies, test_painting)."""
+are in tests/e2e (imagine/test_imagine, replies/test_replies, painting/test_painting)."""
 
 from datetime import UTC, datetime
 from types import SimpleNamespace

@@ -32,7 +32,7 @@ from tests.helpers import (
     web_config,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 NOTES_MODEL = "gpt-image-2.6-flare"  # takes markup
 BLUE = (10, 132, 255)  # the page's blue pen

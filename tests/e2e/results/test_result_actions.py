@@ -1,5 +1,5 @@
 """Results end to end: one Components V2 message (text, gallery, buttons); Vary, Edit, Reroll,
-Delete, and the same after a restart (Remix and Upscale: tests/cogs/test_remix_form.py, test_upscale.py)."""
+Delete, and the same after a restart (Remix and Upscale: tests/e2e/editing/test_remix_form.py, test_upscale.py)."""
 
 from tests.helpers import button_ids, decode, imagine, usage_rows
 
