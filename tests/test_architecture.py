@@ -4,6 +4,7 @@ tests under tests/bot/ never start the bot, and the scenarios through the real b
 folder under tests/e2e/."""
 
 import ast
+import re
 from pathlib import Path
 
 import grimp
@@ -286,3 +287,40 @@ def test_a_scenario_outside_a_feature_folder_is_found(tmp_path):
         (tmp_path / name).write_text("")
     (tmp_path / "imagine/deeper/test_y.py").write_text("")
     assert misplaced_scenarios(tmp_path) == ["imagine/deeper/test_y.py", "loose/test_x.py", "test_top.py"]
+
+
+# docs/architecture.md -----------------------------------------------------------------------------
+
+ARCHITECTURE = ROOT / "docs" / "architecture.md"
+
+
+def named_paths(text: str) -> set[str]:
+    """The Python files `text` names by a path (a folder and a file, `bot/flow/intake.py`); a
+    bare file name (`discord.py`) is no path."""
+    return set(re.findall(r"(?<![\w./-])((?:[\w-]+/)+[\w-]+\.py)\b", text))
+
+
+def test_the_path_reader_finds_paths_and_not_bare_names():
+    text = "`bot/flow/intake.py` and cogs/usage.py, (`tests/standins/images_api.py`), discord.py, flow/answers.py."
+    assert named_paths(text) == {
+        "bot/flow/intake.py",
+        "cogs/usage.py",
+        "tests/standins/images_api.py",
+        "flow/answers.py",
+    }
+
+
+def test_the_architecture_page_names_every_module_and_only_files_that_exist():
+    """docs/architecture.md names each module under bot/ and cogs/ (an __init__ without logic
+    aside) by its path, and every .py path it names is a file of the repository, written from its
+    root or from bot/."""
+    named = named_paths(ARCHITECTURE.read_text())
+    modules = {
+        str(path.relative_to(ROOT))
+        for package in ("bot", "cogs")
+        for path in (ROOT / package).rglob("*.py")
+        if path.name != "__init__.py" or has_logic(path)
+    }
+    assert sorted(modules - named) == [], "name them in docs/architecture.md, each with a line on what it is"
+    gone = {path for path in named if not (ROOT / path).is_file() and not (ROOT / "bot" / path).is_file()}
+    assert sorted(gone) == [], "docs/architecture.md names files that do not exist"
