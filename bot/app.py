@@ -24,7 +24,7 @@ import yarl
 from discord.ext import commands
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.assembly import describer, foundation, job_pipeline, painting_page, reference_store, screener
+from bot.assembly import foundation, job_pipeline, painting_page, reference_store, screener
 from bot.billing.retention import Retention
 from bot.callwindow import CallWindow
 from bot.clock import SystemClock
@@ -33,7 +33,7 @@ from bot.config.sections import DiscordConfig
 from bot.db.engine import is_reachable, make_engine, make_sessionmaker, migrate_to_head
 from bot.flow.answers import MemberAnswers, missing_permissions
 from bot.flow.conversation import Conversation
-from bot.flow.describe import Describer
+from bot.flow.describe import Describer, Describing
 from bot.flow.flags import FlagAlerts
 from bot.flow.locales import Locales
 from bot.flow.notices import ModeratorNotices
@@ -286,18 +286,23 @@ class ImageBot(commands.AutoShardedBot):
             screening=screening,
             references=references,
         )
-        describing = describer(
-            config,
-            policy=found.policy,
-            admission=found.admission,
-            intake=found.intake,
-            usage=found.usage,
-            sessions=sessions,
-            accounts=found.accounts,
-            downloads=found.downloads,
-            threads=found.threads,
-            screening=screening,
-            notices=notices,
+        describe = config.describe  # with no model, /describe is not offered
+        describing = (
+            Describer(
+                describing=Describing(model=describe.model, max_output_tokens=describe.max_output_tokens),
+                policy=found.policy,
+                admission=found.admission,
+                intake=found.intake,
+                usage=found.usage,
+                sessions=sessions,
+                accounts=found.accounts,
+                downloads=found.downloads,
+                threads=found.threads,
+                screener=screening,
+                notices=notices,
+            )
+            if describe.model
+            else None
         )
         pages = Pages(found.errors, found.locales)
         history = HistoryPages(

@@ -5,6 +5,7 @@ needs the Discord client; `app.py` adds what does (answers, views, cogs) and sta
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,7 +28,6 @@ from bot.flow.admission import Admission
 from bot.flow.answers import AnswerViews, MemberAnswers
 from bot.flow.catalog import ModelCatalog
 from bot.flow.delivery import Delivery
-from bot.flow.describe import Describer, Describing
 from bot.flow.failures import Failures
 from bot.flow.filters import WordFilters
 from bot.flow.flags import FlagAlerts
@@ -210,29 +210,12 @@ def foundation(
     registry = ModelRegistry(config.images.models)
     catalog = ModelCatalog(config.images, registry, clock)
     warn_of_retiring(catalog, clock)
+    transport = functools.partial(provider_transport, config, http, rules, guarded, metrics)
     images = ImagesClient(
-        provider_transport(
-            config,
-            http,
-            rules,
-            guarded,
-            metrics,
-            base_url=config.images.base_url,
-            max_response_bytes=int(config.images.max_response_mb * 2**20),
-        )
+        transport(base_url=config.images.base_url, max_response_bytes=int(config.images.max_response_mb * 2**20))
     )
     # a chat answer (a description's four prompts) is a few kilobytes; an image answer may be large
-    chat = ChatClient(
-        provider_transport(
-            config,
-            http,
-            rules,
-            guarded,
-            metrics,
-            base_url=config.describe_base_url,
-            max_response_bytes=CHAT_RESPONSE_BYTES,
-        )
-    )
+    chat = ChatClient(transport(base_url=config.describe_base_url, max_response_bytes=CHAT_RESPONSE_BYTES))
     accounts = paying_accounts(config, sessions, images, chat, rules, clock)
     max_download = int(config.imaging.max_download_mb * 1024 * 1024)
     downloads = AttachmentDownloader(http, allowed_hosts=image_hosts(config.discord), max_bytes=max_download)
@@ -309,38 +292,6 @@ def screener(config: Config, http: aiohttp.ClientSession, threads: BoundedThread
         categories=config.moderation.categories,
         threads=threads,
         check_results=config.moderation.check_results,
-    )
-
-
-def describer(
-    config: Config,
-    *,
-    policy: Policy,
-    admission: Admission,
-    intake: Intake,
-    usage: UsageLog,
-    sessions: async_sessionmaker[AsyncSession],
-    accounts: Accounts,
-    downloads: AttachmentDownloader,
-    threads: BoundedThreads,
-    screening: Screener | None,
-    notices: ModeratorNotices,
-) -> Describer | None:
-    """/describe's flow, when `describe.model` is set (None: the command is not offered)."""
-    if not config.describe.model:
-        return None
-    return Describer(
-        describing=Describing(model=config.describe.model, max_output_tokens=config.describe.max_output_tokens),
-        policy=policy,
-        admission=admission,
-        intake=intake,
-        usage=usage,
-        sessions=sessions,
-        accounts=accounts,
-        downloads=downloads,
-        threads=threads,
-        screener=screening,
-        notices=notices,
     )
 
 

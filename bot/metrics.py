@@ -8,6 +8,7 @@ no guild or user id, nor anything a member types, can become a label.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Iterator
@@ -68,31 +69,13 @@ class Metrics:
         self._requests = Counter(
             "imagebot_requests", "Requests finished, by command and outcome", ["command", "outcome"], registry=registry
         )
-        self._queue_wait = Histogram(
-            "imagebot_queue_wait_seconds",
-            "From a request's acceptance to its job starting",
-            buckets=LATENCY_BUCKETS,
-            registry=registry,
+        latency = functools.partial(Histogram, buckets=LATENCY_BUCKETS, registry=registry)
+        self._queue_wait = latency("imagebot_queue_wait_seconds", "From a request's acceptance to its job starting")
+        self._provider = latency(
+            "imagebot_provider_seconds", "The Images API's part of a job, retries included, by operation", ["operation"]
         )
-        self._provider = Histogram(
-            "imagebot_provider_seconds",
-            "The Images API's part of a job, retries included, by operation",
-            ["operation"],
-            buckets=LATENCY_BUCKETS,
-            registry=registry,
-        )
-        self._upload = Histogram(
-            "imagebot_upload_seconds",
-            "Posting a result's images to Discord",
-            buckets=LATENCY_BUCKETS,
-            registry=registry,
-        )
-        self._end_to_end = Histogram(
-            "imagebot_request_seconds",
-            "From the member's command to the images delivered",
-            buckets=LATENCY_BUCKETS,
-            registry=registry,
-        )
+        self._upload = latency("imagebot_upload_seconds", "Posting a result's images to Discord")
+        self._end_to_end = latency("imagebot_request_seconds", "From the member's command to the images delivered")
         self._provider_errors = Counter(
             "imagebot_provider_errors", "Images API errors by kind, each retry counted", ["kind"], registry=registry
         )

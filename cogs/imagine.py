@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import discord
 from discord import app_commands
 
@@ -67,25 +65,10 @@ class Imagine(ModelSettings):
         reference_3: app_commands.Range[str, 1, 32] | None = None,
     ) -> None:
         names = [name for name in (reference, reference_2, reference_3) if name]
-        if names:
-            await self._imagine_from_references(
-                interaction,
-                names,
-                prompt=prompt,
-                model=model,
-                size=size,
-                quality=quality,
-                n=n,
-                style=style,
-                spoiler=spoiler,
-                complexity=complexity,
-                background=background,
-                draft=draft,
-                format=format or "image",
-                frames=frames,
-                frame_ms=frame_ms,
-            )
-            return
+        if names and draft:
+            raise InvalidRequest(_("A picture from references is never a draft. Set draft to false."))
+        # the member's own references, then the server's, by name
+        saved = await self.references.resolve(guild_scope(interaction), interaction.user.id, names) if names else []
         await self.intake.generate(
             interaction,
             command="imagine",
@@ -102,16 +85,8 @@ class Imagine(ModelSettings):
             format=format or "image",
             frames=frames,
             frame_ms=frame_ms,
+            references=saved,
         )
-
-    async def _imagine_from_references(
-        self, interaction: discord.Interaction, names: list[str], *, draft: bool | None, **options: Any
-    ) -> None:
-        """/imagine with saved references (the member's own, then the server's, by name): never a draft."""
-        if draft:
-            raise InvalidRequest(_("A picture from references is never a draft. Set draft to false."))
-        saved = await self.references.resolve(guild_scope(interaction), interaction.user.id, names)
-        await self.intake.imagine_from_references(interaction, references=saved, **options)
 
     @imagine.autocomplete("reference")
     @imagine.autocomplete("reference_2")

@@ -26,9 +26,9 @@ from bot.flow.locales import Locales
 from bot.flow.styles import Styles
 from bot.i18n import LANGUAGE_NAMES, Text, _
 from bot.surface.api_key_form import ApiKeyModal
-from bot.surface.checks import ModeratorCog, guild_of
+from bot.surface.checks import ModeratorCog, guild_of, moderator_group
 from bot.surface.errors import ErrorReporter
-from bot.surface.options import GUILD_INSTALL, IN_GUILDS, choices
+from bot.surface.options import choices
 from bot.surface.settings_card import add_the_rest, describe_settings
 from bot.wordfilter import looks_as_typed
 
@@ -61,13 +61,7 @@ def shown(pattern: str) -> str:
 
 
 class Settings(ModeratorCog):
-    settings = app_commands.Group(
-        name="settings",
-        description="This server's image bot policy",
-        allowed_contexts=IN_GUILDS,
-        allowed_installs=GUILD_INSTALL,
-        default_permissions=discord.Permissions(manage_guild=True),
-    )
+    settings = moderator_group("settings", "This server's image bot policy")
 
     def __init__(
         self,

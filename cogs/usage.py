@@ -15,21 +15,14 @@ from discord import app_commands
 from bot.clock import utcnow
 from bot.flow.locales import Locales
 from bot.i18n import _
-from bot.surface.checks import ModeratorCog, guild_of
-from bot.surface.options import GUILD_INSTALL, IN_GUILDS
+from bot.surface.checks import ModeratorCog, guild_of, moderator_group
 from bot.surface.pages import Book
 from bot.surface.periods import PERIOD_CHOICES, PERIODS, period_start
 from bot.surface.usage_book import STATUS_CHOICES, RecentFilters, UsageReports
 
 
 class Usage(ModeratorCog):
-    usage = app_commands.Group(
-        name="usage",
-        description="Review this server's image requests",
-        allowed_contexts=IN_GUILDS,
-        allowed_installs=GUILD_INSTALL,
-        default_permissions=discord.Permissions(manage_guild=True),
-    )
+    usage = moderator_group("usage", "Review this server's image requests")
 
     def __init__(self, locales: Locales, reports: UsageReports, recent: Book, flagged: Book) -> None:
         """`recent` and `flagged` are the books of /usage recent and /usage flagged (bot/surface/usage_book.py,

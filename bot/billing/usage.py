@@ -122,14 +122,21 @@ class UsageLog:
                 session.add(record)
                 await session.commit()
         except Exception:
-            log.exception(
-                "could not write usage row: guild=%s user=%s command=%s status=%s code=%s",
-                record.guild_id,
-                record.user_id,
-                record.command,
-                record.status,
-                record.error_code,
-            )
+            log_unwritten(log, record, "could not write usage row")
+
+
+def log_unwritten(logger: logging.Logger, record: UsageRecord, what: str) -> None:
+    """Log to `logger`, with the exception being handled, `what` went wrong writing `record`, and
+    the row's guild, member, command, status and code (never its prompt)."""
+    logger.exception(
+        "%s: guild=%s user=%s command=%s status=%s code=%s",
+        what,
+        record.guild_id,
+        record.user_id,
+        record.command,
+        record.status,
+        record.error_code,
+    )
 
 
 def finish_described(record: UsageRecord, usage: TokenUsage | None) -> None:

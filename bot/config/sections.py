@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from pathlib import Path
-from typing import Literal, cast
+from typing import Annotated, Literal, cast
 
 import yarl
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -33,8 +43,22 @@ def _http_url(value: str, *, example: str) -> str:
     return value
 
 
+def _url(example: str) -> AfterValidator:
+    """A URL key's check (`_http_url`), its error showing `example`."""
+    return AfterValidator(functools.partial(_http_url, example=example))
+
+
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 OPENAI_HOST = "api.openai.com"
+
+
+def _provider_url(value: str | None) -> str | None:
+    """An OpenAI-compatible server's URL (`_http_url`); None when unset or empty."""
+    return _http_url(value, example=OPENAI_BASE_URL) if value else None
+
+
+# A section's own provider URL; unset or empty: images.base_url serves
+ProviderUrl = Annotated[str | None, AfterValidator(_provider_url)]
 
 
 def _networks(value: list[str], *, example: str) -> list[str]:
@@ -47,10 +71,15 @@ def _networks(value: list[str], *, example: str) -> list[str]:
     return value
 
 
+def _cidrs(example: str) -> AfterValidator:
+    """A list of networks' check (`_networks`), its error showing `example`."""
+    return AfterValidator(functools.partial(_networks, example=example))
+
+
 class DiscordConfig(Section):
     token: SecretStr = SecretStr("")
-    api_base_url: str = ""
-    gateway_url: str = ""
+    api_base_url: Annotated[str, _url("https://discord.com/api/v10")] = ""
+    gateway_url: Annotated[str, _url("wss://gateway.discord.gg")] = ""
     cdn_hosts: list[str] = Field(default_factory=list)
     status_calls_per_second: float = Field(default=40.0, gt=0, le=50)
     message_content: bool = False  # ask for the privileged MESSAGE_CONTENT intent: replies to anyone's images
@@ -67,16 +96,6 @@ class DiscordConfig(Section):
         if wrong or not self.shard_ids or len(set(self.shard_ids)) != len(self.shard_ids):
             raise ValueError(f"shard_ids must be distinct numbers from 0 to {self.shard_count - 1}")
         return self
-
-    @field_validator("api_base_url")
-    @classmethod
-    def _check_api_base_url(cls, value: str) -> str:
-        return _http_url(value, example="https://discord.com/api/v10")
-
-    @field_validator("gateway_url")
-    @classmethod
-    def _check_gateway_url(cls, value: str) -> str:
-        return _http_url(value, example="wss://gateway.discord.gg")
 
 
 class ImagesConfig(Section):
@@ -164,16 +183,11 @@ class ModerationConfig(Section):
     """Screening before any paid call, by an OpenAI-compatible `/moderations` endpoint."""
 
     enabled: bool | None = None  # unset: on when images.base_url is OpenAI's (where it is free)
-    base_url: str | None = None  # unset: images.base_url
+    base_url: ProviderUrl = None  # unset: images.base_url
     model: str = "omni-moderation-latest"
     categories: list[str] = Field(default_factory=list)  # which refuse; empty: every one the endpoint flags
     check_results: bool = False  # screen the made images too, before posting them (worth it on compatible servers)
     timeout_seconds: float = Field(default=10.0, gt=0, le=120)
-
-    @field_validator("base_url")
-    @classmethod
-    def _check_base_url(cls, value: str | None) -> str | None:
-        return _http_url(value, example=OPENAI_BASE_URL) if value else None
 
     @field_validator("categories")
     @classmethod
@@ -188,13 +202,8 @@ class DescribeConfig(Section):
     """/describe: an image turned into prompts by a vision-capable chat model's `/chat/completions`."""
 
     model: str = "gpt-5.4-mini"  # "": no /describe (nor its message menu)
-    base_url: str | None = None  # unset: images.base_url; the key is images.api_key, or a server's own
+    base_url: ProviderUrl = None  # unset: images.base_url; the key is images.api_key, or a server's own
     max_output_tokens: int = Field(default=1000, ge=100, le=16000)  # the answer's cap, also what is reserved
-
-    @field_validator("base_url")
-    @classmethod
-    def _check_base_url(cls, value: str | None) -> str | None:
-        return _http_url(value, example=OPENAI_BASE_URL) if value else None
 
 
 class ReferencesConfig(Section):
@@ -304,41 +313,27 @@ def _listen_address(value: str, *, example: str) -> str:
     return value
 
 
-class MetricsConfig(Section):
-    listen: str = ""
+def _listen(example: str) -> AfterValidator:
+    """A "host:port" key's check (`_listen_address`), its error showing `example`."""
+    return AfterValidator(functools.partial(_listen_address, example=example))
 
-    @field_validator("listen")
-    @classmethod
-    def _check_listen(cls, value: str) -> str:
-        return _listen_address(value, example="127.0.0.1:9108")
+
+class MetricsConfig(Section):
+    listen: Annotated[str, _listen("127.0.0.1:9108")] = ""
 
 
 class WebConfig(Section):
     """The painting page (`/paint/{token}`), off unless `listen` and `public_url` are both set;
     meant to sit behind a reverse proxy with TLS, which serves `public_url`."""
 
-    listen: str = ""
-    public_url: str = ""
+    listen: Annotated[str, _listen("127.0.0.1:8080")] = ""
+    public_url: Annotated[str, _url("https://imagebot.example.com")] = ""
     max_body_mb: float = Field(default=8.0, gt=0, le=100)  # a mask and a prompt; more is refused unread
     requests_per_minute: int = Field(default=30, ge=1, le=10_000)  # per link, and per address without one
     max_open_sends: int = Field(default=8, ge=1, le=1_000)  # sends whose bodies are being read at once
     body_timeout_seconds: float = Field(default=30.0, gt=0, le=600)  # to read one send's whole body
-    trusted_proxies: list[str] = Field(default_factory=list)  # CIDRs whose X-Forwarded-For is believed
-
-    @field_validator("listen")
-    @classmethod
-    def _check_listen(cls, value: str) -> str:
-        return _listen_address(value, example="127.0.0.1:8080")
-
-    @field_validator("public_url")
-    @classmethod
-    def _check_public_url(cls, value: str) -> str:
-        return _http_url(value, example="https://imagebot.example.com")
-
-    @field_validator("trusted_proxies")
-    @classmethod
-    def _check_proxies(cls, value: list[str]) -> list[str]:
-        return _networks(value, example="127.0.0.1/32")
+    # CIDRs whose X-Forwarded-For is believed
+    trusted_proxies: Annotated[list[str], _cidrs("127.0.0.1/32")] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _both_or_neither(self) -> WebConfig:
@@ -354,13 +349,8 @@ class WebConfig(Section):
 class SecurityConfig(Section):
     secret_key: SecretStr = SecretStr("")
     guild_base_urls: list[str] = Field(default_factory=lambda: ["https://"])
-    allowed_networks: list[str] = Field(default_factory=list)
+    allowed_networks: Annotated[list[str], _cidrs("10.0.0.0/8")] = Field(default_factory=list)
     guild_parallel_requests: int = Field(default=2, ge=1, le=16)
-
-    @field_validator("allowed_networks")
-    @classmethod
-    def _check_networks(cls, value: list[str]) -> list[str]:
-        return _networks(value, example="10.0.0.0/8")
 
     @field_validator("secret_key")
     @classmethod

@@ -16,7 +16,7 @@ from discord import app_commands
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.billing.policy import ModeratorNotice, Policy
-from bot.billing.usage import finish_failed
+from bot.billing.usage import finish_failed, log_unwritten
 from bot.clock import utcnow
 from bot.db.models import UsageRecord, UsageStatus
 from bot.errors import Flagged, GuildKeyFailed, UserFacingError
@@ -140,15 +140,7 @@ class Failures:
                 session.add(record)
                 await session.commit()
         except Exception:
-            log.exception(
-                "could not finish usage row %s: guild=%s user=%s command=%s status=%s code=%s",
-                record.id,
-                record.guild_id,
-                record.user_id,
-                record.command,
-                record.status,
-                record.error_code,
-            )
+            log_unwritten(log, record, f"could not finish usage row {record.id}")
         return failure
 
     async def _notice_for(self, session: AsyncSession, guild_id: int, error: BaseException) -> ModeratorNotice | None:

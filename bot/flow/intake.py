@@ -8,8 +8,9 @@ queues the job in one unit of work.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import discord
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -74,6 +75,13 @@ class Drafts:
     quality: str
     enhance_model: str
     enhance_quality: str
+
+
+def check_prompt(spec: ModelSpec, prompt: str, size: str | None) -> None:
+    """Refuse, before any call, a prompt the model does not take, and a size the member chose
+    that it does not make."""
+    check(spec.prompt_problem(prompt))
+    check(spec.size_problem(size) if size else None)
 
 
 def check_looks(spec: ModelSpec, quality: str | None, complexity: str | None, background: str | None) -> None:
@@ -167,11 +175,17 @@ class Intake:
         format: str = "image",
         frames: int | None = None,
         frame_ms: int | None = None,
+        references: Sequence[SavedReference] = (),
     ) -> None:
         """A generation; `style` sets the member's prompt in a style's template (the row keeps both).
         A `draft` (None: as the guild chose) is made with the draft model at the draft quality.
-        `parent_id`: the row whose result this one continues (a Remix's)."""
-        if draft is None:
+        `parent_id`: the row whose result this one continues (a Remix's). With saved `references`
+        the picture is made from `prompt` by an edit with them as its inputs (repeated image[];
+        none's transparency taken as a mask), on a model that takes several inputs, and is never a
+        draft (the caller refuses one). The job names them by id: their images are read when it runs."""
+        if references:
+            draft = False
+        elif draft is None:
             draft = await self._drafts_by_default(guild_scope(interaction))
         record = self._begin(
             interaction,
@@ -196,25 +210,42 @@ class Intake:
         if draft:
             model, quality = self._drafts.model, self._drafts.quality
         spec = self._catalog.configured(self._drafts.model) if draft else self._catalog.resolve(model)
-        check(spec.prompt_problem(prompt))
-        check(spec.size_problem(size) if size else None)
+        if references:
+            self._check_takes_references(spec, len(references))
+        check_prompt(spec, prompt, size)
         check_looks(spec, quality, complexity, background)
-        check_format(spec, format, frames, frame_ms)
-        params = GenerateParams(
-            model=spec.name,
-            n=n,
-            size=size,
-            prompt=prompt,
-            quality=quality,
-            complexity=complexity,
-            background=background,
-            spoiler=spoiler,
-            draft=draft,
-            format=as_format(format),
-            frames=frames,
-            frame_ms=frame_ms,
+        check_format(spec, format, frames, frame_ms, edit=bool(references))
+        fields: dict[str, Any] = {
+            "model": spec.name,
+            "n": n,
+            "size": size,
+            "prompt": prompt,
+            "quality": quality,
+            "complexity": complexity,
+            "background": background,
+            "spoiler": spoiler,
+            "format": as_format(format),
+            "frames": frames,
+            "frame_ms": frame_ms,
+        }
+        params: JobParams = (
+            EditParams(**fields, image=references[0], references=tuple(references[1:]), alpha_as_mask=False)
+            if references
+            else GenerateParams(**fields, draft=draft)
         )
         await self._accept(interaction, record, spec, params, style=style)
+
+    def _check_takes_references(self, spec: ModelSpec, count: int) -> None:
+        """Refuse a model that can't make a picture from `count` references, naming those that can."""
+        if not spec.edits or spec.max_edit_images < max(2, count):
+            fitting = [name for name in self._catalog.offered if self._catalog.get(name).max_edit_images >= 2]
+            raise InvalidRequest(
+                _(
+                    "`{model}` can't make a picture from references. Pick one of: {models}.",
+                    model=spec.name,
+                    models=", ".join(fitting) or "-",
+                )
+            )
 
     async def _drafts_by_default(self, guild_id: int | None) -> bool:
         if guild_id is None:
@@ -235,8 +266,7 @@ class Intake:
         record.parent_id = parent_id
         spec = self._catalog.configured(drafts.enhance_model)
         check(spec.edit_problem())
-        check(spec.prompt_problem(prompt))
-        check(spec.size_problem(size) if size else None)
+        check_prompt(spec, prompt, size)
         params = EditParams(
             model=spec.name,
             n=1,
@@ -317,8 +347,7 @@ class Intake:
         spec = self._catalog.resolve(model)
         masked = mask is not None or bool(area)
         check(spec.edit_problem(1 + len(references), masked=masked, markup=markup is not None))
-        check(spec.prompt_problem(prompt))
-        check(spec.size_problem(size) if size else None)
+        check_prompt(spec, prompt, size)
         check_looks(spec, quality, complexity, background)
         check_format(spec, format, frames, frame_ms, edit=True, masked=masked)
         params = EditParams(
@@ -363,8 +392,7 @@ class Intake:
             raise InvalidRequest(_("Blend takes {fewest} to {most} images.", fewest=fewest, most=most))
         spec = self._catalog.resolve(model)
         check(spec.edit_problem(len(images)))
-        check(spec.prompt_problem(prompt))
-        check(spec.size_problem(size) if size else None)
+        check_prompt(spec, prompt, size)
         params = EditParams(
             model=spec.name,
             n=1,
@@ -375,60 +403,6 @@ class Intake:
             alpha_as_mask=False,
         )
         await self._accept(interaction, record, spec, params)
-
-    async def imagine_from_references(
-        self,
-        interaction: discord.Interaction,
-        *,
-        prompt: str,
-        references: list[SavedReference],
-        model: str | None,
-        size: str | None,
-        quality: str | None,
-        n: int,
-        style: str | None = None,
-        spoiler: bool = False,
-        complexity: str | None = None,
-        background: str | None = None,
-        format: str = "image",
-        frames: int | None = None,
-        frame_ms: int | None = None,
-    ) -> None:
-        """/imagine with saved references: the picture made from `prompt` by an edit with the
-        references as its inputs (repeated image[]; none's transparency taken as a mask), on a model
-        that takes several inputs. The job names them by id: their images are read when it runs."""
-        record = self._begin(interaction, "imagine", model, size=size, quality=quality, n=n, prompt=prompt, style=style)
-        spec = self._catalog.resolve(model)
-        if not spec.edits or spec.max_edit_images < max(2, len(references)):
-            fitting = [name for name in self._catalog.offered if self._catalog.get(name).max_edit_images >= 2]
-            raise InvalidRequest(
-                _(
-                    "`{model}` can't make a picture from references. Pick one of: {models}.",
-                    model=spec.name,
-                    models=", ".join(fitting) or "-",
-                )
-            )
-        check(spec.prompt_problem(prompt))
-        check(spec.size_problem(size) if size else None)
-        check_looks(spec, quality, complexity, background)
-        check_format(spec, format, frames, frame_ms, edit=True)
-        params = EditParams(
-            model=spec.name,
-            n=n,
-            size=size,
-            quality=quality,
-            complexity=complexity,
-            background=background,
-            format=as_format(format),
-            frames=frames,
-            frame_ms=frame_ms,
-            prompt=prompt,
-            image=references[0],
-            references=tuple(references[1:]),
-            alpha_as_mask=False,
-            spoiler=spoiler,
-        )
-        await self._accept(interaction, record, spec, params, style=style)
 
     async def vary(
         self,

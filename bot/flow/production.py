@@ -5,14 +5,15 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hashlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 from bot.downloads import AttachmentDownloader
 from bot.errors import InvalidRequest
 from bot.flow.job_params import EditParams, GenerateParams, OutpaintParams, RunningJob, VaryParams
 from bot.flow.sources import InputSource, SavedReference, SourceImage
 from bot.i18n import _
-from bot.images import GeneratedImage, ImagesClient, ImagesResult, InputImage, ModelSpec
+from bot.images import GeneratedImage, ImagesClient, ImagesResult, InputImage, ModelSpec, StreamEvent
+from bot.images.bodies import PictureOptions
 from bot.images.formats import OutputChoice, OutputFormat, output_format
 from bot.imaging import EncodedImage, ImageDataError, PreparedEdit, fit_to_limit, is_svg, outpaint_canvas, prepare_edit
 from bot.svg import clean_svg, render_svg
@@ -71,6 +72,19 @@ class Production:
             transparent=background == "transparent",
         )
 
+    def _picture_options(
+        self, params: GenerateParams | EditParams, spec: ModelSpec, user: str, limit: int
+    ) -> PictureOptions:
+        """What the job asks of its pictures (`limit`: the bytes a file may be where they go)."""
+        return PictureOptions(
+            size=params.size,
+            quality=params.quality,
+            complexity=params.complexity,
+            background=params.background,
+            user=user,
+            output=self._output(spec, params.size, limit, params.background, params),
+        )
+
     async def produce(
         self, running: RunningJob, images: ImagesClient, on_preview: OnPreview, screen: Screen
     ) -> ImagesResult:
@@ -81,20 +95,12 @@ class Production:
         user, limit = provider_user_id(job.user_id), job.attachment_limit
         if isinstance(params, GenerateParams):
             await screen(params.prompt, [])
+            options = self._picture_options(params, spec, user, limit)
+            moderation = params.moderation
             if params.n == 1 and spec.streaming and params.format == "image":  # a GIF or SVG comes whole
-                return await self._stream(images, params, spec, user, on_preview, limit)
-            return await images.generate(
-                params.prompt,
-                model=spec,
-                n=params.n,
-                size=params.size,
-                quality=params.quality,
-                complexity=params.complexity,
-                background=params.background,
-                user=user,
-                moderation=params.moderation,
-                output=self._output(spec, params.size, limit, params.background, params),
-            )
+                events = images.stream_generate(params.prompt, model=spec, moderation=moderation, **options)
+                return await self._stream(events, on_preview)
+            return await images.generate(params.prompt, model=spec, n=params.n, moderation=moderation, **options)
         if isinstance(params, VaryParams):
             return await self._vary(images, params, spec, user, screen, limit)
         if isinstance(params, OutpaintParams):
@@ -125,26 +131,8 @@ class Production:
 
         return list(await asyncio.gather(*(picture(image.data) for image in result.images)))
 
-    async def _stream(
-        self,
-        images: ImagesClient,
-        params: GenerateParams,
-        spec: ModelSpec,
-        user: str,
-        on_preview: OnPreview,
-        limit: int,
-    ) -> ImagesResult:
-        events = images.stream_generate(
-            params.prompt,
-            model=spec,
-            size=params.size,
-            quality=params.quality,
-            complexity=params.complexity,
-            background=params.background,
-            user=user,
-            moderation=params.moderation,
-            output=self._output(spec, params.size, limit, params.background),
-        )
+    async def _stream(self, events: AsyncIterator[StreamEvent], on_preview: OnPreview) -> ImagesResult:
+        """The completed image of a stream, each partial image before it to `on_preview`."""
         async for event in events:
             if event.completed:
                 return ImagesResult(images=[GeneratedImage(event.image)], usage=event.usage)
@@ -196,14 +184,9 @@ class Production:
             model=spec,
             mask=mask,
             n=params.n,
-            size=params.size,
-            quality=params.quality,
-            complexity=params.complexity,
-            background=params.background,
             input_fidelity=params.input_fidelity,
-            user=user,
-            output=self._output(spec, params.size, limit, params.background, params),
             markup=markup,
+            **self._picture_options(params, spec, user, limit),
         )
 
     async def _outpaint(

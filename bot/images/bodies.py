@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import aiohttp
 
@@ -12,29 +12,36 @@ from bot.images.models import ModelSpec
 from bot.images.results import InputImage
 
 
+class PictureOptions(TypedDict, total=False):
+    """What a generation or an edit may be asked for besides its prompt and images, each left out
+    when None: the size, quality, output format, end user, complexity and background."""
+
+    size: str | None
+    quality: str | None
+    user: str | None
+    output: OutputFormat | None
+    complexity: str | None
+    background: str | None
+
+
 def common_options(
-    model: ModelSpec,
-    *,
-    size: str | None,
-    quality: str | None,
-    user: str | None,
-    output: OutputFormat | None = None,
-    moderation: str | None = None,
-    complexity: str | None = None,
-    background: str | None = None,
+    model: ModelSpec, *, moderation: str | None = None, **chosen: Unpack[PictureOptions]
 ) -> dict[str, Any]:
     """The parameters generations and edits share, each only if the model takes it (intake has
-    refused, before any call, a choice of the member's that the model does not take)."""
+    refused, before any call, a choice of the member's that the model does not take), and a
+    generation's `moderation`."""
     options: dict[str, Any] = {"model": model.name}
-    size = size or model.default_size
+    size = chosen.get("size") or model.default_size
     if size:
         options["size"] = size
+    quality, complexity, background = chosen.get("quality"), chosen.get("complexity"), chosen.get("background")
     if quality and quality in model.qualities:
         options["quality"] = quality
     if complexity and complexity in model.complexities:
         options["complexity"] = complexity
     if background and background in model.backgrounds:
         options["background"] = background
+    output = chosen.get("output")
     if output is not None and output.format in model.output_formats:
         options["output_format"] = output.format
         if output.compression is not None and output.format in ("jpeg", "webp"):
@@ -43,6 +50,7 @@ def common_options(
             options["frame_count"] = output.frames
         if output.format == "gif" and output.frame_ms is not None:
             options["frame_duration_ms"] = output.frame_ms
+    user = chosen.get("user")
     if moderation and model.moderation:
         options["moderation"] = moderation
     if model.response_format:

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Any, cast
+from typing import Any, Unpack, cast
 
-from bot.images.bodies import common_options, multipart
+from bot.images.bodies import PictureOptions, common_options, multipart
 from bot.images.errors import ImagesError, InvalidResponseError
-from bot.images.formats import OutputFormat
 from bot.images.models import ModelSpec
 from bot.images.payloads import json_object
 from bot.images.results import GeneratedImage, ImagesResult, InputImage, StreamEvent, TokenUsage, decode_b64
@@ -96,28 +95,11 @@ class ImagesClient:
         *,
         model: ModelSpec,
         n: int = 1,
-        size: str | None = None,
-        quality: str | None = None,
-        output: OutputFormat | None = None,
-        user: str | None = None,
         moderation: str | None = None,
-        complexity: str | None = None,
-        background: str | None = None,
+        **options: Unpack[PictureOptions],
     ) -> ImagesResult:
         """`moderation` is the provider's own strictness, "auto" or "low" (GPT image models)."""
-        body = {
-            "prompt": prompt,
-            **common_options(
-                model,
-                size=size,
-                quality=quality,
-                user=user,
-                output=output,
-                moderation=moderation,
-                complexity=complexity,
-                background=background,
-            ),
-        }
+        body = {"prompt": prompt, **common_options(model, moderation=moderation, **options)}
 
         async def run(count: int) -> ImagesResult:
             return await self._parse_images(
@@ -134,31 +116,15 @@ class ImagesClient:
         model: ModelSpec,
         mask: InputImage | None = None,
         n: int = 1,
-        size: str | None = None,
-        quality: str | None = None,
         input_fidelity: str | None = None,
-        output: OutputFormat | None = None,
-        user: str | None = None,
-        complexity: str | None = None,
-        background: str | None = None,
         markup: InputImage | None = None,
+        **options: Unpack[PictureOptions],
     ) -> ImagesResult:
         """`markup`: notes drawn on a transparent overlay of the first image, sent (to a model that
         takes markup) as the part `markup` instead of a mask; never together with `mask`."""
         if not images:
             raise ValueError("an edit needs at least one image")
-        fields = {
-            "prompt": prompt,
-            **common_options(
-                model,
-                size=size,
-                quality=quality,
-                user=user,
-                output=output,
-                complexity=complexity,
-                background=background,
-            ),
-        }
+        fields = {"prompt": prompt, **common_options(model, **options)}
         if input_fidelity and model.input_fidelity:
             fields["input_fidelity"] = input_fidelity
         images = list(images)[: max(model.max_edit_images, 1)]
@@ -198,13 +164,8 @@ class ImagesClient:
         *,
         model: ModelSpec,
         partial_images: int = 2,
-        size: str | None = None,
-        quality: str | None = None,
-        output: OutputFormat | None = None,
-        user: str | None = None,
         moderation: str | None = None,
-        complexity: str | None = None,
-        background: str | None = None,
+        **options: Unpack[PictureOptions],
     ) -> AsyncIterator[StreamEvent]:
         """Stream one image: partial images as they come, then the completed one."""
         if not model.streaming:
@@ -213,15 +174,6 @@ class ImagesClient:
             "prompt": prompt,
             "stream": True,
             "partial_images": max(0, min(partial_images, 3)),
-            **common_options(
-                model,
-                size=size,
-                quality=quality,
-                user=user,
-                output=output,
-                moderation=moderation,
-                complexity=complexity,
-                background=background,
-            ),
+            **common_options(model, moderation=moderation, **options),
         }
         return self._transport.stream("/images/generations", body)

@@ -6,6 +6,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.surface.options import GUILD_INSTALL, IN_GUILDS
+
 
 class ModeratorCog(commands.Cog):
     """A cog for moderators only. Its commands are hidden from members by default permissions,
@@ -15,6 +17,18 @@ class ModeratorCog(commands.Cog):
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         require_moderator(interaction)
         return True
+
+
+def moderator_group(name: str, description: str) -> app_commands.Group:
+    """A ModeratorCog's command group: in guilds only, installed to guilds, and hidden by default
+    from members without Manage Server."""
+    return app_commands.Group(
+        name=name,
+        description=description,
+        allowed_contexts=IN_GUILDS,
+        allowed_installs=GUILD_INSTALL,
+        default_permissions=discord.Permissions(manage_guild=True),
+    )
 
 
 def require_moderator(interaction: discord.Interaction) -> None:
