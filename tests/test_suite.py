@@ -62,6 +62,13 @@ def driver(tmp_path: Path, behaviour: str, *, url: str | None = None) -> tuple[l
     return [sys.executable, "-m", "tests.suite", "-q", "-p", "no:cacheprovider", str(tmp_path / "test_run.py")], environ
 
 
+def processes_of_session(session: int) -> str:
+    """What each process of a session is doing (its state and what it waits in), to say why it did not end."""
+    return subprocess.run(
+        ["ps", "-o", "pid,ppid,stat,wchan:20,etime,args", "--sid", str(session)], capture_output=True, text=True
+    ).stdout
+
+
 def cluster_of(output: str) -> tuple[str, Path]:
     """The port and the folder of the cluster the driver says it made."""
     found = CLUSTER_LINE.search(output)
@@ -97,6 +104,9 @@ def test_a_failing_run_stops_the_suite_and_its_cluster_is_still_removed(tmp_path
 @pytest.mark.parametrize("interrupt", ["Ctrl-C", "TERM"])
 def test_an_interrupted_suite_removes_its_cluster(tmp_path, interrupt):
     command, environ = driver(tmp_path, "wait")
+    # As a terminal starts a foreground job: SIGINT at its default, even where this run inherited it
+    # ignored (a shell starts a background job, `make test &` or a CI step run so, with SIGINT ignored).
+    command = ["env", "--default-signal=INT", *command]
     suite = subprocess.Popen(
         command, env=environ, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True, start_new_session=True
     )
@@ -109,7 +119,10 @@ def test_an_interrupted_suite_removes_its_cluster(tmp_path, interrupt):
             os.killpg(suite.pid, signal.SIGINT)
         else:
             suite.terminate()
-        output, _ = suite.communicate(timeout=90)
+        try:
+            output, _ = suite.communicate(timeout=90)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"the interrupted suite did not end; its processes:\n{processes_of_session(suite.pid)}")
     finally:
         if suite.poll() is None:
             os.killpg(suite.pid, signal.SIGKILL)
