@@ -8,9 +8,11 @@ import io
 import signal
 import zlib
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
+import discord
 from PIL import Image
 from sqlalchemy import select
 
@@ -354,3 +356,39 @@ async def rows_when(condition, url: str, timeout: float = 60.0):  # type: ignore
 async def wait_queued(discord_api, state, text="In the queue"):  # type: ignore[no-untyped-def]
     """The interaction's reply once it says `text` (a job's status)."""
     return await discord_api.wait_for(lambda: state.original and text in state.original.text and state.original)
+
+
+# discord.py objects without a connection -------------------------------------------------------
+
+
+def discord_attachment(filename: str, content_type: str | None = "image/png", number: int = 1) -> Any:
+    """A discord.Attachment as a gateway event carries it, with no connection behind it."""
+    data = {
+        "id": str(900 + number),
+        "filename": filename,
+        "size": 1000 + number,
+        "url": f"https://cdn.example.com/{number}/{filename}",
+        "proxy_url": f"https://media.example.com/{number}/{filename}",
+    }
+    if content_type is not None:
+        data["content_type"] = content_type
+    return discord.Attachment(data=data, state=SimpleNamespace(http=None))  # type: ignore[arg-type]
+
+
+def discord_message(**fields: Any) -> Any:
+    """A discord.Message (isinstance holds) with only `fields` set, over defaults: a member's
+    message in no guild, with no content, attachments, mentions or reference."""
+    message = discord.Message.__new__(discord.Message)
+    defaults: dict[str, Any] = {
+        "id": 1,
+        "author": SimpleNamespace(id=5, bot=False),
+        "guild": None,
+        "content": "",
+        "attachments": [],
+        "mentions": [],
+        "reference": None,
+        "webhook_id": None,
+    }
+    for name, value in (defaults | fields).items():
+        setattr(message, name, value)
+    return message
