@@ -18,6 +18,10 @@ from sqlalchemy import select
 
 from bot.db.engine import make_engine, make_sessionmaker
 from bot.db.models import UNFINISHED, DeliveryAttempt, Job, UsageRecord
+from bot.flow.sources import SourceImage
+from bot.jobs.queue import FairQueue
+from bot.jobs.runner import Runner
+from bot.metrics import Metrics
 from tests.sandbox import secrets_env, start_bot_process, write_config
 from tests.standins.discord_data import shard_of, user_payload
 
@@ -392,3 +396,75 @@ def discord_message(**fields: Any) -> Any:
     for name, value in (defaults | fields).items():
         setattr(message, name, value)
     return message
+
+
+def uploaded(discord_api, data: bytes, filename: str = "photo.png") -> SourceImage:
+    """`data` uploaded to the Discord stand-in's CDN, as the image a member points at."""
+    attachment = discord_api.upload(filename, data)
+    return SourceImage(attachment["url"], len(data), filename)
+
+
+class FakeResponse:
+    """An interaction's response as intake uses it: deferred once, with the reply's id."""
+
+    def __init__(self, message_id: int | None) -> None:
+        self.deferrals: list[dict[str, Any]] = []
+        self._message_id = message_id
+
+    def is_done(self) -> bool:
+        return bool(self.deferrals)
+
+    async def defer(self, **options: Any) -> Any:
+        assert not self.deferrals, "an interaction is acknowledged once"
+        self.deferrals.append(options)
+        return SimpleNamespace(message_id=self._message_id)
+
+
+def fake_interaction(
+    *,
+    user_id: int = 30,
+    guild_id: int | None = 10,
+    channel_id: int = 20,
+    roles: tuple[int, ...] = (),
+    nsfw: bool = False,
+    locale: str = "en-US",
+    installed: bool = True,
+    message_id: int | None = 900,
+) -> Any:
+    """A slash command's interaction, shaped as discord.py's for the domain's use of it: by
+    `user_id` in `guild_id` (None: a DM; `installed` False: a server that did not add the bot),
+    in a channel marked `nsfw` or not. Its `response` records its deferral."""
+    guild = SimpleNamespace(id=guild_id) if guild_id is not None else None
+    return SimpleNamespace(
+        id=800,
+        guild_id=guild_id,
+        channel_id=channel_id,
+        channel=SimpleNamespace(id=channel_id, guild=guild, is_nsfw=lambda: nsfw),
+        user=SimpleNamespace(id=user_id, roles=[SimpleNamespace(id=role) for role in roles]),
+        is_guild_integration=lambda: installed and guild_id is not None,
+        application_id=40,
+        token="interaction-token",
+        filesize_limit=25 * 2**20,
+        created_at=discord.utils.utcnow(),
+        locale=SimpleNamespace(value=locale),
+        guild_locale=None,
+        extras={},
+        response=FakeResponse(message_id),
+    )
+
+
+def idle_runner(sessions, policy) -> Runner:
+    """A real job runner over a real fair queue, never started: what is submitted stays queued
+    (`runner.queued_job(id)`)."""
+
+    async def go() -> None:
+        return None
+
+    return Runner(
+        queue=FairQueue(max_running=1, per_guild=1, per_member=1),
+        sessions=sessions,
+        policy=policy,
+        before_start=go,
+        shutdown_grace=1.0,
+        metrics=Metrics(models=[]),
+    )

@@ -2,19 +2,14 @@
 the guild's `low` level, `sexual/minors` always), the Flagged refusal naming them and saying whether
 an image was flagged, and the made images' check; against the moderation stand-in."""
 
-from collections.abc import AsyncIterator
-
-import aiohttp
 import pytest
 from PIL import Image
 
 from bot.errors import Flagged
 from bot.flow.screening import Screener, refusing
 from bot.images.moderation import Moderation
-from bot.images.transport import Transport, TransportSettings
 from bot.threads import BoundedThreads
 from tests.helpers import encode
-from tests.standins.images_rules import API_KEY
 
 RED, BLUE = (255, 0, 0), (0, 0, 255)
 
@@ -23,16 +18,11 @@ def picture(colour) -> bytes:
     return encode(Image.new("RGB", (900, 600), colour))
 
 
-@pytest.fixture
-async def moderation(images_api) -> AsyncIterator[Moderation]:
+@pytest.fixture(autouse=True)
+def rules(images_api) -> None:
     images_api.moderation.words.update({"axe": ("violence",), "nude": ("sexual",), "child": ("sexual/minors",)})
     images_api.moderation.colours.append((RED, ("violence",)))
     images_api.moderation.colours.append((BLUE, ("sexual",)))
-    async with aiohttp.ClientSession() as session:
-        settings = TransportSettings(max_retries=0, retry_base_delay=0)
-        yield Moderation(
-            Transport(session, base_url=images_api.base_url, api_key=API_KEY, settings=settings), model="m"
-        )
 
 
 def screener(moderation: Moderation, categories=(), *, check_results: bool = False) -> Screener:
