@@ -87,7 +87,6 @@ AWAITING_UNIT_TESTS = {
     "bot/db/usage.py",
     "bot/errors.py",
     "bot/flow/describe.py",
-    "bot/flow/production.py",
     "bot/images/bodies.py",
     "bot/images/errors.py",
     "bot/images/payloads.py",
