@@ -16,9 +16,19 @@ import discord
 from PIL import Image
 from sqlalchemy import select
 
+from bot.billing.policy import Policy
+from bot.billing.usage import UsageLog
+from bot.clock import SystemClock
+from bot.config.sections import ImagesConfig
 from bot.db.engine import make_engine, make_sessionmaker
 from bot.db.models import UNFINISHED, DeliveryAttempt, Job, UsageRecord
+from bot.flow.admission import Admission
+from bot.flow.catalog import ModelCatalog
+from bot.flow.intake import Drafts, Intake
+from bot.flow.locales import Locales
 from bot.flow.sources import SourceImage
+from bot.flow.styles import Styles
+from bot.images import ModelRegistry
 from bot.jobs.queue import FairQueue
 from bot.jobs.runner import Runner
 from bot.metrics import Metrics
@@ -442,6 +452,7 @@ def fake_interaction(
         channel=SimpleNamespace(id=channel_id, guild=guild, is_nsfw=lambda: nsfw),
         user=SimpleNamespace(id=user_id, roles=[SimpleNamespace(id=role) for role in roles]),
         is_guild_integration=lambda: installed and guild_id is not None,
+        context=SimpleNamespace(dm_channel=guild_id is None, private_channel=False),
         application_id=40,
         token="interaction-token",
         filesize_limit=25 * 2**20,
@@ -467,4 +478,32 @@ def idle_runner(sessions, policy) -> Runner:
         before_start=go,
         shutdown_grace=1.0,
         metrics=Metrics(models=[]),
+    )
+
+
+FLOW_MODELS = ["gpt-image-2", "gpt-image-2.6-flare", "dall-e-2", "dall-e-3"]
+FLOW_DRAFTS = Drafts(
+    model="gpt-image-2.6-flare", quality="low", enhance_model="gpt-image-2.6-sunburst", enhance_quality="high"
+)
+
+
+def flow_catalog() -> ModelCatalog:
+    """The models on offer to a flow unit's tests: FLOW_MODELS, gpt-image-2 the default, on a
+    compatible server (so no model is retired by the date)."""
+    config = ImagesConfig(
+        base_url="https://images.example.com/v1", provider="compatible", model="gpt-image-2", offered_models=FLOW_MODELS
+    )
+    return ModelCatalog(config, ModelRegistry(), SystemClock())
+
+
+def flow_intake(sessions, policy: Policy, runner: Runner) -> Intake:
+    """The real intake of commands, its admission queueing on `runner`."""
+    return Intake(
+        catalog=flow_catalog(),
+        admission=Admission(policy=policy, sessions=sessions, runner=runner),
+        usage=UsageLog(sessions),
+        locales=Locales(sessions, lambda _guild_id: None),
+        styles=Styles(sessions),
+        sessions=sessions,
+        drafts=FLOW_DRAFTS,
     )

@@ -84,7 +84,6 @@ AWAITING_UNIT_TESTS = {
     "bot/db/styles.py",
     "bot/db/usage.py",
     "bot/errors.py",
-    "bot/flow/describe.py",
     "bot/images/bodies.py",
     "bot/images/errors.py",
     "bot/images/payloads.py",

@@ -8,32 +8,20 @@ from sqlalchemy import select
 
 from bot.billing.policy import Policy
 from bot.billing.prices import PriceTable
-from bot.billing.usage import UsageLog
-from bot.clock import SystemClock
-from bot.config.sections import ImagesConfig
 from bot.db.models import GuildSettings, Job, UsageRecord
 from bot.errors import InvalidRequest
-from bot.flow.admission import Admission
-from bot.flow.catalog import ModelCatalog
 from bot.flow.intake import (
     BLEND_PROMPT,
     REFRAMES,
     UPSCALE_PROMPT,
-    Drafts,
-    Intake,
     blend_prompt,
 )
-from bot.flow.locales import Locales
 from bot.flow.sources import SavedReference, SourceImage
-from bot.flow.styles import BUILTIN_STYLES, Styles, apply_template
-from bot.images import ModelRegistry
-from tests.helpers import fake_interaction, idle_runner
+from bot.flow.styles import BUILTIN_STYLES, apply_template
+from tests.helpers import FLOW_DRAFTS, fake_interaction, flow_intake, idle_runner
 
 GUILD = 10
-OFFERED = ["gpt-image-2", "gpt-image-2.6-flare", "dall-e-2", "dall-e-3"]
-DRAFTS = Drafts(
-    model="gpt-image-2.6-flare", quality="low", enhance_model="gpt-image-2.6-sunburst", enhance_quality="high"
-)
+DRAFTS = FLOW_DRAFTS
 
 
 def image(number: int = 1) -> SourceImage:
@@ -45,18 +33,7 @@ class Parts:
         self.sessions = sessions
         policy = Policy(PriceTable(), personal_images_per_day=10)
         self.runner = idle_runner(sessions, policy)
-        config = ImagesConfig(
-            base_url="https://images.example.com/v1", provider="compatible", model="gpt-image-2", offered_models=OFFERED
-        )
-        self.intake = Intake(
-            catalog=ModelCatalog(config, ModelRegistry(), SystemClock()),
-            admission=Admission(policy=policy, sessions=sessions, runner=self.runner),
-            usage=UsageLog(sessions),
-            locales=Locales(sessions, lambda _guild_id: None),
-            styles=Styles(sessions),
-            sessions=sessions,
-            drafts=DRAFTS,
-        )
+        self.intake = flow_intake(sessions, policy, self.runner)
 
     async def saved(self) -> tuple[list[UsageRecord], list[Job]]:
         async with self.sessions() as session:

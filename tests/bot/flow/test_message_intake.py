@@ -14,12 +14,9 @@ from sqlalchemy import select
 from bot.billing.policy import Policy
 from bot.billing.prices import PriceTable
 from bot.billing.usage import UsageLog, start_message_record
-from bot.clock import SystemClock
-from bot.config.sections import ImagesConfig
 from bot.db.models import GuildSettings, Job, JobOrigin, UsageRecord, WordFilter
 from bot.errors import Filtered, InvalidRequest, LimitReached
 from bot.flow.admission import Admission
-from bot.flow.catalog import ModelCatalog
 from bot.flow.conversation import Ask
 from bot.flow.locales import Locales
 from bot.flow.message_intake import MessageIntake, asked
@@ -27,7 +24,7 @@ from bot.flow.sources import SourceImage
 from bot.flow.status import Openings
 from bot.i18n import _
 from bot.images import ModelRegistry
-from tests.helpers import idle_runner
+from tests.helpers import flow_catalog, idle_runner
 
 GUILD, CHANNEL, MEMBER, APP = 10, 20, 30, 40
 IMAGE = SourceImage("https://cdn.example.com/1/photo.png", 1000, "photo.png")
@@ -68,9 +65,8 @@ class Parts:
         policy = Policy(PriceTable(), personal_images_per_day=10)
         self.runner = idle_runner(sessions, policy)
         self.openings = Openings()
-        config = ImagesConfig(base_url="https://images.example.com/v1", provider="compatible", model="gpt-image-2")
         self.intake = MessageIntake(
-            catalog=ModelCatalog(config, MODELS, SystemClock()),
+            catalog=flow_catalog(),
             admission=Admission(policy=policy, sessions=sessions, runner=self.runner),
             sessions=sessions,
             usage=UsageLog(sessions),
