@@ -67,7 +67,6 @@ WITHOUT_LOGIC = {
 BEING_REWRITTEN = {
     "bot/assembly.py",
     "bot/flow/delivery.py",
-    "bot/flow/painting.py",
     "bot/flow/pipeline.py",
 }
 
