@@ -507,3 +507,82 @@ def flow_intake(sessions, policy: Policy, runner: Runner) -> Intake:
         sessions=sessions,
         drafts=FLOW_DRAFTS,
     )
+
+
+# What Discord does with the bot's answers, scripted -------------------------------------------
+
+
+class _Refused:
+    def __init__(self, status: int) -> None:
+        self.status, self.reason = status, "refused"
+
+
+def http_refusal(status: int, code: int) -> discord.HTTPException:
+    """What discord.py raises when Discord answers `status` with the JSON error `code`."""
+    return discord.HTTPException(_Refused(status), {"code": code, "message": "refused"})  # type: ignore[arg-type]
+
+
+class ScriptedRoute:
+    """An answer target (bot/flow/answers.py) named `route` that refuses with `refusals` in turn,
+    then posts (or, with `crash`, raises as a dying process would). Each send is logged in `log`
+    as (route, filenames, sizes)."""
+
+    def __init__(self, route: str, log: list, refusals=(), *, crash: bool = False) -> None:
+        self.route, self._log, self._refusals, self._crash = route, log, list(refusals), crash
+
+    def addressed(self, text: str) -> str:
+        return f"<@{30}> {text}" if self.route == "channel" else text
+
+    async def send(self, files, view) -> Any:
+        self._log.append(
+            (self.route, [file.filename for file in files], [file.fp.getbuffer().nbytes for file in files])
+        )
+        if self._refusals:
+            raise self._refusals.pop(0)
+        if self._crash:
+            raise RuntimeError("the process died")
+        attachments = [discord_attachment(file.filename, number=n) for n, file in enumerate(files, 1)]
+        return SimpleNamespace(id=5000 + len(self._log), attachments=attachments)
+
+
+class ScriptedAnswers:
+    """MemberAnswers' part the domain uses: the routes by name (`reply`, `channel`, `dm`); what a
+    member was told in `told`, the moderators' notices in `notices`."""
+
+    def __init__(self, **routes: ScriptedRoute) -> None:
+        self.routes = routes
+        self.told: list[tuple[str, Any]] = []
+        self.notices: list[tuple[int, str, Any]] = []
+
+    def target(self, job) -> ScriptedRoute:
+        return self.routes["reply"]
+
+    def fallback(self, job, route) -> ScriptedRoute | None:
+        return self.routes.get(route)
+
+    def answerable(self, job) -> bool:
+        return "reply" in self.routes
+
+    async def tell(self, job, text, view=None) -> bool:
+        self.told.append((text, view))
+        return True
+
+    async def post_notice(self, channel_id, text, *, view=None) -> None:
+        self.notices.append((channel_id, text, view))
+
+
+class ResultViews:
+    """The surface's views, as the domain asks for them: each result's text in `texts`."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    def result(self, usage_id, text, files, **options) -> Any:
+        self.texts.append(text)
+        return options
+
+    def kept(self, locale) -> Any:
+        return "the results button"
+
+    def flag_notice(self, usage_id, *, deletable, locale) -> Any:
+        return f"flag buttons for {usage_id}, deletable: {deletable}"

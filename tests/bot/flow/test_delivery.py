@@ -8,7 +8,6 @@ Discord's answers (what each route does is tests/bot/flow/test_delivery_routes.p
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
-import discord
 import pytest
 from PIL import Image
 from sqlalchemy import select
@@ -24,74 +23,15 @@ from bot.images import GeneratedImage, ImagesResult, ModelRegistry
 from bot.images.results import TokenUsage
 from bot.metrics import Metrics
 from bot.threads import BoundedThreads
-from tests.helpers import discord_attachment, encode
+from tests.helpers import ResultViews, ScriptedAnswers, ScriptedRoute, encode, http_refusal
 
 GUILD, CHANNEL, MEMBER = 10, 20, 30
 KEEP_FOR = timedelta(hours=24)
 
 
-class Response:
-    def __init__(self, status: int) -> None:
-        self.status, self.reason = status, "refused"
-
-
-def refusal(status: int, code: int) -> discord.HTTPException:
-    return discord.HTTPException(Response(status), {"code": code, "message": "refused"})  # type: ignore[arg-type]
-
-
-class Route:
-    """An answer target that refuses with `refusals` in turn, then posts (or, after them, crashes)."""
-
-    def __init__(self, route: str, log: list, refusals=(), *, crash: bool = False) -> None:
-        self.route, self._log, self._refusals, self._crash = route, log, list(refusals), crash
-
-    def addressed(self, text: str) -> str:
-        return f"<@{MEMBER}> {text}" if self.route == "channel" else text
-
-    async def send(self, files, view):
-        self._log.append(
-            (self.route, [file.filename for file in files], [file.fp.getbuffer().nbytes for file in files])
-        )
-        if self._refusals:
-            raise self._refusals.pop(0)
-        if self._crash:
-            raise RuntimeError("the process died")
-        attachments = [discord_attachment(file.filename, number=n) for n, file in enumerate(files, 1)]
-        return SimpleNamespace(id=5000 + len(self._log), attachments=attachments)
-
-
-class Answers:
-    """The member's answers: `routes` by name; `told` what the member heard instead of a result."""
-
-    def __init__(self, **routes: Route) -> None:
-        self.routes, self.told = routes, []
-
-    def target(self, job):
-        return self.routes["reply"]
-
-    def fallback(self, job, route):
-        return self.routes.get(route)
-
-    async def tell(self, job, text, view=None) -> bool:
-        self.told.append((text, view))
-        return True
-
-
-class Views:
-    def __init__(self) -> None:
-        self.texts: list[str] = []
-
-    def result(self, usage_id, text, files, **options):
-        self.texts.append(text)
-        return options
-
-    def kept(self, locale):
-        return "the results button"
-
-
 class Parts:
-    def __init__(self, sessions, answers: Answers) -> None:
-        self.sessions, self.answers, self.views = sessions, answers, Views()
+    def __init__(self, sessions, answers: ScriptedAnswers) -> None:
+        self.sessions, self.answers, self.views = sessions, answers, ResultViews()
         self.delivery = Delivery(
             sessions=sessions,
             policy=Policy(PriceTable(), personal_images_per_day=10),
@@ -164,12 +104,12 @@ def test_a_result_is_a_spoiler_when_asked_or_when_low_moderation_leaves_its_chan
     low = GenerateParams(model="m", n=1, prompt="p", moderation="low")
     assert not hidden_by(plain, "reply") and hidden_by(spoiler, "reply")
     assert not hidden_by(low, "reply") and not hidden_by(low, "channel") and hidden_by(low, "dm")
-    assert outcome_of(refusal(404, 10015)) == "404/10015"
+    assert outcome_of(http_refusal(404, 10015)) == "404/10015"
 
 
 async def test_a_delivered_reply_settles_once_and_releases_the_held_images(sessions):
     sent: list = []
-    parts = Parts(sessions, Answers(reply=Route("reply", sent)))
+    parts = Parts(sessions, ScriptedAnswers(reply=ScriptedRoute("reply", sent)))
     running, record = await parts.pending(spoiler=True)
     await parts.delivery.deliver(running, record, result())
     row, attempts, kept, preview = await parts.saved(record)
@@ -183,7 +123,7 @@ async def test_a_delivered_reply_settles_once_and_releases_the_held_images(sessi
 
 async def test_too_large_files_are_sent_again_smaller(sessions):
     sent: list = []
-    parts = Parts(sessions, Answers(reply=Route("reply", sent, [refusal(413, 40005)])))
+    parts = Parts(sessions, ScriptedAnswers(reply=ScriptedRoute("reply", sent, [http_refusal(413, 40005)])))
     running, record = await parts.pending(limit=4 * 2**20)
     await parts.delivery.deliver(running, record, result((1024, 1024), noise=True))
     row, attempts, _kept, _preview = await parts.saved(record)
@@ -194,10 +134,10 @@ async def test_too_large_files_are_sent_again_smaller(sessions):
 
 async def test_a_gone_reply_goes_to_the_channel_then_a_closed_channel_to_the_dms_saying_why(sessions):
     sent: list = []
-    answers = Answers(
-        reply=Route("reply", sent, [refusal(404, 10015)]),
-        channel=Route("channel", sent, [refusal(403, 50013)]),
-        dm=Route("dm", sent),
+    answers = ScriptedAnswers(
+        reply=ScriptedRoute("reply", sent, [http_refusal(404, 10015)]),
+        channel=ScriptedRoute("channel", sent, [http_refusal(403, 50013)]),
+        dm=ScriptedRoute("dm", sent),
     )
     parts = Parts(sessions, answers)
     running, record = await parts.pending()
@@ -211,7 +151,10 @@ async def test_a_gone_reply_goes_to_the_channel_then_a_closed_channel_to_the_dms
 
 async def test_after_a_429_no_other_route_is_tried_and_the_images_are_kept(sessions):
     sent: list = []
-    parts = Parts(sessions, Answers(reply=Route("reply", sent, [refusal(429, 0)]), dm=Route("dm", sent)))
+    parts = Parts(
+        sessions,
+        ScriptedAnswers(reply=ScriptedRoute("reply", sent, [http_refusal(429, 0)]), dm=ScriptedRoute("dm", sent)),
+    )
     running, record = await parts.pending()
     await parts.delivery.deliver(running, record, result())
     row, attempts, kept, preview = await parts.saved(record)
@@ -224,14 +167,14 @@ async def test_after_a_429_no_other_route_is_tried_and_the_images_are_kept(sessi
 
 async def test_a_crash_after_settling_is_delivered_from_the_held_images_without_paying_again(sessions):
     sent: list = []
-    parts = Parts(sessions, Answers(reply=Route("reply", sent, crash=True)))
+    parts = Parts(sessions, ScriptedAnswers(reply=ScriptedRoute("reply", sent, crash=True)))
     running, record = await parts.pending()
     with pytest.raises(RuntimeError):
         await parts.delivery.deliver(running, record, result())
     row, _attempts, kept, _preview = await parts.saved(record)
     assert row.status == "ok" and [k.held for k in kept] == [True, True]
     cost = row.cost_usd
-    again = Parts(sessions, Answers(reply=Route("reply", sent)))  # the next run
+    again = Parts(sessions, ScriptedAnswers(reply=ScriptedRoute("reply", sent)))  # the next run
     assert await again.delivery.redeliver(running, row)
     row, attempts, kept, _preview = await again.saved(record)
     assert (row.delivery, row.cost_usd, kept, attempts) == ("delivered", cost, [], [("reply", "ok")])
@@ -239,7 +182,7 @@ async def test_a_crash_after_settling_is_delivered_from_the_held_images_without_
 
 
 async def test_a_result_settled_by_an_earlier_run_is_not_counted_again(sessions, caplog):
-    parts = Parts(sessions, Answers(reply=Route("reply", [])))
+    parts = Parts(sessions, ScriptedAnswers(reply=ScriptedRoute("reply", [])))
     running, record = await parts.pending()
     read_by_the_second_run = await parts.delivery.usage_row(running.job)  # while both runs waited on the provider
     await parts.delivery.deliver(running, record, result())
@@ -254,7 +197,7 @@ async def test_a_result_settled_by_an_earlier_run_is_not_counted_again(sessions,
 
 async def test_flagged_or_unusable_images_are_settled_once_and_never_posted(sessions):
     sent: list = []
-    parts = Parts(sessions, Answers(reply=Route("reply", sent)))
+    parts = Parts(sessions, ScriptedAnswers(reply=ScriptedRoute("reply", sent)))
     _running, flagged = await parts.pending()
     assert await parts.delivery.withhold(flagged, result(), ("violence", "gore"))
     assert not await parts.delivery.withhold(flagged, result(), ("violence",))  # an earlier run settled it
