@@ -525,13 +525,14 @@ def http_refusal(status: int, code: int) -> discord.HTTPException:
 class ScriptedRoute:
     """An answer target (bot/flow/answers.py) named `route` that refuses with `refusals` in turn,
     then posts (or, with `crash`, raises as a dying process would). Each send is logged in `log`
-    as (route, filenames, sizes)."""
+    as (route, filenames, sizes). A channel message mentions `member` (fake_interaction's)."""
 
-    def __init__(self, route: str, log: list, refusals=(), *, crash: bool = False) -> None:
+    def __init__(self, route: str, log: list, refusals=(), *, crash: bool = False, member: int = 30) -> None:
         self.route, self._log, self._refusals, self._crash = route, log, list(refusals), crash
+        self._member = member
 
     def addressed(self, text: str) -> str:
-        return f"<@{30}> {text}" if self.route == "channel" else text
+        return f"<@{self._member}> {text}" if self.route == "channel" else text
 
     async def send(self, files, view) -> Any:
         self._log.append(
