@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import discord
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -18,11 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.app import ImageBot
 from bot.config import Config, parse_config
 from bot.db.engine import make_engine, make_sessionmaker, migrate_to_head
+from bot.downloads import AttachmentDownloader
+from bot.images.moderation import Moderation
+from bot.images.transport import Transport, TransportSettings
 from tests.postgres_cluster import PostgresCluster, ServerNotInstalled, admin_server, bot_url, fresh_database
 from tests.secrets_scan import LogLines, leaks, scan_calls, scan_database
 from tests.standins.discord_api import DiscordStandIn
 from tests.standins.images_api import ImagesStandIn
-from tests.standins.images_rules import GUILD_API_KEY, ExtraModel
+from tests.standins.images_rules import API_KEY, GUILD_API_KEY, ExtraModel
 
 POSTGRES_SERVER = pytest.StashKey[contextlib.ExitStack]()
 
@@ -185,6 +189,24 @@ async def sessions(bot_database_url: str) -> AsyncIterator[async_sessionmaker[As
     await migrate_to_head(engine)
     yield make_sessionmaker(engine)
     await engine.dispose()
+
+
+@pytest.fixture
+async def downloads(discord_api: DiscordStandIn) -> AsyncIterator[AttachmentDownloader]:
+    """The real downloader, fetching from the Discord stand-in's CDN (what `discord_api.upload`
+    stores), 4 MiB at most: for units that read members' images."""
+    async with aiohttp.ClientSession() as session:
+        yield AttachmentDownloader(session, allowed_hosts={"127.0.0.1"}, max_bytes=4 * 2**20)
+
+
+@pytest.fixture
+async def moderation(images_api: ImagesStandIn) -> AsyncIterator[Moderation]:
+    """The real screening client of the Images stand-in's moderation endpoint (its rules:
+    `images_api.moderation`), without retries."""
+    async with aiohttp.ClientSession() as session:
+        settings = TransportSettings(max_retries=0, retry_base_delay=0)
+        transport = Transport(session, base_url=images_api.base_url, api_key=API_KEY, settings=settings)
+        yield Moderation(transport, model="omni-moderation-latest")
 
 
 @pytest.fixture

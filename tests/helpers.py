@@ -8,14 +8,30 @@ import io
 import signal
 import zlib
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
+import discord
 from PIL import Image
 from sqlalchemy import select
 
+from bot.billing.policy import Policy
+from bot.billing.usage import UsageLog
+from bot.clock import SystemClock
+from bot.config.sections import ImagesConfig
 from bot.db.engine import make_engine, make_sessionmaker
 from bot.db.models import UNFINISHED, DeliveryAttempt, Job, UsageRecord
+from bot.flow.admission import Admission
+from bot.flow.catalog import ModelCatalog
+from bot.flow.intake import Drafts, Intake
+from bot.flow.locales import Locales
+from bot.flow.sources import SourceImage
+from bot.flow.styles import Styles
+from bot.images import ModelRegistry
+from bot.jobs.queue import FairQueue
+from bot.jobs.runner import Runner
+from bot.metrics import Metrics
 from tests.sandbox import secrets_env, start_bot_process, write_config
 from tests.standins.discord_data import shard_of, user_payload
 
@@ -366,3 +382,220 @@ def images_config_file(folder: Path, discord_api, base_url: str, images: str) ->
         f'[database]\nurl = "sqlite+aiosqlite:///{folder / "imagebot.db"}"\n'
     )
     return path
+
+
+# discord.py objects without a connection -------------------------------------------------------
+
+
+def discord_attachment(filename: str, content_type: str | None = "image/png", number: int = 1) -> Any:
+    """A discord.Attachment as a gateway event carries it, with no connection behind it."""
+    data = {
+        "id": str(900 + number),
+        "filename": filename,
+        "size": 1000 + number,
+        "url": f"https://cdn.example.com/{number}/{filename}",
+        "proxy_url": f"https://media.example.com/{number}/{filename}",
+    }
+    if content_type is not None:
+        data["content_type"] = content_type
+    return discord.Attachment(data=data, state=SimpleNamespace(http=None))  # type: ignore[arg-type]
+
+
+def discord_message(**fields: Any) -> Any:
+    """A discord.Message (isinstance holds) with only `fields` set, over defaults: a member's
+    message in no guild, with no content, attachments, mentions or reference."""
+    message = discord.Message.__new__(discord.Message)
+    defaults: dict[str, Any] = {
+        "id": 1,
+        "author": SimpleNamespace(id=5, bot=False),
+        "guild": None,
+        "content": "",
+        "attachments": [],
+        "mentions": [],
+        "reference": None,
+        "webhook_id": None,
+    }
+    for name, value in (defaults | fields).items():
+        setattr(message, name, value)
+    return message
+
+
+def uploaded(discord_api, data: bytes, filename: str = "photo.png") -> SourceImage:
+    """`data` uploaded to the Discord stand-in's CDN, as the image a member points at."""
+    attachment = discord_api.upload(filename, data)
+    return SourceImage(attachment["url"], len(data), filename)
+
+
+class FakeResponse:
+    """An interaction's response as intake uses it: deferred once, with the reply's id."""
+
+    def __init__(self, message_id: int | None) -> None:
+        self.deferrals: list[dict[str, Any]] = []
+        self._message_id = message_id
+
+    def is_done(self) -> bool:
+        return bool(self.deferrals)
+
+    async def defer(self, **options: Any) -> Any:
+        assert not self.deferrals, "an interaction is acknowledged once"
+        self.deferrals.append(options)
+        return SimpleNamespace(message_id=self._message_id)
+
+
+def fake_interaction(
+    *,
+    user_id: int = 30,
+    guild_id: int | None = 10,
+    channel_id: int = 20,
+    roles: tuple[int, ...] = (),
+    nsfw: bool = False,
+    locale: str = "en-US",
+    installed: bool = True,
+    message_id: int | None = 900,
+) -> Any:
+    """A slash command's interaction, shaped as discord.py's for the domain's use of it: by
+    `user_id` in `guild_id` (None: a DM; `installed` False: a server that did not add the bot),
+    in a channel marked `nsfw` or not. Its `response` records its deferral."""
+    guild = SimpleNamespace(id=guild_id) if guild_id is not None else None
+    return SimpleNamespace(
+        id=800,
+        guild_id=guild_id,
+        channel_id=channel_id,
+        channel=SimpleNamespace(id=channel_id, guild=guild, is_nsfw=lambda: nsfw),
+        user=SimpleNamespace(id=user_id, roles=[SimpleNamespace(id=role) for role in roles]),
+        is_guild_integration=lambda: installed and guild_id is not None,
+        context=SimpleNamespace(dm_channel=guild_id is None, private_channel=False),
+        application_id=40,
+        token="interaction-token",
+        filesize_limit=25 * 2**20,
+        created_at=discord.utils.utcnow(),
+        locale=SimpleNamespace(value=locale),
+        guild_locale=None,
+        extras={},
+        response=FakeResponse(message_id),
+    )
+
+
+def idle_runner(sessions, policy) -> Runner:
+    """A real job runner over a real fair queue, never started: what is submitted stays queued
+    (`runner.queued_job(id)`)."""
+
+    async def go() -> None:
+        return None
+
+    return Runner(
+        queue=FairQueue(max_running=1, per_guild=1, per_member=1),
+        sessions=sessions,
+        policy=policy,
+        before_start=go,
+        shutdown_grace=1.0,
+        metrics=Metrics(models=[]),
+    )
+
+
+FLOW_MODELS = ["gpt-image-2", "gpt-image-2.6-flare", "dall-e-2", "dall-e-3"]
+FLOW_DRAFTS = Drafts(
+    model="gpt-image-2.6-flare", quality="low", enhance_model="gpt-image-2.6-sunburst", enhance_quality="high"
+)
+
+
+def flow_catalog() -> ModelCatalog:
+    """The models on offer to a flow unit's tests: FLOW_MODELS, gpt-image-2 the default, on a
+    compatible server (so no model is retired by the date)."""
+    config = ImagesConfig(
+        base_url="https://images.example.com/v1", provider="compatible", model="gpt-image-2", offered_models=FLOW_MODELS
+    )
+    return ModelCatalog(config, ModelRegistry(), SystemClock())
+
+
+def flow_intake(sessions, policy: Policy, runner: Runner) -> Intake:
+    """The real intake of commands, its admission queueing on `runner`."""
+    return Intake(
+        catalog=flow_catalog(),
+        admission=Admission(policy=policy, sessions=sessions, runner=runner),
+        usage=UsageLog(sessions),
+        locales=Locales(sessions, lambda _guild_id: None),
+        styles=Styles(sessions),
+        sessions=sessions,
+        drafts=FLOW_DRAFTS,
+    )
+
+
+# What Discord does with the bot's answers, scripted -------------------------------------------
+
+
+class _Refused:
+    def __init__(self, status: int) -> None:
+        self.status, self.reason = status, "refused"
+
+
+def http_refusal(status: int, code: int) -> discord.HTTPException:
+    """What discord.py raises when Discord answers `status` with the JSON error `code`."""
+    return discord.HTTPException(_Refused(status), {"code": code, "message": "refused"})  # type: ignore[arg-type]
+
+
+class ScriptedRoute:
+    """An answer target (bot/flow/answers.py) named `route` that refuses with `refusals` in turn,
+    then posts (or, with `crash`, raises as a dying process would). Each send is logged in `log`
+    as (route, filenames, sizes). A channel message mentions `member` (fake_interaction's)."""
+
+    def __init__(self, route: str, log: list, refusals=(), *, crash: bool = False, member: int = 30) -> None:
+        self.route, self._log, self._refusals, self._crash = route, log, list(refusals), crash
+        self._member = member
+
+    def addressed(self, text: str) -> str:
+        return f"<@{self._member}> {text}" if self.route == "channel" else text
+
+    async def send(self, files, view) -> Any:
+        self._log.append(
+            (self.route, [file.filename for file in files], [file.fp.getbuffer().nbytes for file in files])
+        )
+        if self._refusals:
+            raise self._refusals.pop(0)
+        if self._crash:
+            raise RuntimeError("the process died")
+        attachments = [discord_attachment(file.filename, number=n) for n, file in enumerate(files, 1)]
+        return SimpleNamespace(id=5000 + len(self._log), attachments=attachments)
+
+
+class ScriptedAnswers:
+    """MemberAnswers' part the domain uses: the routes by name (`reply`, `channel`, `dm`); what a
+    member was told in `told`, the moderators' notices in `notices`."""
+
+    def __init__(self, **routes: ScriptedRoute) -> None:
+        self.routes = routes
+        self.told: list[tuple[str, Any]] = []
+        self.notices: list[tuple[int, str, Any]] = []
+
+    def target(self, job) -> ScriptedRoute:
+        return self.routes["reply"]
+
+    def fallback(self, job, route) -> ScriptedRoute | None:
+        return self.routes.get(route)
+
+    def answerable(self, job) -> bool:
+        return "reply" in self.routes
+
+    async def tell(self, job, text, view=None) -> bool:
+        self.told.append((text, view))
+        return True
+
+    async def post_notice(self, channel_id, text, *, view=None) -> None:
+        self.notices.append((channel_id, text, view))
+
+
+class ResultViews:
+    """The surface's views, as the domain asks for them: each result's text in `texts`."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    def result(self, usage_id, text, files, **options) -> Any:
+        self.texts.append(text)
+        return options
+
+    def kept(self, locale) -> Any:
+        return "the results button"
+
+    def flag_notice(self, usage_id, *, deletable, locale) -> Any:
+        return f"flag buttons for {usage_id}, deletable: {deletable}"
