@@ -189,12 +189,20 @@ async def test_a_blend_of_too_few_or_too_many_images_is_refused(parts, count):
 
 async def test_saved_references_make_an_edit_on_a_model_that_takes_several_inputs(parts):
     interaction = fake_interaction()
-    call = parts.intake.imagine_from_references(
-        interaction, prompt="my hero", references=[SavedReference(1)], model="dall-e-2", size=None, quality=None, n=1
+    call = parts.intake.generate(
+        interaction,
+        command="imagine",
+        prompt="my hero",
+        references=[SavedReference(1)],
+        model="dall-e-2",
+        size=None,
+        quality=None,
+        n=1,
     )
     await refused_before_anything(parts, interaction, "Pick one of: gpt-image-2, gpt-image-2.6-flare", call)
-    await parts.intake.imagine_from_references(
+    await parts.intake.generate(
         fake_interaction(),
+        command="imagine",
         prompt="my hero",
         references=[SavedReference(1), SavedReference(2)],
         model=None,
