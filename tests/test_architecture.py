@@ -79,7 +79,6 @@ AWAITING_UNIT_TESTS = {
     "bot/app.py",
     "bot/billing/retention.py",
     "bot/charts.py",
-    "bot/config/sections.py",
     "bot/errors.py",
     "bot/flow/accounts.py",
     "bot/flow/admission.py",
