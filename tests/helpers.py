@@ -8,9 +8,11 @@ import io
 import signal
 import zlib
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
+import discord
 from PIL import Image
 from sqlalchemy import select
 
@@ -354,3 +356,87 @@ async def rows_when(condition, url: str, timeout: float = 60.0):  # type: ignore
 async def wait_queued(discord_api, state, text="In the queue"):  # type: ignore[no-untyped-def]
     """The interaction's reply once it says `text` (a job's status)."""
     return await discord_api.wait_for(lambda: state.original and text in state.original.text and state.original)
+
+
+class FakeResponse:
+    """An interaction's response as a form or a view uses it: what was sent, and whether it was."""
+
+    def __init__(self, *, deferred: bool = False) -> None:
+        self.sent: list[tuple[str | None, dict[str, Any]]] = []
+        self.modals: list[Any] = []
+        self.deferred_ephemeral: bool | None = None
+        self.type = discord.InteractionResponseType.deferred_channel_message if deferred else None
+
+    def is_done(self) -> bool:
+        return self.type is not None
+
+    async def send_message(self, content: str | None = None, **options: Any) -> None:
+        assert not self.is_done(), "an interaction is answered once"
+        self.sent.append((content, options))
+        self.type = discord.InteractionResponseType.channel_message
+
+    async def defer(self, *, ephemeral: bool = False, thinking: bool = False) -> None:
+        assert not self.is_done(), "an interaction is answered once"
+        self.deferred_ephemeral = ephemeral
+        self.type = (
+            discord.InteractionResponseType.deferred_channel_message
+            if thinking
+            else discord.InteractionResponseType.deferred_message_update
+        )
+
+    async def send_modal(self, modal: Any) -> None:
+        assert not self.is_done(), "an interaction is answered once"
+        self.modals.append(modal)
+        self.type = discord.InteractionResponseType.modal
+
+
+class FakeFollowup:
+    def __init__(self, failure: Exception | None = None) -> None:
+        self.sent: list[tuple[str | None, dict[str, Any]]] = []
+        self.failure = failure
+
+    async def send(self, content: str | None = None, **options: Any) -> None:
+        if self.failure is not None:
+            raise self.failure
+        self.sent.append((content, options))
+
+
+class FakeInteraction:
+    """The parts of a discord.Interaction that forms, menus and the error path read: a small
+    in-process stand-in for surface unit tests (the Discord stand-in runs the real one)."""
+
+    def __init__(
+        self,
+        *,
+        user_id: int = 20,
+        guild_id: int | None = 10,
+        custom_id: str = "ib:test:1",
+        permissions: discord.Permissions | None = None,
+        deferred: bool = False,
+        followup_failure: Exception | None = None,
+        delete_failure: Exception | None = None,
+        guild_integration: bool = True,
+    ) -> None:
+        """`guild_integration`: the guild added the bot (else only the member installed it)."""
+        self.id = 900
+        self.user = SimpleNamespace(id=user_id, mention=f"<@{user_id}>")
+        self.guild_id, self.channel_id = guild_id, 30
+        self.command = None
+        self.data: dict[str, Any] = {"custom_id": custom_id}
+        self.extras: dict[str, Any] = {}
+        self.permissions = permissions or discord.Permissions.none()
+        self.locale = discord.Locale.american_english
+        self.guild_locale = None
+        self.response = FakeResponse(deferred=deferred)
+        self.followup = FakeFollowup(followup_failure)
+        self.deleted_original = False
+        self._delete_failure = delete_failure
+        self._guild_integration = guild_integration
+
+    def is_guild_integration(self) -> bool:
+        return self.guild_id is not None and self._guild_integration
+
+    async def delete_original_response(self) -> None:
+        if self._delete_failure is not None:
+            raise self._delete_failure
+        self.deleted_original = True

@@ -89,14 +89,10 @@ AWAITING_UNIT_TESTS = {
     "bot/flow/screening.py",
     "bot/flow/styles.py",
     "bot/surface/api_key_form.py",
-    "bot/surface/edit_form.py",
-    "bot/surface/errors.py",
     "bot/surface/flags.py",
     "bot/surface/history.py",
     "bot/surface/image_menu.py",
     "bot/surface/pages.py",
-    "bot/surface/reference_form.py",
-    "bot/surface/remix_form.py",
     "bot/surface/settings_card.py",
 }
 
