@@ -364,6 +364,7 @@ class FakeResponse:
     def __init__(self, *, deferred: bool = False) -> None:
         self.sent: list[tuple[str | None, dict[str, Any]]] = []
         self.modals: list[Any] = []
+        self.edits: list[dict[str, Any]] = []
         self.deferred_ephemeral: bool | None = None
         self.type = discord.InteractionResponseType.deferred_channel_message if deferred else None
 
@@ -383,6 +384,11 @@ class FakeResponse:
             if thinking
             else discord.InteractionResponseType.deferred_message_update
         )
+
+    async def edit_message(self, **options: Any) -> None:
+        assert not self.is_done(), "an interaction is answered once"
+        self.edits.append(options)
+        self.type = discord.InteractionResponseType.message_update
 
     async def send_modal(self, modal: Any) -> None:
         assert not self.is_done(), "an interaction is answered once"

@@ -92,8 +92,6 @@ AWAITING_UNIT_TESTS = {
     "bot/surface/flags.py",
     "bot/surface/history.py",
     "bot/surface/image_menu.py",
-    "bot/surface/pages.py",
-    "bot/surface/settings_card.py",
 }
 
 
