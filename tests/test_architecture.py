@@ -88,10 +88,8 @@ AWAITING_UNIT_TESTS = {
     "bot/flow/production.py",
     "bot/flow/screening.py",
     "bot/flow/styles.py",
-    "bot/surface/api_key_form.py",
     "bot/surface/flags.py",
     "bot/surface/history.py",
-    "bot/surface/image_menu.py",
 }
 
 
