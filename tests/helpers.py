@@ -428,6 +428,7 @@ class FakeInteraction:
         self.user = SimpleNamespace(id=user_id, mention=f"<@{user_id}>")
         self.guild_id, self.channel_id = guild_id, 30
         self.command = None
+        self.message: Any = None  # the message a component was on
         self.data: dict[str, Any] = {"custom_id": custom_id}
         self.extras: dict[str, Any] = {}
         self.permissions = permissions or discord.Permissions.none()
@@ -436,11 +437,15 @@ class FakeInteraction:
         self.response = FakeResponse(deferred=deferred)
         self.followup = FakeFollowup(followup_failure)
         self.deleted_original = False
+        self.original_edits: list[dict[str, Any]] = []
         self._delete_failure = delete_failure
         self._guild_integration = guild_integration
 
     def is_guild_integration(self) -> bool:
         return self.guild_id is not None and self._guild_integration
+
+    async def edit_original_response(self, **options: Any) -> None:
+        self.original_edits.append(options)
 
     async def delete_original_response(self) -> None:
         if self._delete_failure is not None:

@@ -88,8 +88,6 @@ AWAITING_UNIT_TESTS = {
     "bot/flow/production.py",
     "bot/flow/screening.py",
     "bot/flow/styles.py",
-    "bot/surface/flags.py",
-    "bot/surface/history.py",
 }
 
 
