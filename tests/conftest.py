@@ -218,6 +218,16 @@ async def postgres_url() -> AsyncIterator[str]:
 
 
 @pytest.fixture
+async def postgres_sessions(postgres_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """A migrated PostgreSQL database whatever the bot's database is: for what only PostgreSQL does
+    (the shared queue's advisory locks and clock)."""
+    engine = make_engine(postgres_url)
+    await migrate_to_head(engine)
+    yield make_sessionmaker(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
 async def postgres_cluster() -> AsyncIterator[PostgresCluster]:
     """A PostgreSQL server of the test's own, which it may stop and start; removed afterwards. Name
     it before `start_bot`, so that it is removed after the bot's rows are scanned."""

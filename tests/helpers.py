@@ -426,22 +426,6 @@ def uploaded(discord_api, data: bytes, filename: str = "photo.png") -> SourceIma
     return SourceImage(attachment["url"], len(data), filename)
 
 
-class FakeResponse:
-    """An interaction's response as intake uses it: deferred once, with the reply's id."""
-
-    def __init__(self, message_id: int | None) -> None:
-        self.deferrals: list[dict[str, Any]] = []
-        self._message_id = message_id
-
-    def is_done(self) -> bool:
-        return bool(self.deferrals)
-
-    async def defer(self, **options: Any) -> Any:
-        assert not self.deferrals, "an interaction is acknowledged once"
-        self.deferrals.append(options)
-        return SimpleNamespace(message_id=self._message_id)
-
-
 def fake_interaction(
     *,
     user_id: int = 30,
@@ -472,7 +456,7 @@ def fake_interaction(
         locale=SimpleNamespace(value=locale),
         guild_locale=None,
         extras={},
-        response=FakeResponse(message_id),
+        response=FakeResponse(message_id=message_id),
     )
 
 
@@ -599,3 +583,106 @@ class ResultViews:
 
     def flag_notice(self, usage_id, *, deletable, locale) -> Any:
         return f"flag buttons for {usage_id}, deletable: {deletable}"
+
+
+class FakeResponse:
+    """An interaction's response as the domain and the surface use it: answered once (a message, a
+    deferral, an edit or a form), each answer recorded; a deferral's callback names `message_id`, as
+    Discord's does for a deferred message."""
+
+    def __init__(self, *, deferred: bool = False, message_id: int | None = None) -> None:
+        self.sent: list[tuple[str | None, dict[str, Any]]] = []
+        self.modals: list[Any] = []
+        self.edits: list[dict[str, Any]] = []
+        self.deferrals: list[dict[str, Any]] = []
+        self.type = discord.InteractionResponseType.deferred_channel_message if deferred else None
+        self._message_id = message_id
+
+    @property
+    def deferred_ephemeral(self) -> bool | None:
+        return self.deferrals[-1].get("ephemeral", False) if self.deferrals else None
+
+    def is_done(self) -> bool:
+        return self.type is not None
+
+    async def send_message(self, content: str | None = None, **options: Any) -> None:
+        assert not self.is_done(), "an interaction is answered once"
+        self.sent.append((content, options))
+        self.type = discord.InteractionResponseType.channel_message
+
+    async def defer(self, **options: Any) -> Any:
+        assert not self.is_done(), "an interaction is answered once"
+        self.deferrals.append(options)
+        self.type = (
+            discord.InteractionResponseType.deferred_channel_message
+            if options.get("thinking")
+            else discord.InteractionResponseType.deferred_message_update
+        )
+        return SimpleNamespace(message_id=self._message_id)
+
+    async def edit_message(self, **options: Any) -> None:
+        assert not self.is_done(), "an interaction is answered once"
+        self.edits.append(options)
+        self.type = discord.InteractionResponseType.message_update
+
+    async def send_modal(self, modal: Any) -> None:
+        assert not self.is_done(), "an interaction is answered once"
+        self.modals.append(modal)
+        self.type = discord.InteractionResponseType.modal
+
+
+class FakeFollowup:
+    def __init__(self, failure: Exception | None = None) -> None:
+        self.sent: list[tuple[str | None, dict[str, Any]]] = []
+        self.failure = failure
+
+    async def send(self, content: str | None = None, **options: Any) -> None:
+        if self.failure is not None:
+            raise self.failure
+        self.sent.append((content, options))
+
+
+class FakeInteraction:
+    """The parts of a discord.Interaction that forms, menus and the error path read: a small
+    in-process stand-in for surface unit tests (the Discord stand-in runs the real one)."""
+
+    def __init__(
+        self,
+        *,
+        user_id: int = 20,
+        guild_id: int | None = 10,
+        custom_id: str = "ib:test:1",
+        permissions: discord.Permissions | None = None,
+        deferred: bool = False,
+        followup_failure: Exception | None = None,
+        delete_failure: Exception | None = None,
+        guild_integration: bool = True,
+    ) -> None:
+        """`guild_integration`: the guild added the bot (else only the member installed it)."""
+        self.id = 900
+        self.user = SimpleNamespace(id=user_id, mention=f"<@{user_id}>")
+        self.guild_id, self.channel_id = guild_id, 30
+        self.command = None
+        self.message: Any = None  # the message a component was on
+        self.data: dict[str, Any] = {"custom_id": custom_id}
+        self.extras: dict[str, Any] = {}
+        self.permissions = permissions or discord.Permissions.none()
+        self.locale = discord.Locale.american_english
+        self.guild_locale = None
+        self.response = FakeResponse(deferred=deferred)
+        self.followup = FakeFollowup(followup_failure)
+        self.deleted_original = False
+        self.original_edits: list[dict[str, Any]] = []
+        self._delete_failure = delete_failure
+        self._guild_integration = guild_integration
+
+    def is_guild_integration(self) -> bool:
+        return self.guild_id is not None and self._guild_integration
+
+    async def edit_original_response(self, **options: Any) -> None:
+        self.original_edits.append(options)
+
+    async def delete_original_response(self) -> None:
+        if self._delete_failure is not None:
+            raise self._delete_failure
+        self.deleted_original = True

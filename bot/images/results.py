@@ -91,8 +91,12 @@ class StreamEvent:
 
 
 def decode_b64(value: Any) -> bytes:
+    """An image's bytes from its `b64_json`; InvalidResponseError when that is not a base64 string
+    (missing, a number: not the text of one) or holds nothing."""
+    if not isinstance(value, str | bytes):
+        raise InvalidResponseError("an image's b64_json is not a base64 string")
     try:
-        data = pybase64.b64decode(value if isinstance(value, str | bytes) else str(value), validate=True)
+        data = pybase64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
         raise InvalidResponseError("an image's b64_json is not valid base64") from None
     if not data:
