@@ -30,7 +30,7 @@ from bot.callwindow import CallWindow
 from bot.clock import SystemClock
 from bot.config import Config
 from bot.config.sections import DiscordConfig
-from bot.db.engine import is_reachable, make_engine, make_sessionmaker, migrate_to_head
+from bot.db.engine import make_engine, make_sessionmaker, migrate_to_head, round_trip
 from bot.flow.answers import MemberAnswers, missing_permissions
 from bot.flow.conversation import Conversation
 from bot.flow.describe import Describer, Describing
@@ -186,7 +186,7 @@ class ImageBot(commands.AutoShardedBot):
         if self.paint_server is not None:
             await self.paint_server.start()
         if self.config.metrics.listen:
-            checks = {"gateway": self._gateway_connected, "database": partial(is_reachable, self.db_engine)}
+            checks = {"gateway": self._gateway_connected, "database": partial(round_trip, self.db_engine)}
             self.metrics_server = MetricsServer(self.metrics, checks, listen=self.config.metrics.listen)
             await self.metrics_server.start()
 
@@ -287,7 +287,7 @@ class ImageBot(commands.AutoShardedBot):
             references=references,
         )
         describe = config.describe  # with no model, /describe is not offered
-        describing = (
+        describer = (
             Describer(
                 describing=Describing(model=describe.model, max_output_tokens=describe.max_output_tokens),
                 policy=found.policy,
@@ -342,7 +342,7 @@ class ImageBot(commands.AutoShardedBot):
                 History(history),
                 Replies(conversation, found.message_intake, found.errors, lambda: self.application_id),
             ),
-            describing=describing,
+            describer=describer,
         )
         retention = Retention(sessions, self.clock, every_minutes=config.database.prune_every_minutes)
         return Parts(found.runner, pipeline, status, retention)
@@ -377,17 +377,17 @@ class ImageBot(commands.AutoShardedBot):
         *,
         items: tuple[type[discord.ui.DynamicItem[Any]], ...],
         cogs: tuple[commands.Cog, ...],
-        describing: Describer | None,
+        describer: Describer | None,
     ) -> None:
         """The error path, the translator, the buttons discord.py dispatches (`items`), and the
-        cogs (/describe and its button first, with `describing`)."""
+        cogs (/describe and its button first, with `describer`)."""
         self.tree.error(errors.on_tree_error)
         await self.tree.set_translator(CatalogueTranslator())
         self.add_dynamic_items(*items)
-        if describing is not None:
-            imagine_button = bound_imagine_button(describing, errors)
+        if describer is not None:
+            imagine_button = bound_imagine_button(describer, errors)
             self.add_dynamic_items(imagine_button)
-            cogs = (Describe(describing, locales, self.tree, imagine_button), *cogs)
+            cogs = (Describe(describer, locales, self.tree, imagine_button), *cogs)
         for cog in cogs:
             await self.add_cog(cog)
         self.metrics.name_commands(command_names(self.tree))

@@ -210,12 +210,12 @@ def foundation(
     registry = ModelRegistry(config.images.models)
     catalog = ModelCatalog(config.images, registry, clock)
     warn_of_retiring(catalog, clock)
-    transport = functools.partial(provider_transport, config, http, rules, guarded, metrics)
+    make_transport = functools.partial(provider_transport, config, http, rules, guarded, metrics)
     images = ImagesClient(
-        transport(base_url=config.images.base_url, max_response_bytes=int(config.images.max_response_mb * 2**20))
+        make_transport(base_url=config.images.base_url, max_response_bytes=int(config.images.max_response_mb * 2**20))
     )
     # a chat answer (a description's four prompts) is a few kilobytes; an image answer may be large
-    chat = ChatClient(transport(base_url=config.describe_base_url, max_response_bytes=CHAT_RESPONSE_BYTES))
+    chat = ChatClient(make_transport(base_url=config.describe_base_url, max_response_bytes=CHAT_RESPONSE_BYTES))
     accounts = paying_accounts(config, sessions, images, chat, rules, clock)
     max_download = int(config.imaging.max_download_mb * 1024 * 1024)
     downloads = AttachmentDownloader(http, allowed_hosts=image_hosts(config.discord), max_bytes=max_download)

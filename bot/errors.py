@@ -1,4 +1,4 @@
-"""Errors meant for the member, raised by cogs and turned into replies by the command tree."""
+"""Errors meant for the member, raised by cogs and turned into private answers by the command tree."""
 
 from __future__ import annotations
 

@@ -6,12 +6,10 @@ import discord
 from discord import app_commands
 
 from bot.billing.usage import guild_scope
-from bot.errors import InvalidRequest
 from bot.flow.catalog import ModelCatalog
 from bot.flow.intake import Intake
 from bot.flow.references import References
 from bot.flow.styles import Styles
-from bot.i18n import _
 from bot.surface.options import ModelSettings, choices, complete_model_settings
 
 
@@ -65,8 +63,6 @@ class Imagine(ModelSettings):
         reference_3: app_commands.Range[str, 1, 32] | None = None,
     ) -> None:
         names = [name for name in (reference, reference_2, reference_3) if name]
-        if names and draft:
-            raise InvalidRequest(_("A picture from references is never a draft. Set draft to false."))
         # the member's own references, then the server's, by name
         saved = await self.references.resolve(guild_scope(interaction), interaction.user.id, names) if names else []
         await self.intake.generate(

@@ -32,7 +32,7 @@ class Usage(ModeratorCog):
         self.recent_requests = recent
         self.flagged_requests = flagged
 
-    async def _summary_reply(
+    async def _answer_summary(
         self, interaction: discord.Interaction, period: str, user: discord.abc.User | None
     ) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -56,13 +56,13 @@ class Usage(ModeratorCog):
     @app_commands.describe(period="Which period (default: last 30 days)")
     @app_commands.choices(period=PERIOD_CHOICES)
     async def summary(self, interaction: discord.Interaction, period: str = "30d") -> None:
-        await self._summary_reply(interaction, period, None)
+        await self._answer_summary(interaction, period, None)
 
     @usage.command(name="user", description="The same for one member, with their recent prompts")
     @app_commands.describe(member="Whose usage", period="Which period (default: last 30 days)")
     @app_commands.choices(period=PERIOD_CHOICES)
     async def user(self, interaction: discord.Interaction, member: discord.User, period: str = "30d") -> None:
-        await self._summary_reply(interaction, period, member)
+        await self._answer_summary(interaction, period, member)
 
     @usage.command(name="recent", description="The latest requests, newest first")
     @app_commands.describe(member="Only this member", status="Only this outcome", command="Only this command")

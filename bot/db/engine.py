@@ -116,8 +116,8 @@ async def migrate_to_head(engine: AsyncEngine) -> None:
         await connection.run_sync(_upgrade, url)
 
 
-async def is_reachable(engine: AsyncEngine) -> bool:
-    """Whether the database runs a query (the health check); raises when it cannot."""
+async def round_trip(engine: AsyncEngine) -> bool:
+    """One query (SELECT 1) run, then True: the health check and preflight; raises when the database cannot."""
     async with engine.connect() as connection:
         await connection.execute(text("SELECT 1"))
     return True

@@ -376,10 +376,10 @@ class JobOrigin(StrEnum):
 
 
 class Job(Base):
-    """An accepted request, from the moment it is accepted until its reply is delivered.
+    """An accepted request, from the moment it is accepted until its result is delivered.
 
     `params` holds what running it needs (prompt, model, sources...). The interaction token is
-    kept only while the job is unfinished: it is how the reply is edited, even after a restart.
+    kept only while the job is unfinished: it is how the interaction's response is edited, even after a restart.
     """
 
     __tablename__ = "job"

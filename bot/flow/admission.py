@@ -43,7 +43,7 @@ class Admission:
         """Admit the request and queue its job (made by `origin`) in one unit of work, whose guild
         settings also give the member's language (admit finds them in the session) and the
         provider's moderation level: `low` only where the guild chose it and the channel is
-        age-restricted. `params.size` is the size asked for; the policy settles it."""
+        age-restricted. `params.size` is the size asked for; the policy decides it."""
         quality = params.quality if isinstance(params, GenerateParams) else None
         job = origin.job()
         async with self._sessions() as session:

@@ -25,7 +25,7 @@ REFUSAL_SECONDS = 60.0  # a refusal in a channel goes after this long
 
 
 class AnswerViews(Protocol):
-    """The buttons under a reply; the Discord surface builds them."""
+    """The buttons under an answer; the Discord surface builds them."""
 
     def result(
         self,

@@ -3,9 +3,9 @@
 First the row is settled at the real cost, once (a conditional update: a row some earlier run
 settled is not counted again), in one unit of work with the images themselves, held: whatever
 crashes after that, the job is delivered from them and never made again. Then the routes, each
-attempt logged: the member's reply (while the interaction lives), re-encoded smaller each time
+attempt logged: the interaction's response (while the interaction lives), re-encoded smaller each time
 Discord says the files are too large (413 / 40005); a channel message that mentions only the
-member when the reply is gone (10015, 10008, 50027) or its token has expired; the member's DMs
+member when the response is gone (10015, 10008, 50027) or its token has expired; the member's DMs
 when neither works (no permission in the channel, Discord failing); and when even those are
 closed, the images are kept for `/results` and the member is told privately.
 """
@@ -264,7 +264,7 @@ class Delivery:
         ).render(job.locale)
 
     def _next_target(self, target: AnswerTarget, error: discord.HTTPException, job: Job) -> AnswerTarget | None:
-        """Where to try after `target` failed: the channel when the reply is gone, the member's
+        """Where to try after `target` failed: the channel when the response is gone, the member's
         DMs when every other route is closed, then nowhere (the images are kept). A 429 that
         discord.py gave up on is a block of the bot's address (Cloudflare's): no route would pass,
         and every call made during it lengthens it."""

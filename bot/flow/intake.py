@@ -77,7 +77,7 @@ class Drafts:
     enhance_quality: str
 
 
-def check_prompt(spec: ModelSpec, prompt: str, size: str | None) -> None:
+def check_prompt_and_size(spec: ModelSpec, prompt: str, size: str | None) -> None:
     """Refuse, before any call, a prompt the model does not take, and a size the member chose
     that it does not make."""
     check(spec.prompt_problem(prompt))
@@ -140,8 +140,8 @@ class Intake:
         style: str | None = None,
     ) -> None:
         """Show "thinking..." first, save the row, set the prompt in its `style`, then admit and
-        queue the job. The reply's id is never read back: the acknowledgement's answer may give it,
-        and otherwise the job edits the reply as the interaction's original response, and the
+        queue the job. The response's message id is never read back: the acknowledgement's answer
+        may give it, and otherwise the job edits the interaction's original response, and the
         result's edit gives it (then a reply to the result finds this row)."""
         message_id = None
         if not interaction.response.is_done():
@@ -182,7 +182,9 @@ class Intake:
         `parent_id`: the row whose result this one continues (a Remix's). With saved `references`
         the picture is made from `prompt` by an edit with them as its inputs (repeated image[];
         none's transparency taken as a mask), on a model that takes several inputs, and is never a
-        draft (the caller refuses one). The job names them by id: their images are read when it runs."""
+        draft (one asked for is refused, with its row). The job names them by id: their images are
+        read when it runs."""
+        refused_draft = bool(references) and draft is True
         if references:
             draft = False
         elif draft is None:
@@ -198,6 +200,8 @@ class Intake:
             style=style,
             parent_id=parent_id,
         )
+        if refused_draft:
+            raise InvalidRequest(_("A picture from references is never a draft. Set draft to false."))
         if draft and (model or quality):
             raise InvalidRequest(
                 _(
@@ -212,7 +216,7 @@ class Intake:
         spec = self._catalog.configured(self._drafts.model) if draft else self._catalog.resolve(model)
         if references:
             self._check_takes_references(spec, len(references))
-        check_prompt(spec, prompt, size)
+        check_prompt_and_size(spec, prompt, size)
         check_looks(spec, quality, complexity, background)
         check_format(spec, format, frames, frame_ms, edit=bool(references))
         fields: dict[str, Any] = {
@@ -238,7 +242,11 @@ class Intake:
     def _check_takes_references(self, spec: ModelSpec, count: int) -> None:
         """Refuse a model that can't make a picture from `count` references, naming those that can."""
         if not spec.edits or spec.max_edit_images < max(2, count):
-            fitting = [name for name in self._catalog.offered if self._catalog.get(name).max_edit_images >= 2]
+            fitting = [
+                name
+                for name in self._catalog.offered
+                if self._catalog.get(name).edits and self._catalog.get(name).max_edit_images >= max(2, count)
+            ]
             raise InvalidRequest(
                 _(
                     "`{model}` can't make a picture from references. Pick one of: {models}.",
@@ -266,7 +274,7 @@ class Intake:
         record.parent_id = parent_id
         spec = self._catalog.configured(drafts.enhance_model)
         check(spec.edit_problem())
-        check_prompt(spec, prompt, size)
+        check_prompt_and_size(spec, prompt, size)
         params = EditParams(
             model=spec.name,
             n=1,
@@ -347,7 +355,7 @@ class Intake:
         spec = self._catalog.resolve(model)
         masked = mask is not None or bool(area)
         check(spec.edit_problem(1 + len(references), masked=masked, markup=markup is not None))
-        check_prompt(spec, prompt, size)
+        check_prompt_and_size(spec, prompt, size)
         check_looks(spec, quality, complexity, background)
         check_format(spec, format, frames, frame_ms, edit=True, masked=masked)
         params = EditParams(
@@ -392,7 +400,7 @@ class Intake:
             raise InvalidRequest(_("Blend takes {fewest} to {most} images.", fewest=fewest, most=most))
         spec = self._catalog.resolve(model)
         check(spec.edit_problem(len(images)))
-        check_prompt(spec, prompt, size)
+        check_prompt_and_size(spec, prompt, size)
         params = EditParams(
             model=spec.name,
             n=1,

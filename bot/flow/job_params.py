@@ -53,7 +53,7 @@ class DamagedJob(Exception):
 
 
 class _Params(BaseModel):
-    """What every kind carries. `size` and `moderation` are settled when the job is admitted
+    """What every kind carries. `size` and `moderation` are decided when the job is admitted
     (the guild's policy may choose the size; `low` only in an age-restricted channel whose guild
     chose it), `spoiler` when asked for or when the guild posts everything as spoilers."""
 

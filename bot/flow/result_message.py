@@ -58,7 +58,7 @@ def quote(text: str, limit: int) -> str:
 def render_result(
     result: ImagesResult, *, prompt: str | None, model: ModelSpec, dimensions: str, requested: int, locale: str
 ) -> str:
-    """The reply's text: the prompt shown back, the revised prompt, and what was made."""
+    """The result's text: the prompt shown back, the revised prompt, and what was made."""
     lines = []
     if prompt:
         lines.append(_("**Prompt:** {prompt}", prompt=quote(prompt, _PROMPT_SHARE)).render(locale))

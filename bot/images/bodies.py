@@ -13,8 +13,9 @@ from bot.images.results import InputImage
 
 
 class PictureOptions(TypedDict, total=False):
-    """What a generation or an edit may be asked for besides its prompt and images, each left out
-    when None: the size, quality, output format, end user, complexity and background."""
+    """What a generation or an edit may be asked for besides its prompt and images: the size (None:
+    the model's default size), and the quality, output format, end user, complexity and background
+    (each left out when None)."""
 
     size: str | None
     quality: str | None
@@ -24,12 +25,9 @@ class PictureOptions(TypedDict, total=False):
     background: str | None
 
 
-def common_options(
-    model: ModelSpec, *, moderation: str | None = None, **chosen: Unpack[PictureOptions]
-) -> dict[str, Any]:
+def common_options(model: ModelSpec, **chosen: Unpack[PictureOptions]) -> dict[str, Any]:
     """The parameters generations and edits share, each only if the model takes it (intake has
-    refused, before any call, a choice of the member's that the model does not take), and a
-    generation's `moderation`."""
+    refused, before any call, a choice of the member's that the model does not take)."""
     options: dict[str, Any] = {"model": model.name}
     size = chosen.get("size") or model.default_size
     if size:
@@ -51,12 +49,18 @@ def common_options(
         if output.format == "gif" and output.frame_ms is not None:
             options["frame_duration_ms"] = output.frame_ms
     user = chosen.get("user")
-    if moderation and model.moderation:
-        options["moderation"] = moderation
     if model.response_format:
         options["response_format"] = "b64_json"
     if user and model.known:
         options["user"] = user
+    return options
+
+
+def generation_options(model: ModelSpec, *, moderation: str | None, **chosen: Unpack[PictureOptions]) -> dict[str, Any]:
+    """A generation's parameters: the shared ones and its `moderation`, which edits never send."""
+    options = common_options(model, **chosen)
+    if moderation and model.moderation:
+        options["moderation"] = moderation
     return options
 
 

@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, Unpack, cast
 
-from bot.images.bodies import PictureOptions, common_options, multipart
+from bot.images.bodies import PictureOptions, common_options, generation_options, multipart
 from bot.images.errors import ImagesError, InvalidResponseError
 from bot.images.models import ModelSpec
 from bot.images.payloads import json_object
@@ -99,7 +99,7 @@ class ImagesClient:
         **options: Unpack[PictureOptions],
     ) -> ImagesResult:
         """`moderation` is the provider's own strictness, "auto" or "low" (GPT image models)."""
-        body = {"prompt": prompt, **common_options(model, moderation=moderation, **options)}
+        body = {"prompt": prompt, **generation_options(model, moderation=moderation, **options)}
 
         async def run(count: int) -> ImagesResult:
             return await self._parse_images(
@@ -174,6 +174,6 @@ class ImagesClient:
             "prompt": prompt,
             "stream": True,
             "partial_images": max(0, min(partial_images, 3)),
-            **common_options(model, moderation=moderation, **options),
+            **generation_options(model, moderation=moderation, **options),
         }
         return self._transport.stream("/images/generations", body)

@@ -14,7 +14,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config.sections import DatabaseConfig
-from bot.db.engine import is_reachable, make_engine
+from bot.db.engine import make_engine, round_trip
 from bot.preflight.errors import PreflightError
 
 KEY = "database.url"
@@ -58,7 +58,7 @@ async def _sqlite_problem(config: DatabaseConfig, url: URL) -> str | None:
         return problem
     engine = make_engine(config.url, busy_timeout=config.busy_timeout_seconds)
     try:
-        await is_reachable(engine)
+        await round_trip(engine)
     except (SQLAlchemyError, OSError) as exc:
         return f"{KEY}: {url.database} cannot be opened as a SQLite database ({_first_line(exc)}); change {KEY}"
     finally:

@@ -74,7 +74,7 @@ class ErrorReporter:
 
 
 async def send_ephemeral_error(interaction: discord.Interaction, message: str) -> None:
-    """Tell the member privately, replacing a public "thinking..." reply if there is one."""
+    """Tell the member privately, replacing a public "thinking..." response if there is one."""
     try:
         if not interaction.response.is_done():
             await interaction.response.send_message(message, ephemeral=True)
@@ -83,7 +83,7 @@ async def send_ephemeral_error(interaction: discord.Interaction, message: str) -
             try:
                 await interaction.delete_original_response()
             except discord.HTTPException:
-                log.warning("could not delete the deferred reply of interaction %s", interaction.id)
+                log.warning("could not delete the deferred response of interaction %s", interaction.id)
         await interaction.followup.send(message, ephemeral=True)
     except discord.HTTPException:
         log.exception("could not tell user %s about a failure of interaction %s", interaction.user.id, interaction.id)

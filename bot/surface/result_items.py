@@ -54,7 +54,7 @@ LOOKS: dict[str, tuple[Text | None, discord.ButtonStyle, str]] = {
 
 
 class ItemActions(Protocol):
-    """What the items run (`ResultActions` in views.py)."""
+    """What the items run (`ResultActions` in result_actions.py)."""
 
     errors: ErrorReporter
 

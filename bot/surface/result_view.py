@@ -1,4 +1,4 @@
-"""The views the request flow attaches to replies: a result as one Components V2 message with its
+"""The views the request flow attaches to its answers: a result as one Components V2 message with its
 buttons, a queued request's Cancel and the notice about kept images. `ResultButtons` binds the item
 classes (result_items.py) to the `ResultActions` they run (which bind the zoom/pan picker's menu
 themselves, since they build its menus), and is what `app.py` registers with discord.py."""

@@ -44,7 +44,7 @@ def describe_settings(
 ) -> discord.Embed:
     """The settings as moderators see them, with the `blocks` in force, whoever made them; `key`
     is the guild's own key's last four characters and base URL, when it has one. Long lists end
-    in "and N more", so the reply fits Discord's limits (1,024 characters a field, 6,000 an
+    in "and N more", so the answer fits Discord's limits (1,024 characters a field, 6,000 an
     embed) however many entries a guild has."""
 
     def listing(values: list[Any], render: Callable[[Any], str], empty: Text) -> str:

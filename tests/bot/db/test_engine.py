@@ -8,7 +8,7 @@ import socket
 import pytest
 from sqlalchemy import text
 
-from bot.db.engine import alembic_config, is_reachable, make_engine, make_sessionmaker, migrate_to_head
+from bot.db.engine import alembic_config, make_engine, make_sessionmaker, migrate_to_head, round_trip
 from bot.db.models import GuildStyle
 
 
@@ -23,7 +23,7 @@ async def test_sqlite_gets_its_folder_and_its_pragmas(tmp_path):
                 for name in ("journal_mode", "busy_timeout", "foreign_keys", "synchronous")
             ]
         assert pragmas == ["wal", 2500, 1, 1]
-        assert await is_reachable(engine)
+        assert await round_trip(engine)
     finally:
         await engine.dispose()
 
@@ -53,12 +53,12 @@ async def test_a_refused_postgresql_connection_is_retried_then_raised(caplog):
     impatient = make_engine(url, reconnect_seconds=0, connect_timeout=1)
     try:
         with caplog.at_level(logging.WARNING, "bot.db.engine"), pytest.raises(OSError):
-            await is_reachable(patient)
+            await round_trip(patient)
         assert caplog.records  # tried again before giving up
         assert all("refused a connection" in record.getMessage() for record in caplog.records)
         caplog.clear()
         with caplog.at_level(logging.WARNING, "bot.db.engine"), pytest.raises(OSError):
-            await is_reachable(impatient)
+            await round_trip(impatient)
         assert caplog.records == []
     finally:
         await patient.dispose()
@@ -68,7 +68,7 @@ async def test_a_refused_postgresql_connection_is_retried_then_raised(caplog):
 async def test_a_postgresql_database_is_reached_and_migrated(postgres_url):
     engine = make_engine(postgres_url)
     try:
-        assert await is_reachable(engine)
+        assert await round_trip(engine)
         await migrate_to_head(engine)
         await migrate_to_head(engine)  # found done
         async with engine.connect() as connection:

@@ -220,6 +220,22 @@ async def test_saved_references_make_an_edit_on_a_model_that_takes_several_input
     assert job.params["prompt"] == apply_template(BUILTIN_STYLES["anime"], "my hero")
 
 
+async def test_a_picture_from_references_is_never_a_draft(parts):
+    interaction = fake_interaction()
+    call = parts.intake.generate(
+        interaction,
+        command="imagine",
+        prompt="my hero",
+        references=[SavedReference(1), SavedReference(2)],
+        model=None,
+        size=None,
+        quality=None,
+        n=1,
+        draft=True,
+    )
+    await refused_before_anything(parts, interaction, "never a draft", call)
+
+
 async def test_an_upscale_asks_for_twice_the_size_and_refuses_at_the_largest(parts):
     async def small(_image):
         return 1024, 768

@@ -8,7 +8,7 @@ import re
 import aiohttp
 import pytest
 
-from bot.images.bodies import common_options, multipart
+from bot.images.bodies import common_options, generation_options, multipart
 from bot.images.formats import OutputFormat
 from bot.images.models import ModelSpec
 from bot.images.results import InputImage
@@ -32,11 +32,10 @@ def test_a_model_is_sent_only_what_it_takes():
         "quality": "high",
         "user": "member-hash",
         "output": OutputFormat("webp", compression=80),
-        "moderation": "low",
         "complexity": "high",
         "background": "transparent",
     }
-    assert common_options(GPT, **everything) == {
+    assert generation_options(GPT, moderation="low", **everything) == {
         "model": "gpt-test",
         "size": "1024x1024",
         "quality": "high",
@@ -47,12 +46,17 @@ def test_a_model_is_sent_only_what_it_takes():
         "moderation": "low",
         "user": "member-hash",
     }
-    assert common_options(DALLE, **everything) == {
+    assert generation_options(DALLE, moderation="low", **everything) == {
         "model": "dall-e-test",
         "size": "1024x1024",
         "response_format": "b64_json",
         "user": "member-hash",
     }
+
+
+def test_an_edit_never_sends_moderation_even_when_given_one():
+    stray = {"size": "1024x1024", "moderation": "low"}
+    assert "moderation" not in common_options(GPT, **stray)  # type: ignore[typeddict-unknown-key]
 
 
 def test_no_size_is_the_models_default_or_nothing():

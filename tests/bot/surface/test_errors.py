@@ -88,7 +88,7 @@ async def test_a_reply_that_cannot_be_deleted_or_sent_is_logged(caplog):
     with caplog.at_level(logging.WARNING, "bot.surface.errors"):
         await send_ephemeral_error(made, "No.")
     assert [record.getMessage() for record in caplog.records] == [
-        "could not delete the deferred reply of interaction 900",
+        "could not delete the deferred response of interaction 900",
         "could not tell user 20 about a failure of interaction 900",
     ]
 
