@@ -6,65 +6,20 @@ grace, the rest, queued or waiting out a Retry-After, are interrupted with one m
 settled job is left for its delivery. The same through the real bot is tests/e2e/jobs/."""
 
 import asyncio
-from collections.abc import Callable
 
 from bot.billing.policy import Policy
 from bot.billing.prices import PriceTable
 from bot.clock import SystemClock, utcnow
 from bot.db.jobs import Caps
 from bot.db.models import Job, JobState, UsageRecord, UsageStatus
-from bot.i18n import Text
 from bot.jobs.queue import FairQueue
 from bot.jobs.runner import RESTARTING, Runner
 from bot.jobs.shared import SharedQueue
 from bot.jobs.work import RetryLater
 from bot.metrics import Metrics
+from tests.helpers import RecordingWork
 
 WAIT = 10.0  # seconds a step may take before the test fails
-
-
-class RecordingWork:
-    """The request flow's part, recorded: `run` waits until the test releases the job (and then
-    gives its `outcomes` entry, True by default); `answerable` is True for the ids in `answerable_ids`."""
-
-    def __init__(self, *, answerable_ids: frozenset[int] = frozenset()) -> None:
-        self.calls: list[tuple[str, int]] = []
-        self.told: list[tuple[int, str]] = []
-        self.started: asyncio.Queue[int] = asyncio.Queue()
-        self.stopped = asyncio.Event()
-        self.outcomes: dict[int, bool | RetryLater] = {}
-        self._gates: dict[int, asyncio.Event] = {}
-        self.answerable_ids = answerable_ids
-
-    def release(self, job: Job) -> None:
-        self._gate(job.id).set()
-
-    def _gate(self, job_id: int) -> asyncio.Event:
-        return self._gates.setdefault(job_id, asyncio.Event())
-
-    async def next_started(self) -> int:
-        return await asyncio.wait_for(self.started.get(), WAIT)
-
-    def answerable(self, job: Job) -> bool:
-        return job.id in self.answerable_ids
-
-    async def run(self, job: Job, provider_done: Callable[[], None]) -> bool | RetryLater:
-        self.calls.append(("run", job.id))
-        self.started.put_nowait(job.id)
-        await self._gate(job.id).wait()
-        provider_done()
-        return self.outcomes.get(job.id, True)
-
-    async def redeliver(self, job: Job) -> bool:
-        self.calls.append(("redeliver", job.id))
-        return True
-
-    async def tell(self, job: Job, message: Text) -> None:
-        self.told.append((job.id, str(message)))
-
-    async def stop_updates(self, job: Job) -> None:
-        self.calls.append(("stop_updates", job.id))
-        self.stopped.set()
 
 
 class RateLimit:
