@@ -7,6 +7,7 @@ import asyncio
 import io
 import signal
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -28,9 +29,11 @@ from bot.flow.intake import Drafts, Intake
 from bot.flow.locales import Locales
 from bot.flow.sources import SourceImage
 from bot.flow.styles import Styles
+from bot.i18n import Text
 from bot.images import ModelRegistry
 from bot.jobs.queue import FairQueue
 from bot.jobs.runner import Runner
+from bot.jobs.work import RetryLater
 from bot.metrics import Metrics
 from tests.sandbox import secrets_env, start_bot_process, write_config
 from tests.standins.discord_data import shard_of, user_payload
@@ -387,13 +390,16 @@ def images_config_file(folder: Path, discord_api, base_url: str, images: str) ->
 # discord.py objects without a connection -------------------------------------------------------
 
 
-def discord_attachment(filename: str, content_type: str | None = "image/png", number: int = 1) -> Any:
-    """A discord.Attachment as a gateway event carries it, with no connection behind it."""
+def discord_attachment(
+    filename: str, content_type: str | None = "image/png", number: int = 1, *, url: str | None = None, size: int = 0
+) -> Any:
+    """A discord.Attachment as a gateway event carries it, with no connection behind it; at `url`
+    (of `size` bytes) when given, e.g. a file on the Discord stand-in's CDN."""
     data = {
         "id": str(900 + number),
         "filename": filename,
-        "size": 1000 + number,
-        "url": f"https://cdn.example.com/{number}/{filename}",
+        "size": size or 1000 + number,
+        "url": url or f"https://cdn.example.com/{number}/{filename}",
         "proxy_url": f"https://media.example.com/{number}/{filename}",
     }
     if content_type is not None:
@@ -475,6 +481,51 @@ def idle_runner(sessions, policy) -> Runner:
         shutdown_grace=1.0,
         metrics=Metrics(models=[]),
     )
+
+
+class RecordingWork:
+    """A job runner's JobWork (the request flow's part), recorded: `run` waits until the test
+    releases the job (and then gives its `outcomes` entry, True by default); `answerable` is True
+    for the ids in `answerable_ids`."""
+
+    def __init__(self, *, answerable_ids: frozenset[int] = frozenset()) -> None:
+        self.calls: list[tuple[str, int]] = []
+        self.told: list[tuple[int, str]] = []
+        self.started: asyncio.Queue[int] = asyncio.Queue()
+        self.stopped = asyncio.Event()
+        self.outcomes: dict[int, bool | RetryLater] = {}
+        self._gates: dict[int, asyncio.Event] = {}
+        self.answerable_ids = answerable_ids
+
+    def release(self, job: Job) -> None:
+        self._gate(job.id).set()
+
+    def _gate(self, job_id: int) -> asyncio.Event:
+        return self._gates.setdefault(job_id, asyncio.Event())
+
+    async def next_started(self) -> int:
+        return await asyncio.wait_for(self.started.get(), 10)
+
+    def answerable(self, job: Job) -> bool:
+        return job.id in self.answerable_ids
+
+    async def run(self, job: Job, provider_done: Callable[[], None]) -> bool | RetryLater:
+        self.calls.append(("run", job.id))
+        self.started.put_nowait(job.id)
+        await self._gate(job.id).wait()
+        provider_done()
+        return self.outcomes.get(job.id, True)
+
+    async def redeliver(self, job: Job) -> bool:
+        self.calls.append(("redeliver", job.id))
+        return True
+
+    async def tell(self, job: Job, message: Text) -> None:
+        self.told.append((job.id, str(message)))
+
+    async def stop_updates(self, job: Job) -> None:
+        self.calls.append(("stop_updates", job.id))
+        self.stopped.set()
 
 
 FLOW_MODELS = ["gpt-image-2", "gpt-image-2.6-flare", "dall-e-2", "dall-e-3"]
