@@ -7,22 +7,26 @@ import asyncio
 import io
 import signal
 import zlib
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
 import discord
+from aiohttp import web
 from PIL import Image
 from sqlalchemy import select
 
 from bot.billing.policy import Policy
 from bot.billing.usage import UsageLog
-from bot.clock import SystemClock
+from bot.clock import Clock, SystemClock, utcnow
 from bot.config.sections import ImagesConfig
 from bot.db.engine import make_engine, make_sessionmaker
-from bot.db.models import UNFINISHED, DeliveryAttempt, Job, UsageRecord
+from bot.db.models import UNFINISHED, DeliveryAttempt, Job, JobState, UsageRecord
+from bot.flow.accounts import Accounts
 from bot.flow.admission import Admission
 from bot.flow.catalog import ModelCatalog
 from bot.flow.intake import Drafts, Intake
@@ -30,11 +34,14 @@ from bot.flow.locales import Locales
 from bot.flow.sources import SourceImage
 from bot.flow.styles import Styles
 from bot.i18n import Text
-from bot.images import ModelRegistry
+from bot.images import ImagesClient, ModelRegistry
+from bot.images.chat import ChatClient
+from bot.images.transport import Transport
 from bot.jobs.queue import FairQueue
 from bot.jobs.runner import Runner
 from bot.jobs.work import RetryLater
 from bot.metrics import Metrics
+from bot.netguard import AddressRules
 from tests.sandbox import secrets_env, start_bot_process, write_config
 from tests.standins.discord_data import shard_of, user_payload
 
@@ -141,7 +148,44 @@ async def get(url: str):
         return answer.status, await answer.read(), dict(answer.headers)
 
 
+# A web server of a test's own -------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def local_server(app: web.Application) -> AsyncIterator[str]:
+    """`app` served on 127.0.0.1 at an ephemeral port while the block runs; its root URL."""
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+    finally:
+        await runner.cleanup()
+
+
 # Commands and clicks through the Discord stand-in ------------------------------------------------
+
+
+# The commands the bot publishes, as (name, type): 1 a slash command, 3 a message command.
+EVERY_COMMAND = {
+    ("imagine", 1),
+    ("edit", 1),
+    ("vary", 1),
+    ("blend", 1),
+    ("describe", 1),
+    ("references", 1),
+    ("Edit image", 3),
+    ("Vary image", 3),
+    ("Describe image", 3),
+    ("Save as reference", 3),
+    ("usage", 1),
+    ("settings", 1),
+    ("quota", 1),
+    ("forget-me", 1),
+    ("results", 1),
+    ("history", 1),
+}
 
 
 async def imagine(discord_api, prompt: str = "a red fox", *, user=None, guild_id=None, **options):
@@ -341,14 +385,19 @@ async def start_quiet_process(config: Path, env: dict[str, str]) -> asyncio.subp
     return await start_bot_process(config, env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
 
 
+async def stored_rows_and_jobs(sessions) -> tuple[list[UsageRecord], list[Job]]:
+    """The usage rows and the jobs that `sessions` reach, each in id order."""
+    async with sessions() as session:
+        rows = list((await session.scalars(select(UsageRecord).order_by(UsageRecord.id))).all())
+        jobs = list((await session.scalars(select(Job).order_by(Job.id))).all())
+    return rows, jobs
+
+
 async def rows_and_jobs(url: str) -> tuple[list[UsageRecord], list[Job]]:
     """The usage rows and the jobs in the database at `url`."""
     engine = make_engine(url)
     try:
-        async with make_sessionmaker(engine)() as session:
-            rows = list((await session.scalars(select(UsageRecord).order_by(UsageRecord.id))).all())
-            jobs = list((await session.scalars(select(Job).order_by(Job.id))).all())
-        return rows, jobs
+        return await stored_rows_and_jobs(make_sessionmaker(engine))
     finally:
         await engine.dispose()
 
@@ -466,6 +515,35 @@ def fake_interaction(
     )
 
 
+def queued_job(
+    usage_id: int, *, state: str = JobState.QUEUED, guild_id: int | None = 1, user_id: int = 1, **fields: Any
+) -> Job:
+    """A job of /imagine for the usage row `usage_id`, as intake queues one (not saved); `fields` set
+    the other columns."""
+    return Job(
+        usage_id=usage_id,
+        kind="imagine",
+        state=state,
+        guild_id=guild_id,
+        user_id=user_id,
+        locale="en-US",
+        params={},
+        application_id=2,
+        attachment_limit=10_000_000,
+        interaction_at=utcnow(),
+        **fields,
+    )
+
+
+async def pending_usage(sessions, **fields: Any) -> UsageRecord:
+    """A usage row of an /imagine still pending, made now, saved; `fields` set the other columns."""
+    async with sessions() as session:
+        record = UsageRecord(command="imagine", status="pending", created_at=datetime.now(UTC), **fields)
+        session.add(record)
+        await session.commit()
+    return record
+
+
 def idle_runner(sessions, policy) -> Runner:
     """A real job runner over a real fair queue, never started: what is submitted stays queued
     (`runner.queued_job(id)`)."""
@@ -556,6 +634,22 @@ def flow_intake(sessions, policy: Policy, runner: Runner) -> Intake:
     )
 
 
+def keyless_accounts(
+    sessions, transport: Transport, *, rules: AddressRules | None = None, clock: Clock | None = None
+) -> Accounts:
+    """Accounts on `transport` with no key vault: no guild can set a key of its own, the bot pays for all."""
+    return Accounts(
+        sessions=sessions,
+        images=ImagesClient(transport),
+        chat=ChatClient(transport),
+        vault=None,
+        base_url_prefixes=[],
+        rules=rules if rules is not None else AddressRules(),
+        parallel_requests=2,
+        clock=clock if clock is not None else SystemClock(),
+    )
+
+
 # What Discord does with the bot's answers, scripted -------------------------------------------
 
 
@@ -634,6 +728,26 @@ class ResultViews:
 
     def flag_notice(self, usage_id, *, deletable, locale) -> Any:
         return f"flag buttons for {usage_id}, deletable: {deletable}"
+
+
+class EnglishLocales:
+    """The surface's locale lookup, English for every interaction."""
+
+    async def for_interaction(self, interaction, settings=None) -> str:
+        return "en-US"
+
+
+class RecordedErrors:
+    """The surface's error path (`guarded`): what the guarded work raises is kept in `reported`, not raised."""
+
+    def __init__(self) -> None:
+        self.reported: list[BaseException] = []
+
+    async def guarded(self, interaction, work) -> None:
+        try:
+            await work
+        except Exception as exc:
+            self.reported.append(exc)
 
 
 class FakeResponse:

@@ -4,6 +4,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.callwindow import CallWindow
+from tests.helpers import local_server
 
 
 class SteppedClock:
@@ -41,16 +42,8 @@ async def test_each_request_on_a_traced_session_is_counted():
     window = CallWindow(clock)
     app = web.Application()
     app.router.add_get("/", ok)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        async with aiohttp.ClientSession(trace_configs=[window.trace()]) as session:
-            for _ in range(3):
-                async with session.get(f"http://127.0.0.1:{port}/") as answer:
-                    assert answer.status == 200
-    finally:
-        await runner.cleanup()
+    async with local_server(app) as host, aiohttp.ClientSession(trace_configs=[window.trace()]) as session:
+        for _ in range(3):
+            async with session.get(f"{host}/") as answer:
+                assert answer.status == 200
     assert window.count(clock.seconds) == 3

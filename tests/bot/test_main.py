@@ -12,6 +12,7 @@ import pytest
 from bot.__main__ import _sync
 from bot.surface.invite import invite_url
 from cogs.edit import REFERENCE_OPTIONS
+from tests.helpers import EVERY_COMMAND
 from tests.sandbox import ROOT, run_bot_command, secrets_env, write_config
 
 
@@ -67,24 +68,7 @@ async def test_sync_publishes_to_one_guild_globally_and_clears_them(make_config,
     await _sync(config, int(discord_api.guild_id))
     assert None not in discord_api.commands  # `sync --guild` leaves the global commands alone
     synced = {(command["name"], command["type"]): command for command in discord_api.commands[discord_api.guild_id]}
-    assert set(synced) == {
-        ("imagine", 1),
-        ("edit", 1),
-        ("vary", 1),
-        ("blend", 1),
-        ("describe", 1),
-        ("references", 1),
-        ("Edit image", 3),
-        ("Vary image", 3),
-        ("Describe image", 3),
-        ("Save as reference", 3),
-        ("usage", 1),
-        ("settings", 1),
-        ("quota", 1),
-        ("forget-me", 1),
-        ("results", 1),
-        ("history", 1),
-    }
+    assert set(synced) == EVERY_COMMAND
     assert synced["usage", 1]["default_member_permissions"] == "32"
     assert synced["settings", 1]["default_member_permissions"] == "32"
     usage = {option["name"] for option in synced["usage", 1]["options"]}

@@ -20,26 +20,15 @@ from bot.db.jobs import (
     unfinished_jobs,
 )
 from bot.db.models import Job, JobState
+from tests.helpers import queued_job
 
 OWNER, OTHER = "host:1:a", "host:2:b"
 LEASE = timedelta(seconds=60)
 ROOMY = Caps(max_running=10, per_guild=10, per_member=10)
 
 
-def job(state: str = JobState.QUEUED, *, guild_id: int | None = 1, user_id: int = 1, **fields) -> Job:
-    return Job(
-        usage_id=1,
-        kind="imagine",
-        state=state,
-        guild_id=guild_id,
-        user_id=user_id,
-        locale="en-US",
-        params={},
-        application_id=2,
-        attachment_limit=10_000_000,
-        interaction_at=utcnow(),
-        **fields,
-    )
+def job(state: str = JobState.QUEUED, **fields) -> Job:
+    return queued_job(1, state=state, **fields)
 
 
 async def added(sessions, *jobs: Job) -> list[int]:

@@ -19,6 +19,7 @@ from bot.images.transport import Transport, TransportSettings
 from bot.logs import redact
 from bot.netguard import AddressRules
 from bot.vault import KeyVault
+from tests.helpers import keyless_accounts
 from tests.standins.images_rules import API_KEY, GUILD_API_KEY
 
 SECRET = "a-test-secret-key-that-is-long-enough-for-the-vault"
@@ -143,16 +144,7 @@ async def test_a_public_base_url_is_accepted(bot):
 
 
 async def test_without_a_secret_key_guilds_cannot_set_keys_and_the_bot_always_pays(bot, sessions):
-    accounts = Accounts(
-        sessions=sessions,
-        images=ImagesClient(bot.transport),
-        chat=ChatClient(bot.transport),
-        vault=None,
-        base_url_prefixes=[],
-        rules=bot.rules,
-        parallel_requests=2,
-        clock=bot.clock,
-    )
+    accounts = keyless_accounts(sessions, bot.transport, rules=bot.rules, clock=bot.clock)
     with pytest.raises(InvalidRequest, match=r"security\.secret_key"):
         await accounts.set_key(GUILD, MODERATOR, GUILD_API_KEY, None)
     await bot.accounts().set_key(GUILD, MODERATOR, GUILD_API_KEY, None)  # stored by a process that can

@@ -23,7 +23,7 @@ from bot.images import GeneratedImage, ImagesResult, ModelRegistry
 from bot.images.results import TokenUsage
 from bot.metrics import Metrics
 from bot.threads import BoundedThreads
-from tests.helpers import ResultViews, ScriptedAnswers, ScriptedRoute, encode, http_refusal
+from tests.helpers import ResultViews, ScriptedAnswers, ScriptedRoute, encode, http_refusal, pending_usage
 
 GUILD, CHANNEL, MEMBER = 10, 20, 30
 KEEP_FOR = timedelta(hours=24)
@@ -47,19 +47,9 @@ class Parts:
         )
 
     async def pending(self, limit: int = 25 * 2**20, **params) -> tuple[RunningJob, UsageRecord]:
-        async with self.sessions() as session:
-            record = UsageRecord(
-                guild_id=GUILD,
-                channel_id=CHANNEL,
-                user_id=MEMBER,
-                command="imagine",
-                status="pending",
-                model="gpt-image-2",
-                n=2,
-                created_at=datetime.now(UTC),
-            )
-            session.add(record)
-            await session.commit()
+        record = await pending_usage(
+            self.sessions, guild_id=GUILD, channel_id=CHANNEL, user_id=MEMBER, model="gpt-image-2", n=2
+        )
         job = Job(
             id=7,
             usage_id=record.id,

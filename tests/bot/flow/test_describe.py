@@ -14,22 +14,18 @@ from sqlalchemy import select
 from bot.billing.policy import Policy
 from bot.billing.prices import PriceTable
 from bot.billing.usage import UsageLog
-from bot.clock import SystemClock
 from bot.db.models import Description, Job, UsageRecord
 from bot.errors import Flagged, InvalidRequest, Unavailable, UnusableAnswer
-from bot.flow.accounts import Accounts
 from bot.flow.admission import Admission
 from bot.flow.describe import INSTRUCTIONS, MAX_PROMPT_CHARS, Describer, Describing, read_prompts
 from bot.flow.locales import Locales
 from bot.flow.notices import ModeratorNotices
 from bot.flow.production import provider_user_id
 from bot.flow.screening import Screener
-from bot.images import ImagesClient
-from bot.images.chat import ChatAnswer, ChatClient
+from bot.images.chat import ChatAnswer
 from bot.images.transport import Transport, TransportSettings
-from bot.netguard import AddressRules
 from bot.threads import BoundedThreads
-from tests.helpers import encode, fake_interaction, flow_intake, idle_runner, uploaded
+from tests.helpers import encode, fake_interaction, flow_intake, idle_runner, keyless_accounts, uploaded
 from tests.standins.images_rules import API_KEY
 
 GUILD, MEMBER, OTHER = 10, 30, 31
@@ -44,16 +40,7 @@ class Parts:
         transport = Transport(
             session, base_url=images_api.base_url, api_key=API_KEY, settings=TransportSettings(max_retries=0)
         )
-        accounts = Accounts(
-            sessions=sessions,
-            images=ImagesClient(transport),
-            chat=ChatClient(transport),
-            vault=None,
-            base_url_prefixes=[],
-            rules=AddressRules(),
-            parallel_requests=2,
-            clock=SystemClock(),
-        )
+        accounts = keyless_accounts(sessions, transport)
         self.describer = Describer(
             describing=Describing(model="gpt-5.4-mini", max_output_tokens=600),
             policy=policy,

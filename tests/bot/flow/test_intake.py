@@ -4,7 +4,6 @@ queued with the params its kind needs. Real catalog, policy, admission (an idle 
 and SQLite; the interaction is a recording fake."""
 
 import pytest
-from sqlalchemy import select
 
 from bot.billing.policy import Policy
 from bot.billing.prices import PriceTable
@@ -18,7 +17,7 @@ from bot.flow.intake import (
 )
 from bot.flow.sources import SavedReference, SourceImage
 from bot.flow.styles import BUILTIN_STYLES, apply_template
-from tests.helpers import FLOW_DRAFTS, fake_interaction, flow_intake, idle_runner
+from tests.helpers import FLOW_DRAFTS, fake_interaction, flow_intake, idle_runner, stored_rows_and_jobs
 
 GUILD = 10
 DRAFTS = FLOW_DRAFTS
@@ -35,14 +34,14 @@ class Parts:
         self.runner = idle_runner(sessions, policy)
         self.intake = flow_intake(sessions, policy, self.runner)
 
-    async def saved(self) -> tuple[list[UsageRecord], list[Job]]:
-        async with self.sessions() as session:
-            rows = list(await session.scalars(select(UsageRecord).order_by(UsageRecord.id)))
-            jobs = list(await session.scalars(select(Job).order_by(Job.id)))
-        return rows, jobs
+    def imagine(self, interaction, *, prompt="a fox", model=None, size=None, quality=None, n=1, **options):
+        """/imagine through the intake: of a fox, no model, size or quality asked for, one image, unless said."""
+        return self.intake.generate(
+            interaction, command="imagine", prompt=prompt, model=model, size=size, quality=quality, n=n, **options
+        )
 
     async def one_job(self) -> tuple[UsageRecord, Job]:
-        [row], [job] = await self.saved()
+        [row], [job] = await stored_rows_and_jobs(self.sessions)
         assert self.runner.queued_job(job.id) is not None and job.usage_id == row.id
         return row, job
 
@@ -54,18 +53,16 @@ def parts(sessions) -> Parts:
 
 async def refused_before_anything(parts: Parts, interaction, says: str, call) -> None:
     """`call` refused saying `says`, with no deferral and no row or job saved."""
-    before = [len(saved) for saved in await parts.saved()]
+    before = [len(saved) for saved in await stored_rows_and_jobs(parts.sessions)]
     with pytest.raises(InvalidRequest, match=says):
         await call
     assert interaction.response.deferrals == []
-    assert [len(saved) for saved in await parts.saved()] == before
+    assert [len(saved) for saved in await stored_rows_and_jobs(parts.sessions)] == before
 
 
 async def test_a_generation_thinks_once_saves_its_row_and_queues_its_job(parts):
     interaction = fake_interaction(guild_id=GUILD)
-    await parts.intake.generate(
-        interaction, command="imagine", prompt="a fox", model="dall-e-3", size="1024x1024", quality="hd", n=1
-    )
+    await parts.imagine(interaction, model="dall-e-3", size="1024x1024", quality="hd")
     assert interaction.response.deferrals == [{"thinking": True}]
     row, job = await parts.one_job()
     assert (row.command, row.model, row.prompt, row.message_id) == ("imagine", "dall-e-3", "a fox", 900)
@@ -78,16 +75,7 @@ async def test_a_generation_thinks_once_saves_its_row_and_queues_its_job(parts):
 
 
 async def test_a_style_sets_the_jobs_prompt_and_the_row_keeps_the_members(parts):
-    await parts.intake.generate(
-        fake_interaction(guild_id=GUILD),
-        command="imagine",
-        prompt="a fox",
-        model=None,
-        size=None,
-        quality=None,
-        n=1,
-        style="Noir",
-    )
+    await parts.imagine(fake_interaction(guild_id=GUILD), style="Noir")
     row, job = await parts.one_job()
     assert (row.prompt, row.style) == ("a fox", "Noir")
     assert job.params["prompt"] == apply_template(BUILTIN_STYLES["noir"], "a fox")
@@ -123,13 +111,9 @@ async def test_a_guild_that_drafts_by_default_gets_drafts_and_a_draft_takes_no_m
         session.add(GuildSettings(guild_id=GUILD, drafts=True))
         await session.commit()
     interaction = fake_interaction(guild_id=GUILD)
-    call = parts.intake.generate(
-        interaction, command="imagine", prompt="a fox", model="dall-e-3", size=None, quality=None, n=1
-    )
+    call = parts.imagine(interaction, model="dall-e-3")
     await refused_before_anything(parts, interaction, "A draft is made with `gpt-image-2.6-flare`", call)
-    await parts.intake.generate(
-        fake_interaction(guild_id=GUILD), command="imagine", prompt="a fox", model=None, size=None, quality=None, n=1
-    )
+    await parts.imagine(fake_interaction(guild_id=GUILD))
     row, job = await parts.one_job()
     assert (row.model, row.quality, job.params["draft"], job.params["quality"]) == (
         DRAFTS.model,
@@ -146,7 +130,7 @@ async def test_an_edit_of_all_nine_cells_is_of_the_whole_image_and_a_mask_drops_
     await parts.intake.edit(
         fake_interaction(), command="edit", image=image(), prompt="night", mask=image(3), area=[0, 1], fit="pad"
     )
-    _rows, [whole, masked] = await parts.saved()
+    _rows, [whole, masked] = await stored_rows_and_jobs(parts.sessions)
     assert (whole.params["area"], len(whole.params["references"])) == ([], 1)
     assert (masked.params["area"], masked.params["mask"]["url"], masked.params["fit"]) == ([], image(3).url, "pad")
 
@@ -189,27 +173,10 @@ async def test_a_blend_of_too_few_or_too_many_images_is_refused(parts, count):
 
 async def test_saved_references_make_an_edit_on_a_model_that_takes_several_inputs(parts):
     interaction = fake_interaction()
-    call = parts.intake.generate(
-        interaction,
-        command="imagine",
-        prompt="my hero",
-        references=[SavedReference(1)],
-        model="dall-e-2",
-        size=None,
-        quality=None,
-        n=1,
-    )
+    call = parts.imagine(interaction, prompt="my hero", references=[SavedReference(1)], model="dall-e-2")
     await refused_before_anything(parts, interaction, "Pick one of: gpt-image-2, gpt-image-2.6-flare", call)
-    await parts.intake.generate(
-        fake_interaction(),
-        command="imagine",
-        prompt="my hero",
-        references=[SavedReference(1), SavedReference(2)],
-        model=None,
-        size=None,
-        quality=None,
-        n=1,
-        style="anime",
+    await parts.imagine(
+        fake_interaction(), prompt="my hero", references=[SavedReference(1), SavedReference(2)], style="anime"
     )
     _row, job = await parts.one_job()
     assert (job.kind, job.params["image"], job.params["references"]) == (
@@ -222,17 +189,7 @@ async def test_saved_references_make_an_edit_on_a_model_that_takes_several_input
 
 async def test_a_picture_from_references_is_never_a_draft(parts):
     interaction = fake_interaction()
-    call = parts.intake.generate(
-        interaction,
-        command="imagine",
-        prompt="my hero",
-        references=[SavedReference(1), SavedReference(2)],
-        model=None,
-        size=None,
-        quality=None,
-        n=1,
-        draft=True,
-    )
+    call = parts.imagine(interaction, prompt="my hero", references=[SavedReference(1), SavedReference(2)], draft=True)
     await refused_before_anything(parts, interaction, "never a draft", call)
 
 

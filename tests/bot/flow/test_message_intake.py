@@ -9,12 +9,11 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import select
 
 from bot.billing.policy import Policy
 from bot.billing.prices import PriceTable
 from bot.billing.usage import UsageLog, start_message_record
-from bot.db.models import GuildSettings, Job, JobOrigin, UsageRecord, WordFilter
+from bot.db.models import GuildSettings, JobOrigin, UsageRecord, WordFilter
 from bot.errors import Filtered, InvalidRequest, LimitReached
 from bot.flow.admission import Admission
 from bot.flow.conversation import Ask
@@ -24,7 +23,7 @@ from bot.flow.sources import SourceImage
 from bot.flow.status import Openings
 from bot.i18n import _
 from bot.images import ModelRegistry
-from tests.helpers import flow_catalog, idle_runner
+from tests.helpers import flow_catalog, idle_runner, stored_rows_and_jobs
 
 GUILD, CHANNEL, MEMBER, APP = 10, 20, 30, 40
 IMAGE = SourceImage("https://cdn.example.com/1/photo.png", 1000, "photo.png")
@@ -88,12 +87,6 @@ class Parts:
         await replying
         return record
 
-    async def saved(self) -> tuple[list[UsageRecord], list[Job]]:
-        async with self.sessions() as session:
-            rows = list(await session.scalars(select(UsageRecord).order_by(UsageRecord.id)))
-            jobs = list(await session.scalars(select(Job).order_by(Job.id)))
-        return rows, jobs
-
 
 @pytest.fixture
 def parts(sessions) -> Parts:
@@ -117,7 +110,7 @@ async def test_the_status_replies_without_a_ping_and_the_job_answers_in_it(parts
     [(text, options)] = message.replies
     assert text == _("⏳ In the queue…").render("zh-CN")  # the guild's Discord language
     assert options["mention_author"] is False and options["allowed_mentions"].users is False
-    [row], [job] = await parts.saved()
+    [row], [job] = await stored_rows_and_jobs(parts.sessions)
     assert (row.id, row.message_id, row.model, row.via) == (record.id, message.status.id, "gpt-image-2", "reply")
     assert (job.origin, job.message_id, job.channel_id, job.kind) == (
         JobOrigin.MESSAGE,
@@ -132,7 +125,7 @@ async def test_a_reply_to_a_result_continues_its_row(parts):
     first = await parts.reply(MembersMessage(), Ask("make it night", IMAGE, None))
     second = await parts.reply(MembersMessage(), Ask("", IMAGE, first.message_id))
     assert second.parent_id == first.id
-    rows, _jobs = await parts.saved()
+    rows, _jobs = await stored_rows_and_jobs(parts.sessions)
     assert rows[1].parent_id == first.id
 
 
@@ -143,7 +136,7 @@ async def test_a_refusal_of_the_precheck_posts_nothing_and_saves_nothing(parts):
     message = MembersMessage()
     with pytest.raises(Filtered):
         await parts.reply(message, Ask("make it night", IMAGE, None))
-    assert message.replies == [] and await parts.saved() == ([], [])
+    assert message.replies == [] and await stored_rows_and_jobs(parts.sessions) == ([], [])
 
 
 async def test_a_refusal_after_the_status_was_posted_takes_it_back(parts):
@@ -154,7 +147,7 @@ async def test_a_refusal_after_the_status_was_posted_takes_it_back(parts):
     with pytest.raises(LimitReached):
         await parts.reply(message, Ask("make it night", IMAGE, None))
     assert message.status is not None and message.status.deleted
-    [_row], jobs = await parts.saved()  # the row stays for the error path to finish
+    [_row], jobs = await stored_rows_and_jobs(parts.sessions)  # the row stays for the error path to finish
     assert jobs == [] and parts.runner.waiting() == []
 
 
@@ -163,4 +156,4 @@ async def test_nothing_is_taken_while_the_bot_shuts_down(parts):
     message = MembersMessage()
     with pytest.raises(InvalidRequest, match="restarting"):
         await parts.reply(message, Ask("make it night", IMAGE, None))
-    assert message.replies == [] and await parts.saved() == ([], [])
+    assert message.replies == [] and await stored_rows_and_jobs(parts.sessions) == ([], [])

@@ -9,12 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from PIL import Image
-from sqlalchemy import select
 
 from bot.billing.policy import Policy
 from bot.billing.prices import PriceTable
 from bot.billing.usage import UsageLog
-from bot.db.models import Job, JobOrigin, UsageRecord
+from bot.db.models import JobOrigin
 from bot.flow.admission import Admission
 from bot.flow.failures import Failures
 from bot.flow.painting import (
@@ -30,7 +29,17 @@ from bot.flow.sources import SourceImage
 from bot.imaging import page_copy
 from bot.metrics import Metrics
 from bot.threads import BoundedThreads
-from tests.helpers import PAINT_SECRET, decode, encode, fake_interaction, flow_catalog, idle_runner, mask_png, uploaded
+from tests.helpers import (
+    PAINT_SECRET,
+    decode,
+    encode,
+    fake_interaction,
+    flow_catalog,
+    idle_runner,
+    mask_png,
+    stored_rows_and_jobs,
+    uploaded,
+)
 
 GUILD, MEMBER = 10, 30
 PUBLIC = "https://paint.example.com"
@@ -78,12 +87,6 @@ class Parts:
         url = await self.painting.offer(fake_interaction(guild_id=GUILD, user_id=MEMBER, roles=(3,)), source, "zh-CN")
         assert url.startswith(f"{PUBLIC}/paint/")
         return url.removeprefix(f"{PUBLIC}/paint/")
-
-    async def saved(self) -> tuple[list[UsageRecord], list[Job]]:
-        async with self.sessions() as session:
-            rows = list(await session.scalars(select(UsageRecord).order_by(UsageRecord.id)))
-            jobs = list(await session.scalars(select(Job).order_by(Job.id)))
-        return rows, jobs
 
 
 @pytest.fixture
@@ -146,7 +149,7 @@ async def test_a_send_queues_the_painted_edit_once_and_uses_up_the_link(parts, d
     token = await parts.link(discord_api)
     ticket = await parts.painting.ticket(token)
     await parts.painting.send(ticket, "  make it night  ", MASK)
-    [row], [job] = await parts.saved()
+    [row], [job] = await stored_rows_and_jobs(parts.sessions)
     assert (row.command, row.via, row.prompt, row.status) == ("edit", "paint", "make it night", "pending")
     assert (job.origin, job.kind, job.interaction_token, job.message_id) == (
         JobOrigin.PAINTING,
@@ -158,7 +161,7 @@ async def test_a_send_queues_the_painted_edit_once_and_uses_up_the_link(parts, d
     assert parts.runner.queued_job(job.id) is not None
     await refused(parts.painting.send(ticket, "again", MASK), 410, "used already")
     await refused(parts.painting.ticket(token), 410, "used already")
-    assert len((await parts.saved())[1]) == 1
+    assert len((await stored_rows_and_jobs(parts.sessions))[1]) == 1
 
 
 @pytest.mark.parametrize(
@@ -174,7 +177,7 @@ async def test_a_send_queues_the_painted_edit_once_and_uses_up_the_link(parts, d
 async def test_a_bad_prompt_or_drawing_is_refused_and_the_link_still_works(parts, discord_api, prompt, drawing, says):
     ticket = await parts.painting.ticket(token := await parts.link(discord_api))
     await refused(parts.painting.send(ticket, prompt, drawing), 400, says)
-    assert await parts.saved() == ([], [])
+    assert await stored_rows_and_jobs(parts.sessions) == ([], [])
     await parts.painting.ticket(token)
 
 
@@ -183,7 +186,7 @@ async def test_an_edit_the_model_refuses_finishes_its_row_and_tells_the_page(par
     ticket = await parts.painting.ticket(await parts.link(discord_api))
     markup = Drawing("markup", mask_png((400, 300), (0, 0, 10, 10)))
     await refused(parts.painting.send(ticket, "add a hat", markup), 400, "doesn't take markup")
-    [row], jobs = await parts.saved()
+    [row], jobs = await stored_rows_and_jobs(parts.sessions)
     assert (row.status, row.error_code, jobs) == ("invalid", "invalid_request", [])
 
 

@@ -16,7 +16,6 @@ from bot.billing.policy import Policy
 from bot.billing.prices import PriceTable
 from bot.clock import SystemClock
 from bot.db.models import Job, KeptResult, UsageRecord
-from bot.flow.accounts import Accounts
 from bot.flow.delivery import Delivery
 from bot.flow.failures import Failures
 from bot.flow.flags import FlagAlerts
@@ -26,14 +25,12 @@ from bot.flow.notices import ModeratorNotices
 from bot.flow.pipeline import MAX_WAITS, Pipeline
 from bot.flow.production import Production
 from bot.flow.screening import Screener
-from bot.images import ImagesClient, ModelRegistry
-from bot.images.chat import ChatClient
+from bot.images import ModelRegistry
 from bot.images.transport import Transport, TransportSettings
 from bot.jobs.work import RetryLater
 from bot.metrics import Metrics
-from bot.netguard import AddressRules
 from bot.threads import BoundedThreads
-from tests.helpers import ResultViews, ScriptedAnswers, ScriptedRoute, encode, uploaded
+from tests.helpers import ResultViews, ScriptedAnswers, ScriptedRoute, encode, keyless_accounts, pending_usage, uploaded
 from tests.standins.images_rules import API_KEY
 
 GUILD, CHANNEL, MEMBER = 10, 20, 30
@@ -77,16 +74,7 @@ class Parts:
                 output_compression=80,
                 read_saved=nothing_saved,
             ),
-            accounts=Accounts(
-                sessions=sessions,
-                images=ImagesClient(transport),
-                chat=ChatClient(transport),
-                vault=None,
-                base_url_prefixes=[],
-                rules=AddressRules(),
-                parallel_requests=2,
-                clock=clock,
-            ),
+            accounts=keyless_accounts(sessions, transport, clock=clock),
             delivery=Delivery(
                 sessions=sessions,
                 policy=policy,
@@ -123,20 +111,15 @@ class Parts:
         self.provider_done += 1
 
     async def job(self, params, *, waits: int = 0, kind: str | None = None) -> Job:
-        async with self.sessions() as session:
-            record = UsageRecord(
-                guild_id=GUILD,
-                channel_id=CHANNEL,
-                user_id=MEMBER,
-                command="imagine",
-                status="pending",
-                model=params.model,
-                n=params.n,
-                prompt=params.prompt,
-                created_at=datetime.now(UTC),
-            )
-            session.add(record)
-            await session.commit()
+        record = await pending_usage(
+            self.sessions,
+            guild_id=GUILD,
+            channel_id=CHANNEL,
+            user_id=MEMBER,
+            model=params.model,
+            n=params.n,
+            prompt=params.prompt,
+        )
         return Job(
             id=record.id,
             usage_id=record.id,

@@ -12,10 +12,20 @@ from bot.images import ImagesClient, ModelRegistry, errors
 from bot.images.ratelimit import parse_retry_after
 from bot.images.transport import Transport, TransportSettings
 from bot.netguard import AddressRules
+from tests.helpers import local_server
 from tests.standins.images_api import ImagesStandIn
 from tests.standins.images_rules import make_png
 
 MODELS = ModelRegistry()
+
+
+def stand_in_client(session: aiohttp.ClientSession, images_api: ImagesStandIn, **settings) -> ImagesClient:
+    """The images client on `session` to the Images stand-in, its transport's `settings` as given."""
+    return ImagesClient(
+        Transport(
+            session, base_url=images_api.base_url, api_key=images_api.api_key, settings=TransportSettings(**settings)
+        )
+    )
 
 
 @pytest.mark.parametrize(
@@ -48,14 +58,7 @@ async def test_transient_errors_then_success(client, images_api):
 async def test_timeout_is_bounded_and_typed(images_api):
     images_api.fail_next("timeout", delay=2)
     async with aiohttp.ClientSession() as session:
-        client = ImagesClient(
-            Transport(
-                session,
-                base_url=images_api.base_url,
-                api_key=images_api.api_key,
-                settings=TransportSettings(timeout=0.3, max_retries=0),
-            )
-        )
+        client = stand_in_client(session, images_api, timeout=0.3, max_retries=0)
         with pytest.raises(errors.APITimeoutError):
             await client.generate("a fox", model=MODELS.get("gpt-image-2"))
 
@@ -64,14 +67,7 @@ async def test_a_paid_request_is_not_sent_again_after_its_answer_timed_out(image
     """The request reached the provider, which may have made (and billed) the image: no retry."""
     images_api.fail_next("timeout", delay=2, times=3)
     async with aiohttp.ClientSession() as session:
-        client = ImagesClient(
-            Transport(
-                session,
-                base_url=images_api.base_url,
-                api_key=images_api.api_key,
-                settings=TransportSettings(timeout=0.3),
-            )
-        )
+        client = stand_in_client(session, images_api, timeout=0.3)
         with pytest.raises(errors.AnswerTimeoutError) as caught:
             await client.generate("a fox", model=MODELS.get("gpt-image-2"))
     assert len(images_api.requests) == 1 and not caught.value.worth_retrying
@@ -101,14 +97,7 @@ async def test_a_retry_after_is_honoured_never_shortened(images_api, monkeypatch
     monkeypatch.setattr("bot.images.transport.asyncio.sleep", sleep)
     images_api.fail_next("rate_limit", times=2, retry_after=2.0)
     async with aiohttp.ClientSession() as session:
-        client = ImagesClient(
-            Transport(
-                session,
-                base_url=images_api.base_url,
-                api_key=images_api.api_key,
-                settings=TransportSettings(max_retry_wait=5),
-            )
-        )
+        client = stand_in_client(session, images_api, max_retry_wait=5)
         await client.generate("a fox", model=MODELS.get("gpt-image-2"))
     assert len(waits) == 2 and all(2.0 <= wait <= 2.5 for wait in waits) and waits[0] != waits[1]
 
@@ -116,14 +105,7 @@ async def test_a_retry_after_is_honoured_never_shortened(images_api, monkeypatch
 async def test_a_retry_after_beyond_the_cap_is_left_to_the_queue(images_api):
     images_api.fail_next("rate_limit", retry_after=120)
     async with aiohttp.ClientSession() as session:
-        client = ImagesClient(
-            Transport(
-                session,
-                base_url=images_api.base_url,
-                api_key=images_api.api_key,
-                settings=TransportSettings(max_retry_wait=5),
-            )
-        )
+        client = stand_in_client(session, images_api, max_retry_wait=5)
         with pytest.raises(errors.RateLimitError) as caught:
             await client.generate("a fox", model=MODELS.get("gpt-image-2"))
     assert len(images_api.requests) == 1 and caught.value.wait_in_queue == 120
@@ -135,14 +117,7 @@ async def test_an_endless_answer_is_cut_at_the_cap(images_api):
     images_api.fail_next("endless")
     cap = 8 * 2**20
     async with aiohttp.ClientSession() as session:
-        client = ImagesClient(
-            Transport(
-                session,
-                base_url=images_api.base_url,
-                api_key=images_api.api_key,
-                settings=TransportSettings(max_response_bytes=cap),
-            )
-        )
+        client = stand_in_client(session, images_api, max_response_bytes=cap)
         with pytest.raises(errors.InvalidResponseError, match="larger than 8 MiB"):
             await client.generate("a fox", model=MODELS.get("gpt-image-2"))
     assert len(images_api.requests) == 1
@@ -155,7 +130,7 @@ async def test_a_redirect_is_not_followed(images_api):
     try:
         images_api.fail_next("redirect", code=f"{target.base_url}/images/generations")
         async with aiohttp.ClientSession() as session:
-            client = ImagesClient(Transport(session, base_url=images_api.base_url, api_key=images_api.api_key))
+            client = stand_in_client(session, images_api)
             with pytest.raises(errors.InvalidResponseError, match="redirect"):
                 await client.generate("a fox", model=MODELS.get("gpt-image-2"))
     finally:
@@ -193,14 +168,7 @@ async def test_a_connection_that_never_opens_is_a_bounded_timeout():
 async def test_a_stream_that_stalls_is_a_bounded_timeout(images_api):
     images_api.fail_next("stall", delay=3)
     async with aiohttp.ClientSession() as session:
-        client = ImagesClient(
-            Transport(
-                session,
-                base_url=images_api.base_url,
-                api_key=images_api.api_key,
-                settings=TransportSettings(stall_timeout=0.3, max_retries=0),
-            )
-        )
+        client = stand_in_client(session, images_api, stall_timeout=0.3, max_retries=0)
         events = client.stream_generate("a fox", model=MODELS.get("gpt-image-2"))
         with pytest.raises(errors.APITimeoutError, match=r"sent nothing for 0\.3s"):
             async for _event in events:
@@ -293,15 +261,8 @@ async def links():
 
     app.router.add_get("/image.png", whole)
     app.router.add_get("/slow.png", slow)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        yield f"http://127.0.0.1:{port}", image
-    finally:
-        await runner.cleanup()
+    async with local_server(app) as host:
+        yield host, image
 
 
 @pytest.fixture

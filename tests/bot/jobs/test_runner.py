@@ -9,7 +9,7 @@ import asyncio
 
 from bot.billing.policy import Policy
 from bot.billing.prices import PriceTable
-from bot.clock import SystemClock, utcnow
+from bot.clock import SystemClock
 from bot.db.jobs import Caps
 from bot.db.models import Job, JobState, UsageRecord, UsageStatus
 from bot.jobs.queue import FairQueue
@@ -17,7 +17,7 @@ from bot.jobs.runner import RESTARTING, Runner
 from bot.jobs.shared import SharedQueue
 from bot.jobs.work import RetryLater
 from bot.metrics import Metrics
-from tests.helpers import RecordingWork
+from tests.helpers import RecordingWork, queued_job
 
 WAIT = 10.0  # seconds a step may take before the test fails
 
@@ -53,19 +53,7 @@ async def job_row(
         record = UsageRecord(guild_id=guild_id, user_id=user_id, command="imagine", status=status)
         session.add(record)
         await session.flush()
-        job = Job(
-            usage_id=record.id,
-            kind="imagine",
-            state=state,
-            guild_id=guild_id,
-            user_id=user_id,
-            locale="en-US",
-            params={},
-            application_id=2,
-            interaction_token="token",
-            attachment_limit=10_000_000,
-            interaction_at=utcnow(),
-        )
+        job = queued_job(record.id, state=state, guild_id=guild_id, user_id=user_id, interaction_token="token")
         session.add(job)
         await session.commit()
     return job

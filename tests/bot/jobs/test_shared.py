@@ -11,6 +11,7 @@ from bot.clock import SystemClock, utcnow
 from bot.db.jobs import Caps
 from bot.db.models import Job, JobState, UsageRecord, UsageStatus
 from bot.jobs.shared import SharedQueue, process_name
+from tests.helpers import queued_job
 
 CAPS = Caps(max_running=5, per_guild=5, per_member=5)
 
@@ -26,21 +27,7 @@ async def queued(sessions, count: int = 1, *, status: str = UsageStatus.PENDING,
             record = UsageRecord(user_id=1, command="imagine", status=status)
             session.add(record)
             await session.flush()
-            jobs.append(
-                Job(
-                    usage_id=record.id,
-                    kind="imagine",
-                    state=JobState.QUEUED,
-                    guild_id=1,
-                    user_id=1,
-                    locale="en-US",
-                    params={},
-                    application_id=2,
-                    attachment_limit=10_000_000,
-                    interaction_at=utcnow(),
-                    runs=runs,
-                )
-            )
+            jobs.append(queued_job(record.id, runs=runs))
         session.add_all(jobs)
         await session.commit()
     return jobs

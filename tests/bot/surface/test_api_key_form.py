@@ -8,7 +8,7 @@ from discord import app_commands
 
 from bot.db.models import GuildSettings
 from bot.surface.api_key_form import ApiKeyModal
-from tests.helpers import FakeInteraction
+from tests.helpers import EnglishLocales, FakeInteraction, RecordedErrors
 
 GUILD = 10
 MANAGER = discord.Permissions(manage_guild=True)
@@ -23,24 +23,8 @@ class Accounts:
         return api_key[-4:]
 
 
-class Locales:
-    async def for_interaction(self, interaction, settings=None) -> str:
-        return "en-US"
-
-
-class Errors:
-    def __init__(self) -> None:
-        self.reported: list[BaseException] = []
-
-    async def guarded(self, interaction, work) -> None:
-        try:
-            await work
-        except Exception as exc:
-            self.reported.append(exc)
-
-
-def modal(sessions, accounts: Accounts, errors: Errors) -> ApiKeyModal:
-    return ApiKeyModal(accounts=accounts, sessions=sessions, locales=Locales(), errors=errors, locale="en-US")
+def modal(sessions, accounts: Accounts, errors: RecordedErrors) -> ApiKeyModal:
+    return ApiKeyModal(accounts=accounts, sessions=sessions, locales=EnglishLocales(), errors=errors, locale="en-US")
 
 
 def typed(form: ApiKeyModal, key: str, base_url: str = "") -> None:
@@ -49,7 +33,7 @@ def typed(form: ApiKeyModal, key: str, base_url: str = "") -> None:
 
 
 def test_the_form_asks_for_a_key_and_an_optional_base_url():
-    form = modal(None, Accounts(), Errors())
+    form = modal(None, Accounts(), RecordedErrors())
     key, base_url = form.key.component, form.base_url.component
     assert (key.min_length, key.max_length, key.required, key.default) == (8, 400, True, None)
     assert (base_url.required, base_url.placeholder) == (False, "https://api.openai.com/v1")
@@ -57,7 +41,7 @@ def test_the_form_asks_for_a_key_and_an_optional_base_url():
 
 
 async def test_a_saved_key_is_said_back_by_its_last_four_with_the_alert_hint(sessions):
-    accounts, errors = Accounts(), Errors()
+    accounts, errors = Accounts(), RecordedErrors()
     form = modal(sessions, accounts, errors)
     typed(form, "  sk-guild-key-1234 ", "https://proxy.example/v1/")
     interaction = FakeInteraction(guild_id=GUILD, permissions=MANAGER)
@@ -74,7 +58,7 @@ async def test_no_base_url_is_the_bots_service_and_no_hint_with_an_alert_channel
         session.add(GuildSettings(guild_id=GUILD, alert_channel_id=77))
         await session.commit()
     accounts = Accounts()
-    form = modal(sessions, accounts, Errors())
+    form = modal(sessions, accounts, RecordedErrors())
     typed(form, "sk-guild-key-5678", "  ")
     interaction = FakeInteraction(guild_id=GUILD, permissions=MANAGER)
     await form.on_submit(interaction)
@@ -83,7 +67,7 @@ async def test_no_base_url_is_the_bots_service_and_no_hint_with_an_alert_channel
 
 
 async def test_a_member_who_lost_manage_server_saves_nothing(sessions):
-    accounts, errors = Accounts(), Errors()
+    accounts, errors = Accounts(), RecordedErrors()
     form = modal(sessions, accounts, errors)
     typed(form, "sk-guild-key-1234")
     await form.on_submit(FakeInteraction(guild_id=GUILD))

@@ -24,7 +24,7 @@ from bot.surface.flags import (
     on_message,
 )
 from bot.surface.pages import Pages
-from tests.helpers import FakeInteraction
+from tests.helpers import EnglishLocales, FakeInteraction, RecordedErrors
 
 GUILD, MEMBER, MODERATOR = 10, 21, 20
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -37,22 +37,6 @@ class FixedClock:
 
     def monotonic(self) -> float:
         return 0.0
-
-
-class Locales:
-    async def for_interaction(self, interaction, settings=None) -> str:
-        return "en-US"
-
-
-class Errors:
-    def __init__(self) -> None:
-        self.reported: list[BaseException] = []
-
-    async def guarded(self, interaction, work) -> None:
-        try:
-            await work
-        except Exception as exc:
-            self.reported.append(exc)
 
 
 class Messages:
@@ -69,8 +53,8 @@ class Messages:
 def actions(sessions, messages: Messages | None = None) -> FlagActions:
     return FlagActions(
         sessions=sessions,
-        locales=Locales(),
-        errors=Errors(),
+        locales=EnglishLocales(),
+        errors=RecordedErrors(),
         clock=FixedClock(),
         channel=lambda channel_id: messages or Messages(),
     )
@@ -206,7 +190,9 @@ async def test_the_flagged_pages_need_a_moderator_and_open_a_notice_from_their_m
     row = await flagged(sessions, flags="violence", created_at=datetime.now(UTC))
     made = actions(sessions)
     buttons = FlagButtons(made)
-    book = FlaggedRequests(sessions=sessions, locales=Locales(), pages=Pages(Errors(), Locales()), buttons=buttons)
+    book = FlaggedRequests(
+        sessions=sessions, locales=EnglishLocales(), pages=Pages(RecordedErrors(), EnglishLocales()), buttons=buttons
+    )
     with pytest.raises(app_commands.MissingPermissions):
         await book.open(FakeInteraction(guild_id=GUILD), 0, "7d", turn=False)
     opened = moderator()

@@ -15,7 +15,7 @@ from bot.surface.pages import Pages
 from bot.surface.result_items import FrameMenu, bound
 from bot.surface.result_view import ResultButtons
 from bot.threads import BoundedThreads
-from tests.helpers import FakeInteraction, photo
+from tests.helpers import EnglishLocales, FakeInteraction, photo
 
 GUILD, MEMBER = 10, 20
 
@@ -62,19 +62,14 @@ class Channel:
         )
 
 
-class Locales:
-    async def for_interaction(self, interaction, settings=None) -> str:
-        return "en-US"
-
-
 def history(sessions, downloads: Downloads, channel: Channel) -> HistoryPages:
     actions = SimpleNamespace()
     actions.frame_menu = bound(FrameMenu, actions)
     return HistoryPages(
         sessions=sessions,
-        locales=Locales(),
+        locales=EnglishLocales(),
         buttons=ResultButtons(actions),
-        pages=Pages(SimpleNamespace(), Locales()),
+        pages=Pages(SimpleNamespace(), EnglishLocales()),
         downloads=downloads,
         threads=BoundedThreads(1),
         channel=lambda channel_id: channel,

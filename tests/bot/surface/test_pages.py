@@ -8,7 +8,7 @@ import discord
 import pytest
 
 from bot.surface.pages import PAGE_TEMPLATE, Pages, PageTurn, footer
-from tests.helpers import FakeInteraction
+from tests.helpers import EnglishLocales, FakeInteraction
 
 OWNER = 20
 
@@ -21,11 +21,6 @@ class Book:
 
     async def open(self, interaction, offset: int, args: str, *, turn: bool) -> None:
         self.opened.append((offset, args, turn))
-
-
-class Locales:
-    async def for_interaction(self, interaction, settings=None) -> str:
-        return "en-US"
 
 
 class Errors:
@@ -50,7 +45,7 @@ def test_the_footer_counts_what_the_page_shows():
     ],
 )
 def test_the_turns_go_to_the_neighbouring_pages_disabled_at_the_ends(offset, total, newer, older):
-    pages = Pages(Errors(), Locales())
+    pages = Pages(Errors(), EnglishLocales())
     back, forward = pages.turns(Book(), OWNER, offset, total, "en-US", "42.ok.imagine")
     assert [(turn.offset, turn.item.disabled, turn.item.label) for turn in (back, forward)] == [
         (*newer, "Newer"),
@@ -61,14 +56,14 @@ def test_the_turns_go_to_the_neighbouring_pages_disabled_at_the_ends(offset, tot
 
 
 def test_a_books_arguments_keep_to_what_a_custom_id_may_hold():
-    pages = Pages(Errors(), Locales())
+    pages = Pages(Errors(), EnglishLocales())
     for args in ("A", "x" * 61, "<@1>"):
         with pytest.raises(AssertionError):
             pages.turns(Book(), OWNER, 0, 1, "en-US", args)
 
 
 async def test_a_turn_opens_the_owners_book_again_and_refuses_anyone_else():
-    pages, book = Pages(Errors(), Locales()), Book()
+    pages, book = Pages(Errors(), EnglishLocales()), Book()
     pages.add(book)
     (turn_class,) = pages.items
     pressed = turn_class("r", OWNER, 30, "o", "a.b")
@@ -87,7 +82,7 @@ async def test_a_turn_opens_the_owners_book_again_and_refuses_anyone_else():
 
 
 async def test_a_page_is_a_new_private_message_or_replaces_the_one_turned():
-    pages, book, embed = Pages(Errors(), Locales()), Book(), discord.Embed(title="Recent")
+    pages, book, embed = Pages(Errors(), EnglishLocales()), Book(), discord.Embed(title="Recent")
     opened = FakeInteraction(user_id=OWNER)
     extra = discord.ui.Button(label="Pick")
     await pages.answer(opened, book, embed, offset=0, total=25, locale="en-US", args="", turn=False, items=(extra,))

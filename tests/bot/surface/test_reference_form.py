@@ -9,7 +9,7 @@ from discord import app_commands
 from bot.db.models import ReferenceScope
 from bot.flow.sources import SourceImage
 from bot.surface.reference_form import SaveReferenceForm, may_keep_for_server, save_reference
-from tests.helpers import FakeInteraction
+from tests.helpers import EnglishLocales, FakeInteraction, RecordedErrors
 
 SOURCE = SourceImage("https://cdn.example/logo.png", 1000, "logo.png")
 MANAGER = discord.Permissions(manage_guild=True)
@@ -24,22 +24,6 @@ class References:
         return str(request["name"])
 
 
-class Locales:
-    async def for_interaction(self, interaction, settings=None) -> str:
-        return "en-US"
-
-
-class Errors:
-    def __init__(self) -> None:
-        self.reported: list[BaseException] = []
-
-    async def guarded(self, interaction, work) -> None:
-        try:
-            await work
-        except Exception as exc:
-            self.reported.append(exc)
-
-
 def test_only_a_manager_in_a_server_that_added_the_bot_may_keep_one_for_the_server():
     assert may_keep_for_server(FakeInteraction(permissions=MANAGER))
     assert not may_keep_for_server(FakeInteraction())
@@ -49,7 +33,7 @@ def test_only_a_manager_in_a_server_that_added_the_bot_may_keep_one_for_the_serv
 
 async def test_a_members_reference_is_saved_privately_and_said_so():
     references, interaction = References(), FakeInteraction(guild_id=None)
-    await save_reference(interaction, references, Locales(), ReferenceScope.MEMBER, "my_cat*", SOURCE)
+    await save_reference(interaction, references, EnglishLocales(), ReferenceScope.MEMBER, "my_cat*", SOURCE)
     assert references.saved == [
         {"scope": ReferenceScope.MEMBER, "guild_id": None, "user_id": 20, "name": "my_cat*", "image": SOURCE}
     ]
@@ -62,10 +46,10 @@ async def test_a_members_reference_is_saved_privately_and_said_so():
 async def test_a_server_reference_needs_manage_server():
     references = References()
     with pytest.raises(app_commands.MissingPermissions):
-        await save_reference(FakeInteraction(), references, Locales(), ReferenceScope.SERVER, "logo", SOURCE)
+        await save_reference(FakeInteraction(), references, EnglishLocales(), ReferenceScope.SERVER, "logo", SOURCE)
     assert references.saved == []
     interaction = FakeInteraction(permissions=MANAGER)
-    await save_reference(interaction, references, Locales(), ReferenceScope.SERVER, "logo", SOURCE)
+    await save_reference(interaction, references, EnglishLocales(), ReferenceScope.SERVER, "logo", SOURCE)
     assert references.saved[0]["guild_id"] == 10
     assert interaction.followup.sent[0][0].startswith("Saved **logo** for this server.")
 
@@ -77,9 +61,9 @@ def submitted(form: SaveReferenceForm, name: str, ticked: bool) -> None:
 
 
 async def test_the_form_offers_the_server_only_to_who_may_choose_it_and_saves_what_was_ticked():
-    references, errors = References(), Errors()
-    plain = SaveReferenceForm(SOURCE, "en-US", references, Locales(), errors, for_server=False)
-    offered = SaveReferenceForm(SOURCE, "en-US", references, Locales(), errors, for_server=True)
+    references, errors = References(), RecordedErrors()
+    plain = SaveReferenceForm(SOURCE, "en-US", references, EnglishLocales(), errors, for_server=False)
+    offered = SaveReferenceForm(SOURCE, "en-US", references, EnglishLocales(), errors, for_server=True)
     assert (len(plain.children), len(offered.children), plain.server_choice) == (1, 2, None)
     submitted(plain, "cat", False)
     await plain.on_submit(FakeInteraction())

@@ -7,27 +7,10 @@ import logging
 import pytest
 
 from bot.surface.command_sync import tree_payload
+from tests.helpers import EVERY_COMMAND
 
 LIST = "list_application_commands"
 PUT = "bulk_set_application_commands"
-EVERY_COMMAND = {
-    ("imagine", 1),
-    ("edit", 1),
-    ("vary", 1),
-    ("blend", 1),
-    ("describe", 1),
-    ("references", 1),
-    ("Edit image", 3),
-    ("Vary image", 3),
-    ("Describe image", 3),
-    ("Save as reference", 3),
-    ("usage", 1),
-    ("settings", 1),
-    ("quota", 1),
-    ("forget-me", 1),
-    ("results", 1),
-    ("history", 1),
-}
 
 
 def operations(discord_api, since: int = 0) -> list[str]:
