@@ -851,3 +851,10 @@ class FakeInteraction:
         if self._delete_failure is not None:
             raise self._delete_failure
         self.deleted_original = True
+
+
+async def until(condition: Callable[[], object], timeout: float = 30.0) -> None:
+    """Wait until `condition()` holds, looking every 10 ms: for state that announces no change."""
+    async with asyncio.timeout(timeout):
+        while not condition():  # noqa: ASYNC110 -- the state watched has no event to wait on
+            await asyncio.sleep(0.01)

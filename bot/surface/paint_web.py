@@ -145,6 +145,9 @@ class OpenSends:
         self._limit = limit
         self._links: set[str] = set()
 
+    def __len__(self) -> int:
+        return len(self._links)
+
     @contextlib.contextmanager
     def hold(self, link: str, locale: str) -> Iterator[None]:
         if link in self._links:
@@ -307,6 +310,11 @@ class PaintServer:
         self._files = {name: _static(name) for name in STATIC}
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
+
+    @property
+    def open_sends(self) -> int:
+        """How many sends' bodies are being read now (each holds its link until it ends)."""
+        return len(self._sends)
 
     @web.middleware
     async def _guard(self, request: web.Request, handler) -> web.StreamResponse:

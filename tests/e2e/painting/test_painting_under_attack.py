@@ -14,7 +14,7 @@ import aiohttp
 from PIL import Image
 
 from bot.imaging import page_copy
-from tests.helpers import decode, encode, get, mask_png, offered_link, photo, post, usage_rows, web_config
+from tests.helpers import decode, encode, get, mask_png, offered_link, photo, post, until, usage_rows, web_config
 
 BOUNDARY = "imagebot-test-boundary"
 MASK_PART_HEAD = (
@@ -126,9 +126,9 @@ async def test_sends_with_a_link_are_one_a_link_bounded_in_all_and_a_client_that
     assert bot.paint_server is not None and bot.paint_server.port is not None
     held = StalledSend(bot.paint_server.port, first.partition(str(bot.paint_server.port))[2], 64 * 1024)
     await held.open()
-    while (answer := await post(first, "a moon", mask_png((400, 300), (0, 0, 9, 9))))[0] != 429:
-        assert answer[0] == 200 and False, answer  # never: the held send keeps the link busy
-    assert "already sending" in answer[1]
+    await until(lambda: bot.paint_server is not None and bot.paint_server.open_sends == 1)  # the server holds it
+    status, text, _ = await post(first, "a moon", mask_png((400, 300), (0, 0, 9, 9)))
+    assert status == 429 and "already sending" in text  # the held send keeps the link busy
     status, text, headers = await post(second, "a moon", mask_png((400, 300), (0, 0, 9, 9)))
     assert status == 503 and "busy" in text and "Content-Security-Policy" in headers
 
